@@ -1,0 +1,31 @@
+# Makefile for shardext (PGXS)
+
+MODULE_big = shardext
+OBJS = \
+	src/shardext.o \
+	src/guc.o \
+	src/catalog.o \
+	src/metadata_cache.o \
+	src/connection.o \
+	src/node.o \
+	src/planner.o \
+	src/utility.o
+
+EXTENSION = shardext
+DATA = shardext--0.1.sql
+
+REGRESS = create_extension gucs catalog_privileges nodes
+REGRESS_OPTS = --inputdir=.
+
+PG_CPPFLAGS = -I$(srcdir)/src/include -I$(libpq_srcdir)
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+SHLIB_LINK_INTERNAL = $(libpq)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# "make print-REGRESS" prints a variable; the test runner reads lists this way.
+print-%:
+	@echo $($*)

@@ -1,0 +1,88 @@
+--
+-- Adding and removing worker nodes
+--
+\getenv worker1_port SHARDEXT_WORKER1_PORT
+\getenv worker2_port SHARDEXT_WORKER2_PORT
+
+SELECT shardext_add_node('127.0.0.1', :worker1_port) AS w1 \gset
+SELECT shardext_add_node('127.0.0.1', :worker2_port, current_database()) AS w2 \gset
+SELECT :w1 > 0 AS w1_positive, :w2 > :w1 AS w2_after_w1;
+
+SELECT node_id = :w1 AS is_w1, host, port = :worker1_port AS right_port,
+       dbname = current_database() AS right_db, role, primary_node_id,
+       is_active, server_name = 'shardext_node_' || :w1 AS right_server
+  FROM shardext.nodes WHERE role = 'worker' ORDER BY node_id;
+
+-- each node is a postgres_fdw server plus a user mapping for its creator
+SELECT s.srvname = 'shardext_node_' || :w1 AS is_w1,
+       (SELECT option_value FROM pg_options_to_table(s.srvoptions)
+         WHERE option_name = 'port') = :'worker1_port' AS port_option,
+       (SELECT option_value FROM pg_options_to_table(s.srvoptions)
+         WHERE option_name = 'host') AS host_option
+  FROM pg_foreign_server s WHERE s.srvname = 'shardext_node_' || :w1;
+SELECT usename FROM pg_user_mappings WHERE srvname = 'shardext_node_' || :w2;
+
+-- the servers work for postgres_fdw too
+CREATE FOREIGN TABLE w1_settings (name text, setting text)
+	SERVER shardext_node_1 OPTIONS (schema_name 'pg_catalog', table_name 'pg_settings');
+SELECT setting = :'worker1_port' AS reached_worker1
+  FROM w1_settings WHERE name = 'port';
+DROP FOREIGN TABLE w1_settings;
+
+-- bad input
+SELECT expect_error(format('SELECT shardext_add_node(%L, %s)', '127.0.0.1', :worker1_port));
+SELECT expect_error('SELECT shardext_add_node(''127.0.0.1'', 0)');
+SELECT expect_error('SELECT shardext_add_node(''127.0.0.1'', 65536)');
+SELECT expect_error('SELECT shardext_add_node('''', 5432)');
+SELECT expect_error(format('SELECT shardext_add_node(%L, %s, %L)', '127.0.0.1', :worker1_port, ''));
+SELECT shardext_add_node(NULL, 5432);
+-- nothing listens on port 1: refused at once, naming host:port
+SELECT expect_error('SELECT shardext_add_node(''127.0.0.1'', 1)');
+-- a database that does not exist on the node
+SELECT expect_error(format('SELECT shardext_add_node(%L, %s, %L)', 'localhost', :worker1_port, 'no_such_db'), true) ~ 'DETAIL: .*database "no_such_db" does not exist' AS missing_db_reported;
+SELECT expect_error('SELECT shardext_add_node(''no-such-host.invalid'', 5432)') ~ 'could not connect to node no-such-host.invalid' AS bad_host_reported;
+-- failed adds left nothing behind
+SELECT count(*) AS workers FROM shardext.nodes WHERE role = 'worker';
+SELECT count(*) AS servers FROM pg_foreign_server;
+
+SELECT expect_error('SELECT shardext_remove_node(''127.0.0.1'', 1)');
+SELECT expect_error(format('SELECT shardext_remove_node(%L, %s)', 'localhost', :worker1_port));
+SELECT expect_error(format('SELECT shardext_remove_node(%L, %s)',
+	(SELECT host FROM shardext.nodes WHERE node_id = 0), current_setting('port')));
+
+-- a node that holds a placement cannot be removed
+CREATE TABLE held (id int);
+INSERT INTO shardext.tables VALUES ('held', 'hash', 'id', 1, 1);
+INSERT INTO shardext.shards VALUES (1, 'held', 0, '-2147483648', '2147483647', 'public.held_1');
+INSERT INTO shardext.placements VALUES (1, :w2);
+SELECT expect_error(format('SELECT shardext_remove_node(%L, %s)', '127.0.0.1', :worker2_port));
+DELETE FROM shardext.tables WHERE table_name = 'held'::regclass;
+SELECT count(*) AS placements_left FROM shardext.placements;
+DROP TABLE held;
+
+-- removing and adding again
+SELECT shardext_remove_node('127.0.0.1', :worker2_port);
+SELECT count(*) AS workers FROM shardext.nodes WHERE role = 'worker';
+SELECT count(*) AS w2_servers FROM pg_foreign_server WHERE srvname = 'shardext_node_' || :w2;
+SELECT shardext_add_node('127.0.0.1', :worker2_port) > :w2 AS new_id;
+
+-- a new session sees the same catalog
+\c
+SELECT count(*) AS workers_after_reconnect FROM shardext.nodes WHERE role = 'worker';
+SELECT expect_error(format('SELECT shardext_add_node(%L, %s)', '127.0.0.1', :worker2_port));
+
+-- the cache follows a rolled-back removal
+BEGIN;
+SELECT shardext_remove_node('127.0.0.1', :worker2_port);
+SELECT expect_error(format('SELECT shardext_remove_node(%L, %s)', '127.0.0.1', :worker2_port));
+ROLLBACK;
+SELECT expect_error(format('SELECT shardext_add_node(%L, %s)', '127.0.0.1', :worker2_port));
+
+-- DROP EXTENSION takes the node servers along; CREATE EXTENSION starts anew
+DROP EXTENSION shardext;
+SELECT count(*) AS servers_left FROM pg_foreign_server;
+CREATE EXTENSION shardext;
+SELECT node_id, role FROM shardext.nodes;
+SELECT shardext_add_node('127.0.0.1', :worker1_port) AS w1 \gset
+SELECT shardext_add_node('127.0.0.1', :worker2_port) AS w2 \gset
+SELECT count(*) AS workers FROM shardext.nodes WHERE role = 'worker';

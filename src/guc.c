@@ -1,0 +1,118 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *	  Definitions of the shardext.* configuration parameters.
+ *
+ * Every parameter of the user-facing contract (API.md) is defined here with
+ * its default, unit and range; the prefix "shardext" is then reserved so
+ * that a misspelt setting is reported instead of silently ignored.
+ *
+ * IDENTIFICATION
+ *	  src/guc.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "shardext/guc.h"
+
+int			ShardextShardCount = 32;
+int			ShardextReadFromSetting = READ_FROM_PRIMARY;
+int			ShardextMaxReplicaLag = 10000;
+bool		ShardextTwoPhaseCommit = true;
+int			ShardextConnectTimeout = 10;
+int			ShardextMaxConnectionsPerNode = 4;
+bool		ShardextDirectoryAutoAssign = false;
+bool		ShardextLogRemoteCommands = false;
+
+static const struct config_enum_entry ReadFromOptions[] = {
+	{"primary", READ_FROM_PRIMARY, false},
+	{"replica", READ_FROM_REPLICA, false},
+	{"any", READ_FROM_ANY, false},
+	{NULL, 0, false}
+};
+
+/*
+ * ShardextDefineGucs defines every shardext.* parameter and reserves the
+ * prefix.  Called once from _PG_init.
+ */
+void
+ShardextDefineGucs(void)
+{
+	DefineCustomIntVariable("shardext.shard_count",
+							gettext_noop("Number of shards of a new hash-distributed table."),
+							gettext_noop("Used when create_distributed_table() is called "
+										 "with shard_count NULL."),
+							&ShardextShardCount,
+							32, 1, 64000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("shardext.read_from",
+							 gettext_noop("Which servers read-only queries are sent to."),
+							 gettext_noop("primary: the workers; replica: their streaming "
+										  "replicas; any: either."),
+							 &ShardextReadFromSetting,
+							 READ_FROM_PRIMARY, ReadFromOptions,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardext.max_replica_lag",
+							gettext_noop("Largest replay lag of a replica that may still serve reads."),
+							gettext_noop("-1 means that any lag is accepted."),
+							&ShardextMaxReplicaLag,
+							10000, -1, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardext.two_phase_commit",
+							 gettext_noop("Commits transactions that wrote on several nodes with "
+										  "two-phase commit."),
+							 gettext_noop("When off, such commits are best effort: a failure "
+										  "between nodes can leave them partly committed."),
+							 &ShardextTwoPhaseCommit,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardext.connect_timeout",
+							gettext_noop("Time allowed to connect to a node before giving up."),
+							NULL,
+							&ShardextConnectTimeout,
+							10, 1, 3600,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardext.max_connections_per_node",
+							gettext_noop("Most connections one session opens to one node."),
+							gettext_noop("Multi-shard queries use up to this many connections "
+										 "per node to scan shards in parallel."),
+							&ShardextMaxConnectionsPerNode,
+							4, 1, 1000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardext.directory_auto_assign",
+							 gettext_noop("Assigns unknown keys of directory-distributed tables "
+										  "to the shard with the fewest keys."),
+							 gettext_noop("When off, inserting a key that is not in the "
+										  "directory is an error."),
+							 &ShardextDirectoryAutoAssign,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardext.log_remote_commands",
+							 gettext_noop("Logs every statement sent to a node."),
+							 NULL,
+							 &ShardextLogRemoteCommands,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("shardext");
+}

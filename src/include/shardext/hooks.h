@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ *
+ * hooks.h
+ *	  Entry points of the hooks that shardext installs.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/hooks.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_HOOKS_H
+#define SHARDEXT_HOOKS_H
+
+extern void ShardextInstallPlannerHooks(void);
+extern void ShardextInstallUtilityHook(void);
+
+#endif							/* SHARDEXT_HOOKS_H */

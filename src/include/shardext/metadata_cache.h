@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * metadata_cache.h
+ *	  The per-backend cache of the shard map.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/metadata_cache.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_METADATA_CACHE_H
+#define SHARDEXT_METADATA_CACHE_H
+
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+
+/* the coordinator's own node id */
+#define COORDINATOR_NODE_ID 0
+
+typedef enum NodeRole
+{
+	NODE_ROLE_COORDINATOR,
+	NODE_ROLE_WORKER,
+	NODE_ROLE_REPLICA
+} NodeRole;
+
+/* a row of shardext.nodes */
+typedef struct ShardextNode
+{
+	int32		nodeId;
+	char	   *host;
+	int32		port;
+	char	   *dbname;
+	NodeRole	role;
+	int32		primaryNodeId;	/* 0 unless a replica */
+	bool		isActive;
+	char	   *serverName;		/* the postgres_fdw foreign server */
+} ShardextNode;
+
+/* how a table is spread over the nodes */
+typedef enum DistributionType
+{
+	DIST_HASH,
+	DIST_RANGE,
+	DIST_DIRECTORY,
+	DIST_REFERENCE,
+	DIST_FEDERATED
+} DistributionType;
+
+/* a row of shardext.shards, with its placements */
+typedef struct ShardextShard
+{
+	int64		shardId;
+	int32		shardIndex;
+	char	   *minText;		/* bounds as in the catalog; NULL = unbounded */
+	char	   *maxText;
+	int32		hashMin;		/* hash: owned hash range, both inclusive */
+	int32		hashMax;
+	Datum		rangeMin;		/* range: [rangeMin, rangeMax) in the column's
+								 * type, valid unless the text is NULL */
+	Datum		rangeMax;
+	char	   *relationName;	/* schema-qualified, quoted name on the node */
+	int32		nodeId;			/* node of the first placement */
+	List	   *placementNodeIds;	/* int list of every node holding it */
+} ShardextShard;
+
+/* a row of shardext.tables, with its shards ordered by shard index */
+typedef struct ShardextTable
+{
+	Oid			relid;			/* hash key: must be first */
+	DistributionType type;
+	char	   *distColumnName; /* NULL for reference and federated tables */
+	AttrNumber	distAttno;
+	Oid			distTypeId;
+	int32		distTypmod;
+	Oid			distCollation;
+	int16		distTypeLen;
+	bool		distTypeByVal;
+	int32		colocationId;
+	int			shardCount;
+	ShardextShard **shards;		/* shardCount entries, by shard index */
+	FmgrInfo	hashProc;		/* hash: the type's extended hash function */
+	FmgrInfo	compareProc;	/* range: the type's btree comparison */
+} ShardextTable;
+
+extern void ShardextInitMetadataCache(void);
+extern ShardextTable *ShardextGetTable(Oid relid);
+extern bool ShardextHasDistributedTables(void);
+extern List *ShardextAllTables(void);
+extern ShardextShard *ShardextGetShard(int64 shardId, ShardextTable **table);
+extern const char *DistributionTypeName(DistributionType type);
+extern bool ShardextExtensionLoaded(void);
+extern void ShardextCheckExtensionLoaded(void);
+extern List *ShardextAllNodes(void);
+extern ShardextNode *ShardextGetNode(int32 nodeId, bool missingOk);
+extern ShardextNode *ShardextFindNode(const char *host, int32 port);
+extern const char *NodeRoleName(NodeRole role);
+
+#endif							/* SHARDEXT_METADATA_CACHE_H */

@@ -1,0 +1,16 @@
+/*-------------------------------------------------------------------------
+ *
+ * node.h
+ *	  Adding and removing nodes.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/node.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_NODE_H
+#define SHARDEXT_NODE_H
+
+extern char *NodeServerName(int32 nodeId);
+
+#endif							/* SHARDEXT_NODE_H */

@@ -1,0 +1,596 @@
+/*-------------------------------------------------------------------------
+ *
+ * metadata_cache.c
+ *	  The per-backend cache of the shard map.
+ *
+ * The catalog (shardext.nodes, tables, shards, placements, directory) is
+ * read into backend memory once and then served from there: the router
+ * path runs no SQL against the catalog.  Any write to the catalog fires a
+ * statement trigger that sends a relcache invalidation of the catalog
+ * table; a relcache invalidation of a cached distributed table (DDL, DROP)
+ * or a full reset does the same.  The invalidation callback only marks the
+ * cache stale; the next lookup rebuilds it.
+ *
+ * A rebuild does not free the old cache at once: code may still hold
+ * pointers into it (an invalidation can arrive whenever a lock is taken).
+ * The old memory context is kept until the end of the transaction.
+ *
+ * IDENTIFICATION
+ *	  src/metadata_cache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "catalog/namespace.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "shardext/catalog.h"
+#include "shardext/metadata_cache.h"
+
+/* the cached catalog; everything hangs off CacheContext */
+typedef struct MetadataCache
+{
+	MemoryContext context;
+	List	   *nodes;			/* ShardextNode *, ordered by node id */
+	HTAB	   *tables;			/* ShardextTable, keyed by relid */
+	List	   *tableList;		/* the same entries, in catalog order */
+	HTAB	   *shards;			/* ShardLookupEntry, keyed by shard id */
+} MetadataCache;
+
+/* entry of MetadataCache.shards */
+typedef struct ShardLookupEntry
+{
+	int64		shardId;		/* hash key: must be first */
+	ShardextShard *shard;
+	ShardextTable *table;
+} ShardLookupEntry;
+
+static const char *const CatalogTableNames[5] = {
+	"nodes", "tables", "shards", "placements", "directory"
+};
+
+static MetadataCache *Cache = NULL;
+static bool CacheStale = true;
+
+/* OIDs of the catalog tables, known from the first rebuild on */
+static Oid	CatalogRelids[5];
+
+/* contexts of replaced caches, freed at the end of the transaction */
+static List *RetiredContexts = NIL;
+
+static void InvalidateShardMap(Datum arg, Oid relid);
+static void FreeRetiredCaches(XactEvent event, void *arg);
+static MetadataCache *GetCache(void);
+static void BuildNodeCallback(Datum *values, bool *nulls, void *arg);
+static void BuildTableCallback(Datum *values, bool *nulls, void *arg);
+static void BuildShardCallback(Datum *values, bool *nulls, void *arg);
+static void BuildPlacementCallback(Datum *values, bool *nulls, void *arg);
+static void CompleteTables(MetadataCache *cache);
+static int	CompareNodes(const ListCell *a, const ListCell *b);
+
+/*
+ * ShardextInitMetadataCache registers the invalidation callback.  Called
+ * once per backend, from _PG_init.
+ */
+void
+ShardextInitMetadataCache(void)
+{
+	CacheRegisterRelcacheCallback(InvalidateShardMap, (Datum) 0);
+	RegisterXactCallback(FreeRetiredCaches, NULL);
+}
+
+/*
+ * InvalidateShardMap marks the cache stale when the invalidated relation is
+ * one the cache depends on.  It never touches the catalog.
+ */
+static void
+InvalidateShardMap(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (CacheStale)
+		return;
+	if (!OidIsValid(relid))
+	{
+		CacheStale = true;
+		return;
+	}
+	for (i = 0; i < lengthof(CatalogRelids); i++)
+	{
+		if (CatalogRelids[i] == relid)
+		{
+			CacheStale = true;
+			return;
+		}
+	}
+	if (Cache != NULL && hash_search(Cache->tables, &relid, HASH_FIND, NULL))
+		CacheStale = true;
+}
+
+/*
+ * FreeRetiredCaches frees replaced caches once no pointer into them can be
+ * in use any more.
+ */
+static void
+FreeRetiredCaches(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
+		return;
+	if (RetiredContexts == NIL)
+		return;
+	foreach(lc, RetiredContexts)
+		MemoryContextDelete((MemoryContext) lfirst(lc));
+	list_free(RetiredContexts);
+	RetiredContexts = NIL;
+}
+
+/*
+ * ShardextExtensionLoaded tells whether the extension exists in the current
+ * database and is usable (not being created or dropped).
+ */
+bool
+ShardextExtensionLoaded(void)
+{
+	Oid			relid;
+
+	if (!IsTransactionState())
+		return false;
+	if (creating_extension)
+		return false;
+	if (Cache != NULL && !CacheStale)
+		return true;
+	relid = ShardextCatalogRelid("placements", true);
+	return OidIsValid(relid);
+}
+
+/*
+ * ShardextCheckExtensionLoaded raises an error if the extension is not
+ * installed in the current database.
+ */
+void
+ShardextCheckExtensionLoaded(void)
+{
+	if (!OidIsValid(ShardextCatalogRelid("placements", true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"shardext\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION shardext.")));
+}
+
+/*
+ * GetCache returns the cache, rebuilding it first when it is stale.
+ */
+static MetadataCache *
+GetCache(void)
+{
+	MemoryContext context;
+	MemoryContext oldContext;
+	MetadataCache *cache;
+	int			i;
+
+	if (Cache != NULL && !CacheStale)
+		return Cache;
+
+	ShardextCheckExtensionLoaded();
+
+	for (i = 0; i < lengthof(CatalogTableNames); i++)
+		CatalogRelids[i] = ShardextCatalogRelid(CatalogTableNames[i], false);
+
+	context = AllocSetContextCreate(CacheMemoryContext,
+									"shardext metadata cache",
+									ALLOCSET_DEFAULT_SIZES);
+	oldContext = MemoryContextSwitchTo(context);
+	cache = palloc0(sizeof(MetadataCache));
+	cache->context = context;
+	{
+		HASHCTL		info;
+
+		memset(&info, 0, sizeof(info));
+		info.keysize = sizeof(Oid);
+		info.entrysize = sizeof(ShardextTable);
+		info.hcxt = context;
+		cache->tables = hash_create("shardext tables", 64, &info,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		info.keysize = sizeof(int64);
+		info.entrysize = sizeof(ShardLookupEntry);
+		cache->shards = hash_create("shardext shards", 256, &info,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+
+	/*
+	 * Mark the cache fresh before reading: an invalidation that arrives
+	 * while we read marks it stale again, and the next lookup rereads.
+	 */
+	CacheStale = false;
+	PG_TRY();
+	{
+		ScanCatalogTable("nodes", BuildNodeCallback, cache);
+		list_sort(cache->nodes, CompareNodes);
+		ScanCatalogTable("tables", BuildTableCallback, cache);
+		ScanCatalogTable("shards", BuildShardCallback, cache);
+		ScanCatalogTable("placements", BuildPlacementCallback, cache);
+		CompleteTables(cache);
+	}
+	PG_CATCH();
+	{
+		CacheStale = true;
+		MemoryContextSwitchTo(oldContext);
+		MemoryContextDelete(context);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldContext);
+
+	if (Cache != NULL)
+	{
+		oldContext = MemoryContextSwitchTo(TopMemoryContext);
+		RetiredContexts = lappend(RetiredContexts, Cache->context);
+		MemoryContextSwitchTo(oldContext);
+	}
+	Cache = cache;
+	return cache;
+}
+
+/* BuildNodeCallback adds one row of shardext.nodes to the cache. */
+static void
+BuildNodeCallback(Datum *values, bool *nulls, void *arg)
+{
+	MetadataCache *cache = (MetadataCache *) arg;
+	ShardextNode *node = palloc0(sizeof(ShardextNode));
+	char	   *role = TextDatumGetCString(values[Anum_nodes_role - 1]);
+
+	node->nodeId = DatumGetInt32(values[Anum_nodes_node_id - 1]);
+	node->host = TextDatumGetCString(values[Anum_nodes_host - 1]);
+	node->port = DatumGetInt32(values[Anum_nodes_port - 1]);
+	node->dbname = TextDatumGetCString(values[Anum_nodes_dbname - 1]);
+	if (strcmp(role, "coordinator") == 0)
+		node->role = NODE_ROLE_COORDINATOR;
+	else if (strcmp(role, "worker") == 0)
+		node->role = NODE_ROLE_WORKER;
+	else
+		node->role = NODE_ROLE_REPLICA;
+	node->primaryNodeId = nulls[Anum_nodes_primary_node_id - 1] ? 0 :
+		DatumGetInt32(values[Anum_nodes_primary_node_id - 1]);
+	node->isActive = DatumGetBool(values[Anum_nodes_is_active - 1]);
+	node->serverName =
+		pstrdup(NameStr(*DatumGetName(values[Anum_nodes_server_name - 1])));
+	cache->nodes = lappend(cache->nodes, node);
+}
+
+/*
+ * BuildTableCallback adds one row of shardext.tables to the cache, with the
+ * type information routing needs.  A row whose table no longer exists (it
+ * can only be seen inside the transaction that drops it) is skipped.
+ */
+static void
+BuildTableCallback(Datum *values, bool *nulls, void *arg)
+{
+	MetadataCache *cache = (MetadataCache *) arg;
+	Oid			relid = DatumGetObjectId(values[Anum_tables_table_name - 1]);
+	char	   *type = TextDatumGetCString(values[Anum_tables_distribution_type - 1]);
+	ShardextTable *table;
+	bool		found;
+
+	if (get_rel_name(relid) == NULL)
+		return;
+
+	table = hash_search(cache->tables, &relid, HASH_ENTER, &found);
+	memset(((char *) table) + sizeof(Oid), 0, sizeof(ShardextTable) - sizeof(Oid));
+	if (strcmp(type, "hash") == 0)
+		table->type = DIST_HASH;
+	else if (strcmp(type, "range") == 0)
+		table->type = DIST_RANGE;
+	else if (strcmp(type, "directory") == 0)
+		table->type = DIST_DIRECTORY;
+	else if (strcmp(type, "reference") == 0)
+		table->type = DIST_REFERENCE;
+	else
+		table->type = DIST_FEDERATED;
+	table->colocationId = DatumGetInt32(values[Anum_tables_colocation_id - 1]);
+	table->shardCount = DatumGetInt32(values[Anum_tables_shard_count - 1]);
+	table->shards = palloc0(sizeof(ShardextShard *) * table->shardCount);
+
+	if (!nulls[Anum_tables_distribution_column - 1])
+	{
+		table->distColumnName =
+			TextDatumGetCString(values[Anum_tables_distribution_column - 1]);
+		table->distAttno = get_attnum(relid, table->distColumnName);
+		if (table->distAttno == InvalidAttrNumber)
+			elog(ERROR, "distribution column \"%s\" of table %u does not exist",
+				 table->distColumnName, relid);
+		get_atttypetypmodcoll(relid, table->distAttno, &table->distTypeId,
+							  &table->distTypmod, &table->distCollation);
+		get_typlenbyval(table->distTypeId, &table->distTypeLen,
+						&table->distTypeByVal);
+		if (table->type == DIST_HASH)
+		{
+			TypeCacheEntry *typentry =
+				lookup_type_cache(table->distTypeId,
+								  TYPECACHE_HASH_EXTENDED_PROC_FINFO);
+
+			if (!OidIsValid(typentry->hash_extended_proc))
+				elog(ERROR, "type %u has no extended hash function",
+					 table->distTypeId);
+			fmgr_info_copy(&table->hashProc,
+						   &typentry->hash_extended_proc_finfo,
+						   CurrentMemoryContext);
+		}
+		else if (table->type == DIST_RANGE)
+		{
+			TypeCacheEntry *typentry =
+				lookup_type_cache(table->distTypeId, TYPECACHE_CMP_PROC_FINFO);
+
+			if (!OidIsValid(typentry->cmp_proc))
+				elog(ERROR, "type %u has no btree comparison function",
+					 table->distTypeId);
+			fmgr_info_copy(&table->compareProc, &typentry->cmp_proc_finfo,
+						   CurrentMemoryContext);
+		}
+	}
+	cache->tableList = lappend(cache->tableList, table);
+}
+
+/*
+ * BuildShardCallback adds one row of shardext.shards to its table, parsing
+ * its bounds.
+ */
+static void
+BuildShardCallback(Datum *values, bool *nulls, void *arg)
+{
+	MetadataCache *cache = (MetadataCache *) arg;
+	Oid			relid = DatumGetObjectId(values[Anum_shards_table_name - 1]);
+	ShardextTable *table = hash_search(cache->tables, &relid, HASH_FIND, NULL);
+	ShardextShard *shard;
+	ShardLookupEntry *lookup;
+
+	if (table == NULL)
+		return;
+
+	shard = palloc0(sizeof(ShardextShard));
+	shard->shardId = DatumGetInt64(values[Anum_shards_shard_id - 1]);
+	shard->shardIndex = DatumGetInt32(values[Anum_shards_shard_index - 1]);
+	shard->relationName =
+		TextDatumGetCString(values[Anum_shards_shard_relation - 1]);
+	if (!nulls[Anum_shards_min_value - 1])
+		shard->minText = TextDatumGetCString(values[Anum_shards_min_value - 1]);
+	if (!nulls[Anum_shards_max_value - 1])
+		shard->maxText = TextDatumGetCString(values[Anum_shards_max_value - 1]);
+
+	if (table->type == DIST_HASH)
+	{
+		shard->hashMin = shard->minText ? pg_strtoint32(shard->minText) : PG_INT32_MIN;
+		shard->hashMax = shard->maxText ? pg_strtoint32(shard->maxText) : PG_INT32_MAX;
+	}
+	else if (table->type == DIST_RANGE)
+	{
+		Oid			typinput;
+		Oid			typioparam;
+
+		getTypeInputInfo(table->distTypeId, &typinput, &typioparam);
+		if (shard->minText)
+			shard->rangeMin = OidInputFunctionCall(typinput, shard->minText,
+												   typioparam, table->distTypmod);
+		if (shard->maxText)
+			shard->rangeMax = OidInputFunctionCall(typinput, shard->maxText,
+												   typioparam, table->distTypmod);
+	}
+
+	if (shard->shardIndex < 0 || shard->shardIndex >= table->shardCount)
+		elog(ERROR, "shard " INT64_FORMAT " has index %d outside 0..%d",
+			 shard->shardId, shard->shardIndex, table->shardCount - 1);
+	table->shards[shard->shardIndex] = shard;
+
+	lookup = hash_search(cache->shards, &shard->shardId, HASH_ENTER, NULL);
+	lookup->shard = shard;
+	lookup->table = table;
+}
+
+/* BuildPlacementCallback adds one row of shardext.placements to its shard. */
+static void
+BuildPlacementCallback(Datum *values, bool *nulls, void *arg)
+{
+	MetadataCache *cache = (MetadataCache *) arg;
+	int64		shardId = DatumGetInt64(values[Anum_placements_shard_id - 1]);
+	int32		nodeId = DatumGetInt32(values[Anum_placements_node_id - 1]);
+	ShardLookupEntry *lookup = hash_search(cache->shards, &shardId,
+										   HASH_FIND, NULL);
+
+	if (lookup == NULL)
+		return;
+	lookup->shard->placementNodeIds =
+		lappend_int(lookup->shard->placementNodeIds, nodeId);
+}
+
+/*
+ * CompleteTables checks that every table has all its shards, each with a
+ * placement, and picks the node of each shard's first placement (lowest
+ * node id).  A table whose map is incomplete can only be seen half-written
+ * inside the transaction that writes it; it is left out.
+ */
+static void
+CompleteTables(MetadataCache *cache)
+{
+	ListCell   *lc;
+	List	   *complete = NIL;
+
+	foreach(lc, cache->tableList)
+	{
+		ShardextTable *table = lfirst(lc);
+		bool		ok = true;
+		int			i;
+
+		for (i = 0; i < table->shardCount && ok; i++)
+		{
+			ShardextShard *shard = table->shards[i];
+
+			if (shard == NULL || shard->placementNodeIds == NIL)
+				ok = false;
+			else
+			{
+				list_sort(shard->placementNodeIds, list_int_cmp);
+				shard->nodeId = linitial_int(shard->placementNodeIds);
+			}
+		}
+		if (ok)
+			complete = lappend(complete, table);
+		else
+			hash_search(cache->tables, &table->relid, HASH_REMOVE, NULL);
+	}
+	cache->tableList = complete;
+}
+
+/* CompareNodes orders nodes by node id. */
+static int
+CompareNodes(const ListCell *a, const ListCell *b)
+{
+	const ShardextNode *na = lfirst(a);
+	const ShardextNode *nb = lfirst(b);
+
+	return (na->nodeId > nb->nodeId) - (na->nodeId < nb->nodeId);
+}
+
+/*
+ * ShardextAllNodes returns every node, ordered by node id.  The list and
+ * the nodes belong to the cache: callers must not change or free them.
+ */
+List *
+ShardextAllNodes(void)
+{
+	return GetCache()->nodes;
+}
+
+/*
+ * ShardextGetNode returns the node with the given id; NULL if there is none
+ * and missingOk, an error otherwise.
+ */
+ShardextNode *
+ShardextGetNode(int32 nodeId, bool missingOk)
+{
+	ListCell   *lc;
+
+	foreach(lc, GetCache()->nodes)
+	{
+		ShardextNode *node = lfirst(lc);
+
+		if (node->nodeId == nodeId)
+			return node;
+	}
+	if (!missingOk)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("node %d does not exist", nodeId),
+				 errhint("The nodes are listed in shardext.nodes.")));
+	return NULL;
+}
+
+/*
+ * ShardextFindNode returns the node registered at host:port, or NULL.
+ */
+ShardextNode *
+ShardextFindNode(const char *host, int32 port)
+{
+	ListCell   *lc;
+
+	foreach(lc, GetCache()->nodes)
+	{
+		ShardextNode *node = lfirst(lc);
+
+		if (node->port == port && strcmp(node->host, host) == 0)
+			return node;
+	}
+	return NULL;
+}
+
+/*
+ * ShardextGetTable returns the cached entry of a distributed, reference or
+ * federated table, or NULL for any other relation.  It runs no SQL.
+ */
+ShardextTable *
+ShardextGetTable(Oid relid)
+{
+	return hash_search(GetCache()->tables, &relid, HASH_FIND, NULL);
+}
+
+/*
+ * ShardextHasDistributedTables tells whether any table is distributed: the
+ * planner hook's first, cheapest check.
+ */
+bool
+ShardextHasDistributedTables(void)
+{
+	return GetCache()->tableList != NIL;
+}
+
+/* ShardextAllTables returns every cached table entry. */
+List *
+ShardextAllTables(void)
+{
+	return GetCache()->tableList;
+}
+
+/*
+ * ShardextGetShard returns a shard by id (and its table through *table when
+ * not NULL), or NULL when there is no such shard.
+ */
+ShardextShard *
+ShardextGetShard(int64 shardId, ShardextTable **table)
+{
+	ShardLookupEntry *lookup = hash_search(GetCache()->shards, &shardId,
+										   HASH_FIND, NULL);
+
+	if (lookup == NULL)
+		return NULL;
+	if (table != NULL)
+		*table = lookup->table;
+	return lookup->shard;
+}
+
+/* DistributionTypeName returns the catalog spelling of a distribution type. */
+const char *
+DistributionTypeName(DistributionType type)
+{
+	switch (type)
+	{
+		case DIST_HASH:
+			return "hash";
+		case DIST_RANGE:
+			return "range";
+		case DIST_DIRECTORY:
+			return "directory";
+		case DIST_REFERENCE:
+			return "reference";
+		case DIST_FEDERATED:
+			return "federated";
+	}
+	return "unknown";
+}
+
+/* NodeRoleName returns the catalog spelling of a node role. */
+const char *
+NodeRoleName(NodeRole role)
+{
+	switch (role)
+	{
+		case NODE_ROLE_COORDINATOR:
+			return "coordinator";
+		case NODE_ROLE_WORKER:
+			return "worker";
+		case NODE_ROLE_REPLICA:
+			return "replica";
+	}
+	return "unknown";
+}

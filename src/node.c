@@ -1,0 +1,296 @@
+/*-------------------------------------------------------------------------
+ *
+ * node.c
+ *	  Adding and removing nodes.
+ *
+ * A node is a row of shardext.nodes plus a postgres_fdw foreign server
+ * named shardext_node_<id> and a user mapping for the user who added it.
+ * The coordinator is node 0, registered by CREATE EXTENSION, so that with
+ * no worker it can hold shards itself (single-node mode).
+ *
+ * Adding a node first connects to it (within shardext.connect_timeout), so
+ * that a typo or a stopped server is reported at once, naming host:port.
+ *
+ * IDENTIFICATION
+ *	  src/node.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "shardext/catalog.h"
+#include "shardext/connection.h"
+#include "shardext/metadata_cache.h"
+#include "shardext/node.h"
+
+PG_FUNCTION_INFO_V1(shardext_add_node);
+PG_FUNCTION_INFO_V1(shardext_remove_node);
+PG_FUNCTION_INFO_V1(shardext_register_coordinator);
+
+static void CheckNodeAddress(const char *host, int32 port, const char *dbname);
+static void InsertNode(int32 nodeId, const char *host, int32 port,
+					   const char *dbname, NodeRole role, int32 primaryNodeId);
+static int	CountPlacementsOnNode(int32 nodeId);
+static void CountPlacementCallback(Datum *values, bool *nulls, void *arg);
+
+/* context of CountPlacementCallback */
+typedef struct PlacementCount
+{
+	int32		nodeId;
+	int			count;
+} PlacementCount;
+
+/*
+ * RequireSuperuser raises an error unless the current user is a superuser:
+ * nodes are cluster administration.
+ */
+static void
+RequireSuperuser(const char *functionName)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s", functionName),
+				 errhint("Only a superuser can add or remove nodes.")));
+}
+
+/*
+ * NodeServerName returns the name of the foreign server of a node.
+ */
+char *
+NodeServerName(int32 nodeId)
+{
+	return psprintf("shardext_node_%d", nodeId);
+}
+
+/*
+ * CheckNodeAddress validates host, port and dbname, so that a bad value is
+ * reported plainly instead of as a libpq error.
+ */
+static void
+CheckNodeAddress(const char *host, int32 port, const char *dbname)
+{
+	if (host[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("host must not be empty"),
+				 errhint("Give the host name or IP address of the node.")));
+	if (port < 1 || port > 65535)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("port %d is out of range", port),
+				 errhint("A port is a number between 1 and 65535.")));
+	if (dbname[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("database name must not be empty"),
+				 errhint("Give the database of the node that will hold the "
+						 "shards.")));
+}
+
+/*
+ * InsertNode creates the node's foreign server and user mapping and its row
+ * of shardext.nodes.
+ */
+static void
+InsertNode(int32 nodeId, const char *host, int32 port, const char *dbname,
+		   NodeRole role, int32 primaryNodeId)
+{
+	char	   *serverName = NodeServerName(nodeId);
+	char	   *userName;
+	char	   *sql;
+	Oid			argTypes[7] = {INT4OID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
+	INT4OID, NAMEOID};
+	Datum		args[7];
+	char		nulls[7] = "       ";
+
+	sql = psprintf("CREATE SERVER %s FOREIGN DATA WRAPPER postgres_fdw "
+				   "OPTIONS (host %s, port %s, dbname %s)",
+				   quote_identifier(serverName),
+				   quote_literal_cstr(host),
+				   quote_literal_cstr(psprintf("%d", port)),
+				   quote_literal_cstr(dbname));
+	ExecuteCatalogSql(sql, 0, NULL, NULL, NULL);
+
+	/*
+	 * The mapping is for the user calling us, not for the catalog's owner,
+	 * and names the remote user, which postgres_fdw would otherwise take
+	 * from the operating system.
+	 */
+	userName = GetUserNameFromId(GetUserId(), false);
+	sql = psprintf("CREATE USER MAPPING FOR %s SERVER %s OPTIONS (user %s)",
+				   quote_identifier(userName),
+				   quote_identifier(serverName),
+				   quote_literal_cstr(userName));
+	ExecuteCatalogSql(sql, 0, NULL, NULL, NULL);
+
+	args[0] = Int32GetDatum(nodeId);
+	args[1] = CStringGetTextDatum(host);
+	args[2] = Int32GetDatum(port);
+	args[3] = CStringGetTextDatum(dbname);
+	args[4] = CStringGetTextDatum(NodeRoleName(role));
+	args[5] = Int32GetDatum(primaryNodeId);
+	if (primaryNodeId == 0)
+		nulls[5] = 'n';
+	args[6] = DirectFunctionCall1(namein, CStringGetDatum(serverName));
+	ExecuteCatalogSql("INSERT INTO shardext.nodes "
+					  "(node_id, host, port, dbname, role, primary_node_id, "
+					  "is_active, server_name) "
+					  "VALUES ($1, $2, $3, $4, $5, $6, true, $7)",
+					  7, argTypes, args, nulls);
+}
+
+/*
+ * shardext_add_node(host, port, dbname) registers a worker and returns its
+ * node id.  The node must answer within shardext.connect_timeout.
+ */
+Datum
+shardext_add_node(PG_FUNCTION_ARGS)
+{
+	char	   *host = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		port = PG_GETARG_INT32(1);
+	char	   *dbname = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	ShardextNode *existing;
+	int32		nodeId;
+
+	RequireSuperuser("shardext_add_node");
+	CheckNodeAddress(host, port, dbname);
+
+	existing = ShardextFindNode(host, port);
+	if (existing != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("node %s:%d is already registered as node %d",
+						host, port, existing->nodeId),
+				 errhint("The nodes are listed in shardext.nodes.")));
+
+	CloseNodeConnection(ConnectToAddress(host, port, dbname));
+
+	nodeId = DatumGetInt64(NextCatalogSequenceValue("nodes_node_id_seq"));
+	InsertNode(nodeId, host, port, dbname, NODE_ROLE_WORKER, 0);
+
+	PG_RETURN_INT32(nodeId);
+}
+
+/*
+ * shardext_remove_node(host, port) unregisters a worker that holds no
+ * shard placement and has no replica, dropping its foreign server.
+ */
+Datum
+shardext_remove_node(PG_FUNCTION_ARGS)
+{
+	char	   *host = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		port = PG_GETARG_INT32(1);
+	ShardextNode *node;
+	ListCell   *lc;
+	int			placements;
+	Oid			argTypes[1] = {INT4OID};
+	Datum		args[1];
+
+	RequireSuperuser("shardext_remove_node");
+
+	node = ShardextFindNode(host, port);
+	if (node == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("node %s:%d is not registered", host, port),
+				 errhint("The nodes are listed in shardext.nodes.")));
+	if (node->role == NODE_ROLE_COORDINATOR)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot remove the coordinator"),
+				 errdetail("Node %d is the coordinator itself.", node->nodeId)));
+
+	placements = CountPlacementsOnNode(node->nodeId);
+	if (placements > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg_plural("node %d (%s:%d) still holds %d shard placement",
+							   "node %d (%s:%d) still holds %d shard placements",
+							   placements,
+							   node->nodeId, host, port, placements),
+				 errhint("Move its shards to other nodes first, or undistribute "
+						 "the tables that use it.")));
+
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *other = lfirst(lc);
+
+		if (other->primaryNodeId == node->nodeId)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("node %d (%s:%d) has replica node %d",
+							node->nodeId, host, port, other->nodeId),
+					 errhint("Remove the replica first.")));
+	}
+
+	args[0] = Int32GetDatum(node->nodeId);
+	ExecuteCatalogSql(psprintf("DROP SERVER IF EXISTS %s CASCADE",
+							   quote_identifier(node->serverName)),
+					  0, NULL, NULL, NULL);
+	ExecuteCatalogSql("DELETE FROM shardext.nodes WHERE node_id = $1",
+					  1, argTypes, args, NULL);
+
+	PG_RETURN_VOID();
+}
+
+/* CountPlacementCallback counts the placements on one node. */
+static void
+CountPlacementCallback(Datum *values, bool *nulls, void *arg)
+{
+	PlacementCount *count = (PlacementCount *) arg;
+
+	if (DatumGetInt32(values[Anum_placements_node_id - 1]) == count->nodeId)
+		count->count++;
+}
+
+/* CountPlacementsOnNode returns how many shard placements a node holds. */
+static int
+CountPlacementsOnNode(int32 nodeId)
+{
+	PlacementCount count = {nodeId, 0};
+
+	ScanCatalogTable("placements", CountPlacementCallback, &count);
+	return count.count;
+}
+
+/*
+ * shardext.register_coordinator() registers the coordinator itself as node
+ * 0, reached through the first Unix socket directory (or 127.0.0.1 when
+ * there is none) on its own port.  Run by CREATE EXTENSION.
+ */
+Datum
+shardext_register_coordinator(PG_FUNCTION_ARGS)
+{
+	const char *socketDirs = GetConfigOption("unix_socket_directories",
+											 true, false);
+	const char *portString = GetConfigOption("port", false, false);
+	char	   *host = NULL;
+
+	if (socketDirs != NULL)
+	{
+		char	   *copy = pstrdup(socketDirs);
+		char	   *comma = strchr(copy, ',');
+
+		if (comma != NULL)
+			*comma = '\0';
+		host = copy;
+		while (*host == ' ')
+			host++;
+		if (host[0] == '\0')
+			host = NULL;
+	}
+	if (host == NULL)
+		host = "127.0.0.1";
+
+	InsertNode(COORDINATOR_NODE_ID, host, pg_strtoint32(portString),
+			   get_database_name(MyDatabaseId), NODE_ROLE_COORDINATOR, 0);
+	PG_RETURN_INT32(COORDINATOR_NODE_ID);
+}
