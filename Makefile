@@ -7,7 +7,15 @@ OBJS = \
 	src/catalog.o \
 	src/metadata_cache.o \
 	src/connection.o \
+	src/remote_exec.o \
+	src/transaction.o \
 	src/node.o \
+	src/routing.o \
+	src/copy.o \
+	src/distribute.o \
+	src/shard_ddl.o \
+	src/deparse.o \
+	src/router.o \
 	src/planner.o \
 	src/utility.o
 

@@ -138,3 +138,47 @@ CREATE FUNCTION shardext.register_coordinator()
 	AS 'MODULE_PATHNAME', 'shardext_register_coordinator';
 REVOKE ALL ON FUNCTION shardext.register_coordinator() FROM PUBLIC;
 SELECT shardext.register_coordinator();
+
+/* Distributed tables */
+
+CREATE FUNCTION create_distributed_table(table_name regclass,
+										 distribution_column text,
+										 distribution_type text DEFAULT 'hash',
+										 shard_count int DEFAULT NULL,
+										 colocate_with text DEFAULT 'default',
+										 range_bounds text[] DEFAULT NULL)
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'create_distributed_table';
+COMMENT ON FUNCTION create_distributed_table(regclass, text, text, int, text, text[])
+	IS 'splits a table into shards on the worker nodes';
+
+CREATE FUNCTION undistribute_table(table_name regclass)
+	RETURNS void
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'undistribute_table';
+COMMENT ON FUNCTION undistribute_table(regclass)
+	IS 'brings every row of a distributed table back into the local table';
+
+/* Routing */
+
+CREATE FUNCTION shardext_hash(value anyelement)
+	RETURNS int
+	LANGUAGE C IMMUTABLE PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'shardext_hash';
+COMMENT ON FUNCTION shardext_hash(anyelement)
+	IS 'the hash that hash distribution uses';
+
+CREATE FUNCTION shardext_shard_for_value(table_name regclass, value anyelement)
+	RETURNS bigint
+	LANGUAGE C STABLE
+	AS 'MODULE_PATHNAME', 'shardext_shard_for_value';
+COMMENT ON FUNCTION shardext_shard_for_value(regclass, anyelement)
+	IS 'the shard that holds rows with this distribution value';
+
+CREATE FUNCTION shardext_node_for_value(table_name regclass, value anyelement)
+	RETURNS int
+	LANGUAGE C STABLE
+	AS 'MODULE_PATHNAME', 'shardext_node_for_value';
+COMMENT ON FUNCTION shardext_node_for_value(regclass, anyelement)
+	IS 'the node that holds rows with this distribution value';

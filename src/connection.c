@@ -14,6 +14,12 @@
  * CloseNodeConnection, which also gives back the file descriptor reserved
  * for it.
  *
+ * Each backend keeps one connection per node in ConnectionHash and reuses
+ * it across statements and transactions; its remote transaction state is
+ * driven by transaction.c.  A connection is re-validated only when it is
+ * found broken (then reconnected, outside a transaction) or when the
+ * node's foreign server or user mapping changes.
+ *
  * IDENTIFICATION
  *	  src/connection.c
  *
@@ -21,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
@@ -28,6 +35,10 @@
 #include "pgstat.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "shardext/connection.h"
@@ -36,7 +47,11 @@
 /* the oldest server version a node may run */
 #define MIN_NODE_SERVER_VERSION 150000
 
+/* this backend's connections, by node id */
+static HTAB *ConnectionHash = NULL;
+
 static bool IsLibpqOption(const char *keyword);
+static void InvalidateConnections(Datum arg, int cacheId, uint32 hashValue);
 
 /*
  * ConnectWithTimeout opens a connection with the given libpq keywords and
@@ -254,4 +269,135 @@ IsLibpqOption(const char *keyword)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * ShardextInitConnections sets up the connection hash and registers the
+ * callbacks that follow changes of servers and user mappings.  Called once
+ * per backend, from _PG_init.
+ */
+void
+ShardextInitConnections(void)
+{
+	HASHCTL		info;
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(int32);
+	info.entrysize = sizeof(NodeConnection);
+	info.hcxt = TopMemoryContext;
+	ConnectionHash = hash_create("shardext connections", 16, &info,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, InvalidateConnections,
+								  (Datum) 0);
+	CacheRegisterSyscacheCallback(USERMAPPINGOID, InvalidateConnections,
+								  (Datum) 0);
+}
+
+/*
+ * InvalidateConnections marks every connection for reconnection after a
+ * change of a foreign server or user mapping (which may hold a new address
+ * or password).  Connections in a transaction are replaced after it.
+ */
+static void
+InvalidateConnections(Datum arg, int cacheId, uint32 hashValue)
+{
+	HASH_SEQ_STATUS status;
+	NodeConnection *nc;
+
+	hash_seq_init(&status, ConnectionHash);
+	while ((nc = hash_seq_search(&status)) != NULL)
+		nc->invalidated = true;
+}
+
+/*
+ * ResetNodeConnection closes a connection and forgets its transaction
+ * state; the next use connects again.
+ */
+void
+ResetNodeConnection(NodeConnection *nc)
+{
+	if (nc->conn != NULL)
+		CloseNodeConnection(nc->conn);
+	nc->conn = NULL;
+	nc->inTransaction = false;
+	nc->xactDepth = 0;
+	nc->wroteInTransaction = false;
+	nc->broken = false;
+	nc->invalidated = false;
+}
+
+/*
+ * GetNodeConnection returns this backend's connection to a node, connecting
+ * first when there is none, or when the one there is was broken or
+ * invalidated and no remote transaction is open on it.
+ */
+NodeConnection *
+GetNodeConnection(int32 nodeId)
+{
+	NodeConnection *nc;
+	bool		found;
+
+	nc = hash_search(ConnectionHash, &nodeId, HASH_ENTER, &found);
+	if (!found)
+	{
+		nc->conn = NULL;
+		nc->label = NULL;
+		ResetNodeConnection(nc);
+	}
+
+	if (nc->conn != NULL && !nc->inTransaction &&
+		(nc->broken || nc->invalidated || PQstatus(nc->conn) != CONNECTION_OK))
+		ResetNodeConnection(nc);
+
+	if (nc->conn == NULL)
+	{
+		ShardextNode *node = ShardextGetNode(nodeId, false);
+
+		if (!node->isActive)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("node %d (%s:%d) is not active",
+							node->nodeId, node->host, node->port),
+					 errhint("Activate the node or move its shards.")));
+		if (nc->label != NULL)
+			pfree(nc->label);
+		nc->label = MemoryContextStrdup(TopMemoryContext,
+										psprintf("%d (%s:%d)", node->nodeId,
+												 node->host, node->port));
+		nc->conn = ConnectToNode(node);
+	}
+	return nc;
+}
+
+/*
+ * CloseConnectionAtEndOfTransaction marks a connection whose state is
+ * unknown (a command was interrupted, the link failed) so that it is
+ * closed when the transaction ends instead of being reused.
+ */
+void
+CloseConnectionAtEndOfTransaction(NodeConnection *nc)
+{
+	nc->broken = true;
+}
+
+/*
+ * OpenNodeConnections returns every connection of the backend that has a
+ * remote transaction open, for the transaction callbacks.
+ */
+List *
+OpenNodeConnections(void)
+{
+	HASH_SEQ_STATUS status;
+	NodeConnection *nc;
+	List	   *result = NIL;
+
+	if (ConnectionHash == NULL)
+		return NIL;
+	hash_seq_init(&status, ConnectionHash);
+	while ((nc = hash_seq_search(&status)) != NULL)
+	{
+		if (nc->conn != NULL && (nc->inTransaction || nc->broken))
+			result = lappend(result, nc);
+	}
+	return result;
 }

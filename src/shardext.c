@@ -19,9 +19,11 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
+#include "shardext/connection.h"
 #include "shardext/guc.h"
 #include "shardext/hooks.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/transaction.h"
 
 PG_MODULE_MAGIC;
 
@@ -45,6 +47,8 @@ _PG_init(void)
 
 	ShardextDefineGucs();
 	ShardextInitMetadataCache();
+	ShardextInitConnections();
+	ShardextInitTransactions();
 	ShardextInstallPlannerHooks();
 	ShardextInstallUtilityHook();
 }

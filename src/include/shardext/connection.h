@@ -22,4 +22,25 @@ extern void CloseNodeConnection(PGconn *conn);
 extern PGconn *ConnectToAddress(const char *host, int port, const char *dbname);
 extern PGconn *ConnectToNode(const ShardextNode *node);
 
+/* a node's connection of this backend, and its remote transaction state */
+typedef struct NodeConnection
+{
+	int32		nodeId;			/* hash key: must be first */
+	PGconn	   *conn;			/* NULL when not connected */
+	char	   *label;			/* "id (host:port)", for messages */
+	bool		inTransaction;	/* a remote transaction is open */
+	int			xactDepth;		/* remote (sub)transaction level reached */
+	bool		wroteInTransaction; /* a write was sent in this transaction */
+	bool		broken;			/* must be closed at transaction end */
+	bool		invalidated;	/* server options changed: reconnect */
+} NodeConnection;
+
+extern void ShardextInitConnections(void);
+extern NodeConnection *GetNodeConnection(int32 nodeId);
+extern NodeConnection *GetNodeConnectionInTransaction(int32 nodeId,
+													  bool forWrite);
+extern void CloseConnectionAtEndOfTransaction(NodeConnection *nc);
+extern List *OpenNodeConnections(void);
+extern void ResetNodeConnection(NodeConnection *nc);
+
 #endif							/* SHARDEXT_CONNECTION_H */

@@ -11,6 +11,7 @@
 #ifndef SHARDEXT_METADATA_CACHE_H
 #define SHARDEXT_METADATA_CACHE_H
 
+#include "access/attnum.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 

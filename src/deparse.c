@@ -1,0 +1,286 @@
+/*-------------------------------------------------------------------------
+ *
+ * deparse.c
+ *	  Turning queries into SQL for shards.
+ *
+ * A statement sent whole to a node (router queries, DML on every shard) is
+ * produced by PostgreSQL's own deparser, pg_get_querydef, on the analyzed
+ * and rewritten query, so every construct PostgreSQL can parse comes out
+ * right.  Two settings make the text usable on a node: search_path is
+ * reduced to pg_catalog, so that every table (and any other non-catalog
+ * object) is written schema-qualified, and standard_conforming_strings is
+ * on.  Every distributed table gets an explicit alias, so that column
+ * references name the alias and never the table.
+ *
+ * The text is then split at each place where a distributed table is named
+ * (outside string literals and quoted identifiers, at token boundaries) into
+ * a QueryTemplate; rendering it with shard names gives the statement for a
+ * shard group.  Splitting happens once, at plan time; rendering is string
+ * concatenation.
+ *
+ * IDENTIFICATION
+ *	  src/deparse.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
+
+#include "shardext/deparse.h"
+#include "shardext/metadata_cache.h"
+
+/* context of the range table walkers */
+typedef struct RteWalkerContext
+{
+	List	   *rtes;			/* RTE_RELATION entries found */
+	bool		setAliases;		/* give distributed tables an alias */
+} RteWalkerContext;
+
+static bool RteWalker(Node *node, RteWalkerContext *context);
+static bool IsIdentChar(unsigned char c);
+static int	SkipToken(const char *sql, int pos);
+
+/*
+ * SetDeparseGucs switches to the settings under which deparsed SQL is
+ * valid on a node, and returns the nest level to pass to ResetDeparseGucs.
+ */
+int
+SetDeparseGucs(void)
+{
+	int			nestLevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("standard_conforming_strings", "on",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestLevel;
+}
+
+/* ResetDeparseGucs restores the settings changed by SetDeparseGucs. */
+void
+ResetDeparseGucs(int nestLevel)
+{
+	AtEOXact_GUC(true, nestLevel);
+}
+
+/*
+ * RteWalker collects the RTE_RELATION entries of a query and all its
+ * subqueries, CTEs and sublinks.
+ */
+static bool
+RteWalker(Node *node, RteWalkerContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		if (rte->rtekind == RTE_RELATION)
+		{
+			context->rtes = lappend(context->rtes, rte);
+			if (context->setAliases && rte->alias == NULL &&
+				ShardextGetTable(rte->relid) != NULL)
+				rte->alias = makeAlias(rte->eref->aliasname, NIL);
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, RteWalker, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, RteWalker, context);
+}
+
+/*
+ * CollectRelationRtes returns every RTE_RELATION of a query, at every level
+ * (the entries themselves, not copies).
+ */
+List *
+CollectRelationRtes(Query *query)
+{
+	RteWalkerContext context = {NIL, false};
+
+	RteWalker((Node *) query, &context);
+	return context.rtes;
+}
+
+/* RelationQualifiedName returns schema.name of a relation, quoted. */
+char *
+RelationQualifiedName(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/*
+ * DeparseQueryForShards returns the SQL of a query (which it copies first),
+ * with every table schema-qualified and every distributed table aliased.
+ */
+char *
+DeparseQueryForShards(Query *query, List *relids)
+{
+	Query	   *copy = copyObject(query);
+	RteWalkerContext context = {NIL, true};
+	int			nestLevel;
+	char	   *sql;
+
+	RteWalker((Node *) copy, &context);
+	nestLevel = SetDeparseGucs();
+	sql = pg_get_querydef(copy, false);
+	ResetDeparseGucs(nestLevel);
+	return sql;
+}
+
+/* IsIdentChar tells whether c can continue an unquoted identifier. */
+static bool
+IsIdentChar(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/*
+ * SkipToken returns the position after the token that starts at pos: a
+ * string literal, a quoted identifier, an unquoted word, or one character.
+ */
+static int
+SkipToken(const char *sql, int pos)
+{
+	char		quote = sql[pos];
+
+	if (quote == '\'' || quote == '"')
+	{
+		pos++;
+		while (sql[pos] != '\0')
+		{
+			if (sql[pos] == quote)
+			{
+				if (sql[pos + 1] == quote)
+				{
+					pos += 2;
+					continue;
+				}
+				return pos + 1;
+			}
+			pos++;
+		}
+		return pos;
+	}
+	if (IsIdentChar((unsigned char) quote))
+	{
+		while (sql[pos] != '\0' && IsIdentChar((unsigned char) sql[pos]))
+			pos++;
+		return pos;
+	}
+	return pos + 1;
+}
+
+/*
+ * SplitQueryTemplate splits deparsed SQL at each place where one of the
+ * tables in relids is named.
+ */
+QueryTemplate *
+SplitQueryTemplate(const char *sql, List *relids)
+{
+	QueryTemplate *template = palloc0(sizeof(QueryTemplate));
+	int			ntables = list_length(relids);
+	char	  **names = palloc(sizeof(char *) * Max(ntables, 1));
+	int		   *lengths = palloc(sizeof(int) * Max(ntables, 1));
+	int			pos = 0;
+	int			start = 0;
+	int			i;
+
+	for (i = 0; i < ntables; i++)
+	{
+		names[i] = RelationQualifiedName(list_nth_oid(relids, i));
+		lengths[i] = strlen(names[i]);
+	}
+
+	while (sql[pos] != '\0')
+	{
+		unsigned char c = (unsigned char) sql[pos];
+		bool		tokenStart;
+		int			match = -1;
+
+		tokenStart = (c == '"' || (IsIdentChar(c) && !isdigit(c))) &&
+			(pos == 0 || !(IsIdentChar((unsigned char) sql[pos - 1]) ||
+						   sql[pos - 1] == '.' || sql[pos - 1] == '"'));
+		if (tokenStart)
+		{
+			for (i = 0; i < ntables && match < 0; i++)
+			{
+				char		next = sql[pos + lengths[i]];
+
+				if (strncmp(sql + pos, names[i], lengths[i]) == 0 &&
+					!IsIdentChar((unsigned char) next) && next != '.' &&
+					next != '"' && next != '(')
+					match = i;
+			}
+		}
+		if (match >= 0)
+		{
+			template->fragments = lappend(template->fragments,
+										  makeString(pnstrdup(sql + start,
+															  pos - start)));
+			template->slots = lappend_int(template->slots, match);
+			pos += lengths[match];
+			start = pos;
+		}
+		else
+			pos = SkipToken(sql, pos);
+	}
+	template->fragments = lappend(template->fragments,
+								  makeString(pstrdup(sql + start)));
+	return template;
+}
+
+/*
+ * RenderQueryTemplate returns the statement of a template with the given
+ * names (one per table of the template's table list) filled in.
+ */
+char *
+RenderQueryTemplate(QueryTemplate *template, char **tableNames)
+{
+	StringInfoData buf;
+	ListCell   *fragment;
+	ListCell   *slot;
+
+	initStringInfo(&buf);
+	forboth(fragment, template->fragments, slot, template->slots)
+	{
+		appendStringInfoString(&buf, strVal(lfirst(fragment)));
+		appendStringInfoString(&buf, tableNames[lfirst_int(slot)]);
+	}
+	appendStringInfoString(&buf, strVal(llast(template->fragments)));
+	return buf.data;
+}
+
+/*
+ * DeparseExpressionForShard returns the SQL of an expression over one
+ * relation (whose Vars have the given varno), naming its columns through
+ * alias.
+ */
+char *
+DeparseExpressionForShard(Node *expr, Oid relid, Index varno, const char *alias)
+{
+	Node	   *copy = copyObject(expr);
+	int			nestLevel;
+	char	   *sql;
+
+	if (varno != 1)
+		ChangeVarNodes(copy, varno, 1, 0);
+	nestLevel = SetDeparseGucs();
+	sql = deparse_expression(copy, deparse_context_for(alias, relid),
+							 true, false);
+	ResetDeparseGucs(nestLevel);
+	return sql;
+}

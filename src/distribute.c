@@ -1,0 +1,691 @@
+/*-------------------------------------------------------------------------
+ *
+ * distribute.c
+ *	  Turning tables into distributed tables and back.
+ *
+ * create_distributed_table checks the table, chooses shard bounds and
+ * nodes (following a co-located table when there is one), creates the
+ * shard tables on the nodes, records the shard map and moves the table's
+ * rows into the shards; the local table keeps none.  Everything happens in
+ * the caller's transaction: remote work runs in remote transactions that
+ * commit with it, so a failure anywhere leaves the table as it was, with
+ * every row.
+ *
+ * undistribute_table does the reverse: it copies every shard's rows back
+ * into the local table, drops the shards and forgets the table.
+ *
+ * IDENTIFICATION
+ *	  src/distribute.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/progress.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/typcache.h"
+#include "utils/varlena.h"
+
+#include "shardext/catalog.h"
+#include "shardext/copy.h"
+#include "shardext/distribute.h"
+#include "shardext/guc.h"
+#include "shardext/metadata_cache.h"
+#include "shardext/remote_exec.h"
+#include "shardext/routing.h"
+#include "shardext/shard_ddl.h"
+
+PG_FUNCTION_INFO_V1(create_distributed_table);
+PG_FUNCTION_INFO_V1(undistribute_table);
+
+bool		ShardextLocalUtilityOnly = false;
+
+/* the shard map chosen for a new distributed table */
+typedef struct ShardPlan
+{
+	int			shardCount;
+	int64	   *shardIds;
+	char	  **minValues;		/* text bounds; NULL = unbounded */
+	char	  **maxValues;
+	int32	   *nodeIds;
+	int32		colocationId;
+} ShardPlan;
+
+static void CheckTableOwner(Oid relid);
+static DistributionType ParseDistributionType(const char *name);
+static void PlanHashShards(ShardPlan *plan, int shardCount);
+static void PlanRangeShards(ShardPlan *plan, Oid relid, AttrNumber attno,
+							ArrayType *bounds);
+static ShardextTable *FindColocationTarget(Oid relid, DistributionType type,
+										   AttrNumber attno, ShardPlan *plan,
+										   const char *colocateWith);
+static bool ShardBoundsMatch(ShardextTable *other, ShardPlan *plan);
+static void ChooseNodes(ShardPlan *plan, ShardextTable *colocated);
+static void CreateShardTables(Oid relid, ShardPlan *plan, char **shardNames);
+static void InsertTableMetadata(Oid relid, DistributionType type,
+								const char *column, ShardPlan *plan,
+								char **shardNames);
+static uint64 MoveRowsIntoShards(Oid relid, ShardextTable *table);
+static void TruncateLocalTable(Oid relid);
+
+/*
+ * CheckTableOwner raises an error unless the current user owns the table.
+ */
+static void
+CheckTableOwner(Oid relid)
+{
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+}
+
+/* ParseDistributionType turns the user's spelling into a type. */
+static DistributionType
+ParseDistributionType(const char *name)
+{
+	if (pg_strcasecmp(name, "hash") == 0)
+		return DIST_HASH;
+	if (pg_strcasecmp(name, "range") == 0)
+		return DIST_RANGE;
+	if (pg_strcasecmp(name, "directory") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("directory distribution is not supported yet"),
+				 errhint("Use 'hash' or 'range'.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown distribution type \"%s\"", name),
+			 errhint("Use 'hash' or 'range'.")));
+	return DIST_HASH;			/* keep compiler quiet */
+}
+
+/*
+ * PlanHashShards splits the int4 hash space into shardCount equal ranges.
+ */
+static void
+PlanHashShards(ShardPlan *plan, int shardCount)
+{
+	uint64		step = (UINT64CONST(1) << 32) / shardCount;
+	int			i;
+
+	plan->shardCount = shardCount;
+	plan->minValues = palloc(sizeof(char *) * shardCount);
+	plan->maxValues = palloc(sizeof(char *) * shardCount);
+	for (i = 0; i < shardCount; i++)
+	{
+		int64		min = (int64) PG_INT32_MIN + (int64) (step * i);
+		int64		max = (i == shardCount - 1) ? PG_INT32_MAX :
+			min + (int64) step - 1;
+
+		plan->minValues[i] = psprintf(INT64_FORMAT, min);
+		plan->maxValues[i] = psprintf(INT64_FORMAT, max);
+	}
+}
+
+/*
+ * PlanRangeShards checks the split points of a range distribution (they
+ * must read as the column's type, and be sorted and distinct) and makes
+ * n + 1 shards of them.  Bounds are stored in the type's canonical text.
+ */
+static void
+PlanRangeShards(ShardPlan *plan, Oid relid, AttrNumber attno, ArrayType *bounds)
+{
+	Oid			typeId;
+	int32		typmod;
+	Oid			collation;
+	Oid			inputFunction;
+	Oid			ioParam;
+	Oid			outputFunction;
+	bool		isVarlena;
+	TypeCacheEntry *typentry;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	Datum	   *values;
+	int			i;
+
+	get_atttypetypmodcoll(relid, attno, &typeId, &typmod, &collation);
+	getTypeInputInfo(typeId, &inputFunction, &ioParam);
+	getTypeOutputInfo(typeId, &outputFunction, &isVarlena);
+	typentry = lookup_type_cache(typeId, TYPECACHE_CMP_PROC_FINFO);
+
+	deconstruct_array(bounds, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &nelems);
+	if (nelems == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("range distribution needs at least one split point"),
+				 errhint("Pass range_bounds => ARRAY['b1', 'b2', ...]: n split "
+						 "points make n + 1 shards.")));
+
+	values = palloc(sizeof(Datum) * nelems);
+	for (i = 0; i < nelems; i++)
+	{
+		char	   *boundText;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("split point %d of range_bounds is null", i + 1),
+					 errhint("Split points must be values of the "
+							 "distribution column's type.")));
+		boundText = TextDatumGetCString(elems[i]);
+		values[i] = OidInputFunctionCall(inputFunction, boundText, ioParam, typmod);
+		if (i > 0 &&
+			DatumGetInt32(FunctionCall2Coll(&typentry->cmp_proc_finfo,
+											collation, values[i - 1],
+											values[i])) >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("range_bounds must be sorted and distinct"),
+					 errdetail("Split point %d (%s) does not come after split point %d.",
+							   i + 1, boundText, i),
+					 errhint("List the split points in increasing order.")));
+	}
+
+	plan->shardCount = nelems + 1;
+	plan->minValues = palloc(sizeof(char *) * plan->shardCount);
+	plan->maxValues = palloc(sizeof(char *) * plan->shardCount);
+	for (i = 0; i < plan->shardCount; i++)
+	{
+		plan->minValues[i] = (i == 0) ? NULL :
+			OidOutputFunctionCall(outputFunction, values[i - 1]);
+		plan->maxValues[i] = (i == nelems) ? NULL :
+			OidOutputFunctionCall(outputFunction, values[i]);
+	}
+}
+
+/*
+ * ShardBoundsMatch tells whether another table has exactly the planned
+ * shard bounds.
+ */
+static bool
+ShardBoundsMatch(ShardextTable *other, ShardPlan *plan)
+{
+	int			i;
+
+	if (other->shardCount != plan->shardCount)
+		return false;
+	for (i = 0; i < plan->shardCount; i++)
+	{
+		ShardextShard *shard = other->shards[i];
+
+		if ((shard->minText == NULL) != (plan->minValues[i] == NULL) ||
+			(shard->maxText == NULL) != (plan->maxValues[i] == NULL))
+			return false;
+		if (shard->minText && strcmp(shard->minText, plan->minValues[i]) != 0)
+			return false;
+		if (shard->maxText && strcmp(shard->maxText, plan->maxValues[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * FindColocationTarget returns the table the new one is co-located with, or
+ * NULL for a new co-location group.  'default' picks the first table of the
+ * same distribution type, column type and shard bounds; 'none' starts a new
+ * group; a table name must name such a table.
+ */
+static ShardextTable *
+FindColocationTarget(Oid relid, DistributionType type, AttrNumber attno,
+					 ShardPlan *plan, const char *colocateWith)
+{
+	Oid			typeId;
+	int32		typmod;
+	Oid			collation;
+	ListCell   *lc;
+
+	get_atttypetypmodcoll(relid, attno, &typeId, &typmod, &collation);
+
+	if (pg_strcasecmp(colocateWith, "none") == 0)
+		return NULL;
+
+	if (pg_strcasecmp(colocateWith, "default") == 0)
+	{
+		foreach(lc, ShardextAllTables())
+		{
+			ShardextTable *other = lfirst(lc);
+
+			if (other->type == type && other->distTypeId == typeId &&
+				other->distCollation == collation &&
+				ShardBoundsMatch(other, plan))
+				return other;
+		}
+		return NULL;
+	}
+	else
+	{
+		List	   *names = stringToQualifiedNameList(colocateWith);
+		Oid			otherRelid = RangeVarGetRelid(makeRangeVarFromNameList(names),
+												  AccessShareLock, false);
+		ShardextTable *other = ShardextGetTable(otherRelid);
+
+		if (other == NULL || other->distColumnName == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot co-locate with \"%s\": it is not a distributed table",
+							colocateWith),
+					 errhint("Name a hash- or range-distributed table, or pass "
+							 "'default' or 'none'.")));
+		if (other->type != type || other->distTypeId != typeId ||
+			other->distCollation != collation)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot co-locate with \"%s\": its distribution differs",
+							colocateWith),
+					 errdetail("\"%s\" is %s-distributed on a column of type %s.",
+							   colocateWith, DistributionTypeName(other->type),
+							   format_type_be(other->distTypeId)),
+					 errhint("Co-located tables need the same distribution type "
+							 "and distribution column type.")));
+		if (!ShardBoundsMatch(other, plan))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot co-locate with \"%s\": its shards differ",
+							colocateWith),
+					 errdetail("\"%s\" has %d shards.", colocateWith,
+							   other->shardCount),
+					 errhint("Use the same shard_count (or range_bounds).")));
+		return other;
+	}
+}
+
+/*
+ * ChooseNodes places the shards: like the co-located table's shards, else
+ * round-robin over the active workers, else on the coordinator
+ * (single-node mode).
+ */
+static void
+ChooseNodes(ShardPlan *plan, ShardextTable *colocated)
+{
+	List	   *workers = NIL;
+	ListCell   *lc;
+	int			i;
+
+	plan->nodeIds = palloc(sizeof(int32) * plan->shardCount);
+	if (colocated != NULL)
+	{
+		for (i = 0; i < plan->shardCount; i++)
+			plan->nodeIds[i] = colocated->shards[i]->nodeId;
+		return;
+	}
+
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *node = lfirst(lc);
+
+		if (node->role == NODE_ROLE_WORKER && node->isActive)
+			workers = lappend_int(workers, node->nodeId);
+	}
+	for (i = 0; i < plan->shardCount; i++)
+		plan->nodeIds[i] = (workers == NIL) ? COORDINATOR_NODE_ID :
+			list_nth_int(workers, i % list_length(workers));
+}
+
+/*
+ * CreateShardTables creates the shard tables on their nodes, in the remote
+ * transactions.
+ */
+static void
+CreateShardTables(Oid relid, ShardPlan *plan, char **shardNames)
+{
+	int			i;
+
+	for (i = 0; i < plan->shardCount; i++)
+	{
+		NodeConnection *nc = GetNodeConnectionInTransaction(plan->nodeIds[i],
+															true);
+		ListCell   *lc;
+
+		foreach(lc, ShardCreateCommands(relid, shardNames[i],
+										plan->shardIds[i]))
+			RemoteExecuteCommand(nc, (char *) lfirst(lc));
+	}
+}
+
+/*
+ * InsertTableMetadata records the table, its shards and their placements.
+ */
+static void
+InsertTableMetadata(Oid relid, DistributionType type, const char *column,
+					ShardPlan *plan, char **shardNames)
+{
+	Oid			tableTypes[5] = {REGCLASSOID, TEXTOID, TEXTOID, INT4OID, INT4OID};
+	Datum		tableArgs[5];
+	Oid			shardTypes[6] = {INT8OID, REGCLASSOID, INT4OID, TEXTOID, TEXTOID,
+	TEXTOID};
+	Oid			placementTypes[2] = {INT8OID, INT4OID};
+	int			i;
+
+	tableArgs[0] = ObjectIdGetDatum(relid);
+	tableArgs[1] = CStringGetTextDatum(DistributionTypeName(type));
+	tableArgs[2] = CStringGetTextDatum(column);
+	tableArgs[3] = Int32GetDatum(plan->colocationId);
+	tableArgs[4] = Int32GetDatum(plan->shardCount);
+	ExecuteCatalogSql("INSERT INTO shardext.tables (table_name, distribution_type, "
+					  "distribution_column, colocation_id, shard_count) "
+					  "VALUES ($1, $2, $3, $4, $5)",
+					  5, tableTypes, tableArgs, NULL);
+
+	for (i = 0; i < plan->shardCount; i++)
+	{
+		Datum		shardArgs[6];
+		char		shardNulls[6] = "      ";
+		Datum		placementArgs[2];
+
+		shardArgs[0] = Int64GetDatum(plan->shardIds[i]);
+		shardArgs[1] = ObjectIdGetDatum(relid);
+		shardArgs[2] = Int32GetDatum(i);
+		if (plan->minValues[i] != NULL)
+			shardArgs[3] = CStringGetTextDatum(plan->minValues[i]);
+		else
+			shardNulls[3] = 'n';
+		if (plan->maxValues[i] != NULL)
+			shardArgs[4] = CStringGetTextDatum(plan->maxValues[i]);
+		else
+			shardNulls[4] = 'n';
+		shardArgs[5] = CStringGetTextDatum(shardNames[i]);
+		ExecuteCatalogSql("INSERT INTO shardext.shards (shard_id, table_name, "
+						  "shard_index, min_value, max_value, shard_relation) "
+						  "VALUES ($1, $2, $3, $4, $5, $6)",
+						  6, shardTypes, shardArgs, shardNulls);
+
+		placementArgs[0] = Int64GetDatum(plan->shardIds[i]);
+		placementArgs[1] = Int32GetDatum(plan->nodeIds[i]);
+		ExecuteCatalogSql("INSERT INTO shardext.placements (shard_id, node_id) "
+						  "VALUES ($1, $2)",
+						  2, placementTypes, placementArgs, NULL);
+	}
+}
+
+/*
+ * MoveRowsIntoShards copies every row of the local table into its shard,
+ * reporting progress in pg_stat_progress_copy, and returns the row count.
+ */
+static uint64
+MoveRowsIntoShards(Oid relid, ShardextTable *table)
+{
+	Relation	rel = table_open(relid, NoLock);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	MemoryContext rowContext = AllocSetContextCreate(CurrentMemoryContext,
+													 "shardext row",
+													 ALLOCSET_DEFAULT_SIZES);
+	ShardRowRouter *router = CreateShardRowRouter(table, RelationGetDescr(rel));
+	uint64		rows;
+	int			i;
+
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, relid);
+	pgstat_progress_update_param(PROGRESS_COPY_COMMAND, PROGRESS_COPY_COMMAND_TO);
+	pgstat_progress_update_param(PROGRESS_COPY_TYPE, PROGRESS_COPY_TYPE_CALLBACK);
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		MemoryContext old = MemoryContextSwitchTo(rowContext);
+
+		RouteSlotToShard(router, slot);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowContext);
+		if (router->totalRows % 1000 == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED,
+										 router->totalRows);
+		}
+	}
+	FlushAllShardBuffers(router);
+	pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED,
+								 router->totalRows);
+	pgstat_progress_end_command();
+
+	for (i = 0; i < table->shardCount; i++)
+		ereport(DEBUG1,
+				(errmsg("moved " UINT64_FORMAT " rows into shard " INT64_FORMAT
+						" on node %d", router->rowCounts[i],
+						table->shards[i]->shardId, table->shards[i]->nodeId)));
+
+	rows = router->totalRows;
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return rows;
+}
+
+/*
+ * TruncateLocalTable empties the coordinator's copy of the table, without
+ * the propagation to shards that TRUNCATE of a distributed table has.
+ */
+static void
+TruncateLocalTable(Oid relid)
+{
+	char	   *sql = psprintf("TRUNCATE ONLY %s",
+							   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+														  get_rel_name(relid)));
+
+	ShardextLocalUtilityOnly = true;
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not truncate the local table");
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		ShardextLocalUtilityOnly = false;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * create_distributed_table(table_name, distribution_column,
+ * distribution_type, shard_count, colocate_with, range_bounds) distributes
+ * a table.
+ */
+Datum
+create_distributed_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *column;
+	DistributionType type;
+	AttrNumber	attno;
+	ShardPlan	plan;
+	ShardextTable *colocated;
+	ShardextTable *table;
+	char	  **shardNames;
+	uint64		rows;
+	int			i;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table_name, distribution_column and distribution_type "
+						"must not be null")));
+	relid = PG_GETARG_OID(0);
+	column = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	type = ParseDistributionType(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+
+	/* block writes (not reads) while rows move */
+	LockRelationOid(relid, ExclusiveLock);
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	CheckTableOwner(relid);
+
+	if (ShardextGetTable(relid) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" is already distributed", get_rel_name(relid)),
+				 errhint("Call undistribute_table() first to distribute it "
+						 "differently.")));
+
+	attno = get_attnum(relid, column);
+	if (attno == InvalidAttrNumber || attno < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						column, get_rel_name(relid)),
+				 errhint("The column name is matched exactly, including case.")));
+
+	CheckTableDistributable(relid, attno, type == DIST_HASH ? 'h' : 'r');
+
+	memset(&plan, 0, sizeof(plan));
+	if (type == DIST_HASH)
+	{
+		int			shardCount = PG_ARGISNULL(3) ? ShardextShardCount :
+			PG_GETARG_INT32(3);
+
+		if (!PG_ARGISNULL(5))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("range_bounds is only for range distribution")));
+		if (shardCount < 1 || shardCount > 64000)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("shard_count must be between 1 and 64000"),
+					 errhint("%d is not.", shardCount)));
+		PlanHashShards(&plan, shardCount);
+	}
+	else
+	{
+		if (PG_ARGISNULL(5))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("range distribution needs range_bounds"),
+					 errhint("Pass range_bounds => ARRAY['b1', 'b2', ...]: n split "
+							 "points make n + 1 shards.")));
+		PlanRangeShards(&plan, relid, attno, PG_GETARG_ARRAYTYPE_P(5));
+		if (!PG_ARGISNULL(3) && PG_GETARG_INT32(3) != plan.shardCount)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("shard_count %d does not match the %d shards of range_bounds",
+							PG_GETARG_INT32(3), plan.shardCount),
+					 errhint("Leave shard_count NULL for range distribution.")));
+	}
+
+	colocated = FindColocationTarget(relid, type, attno, &plan,
+									 PG_ARGISNULL(4) ? "default" :
+									 text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	plan.colocationId = colocated ? colocated->colocationId :
+		DatumGetInt64(NextCatalogSequenceValue("colocation_id_seq"));
+	ChooseNodes(&plan, colocated);
+
+	plan.shardIds = palloc(sizeof(int64) * plan.shardCount);
+	shardNames = palloc(sizeof(char *) * plan.shardCount);
+	for (i = 0; i < plan.shardCount; i++)
+	{
+		plan.shardIds[i] = DatumGetInt64(NextCatalogSequenceValue("shard_id_seq"));
+		shardNames[i] = ShardTableName(relid, plan.shardIds[i]);
+	}
+
+	CreateShardTables(relid, &plan, shardNames);
+	InsertTableMetadata(relid, type, column, &plan, shardNames);
+	CommandCounterIncrement();
+
+	table = ShardextGetTable(relid);
+	if (table == NULL)
+		elog(ERROR, "distributed table %u is missing from the cache", relid);
+	rows = MoveRowsIntoShards(relid, table);
+	TruncateLocalTable(relid);
+
+	/* plans that read the local table must be made again */
+	CacheInvalidateRelcacheByRelid(relid);
+
+	ereport(NOTICE,
+			(errmsg("distributed table \"%s\": " UINT64_FORMAT " rows moved into %d shards",
+					get_rel_name(relid), rows, plan.shardCount)));
+	PG_RETURN_VOID();
+}
+
+/*
+ * DeleteTableMetadata forgets a table: its catalog rows (shards,
+ * placements and directory entries go by cascade).
+ */
+void
+DeleteTableMetadata(Oid relid)
+{
+	Oid			argTypes[1] = {OIDOID};
+	Datum		args[1];
+
+	args[0] = ObjectIdGetDatum(relid);
+	ExecuteCatalogSql("DELETE FROM shardext.tables WHERE table_name::oid = $1",
+					  1, argTypes, args, NULL);
+}
+
+/*
+ * undistribute_table(table_name) copies every row back into the local table,
+ * drops the shards and forgets the table.
+ */
+Datum
+undistribute_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ShardextTable *table;
+	Relation	rel;
+	uint64		rows = 0;
+	int			i;
+
+	LockRelationOid(relid, AccessExclusiveLock);
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	CheckTableOwner(relid);
+	table = ShardextGetTable(relid);
+	if (table == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not distributed", get_rel_name(relid)),
+				 errhint("shardext.tables lists the distributed tables.")));
+
+	rel = table_open(relid, NoLock);
+	for (i = 0; i < table->shardCount; i++)
+	{
+		ShardextShard *shard = table->shards[i];
+
+		rows += CopyShardIntoRelation(shard->nodeId, shard->relationName, rel);
+	}
+	table_close(rel, NoLock);
+
+	for (i = 0; i < table->shardCount; i++)
+	{
+		ShardextShard *shard = table->shards[i];
+		ListCell   *lc;
+
+		foreach(lc, shard->placementNodeIds)
+		{
+			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(lc),
+																true);
+
+			RemoteExecuteCommand(nc, psprintf("DROP TABLE IF EXISTS %s",
+											  shard->relationName));
+		}
+	}
+	DeleteTableMetadata(relid);
+	CacheInvalidateRelcacheByRelid(relid);
+
+	ereport(NOTICE,
+			(errmsg("table \"%s\" is local again: " UINT64_FORMAT " rows copied back",
+					get_rel_name(relid), rows)));
+	PG_RETURN_VOID();
+}

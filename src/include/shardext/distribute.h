@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * distribute.h
+ *	  Turning tables into distributed tables and back.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/distribute.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_DISTRIBUTE_H
+#define SHARDEXT_DISTRIBUTE_H
+
+/* set while shardext itself runs utility statements on local tables */
+extern bool ShardextLocalUtilityOnly;
+
+extern void DeleteTableMetadata(Oid relid);
+
+#endif							/* SHARDEXT_DISTRIBUTE_H */

@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_exec.h
+ *	  Running statements on nodes.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/remote_exec.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_REMOTE_EXEC_H
+#define SHARDEXT_REMOTE_EXEC_H
+
+#include "libpq-fe.h"
+
+#include "shardext/connection.h"
+
+extern void SendRemoteQuery(NodeConnection *nc, const char *sql, int nParams,
+							const char *const *paramValues);
+extern void SendRemoteQueryTyped(NodeConnection *nc, const char *sql,
+								 int nParams, const Oid *paramTypes,
+								 const char *const *paramValues);
+extern PGresult *GetRemoteResult(NodeConnection *nc);
+extern PGresult *RemoteExecuteTyped(NodeConnection *nc, const char *sql,
+									int nParams, const Oid *paramTypes,
+									const char *const *paramValues);
+extern PGresult *RemoteExecute(NodeConnection *nc, const char *sql,
+							   int nParams, const char *const *paramValues);
+extern void RemoteExecuteCommand(NodeConnection *nc, const char *sql);
+extern uint64 RemoteExecuteCount(NodeConnection *nc, const char *sql,
+								 int nParams, const char *const *paramValues);
+extern bool RemoteExecuteQuietly(NodeConnection *nc, const char *sql);
+extern void ReportRemoteError(NodeConnection *nc, PGresult *res) pg_attribute_noreturn();
+extern void RemoteCopyIn(NodeConnection *nc, const char *copyCommand,
+						 const char *data, int length);
+extern void LogRemoteCommand(NodeConnection *nc, const char *sql);
+
+#endif							/* SHARDEXT_REMOTE_EXEC_H */

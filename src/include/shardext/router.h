@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * router.h
+ *	  Recognising queries that one shard group can answer.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/router.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_ROUTER_H
+#define SHARDEXT_ROUTER_H
+
+#include "nodes/parsenodes.h"
+
+/*
+ * What router planning found: the distributed tables of the query (each
+ * once) and, for each, the expression whose value picks its shard, or NULL
+ * when nothing pins it.
+ */
+typedef struct RouterAnalysis
+{
+	List	   *relids;			/* distinct distributed tables */
+	List	   *pins;			/* Expr * or NULL, parallel to relids */
+	bool		allPinned;		/* every occurrence of every table pinned */
+	bool		shippable;		/* the whole query can run on a node */
+	const char *reason;			/* why not, when it cannot */
+} RouterAnalysis;
+
+extern RouterAnalysis *AnalyzeRouterQuery(Query *query);
+extern bool RouterPinsAgree(RouterAnalysis *analysis);
+
+#endif							/* SHARDEXT_ROUTER_H */

@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * routing.h
+ *	  Mapping a distribution value to its shard and node.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/routing.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_ROUTING_H
+#define SHARDEXT_ROUTING_H
+
+#include "shardext/metadata_cache.h"
+
+extern int32 HashDistributionValue(FmgrInfo *hashProc, Oid collation,
+								   Datum value);
+extern ShardextShard *FindShardForValue(ShardextTable *table, Datum value,
+										bool isNull);
+extern int	FindShardIndexForHash(ShardextTable *table, int32 hashValue);
+extern Datum CoerceToDistributionType(ShardextTable *table, Datum value,
+									  Oid valueType);
+
+#endif							/* SHARDEXT_ROUTING_H */

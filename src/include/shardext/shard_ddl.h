@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * shard_ddl.h
+ *	  Checking that a table can be distributed, and the DDL of its shards.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/shard_ddl.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_SHARD_DDL_H
+#define SHARDEXT_SHARD_DDL_H
+
+#include "access/attnum.h"
+#include "nodes/nodes.h"
+#include "nodes/pg_list.h"
+
+extern void CheckTableDistributable(Oid relid, AttrNumber distAttno,
+									char method);
+extern List *ShardCreateCommands(Oid relid, const char *shardName,
+								 int64 shardId);
+extern char *ShardObjectName(const char *name, int64 shardId);
+extern char *ShardTableName(Oid relid, int64 shardId);
+extern bool IsShippableExpression(Node *expr);
+
+#endif							/* SHARDEXT_SHARD_DDL_H */

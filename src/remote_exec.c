@@ -1,0 +1,319 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_exec.c
+ *	  Running statements on nodes.
+ *
+ * Statements are sent with libpq's asynchronous calls and the backend waits
+ * on its latch, so a query cancel or a terminated node interrupts the wait
+ * instead of hanging.  An interrupted connection is left in an unknown
+ * state: it is marked broken and closed at the end of the transaction.
+ *
+ * Errors raised by a node are re-raised here with the node's SQLSTATE,
+ * message, detail and hint, and a context line naming the node.  libpq
+ * results are malloc'ed: every PGresult is cleared on every path.
+ *
+ * IDENTIFICATION
+ *	  src/remote_exec.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+
+#include "shardext/guc.h"
+#include "shardext/remote_exec.h"
+
+static void WaitForConnectionInput(NodeConnection *nc);
+static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
+
+/*
+ * LogRemoteCommand shows a statement sent to a node when
+ * shardext.log_remote_commands is on.
+ */
+void
+LogRemoteCommand(NodeConnection *nc, const char *sql)
+{
+	if (ShardextLogRemoteCommands)
+		ereport(NOTICE,
+				(errmsg("issuing %s", sql),
+				 errdetail("on node %s", nc->label)));
+}
+
+/*
+ * ReportConnectionFailure raises the error for a connection that failed,
+ * marking it broken.
+ */
+static void
+ReportConnectionFailure(NodeConnection *nc)
+{
+	char	   *message = pchomp(PQerrorMessage(nc->conn));
+
+	CloseConnectionAtEndOfTransaction(nc);
+	ereport(ERROR,
+			(errcode(ERRCODE_CONNECTION_FAILURE),
+			 errmsg("lost connection to node %s", nc->label),
+			 errdetail_internal("%s", message),
+			 errhint("Check that the node is running; the statement can be "
+					 "retried once it is back.")));
+}
+
+/*
+ * SendRemoteQuery sends a statement with text parameters, without waiting
+ * for its result.
+ */
+void
+SendRemoteQuery(NodeConnection *nc, const char *sql, int nParams,
+				const char *const *paramValues)
+{
+	SendRemoteQueryTyped(nc, sql, nParams, NULL, paramValues);
+}
+
+/*
+ * SendRemoteQueryTyped sends a statement with text parameters of the given
+ * types (0: let the node infer it), without waiting for its result.
+ */
+void
+SendRemoteQueryTyped(NodeConnection *nc, const char *sql, int nParams,
+					 const Oid *paramTypes, const char *const *paramValues)
+{
+	LogRemoteCommand(nc, sql);
+	if (!PQsendQueryParams(nc->conn, sql, nParams, paramTypes, paramValues,
+						   NULL, NULL, 0))
+		ReportConnectionFailure(nc);
+}
+
+/*
+ * WaitForConnectionInput waits until a result can be read from the
+ * connection without blocking, serving interrupts meanwhile.
+ */
+static void
+WaitForConnectionInput(NodeConnection *nc)
+{
+	while (PQisBusy(nc->conn))
+	{
+		int			rc;
+
+		rc = WaitLatchOrSocket(MyLatch,
+							   WL_LATCH_SET | WL_SOCKET_READABLE |
+							   WL_EXIT_ON_PM_DEATH,
+							   PQsocket(nc->conn), -1L, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			if (InterruptPending)
+			{
+				/* the command may still run: do not reuse this connection */
+				CloseConnectionAtEndOfTransaction(nc);
+				CHECK_FOR_INTERRUPTS();
+			}
+		}
+		if (rc & WL_SOCKET_READABLE)
+		{
+			if (!PQconsumeInput(nc->conn))
+				ReportConnectionFailure(nc);
+		}
+	}
+}
+
+/*
+ * GetRemoteResult waits for the result of the statement sent last and
+ * returns it: the last result, or the first one that starts a COPY.  The
+ * caller clears it.
+ */
+PGresult   *
+GetRemoteResult(NodeConnection *nc)
+{
+	PGresult   *volatile last = NULL;
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			PGresult   *res;
+			ExecStatusType status;
+
+			WaitForConnectionInput(nc);
+			res = PQgetResult(nc->conn);
+			if (res == NULL)
+				break;
+			status = PQresultStatus(res);
+			if (last != NULL)
+			{
+				/* keep the first error of a statement rather than later ones */
+				if (PQresultStatus(last) == PGRES_FATAL_ERROR)
+				{
+					PQclear(res);
+					continue;
+				}
+				PQclear(last);
+			}
+			last = res;
+			if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT ||
+				status == PGRES_COPY_BOTH)
+				break;
+		}
+	}
+	PG_CATCH();
+	{
+		if (last != NULL)
+			PQclear(last);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	if (last == NULL)
+		ReportConnectionFailure(nc);
+	return last;
+}
+
+/*
+ * ReportRemoteError re-raises the error in res (which it clears) as if it
+ * were local, naming the node in the context.
+ */
+void
+ReportRemoteError(NodeConnection *nc, PGresult *res)
+{
+	char	   *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	char	   *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char	   *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	char	   *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	int			code = ERRCODE_CONNECTION_FAILURE;
+
+	if (sqlstate != NULL && strlen(sqlstate) == 5)
+		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
+							 sqlstate[3], sqlstate[4]);
+	primary = primary ? pstrdup(primary) : pchomp(PQerrorMessage(nc->conn));
+	detail = detail ? pstrdup(detail) : NULL;
+	hint = hint ? pstrdup(hint) : NULL;
+	PQclear(res);
+	if (PQstatus(nc->conn) != CONNECTION_OK)
+		CloseConnectionAtEndOfTransaction(nc);
+
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg_internal("%s", primary),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 hint ? errhint("%s", hint) : 0,
+			 errcontext("while executing on node %s", nc->label)));
+}
+
+/*
+ * RemoteExecute runs a statement and returns its result, which the caller
+ * clears; an error on the node is raised here.
+ */
+PGresult   *
+RemoteExecute(NodeConnection *nc, const char *sql, int nParams,
+			  const char *const *paramValues)
+{
+	return RemoteExecuteTyped(nc, sql, nParams, NULL, paramValues);
+}
+
+/*
+ * RemoteExecuteTyped is RemoteExecute with parameter types (0: let the
+ * node infer the type).
+ */
+PGresult   *
+RemoteExecuteTyped(NodeConnection *nc, const char *sql, int nParams,
+				   const Oid *paramTypes, const char *const *paramValues)
+{
+	PGresult   *res;
+	ExecStatusType status;
+
+	SendRemoteQueryTyped(nc, sql, nParams, paramTypes, paramValues);
+	res = GetRemoteResult(nc);
+	status = PQresultStatus(res);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		ReportRemoteError(nc, res);
+	return res;
+}
+
+/* RemoteExecuteCommand runs a statement whose result is not needed. */
+void
+RemoteExecuteCommand(NodeConnection *nc, const char *sql)
+{
+	PQclear(RemoteExecute(nc, sql, 0, NULL));
+}
+
+/*
+ * RemoteExecuteCount runs a statement and returns the number of rows it
+ * processed.
+ */
+uint64
+RemoteExecuteCount(NodeConnection *nc, const char *sql, int nParams,
+				   const char *const *paramValues)
+{
+	PGresult   *res = RemoteExecute(nc, sql, nParams, paramValues);
+	char	   *count = PQcmdTuples(res);
+	uint64		result = (count[0] != '\0') ? strtou64(count, NULL, 10) : 0;
+
+	PQclear(res);
+	return result;
+}
+
+/*
+ * RemoteExecuteQuietly runs a statement and tells whether it succeeded,
+ * never raising an error: for transaction callbacks that must not fail.
+ */
+bool
+RemoteExecuteQuietly(NodeConnection *nc, const char *sql)
+{
+	PGresult   *res;
+	bool		ok;
+
+	if (nc->conn == NULL || PQstatus(nc->conn) != CONNECTION_OK ||
+		PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE)
+		return false;
+	if (ShardextLogRemoteCommands)
+		elog(LOG, "issuing %s on node %s", sql, nc->label);
+	res = PQexec(nc->conn, sql);
+	ok = (PQresultStatus(res) == PGRES_COMMAND_OK);
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * RemoteCopyIn runs a COPY ... FROM STDIN command and feeds it data (text
+ * format, complete lines).
+ */
+void
+RemoteCopyIn(NodeConnection *nc, const char *copyCommand, const char *data,
+			 int length)
+{
+	PGresult   *res;
+
+	SendRemoteQuery(nc, copyCommand, 0, NULL);
+	res = GetRemoteResult(nc);
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		ReportRemoteError(nc, res);
+	PQclear(res);
+
+	if (PQputCopyData(nc->conn, data, length) != 1 ||
+		PQputCopyEnd(nc->conn, NULL) != 1)
+		ReportConnectionFailure(nc);
+	while (PQflush(nc->conn) == 1)
+	{
+		int			rc = WaitLatchOrSocket(MyLatch,
+										   WL_LATCH_SET | WL_SOCKET_WRITEABLE |
+										   WL_EXIT_ON_PM_DEATH,
+										   PQsocket(nc->conn), -1L,
+										   PG_WAIT_EXTENSION);
+
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			if (InterruptPending)
+			{
+				CloseConnectionAtEndOfTransaction(nc);
+				CHECK_FOR_INTERRUPTS();
+			}
+		}
+	}
+	res = GetRemoteResult(nc);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		ReportRemoteError(nc, res);
+	PQclear(res);
+}

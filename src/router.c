@@ -1,0 +1,475 @@
+/*-------------------------------------------------------------------------
+ *
+ * router.c
+ *	  Recognising queries that one shard group can answer.
+ *
+ * A query can be sent whole to one node when everything in it can run
+ * there (only distributed tables, built-in functions and types, no
+ * sequence functions, no row security) and every occurrence of every
+ * distributed table is pinned to one shard by an equality on its
+ * distribution column.
+ *
+ * Pins are found per query level with a union-find over the distribution
+ * columns of the level's tables: WHERE clauses and the ON clauses of inner
+ * joins on the path from the top of the join tree give "column = value"
+ * and "column = column"; ON clauses of outer joins give only "column =
+ * column", which is safe in both directions (a row of one side only meets
+ * rows of the other side with the same key, and a WHERE equality on the
+ * nullable side rejects the null-extended rows).  A value is any
+ * expression without Vars, volatile functions, aggregates or sublinks:
+ * a constant, a parameter, or a stable expression of them; it is evaluated
+ * at execution time, so generic plans of prepared statements stay router
+ * plans.
+ *
+ * IDENTIFICATION
+ *	  src/router.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/stratnum.h"
+#include "access/transam.h"
+#include "catalog/pg_operator.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "shardext/metadata_cache.h"
+#include "shardext/router.h"
+
+/* a distribution column of one range table entry of a query level */
+typedef struct PinMember
+{
+	Index		rtindex;
+	ShardextTable *table;
+	int			parent;			/* union-find parent, index in members */
+	Expr	   *pin;			/* value, on the root of a class */
+} PinMember;
+
+/* state of the analysis of one query level */
+typedef struct LevelState
+{
+	PinMember  *members;
+	int			count;
+} LevelState;
+
+static bool AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis);
+static bool ShippabilityWalker(Node *node, RouterAnalysis *analysis);
+static bool IsBuiltinFunction(Oid funcid, void *context);
+static int	FindMember(LevelState *state, Index rtindex);
+static int	FindRoot(LevelState *state, int member);
+static void CollectEqualities(Node *quals, LevelState *state, bool valuesToo);
+static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
+static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
+static int	DistributionColumnMember(Node *node, LevelState *state);
+static bool IsPinValue(Node *node);
+static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
+
+/*
+ * AnalyzeRouterQuery analyses a query for router execution.
+ */
+RouterAnalysis *
+AnalyzeRouterQuery(Query *query)
+{
+	RouterAnalysis *analysis = palloc0(sizeof(RouterAnalysis));
+
+	analysis->shippable = true;
+	analysis->allPinned = true;
+	ShippabilityWalker((Node *) query, analysis);
+	return analysis;
+}
+
+/*
+ * IsBuiltinFunction is the check_functions_in_node callback: true for
+ * functions a node cannot run (so that the walk stops).
+ */
+static bool
+IsBuiltinFunction(Oid funcid, void *context)
+{
+	if (funcid >= FirstNormalObjectId)
+		return true;
+	switch (funcid)
+	{
+		case F_NEXTVAL:
+		case F_CURRVAL:
+		case F_LASTVAL:
+		case F_SETVAL_REGCLASS_INT8:
+		case F_SETVAL_REGCLASS_INT8_BOOL:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * ShippabilityWalker walks the whole query: it analyses each query level's
+ * pins and checks that every expression can run on a node.
+ */
+static bool
+ShippabilityWalker(Node *node, RouterAnalysis *analysis)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *query = (Query *) node;
+
+		if (!AnalyzeQueryLevel(query, analysis))
+			return true;
+		return query_tree_walker(query, ShippabilityWalker, analysis,
+								 QTW_EXAMINE_RTES_BEFORE);
+	}
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		if (rte->rtekind == RTE_NAMEDTUPLESTORE)
+		{
+			analysis->shippable = false;
+			analysis->reason = "the query reads a transition table";
+			return true;
+		}
+		return false;
+	}
+	if (check_functions_in_node(node, IsBuiltinFunction, NULL))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query uses a function that the nodes do not have";
+		return true;
+	}
+	if (IsA(node, Const) && ((Const *) node)->consttype >= FirstNormalObjectId)
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query uses a type that the nodes do not have";
+		return true;
+	}
+	if (IsA(node, CoerceToDomain) &&
+		((CoerceToDomain *) node)->resulttype >= FirstNormalObjectId)
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query uses a domain that the nodes do not have";
+		return true;
+	}
+	if (IsA(node, Param) && ((Param *) node)->paramkind != PARAM_EXTERN)
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query uses an internal parameter";
+		return true;
+	}
+	return expression_tree_walker(node, ShippabilityWalker, analysis);
+}
+
+/* FindMember returns the member of an RTE index, or -1. */
+static int
+FindMember(LevelState *state, Index rtindex)
+{
+	int			i;
+
+	for (i = 0; i < state->count; i++)
+		if (state->members[i].rtindex == rtindex)
+			return i;
+	return -1;
+}
+
+/* FindRoot returns the root of a member's class, compressing the path. */
+static int
+FindRoot(LevelState *state, int member)
+{
+	while (state->members[member].parent != member)
+	{
+		state->members[member].parent =
+			state->members[state->members[member].parent].parent;
+		member = state->members[member].parent;
+	}
+	return member;
+}
+
+/*
+ * DistributionColumnMember returns the member whose distribution column
+ * node is (a Var of this level, possibly under a binary-compatible
+ * relabeling), or -1.
+ */
+static int
+DistributionColumnMember(Node *node, LevelState *state)
+{
+	Var		   *var;
+	int			member;
+
+	while (node != NULL && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (node == NULL || !IsA(node, Var))
+		return -1;
+	var = (Var *) node;
+	if (var->varlevelsup != 0)
+		return -1;
+	member = FindMember(state, var->varno);
+	if (member < 0 || state->members[member].table->distAttno != var->varattno)
+		return -1;
+	return member;
+}
+
+/*
+ * IsPinValue tells whether an expression can give a pin's value: no Vars,
+ * no volatile functions, no aggregates, window functions or sublinks.
+ */
+static bool
+IsPinValue(Node *node)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Const))
+		return !((Const *) node)->constisnull;
+	return !contain_var_clause(node) && !contain_volatile_functions(node) &&
+		!contain_agg_clause(node) && !contain_window_function(node) &&
+		!contain_subplans(node) && !checkExprHasSubLink(node);
+}
+
+/*
+ * IsDistributionEquality tells whether an operator is the equality that
+ * distribution by table's column relies on: an equality of the column
+ * type's default hash or btree operator family.
+ */
+static bool
+IsDistributionEquality(OpExpr *op, ShardextTable *table)
+{
+	TypeCacheEntry *typentry = lookup_type_cache(table->distTypeId,
+												 TYPECACHE_HASH_OPFAMILY |
+												 TYPECACHE_BTREE_OPFAMILY);
+
+	if (OidIsValid(typentry->hash_opf) &&
+		op_in_opfamily(op->opno, typentry->hash_opf))
+		return true;
+	return OidIsValid(typentry->btree_opf) &&
+		get_op_opfamily_strategy(op->opno, typentry->btree_opf) ==
+		BTEqualStrategyNumber;
+}
+
+/*
+ * CollectEqualities applies the top-level conjuncts of quals: column =
+ * column joins two classes, column = value (when valuesToo) pins one.
+ */
+static void
+CollectEqualities(Node *quals, LevelState *state, bool valuesToo)
+{
+	List	   *conjuncts;
+	ListCell   *lc;
+
+	if (quals == NULL)
+		return;
+	if (IsA(quals, List))
+		conjuncts = (List *) quals;
+	else if (is_andclause(quals))
+		conjuncts = ((BoolExpr *) quals)->args;
+	else
+		conjuncts = list_make1(quals);
+
+	foreach(lc, conjuncts)
+	{
+		Node	   *clause = lfirst(lc);
+		OpExpr	   *op;
+		int			left;
+		int			right;
+
+		if (is_andclause(clause))
+		{
+			CollectEqualities(clause, state, valuesToo);
+			continue;
+		}
+		if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
+			continue;
+		op = (OpExpr *) clause;
+		left = DistributionColumnMember(linitial(op->args), state);
+		right = DistributionColumnMember(lsecond(op->args), state);
+
+		if (left >= 0 && right >= 0)
+		{
+			int			leftRoot;
+			int			rightRoot;
+
+			if (state->members[left].table->colocationId !=
+				state->members[right].table->colocationId ||
+				!IsDistributionEquality(op, state->members[left].table))
+				continue;
+			leftRoot = FindRoot(state, left);
+			rightRoot = FindRoot(state, right);
+			if (leftRoot != rightRoot)
+			{
+				state->members[rightRoot].parent = leftRoot;
+				if (state->members[leftRoot].pin == NULL)
+					state->members[leftRoot].pin = state->members[rightRoot].pin;
+			}
+		}
+		else if (valuesToo && (left >= 0 || right >= 0))
+		{
+			int			member = (left >= 0) ? left : right;
+			Node	   *value = (left >= 0) ? lsecond(op->args) : linitial(op->args);
+			int			root;
+
+			if (!IsDistributionEquality(op, state->members[member].table) ||
+				!IsPinValue(value))
+				continue;
+			root = FindRoot(state, member);
+			if (state->members[root].pin == NULL)
+				state->members[root].pin = (Expr *) value;
+		}
+	}
+}
+
+/*
+ * WalkJoinTree collects the equalities of a level's join tree; innerPath
+ * tells whether the node is reached from the top through inner joins only.
+ */
+static void
+WalkJoinTree(Node *node, LevelState *state, bool innerPath)
+{
+	if (node == NULL)
+		return;
+	if (IsA(node, FromExpr))
+	{
+		FromExpr   *from = (FromExpr *) node;
+		ListCell   *lc;
+
+		foreach(lc, from->fromlist)
+			WalkJoinTree(lfirst(lc), state, innerPath);
+		CollectEqualities(from->quals, state, innerPath);
+	}
+	else if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+		bool		inner = innerPath && join->jointype == JOIN_INNER;
+
+		WalkJoinTree(join->larg, state, inner);
+		WalkJoinTree(join->rarg, state, inner);
+		CollectEqualities(join->quals, state, inner);
+	}
+}
+
+/* AddTablePin records the pin of one occurrence of a table. */
+static void
+AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin)
+{
+	ListCell   *relidCell;
+	ListCell   *pinCell;
+
+	if (pin == NULL)
+		analysis->allPinned = false;
+	forboth(relidCell, analysis->relids, pinCell, analysis->pins)
+	{
+		if (lfirst_oid(relidCell) != relid)
+			continue;
+		/* another occurrence: it must be pinned to the same value */
+		if (pin == NULL || lfirst(pinCell) == NULL)
+			lfirst(pinCell) = NULL;
+		else if (!equal(pin, lfirst(pinCell)))
+			analysis->allPinned = false;
+		return;
+	}
+	analysis->relids = lappend_oid(analysis->relids, relid);
+	analysis->pins = lappend(analysis->pins, pin);
+}
+
+/*
+ * AnalyzeQueryLevel checks the range table of one level and records the
+ * pins of its distributed tables.  Returns false when the query cannot be
+ * shipped whole.
+ */
+static bool
+AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
+{
+	LevelState	state;
+	ListCell   *lc;
+	Index		rtindex = 0;
+	int			i;
+
+	state.members = palloc0(sizeof(PinMember) * Max(list_length(query->rtable), 1));
+	state.count = 0;
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		ShardextTable *table;
+
+		rtindex++;
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		table = ShardextGetTable(rte->relid);
+		if (table == NULL || table->distColumnName == NULL)
+		{
+			analysis->shippable = false;
+			analysis->reason = "the query reads a table that is not distributed";
+			return false;
+		}
+		if (rte->securityQuals != NIL)
+		{
+			analysis->shippable = false;
+			analysis->reason = "row level security applies";
+			return false;
+		}
+		/* the target of INSERT is not read; its rows are routed one by one */
+		if (query->commandType == CMD_INSERT &&
+			rtindex == (Index) query->resultRelation)
+			continue;
+		state.members[state.count].rtindex = rtindex;
+		state.members[state.count].table = table;
+		state.members[state.count].parent = state.count;
+		state.count++;
+	}
+
+	if (state.count == 0)
+		return true;
+
+	WalkJoinTree((Node *) query->jointree, &state, true);
+
+	for (i = 0; i < state.count; i++)
+	{
+		int			root = FindRoot(&state, i);
+
+		AddTablePin(analysis, state.members[i].table->relid,
+					state.members[root].pin);
+	}
+	return true;
+}
+
+/*
+ * RouterPinsAgree tells whether the pinned tables can be sent to one node
+ * as one statement: the pins are all one expression over co-located
+ * tables (so they pick the same shard index), or all constants whose
+ * shards lie on one node.
+ */
+bool
+RouterPinsAgree(RouterAnalysis *analysis)
+{
+	ListCell   *relidCell;
+	ListCell   *pinCell;
+	Expr	   *firstPin = NULL;
+	int32		colocationId = 0;
+	bool		samePin = true;
+	bool		allConst = true;
+
+	if (!analysis->shippable || !analysis->allPinned || analysis->relids == NIL)
+		return false;
+
+	forboth(relidCell, analysis->relids, pinCell, analysis->pins)
+	{
+		ShardextTable *table = ShardextGetTable(lfirst_oid(relidCell));
+		Expr	   *pin = lfirst(pinCell);
+
+		if (pin == NULL)
+			return false;
+		if (!IsA(pin, Const))
+			allConst = false;
+		if (firstPin == NULL)
+		{
+			firstPin = pin;
+			colocationId = table->colocationId;
+		}
+		else if (table->colocationId != colocationId || !equal(pin, firstPin))
+			samePin = false;
+	}
+	return samePin || allConst;
+}

@@ -1,0 +1,251 @@
+/*-------------------------------------------------------------------------
+ *
+ * routing.c
+ *	  Mapping a distribution value to its shard and node.
+ *
+ * Hash distribution uses the hash PostgreSQL's hash partitioning uses: the
+ * type's extended hash function of its default hash operator class, seeded
+ * with HASH_PARTITION_SEED and combined as compute_partition_hash_value
+ * does; the low 32 bits are the value's position in the int4 hash space,
+ * which the shards split into ranges.  Range distribution compares with the
+ * type's default btree comparison function.  Both binary-search the cached
+ * bounds and never touch the catalog.
+ *
+ * The SQL functions shardext_hash, shardext_shard_for_value and
+ * shardext_node_for_value expose the same code, so they agree with where
+ * rows actually go.
+ *
+ * IDENTIFICATION
+ *	  src/routing.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "partitioning/partbounds.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "shardext/metadata_cache.h"
+#include "shardext/routing.h"
+
+PG_FUNCTION_INFO_V1(shardext_hash);
+PG_FUNCTION_INFO_V1(shardext_shard_for_value);
+PG_FUNCTION_INFO_V1(shardext_node_for_value);
+
+static ShardextTable *GetDistributedTableOrError(Oid relid);
+
+/*
+ * HashDistributionValue returns the position of a non-null value in the int4
+ * hash space.
+ */
+int32
+HashDistributionValue(FmgrInfo *hashProc, Oid collation, Datum value)
+{
+	bool		isNull = false;
+	uint64		hash;
+
+	hash = compute_partition_hash_value(1, hashProc, &collation, &value,
+										&isNull);
+	return (int32) (uint32) hash;
+}
+
+/*
+ * FindShardIndexForHash returns the index of the shard of a hash-distributed
+ * table whose range holds hashValue.
+ */
+int
+FindShardIndexForHash(ShardextTable *table, int32 hashValue)
+{
+	int			low = 0;
+	int			high = table->shardCount - 1;
+
+	while (low < high)
+	{
+		int			mid = low + (high - low + 1) / 2;
+
+		if (table->shards[mid]->hashMin <= hashValue)
+			low = mid;
+		else
+			high = mid - 1;
+	}
+	if (hashValue < table->shards[low]->hashMin ||
+		hashValue > table->shards[low]->hashMax)
+		elog(ERROR, "no shard of table %u covers hash value %d",
+			 table->relid, hashValue);
+	return low;
+}
+
+/*
+ * FindShardIndexForRange returns the index of the shard of a
+ * range-distributed table that holds value: the last shard whose lower
+ * bound is at or below it (the first shard has none).
+ */
+static int
+FindShardIndexForRange(ShardextTable *table, Datum value)
+{
+	int			low = 0;
+	int			high = table->shardCount - 1;
+
+	while (low < high)
+	{
+		int			mid = low + (high - low + 1) / 2;
+		ShardextShard *shard = table->shards[mid];
+		int32		cmp;
+
+		cmp = shard->minText == NULL ? 1 :
+			DatumGetInt32(FunctionCall2Coll(&table->compareProc,
+											table->distCollation,
+											value, shard->rangeMin));
+		if (cmp >= 0)
+			low = mid;
+		else
+			high = mid - 1;
+	}
+	return low;
+}
+
+/*
+ * FindShardForValue returns the shard that holds rows whose distribution
+ * column equals value.  NULL is not a valid distribution value.
+ */
+ShardextShard *
+FindShardForValue(ShardextTable *table, Datum value, bool isNull)
+{
+	if (isNull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in distribution column \"%s\" of table \"%s\"",
+						table->distColumnName, get_rel_name(table->relid)),
+				 errdetail("Every row of a distributed table needs a value "
+						   "in its distribution column to pick its shard."),
+				 errhint("Give the column a value, or declare it NOT NULL.")));
+
+	switch (table->type)
+	{
+		case DIST_HASH:
+			return table->shards[FindShardIndexForHash(table,
+													   HashDistributionValue(&table->hashProc,
+																			 table->distCollation,
+																			 value))];
+		case DIST_RANGE:
+			return table->shards[FindShardIndexForRange(table, value)];
+		case DIST_REFERENCE:
+		case DIST_FEDERATED:
+			return table->shards[0];
+		case DIST_DIRECTORY:
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("directory distribution is not supported yet")));
+	return NULL;
+}
+
+/*
+ * CoerceToDistributionType converts a value of another type to the type of
+ * the distribution column, through the types' text forms.
+ */
+Datum
+CoerceToDistributionType(ShardextTable *table, Datum value, Oid valueType)
+{
+	Oid			outputFunction;
+	bool		isVarlena;
+	Oid			inputFunction;
+	Oid			ioParam;
+	char	   *text;
+
+	if (valueType == table->distTypeId)
+		return value;
+	getTypeOutputInfo(valueType, &outputFunction, &isVarlena);
+	text = OidOutputFunctionCall(outputFunction, value);
+	getTypeInputInfo(table->distTypeId, &inputFunction, &ioParam);
+	return OidInputFunctionCall(inputFunction, text, ioParam,
+								table->distTypmod);
+}
+
+/*
+ * GetDistributedTableOrError returns the cache entry of a table that has a
+ * distribution column, or raises an error saying what the table is.
+ */
+static ShardextTable *
+GetDistributedTableOrError(Oid relid)
+{
+	ShardextTable *table = ShardextGetTable(relid);
+
+	if (table == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not distributed",
+						get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errhint("Distribute it with create_distributed_table().")));
+	return table;
+}
+
+/*
+ * shardext_hash(value anyelement) returns the int4 hash that hash
+ * distribution uses for value, or NULL for NULL.
+ */
+Datum
+shardext_hash(PG_FUNCTION_ARGS)
+{
+	Oid			valueType = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	TypeCacheEntry *typentry;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	typentry = lookup_type_cache(valueType, TYPECACHE_HASH_EXTENDED_PROC_FINFO);
+	if (!OidIsValid(typentry->hash_extended_proc))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("type %s has no hash function", format_type_be(valueType)),
+				 errhint("Hash distribution needs a type with a default hash "
+						 "operator class.")));
+	PG_RETURN_INT32(HashDistributionValue(&typentry->hash_extended_proc_finfo,
+										  PG_GET_COLLATION(),
+										  PG_GETARG_DATUM(0)));
+}
+
+/*
+ * shardext_shard_for_value(table, value) returns the id of the shard of
+ * table that holds rows with that distribution value.
+ */
+Datum
+shardext_shard_for_value(PG_FUNCTION_ARGS)
+{
+	ShardextTable *table;
+	Datum		value;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	table = GetDistributedTableOrError(PG_GETARG_OID(0));
+	if (table->distColumnName == NULL)
+		PG_RETURN_INT64(table->shards[0]->shardId);
+	value = PG_ARGISNULL(1) ? (Datum) 0 :
+		CoerceToDistributionType(table, PG_GETARG_DATUM(1),
+								 get_fn_expr_argtype(fcinfo->flinfo, 1));
+	PG_RETURN_INT64(FindShardForValue(table, value, PG_ARGISNULL(1))->shardId);
+}
+
+/*
+ * shardext_node_for_value(table, value) returns the id of the node that
+ * holds rows with that distribution value.
+ */
+Datum
+shardext_node_for_value(PG_FUNCTION_ARGS)
+{
+	ShardextTable *table;
+	Datum		value;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	table = GetDistributedTableOrError(PG_GETARG_OID(0));
+	if (table->distColumnName == NULL)
+		PG_RETURN_INT32(table->shards[0]->nodeId);
+	value = PG_ARGISNULL(1) ? (Datum) 0 :
+		CoerceToDistributionType(table, PG_GETARG_DATUM(1),
+								 get_fn_expr_argtype(fcinfo->flinfo, 1));
+	PG_RETURN_INT32(FindShardForValue(table, value, PG_ARGISNULL(1))->nodeId);
+}

@@ -1,0 +1,1340 @@
+/*-------------------------------------------------------------------------
+ *
+ * shard_ddl.c
+ *	  Checking that a table can be distributed, and the DDL of its shards.
+ *
+ * A shard is an ordinary table on a worker, a stock PostgreSQL server that
+ * only has built-in types, functions, operators and collations.  So a table
+ * can only be distributed when everything its shards need is built in
+ * (CheckTableDistributable), and the DDL of a shard is generated so that it
+ * names nothing else (ShardCreateCommands): expressions are deparsed with
+ * search_path = pg_catalog, so that any name outside pg_catalog comes out
+ * schema-qualified and the text means the same on every server.
+ *
+ * The coordinator evaluates defaults, identity columns and sequences before
+ * rows reach a shard, so a shard only gets the defaults a worker can
+ * evaluate (for rows written there directly) and never an identity or a
+ * sequence.  Constraints and indexes that live in a schema-wide namespace
+ * (primary keys, unique constraints, indexes) get the shard ID appended to
+ * their names, so that the shards of a table can share a worker schema.
+ *
+ * IsShippableExpression is the single test of "a worker can evaluate this",
+ * shared with query pushdown: it accepts only node types it knows, and only
+ * objects with OIDs below FirstNormalObjectId (those initdb creates).
+ *
+ * IDENTIFICATION
+ *	  src/shard_ddl.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "catalog/dependency.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/primnodes.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "shardext/shard_ddl.h"
+
+static char *RelationQualifiedName(Oid relid);
+static char *ShardNameUnquoted(const char *name, int64 shardId);
+static bool IsUserObject(Oid objectId);
+static bool IsBuiltinType(Oid typeId);
+static Oid	RelationAccessMethod(Oid relid);
+static void CheckRelationKind(Relation rel, const char *tableName);
+static void CheckInheritance(Relation rel, const char *tableName);
+static void CheckColumns(Relation rel, const char *tableName);
+static void CheckDistributionColumn(Relation rel, const char *tableName,
+									AttrNumber distAttno, char method);
+static void CheckConstraints(Relation rel, const char *tableName);
+static void CheckReferencingForeignKeys(Relation rel, const char *tableName);
+static void CheckIndexes(Relation rel, const char *tableName,
+						 AttrNumber distAttno, char method);
+static void CheckTriggers(Relation rel, const char *tableName);
+static Node *ColumnDefaultExpression(Relation rel, AttrNumber attnum);
+static char *QualifiedCollationName(Oid collationId);
+static char *CreateTableCommand(Relation rel, const char *shardName);
+static List *ConstraintCommands(Relation rel, const char *shardName,
+								int64 shardId);
+static List *IndexCommands(Relation rel, const char *shardName,
+						   int64 shardId);
+static bool NotShippableWalker(Node *node, void *context);
+static bool IsShippableConst(Const *constant);
+static bool IsShippableOperator(Oid operatorId);
+
+/*
+ * RelationQualifiedName returns the schema-qualified, quoted name of a
+ * relation, the form used in our messages and in generated DDL.
+ */
+static char *
+RelationQualifiedName(Oid relid)
+{
+	char	   *relationName = get_rel_name(relid);
+	char	   *schemaName;
+
+	if (relationName == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	schemaName = get_namespace_name(get_rel_namespace(relid));
+	return quote_qualified_identifier(schemaName, relationName);
+}
+
+/*
+ * ShardNameUnquoted returns "<name>_<shardId>" when that fits in
+ * NAMEDATALEN - 1 bytes.  Otherwise it returns "<prefix>_<hash>_<shardId>",
+ * where prefix is name cut on a character boundary to make the whole fit and
+ * hash is 8 hex digits of a hash of the full name: two long names that
+ * begin alike (such as a long table name and its "..._pkey") must not get
+ * the same shard name.
+ */
+static char *
+ShardNameUnquoted(const char *name, int64 shardId)
+{
+	char		suffix[32];
+	int			nameLength = strlen(name);
+	int			maxPrefixLength;
+	uint32		nameHash;
+
+	snprintf(suffix, sizeof(suffix), "_" INT64_FORMAT, shardId);
+	if (nameLength + strlen(suffix) <= NAMEDATALEN - 1)
+		return psprintf("%s%s", name, suffix);
+
+	nameHash = hash_bytes((const unsigned char *) name, nameLength);
+	maxPrefixLength = NAMEDATALEN - 1 - strlen(suffix) - 9;
+	return psprintf("%.*s_%08x%s",
+					pg_mbcliplen(name, nameLength, maxPrefixLength), name,
+					nameHash, suffix);
+}
+
+/*
+ * ShardObjectName returns the quoted name that object (an index or an
+ * index-backed constraint) called name gets on shard shardId:
+ * "<name>_<shardId>", or, when that would not fit in an identifier, name
+ * truncated and followed by a hash of it (see ShardNameUnquoted).
+ */
+char *
+ShardObjectName(const char *name, int64 shardId)
+{
+	return pstrdup(quote_identifier(ShardNameUnquoted(name, shardId)));
+}
+
+/*
+ * ShardTableName returns the schema-qualified, quoted name of shard shardId
+ * of table relid: it lives in the schema of the same name as the table's,
+ * and is named like ShardObjectName names objects.
+ */
+char *
+ShardTableName(Oid relid, int64 shardId)
+{
+	char	   *relationName = get_rel_name(relid);
+
+	if (relationName == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  ShardNameUnquoted(relationName, shardId));
+}
+
+/*
+ * IsUserObject tells whether a catalog object was created after initdb, so
+ * that a stock worker does not have it.
+ */
+static bool
+IsUserObject(Oid objectId)
+{
+	return objectId >= FirstNormalObjectId;
+}
+
+/*
+ * IsBuiltinType tells whether a type, and the element type of an array or
+ * the base type of a domain, all exist on a stock worker.
+ */
+static bool
+IsBuiltinType(Oid typeId)
+{
+	HeapTuple	typeTuple;
+	Form_pg_type typeForm;
+	bool		result = true;
+
+	if (IsUserObject(typeId))
+		return false;
+	typeTuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typeId));
+	if (!HeapTupleIsValid(typeTuple))
+		elog(ERROR, "cache lookup failed for type %u", typeId);
+	typeForm = (Form_pg_type) GETSTRUCT(typeTuple);
+	if (typeForm->typtype == TYPTYPE_DOMAIN)
+		result = IsBuiltinType(typeForm->typbasetype);
+	else if (OidIsValid(typeForm->typelem) &&
+			 typeForm->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+		result = IsBuiltinType(typeForm->typelem);
+	ReleaseSysCache(typeTuple);
+	return result;
+}
+
+/*
+ * RelationAccessMethod returns the access method of a relation (of an index,
+ * here).
+ */
+static Oid
+RelationAccessMethod(Oid relid)
+{
+	HeapTuple	classTuple;
+	Oid			accessMethod;
+
+	classTuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(classTuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	accessMethod = ((Form_pg_class) GETSTRUCT(classTuple))->relam;
+	ReleaseSysCache(classTuple);
+	return accessMethod;
+}
+
+/*
+ * CheckTableDistributable raises an error, saying why and what to do, unless
+ * table relid can be distributed with method ('h' hash, 'r' range, or 'n' for
+ * tables without a distribution column, with distAttno InvalidAttrNumber)
+ * on column distAttno.  It takes AccessShareLock on the table, kept until the
+ * end of the transaction.
+ */
+void
+CheckTableDistributable(Oid relid, AttrNumber distAttno, char method)
+{
+	Relation	rel;
+	char	   *tableName;
+
+	if (method != 'h' && method != 'r' && method != 'n')
+		elog(ERROR, "unrecognized distribution method \"%c\"", method);
+	if ((method == 'n') != (distAttno == InvalidAttrNumber))
+		elog(ERROR, "distribution method \"%c\" does not match column %d",
+			 method, distAttno);
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	tableName = RelationQualifiedName(relid);
+
+	CheckRelationKind(rel, tableName);
+	CheckInheritance(rel, tableName);
+	CheckColumns(rel, tableName);
+	if (method != 'n')
+		CheckDistributionColumn(rel, tableName, distAttno, method);
+	CheckConstraints(rel, tableName);
+	CheckReferencingForeignKeys(rel, tableName);
+	CheckIndexes(rel, tableName, distAttno, method);
+	CheckTriggers(rel, tableName);
+
+	if (rel->rd_rel->relrowsecurity)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute table %s because it has row level security enabled",
+						tableName),
+				 errdetail("Row level security policies are not enforced on shards."),
+				 errhint("Disable it with ALTER TABLE %s DISABLE ROW LEVEL SECURITY before distributing the table.",
+						 tableName)));
+
+	relation_close(rel, NoLock);
+}
+
+/*
+ * CheckRelationKind raises an error unless rel is an ordinary, permanent or
+ * unlogged, table.
+ */
+static void
+CheckRelationKind(Relation rel, const char *tableName)
+{
+	char		relkind = rel->rd_rel->relkind;
+
+	if (relkind == RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute partitioned table %s", tableName),
+				 errdetail("Partitioned tables cannot be distributed yet."),
+				 errhint("Distribute a table that is not partitioned.")));
+	if (relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot distribute relation %s because it is not a table",
+						tableName),
+				 errdetail_relkind_not_supported(relkind),
+				 (relkind == RELKIND_VIEW || relkind == RELKIND_MATVIEW) ?
+				 errhint("Distribute the tables it reads instead.") :
+				 errhint("Only ordinary tables can be distributed.")));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute temporary table %s", tableName),
+				 errdetail("A temporary table is only visible to one session of the coordinator."),
+				 errhint("Distribute an ordinary or unlogged table instead.")));
+}
+
+/*
+ * CheckInheritance raises an error if rel is a partition, or inherits from
+ * a table, or a table inherits from it: shards would not keep the hierarchy.
+ */
+static void
+CheckInheritance(Relation rel, const char *tableName)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Relation	inheritsRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			parentOid = InvalidOid;
+	List	   *children;
+
+	if (rel->rd_rel->relispartition)
+	{
+		char	   *parentName = RelationQualifiedName(get_partition_parent(relid,
+																			true));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute table %s because it is a partition of %s",
+						tableName, parentName),
+				 errhint("Detach it with ALTER TABLE %s DETACH PARTITION %s before distributing it.",
+						 parentName, tableName)));
+	}
+
+	inheritsRel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inheritsRel, InheritsRelidSeqnoIndexId, true,
+							  NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		parentOid = ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent;
+	systable_endscan(scan);
+	table_close(inheritsRel, AccessShareLock);
+
+	if (OidIsValid(parentOid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute table %s because it inherits from table %s",
+						tableName, RelationQualifiedName(parentOid)),
+				 errhint("Remove the inheritance with ALTER TABLE %s NO INHERIT %s before distributing the table.",
+						 tableName, RelationQualifiedName(parentOid))));
+
+	children = find_inheritance_children(relid, NoLock);
+	if (children != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute table %s because table %s inherits from it",
+						tableName, RelationQualifiedName(linitial_oid(children))),
+				 errhint("Remove the inheritance with ALTER TABLE %s NO INHERIT %s before distributing the table.",
+						 RelationQualifiedName(linitial_oid(children)),
+						 tableName)));
+}
+
+/*
+ * CheckColumns raises an error if a column has a type or collation that is
+ * not built in, or is a generated column whose expression a worker cannot
+ * evaluate.
+ */
+static void
+CheckColumns(Relation rel, const char *tableName)
+{
+	TupleDesc	tupleDesc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < tupleDesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupleDesc, i);
+		const char *columnName = quote_identifier(NameStr(attr->attname));
+
+		if (attr->attisdropped)
+			continue;
+		if (!IsBuiltinType(attr->atttypid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot distribute table %s because column %s has type %s, which is not built in",
+							tableName, columnName,
+							format_type_be(attr->atttypid)),
+					 errdetail("Workers only have the built-in types of PostgreSQL."),
+					 errhint("Change the type of column %s to a built-in type before distributing the table.",
+							 columnName)));
+		if (IsUserObject(attr->attcollation))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot distribute table %s because column %s has collation %s, which is not built in",
+							tableName, columnName,
+							QualifiedCollationName(attr->attcollation)),
+					 errdetail("Workers only have the collations created by initdb."),
+					 errhint("Change the collation of column %s to a built-in collation before distributing the table.",
+							 columnName)));
+		if (attr->attgenerated == ATTRIBUTE_GENERATED_STORED &&
+			!IsShippableExpression(ColumnDefaultExpression(rel, attr->attnum)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot distribute table %s because generated column %s uses objects that are not built in",
+							tableName, columnName),
+					 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
+					 errhint("Drop the generated column, or define it with built-in functions only, before distributing the table.")));
+	}
+}
+
+/*
+ * CheckDistributionColumn raises an error unless distAttno is a column that
+ * can distribute rel with method 'h' (hash) or 'r' (range).
+ */
+static void
+CheckDistributionColumn(Relation rel, const char *tableName,
+						AttrNumber distAttno, char method)
+{
+	TupleDesc	tupleDesc = RelationGetDescr(rel);
+	Form_pg_attribute attr;
+	const char *columnName;
+	TypeCacheEntry *typeEntry;
+
+	if (distAttno < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot distribute table %s by a system column",
+						tableName),
+				 errhint("Choose one of the table's own columns.")));
+	if (distAttno == 0 || distAttno > tupleDesc->natts ||
+		TupleDescAttr(tupleDesc, distAttno - 1)->attisdropped)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column %d of table %s does not exist",
+						distAttno, tableName)));
+
+	attr = TupleDescAttr(tupleDesc, distAttno - 1);
+	columnName = quote_identifier(NameStr(attr->attname));
+
+	if (attr->attgenerated)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute table %s by generated column %s",
+						tableName, columnName),
+				 errhint("Choose a column that is not generated.")));
+
+	if (method == 'h')
+	{
+		typeEntry = lookup_type_cache(attr->atttypid,
+									  TYPECACHE_HASH_EXTENDED_PROC);
+		if (!OidIsValid(typeEntry->hash_extended_proc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("cannot hash-distribute table %s by column %s",
+							tableName, columnName),
+					 errdetail("Type %s has no default hash operator class with an extended hash function.",
+							   format_type_be(attr->atttypid)),
+					 errhint("Choose another distribution column, or use range distribution.")));
+	}
+	else
+	{
+		typeEntry = lookup_type_cache(attr->atttypid, TYPECACHE_CMP_PROC);
+		if (!OidIsValid(typeEntry->cmp_proc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("cannot range-distribute table %s by column %s",
+							tableName, columnName),
+					 errdetail("Type %s has no default btree operator class.",
+							   format_type_be(attr->atttypid)),
+					 errhint("Choose another distribution column, or use hash distribution.")));
+	}
+}
+
+/*
+ * CheckConstraints raises an error if rel has a foreign key, an exclusion
+ * constraint, or a CHECK constraint that a worker cannot evaluate.  Primary
+ * keys and unique constraints are checked with their indexes.
+ */
+static void
+CheckConstraints(Relation rel, const char *tableName)
+{
+	Relation	constraintRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationGetRelid(rel)));
+	scan = systable_beginscan(constraintRel, ConstraintRelidTypidNameIndexId,
+							  true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		const char *constraintName = quote_identifier(NameStr(constraint->conname));
+
+		if (constraint->contype == CONSTRAINT_FOREIGN)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot distribute table %s because it has foreign key %s",
+							tableName, constraintName),
+					 errdetail("Foreign keys are not enforced between shards."),
+					 errhint("Drop the foreign key before distributing the table.")));
+		if (constraint->contype == CONSTRAINT_EXCLUSION)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot distribute table %s because it has exclusion constraint %s",
+							tableName, constraintName),
+					 errdetail("Exclusion constraints are not enforced between shards."),
+					 errhint("Drop the exclusion constraint before distributing the table.")));
+		if (constraint->contype == CONSTRAINT_CHECK)
+		{
+			bool		isNull;
+			Datum		conbin = heap_getattr(tuple, Anum_pg_constraint_conbin,
+											  RelationGetDescr(constraintRel),
+											  &isNull);
+
+			if (isNull)
+				elog(ERROR, "null conbin for constraint %u",
+					 constraint->oid);
+			if (!IsShippableExpression(stringToNode(TextDatumGetCString(conbin))))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot distribute table %s because check constraint %s uses objects that are not built in",
+								tableName, constraintName),
+						 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
+						 errhint("Drop the constraint before distributing the table.")));
+		}
+	}
+	systable_endscan(scan);
+	table_close(constraintRel, AccessShareLock);
+}
+
+/*
+ * CheckReferencingForeignKeys raises an error if a foreign key of another
+ * table references rel (pg_constraint has no index on confrelid: this scans
+ * it whole, which is fine for a one-time check).
+ */
+static void
+CheckReferencingForeignKeys(Relation rel, const char *tableName)
+{
+	Relation	constraintRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_confrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationGetRelid(rel)));
+	scan = systable_beginscan(constraintRel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+
+		if (constraint->contype != CONSTRAINT_FOREIGN)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute table %s because foreign key %s of table %s references it",
+						tableName,
+						quote_identifier(NameStr(constraint->conname)),
+						RelationQualifiedName(constraint->conrelid)),
+				 errdetail("Foreign keys are not enforced between shards."),
+				 errhint("Drop the foreign key before distributing the table.")));
+	}
+	systable_endscan(scan);
+	table_close(constraintRel, AccessShareLock);
+}
+
+/*
+ * CheckIndexes raises an error if a unique index (or the index of a primary
+ * key or unique constraint) of rel does not have the distribution column
+ * among its key columns, so that shards could not enforce it, or if an index
+ * uses an access method, operator class, collation or expression a worker
+ * does not have.  Exclusion constraints are reported by CheckConstraints.
+ */
+static void
+CheckIndexes(Relation rel, const char *tableName, AttrNumber distAttno,
+			 char method)
+{
+	List	   *indexList = RelationGetIndexList(rel);
+	ListCell   *cell;
+
+	foreach(cell, indexList)
+	{
+		Oid			indexOid = lfirst_oid(cell);
+		HeapTuple	indexTuple;
+		Form_pg_index indexForm;
+		Oid			constraintOid = get_index_constraint(indexOid);
+		char	   *indexDescription;
+		Datum		datum;
+		bool		isNull;
+		oidvector  *opclasses;
+		oidvector  *collations;
+		Node	   *expressions = NULL;
+		Node	   *predicate = NULL;
+		const char *problem = NULL;
+		int			i;
+
+		if (OidIsValid(constraintOid))
+			indexDescription = psprintf("constraint %s",
+										quote_identifier(get_constraint_name(constraintOid)));
+		else
+			indexDescription = psprintf("index %s",
+										quote_identifier(get_rel_name(indexOid)));
+
+		indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
+		if (!HeapTupleIsValid(indexTuple))
+			elog(ERROR, "cache lookup failed for index %u", indexOid);
+		indexForm = (Form_pg_index) GETSTRUCT(indexTuple);
+
+		if (indexForm->indisunique && method != 'n')
+		{
+			bool		hasDistColumn = false;
+
+			for (i = 0; i < indexForm->indnkeyatts; i++)
+				if (indexForm->indkey.values[i] == distAttno)
+					hasDistColumn = true;
+			if (!hasDistColumn)
+			{
+				const char *columnName =
+				quote_identifier(get_attname(RelationGetRelid(rel),
+											 distAttno, false));
+
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot distribute table %s because %s does not include distribution column %s",
+								tableName, indexDescription, columnName),
+						 errdetail("Shards can only enforce uniqueness when rows with equal keys are in the same shard."),
+						 errhint("Add column %s to the key of %s before distributing the table.",
+								 columnName, indexDescription)));
+			}
+		}
+
+		datum = SysCacheGetAttr(INDEXRELID, indexTuple,
+								Anum_pg_index_indclass, &isNull);
+		Assert(!isNull);
+		opclasses = (oidvector *) DatumGetPointer(datum);
+		datum = SysCacheGetAttr(INDEXRELID, indexTuple,
+								Anum_pg_index_indcollation, &isNull);
+		Assert(!isNull);
+		collations = (oidvector *) DatumGetPointer(datum);
+		datum = SysCacheGetAttr(INDEXRELID, indexTuple,
+								Anum_pg_index_indexprs, &isNull);
+		if (!isNull)
+			expressions = stringToNode(TextDatumGetCString(datum));
+		datum = SysCacheGetAttr(INDEXRELID, indexTuple,
+								Anum_pg_index_indpred, &isNull);
+		if (!isNull)
+			predicate = stringToNode(TextDatumGetCString(datum));
+
+		if (IsUserObject(RelationAccessMethod(indexOid)))
+			problem = "an access method";
+		for (i = 0; i < opclasses->dim1 && problem == NULL; i++)
+			if (IsUserObject(opclasses->values[i]))
+				problem = "an operator class";
+		for (i = 0; i < collations->dim1 && problem == NULL; i++)
+			if (IsUserObject(collations->values[i]))
+				problem = "a collation";
+		if (problem == NULL &&
+			(!IsShippableExpression(expressions) ||
+			 !IsShippableExpression(predicate)))
+			problem = "a function, operator or type";
+		ReleaseSysCache(indexTuple);
+
+		if (problem != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot distribute table %s because %s uses %s that is not built in",
+							tableName, indexDescription, problem),
+					 errdetail("Workers only have the built-in objects of PostgreSQL."),
+					 errhint("Drop %s before distributing the table.",
+							 indexDescription)));
+	}
+}
+
+/*
+ * CheckTriggers raises an error if rel has a user trigger: it would fire on
+ * the coordinator's empty table, never on the shards.
+ */
+static void
+CheckTriggers(Relation rel, const char *tableName)
+{
+	Relation	triggerRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	triggerRel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationGetRelid(rel)));
+	scan = systable_beginscan(triggerRel, TriggerRelidNameIndexId, true,
+							  NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_trigger trigger = (Form_pg_trigger) GETSTRUCT(tuple);
+
+		if (trigger->tgisinternal)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot distribute table %s because it has trigger %s",
+						tableName, quote_identifier(NameStr(trigger->tgname))),
+				 errdetail("Triggers would not fire on the shards."),
+				 errhint("Drop the trigger before distributing the table.")));
+	}
+	systable_endscan(scan);
+	table_close(triggerRel, AccessShareLock);
+}
+
+/*
+ * ColumnDefaultExpression returns the default (or generation) expression of
+ * column attnum of rel, freshly read from its node string, or NULL.
+ */
+static Node *
+ColumnDefaultExpression(Relation rel, AttrNumber attnum)
+{
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+	int			i;
+
+	if (constr == NULL)
+		return NULL;
+	for (i = 0; i < constr->num_defval; i++)
+	{
+		if (constr->defval[i].adnum == attnum)
+			return stringToNode(constr->defval[i].adbin);
+	}
+	return NULL;
+}
+
+/*
+ * QualifiedCollationName returns the schema-qualified, quoted name of a
+ * collation.
+ */
+static char *
+QualifiedCollationName(Oid collationId)
+{
+	HeapTuple	tuple;
+	Form_pg_collation collation;
+	char	   *result;
+
+	tuple = SearchSysCache1(COLLOID, ObjectIdGetDatum(collationId));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for collation %u", collationId);
+	collation = (Form_pg_collation) GETSTRUCT(tuple);
+	result = quote_qualified_identifier(get_namespace_name(collation->collnamespace),
+										NameStr(collation->collname));
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/*
+ * ShardCreateCommands returns the statements (a List of palloc'd strings)
+ * that create shard shardName (schema-qualified and quoted, see
+ * ShardTableName) of table relid, with shard ID shardId, on a worker: the
+ * schema, the table with its columns, defaults, generated columns and NOT
+ * NULLs, its CHECK, primary key and unique constraints, then its other
+ * indexes.  Expressions are deparsed with search_path = pg_catalog.
+ */
+List *
+ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
+{
+	Relation	rel;
+	List	   *commands = NIL;
+	int			gucNestLevel;
+
+	rel = relation_open(relid, AccessShareLock);
+
+	gucNestLevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	commands = lappend(commands,
+					   psprintf("CREATE SCHEMA IF NOT EXISTS %s",
+								quote_identifier(get_namespace_name(RelationGetNamespace(rel)))));
+	commands = lappend(commands, CreateTableCommand(rel, shardName));
+	commands = list_concat(commands,
+						   ConstraintCommands(rel, shardName, shardId));
+	commands = list_concat(commands, IndexCommands(rel, shardName, shardId));
+
+	AtEOXact_GUC(true, gucNestLevel);
+	relation_close(rel, NoLock);
+	return commands;
+}
+
+/*
+ * CreateTableCommand returns the CREATE TABLE statement of shard shardName
+ * of rel: every column with its type, collation when not the type's, NOT
+ * NULL, a default a worker can evaluate (others are left out: the
+ * coordinator evaluates defaults) and the expression of a stored generated
+ * column.  Identity is not copied.
+ */
+static char *
+CreateTableCommand(Relation rel, const char *shardName)
+{
+	TupleDesc	tupleDesc = RelationGetDescr(rel);
+	List	   *deparseContext;
+	StringInfoData buf;
+	bool		firstColumn = true;
+	int			i;
+
+	deparseContext = deparse_context_for(RelationGetRelationName(rel),
+										 RelationGetRelid(rel));
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "CREATE %sTABLE %s (",
+					 rel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED ?
+					 "UNLOGGED " : "",
+					 shardName);
+	for (i = 0; i < tupleDesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupleDesc, i);
+
+		if (attr->attisdropped)
+			continue;
+		if (!firstColumn)
+			appendStringInfoString(&buf, ", ");
+		firstColumn = false;
+
+		appendStringInfo(&buf, "%s %s",
+						 quote_identifier(NameStr(attr->attname)),
+						 format_type_with_typemod(attr->atttypid,
+												  attr->atttypmod));
+		if (OidIsValid(attr->attcollation) &&
+			attr->attcollation != get_typcollation(attr->atttypid))
+			appendStringInfo(&buf, " COLLATE %s",
+							 QualifiedCollationName(attr->attcollation));
+		if (attr->atthasdef)
+		{
+			Node	   *expr = ColumnDefaultExpression(rel, attr->attnum);
+
+			if (expr == NULL)
+				elog(ERROR, "default of column \"%s\" of relation %u not found",
+					 NameStr(attr->attname), RelationGetRelid(rel));
+			if (attr->attgenerated == ATTRIBUTE_GENERATED_STORED)
+				appendStringInfo(&buf, " GENERATED ALWAYS AS (%s) STORED",
+								 deparse_expression(expr, deparseContext,
+													false, false));
+			else if (IsShippableExpression(expr))
+				appendStringInfo(&buf, " DEFAULT %s",
+								 deparse_expression(expr, deparseContext,
+													false, false));
+		}
+		if (attr->attnotnull)
+			appendStringInfoString(&buf, " NOT NULL");
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
+ * ConstraintCommands returns the ALTER TABLE statements that add the CHECK,
+ * primary key, unique and exclusion constraints of rel to shard shardName,
+ * in name order.  CHECK constraints keep their names; constraints backed by
+ * an index get ShardObjectName names, since index names are schema-wide.
+ * Foreign keys and constraint triggers are not copied.
+ */
+static List *
+ConstraintCommands(Relation rel, const char *shardName, int64 shardId)
+{
+	List	   *commands = NIL;
+	Relation	constraintRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationGetRelid(rel)));
+	scan = systable_beginscan(constraintRel, ConstraintRelidTypidNameIndexId,
+							  true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		const char *name = NameStr(constraint->conname);
+		char	   *definition;
+
+		if (constraint->contype != CONSTRAINT_CHECK &&
+			constraint->contype != CONSTRAINT_PRIMARY &&
+			constraint->contype != CONSTRAINT_UNIQUE &&
+			constraint->contype != CONSTRAINT_EXCLUSION)
+			continue;
+
+		/*
+		 * The SQL-level function, unlike pg_get_constraintdef_command(),
+		 * gives the body alone, without the index's tablespace, which the
+		 * worker may not have.
+		 */
+		definition = TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+															 ObjectIdGetDatum(constraint->oid)));
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s",
+									shardName,
+									constraint->contype == CONSTRAINT_CHECK ?
+									quote_identifier(name) :
+									ShardObjectName(name, shardId),
+									definition));
+	}
+	systable_endscan(scan);
+	table_close(constraintRel, AccessShareLock);
+	return commands;
+}
+
+/*
+ * IndexCommands returns the CREATE INDEX statements of the indexes of rel
+ * that back no constraint, for shard shardName, renamed with
+ * ShardObjectName.  Like pg_dump, it skips invalid indexes (left by a failed
+ * CREATE INDEX CONCURRENTLY).
+ */
+static List *
+IndexCommands(Relation rel, const char *shardName, int64 shardId)
+{
+	List	   *commands = NIL;
+	List	   *indexList = RelationGetIndexList(rel);
+	char	   *tableName = RelationQualifiedName(RelationGetRelid(rel));
+	ListCell   *cell;
+
+	foreach(cell, indexList)
+	{
+		Oid			indexOid = lfirst_oid(cell);
+		HeapTuple	indexTuple;
+		Form_pg_index indexForm;
+		bool		isUnique;
+		bool		isUsable;
+		char	   *indexName;
+		char	   *definition;
+		char	   *prefix;
+		char	   *onlyPrefix;
+		char	   *rest;
+
+		if (OidIsValid(get_index_constraint(indexOid)))
+			continue;
+
+		indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
+		if (!HeapTupleIsValid(indexTuple))
+			elog(ERROR, "cache lookup failed for index %u", indexOid);
+		indexForm = (Form_pg_index) GETSTRUCT(indexTuple);
+		isUnique = indexForm->indisunique;
+		isUsable = indexForm->indisvalid && indexForm->indislive;
+		ReleaseSysCache(indexTuple);
+		if (!isUsable)
+			continue;
+
+		/*
+		 * The SQL-level pg_get_indexdef(), unlike pg_get_indexdef_string(),
+		 * leaves out the index's tablespace, which the worker may not have.
+		 * Both name the table schema-qualified.
+		 */
+		definition = TextDatumGetCString(DirectFunctionCall1(pg_get_indexdef,
+															 ObjectIdGetDatum(indexOid)));
+		indexName = get_rel_name(indexOid);
+		prefix = psprintf("CREATE %sINDEX %s ON %s ",
+						  isUnique ? "UNIQUE " : "",
+						  quote_identifier(indexName), tableName);
+		onlyPrefix = psprintf("CREATE %sINDEX %s ON ONLY %s ",
+							  isUnique ? "UNIQUE " : "",
+							  quote_identifier(indexName), tableName);
+		if (strncmp(definition, prefix, strlen(prefix)) == 0)
+			rest = definition + strlen(prefix);
+		else if (strncmp(definition, onlyPrefix, strlen(onlyPrefix)) == 0)
+			rest = definition + strlen(onlyPrefix);
+		else
+			elog(ERROR, "unexpected definition of index %u: %s",
+				 indexOid, definition);
+
+		commands = lappend(commands,
+						   psprintf("CREATE %sINDEX %s ON %s %s",
+									isUnique ? "UNIQUE " : "",
+									ShardObjectName(indexName, shardId),
+									shardName, rest));
+	}
+	return commands;
+}
+
+/*
+ * IsShippableExpression tells whether a worker can evaluate expr (a node
+ * tree, a List of them, or NULL, which is shippable): every node is of a
+ * type we know, every function, operator, aggregate, type and collation it
+ * names is built in, and it uses no sequence, sub-query or executor
+ * parameter.  Whole-row Vars are shippable: a shard has the table's columns.
+ * It may fill in the opfuncid of operator nodes.
+ */
+bool
+IsShippableExpression(Node *expr)
+{
+	return !NotShippableWalker(expr, NULL);
+}
+
+/*
+ * IsShippableConst tells whether a worker can use a constant: its type and
+ * collation are built in, and if it is an OID alias (regclass and the
+ * like), the object it names is too.
+ */
+static bool
+IsShippableConst(Const *constant)
+{
+	if (!IsBuiltinType(constant->consttype) ||
+		IsUserObject(constant->constcollid))
+		return false;
+	if (constant->constisnull)
+		return true;
+	switch (constant->consttype)
+	{
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGROLEOID:
+		case REGNAMESPACEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+			return !IsUserObject(DatumGetObjectId(constant->constvalue));
+		default:
+			return true;
+	}
+}
+
+/*
+ * IsShippableOperator tells whether an operator and its function are built
+ * in.
+ */
+static bool
+IsShippableOperator(Oid operatorId)
+{
+	return !IsUserObject(operatorId) && !IsUserObject(get_opcode(operatorId));
+}
+
+/*
+ * NotShippableWalker returns true as soon as it finds in node something a
+ * worker cannot evaluate (the expression_tree_walker convention, see
+ * IsShippableExpression).
+ */
+static bool
+NotShippableWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+
+	switch (nodeTag(node))
+	{
+		case T_List:
+		case T_TargetEntry:
+		case T_NamedArgExpr:
+		case T_BoolExpr:
+		case T_NullTest:
+		case T_BooleanTest:
+		case T_CaseWhen:
+		case T_GroupingFunc:
+			/* nothing to check but the children */
+			break;
+
+		case T_Var:
+			{
+				Var		   *var = (Var *) node;
+
+				if (var->varattno != InvalidAttrNumber &&
+					(!IsBuiltinType(var->vartype) ||
+					 IsUserObject(var->varcollid)))
+					return true;
+			}
+			break;
+
+		case T_Const:
+			if (!IsShippableConst((Const *) node))
+				return true;
+			break;
+
+		case T_Param:
+			{
+				Param	   *param = (Param *) node;
+
+				if (param->paramkind != PARAM_EXTERN ||
+					!IsBuiltinType(param->paramtype) ||
+					IsUserObject(param->paramcollid))
+					return true;
+			}
+			break;
+
+		case T_FuncExpr:
+			{
+				FuncExpr   *func = (FuncExpr *) node;
+
+				switch (func->funcid)
+				{
+					case F_NEXTVAL:
+					case F_CURRVAL:
+					case F_SETVAL_REGCLASS_INT8:
+					case F_SETVAL_REGCLASS_INT8_BOOL:
+					case F_LASTVAL:
+						return true;
+					default:
+						break;
+				}
+				if (IsUserObject(func->funcid) ||
+					!IsBuiltinType(func->funcresulttype) ||
+					IsUserObject(func->funccollid) ||
+					IsUserObject(func->inputcollid))
+					return true;
+			}
+			break;
+
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+			{
+				OpExpr	   *op = (OpExpr *) node;
+
+				set_opfuncid(op);
+				if (IsUserObject(op->opno) ||
+					IsUserObject(op->opfuncid) ||
+					!IsBuiltinType(op->opresulttype) ||
+					IsUserObject(op->opcollid) ||
+					IsUserObject(op->inputcollid))
+					return true;
+			}
+			break;
+
+		case T_ScalarArrayOpExpr:
+			{
+				ScalarArrayOpExpr *op = (ScalarArrayOpExpr *) node;
+
+				set_sa_opfuncid(op);
+				if (IsUserObject(op->opno) ||
+					IsUserObject(op->opfuncid) ||
+					IsUserObject(op->hashfuncid) ||
+					IsUserObject(op->negfuncid) ||
+					IsUserObject(op->inputcollid))
+					return true;
+			}
+			break;
+
+		case T_Aggref:
+			{
+				Aggref	   *aggref = (Aggref *) node;
+
+				if (IsUserObject(aggref->aggfnoid) ||
+					!IsBuiltinType(aggref->aggtype) ||
+					IsUserObject(aggref->aggcollid) ||
+					IsUserObject(aggref->inputcollid))
+					return true;
+			}
+			break;
+
+		case T_WindowFunc:
+			{
+				WindowFunc *window = (WindowFunc *) node;
+
+				if (IsUserObject(window->winfnoid) ||
+					!IsBuiltinType(window->wintype) ||
+					IsUserObject(window->wincollid) ||
+					IsUserObject(window->inputcollid))
+					return true;
+			}
+			break;
+
+		case T_SortGroupClause:
+			{
+				SortGroupClause *sortClause = (SortGroupClause *) node;
+
+				if ((OidIsValid(sortClause->eqop) &&
+					 !IsShippableOperator(sortClause->eqop)) ||
+					(OidIsValid(sortClause->sortop) &&
+					 !IsShippableOperator(sortClause->sortop)))
+					return true;
+			}
+			break;
+
+		case T_SubscriptingRef:
+			{
+				SubscriptingRef *subscript = (SubscriptingRef *) node;
+
+				if (!IsBuiltinType(subscript->refcontainertype) ||
+					!IsBuiltinType(subscript->refrestype) ||
+					IsUserObject(subscript->refcollid))
+					return true;
+			}
+			break;
+
+		case T_FieldSelect:
+			{
+				FieldSelect *select = (FieldSelect *) node;
+
+				if (!IsBuiltinType(select->resulttype) ||
+					IsUserObject(select->resultcollid))
+					return true;
+			}
+			break;
+
+		case T_FieldStore:
+			if (!IsBuiltinType(((FieldStore *) node)->resulttype))
+				return true;
+			break;
+
+		case T_RelabelType:
+			{
+				RelabelType *relabel = (RelabelType *) node;
+
+				if (!IsBuiltinType(relabel->resulttype) ||
+					IsUserObject(relabel->resultcollid))
+					return true;
+			}
+			break;
+
+		case T_CoerceViaIO:
+			{
+				CoerceViaIO *coerce = (CoerceViaIO *) node;
+
+				if (!IsBuiltinType(coerce->resulttype) ||
+					IsUserObject(coerce->resultcollid))
+					return true;
+			}
+			break;
+
+		case T_ArrayCoerceExpr:
+			{
+				ArrayCoerceExpr *coerce = (ArrayCoerceExpr *) node;
+
+				if (!IsBuiltinType(coerce->resulttype) ||
+					IsUserObject(coerce->resultcollid))
+					return true;
+			}
+			break;
+
+		case T_ConvertRowtypeExpr:
+			if (!IsBuiltinType(((ConvertRowtypeExpr *) node)->resulttype))
+				return true;
+			break;
+
+		case T_CollateExpr:
+			if (IsUserObject(((CollateExpr *) node)->collOid))
+				return true;
+			break;
+
+		case T_CaseExpr:
+			{
+				CaseExpr   *caseExpr = (CaseExpr *) node;
+
+				if (!IsBuiltinType(caseExpr->casetype) ||
+					IsUserObject(caseExpr->casecollid))
+					return true;
+			}
+			break;
+
+		case T_CaseTestExpr:
+			{
+				CaseTestExpr *caseTest = (CaseTestExpr *) node;
+
+				if (!IsBuiltinType(caseTest->typeId) ||
+					IsUserObject(caseTest->collation))
+					return true;
+			}
+			break;
+
+		case T_ArrayExpr:
+			{
+				ArrayExpr  *array = (ArrayExpr *) node;
+
+				if (!IsBuiltinType(array->array_typeid) ||
+					IsUserObject(array->array_collid))
+					return true;
+			}
+			break;
+
+		case T_RowExpr:
+			if (!IsBuiltinType(((RowExpr *) node)->row_typeid))
+				return true;
+			break;
+
+		case T_RowCompareExpr:
+			{
+				RowCompareExpr *compare = (RowCompareExpr *) node;
+				ListCell   *cell;
+
+				foreach(cell, compare->opnos)
+				{
+					if (!IsShippableOperator(lfirst_oid(cell)))
+						return true;
+				}
+				foreach(cell, compare->inputcollids)
+				{
+					if (IsUserObject(lfirst_oid(cell)))
+						return true;
+				}
+			}
+			break;
+
+		case T_CoalesceExpr:
+			{
+				CoalesceExpr *coalesce = (CoalesceExpr *) node;
+
+				if (!IsBuiltinType(coalesce->coalescetype) ||
+					IsUserObject(coalesce->coalescecollid))
+					return true;
+			}
+			break;
+
+		case T_MinMaxExpr:
+			{
+				MinMaxExpr *minMax = (MinMaxExpr *) node;
+
+				if (!IsBuiltinType(minMax->minmaxtype) ||
+					IsUserObject(minMax->minmaxcollid) ||
+					IsUserObject(minMax->inputcollid))
+					return true;
+			}
+			break;
+
+		case T_SQLValueFunction:
+			if (!IsBuiltinType(((SQLValueFunction *) node)->type))
+				return true;
+			break;
+
+		case T_XmlExpr:
+			if (!IsBuiltinType(((XmlExpr *) node)->type))
+				return true;
+			break;
+
+		case T_CoerceToDomain:
+			{
+				CoerceToDomain *coerce = (CoerceToDomain *) node;
+
+				if (!IsBuiltinType(coerce->resulttype) ||
+					IsUserObject(coerce->resultcollid))
+					return true;
+			}
+			break;
+
+		case T_CoerceToDomainValue:
+			{
+				CoerceToDomainValue *value = (CoerceToDomainValue *) node;
+
+				if (!IsBuiltinType(value->typeId) ||
+					IsUserObject(value->collation))
+					return true;
+			}
+			break;
+
+		default:
+
+			/*
+			 * SubLink, SubPlan, AlternativeSubPlan, NextValueExpr,
+			 * SetToDefault, CurrentOfExpr, PlaceHolderVar and anything we do
+			 * not know.
+			 */
+			return true;
+	}
+
+	return expression_tree_walker(node, NotShippableWalker, context);
+}
