@@ -16,6 +16,8 @@ OBJS = \
 	src/shard_ddl.o \
 	src/deparse.o \
 	src/router.o \
+	src/remote_scan.o \
+	src/multi_shard.o \
 	src/planner.o \
 	src/utility.o
 

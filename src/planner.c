@@ -4,8 +4,22 @@
  *	  The planner hook: entry point of distributed planning.
  *
  * Queries that touch no distributed table go to the previous planner hook
- * (or the standard planner) untouched, after a check that costs a scan of
- * the range table and nothing when the extension is not installed.
+ * (or the standard planner) untouched; the check costs a walk of the range
+ * tables against the cached shard map, and nothing when no table is
+ * distributed.  Otherwise:
+ *
+ * - A query that one shard group can answer whole (router.c) becomes a
+ *   plan of a single ShardextQuery node that sends it to that node.
+ * - UPDATE and DELETE of a distributed table that are not router queries
+ *   run on every shard, when the statement reads no other table.
+ * - INSERT into a distributed table plans its source rows (VALUES, SELECT)
+ *   with the standard planner under a ShardextInsert node that routes them.
+ * - Any other SELECT goes to the standard planner, which scans each
+ *   distributed table with a ShardextScan (multi_shard.c).
+ *
+ * The plans built here by hand keep every relation of the query in the
+ * range table, so that permissions are checked, locks are taken and cached
+ * plans are invalidated as for any plan.
  *
  * IDENTIFICATION
  *	  src/planner.c
@@ -14,35 +28,429 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
+#include "parser/parsetree.h"
+#include "utils/lsyscache.h"
 
+#include "shardext/deparse.h"
 #include "shardext/hooks.h"
+#include "shardext/metadata_cache.h"
+#include "shardext/remote_scan.h"
+#include "shardext/router.h"
 
 static planner_hook_type PrevPlannerHook = NULL;
 
 static PlannedStmt *ShardextPlanner(Query *parse, const char *queryString,
 									int cursorOptions,
 									ParamListInfo boundParams);
+static PlannedStmt *CallNextPlanner(Query *parse, const char *queryString,
+									int cursorOptions,
+									ParamListInfo boundParams);
+static bool ReferencesDistributedTable(List *rtes);
+static PlannedStmt *PlanRemoteQuery(Query *parse, RouterAnalysis *analysis,
+									QueryScanMode mode, List *rtes);
+static PlannedStmt *PlanDistributedInsert(Query *parse, const char *queryString,
+										  int cursorOptions,
+										  ParamListInfo boundParams);
+static void SetScanTargetList(CustomScan *cscan, List *targetList);
+static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
+static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 
 /*
- * ShardextInstallPlannerHooks installs the planner hook, keeping the
- * previous one.
+ * ShardextInstallPlannerHooks installs the planner and path hooks, keeping
+ * the previous ones, and registers the scan nodes.
  */
 void
 ShardextInstallPlannerHooks(void)
 {
 	PrevPlannerHook = planner_hook;
 	planner_hook = ShardextPlanner;
+	ShardextInstallPathlistHook();
+	RegisterShardextScanMethods();
 }
 
-/*
- * ShardextPlanner plans a query.
- */
+/* CallNextPlanner plans with the previous hook or the standard planner. */
 static PlannedStmt *
-ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
+CallNextPlanner(Query *parse, const char *queryString, int cursorOptions,
 				ParamListInfo boundParams)
 {
 	if (PrevPlannerHook != NULL)
 		return PrevPlannerHook(parse, queryString, cursorOptions, boundParams);
 	return standard_planner(parse, queryString, cursorOptions, boundParams);
+}
+
+/* ReferencesDistributedTable tells whether any RTE is a distributed table. */
+static bool
+ReferencesDistributedTable(List *rtes)
+{
+	ListCell   *lc;
+
+	foreach(lc, rtes)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (ShardextGetTable(rte->relid) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ShardextPlanner plans a query, distributing it when it touches
+ * distributed tables.
+ */
+static PlannedStmt *
+ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
+				ParamListInfo boundParams)
+{
+	List	   *rtes;
+	RouterAnalysis *analysis;
+	ShardextTable *target = NULL;
+
+	if (parse->commandType == CMD_UTILITY || parse->rtable == NIL ||
+		!ShardextExtensionLoaded() || !ShardextHasDistributedTables())
+		return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
+
+	rtes = CollectRelationRtes(parse);
+	if (!ReferencesDistributedTable(rtes))
+		return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
+
+	if (parse->resultRelation > 0)
+		target = ShardextGetTable(rt_fetch(parse->resultRelation,
+										   parse->rtable)->relid);
+
+	if (parse->commandType == CMD_MERGE && target != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("MERGE into a distributed table is not supported"),
+				 errhint("Use INSERT ... ON CONFLICT, UPDATE and DELETE.")));
+
+	if (parse->commandType == CMD_INSERT && target != NULL)
+		return PlanDistributedInsert(parse, queryString, cursorOptions,
+									 boundParams);
+
+	if (target != NULL)
+		CheckDistributionColumnNotUpdated(parse, target);
+
+	analysis = AnalyzeRouterQuery(parse);
+	if (RouterPinsAgree(analysis))
+		return PlanRemoteQuery(parse, analysis, QUERY_SCAN_ROUTER, rtes);
+
+	if (target != NULL)
+	{
+		/* UPDATE or DELETE that is not pinned: run it on every shard */
+		if (!analysis->shippable || list_length(analysis->relids) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot run this %s on distributed table \"%s\"",
+							parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE",
+							get_rel_name(target->relid)),
+					 errdetail("It is not limited to one shard group by its "
+							   "distribution column, and %s.",
+							   analysis->shippable ?
+							   "it reads other distributed tables" :
+							   analysis->reason),
+					 errhint("Filter on the distribution column, or read the "
+							 "other tables in a separate statement.")));
+		return PlanRemoteQuery(parse, analysis, QUERY_SCAN_ALL_SHARDS, rtes);
+	}
+
+	if (parse->hasModifyingCTE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("data-modifying WITH on distributed tables is only "
+						"supported when one shard group answers the query"),
+				 errhint("Filter every distributed table on its distribution "
+						 "column with the same value.")));
+	if (parse->rowMarks != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("SELECT ... FOR UPDATE/SHARE on distributed tables is only "
+						"supported when one shard group answers the query"),
+				 errhint("Filter every distributed table on its distribution "
+						 "column with the same value.")));
+
+	return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
+}
+
+/*
+ * CheckDistributionColumnNotUpdated refuses an UPDATE that assigns the
+ * distribution column: the row would have to move to another shard.
+ */
+static void
+CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table)
+{
+	ListCell   *lc;
+
+	if (parse->commandType != CMD_UPDATE || table->distColumnName == NULL)
+		return;
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (!tle->resjunk && tle->resno == table->distAttno)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot update distribution column \"%s\" of table \"%s\"",
+							table->distColumnName, get_rel_name(table->relid)),
+					 errdetail("The row would have to move to another shard."),
+					 errhint("DELETE the row and INSERT it with the new value.")));
+	}
+}
+
+/*
+ * SetScanTargetList gives a scan that returns the given (non-junk) target
+ * entries its scan tuple and its output: Vars over the scan tuple.
+ */
+static void
+SetScanTargetList(CustomScan *cscan, List *targetList)
+{
+	ListCell   *lc;
+	AttrNumber	resno = 0;
+
+	cscan->custom_scan_tlist = NIL;
+	cscan->scan.plan.targetlist = NIL;
+	foreach(lc, targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+		Var		   *var;
+
+		if (tle->resjunk)
+			continue;
+		resno++;
+		cscan->custom_scan_tlist =
+			lappend(cscan->custom_scan_tlist,
+					makeTargetEntry((Expr *) makeNullConst(exprType(expr),
+														   exprTypmod(expr),
+														   exprCollation(expr)),
+									resno, tle->resname, false));
+		var = makeVar(INDEX_VAR, resno, exprType(expr), exprTypmod(expr),
+					  exprCollation(expr), 0);
+		cscan->scan.plan.targetlist =
+			lappend(cscan->scan.plan.targetlist,
+					makeTargetEntry((Expr *) var, resno, tle->resname, false));
+	}
+}
+
+/*
+ * MakePlannedStmt wraps a hand-made plan for a query; rtes are the query's
+ * relations, copied into the range table.
+ */
+static PlannedStmt *
+MakePlannedStmt(Query *parse, Plan *plan, List *rtes)
+{
+	PlannedStmt *result = makeNode(PlannedStmt);
+	ListCell   *lc;
+
+	result->commandType = parse->commandType;
+	result->queryId = parse->queryId;
+	result->hasReturning = (parse->returningList != NIL);
+	result->hasModifyingCTE = parse->hasModifyingCTE;
+	result->canSetTag = parse->canSetTag;
+	result->transientPlan = false;
+	result->dependsOnRole = false;
+	result->parallelModeNeeded = false;
+	result->jitFlags = 0;
+	result->planTree = plan;
+	result->rtable = NIL;
+	foreach(lc, rtes)
+	{
+		RangeTblEntry *rte = copyObject((RangeTblEntry *) lfirst(lc));
+
+		rte->inh = false;
+		result->rtable = lappend(result->rtable, rte);
+		result->relationOids = lappend_oid(result->relationOids, rte->relid);
+	}
+	result->resultRelations = NIL;
+	result->appendRelations = NIL;
+	result->subplans = NIL;
+	result->rewindPlanIDs = NULL;
+	result->rowMarks = NIL;
+	result->invalItems = NIL;
+	result->paramExecTypes = NIL;
+	result->utilityStmt = NULL;
+	result->stmt_location = parse->stmt_location;
+	result->stmt_len = parse->stmt_len;
+	return result;
+}
+
+/*
+ * PlanRemoteQuery plans a statement sent whole to shards: to the shard
+ * group its pins select (router), or to every shard of its one table.
+ */
+static PlannedStmt *
+PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
+				List *rtes)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	char	   *sql = DeparseQueryForShards(parse, analysis->relids);
+	QueryTemplate *template = SplitQueryTemplate(sql, analysis->relids);
+	List	   *pins = NIL;
+	ListCell   *lc;
+
+	if (template->slots == NIL)
+		elog(ERROR, "could not find the distributed tables in the deparsed query: %s",
+			 sql);
+
+	foreach(lc, analysis->pins)
+	{
+		Expr	   *pin = copyObject((Expr *) lfirst(lc));
+
+		if (pin != NULL)
+			fix_opfuncids((Node *) pin);
+		pins = lappend(pins, mode == QUERY_SCAN_ROUTER ? pin : NULL);
+	}
+
+	SetScanTargetList(cscan, parse->commandType == CMD_SELECT ?
+					  parse->targetList : parse->returningList);
+	cscan->scan.scanrelid = 0;
+	cscan->scan.plan.startup_cost = 0;
+	cscan->scan.plan.total_cost = 100;
+	cscan->scan.plan.plan_rows = 100;
+	cscan->scan.plan.plan_width = 100;
+	cscan->flags = 0;
+	cscan->custom_private = list_make5(template->fragments, template->slots,
+									   analysis->relids, pins,
+									   makeInteger(mode));
+	cscan->custom_private = lappend(cscan->custom_private,
+									makeInteger(MaxExternParamId((Node *) parse)));
+	cscan->custom_private = lappend(cscan->custom_private,
+									makeInteger(parse->commandType));
+	cscan->methods = &ShardextQueryScanMethods;
+
+	return MakePlannedStmt(parse, (Plan *) cscan, rtes);
+}
+
+/*
+ * PlanDistributedInsert plans an INSERT into a distributed table: its
+ * source rows are planned as a SELECT by the standard planner, and a
+ * ShardextInsert on top routes each row to its shard with the statement
+ * deparsed here ("INSERT INTO shard AS alias (cols) " + rows + the rest:
+ * ON CONFLICT, RETURNING).
+ */
+static PlannedStmt *
+PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
+					  ParamListInfo boundParams)
+{
+	RangeTblEntry *targetRte = rt_fetch(parse->resultRelation, parse->rtable);
+	ShardextTable *table = ShardextGetTable(targetRte->relid);
+	Query	   *source = copyObject(parse);
+	Query	   *statement = copyObject(parse);
+	PlannedStmt *result;
+	CustomScan *cscan = makeNode(CustomScan);
+	int			paramBase = MaxExternParamId((Node *) parse);
+	int			distColumn = 0;
+	int			ncolumns = 0;
+	List	   *relids = list_make1_oid(table->relid);
+	StringInfoData values;
+	QueryTemplate *prefix;
+	QueryTemplate *tail;
+	char	   *sql;
+	char	   *found;
+	ListCell   *lc;
+
+	if (parse->onConflict != NULL && OidIsValid(parse->onConflict->constraint))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT ON CONSTRAINT is not supported on distributed tables"),
+				 errhint("Name the conflict columns instead: ON CONFLICT (col, ...).")));
+
+	/* the source rows: the INSERT's target list, as a SELECT */
+	source->commandType = CMD_SELECT;
+	source->resultRelation = 0;
+	source->onConflict = NULL;
+	source->returningList = NIL;
+	source->hasModifyingCTE = false;
+	initStringInfo(&values);
+	appendStringInfoString(&values, "VALUES (");
+	foreach(lc, source->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resno == table->distAttno)
+			distColumn = ncolumns + 1;
+		ncolumns++;
+		tle->resno = ncolumns;
+		appendStringInfo(&values, "%s$%d", ncolumns > 1 ? ", " : "",
+						 paramBase + ncolumns);
+	}
+	appendStringInfoChar(&values, ')');
+	if (distColumn == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("INSERT into distributed table \"%s\" must give a value "
+						"for distribution column \"%s\"",
+						get_rel_name(table->relid), table->distColumnName),
+				 errhint("Every row needs a distribution value to pick its shard.")));
+
+	/* the statement for one shard, with the rows as parameters */
+	foreach(lc, statement->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+		Param	   *param = makeNode(Param);
+
+		param->paramkind = PARAM_EXTERN;
+		param->paramid = paramBase + foreach_current_index(lc) + 1;
+		param->paramtype = exprType(expr);
+		param->paramtypmod = exprTypmod(expr);
+		param->paramcollid = exprCollation(expr);
+		param->location = -1;
+		tle->expr = (Expr *) param;
+	}
+	foreach(lc, statement->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_VALUES || rte->rtekind == RTE_SUBQUERY)
+		{
+			rte->rtekind = RTE_RESULT;
+			rte->subquery = NULL;
+			rte->values_lists = NIL;
+		}
+	}
+	statement->jointree->fromlist = NIL;
+	statement->cteList = NIL;
+	sql = DeparseQueryForShards(statement, relids);
+	found = strstr(sql, values.data);
+	if (found == NULL)
+		elog(ERROR, "could not find the VALUES list in the deparsed INSERT: %s",
+			 sql);
+	prefix = SplitQueryTemplate(pnstrdup(sql, found - sql), relids);
+	tail = SplitQueryTemplate(found + values.len, relids);
+	if (prefix->slots == NIL)
+		elog(ERROR, "could not find the target table in the deparsed INSERT: %s",
+			 sql);
+
+	result = standard_planner(source, queryString, cursorOptions, boundParams);
+
+	SetScanTargetList(cscan, parse->returningList);
+	cscan->scan.scanrelid = 0;
+	cscan->scan.plan.startup_cost = result->planTree->startup_cost;
+	cscan->scan.plan.total_cost = result->planTree->total_cost + 100;
+	cscan->scan.plan.plan_rows = result->planTree->plan_rows;
+	cscan->scan.plan.plan_width = 100;
+	cscan->custom_plans = list_make1(result->planTree);
+	cscan->custom_private = list_make5(list_make1_oid(table->relid),
+									   prefix->fragments, prefix->slots,
+									   tail->fragments, tail->slots);
+	cscan->custom_private = lappend(cscan->custom_private, makeInteger(ncolumns));
+	cscan->custom_private = lappend(cscan->custom_private, makeInteger(distColumn));
+	cscan->custom_private = lappend(cscan->custom_private, makeInteger(paramBase));
+	cscan->methods = &ShardextInsertScanMethods;
+
+	result->planTree = (Plan *) cscan;
+	result->commandType = CMD_INSERT;
+	result->hasReturning = (parse->returningList != NIL);
+	result->canSetTag = parse->canSetTag;
+	result->queryId = parse->queryId;
+	if (!list_member_oid(result->relationOids, table->relid))
+		result->relationOids = lappend_oid(result->relationOids, table->relid);
+	return result;
 }

@@ -69,6 +69,7 @@ static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
+static bool MaxParamWalker(Node *node, int *maxId);
 
 /*
  * AnalyzeRouterQuery analyses a query for router execution.
@@ -433,6 +434,80 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 					state.members[root].pin);
 	}
 	return true;
+}
+
+/*
+ * FindPinInClauses returns the value of a "distribution column = value"
+ * clause among clauses (restrictions of one base relation rtindex), with
+ * its operators' function ids filled in, or NULL.
+ */
+Expr *
+FindPinInClauses(List *clauses, Index rtindex, ShardextTable *table)
+{
+	LevelState	state;
+	PinMember	member;
+	ListCell   *lc;
+
+	member.rtindex = rtindex;
+	member.table = table;
+	member.parent = 0;
+	member.pin = NULL;
+	state.members = &member;
+	state.count = 1;
+
+	foreach(lc, clauses)
+	{
+		Node	   *clause = lfirst(lc);
+		OpExpr	   *op;
+		Node	   *value;
+
+		if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
+			continue;
+		op = (OpExpr *) clause;
+		if (DistributionColumnMember(linitial(op->args), &state) == 0)
+			value = lsecond(op->args);
+		else if (DistributionColumnMember(lsecond(op->args), &state) == 0)
+			value = linitial(op->args);
+		else
+			continue;
+		if (IsDistributionEquality(op, table) && IsPinValue(value))
+		{
+			Expr	   *pin = copyObject((Expr *) value);
+
+			fix_opfuncids((Node *) pin);
+			return pin;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * MaxExternParamId returns the highest number of an external parameter
+ * ($n) in a query or expression, 0 when there is none.
+ */
+int
+MaxExternParamId(Node *node)
+{
+	int			maxId = 0;
+
+	MaxParamWalker(node, &maxId);
+	return maxId;
+}
+
+/* MaxParamWalker is the walker of MaxExternParamId. */
+static bool
+MaxParamWalker(Node *node, int *maxId)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		*maxId = Max(*maxId, ((Param *) node)->paramid);
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, MaxParamWalker, maxId, 0);
+	return expression_tree_walker(node, MaxParamWalker, maxId);
 }
 
 /*

@@ -13,5 +13,6 @@
 
 extern void ShardextInstallPlannerHooks(void);
 extern void ShardextInstallUtilityHook(void);
+extern void ShardextInstallPathlistHook(void);
 
 #endif							/* SHARDEXT_HOOKS_H */

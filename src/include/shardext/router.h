@@ -29,5 +29,8 @@ typedef struct RouterAnalysis
 
 extern RouterAnalysis *AnalyzeRouterQuery(Query *query);
 extern bool RouterPinsAgree(RouterAnalysis *analysis);
+extern Expr *FindPinInClauses(List *clauses, Index rtindex,
+							  struct ShardextTable *table);
+extern int	MaxExternParamId(Node *node);
 
 #endif							/* SHARDEXT_ROUTER_H */

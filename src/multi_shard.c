@@ -1,0 +1,244 @@
+/*-------------------------------------------------------------------------
+ *
+ * multi_shard.c
+ *	  Reading distributed tables inside plans of the standard planner.
+ *
+ * A query that is not a router query is planned by the standard planner,
+ * with every distributed table scanned by a ShardextScan: the
+ * set_rel_pathlist hook replaces the paths of the (empty) local table with
+ * one custom path.  Its plan fetches from every shard the columns the rest
+ * of the plan needs, with the restrictions the nodes can evaluate (built-in
+ * functions and types only, no volatile functions, no internal parameters)
+ * pushed into the remote WHERE clause; the others stay as local filters.
+ * An equality on the distribution column limits the scan to one shard.
+ * Joins, grouping, sorting and everything else happen on the coordinator,
+ * so results are exactly PostgreSQL's.
+ *
+ * IDENTIFICATION
+ *	  src/multi_shard.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "shardext/deparse.h"
+#include "shardext/hooks.h"
+#include "shardext/metadata_cache.h"
+#include "shardext/remote_scan.h"
+#include "shardext/router.h"
+#include "shardext/shard_ddl.h"
+
+/* alias of the shard in the statements that scan it */
+#define SCAN_ALIAS "r"
+
+static set_rel_pathlist_hook_type PrevSetRelPathlistHook = NULL;
+
+static void ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel,
+								   Index rti, RangeTblEntry *rte);
+static Plan *PlanShardextScan(PlannerInfo *root, RelOptInfo *rel,
+							  CustomPath *best_path, List *tlist,
+							  List *clauses, List *custom_plans);
+static bool IsRemoteClause(Expr *clause, Index rti);
+
+static const CustomPathMethods ShardextScanPathMethods = {
+	.CustomName = "ShardextScan",
+	.PlanCustomPath = PlanShardextScan
+};
+
+/*
+ * ShardextInstallPathlistHook installs the set_rel_pathlist hook, keeping
+ * the previous one.
+ */
+void
+ShardextInstallPathlistHook(void)
+{
+	PrevSetRelPathlistHook = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = ShardextSetRelPathlist;
+}
+
+/*
+ * ShardextSetRelPathlist replaces the paths of a distributed table with a
+ * ShardextScan path.
+ */
+static void
+ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+					   RangeTblEntry *rte)
+{
+	ShardextTable *table;
+	CustomPath *path;
+
+	if (PrevSetRelPathlistHook != NULL)
+		PrevSetRelPathlistHook(root, rel, rti, rte);
+
+	if (rte->rtekind != RTE_RELATION || rel->reloptkind != RELOPT_BASEREL ||
+		IS_DUMMY_REL(rel) || !ShardextExtensionLoaded())
+		return;
+	table = ShardextGetTable(rte->relid);
+	if (table == NULL || table->distColumnName == NULL)
+		return;
+
+	path = makeNode(CustomPath);
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.rows = rel->rows;
+	path->path.startup_cost = 100.0;
+	path->path.total_cost = 100.0 + 10.0 * table->shardCount + rel->rows * 0.02;
+	path->path.pathkeys = NIL;
+	path->flags = 0;
+	path->custom_paths = NIL;
+	path->custom_private = NIL;
+	path->methods = &ShardextScanPathMethods;
+
+	rel->pathlist = NIL;
+	rel->partial_pathlist = NIL;
+	rel->consider_parallel = false;
+	add_path(rel, (Path *) path);
+}
+
+/*
+ * IsRemoteClause tells whether a restriction of relation rti can be
+ * evaluated on the shards.
+ */
+static bool
+IsRemoteClause(Expr *clause, Index rti)
+{
+	Relids		relids = pull_varnos(NULL, (Node *) clause);
+
+	if (!bms_is_empty(relids) &&
+		!(bms_num_members(relids) == 1 && bms_is_member(rti, relids)))
+		return false;
+	if (contain_volatile_functions((Node *) clause))
+		return false;
+	return IsShippableExpression((Node *) clause);
+}
+
+/*
+ * PlanShardextScan makes the CustomScan of a ShardextScan path: the SQL
+ * that reads one shard (with a placeholder for the shard's name), the
+ * columns it returns, the local filters and the pin that limits the scan
+ * to one shard.
+ */
+static Plan *
+PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+				 List *tlist, List *clauses, List *custom_plans)
+{
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	ShardextTable *table = ShardextGetTable(rte->relid);
+	Relation	relation;
+	TupleDesc	tupleDesc;
+	List	   *remoteClauses = NIL;
+	List	   *localClauses = NIL;
+	List	   *allClauses = NIL;
+	Bitmapset  *attrs = NULL;
+	List	   *attnums = NIL;
+	StringInfoData select;
+	StringInfoData where;
+	ListCell   *lc;
+	Expr	   *pin;
+	CustomScan *cscan;
+	bool		wholeRow;
+	int			i;
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (rinfo->pseudoconstant)
+			continue;
+		allClauses = lappend(allClauses, rinfo->clause);
+		if (IsRemoteClause(rinfo->clause, rel->relid))
+			remoteClauses = lappend(remoteClauses, rinfo->clause);
+		else
+			localClauses = lappend(localClauses, rinfo->clause);
+	}
+
+	/* the columns the plan above and the local filters need */
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+	pull_varattnos((Node *) localClauses, rel->relid, &attrs);
+	wholeRow = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+
+	relation = table_open(rte->relid, NoLock);
+	tupleDesc = RelationGetDescr(relation);
+
+	initStringInfo(&select);
+	appendStringInfoString(&select, "SELECT ");
+	for (i = 1; i <= tupleDesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupleDesc, i - 1);
+
+		if (attr->attisdropped)
+			continue;
+		if (!wholeRow &&
+			!bms_is_member(i - FirstLowInvalidHeapAttributeNumber, attrs))
+			continue;
+		if (attnums != NIL)
+			appendStringInfoString(&select, ", ");
+		appendStringInfo(&select, "%s.%s", SCAN_ALIAS,
+						 quote_identifier(NameStr(attr->attname)));
+		attnums = lappend_int(attnums, i);
+	}
+	appendStringInfoString(&select, " FROM ");
+
+	/* system columns (ctid, ...) cannot be read from shards */
+	for (i = FirstLowInvalidHeapAttributeNumber + 1; i < 0; i++)
+	{
+		if (bms_is_member(i - FirstLowInvalidHeapAttributeNumber, attrs))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot read system columns of distributed table \"%s\"",
+							RelationGetRelationName(relation))));
+	}
+	table_close(relation, NoLock);
+
+	initStringInfo(&where);
+	appendStringInfoString(&where, " " SCAN_ALIAS);
+	foreach(lc, remoteClauses)
+	{
+		appendStringInfoString(&where, lc == list_head(remoteClauses) ?
+							   " WHERE " : " AND ");
+		appendStringInfoString(&where,
+							   DeparseExpressionForShard(lfirst(lc), rte->relid,
+														 rel->relid, SCAN_ALIAS));
+	}
+
+	pin = FindPinInClauses(allClauses, rel->relid, table);
+
+	cscan = makeNode(CustomScan);
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = localClauses;
+	cscan->scan.scanrelid = rel->relid;
+	cscan->flags = best_path->flags;
+	cscan->custom_plans = NIL;
+	cscan->custom_exprs = NIL;
+	cscan->custom_scan_tlist = NIL;
+	cscan->custom_relids = NULL;
+	cscan->custom_private = list_make5(list_make1_oid(rte->relid),
+									   makeString(select.data),
+									   makeString(where.data),
+									   attnums,
+									   pin);
+	cscan->custom_private = lappend(cscan->custom_private,
+									makeInteger(Max(MaxExternParamId((Node *) remoteClauses),
+													MaxExternParamId((Node *) pin))));
+	cscan->methods = &ShardextTableScanMethods;
+	return (Plan *) cscan;
+}

@@ -1,0 +1,1061 @@
+/*-------------------------------------------------------------------------
+ *
+ * remote_scan.c
+ *	  Custom scan nodes that run SQL on shards.
+ *
+ * Three nodes do the remote work of distributed plans:
+ *
+ * - ShardextQuery runs a whole statement on shards: a router query (one
+ *   shard group, picked at execution time by evaluating the pins, so that
+ *   generic plans stay valid when shards move), or an UPDATE/DELETE on
+ *   every shard of a table.  It returns the statement's rows and counts the
+ *   rows it changed.
+ * - ShardextScan reads one distributed table for a plan the standard
+ *   planner built around it: it fetches the needed columns of every shard
+ *   (or of the one shard an equality on the distribution column picks),
+ *   with the quals that can run on the nodes, and leaves joins, grouping
+ *   and sorting to the coordinator.
+ * - ShardextInsert routes the rows of its subplan (VALUES, SELECT, ...) to
+ *   their shards, in multi-row INSERTs per shard, and returns RETURNING
+ *   rows.
+ *
+ * Results arrive as text and are read with the columns' input functions.
+ * Every PGresult is cleared by a reset callback of the executor's memory
+ * context when it is not cleared before, so an error never leaks one.
+ *
+ * IDENTIFICATION
+ *	  src/remote_scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+#include "shardext/deparse.h"
+#include "shardext/metadata_cache.h"
+#include "shardext/remote_exec.h"
+#include "shardext/remote_scan.h"
+#include "shardext/routing.h"
+
+/* one statement for one node */
+typedef struct RemoteTask
+{
+	int32		nodeId;
+	int64		shardId;
+	char	   *sql;
+} RemoteTask;
+
+/* reading the text rows of a PGresult into slots */
+typedef struct RowDecoder
+{
+	int			natts;
+	FmgrInfo   *inputFunctions;
+	Oid		   *ioParams;
+	int32	   *typmods;
+} RowDecoder;
+
+/* the PGresult a scan holds, cleared when the executor's memory goes */
+typedef struct ResultHolder
+{
+	PGresult   *result;
+	MemoryContextCallback callback;
+} ResultHolder;
+
+/* text parameters for a remote statement */
+typedef struct RemoteParams
+{
+	int			count;
+	Oid		   *types;
+	const char **values;
+} RemoteParams;
+
+typedef struct QueryScanState
+{
+	CustomScanState css;
+	QueryTemplate template;
+	List	   *relids;
+	List	   *pinStates;		/* ExprState * or NULL, parallel to relids */
+	List	   *pinTypes;		/* type of each pin */
+	QueryScanMode mode;
+	int			paramCount;
+	CmdType		commandType;
+	RowDecoder *decoder;
+	List	   *tasks;
+	bool		tasksReady;
+	int			nextTask;
+	ResultHolder *holder;
+	int			nextRow;
+	MemoryContext rowContext;
+} QueryScanState;
+
+typedef struct TableScanState
+{
+	CustomScanState css;
+	Oid			relid;
+	char	   *selectSql;		/* "SELECT cols FROM " */
+	char	   *whereSql;		/* " r WHERE ..." */
+	List	   *attnums;
+	ExprState  *pinState;
+	Oid			pinType;
+	int			paramCount;
+	RowDecoder *decoder;
+	List	   *shardIndexes;
+	bool		shardsReady;
+	int			nextShard;
+	ResultHolder *holder;
+	int			nextRow;
+	MemoryContext rowContext;
+} TableScanState;
+
+typedef struct InsertScanState
+{
+	CustomScanState css;
+	Oid			relid;
+	QueryTemplate prefix;
+	QueryTemplate tail;
+	int			columnCount;
+	int			distColumn;		/* 1-based position in the subplan's rows */
+	int			paramCount;
+	RowDecoder *decoder;		/* for RETURNING rows */
+	FmgrInfo   *outputFunctions;
+	Oid		   *columnTypes;
+	Tuplestorestate *returning;
+	TupleTableSlot *returningSlot;	/* reads the tuplestore */
+	bool		done;
+	ResultHolder *holder;
+	MemoryContext rowContext;
+} InsertScanState;
+
+static Node *CreateQueryScanState(CustomScan *cscan);
+static void BeginQueryScan(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *ExecQueryScan(CustomScanState *node);
+static void EndQueryScan(CustomScanState *node);
+static void ReScanQueryScan(CustomScanState *node);
+static void ExplainQueryScan(CustomScanState *node, List *ancestors,
+							 ExplainState *es);
+
+static Node *CreateTableScanState(CustomScan *cscan);
+static void BeginTableScan(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *ExecTableScan(CustomScanState *node);
+static void EndTableScan(CustomScanState *node);
+static void ReScanTableScan(CustomScanState *node);
+static void ExplainTableScan(CustomScanState *node, List *ancestors,
+							 ExplainState *es);
+
+static Node *CreateInsertScanState(CustomScan *cscan);
+static void BeginInsertScan(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *ExecInsertScan(CustomScanState *node);
+static void EndInsertScan(CustomScanState *node);
+static void ReScanInsertScan(CustomScanState *node);
+static void ExplainInsertScan(CustomScanState *node, List *ancestors,
+							  ExplainState *es);
+
+CustomScanMethods ShardextQueryScanMethods = {
+	"ShardextQuery", CreateQueryScanState
+};
+CustomScanMethods ShardextTableScanMethods = {
+	"ShardextScan", CreateTableScanState
+};
+CustomScanMethods ShardextInsertScanMethods = {
+	"ShardextInsert", CreateInsertScanState
+};
+
+static CustomExecMethods QueryScanExecMethods = {
+	.CustomName = "ShardextQuery",
+	.BeginCustomScan = BeginQueryScan,
+	.ExecCustomScan = ExecQueryScan,
+	.EndCustomScan = EndQueryScan,
+	.ReScanCustomScan = ReScanQueryScan,
+	.ExplainCustomScan = ExplainQueryScan
+};
+static CustomExecMethods TableScanExecMethods = {
+	.CustomName = "ShardextScan",
+	.BeginCustomScan = BeginTableScan,
+	.ExecCustomScan = ExecTableScan,
+	.EndCustomScan = EndTableScan,
+	.ReScanCustomScan = ReScanTableScan,
+	.ExplainCustomScan = ExplainTableScan
+};
+static CustomExecMethods InsertScanExecMethods = {
+	.CustomName = "ShardextInsert",
+	.BeginCustomScan = BeginInsertScan,
+	.ExecCustomScan = ExecInsertScan,
+	.EndCustomScan = EndInsertScan,
+	.ReScanCustomScan = ReScanInsertScan,
+	.ExplainCustomScan = ExplainInsertScan
+};
+
+/*
+ * RegisterShardextScanMethods makes the scan nodes known by name, for
+ * plan copying and serialization.  Called once from _PG_init.
+ */
+void
+RegisterShardextScanMethods(void)
+{
+	RegisterCustomScanMethods(&ShardextQueryScanMethods);
+	RegisterCustomScanMethods(&ShardextTableScanMethods);
+	RegisterCustomScanMethods(&ShardextInsertScanMethods);
+}
+
+/* ---------------------------------------------------------------------
+ * Helpers shared by the nodes
+ * ---------------------------------------------------------------------
+ */
+
+/* ClearHeldResult clears the held result, if any. */
+static void
+ClearHeldResult(void *arg)
+{
+	ResultHolder *holder = (ResultHolder *) arg;
+
+	if (holder->result != NULL)
+		PQclear(holder->result);
+	holder->result = NULL;
+}
+
+/*
+ * MakeResultHolder returns a holder whose result is cleared when the
+ * executor's query memory context goes away, on success or error.
+ */
+static ResultHolder *
+MakeResultHolder(EState *estate)
+{
+	ResultHolder *holder = MemoryContextAllocZero(estate->es_query_cxt,
+												  sizeof(ResultHolder));
+
+	holder->callback.func = ClearHeldResult;
+	holder->callback.arg = holder;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, &holder->callback);
+	return holder;
+}
+
+/* HoldResult replaces the held result. */
+static void
+HoldResult(ResultHolder *holder, PGresult *result)
+{
+	ClearHeldResult(holder);
+	holder->result = result;
+}
+
+/* MakeRowDecoder prepares to read rows of the given descriptor. */
+static RowDecoder *
+MakeRowDecoder(TupleDesc desc)
+{
+	RowDecoder *decoder = palloc0(sizeof(RowDecoder));
+	int			i;
+
+	decoder->natts = desc->natts;
+	decoder->inputFunctions = palloc0(sizeof(FmgrInfo) * desc->natts);
+	decoder->ioParams = palloc0(sizeof(Oid) * desc->natts);
+	decoder->typmods = palloc0(sizeof(int32) * desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		Oid			inputFunction;
+
+		if (attr->attisdropped)
+			continue;
+		getTypeInputInfo(attr->atttypid, &inputFunction, &decoder->ioParams[i]);
+		fmgr_info(inputFunction, &decoder->inputFunctions[i]);
+		decoder->typmods[i] = attr->atttypmod;
+	}
+	return decoder;
+}
+
+/*
+ * DecodeRow stores row `row` of res in slot: result column j goes to
+ * attribute attnums[j] (or j + 1 when attnums is NIL); other attributes
+ * are null.
+ */
+static void
+DecodeRow(RowDecoder *decoder, PGresult *res, int row, List *attnums,
+		  TupleTableSlot *slot, MemoryContext rowContext)
+{
+	MemoryContext old;
+	int			ncolumns = PQnfields(res);
+	int			j;
+
+	ExecClearTuple(slot);
+	MemoryContextReset(rowContext);
+	old = MemoryContextSwitchTo(rowContext);
+	memset(slot->tts_isnull, true, sizeof(bool) * decoder->natts);
+	for (j = 0; j < ncolumns; j++)
+	{
+		int			attnum = (attnums != NIL) ? list_nth_int(attnums, j) : j + 1;
+
+		if (attnum > decoder->natts)
+			elog(ERROR, "remote result has more columns than expected");
+		if (PQgetisnull(res, row, j))
+		{
+			slot->tts_values[attnum - 1] = (Datum) 0;
+			slot->tts_isnull[attnum - 1] = true;
+			continue;
+		}
+		slot->tts_values[attnum - 1] =
+			InputFunctionCall(&decoder->inputFunctions[attnum - 1],
+							  PQgetvalue(res, row, j),
+							  decoder->ioParams[attnum - 1],
+							  decoder->typmods[attnum - 1]);
+		slot->tts_isnull[attnum - 1] = false;
+	}
+	MemoryContextSwitchTo(old);
+	ExecStoreVirtualTuple(slot);
+}
+
+/*
+ * BuildRemoteParams turns the statement's parameters 1..count into text,
+ * with their types when built in (the node infers the others), leaving
+ * room for extra parameters after them.
+ */
+static RemoteParams
+BuildRemoteParams(EState *estate, int count, int extra)
+{
+	ParamListInfo paramLI = estate->es_param_list_info;
+	RemoteParams params;
+	int			i;
+
+	params.count = count;
+	params.types = palloc0(sizeof(Oid) * Max(count + extra, 1));
+	params.values = palloc0(sizeof(char *) * Max(count + extra, 1));
+	for (i = 1; i <= count; i++)
+	{
+		ParamExternData *prm = NULL;
+		ParamExternData workspace;
+
+		if (paramLI != NULL && i <= paramLI->numParams)
+		{
+			if (paramLI->paramFetch != NULL)
+				prm = paramLI->paramFetch(paramLI, i, false, &workspace);
+			else
+				prm = &paramLI->params[i - 1];
+		}
+		if (prm == NULL || !OidIsValid(prm->ptype))
+		{
+			params.types[i - 1] = TEXTOID;
+			params.values[i - 1] = NULL;
+			continue;
+		}
+		params.types[i - 1] = (prm->ptype < FirstNormalObjectId &&
+							   prm->ptype != UNKNOWNOID) ? prm->ptype : InvalidOid;
+		if (prm->isnull)
+			params.values[i - 1] = NULL;
+		else
+		{
+			Oid			outputFunction;
+			bool		isVarlena;
+
+			getTypeOutputInfo(prm->ptype, &outputFunction, &isVarlena);
+			params.values[i - 1] = OidOutputFunctionCall(outputFunction,
+														 prm->value);
+		}
+	}
+	return params;
+}
+
+/*
+ * EvaluatePin returns the shard a pin's value selects in table.
+ */
+static ShardextShard *
+EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
+			ExprContext *econtext)
+{
+	bool		isNull;
+	Datum		value;
+
+	value = ExecEvalExprSwitchContext(pinState, econtext, &isNull);
+	if (!isNull)
+		value = CoerceToDistributionType(table, value, pinType);
+	return FindShardForValue(table, value, isNull);
+}
+
+/* GetTableOrError returns a table's cache entry, which must exist. */
+static ShardextTable *
+GetTableOrError(Oid relid)
+{
+	ShardextTable *table = ShardextGetTable(relid);
+
+	if (table == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is no longer distributed",
+						get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errhint("Run the statement again.")));
+	return table;
+}
+
+/* ShowNode adds the node of a task to EXPLAIN output. */
+static void
+ExplainNode(const char *label, int32 nodeId, ExplainState *es)
+{
+	ShardextNode *node = ShardextGetNode(nodeId, true);
+
+	if (node == NULL)
+		ExplainPropertyInteger(label, NULL, nodeId, es);
+	else
+		ExplainPropertyText(label, psprintf("%d (%s:%d)", node->nodeId,
+											node->host, node->port), es);
+}
+
+/* ---------------------------------------------------------------------
+ * ShardextQuery
+ * ---------------------------------------------------------------------
+ */
+
+static Node *
+CreateQueryScanState(CustomScan *cscan)
+{
+	QueryScanState *state = palloc0(sizeof(QueryScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &QueryScanExecMethods;
+	return (Node *) state;
+}
+
+/*
+ * BeginQueryScan reads the plan's private data and prepares the pins.
+ */
+static void
+BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
+{
+	QueryScanState *state = (QueryScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *private = cscan->custom_private;
+	ListCell   *lc;
+
+	state->template.fragments = list_nth(private, QUERY_PRIVATE_FRAGMENTS);
+	state->template.slots = list_nth(private, QUERY_PRIVATE_SLOTS);
+	state->relids = list_nth(private, QUERY_PRIVATE_RELIDS);
+	state->mode = intVal(list_nth(private, QUERY_PRIVATE_MODE));
+	state->paramCount = intVal(list_nth(private, QUERY_PRIVATE_PARAMS));
+	state->commandType = intVal(list_nth(private, QUERY_PRIVATE_COMMAND));
+	foreach(lc, (List *) list_nth(private, QUERY_PRIVATE_PINS))
+	{
+		Expr	   *pin = lfirst(lc);
+
+		state->pinStates = lappend(state->pinStates,
+								   pin ? ExecInitExpr(pin, &node->ss.ps) : NULL);
+		state->pinTypes = lappend_oid(state->pinTypes,
+									  pin ? exprType((Node *) pin) : InvalidOid);
+	}
+	state->decoder =
+		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+	state->holder = MakeResultHolder(estate);
+	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
+											  "shardext remote row",
+											  ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * ComputeQueryTasks returns the statements a ShardextQuery runs: for a
+ * router query, the one statement of the shard group its pins select; for
+ * an all-shards statement, one per shard.
+ */
+static List *
+ComputeQueryTasks(QueryScanState *state)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	int			ntables = list_length(state->relids);
+	char	  **names = palloc(sizeof(char *) * Max(ntables, 1));
+	List	   *tasks = NIL;
+
+	if (state->mode == QUERY_SCAN_ROUTER)
+	{
+		RemoteTask *task = palloc0(sizeof(RemoteTask));
+		int			i;
+
+		task->nodeId = -1;
+		for (i = 0; i < ntables; i++)
+		{
+			ShardextTable *table = GetTableOrError(list_nth_oid(state->relids, i));
+			ShardextShard *shard = EvaluatePin(table,
+											   list_nth(state->pinStates, i),
+											   list_nth_oid(state->pinTypes, i),
+											   econtext);
+
+			names[i] = shard->relationName;
+			if (i == 0)
+			{
+				task->nodeId = shard->nodeId;
+				task->shardId = shard->shardId;
+			}
+			else if (shard->nodeId != task->nodeId)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the shards this query needs are on different nodes"),
+						 errdetail("Shard " INT64_FORMAT " is on node %d, shard "
+								   INT64_FORMAT " on node %d.",
+								   task->shardId, task->nodeId,
+								   shard->shardId, shard->nodeId),
+						 errhint("Run the statement again: shards may have moved.")));
+		}
+		task->sql = RenderQueryTemplate(&state->template, names);
+		tasks = lappend(tasks, task);
+	}
+	else
+	{
+		ShardextTable *table = GetTableOrError(linitial_oid(state->relids));
+		int			i;
+
+		for (i = 0; i < table->shardCount; i++)
+		{
+			RemoteTask *task = palloc0(sizeof(RemoteTask));
+
+			names[0] = table->shards[i]->relationName;
+			task->nodeId = table->shards[i]->nodeId;
+			task->shardId = table->shards[i]->shardId;
+			task->sql = RenderQueryTemplate(&state->template, names);
+			tasks = lappend(tasks, task);
+		}
+	}
+	return tasks;
+}
+
+/*
+ * QueryScanNext returns the next row of the statement(s), running the
+ * next task when the current result is used up.
+ */
+static TupleTableSlot *
+QueryScanNext(ScanState *node)
+{
+	QueryScanState *state = (QueryScanState *) node;
+	TupleTableSlot *slot = node->ss_ScanTupleSlot;
+	EState	   *estate = node->ps.state;
+
+	if (!state->tasksReady)
+	{
+		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+		state->tasks = ComputeQueryTasks(state);
+		MemoryContextSwitchTo(old);
+		state->tasksReady = true;
+	}
+
+	for (;;)
+	{
+		PGresult   *res = state->holder->result;
+		RemoteTask *task;
+		NodeConnection *nc;
+		RemoteParams params;
+
+		if (res != NULL && state->nextRow < PQntuples(res))
+		{
+			DecodeRow(state->decoder, res, state->nextRow++, NIL, slot,
+					  state->rowContext);
+			return slot;
+		}
+		HoldResult(state->holder, NULL);
+		if (state->nextTask >= list_length(state->tasks))
+			return ExecClearTuple(slot);
+
+		task = list_nth(state->tasks, state->nextTask++);
+		nc = GetNodeConnectionInTransaction(task->nodeId,
+											state->commandType != CMD_SELECT);
+		params = BuildRemoteParams(estate, state->paramCount, 0);
+		res = RemoteExecuteTyped(nc, task->sql, params.count, params.types,
+								 params.values);
+		HoldResult(state->holder, res);
+		state->nextRow = 0;
+		if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
+			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
+	}
+}
+
+static bool
+QueryScanRecheck(ScanState *node, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+ExecQueryScan(CustomScanState *node)
+{
+	return ExecScan(&node->ss, (ExecScanAccessMtd) QueryScanNext,
+					(ExecScanRecheckMtd) QueryScanRecheck);
+}
+
+static void
+EndQueryScan(CustomScanState *node)
+{
+	QueryScanState *state = (QueryScanState *) node;
+
+	HoldResult(state->holder, NULL);
+}
+
+static void
+ReScanQueryScan(CustomScanState *node)
+{
+	QueryScanState *state = (QueryScanState *) node;
+
+	if (state->commandType != CMD_SELECT && state->tasksReady)
+		elog(ERROR, "a distributed data-modifying statement cannot be rescanned");
+	HoldResult(state->holder, NULL);
+	state->tasksReady = false;
+	state->nextTask = 0;
+	state->nextRow = 0;
+}
+
+/*
+ * ExplainQueryScan shows where the statement goes and, with VERBOSE, the
+ * SQL sent.
+ */
+static void
+ExplainQueryScan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	QueryScanState *state = (QueryScanState *) node;
+	List	   *tasks;
+	RemoteTask *first;
+
+	tasks = ComputeQueryTasks(state);
+	first = linitial(tasks);
+	if (state->mode == QUERY_SCAN_ROUTER)
+	{
+		ExplainPropertyText("Distributed Plan", "router", es);
+		ExplainPropertyInteger("Shard", NULL, first->shardId, es);
+		ExplainNode("Node", first->nodeId, es);
+	}
+	else
+	{
+		ExplainPropertyText("Distributed Plan", "all shards", es);
+		ExplainPropertyInteger("Task Count", NULL, list_length(tasks), es);
+	}
+	if (es->verbose)
+		ExplainPropertyText("Remote SQL", first->sql, es);
+}
+
+/* ---------------------------------------------------------------------
+ * ShardextScan
+ * ---------------------------------------------------------------------
+ */
+
+static Node *
+CreateTableScanState(CustomScan *cscan)
+{
+	TableScanState *state = palloc0(sizeof(TableScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &TableScanExecMethods;
+	return (Node *) state;
+}
+
+static void
+BeginTableScan(CustomScanState *node, EState *estate, int eflags)
+{
+	TableScanState *state = (TableScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *private = cscan->custom_private;
+	Expr	   *pin;
+
+	state->relid = list_nth_oid(list_nth(private, SCAN_PRIVATE_RELID), 0);
+	state->selectSql = strVal(list_nth(private, SCAN_PRIVATE_SELECT));
+	state->whereSql = strVal(list_nth(private, SCAN_PRIVATE_WHERE));
+	state->attnums = list_nth(private, SCAN_PRIVATE_ATTNUMS);
+	pin = (Expr *) list_nth(private, SCAN_PRIVATE_PIN);
+	if (pin != NULL)
+	{
+		state->pinState = ExecInitExpr(pin, &node->ss.ps);
+		state->pinType = exprType((Node *) pin);
+	}
+	state->paramCount = intVal(list_nth(private, SCAN_PRIVATE_PARAMS));
+	state->decoder =
+		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+	state->holder = MakeResultHolder(estate);
+	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
+											  "shardext remote row",
+											  ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * ComputeScanShards returns the indexes of the shards to read: the one a
+ * pin selects, or all.
+ */
+static List *
+ComputeScanShards(TableScanState *state)
+{
+	ShardextTable *table = GetTableOrError(state->relid);
+	List	   *indexes = NIL;
+	int			i;
+
+	if (state->pinState != NULL)
+		return list_make1_int(EvaluatePin(table, state->pinState,
+										  state->pinType,
+										  state->css.ss.ps.ps_ExprContext)->shardIndex);
+	for (i = 0; i < table->shardCount; i++)
+		indexes = lappend_int(indexes, i);
+	return indexes;
+}
+
+/* ShardScanSql returns the statement that reads one shard. */
+static char *
+ShardScanSql(TableScanState *state, ShardextShard *shard)
+{
+	return psprintf("%s%s%s", state->selectSql, shard->relationName,
+					state->whereSql);
+}
+
+static TupleTableSlot *
+TableScanNext(ScanState *node)
+{
+	TableScanState *state = (TableScanState *) node;
+	TupleTableSlot *slot = node->ss_ScanTupleSlot;
+	EState	   *estate = node->ps.state;
+
+	if (!state->shardsReady)
+	{
+		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+		state->shardIndexes = ComputeScanShards(state);
+		MemoryContextSwitchTo(old);
+		state->shardsReady = true;
+	}
+
+	for (;;)
+	{
+		PGresult   *res = state->holder->result;
+		ShardextTable *table;
+		ShardextShard *shard;
+		NodeConnection *nc;
+		RemoteParams params;
+
+		if (res != NULL && state->nextRow < PQntuples(res))
+		{
+			DecodeRow(state->decoder, res, state->nextRow++, state->attnums,
+					  slot, state->rowContext);
+			return slot;
+		}
+		HoldResult(state->holder, NULL);
+		if (state->nextShard >= list_length(state->shardIndexes))
+			return ExecClearTuple(slot);
+
+		table = GetTableOrError(state->relid);
+		shard = table->shards[list_nth_int(state->shardIndexes,
+										   state->nextShard++)];
+		nc = GetNodeConnectionInTransaction(shard->nodeId, false);
+		params = BuildRemoteParams(estate, state->paramCount, 0);
+		res = RemoteExecuteTyped(nc, ShardScanSql(state, shard), params.count,
+								 params.types, params.values);
+		HoldResult(state->holder, res);
+		state->nextRow = 0;
+	}
+}
+
+static bool
+TableScanRecheck(ScanState *node, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+ExecTableScan(CustomScanState *node)
+{
+	return ExecScan(&node->ss, (ExecScanAccessMtd) TableScanNext,
+					(ExecScanRecheckMtd) TableScanRecheck);
+}
+
+static void
+EndTableScan(CustomScanState *node)
+{
+	TableScanState *state = (TableScanState *) node;
+
+	HoldResult(state->holder, NULL);
+}
+
+static void
+ReScanTableScan(CustomScanState *node)
+{
+	TableScanState *state = (TableScanState *) node;
+
+	HoldResult(state->holder, NULL);
+	state->shardsReady = false;
+	state->nextShard = 0;
+	state->nextRow = 0;
+}
+
+/*
+ * ExplainTableScan shows how many shards are read and, with VERBOSE, the
+ * SQL sent to the first.
+ */
+static void
+ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	TableScanState *state = (TableScanState *) node;
+	ShardextTable *table = GetTableOrError(state->relid);
+	List	   *indexes = ComputeScanShards(state);
+	ShardextShard *first = table->shards[linitial_int(indexes)];
+
+	ExplainPropertyText("Distributed Plan", "multi-shard scan", es);
+	ExplainPropertyText("Shards", psprintf("%d of %d", list_length(indexes),
+										   table->shardCount), es);
+	if (list_length(indexes) == 1)
+		ExplainNode("Node", first->nodeId, es);
+	if (es->verbose)
+		ExplainPropertyText("Remote SQL", ShardScanSql(state, first), es);
+}
+
+/* ---------------------------------------------------------------------
+ * ShardextInsert
+ * ---------------------------------------------------------------------
+ */
+
+static Node *
+CreateInsertScanState(CustomScan *cscan)
+{
+	InsertScanState *state = palloc0(sizeof(InsertScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &InsertScanExecMethods;
+	return (Node *) state;
+}
+
+static void
+BeginInsertScan(CustomScanState *node, EState *estate, int eflags)
+{
+	InsertScanState *state = (InsertScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *private = cscan->custom_private;
+	PlanState  *source;
+	TupleDesc	sourceDesc;
+	int			i;
+
+	state->relid = list_nth_oid(list_nth(private, INSERT_PRIVATE_RELID), 0);
+	state->prefix.fragments = list_nth(private, INSERT_PRIVATE_PREFIX_FRAGMENTS);
+	state->prefix.slots = list_nth(private, INSERT_PRIVATE_PREFIX_SLOTS);
+	state->tail.fragments = list_nth(private, INSERT_PRIVATE_TAIL_FRAGMENTS);
+	state->tail.slots = list_nth(private, INSERT_PRIVATE_TAIL_SLOTS);
+	state->columnCount = intVal(list_nth(private, INSERT_PRIVATE_COLUMNS));
+	state->distColumn = intVal(list_nth(private, INSERT_PRIVATE_DIST_COLUMN));
+	state->paramCount = intVal(list_nth(private, INSERT_PRIVATE_PARAMS));
+
+	source = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
+	node->custom_ps = list_make1(source);
+	sourceDesc = ExecGetResultType(source);
+	state->outputFunctions = palloc0(sizeof(FmgrInfo) * sourceDesc->natts);
+	state->columnTypes = palloc0(sizeof(Oid) * sourceDesc->natts);
+	for (i = 0; i < sourceDesc->natts; i++)
+	{
+		Oid			outputFunction;
+		bool		isVarlena;
+
+		state->columnTypes[i] = TupleDescAttr(sourceDesc, i)->atttypid;
+		getTypeOutputInfo(state->columnTypes[i], &outputFunction, &isVarlena);
+		fmgr_info(outputFunction, &state->outputFunctions[i]);
+	}
+	state->decoder =
+		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+	state->holder = MakeResultHolder(estate);
+	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
+											  "shardext remote row",
+											  ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * FlushInsertBatch sends the rows gathered for one shard as one multi-row
+ * INSERT, and keeps the RETURNING rows.
+ */
+static void
+FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	int			ncolumns = state->columnCount;
+	int			nrows = list_length(rows);
+	RemoteParams params = BuildRemoteParams(estate, state->paramCount,
+											nrows * ncolumns);
+	char	   *names[1];
+	StringInfoData sql;
+	ListCell   *lc;
+	int			next = state->paramCount;
+	PGresult   *res;
+	NodeConnection *nc;
+	int			r;
+
+	names[0] = shard->relationName;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, RenderQueryTemplate(&state->prefix, names));
+	appendStringInfoString(&sql, "VALUES ");
+	foreach(lc, rows)
+	{
+		char	  **values = lfirst(lc);
+		int			c;
+
+		if (lc != list_head(rows))
+			appendStringInfoString(&sql, ", ");
+		appendStringInfoChar(&sql, '(');
+		for (c = 0; c < ncolumns; c++)
+		{
+			Oid			type = state->columnTypes[c];
+
+			if (c > 0)
+				appendStringInfoString(&sql, ", ");
+			appendStringInfo(&sql, "$%d", next + 1);
+			params.types[next] = (type < FirstNormalObjectId) ? type : InvalidOid;
+			params.values[next] = values[c];
+			next++;
+		}
+		appendStringInfoChar(&sql, ')');
+	}
+	appendStringInfoString(&sql, RenderQueryTemplate(&state->tail, names));
+
+	nc = GetNodeConnectionInTransaction(shard->nodeId, true);
+	res = RemoteExecuteTyped(nc, sql.data, next, params.types, params.values);
+	HoldResult(state->holder, res);
+	if (PQcmdTuples(res)[0] != '\0')
+		estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
+	if (state->returning != NULL)
+	{
+		TupleTableSlot *slot = state->css.ss.ss_ScanTupleSlot;
+
+		for (r = 0; r < PQntuples(res); r++)
+		{
+			DecodeRow(state->decoder, res, r, NIL, slot, state->rowContext);
+			tuplestore_puttupleslot(state->returning, slot);
+		}
+	}
+	HoldResult(state->holder, NULL);
+}
+
+/*
+ * RunInsert routes every row of the subplan to its shard, in batches.
+ */
+static void
+RunInsert(InsertScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	PlanState  *source = linitial(state->css.custom_ps);
+	ShardextTable *table = GetTableOrError(state->relid);
+	int			ncolumns = state->columnCount;
+	int			batchRows = Min(1000, (65535 - state->paramCount) / Max(ncolumns, 1));
+	List	  **pending = palloc0(sizeof(List *) * table->shardCount);
+	MemoryContext *contexts = palloc0(sizeof(MemoryContext) * table->shardCount);
+	int			i;
+
+	if (state->css.ss.ps.plan->targetlist != NIL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+		state->returning = tuplestore_begin_heap(false, false, work_mem);
+		MemoryContextSwitchTo(old);
+	}
+
+	for (;;)
+	{
+		TupleTableSlot *slot = ExecProcNode(source);
+		ShardextShard *shard;
+		MemoryContext old;
+		char	  **values;
+		int			c;
+
+		if (TupIsNull(slot))
+			break;
+		slot_getallattrs(slot);
+		shard = FindShardForValue(table, slot->tts_values[state->distColumn - 1],
+								  slot->tts_isnull[state->distColumn - 1]);
+		if (contexts[shard->shardIndex] == NULL)
+			contexts[shard->shardIndex] =
+				AllocSetContextCreate(CurrentMemoryContext, "shardext insert batch",
+									  ALLOCSET_DEFAULT_SIZES);
+		old = MemoryContextSwitchTo(contexts[shard->shardIndex]);
+		values = palloc(sizeof(char *) * ncolumns);
+		for (c = 0; c < ncolumns; c++)
+			values[c] = slot->tts_isnull[c] ? NULL :
+				OutputFunctionCall(&state->outputFunctions[c],
+								   slot->tts_values[c]);
+		pending[shard->shardIndex] = lappend(pending[shard->shardIndex], values);
+		MemoryContextSwitchTo(old);
+
+		if (list_length(pending[shard->shardIndex]) >= batchRows)
+		{
+			FlushInsertBatch(state, shard, pending[shard->shardIndex]);
+			pending[shard->shardIndex] = NIL;
+			MemoryContextReset(contexts[shard->shardIndex]);
+		}
+	}
+
+	for (i = 0; i < table->shardCount; i++)
+	{
+		if (pending[i] != NIL)
+			FlushInsertBatch(state, table->shards[i], pending[i]);
+		if (contexts[i] != NULL)
+			MemoryContextDelete(contexts[i]);
+	}
+}
+
+static TupleTableSlot *
+ExecInsertScan(CustomScanState *node)
+{
+	InsertScanState *state = (InsertScanState *) node;
+	TupleTableSlot *slot;
+	ProjectionInfo *projection = node->ss.ps.ps_ProjInfo;
+
+	if (!state->done)
+	{
+		RunInsert(state);
+		state->done = true;
+	}
+	if (state->returningSlot == NULL)
+		state->returningSlot =
+			ExecAllocTableSlot(&node->ss.ps.state->es_tupleTable,
+							   node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+							   &TTSOpsMinimalTuple);
+	slot = state->returningSlot;
+	if (state->returning == NULL ||
+		!tuplestore_gettupleslot(state->returning, true, false, slot))
+		return NULL;
+	if (projection == NULL)
+		return slot;
+	node->ss.ps.ps_ExprContext->ecxt_scantuple = slot;
+	return ExecProject(projection);
+}
+
+static void
+EndInsertScan(CustomScanState *node)
+{
+	InsertScanState *state = (InsertScanState *) node;
+
+	ExecEndNode(linitial(node->custom_ps));
+	HoldResult(state->holder, NULL);
+	if (state->returning != NULL)
+		tuplestore_end(state->returning);
+	state->returning = NULL;
+}
+
+static void
+ReScanInsertScan(CustomScanState *node)
+{
+	elog(ERROR, "a distributed INSERT cannot be rescanned");
+}
+
+/*
+ * ExplainInsertScan shows the target and, with VERBOSE, the statement sent
+ * per shard.
+ */
+static void
+ExplainInsertScan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	InsertScanState *state = (InsertScanState *) node;
+	ShardextTable *table = GetTableOrError(state->relid);
+	char	   *names[1];
+
+	ExplainPropertyText("Distributed Plan", "insert routed to shards", es);
+	ExplainPropertyInteger("Shard Count", NULL, table->shardCount, es);
+	if (es->verbose)
+	{
+		names[0] = "<shard>";
+		ExplainPropertyText("Remote SQL",
+							psprintf("%sVALUES (...)%s",
+									 RenderQueryTemplate(&state->prefix, names),
+									 RenderQueryTemplate(&state->tail, names)),
+							es);
+	}
+}
