@@ -18,6 +18,7 @@ OBJS = \
 	src/router.o \
 	src/remote_scan.o \
 	src/multi_shard.o \
+	src/ddl.o \
 	src/planner.o \
 	src/utility.o
 

@@ -1,11 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * utility.c
- *	  The ProcessUtility hook: DDL on distributed tables and on shardext.
+ *	  The ProcessUtility hook: DDL, TRUNCATE, COPY and DROP on distributed
+ *	  tables.
  *
- * DROP EXTENSION shardext first drops the foreign servers of the worker
- * nodes (created at run time, so not members of the extension), so that no
- * server is left behind pointing at a former node.
+ * - DDL on a distributed table (ALTER TABLE, RENAME, SET SCHEMA, CREATE
+ *   and DROP INDEX, ...) runs locally, then ddl.c applies the resulting
+ *   change of the table's shape to every shard in the remote transactions.
+ * - TRUNCATE truncates the shards too.
+ * - COPY FROM routes the rows to the shards; COPY TO reads the shards
+ *   through a query.
+ * - Dropping a distributed table (DROP TABLE, DROP SCHEMA ... CASCADE, DROP
+ *   OWNED) is noticed by the object access hook, which remembers the
+ *   table's shards; when the utility statement ends, the shards are dropped
+ *   and the table is removed from the catalog.
+ * - DROP EXTENSION shardext is refused while tables are distributed, and
+ *   otherwise first drops the worker nodes' foreign servers (made at run
+ *   time, so not members of the extension).
  *
  * IDENTIFICATION
  *	  src/utility.c
@@ -14,15 +25,50 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "commands/copy.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
 
 #include "shardext/catalog.h"
+#include "shardext/copy.h"
+#include "shardext/ddl.h"
+#include "shardext/deparse.h"
+#include "shardext/distribute.h"
 #include "shardext/hooks.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/remote_exec.h"
+
+/* a dropped distributed table whose shards are still to be dropped */
+typedef struct PendingDrop
+{
+	Oid			relid;
+	List	   *shardNames;		/* char *, parallel to nodeIds */
+	List	   *nodeIds;
+} PendingDrop;
 
 static ProcessUtility_hook_type PrevProcessUtility = NULL;
+static object_access_hook_type PrevObjectAccessHook = NULL;
+
+/* tables dropped in the current transaction, in TopTransactionContext */
+static List *PendingDrops = NIL;
+
+/* set while DROP EXTENSION shardext runs */
+static bool DroppingExtension = false;
 
 static void ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								   bool readOnlyTree,
@@ -30,23 +76,61 @@ static void ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								   ParamListInfo params,
 								   QueryEnvironment *queryEnv,
 								   DestReceiver *dest, QueryCompletion *qc);
+static void CallNextProcessUtility(PlannedStmt *pstmt, const char *queryString,
+								   bool readOnlyTree,
+								   ProcessUtilityContext context,
+								   ParamListInfo params,
+								   QueryEnvironment *queryEnv,
+								   DestReceiver *dest, QueryCompletion *qc);
+static void ShardextObjectAccess(ObjectAccessType access, Oid classId,
+								 Oid objectId, int subId, void *arg);
+static void ForgetPendingDrops(XactEvent event, void *arg);
+static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void DropNodeServers(void);
+static List *TablesChangedByStatement(Node *parsetree);
+static Oid	DistributedRelidOfRangeVar(RangeVar *rangeVar, bool isIndex);
+static void CheckDistributionColumnKept(AlterTableStmt *stmt, Oid relid);
+static void TruncateShards(TruncateStmt *stmt);
+static bool HandleCopy(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc);
+static uint64 CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString,
+									   Oid relid);
 
 /*
- * ShardextInstallUtilityHook installs the ProcessUtility hook, keeping the
- * previous one.
+ * ShardextInstallUtilityHook installs the ProcessUtility and object access
+ * hooks, keeping the previous ones.
  */
 void
 ShardextInstallUtilityHook(void)
 {
 	PrevProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = ShardextProcessUtility;
+	PrevObjectAccessHook = object_access_hook;
+	object_access_hook = ShardextObjectAccess;
+	RegisterXactCallback(ForgetPendingDrops, NULL);
+}
+
+/* CallNextProcessUtility runs a statement through the previous hook. */
+static void
+CallNextProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	if (PrevProcessUtility != NULL)
+		PrevProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+						   queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
 }
 
 /*
  * ShardextProcessUtility handles the utility statements that concern
- * shardext, then runs the statement through the previous hook.
+ * distributed tables around their local execution.
  */
 static void
 ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -54,16 +138,68 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
 					   DestReceiver *dest, QueryCompletion *qc)
 {
-	if (DropsShardextExtension(pstmt->utilityStmt) &&
-		ShardextExtensionLoaded())
-		DropNodeServers();
+	Node	   *parsetree = pstmt->utilityStmt;
+	List	   *shapes = NIL;
+	ListCell   *lc;
 
-	if (PrevProcessUtility != NULL)
-		PrevProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-						   queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
+	if (ShardextLocalUtilityOnly || !ShardextExtensionLoaded())
+	{
+		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc);
+		return;
+	}
+
+	if (DropsShardextExtension(parsetree))
+	{
+		if (ShardextHasDistributedTables())
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop extension shardext while tables are distributed"),
+					 errhint("Call undistribute_table() on each table in "
+							 "shardext.tables, or drop them, first.")));
+		DropNodeServers();
+		DroppingExtension = true;
+		PG_TRY();
+		{
+			CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+								   params, queryEnv, dest, qc);
+		}
+		PG_FINALLY();
+		{
+			DroppingExtension = false;
+		}
+		PG_END_TRY();
+		return;
+	}
+
+	if (!ShardextHasDistributedTables())
+	{
+		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc);
+		ProcessPendingDrops();
+		return;
+	}
+
+	if (IsA(parsetree, CopyStmt) &&
+		HandleCopy(pstmt, queryString, readOnlyTree, context, params,
+				   queryEnv, dest, qc))
+		return;
+
+	foreach(lc, TablesChangedByStatement(parsetree))
+		shapes = lappend(shapes, CaptureTableShape(lfirst_oid(lc)));
+
+	CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+						   params, queryEnv, dest, qc);
+
+	if (IsA(parsetree, TruncateStmt))
+		TruncateShards((TruncateStmt *) parsetree);
+	if (shapes != NIL)
+	{
+		CommandCounterIncrement();
+		foreach(lc, shapes)
+			PropagateShapeChange(lfirst(lc));
+	}
+	ProcessPendingDrops();
 }
 
 /* DropsShardextExtension tells whether a statement is DROP EXTENSION shardext. */
@@ -119,4 +255,393 @@ DropNodeServers(void)
 								   quote_identifier(node->serverName)),
 						  0, NULL, NULL, NULL);
 	}
+}
+
+/*
+ * DistributedRelidOfRangeVar returns the distributed table a statement
+ * names (for an index, the index's table), or InvalidOid.
+ */
+static Oid
+DistributedRelidOfRangeVar(RangeVar *rangeVar, bool isIndex)
+{
+	Oid			relid;
+
+	if (rangeVar == NULL)
+		return InvalidOid;
+	relid = RangeVarGetRelid(rangeVar, NoLock, true);
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	if (isIndex || get_rel_relkind(relid) == RELKIND_INDEX)
+	{
+		if (get_rel_relkind(relid) != RELKIND_INDEX)
+			return InvalidOid;
+		relid = IndexGetRelation(relid, false);
+	}
+	return ShardextGetTable(relid) != NULL ? relid : InvalidOid;
+}
+
+/*
+ * CheckDistributionColumnKept refuses ALTER TABLE subcommands that drop the
+ * distribution column or change its type: rows would belong to other
+ * shards.
+ */
+static void
+CheckDistributionColumnKept(AlterTableStmt *stmt, Oid relid)
+{
+	ShardextTable *table = ShardextGetTable(relid);
+	ListCell   *lc;
+
+	if (table == NULL || table->distColumnName == NULL)
+		return;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->name == NULL || strcmp(cmd->name, table->distColumnName) != 0)
+			continue;
+		if (cmd->subtype == AT_DropColumn)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot drop distribution column \"%s\" of table \"%s\"",
+							cmd->name, get_rel_name(relid)),
+					 errhint("Call undistribute_table() first.")));
+		if (cmd->subtype == AT_AlterColumnType)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change the type of distribution column \"%s\" of table \"%s\"",
+							cmd->name, get_rel_name(relid)),
+					 errdetail("Rows would hash to other shards."),
+					 errhint("Call undistribute_table() first.")));
+	}
+}
+
+/*
+ * TablesChangedByStatement returns the distributed tables whose shape a
+ * DDL statement may change.  CREATE INDEX CONCURRENTLY on one is refused.
+ */
+static List *
+TablesChangedByStatement(Node *parsetree)
+{
+	List	   *relids = NIL;
+	Oid			relid = InvalidOid;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			relid = DistributedRelidOfRangeVar(((AlterTableStmt *) parsetree)->relation,
+											   false);
+			if (OidIsValid(relid))
+				CheckDistributionColumnKept((AlterTableStmt *) parsetree, relid);
+			break;
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->relation != NULL &&
+					(stmt->renameType == OBJECT_TABLE ||
+					 stmt->renameType == OBJECT_COLUMN ||
+					 stmt->renameType == OBJECT_TABCONSTRAINT ||
+					 stmt->renameType == OBJECT_INDEX))
+					relid = DistributedRelidOfRangeVar(stmt->relation,
+													   stmt->renameType == OBJECT_INDEX);
+				break;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+				if (stmt->objectType == OBJECT_TABLE)
+					relid = DistributedRelidOfRangeVar(stmt->relation, false);
+				break;
+			}
+		case T_IndexStmt:
+			{
+				IndexStmt  *stmt = (IndexStmt *) parsetree;
+
+				relid = DistributedRelidOfRangeVar(stmt->relation, false);
+				if (OidIsValid(relid) && stmt->concurrent)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("CREATE INDEX CONCURRENTLY is not supported on "
+									"distributed table \"%s\"", get_rel_name(relid)),
+							 errdetail("The index is built on every shard within the "
+									   "transaction."),
+							 errhint("Use CREATE INDEX without CONCURRENTLY.")));
+				break;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *stmt = (DropStmt *) parsetree;
+				ListCell   *lc;
+
+				if (stmt->removeType != OBJECT_INDEX)
+					break;
+				foreach(lc, stmt->objects)
+				{
+					Oid			table = DistributedRelidOfRangeVar(makeRangeVarFromNameList(lfirst(lc)),
+																   true);
+
+					if (OidIsValid(table) && stmt->concurrent)
+						ereport(ERROR,
+								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								 errmsg("DROP INDEX CONCURRENTLY is not supported on "
+										"distributed tables"),
+								 errhint("Use DROP INDEX without CONCURRENTLY.")));
+					if (OidIsValid(table) && !list_member_oid(relids, table))
+						relids = lappend_oid(relids, table);
+				}
+				break;
+			}
+		default:
+			break;
+	}
+	if (OidIsValid(relid))
+		relids = lappend_oid(relids, relid);
+	return relids;
+}
+
+/*
+ * TruncateShards truncates the shards of the distributed tables a TRUNCATE
+ * named, in the remote transactions.
+ */
+static void
+TruncateShards(TruncateStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		Oid			relid = RangeVarGetRelid(lfirst(lc), NoLock, true);
+		ShardextTable *table = OidIsValid(relid) ? ShardextGetTable(relid) : NULL;
+		int			i;
+
+		if (table == NULL)
+			continue;
+		for (i = 0; i < table->shardCount; i++)
+		{
+			ShardextShard *shard = table->shards[i];
+			ListCell   *nodeCell;
+
+			foreach(nodeCell, shard->placementNodeIds)
+			{
+				NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
+																	true);
+
+				RemoteExecuteCommand(nc, psprintf("TRUNCATE %s", shard->relationName));
+			}
+		}
+	}
+}
+
+/*
+ * ShardextObjectAccess remembers the shards of a distributed table that is
+ * being dropped, however the drop was asked for.
+ */
+static void
+ShardextObjectAccess(ObjectAccessType access, Oid classId, Oid objectId,
+					 int subId, void *arg)
+{
+	ShardextTable *table;
+	PendingDrop *drop;
+	MemoryContext old;
+	int			i;
+
+	if (PrevObjectAccessHook != NULL)
+		PrevObjectAccessHook(access, classId, objectId, subId, arg);
+
+	if (access != OAT_DROP || classId != RelationRelationId || subId != 0 ||
+		DroppingExtension || !ShardextExtensionLoaded())
+		return;
+	table = ShardextGetTable(objectId);
+	if (table == NULL)
+		return;
+
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	drop = palloc0(sizeof(PendingDrop));
+	drop->relid = objectId;
+	for (i = 0; i < table->shardCount; i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, table->shards[i]->placementNodeIds)
+		{
+			drop->nodeIds = lappend_int(drop->nodeIds, lfirst_int(lc));
+			drop->shardNames = lappend(drop->shardNames,
+									   pstrdup(table->shards[i]->relationName));
+		}
+	}
+	PendingDrops = lappend(PendingDrops, drop);
+	MemoryContextSwitchTo(old);
+}
+
+/* ForgetPendingDrops empties the list when the transaction ends. */
+static void
+ForgetPendingDrops(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+		PendingDrops = NIL;
+}
+
+/*
+ * ProcessPendingDrops drops the shards of the tables dropped by the
+ * statement that just ran, and removes the tables from the catalog.
+ */
+static void
+ProcessPendingDrops(void)
+{
+	while (PendingDrops != NIL)
+	{
+		PendingDrop *drop = linitial(PendingDrops);
+		ListCell   *nameCell;
+		ListCell   *nodeCell;
+
+		PendingDrops = list_delete_first(PendingDrops);
+		forboth(nameCell, drop->shardNames, nodeCell, drop->nodeIds)
+		{
+			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
+																true);
+
+			RemoteExecuteCommand(nc, psprintf("DROP TABLE IF EXISTS %s",
+											  (char *) lfirst(nameCell)));
+		}
+		DeleteTableMetadata(drop->relid);
+	}
+}
+
+/*
+ * HandleCopy runs COPY on a distributed table: COPY FROM routes the rows,
+ * COPY TO becomes COPY (SELECT ...) TO.  Returns false for other tables.
+ */
+static bool
+HandleCopy(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+		   ProcessUtilityContext context, ParamListInfo params,
+		   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	CopyStmt   *stmt = (CopyStmt *) pstmt->utilityStmt;
+	Oid			relid;
+
+	if (stmt->relation == NULL)
+		return false;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || ShardextGetTable(relid) == NULL)
+		return false;
+
+	if (stmt->is_from)
+	{
+		uint64		rows = CopyIntoDistributedTable(stmt, queryString, relid);
+
+		if (qc != NULL)
+			SetQueryCompletion(qc, CMDTAG_COPY, rows);
+	}
+	else
+	{
+		PlannedStmt *copyPstmt = copyObject(pstmt);
+		CopyStmt   *copy = (CopyStmt *) copyPstmt->utilityStmt;
+		StringInfoData sql;
+		List	   *parsed;
+		ListCell   *lc;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT ");
+		if (copy->attlist == NIL)
+			appendStringInfoChar(&sql, '*');
+		foreach(lc, copy->attlist)
+		{
+			if (lc != list_head(copy->attlist))
+				appendStringInfoString(&sql, ", ");
+			appendStringInfoString(&sql, quote_identifier(strVal(lfirst(lc))));
+		}
+		appendStringInfo(&sql, " FROM %s", RelationQualifiedName(relid));
+		parsed = raw_parser(sql.data, RAW_PARSE_DEFAULT);
+		copy->query = ((RawStmt *) linitial(parsed))->stmt;
+		copy->relation = NULL;
+		copy->attlist = NIL;
+		CallNextProcessUtility(copyPstmt, queryString, false, context, params,
+							   queryEnv, dest, qc);
+	}
+	return true;
+}
+
+/*
+ * CopyIntoDistributedTable reads COPY FROM input with PostgreSQL's COPY
+ * machinery (defaults included) and routes each row to its shard.
+ */
+static uint64
+CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
+{
+	ShardextTable *table = ShardextGetTable(relid);
+	Relation	rel;
+	ParseState *pstate;
+	CopyFromState cstate;
+	EState	   *estate;
+	ExprContext *econtext;
+	TupleTableSlot *slot;
+	ShardRowRouter *router;
+	uint64		rows;
+	AclResult	aclresult;
+
+	if (stmt->whereClause != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("COPY FROM ... WHERE is not supported on distributed tables"),
+				 errhint("Load into a staging table, then INSERT ... SELECT.")));
+	if (stmt->filename != NULL)
+	{
+		if (stmt->is_program && !has_privs_of_role(GetUserId(),
+												   ROLE_PG_EXECUTE_SERVER_PROGRAM))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("must be superuser or have privileges of the "
+							"pg_execute_server_program role to COPY to or from "
+							"an external program")));
+		if (!stmt->is_program && !has_privs_of_role(GetUserId(),
+													ROLE_PG_READ_SERVER_FILES))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("must be superuser or have privileges of the "
+							"pg_read_server_files role to COPY from a file")));
+	}
+
+	rel = table_open(relid, RowExclusiveLock);
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, get_relkind_objtype(rel->rd_rel->relkind),
+					   RelationGetRelationName(rel));
+
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = queryString;
+	cstate = BeginCopyFrom(pstate, rel, NULL, stmt->filename, stmt->is_program,
+						   NULL, stmt->attlist, stmt->options);
+	estate = CreateExecutorState();
+	econtext = GetPerTupleExprContext(estate);
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
+	router = CreateShardRowRouter(table, RelationGetDescr(rel));
+
+	for (;;)
+	{
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		ResetPerTupleExprContext(estate);
+		old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+		ExecClearTuple(slot);
+		if (!NextCopyFrom(cstate, econtext, slot->tts_values, slot->tts_isnull))
+		{
+			MemoryContextSwitchTo(old);
+			break;
+		}
+		ExecStoreVirtualTuple(slot);
+		RouteSlotToShard(router, slot);
+		MemoryContextSwitchTo(old);
+	}
+	FlushAllShardBuffers(router);
+	rows = router->totalRows;
+
+	EndCopyFrom(cstate);
+	ExecDropSingleTupleTableSlot(slot);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	return rows;
 }

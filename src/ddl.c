@@ -1,0 +1,469 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl.c
+ *	  Carrying schema changes of distributed tables to their shards.
+ *
+ * Rather than translating each kind of DDL statement, the utility hook
+ * captures the "shape" of every distributed table a statement touches
+ * (name, schema, columns with their types, defaults and NOT NULL,
+ * constraints, indexes) before the statement runs locally, and again
+ * after; the difference is turned into ALTER TABLE / CREATE INDEX / DROP
+ * INDEX statements for each shard, sent in the remote transactions, so the
+ * shards change atomically with the coordinator's table.  Whatever form the
+ * user wrote (ALTER TABLE with several subcommands, RENAME, SET SCHEMA,
+ * CREATE INDEX, DROP INDEX, ...), the same few shard statements follow.
+ *
+ * The new shape must still be distributable (unique keys holding the
+ * distribution column, no foreign keys, built-in types): the checks of
+ * create_distributed_table run again and roll the statement back when they
+ * fail.  The distribution column cannot be dropped or change type.
+ *
+ * IDENTIFICATION
+ *	  src/ddl.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+
+#include "shardext/catalog.h"
+#include "shardext/ddl.h"
+#include "shardext/deparse.h"
+#include "shardext/metadata_cache.h"
+#include "shardext/remote_exec.h"
+#include "shardext/shard_ddl.h"
+
+/* one column of a table shape */
+typedef struct ColumnShape
+{
+	AttrNumber	attnum;
+	bool		dropped;
+	char	   *name;
+	char	   *type;			/* with typmod */
+	char	   *collation;		/* NULL: the type's default */
+	bool		notNull;
+	char	   *defaultSql;		/* NULL: none, or not evaluable on a node */
+	bool		generated;
+} ColumnShape;
+
+/* a constraint or index of a table shape */
+typedef struct ObjectShape
+{
+	Oid			oid;
+	char	   *name;
+	bool		isCheck;		/* CHECK constraints keep their name */
+	char	   *definition;		/* constraint body, or index definition
+								 * after "ON table " */
+	bool		isUnique;
+} ObjectShape;
+
+struct TableShape
+{
+	Oid			relid;
+	char	   *schemaName;
+	char	   *tableName;
+	int			natts;
+	ColumnShape *columns;
+	List	   *constraints;	/* ObjectShape * */
+	List	   *indexes;		/* ObjectShape *, indexes without constraint */
+};
+
+static ObjectShape *FindObject(List *objects, Oid oid);
+static List *ShardCommands(TableShape *before, TableShape *after,
+						   ShardextShard *shard, char **newShardName);
+static void UpdateShardRelation(int64 shardId, const char *shardName);
+
+/*
+ * CaptureTableShape reads the current shape of a table (as seen by the
+ * current command).
+ */
+TableShape *
+CaptureTableShape(Oid relid)
+{
+	TableShape *shape = palloc0(sizeof(TableShape));
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *context = deparse_context_for(RelationGetRelationName(rel), relid);
+	int			nestLevel = SetDeparseGucs();
+	Relation	constraintRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	ListCell   *lc;
+	int			i;
+
+	shape->relid = relid;
+	shape->schemaName = get_namespace_name(RelationGetNamespace(rel));
+	shape->tableName = pstrdup(RelationGetRelationName(rel));
+	shape->natts = desc->natts;
+	shape->columns = palloc0(sizeof(ColumnShape) * Max(desc->natts, 1));
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		ColumnShape *column = &shape->columns[i];
+
+		column->attnum = i + 1;
+		column->dropped = attr->attisdropped;
+		if (column->dropped)
+			continue;
+		column->name = pstrdup(NameStr(attr->attname));
+		column->type = format_type_with_typemod(attr->atttypid, attr->atttypmod);
+		if (OidIsValid(attr->attcollation) &&
+			attr->attcollation != get_typcollation(attr->atttypid))
+			column->collation = generate_collation_name(attr->attcollation);
+		column->notNull = attr->attnotnull;
+		column->generated = (attr->attgenerated != '\0');
+		if (attr->atthasdef && desc->constr != NULL)
+		{
+			int			d;
+
+			for (d = 0; d < desc->constr->num_defval; d++)
+			{
+				Node	   *expr;
+
+				if (desc->constr->defval[d].adnum != attr->attnum)
+					continue;
+				expr = stringToNode(desc->constr->defval[d].adbin);
+				if (column->generated || IsShippableExpression(expr))
+					column->defaultSql = deparse_expression(expr, context,
+															false, false);
+			}
+		}
+	}
+
+	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(constraintRel, ConstraintRelidTypidNameIndexId,
+							  true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		ObjectShape *object;
+
+		if (constraint->contype != CONSTRAINT_CHECK &&
+			constraint->contype != CONSTRAINT_PRIMARY &&
+			constraint->contype != CONSTRAINT_UNIQUE)
+			continue;
+		object = palloc0(sizeof(ObjectShape));
+		object->oid = constraint->oid;
+		object->name = pstrdup(NameStr(constraint->conname));
+		object->isCheck = (constraint->contype == CONSTRAINT_CHECK);
+		object->definition =
+			TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+													ObjectIdGetDatum(constraint->oid)));
+		shape->constraints = lappend(shape->constraints, object);
+	}
+	systable_endscan(scan);
+	table_close(constraintRel, AccessShareLock);
+
+	foreach(lc, RelationGetIndexList(rel))
+	{
+		Oid			indexOid = lfirst_oid(lc);
+		ObjectShape *object;
+		char	   *definition;
+		char	   *on;
+
+		if (OidIsValid(get_index_constraint(indexOid)))
+			continue;
+		object = palloc0(sizeof(ObjectShape));
+		object->oid = indexOid;
+		object->name = get_rel_name(indexOid);
+		definition = TextDatumGetCString(DirectFunctionCall1(pg_get_indexdef,
+															 ObjectIdGetDatum(indexOid)));
+		object->isUnique = (strncmp(definition, "CREATE UNIQUE", 13) == 0);
+		/* keep what follows "ON [ONLY] schema.table " */
+		on = strstr(definition, " USING ");
+		if (on == NULL)
+			elog(ERROR, "unexpected definition of index %u: %s", indexOid,
+				 definition);
+		object->definition = pstrdup(on + 1);
+		shape->indexes = lappend(shape->indexes, object);
+	}
+
+	ResetDeparseGucs(nestLevel);
+	relation_close(rel, NoLock);
+	return shape;
+}
+
+/* FindObject finds an object of a shape by OID. */
+static ObjectShape *
+FindObject(List *objects, Oid oid)
+{
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		ObjectShape *object = lfirst(lc);
+
+		if (object->oid == oid)
+			return object;
+	}
+	return NULL;
+}
+
+/*
+ * ShardCommands returns the statements that turn one shard from the before
+ * shape into the after shape; *newShardName is the shard's name afterwards.
+ */
+static List *
+ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
+			  char **newShardName)
+{
+	List	   *commands = NIL;
+	char	   *name = shard->relationName;
+	const char *schema = quote_identifier(after->schemaName);
+	ListCell   *lc;
+	int			i;
+
+	if (strcmp(before->schemaName, after->schemaName) != 0)
+	{
+		commands = lappend(commands,
+						   psprintf("CREATE SCHEMA IF NOT EXISTS %s", schema));
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s SET SCHEMA %s", name, schema));
+		name = psprintf("%s.%s", schema,
+						ShardObjectName(before->tableName, shard->shardId));
+	}
+	if (strcmp(before->tableName, after->tableName) != 0)
+	{
+		char	   *newTable = ShardObjectName(after->tableName, shard->shardId);
+
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s RENAME TO %s", name, newTable));
+		name = psprintf("%s.%s", schema, newTable);
+	}
+	*newShardName = name;
+
+	/* constraints and indexes that went away or changed */
+	foreach(lc, before->constraints)
+	{
+		ObjectShape *old = lfirst(lc);
+		ObjectShape *new = FindObject(after->constraints, old->oid);
+
+		if (new != NULL && strcmp(new->name, old->name) == 0 &&
+			strcmp(new->definition, old->definition) == 0)
+			continue;
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+									name, old->isCheck ? quote_identifier(old->name) :
+									ShardObjectName(old->name, shard->shardId)));
+	}
+	foreach(lc, before->indexes)
+	{
+		ObjectShape *old = lfirst(lc);
+		ObjectShape *new = FindObject(after->indexes, old->oid);
+
+		if (new != NULL && strcmp(new->definition, old->definition) == 0)
+		{
+			if (strcmp(new->name, old->name) != 0)
+				commands = lappend(commands,
+								   psprintf("ALTER INDEX %s.%s RENAME TO %s", schema,
+											ShardObjectName(old->name, shard->shardId),
+											ShardObjectName(new->name, shard->shardId)));
+			continue;
+		}
+		commands = lappend(commands,
+						   psprintf("DROP INDEX IF EXISTS %s.%s", schema,
+									ShardObjectName(old->name, shard->shardId)));
+	}
+
+	/* columns */
+	for (i = 0; i < after->natts; i++)
+	{
+		ColumnShape *new = &after->columns[i];
+		ColumnShape *old = (i < before->natts) ? &before->columns[i] : NULL;
+		const char *column;
+
+		if (old != NULL && !old->dropped && new->dropped)
+		{
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s",
+										name, quote_identifier(old->name)));
+			continue;
+		}
+		if (new->dropped)
+			continue;
+		column = quote_identifier(new->name);
+		if (old == NULL || old->dropped)
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			appendStringInfo(&buf, "ALTER TABLE %s ADD COLUMN %s %s", name,
+							 column, new->type);
+			if (new->collation)
+				appendStringInfo(&buf, " COLLATE %s", new->collation);
+			if (new->defaultSql)
+				appendStringInfo(&buf, new->generated ?
+								 " GENERATED ALWAYS AS (%s) STORED" :
+								 " DEFAULT %s", new->defaultSql);
+			if (new->notNull)
+				appendStringInfoString(&buf, " NOT NULL");
+			commands = lappend(commands, buf.data);
+			continue;
+		}
+		if (strcmp(old->name, new->name) != 0)
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", name,
+										quote_identifier(old->name), column));
+		if (strcmp(old->type, new->type) != 0 ||
+			(old->collation == NULL) != (new->collation == NULL) ||
+			(old->collation && strcmp(old->collation, new->collation) != 0))
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s::%s",
+										name, column, new->type,
+										new->collation ? " COLLATE " : "",
+										new->collation ? new->collation : "",
+										column, new->type));
+		if ((old->defaultSql == NULL) != (new->defaultSql == NULL) ||
+			(old->defaultSql && strcmp(old->defaultSql, new->defaultSql) != 0))
+		{
+			if (new->defaultSql != NULL && !new->generated)
+				commands = lappend(commands,
+								   psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
+											name, column, new->defaultSql));
+			else if (!new->generated)
+				commands = lappend(commands,
+								   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
+											name, column));
+		}
+		if (old->notNull != new->notNull)
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s ALTER COLUMN %s %s NOT NULL",
+										name, column, new->notNull ? "SET" : "DROP"));
+	}
+
+	/* constraints and indexes that are new or changed */
+	foreach(lc, after->constraints)
+	{
+		ObjectShape *new = lfirst(lc);
+		ObjectShape *old = FindObject(before->constraints, new->oid);
+
+		if (old != NULL && strcmp(new->name, old->name) == 0 &&
+			strcmp(new->definition, old->definition) == 0)
+			continue;
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", name,
+									new->isCheck ? quote_identifier(new->name) :
+									ShardObjectName(new->name, shard->shardId),
+									new->definition));
+	}
+	foreach(lc, after->indexes)
+	{
+		ObjectShape *new = lfirst(lc);
+		ObjectShape *old = FindObject(before->indexes, new->oid);
+
+		if (old != NULL && strcmp(new->definition, old->definition) == 0)
+			continue;
+		commands = lappend(commands,
+						   psprintf("CREATE %sINDEX %s ON %s %s",
+									new->isUnique ? "UNIQUE " : "",
+									ShardObjectName(new->name, shard->shardId),
+									name, new->definition));
+	}
+	return commands;
+}
+
+/* UpdateShardRelation records a shard's new name. */
+static void
+UpdateShardRelation(int64 shardId, const char *shardName)
+{
+	Oid			argTypes[2] = {INT8OID, TEXTOID};
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(shardId);
+	args[1] = CStringGetTextDatum(shardName);
+	ExecuteCatalogSql("UPDATE shardext.shards SET shard_relation = $2 "
+					  "WHERE shard_id = $1", 2, argTypes, args, NULL);
+}
+
+/*
+ * PropagateShapeChange compares a table's shape before a statement with
+ * its shape now, checks that it can stay distributed, and applies the
+ * difference to every shard.
+ */
+void
+PropagateShapeChange(TableShape *before)
+{
+	ShardextTable *table = ShardextGetTable(before->relid);
+	TableShape *after;
+	ColumnShape *distBefore;
+	ColumnShape *distAfter;
+	int			i;
+
+	if (table == NULL || get_rel_name(before->relid) == NULL)
+		return;
+	after = CaptureTableShape(before->relid);
+
+	if (table->distAttno != InvalidAttrNumber)
+	{
+		distBefore = &before->columns[table->distAttno - 1];
+		distAfter = &after->columns[table->distAttno - 1];
+		if (distAfter->dropped)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot drop distribution column \"%s\" of table \"%s\"",
+							distBefore->name, before->tableName),
+					 errhint("Call undistribute_table() first.")));
+		if (strcmp(distBefore->type, distAfter->type) != 0 ||
+			(distBefore->collation == NULL) != (distAfter->collation == NULL))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change the type of distribution column \"%s\" of table \"%s\"",
+							distBefore->name, before->tableName),
+					 errdetail("Rows would hash to other shards."),
+					 errhint("Call undistribute_table() first.")));
+		if (strcmp(distBefore->name, distAfter->name) != 0)
+		{
+			Oid			argTypes[2] = {OIDOID, TEXTOID};
+			Datum		args[2];
+
+			args[0] = ObjectIdGetDatum(before->relid);
+			args[1] = CStringGetTextDatum(distAfter->name);
+			ExecuteCatalogSql("UPDATE shardext.tables SET distribution_column = $2 "
+							  "WHERE table_name::oid = $1", 2, argTypes, args, NULL);
+		}
+	}
+	CheckTableDistributable(before->relid, table->distAttno,
+							table->type == DIST_HASH ? 'h' :
+							table->type == DIST_RANGE ? 'r' : 'n');
+
+	for (i = 0; i < table->shardCount; i++)
+	{
+		ShardextShard *shard = table->shards[i];
+		char	   *newName;
+		List	   *commands = ShardCommands(before, after, shard, &newName);
+		ListCell   *lc;
+		ListCell   *nodeCell;
+
+		if (commands == NIL)
+			continue;
+		foreach(nodeCell, shard->placementNodeIds)
+		{
+			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
+																true);
+
+			foreach(lc, commands)
+				RemoteExecuteCommand(nc, (char *) lfirst(lc));
+		}
+		if (strcmp(newName, shard->relationName) != 0)
+			UpdateShardRelation(shard->shardId, newName);
+	}
+}

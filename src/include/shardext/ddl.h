@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl.h
+ *	  Carrying schema changes of distributed tables to their shards.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/ddl.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_DDL_H
+#define SHARDEXT_DDL_H
+
+#include "nodes/pg_list.h"
+
+typedef struct TableShape TableShape;
+
+extern TableShape *CaptureTableShape(Oid relid);
+extern void PropagateShapeChange(TableShape *before);
+
+#endif							/* SHARDEXT_DDL_H */
