@@ -345,8 +345,13 @@ GetNodeConnection(int32 nodeId)
 		ResetNodeConnection(nc);
 	}
 
+	/*
+	 * An idle connection may have been closed by the node (a restart, an
+	 * idle timeout): reading what is pending, without blocking, tells.
+	 */
 	if (nc->conn != NULL && !nc->inTransaction &&
-		(nc->broken || nc->invalidated || PQstatus(nc->conn) != CONNECTION_OK))
+		(nc->broken || nc->invalidated || !PQconsumeInput(nc->conn) ||
+		 PQstatus(nc->conn) != CONNECTION_OK))
 		ResetNodeConnection(nc);
 
 	if (nc->conn == NULL)

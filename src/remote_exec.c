@@ -276,6 +276,52 @@ RemoteExecuteQuietly(NodeConnection *nc, const char *sql)
 }
 
 /*
+ * RemoteCommandSucceeds runs a simple statement and tells whether it
+ * succeeded; a failure (of the statement or of the connection) is not
+ * raised, so that the caller can retry on a new connection.  Interrupts
+ * are still served.
+ */
+bool
+RemoteCommandSucceeds(NodeConnection *nc, const char *sql)
+{
+	bool		ok = false;
+	PGresult   *res;
+
+	LogRemoteCommand(nc, sql);
+	if (!PQsendQuery(nc->conn, sql))
+		return false;
+	for (;;)
+	{
+		while (PQisBusy(nc->conn))
+		{
+			int			rc = WaitLatchOrSocket(MyLatch,
+											   WL_LATCH_SET | WL_SOCKET_READABLE |
+											   WL_EXIT_ON_PM_DEATH,
+											   PQsocket(nc->conn), -1L,
+											   PG_WAIT_EXTENSION);
+
+			if (rc & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				if (InterruptPending)
+				{
+					CloseConnectionAtEndOfTransaction(nc);
+					CHECK_FOR_INTERRUPTS();
+				}
+			}
+			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(nc->conn))
+				return false;
+		}
+		res = PQgetResult(nc->conn);
+		if (res == NULL)
+			break;
+		ok = (PQresultStatus(res) == PGRES_COMMAND_OK);
+		PQclear(res);
+	}
+	return ok;
+}
+
+/*
  * RemoteCopyIn runs a COPY ... FROM STDIN command and feeds it data (text
  * format, complete lines).
  */

@@ -90,7 +90,21 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 
 	if (!nc->inTransaction)
 	{
-		RemoteExecuteCommand(nc, RemoteBeginCommand());
+		const char *begin = RemoteBeginCommand();
+
+		/*
+		 * A connection kept from an earlier transaction may have been closed
+		 * by the node since (it restarted): then connect again, once.
+		 */
+		if (!RemoteCommandSucceeds(nc, begin))
+		{
+			if (PQstatus(nc->conn) != CONNECTION_OK)
+			{
+				ResetNodeConnection(nc);
+				nc = GetNodeConnection(nodeId);
+			}
+			RemoteExecuteCommand(nc, begin);
+		}
 		nc->inTransaction = true;
 		nc->xactDepth = 1;
 	}

@@ -1,0 +1,95 @@
+# A worker that goes down: queries that need it fail quickly, naming it;
+# queries that do not need it keep working; once it is back, the same
+# client session works again without reconnecting.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $coordinator = PostgreSQL::Test::Cluster->new('coordinator');
+$coordinator->init;
+$coordinator->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'shardext'\n");
+$coordinator->start;
+
+my @workers;
+for my $i (1 .. 2)
+{
+	my $worker = PostgreSQL::Test::Cluster->new("worker$i");
+	$worker->init;
+	$worker->start;
+	push @workers, $worker;
+}
+
+$coordinator->safe_psql('postgres', 'CREATE EXTENSION shardext CASCADE');
+for my $worker (@workers)
+{
+	my ($host, $port) = ($worker->host, $worker->port);
+	$coordinator->safe_psql('postgres',
+		"SELECT shardext_add_node('$host', $port, 'postgres')");
+}
+$coordinator->safe_psql(
+	'postgres', q{
+	CREATE TABLE t (id int PRIMARY KEY, v int);
+	INSERT INTO t SELECT g, g * 10 FROM generate_series(1, 100) g;
+	SELECT create_distributed_table('t', 'id', shard_count => 4);
+});
+
+# one key on each worker
+my $on_first = $coordinator->safe_psql('postgres',
+	"SELECT min(g) FROM generate_series(1, 100) g WHERE shardext_node_for_value('t', g) = 1");
+my $on_second = $coordinator->safe_psql('postgres',
+	"SELECT min(g) FROM generate_series(1, 100) g WHERE shardext_node_for_value('t', g) = 2");
+
+my $session = $coordinator->background_psql('postgres', on_error_stop => 0);
+$session->query_safe('SET shardext.connect_timeout = 2');
+is($session->query_safe("SELECT v FROM t WHERE id = $on_second"),
+	$on_second * 10, 'the session reads from the second worker');
+is($session->query_safe('SELECT count(*) FROM t'), '100', 'all rows are there');
+
+$workers[1]->stop('immediate');
+
+$session->{stderr} = '';
+is($session->query_safe("SELECT v FROM t WHERE id = $on_first"),
+	$on_first * 10, 'a query on the first worker keeps working');
+
+$session->{stderr} = '';
+my $start = time;
+my ($output, $failed) =
+  $session->query("SELECT v FROM t WHERE id = $on_second");
+my $elapsed = time - $start;
+ok($failed, 'a query on the stopped worker fails');
+like($session->{stderr}, qr/node 2 \(/, 'the error names the stopped node');
+cmp_ok($elapsed, '<', 5, 'the failure comes within the connect timeout');
+
+$session->{stderr} = '';
+($output, $failed) = $session->query('SELECT count(*) FROM t');
+ok($failed, 'a query over all shards fails');
+like($session->{stderr}, qr/node 2 \(/, 'that error names the node too');
+
+$session->{stderr} = '';
+is($session->query_safe("SELECT v FROM t WHERE id = $on_first"),
+	$on_first * 10, 'the first worker still answers after the failures');
+
+$workers[1]->start;
+
+$session->{stderr} = '';
+is($session->query_safe("SELECT v FROM t WHERE id = $on_second"),
+	$on_second * 10, 'after a restart the same session reads the worker again');
+is($session->query_safe('SELECT count(*) FROM t'), '100',
+	'and queries over all shards work again');
+
+# A node restarted while the session's connection to it was idle is
+# reconnected on the next use, without an error.
+$workers[0]->restart;
+$session->{stderr} = '';
+is($session->query_safe("SELECT v FROM t WHERE id = $on_first"),
+	$on_first * 10, 'an idle connection to a restarted node is replaced');
+
+$session->quit;
+$coordinator->stop;
+$_->stop for @workers;
+done_testing();
