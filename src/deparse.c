@@ -47,6 +47,7 @@ typedef struct RteWalkerContext
 static bool RteWalker(Node *node, RteWalkerContext *context);
 static bool IsIdentChar(unsigned char c);
 static int	SkipToken(const char *sql, int pos);
+static char *CollapseWhitespace(const char *sql);
 
 /*
  * SetDeparseGucs switches to the settings under which deparsed SQL is
@@ -138,7 +139,48 @@ DeparseQueryForShards(Query *query, List *relids)
 	nestLevel = SetDeparseGucs();
 	sql = pg_get_querydef(copy, false);
 	ResetDeparseGucs(nestLevel);
-	return sql;
+	return CollapseWhitespace(sql);
+}
+
+/*
+ * CollapseWhitespace returns sql with every run of whitespace outside
+ * literals and quoted identifiers turned into one space, and none at the
+ * ends: the deparser's line breaks and indentation cost bytes on every
+ * statement and make logs hard to read.
+ */
+static char *
+CollapseWhitespace(const char *sql)
+{
+	StringInfoData buf;
+	int			pos = 0;
+	bool		pendingSpace = false;
+
+	initStringInfo(&buf);
+	while (sql[pos] != '\0')
+	{
+		char		c = sql[pos];
+
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+		{
+			pendingSpace = (buf.len > 0);
+			pos++;
+			continue;
+		}
+		if (pendingSpace)
+			appendStringInfoChar(&buf, ' ');
+		pendingSpace = false;
+		if (c == '\'' || c == '"')
+		{
+			int			end = SkipToken(sql, pos);
+
+			appendBinaryStringInfo(&buf, sql + pos, end - pos);
+			pos = end;
+			continue;
+		}
+		appendStringInfoChar(&buf, c);
+		pos++;
+	}
+	return buf.data;
 }
 
 /* IsIdentChar tells whether c can continue an unquoted identifier. */

@@ -57,7 +57,9 @@ static PlannedStmt *PlanRemoteQuery(Query *parse, RouterAnalysis *analysis,
 static PlannedStmt *PlanDistributedInsert(Query *parse, const char *queryString,
 										  int cursorOptions,
 										  ParamListInfo boundParams);
-static void SetScanTargetList(CustomScan *cscan, List *targetList);
+static void SetScanTargetList(CustomScan *cscan, List *targetList,
+							  Index remoteRti);
+static List *AddRemoteResultRte(List *rtable, List *targetList);
 static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 
@@ -205,10 +207,13 @@ CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table)
 
 /*
  * SetScanTargetList gives a scan that returns the given (non-junk) target
- * entries its scan tuple and its output: Vars over the scan tuple.
+ * entries its scan tuple and its output.  The scan tuple's columns are
+ * Vars of an entry that AddRemoteResultRte appends to the range table, so
+ * that EXPLAIN VERBOSE shows them by name; the output is Vars over the scan
+ * tuple.
  */
 static void
-SetScanTargetList(CustomScan *cscan, List *targetList)
+SetScanTargetList(CustomScan *cscan, List *targetList, Index remoteRti)
 {
 	ListCell   *lc;
 	AttrNumber	resno = 0;
@@ -224,18 +229,42 @@ SetScanTargetList(CustomScan *cscan, List *targetList)
 		if (tle->resjunk)
 			continue;
 		resno++;
+		var = makeVar(remoteRti, resno, exprType(expr), exprTypmod(expr),
+					  exprCollation(expr), 0);
 		cscan->custom_scan_tlist =
 			lappend(cscan->custom_scan_tlist,
-					makeTargetEntry((Expr *) makeNullConst(exprType(expr),
-														   exprTypmod(expr),
-														   exprCollation(expr)),
-									resno, tle->resname, false));
+					makeTargetEntry((Expr *) var, resno, tle->resname, false));
 		var = makeVar(INDEX_VAR, resno, exprType(expr), exprTypmod(expr),
 					  exprCollation(expr), 0);
 		cscan->scan.plan.targetlist =
 			lappend(cscan->scan.plan.targetlist,
 					makeTargetEntry((Expr *) var, resno, tle->resname, false));
 	}
+}
+
+/*
+ * AddRemoteResultRte appends to a range table the entry that names the
+ * columns a remote statement returns (see SetScanTargetList).
+ */
+static List *
+AddRemoteResultRte(List *rtable, List *targetList)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	List	   *colnames = NIL;
+	ListCell   *lc;
+
+	foreach(lc, targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (!tle->resjunk)
+			colnames = lappend(colnames,
+							   makeString(pstrdup(tle->resname ? tle->resname : "?column?")));
+	}
+	rte->rtekind = RTE_RESULT;
+	rte->eref = makeAlias("remote", colnames);
+	rte->inFromCl = false;
+	return lappend(rtable, rte);
 }
 
 /*
@@ -291,7 +320,10 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 	CustomScan *cscan = makeNode(CustomScan);
 	char	   *sql = DeparseQueryForShards(parse, analysis->relids);
 	QueryTemplate *template = SplitQueryTemplate(sql, analysis->relids);
+	List	   *outputList = (parse->commandType == CMD_SELECT) ?
+		parse->targetList : parse->returningList;
 	List	   *pins = NIL;
+	PlannedStmt *result;
 	ListCell   *lc;
 
 	if (template->slots == NIL)
@@ -307,8 +339,7 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 		pins = lappend(pins, mode == QUERY_SCAN_ROUTER ? pin : NULL);
 	}
 
-	SetScanTargetList(cscan, parse->commandType == CMD_SELECT ?
-					  parse->targetList : parse->returningList);
+	SetScanTargetList(cscan, outputList, list_length(rtes) + 1);
 	cscan->scan.scanrelid = 0;
 	cscan->scan.plan.startup_cost = 0;
 	cscan->scan.plan.total_cost = 100;
@@ -324,7 +355,9 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 									makeInteger(parse->commandType));
 	cscan->methods = &ShardextQueryScanMethods;
 
-	return MakePlannedStmt(parse, (Plan *) cscan, rtes);
+	result = MakePlannedStmt(parse, (Plan *) cscan, rtes);
+	result->rtable = AddRemoteResultRte(result->rtable, outputList);
+	return result;
 }
 
 /*
@@ -430,7 +463,9 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 
 	result = standard_planner(source, queryString, cursorOptions, boundParams);
 
-	SetScanTargetList(cscan, parse->returningList);
+	SetScanTargetList(cscan, parse->returningList,
+					  list_length(result->rtable) + 1);
+	result->rtable = AddRemoteResultRte(result->rtable, parse->returningList);
 	cscan->scan.scanrelid = 0;
 	cscan->scan.plan.startup_cost = result->planTree->startup_cost;
 	cscan->scan.plan.total_cost = result->planTree->total_cost + 100;
