@@ -196,6 +196,16 @@ SELECT d, (SELECT shard_index FROM shardext.shards
 SELECT s.shard_index, count(*)
   FROM events_saved e JOIN shardext.shards s ON s.shard_id = shardext_shard_for_value('events', e.day)
  GROUP BY 1 ORDER BY 1;
+-- the bounds mean the same in a session with another DateStyle
+\c
+SET search_path = dist_create, public;
+SET datestyle = 'ISO, DMY';
+SELECT (SELECT shard_index FROM shardext.shards
+         WHERE shard_id = shardext_shard_for_value('events', date '2024-01-15')) AS shard_index;
+SELECT count(*) FROM events WHERE day = '2024-01-15';
+SELECT count(*) FROM events WHERE day < '2024-02-01';
+SELECT count(*) FROM events_saved WHERE day < '2024-02-01';
+RESET datestyle;
 
 -- range tables: same bounds → co-located by default; other bounds → not
 CREATE TABLE events_more (day date, extra text);
