@@ -319,6 +319,10 @@ ResetNodeConnection(NodeConnection *nc)
 	if (nc->conn != NULL)
 		CloseNodeConnection(nc->conn);
 	nc->conn = NULL;
+	if (nc->statements != NULL)
+		hash_destroy(nc->statements);
+	nc->statements = NULL;
+	nc->statementCount = 0;
 	nc->inTransaction = false;
 	nc->xactDepth = 0;
 	nc->wroteInTransaction = false;
@@ -342,6 +346,7 @@ GetNodeConnection(int32 nodeId)
 	{
 		nc->conn = NULL;
 		nc->label = NULL;
+		nc->statements = NULL;
 		ResetNodeConnection(nc);
 	}
 

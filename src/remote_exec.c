@@ -23,9 +23,29 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 
 #include "shardext/guc.h"
 #include "shardext/remote_exec.h"
+
+/* most statements prepared on one connection */
+#define MAX_PREPARED_STATEMENTS 1000
+
+/*
+ * An entry of NodeConnection.statements, keyed by a hash of the statement
+ * text; the text is kept to tell collisions apart.  Entries and their texts
+ * live in the hash's memory context, freed with the connection.
+ */
+typedef struct PreparedStatement
+{
+	uint64		key;
+	char	   *sql;
+	int			id;				/* prepared as shardext_<id> */
+	int			nParams;
+	Oid		   *types;
+} PreparedStatement;
 
 static void WaitForConnectionInput(NodeConnection *nc);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
@@ -273,6 +293,82 @@ RemoteExecuteQuietly(NodeConnection *nc, const char *sql)
 	ok = (PQresultStatus(res) == PGRES_COMMAND_OK);
 	PQclear(res);
 	return ok;
+}
+
+/*
+ * RemoteExecutePrepared runs a statement with parameters as a statement
+ * prepared on the connection: the first time it is prepared (one more round
+ * trip), later executions skip parsing and planning on the node.  The
+ * cache holds at most MAX_PREPARED_STATEMENTS statements per connection;
+ * statements beyond that, or too long to be a key, or whose parameter types
+ * changed, run unprepared.  The caller clears the result.
+ */
+PGresult   *
+RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
+					  const Oid *paramTypes, const char *const *paramValues)
+{
+	PreparedStatement *entry;
+	uint64		key;
+	char		name[32];
+	bool		found;
+	PGresult   *res;
+
+	if (nParams == 0)
+		return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
+
+	if (nc->statements == NULL)
+	{
+		HASHCTL		info;
+
+		memset(&info, 0, sizeof(info));
+		info.keysize = sizeof(uint64);
+		info.entrysize = sizeof(PreparedStatement);
+		info.hcxt = TopMemoryContext;
+		nc->statements = hash_create("shardext prepared statements", 64, &info,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	key = hash_bytes_extended((const unsigned char *) sql, strlen(sql), 0);
+	entry = hash_search(nc->statements, &key, HASH_FIND, &found);
+	if (entry != NULL &&
+		(strcmp(entry->sql, sql) != 0 || entry->nParams != nParams ||
+		 (paramTypes != NULL &&
+		  memcmp(entry->types, paramTypes, sizeof(Oid) * nParams) != 0)))
+		return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
+
+	if (entry == NULL)
+	{
+		/* the hash's own context: freed with it */
+		MemoryContext hashContext = GetMemoryChunkContext(nc->statements);
+
+		if (nc->statementCount >= MAX_PREPARED_STATEMENTS)
+			return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
+		snprintf(name, sizeof(name), "shardext_%d", nc->statementCount + 1);
+		LogRemoteCommand(nc, sql);
+		if (!PQsendPrepare(nc->conn, name, sql, nParams, paramTypes))
+			ReportConnectionFailure(nc);
+		res = GetRemoteResult(nc);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			ReportRemoteError(nc, res);
+		PQclear(res);
+		entry = hash_search(nc->statements, &key, HASH_ENTER, &found);
+		entry->id = ++nc->statementCount;
+		entry->sql = MemoryContextStrdup(hashContext, sql);
+		entry->nParams = nParams;
+		entry->types = MemoryContextAllocZero(hashContext, sizeof(Oid) * nParams);
+		if (paramTypes != NULL)
+			memcpy(entry->types, paramTypes, sizeof(Oid) * nParams);
+	}
+	else
+		LogRemoteCommand(nc, sql);
+
+	snprintf(name, sizeof(name), "shardext_%d", entry->id);
+	if (!PQsendQueryPrepared(nc->conn, name, nParams, paramValues, NULL, NULL, 0))
+		ReportConnectionFailure(nc);
+	res = GetRemoteResult(nc);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		PQresultStatus(res) != PGRES_TUPLES_OK)
+		ReportRemoteError(nc, res);
+	return res;
 }
 
 /*

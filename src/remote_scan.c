@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
@@ -49,6 +50,7 @@
 #include "shardext/remote_exec.h"
 #include "shardext/remote_scan.h"
 #include "shardext/routing.h"
+#include "shardext/transaction.h"
 
 /* one statement for one node */
 typedef struct RemoteTask
@@ -561,11 +563,14 @@ QueryScanNext(ScanState *node)
 			return ExecClearTuple(slot);
 
 		task = list_nth(state->tasks, state->nextTask++);
-		nc = GetNodeConnectionInTransaction(task->nodeId,
-											state->commandType != CMD_SELECT);
+		nc = GetNodeConnectionForStatement(task->nodeId,
+										   state->commandType != CMD_SELECT,
+										   list_length(state->tasks) == 1 ||
+										   (state->commandType == CMD_SELECT &&
+											XactIsoLevel == XACT_READ_COMMITTED));
 		params = BuildRemoteParams(estate, state->paramCount, 0);
-		res = RemoteExecuteTyped(nc, task->sql, params.count, params.types,
-								 params.values);
+		res = RemoteExecutePrepared(nc, task->sql, params.count, params.types,
+									params.values);
 		HoldResult(state->holder, res);
 		state->nextRow = 0;
 		if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
@@ -742,10 +747,11 @@ TableScanNext(ScanState *node)
 		table = GetTableOrError(state->relid);
 		shard = table->shards[list_nth_int(state->shardIndexes,
 										   state->nextShard++)];
-		nc = GetNodeConnectionInTransaction(shard->nodeId, false);
+		nc = GetNodeConnectionForStatement(shard->nodeId, false,
+										   XactIsoLevel == XACT_READ_COMMITTED);
 		params = BuildRemoteParams(estate, state->paramCount, 0);
-		res = RemoteExecuteTyped(nc, ShardScanSql(state, shard), params.count,
-								 params.types, params.values);
+		res = RemoteExecutePrepared(nc, ShardScanSql(state, shard), params.count,
+									params.types, params.values);
 		HoldResult(state->holder, res);
 		state->nextRow = 0;
 	}
@@ -865,7 +871,8 @@ BeginInsertScan(CustomScanState *node, EState *estate, int eflags)
  * INSERT, and keeps the RETURNING rows.
  */
 static void
-FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows)
+FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
+				 bool onlyStatement)
 {
 	EState	   *estate = state->css.ss.ps.state;
 	int			ncolumns = state->columnCount;
@@ -907,8 +914,8 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows)
 	}
 	appendStringInfoString(&sql, RenderQueryTemplate(&state->tail, names));
 
-	nc = GetNodeConnectionInTransaction(shard->nodeId, true);
-	res = RemoteExecuteTyped(nc, sql.data, next, params.types, params.values);
+	nc = GetNodeConnectionForStatement(shard->nodeId, true, onlyStatement);
+	res = RemoteExecutePrepared(nc, sql.data, next, params.types, params.values);
 	HoldResult(state->holder, res);
 	if (PQcmdTuples(res)[0] != '\0')
 		estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
@@ -938,6 +945,8 @@ RunInsert(InsertScanState *state)
 	int			batchRows = Min(1000, (65535 - state->paramCount) / Max(ncolumns, 1));
 	List	  **pending = palloc0(sizeof(List *) * table->shardCount);
 	MemoryContext *contexts = palloc0(sizeof(MemoryContext) * table->shardCount);
+	int			flushes = 0;
+	int			pendingShards = 0;
 	int			i;
 
 	if (state->css.ss.ps.plan->targetlist != NIL)
@@ -976,16 +985,22 @@ RunInsert(InsertScanState *state)
 
 		if (list_length(pending[shard->shardIndex]) >= batchRows)
 		{
-			FlushInsertBatch(state, shard, pending[shard->shardIndex]);
+			FlushInsertBatch(state, shard, pending[shard->shardIndex], false);
+			flushes++;
 			pending[shard->shardIndex] = NIL;
 			MemoryContextReset(contexts[shard->shardIndex]);
 		}
 	}
 
+	/* one statement in all is safe outside a remote transaction */
+	for (i = 0; i < table->shardCount; i++)
+		if (pending[i] != NIL)
+			pendingShards++;
 	for (i = 0; i < table->shardCount; i++)
 	{
 		if (pending[i] != NIL)
-			FlushInsertBatch(state, table->shards[i], pending[i]);
+			FlushInsertBatch(state, table->shards[i], pending[i],
+							 flushes == 0 && pendingShards == 1);
 		if (contexts[i] != NULL)
 			MemoryContextDelete(contexts[i]);
 	}

@@ -26,11 +26,20 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "executor/executor.h"
 
 #include "shardext/connection.h"
 #include "shardext/remote_exec.h"
 #include "shardext/transaction.h"
 
+int			ShardextUtilityDepth = 0;
+
+/* nesting of executor runs: 1 while a top-level statement runs */
+static int	ExecutorDepth = 0;
+static ExecutorRun_hook_type PrevExecutorRun = NULL;
+
+static void ShardextExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
+								uint64 count, bool execute_once);
 static void ShardextXactCallback(XactEvent event, void *arg);
 static void ShardextSubXactCallback(SubXactEvent event,
 									SubTransactionId mySubid,
@@ -46,6 +55,67 @@ ShardextInitTransactions(void)
 {
 	RegisterXactCallback(ShardextXactCallback, NULL);
 	RegisterSubXactCallback(ShardextSubXactCallback, NULL);
+	PrevExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = ShardextExecutorRun;
+}
+
+/*
+ * ShardextExecutorRun counts how deeply executor runs nest, so that a
+ * statement can tell whether it is the whole transaction.
+ */
+static void
+ShardextExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
+					uint64 count, bool execute_once)
+{
+	ExecutorDepth++;
+	PG_TRY();
+	{
+		if (PrevExecutorRun != NULL)
+			PrevExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		ExecutorDepth--;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * StatementMayRunWithoutTransaction tells whether the running statement is
+ * a transaction of its own: a top-level statement (not inside a function,
+ * procedure or DO block) outside a transaction block.  Then a node can run
+ * its part in an implicit transaction, saving the BEGIN and COMMIT round
+ * trips, when that part is one statement, or only reads at READ COMMITTED
+ * (where every statement takes its own snapshot anyway).
+ */
+bool
+StatementMayRunWithoutTransaction(void)
+{
+	return ExecutorDepth == 1 && ShardextUtilityDepth == 0 &&
+		!IsTransactionBlock();
+}
+
+/*
+ * GetNodeConnectionForStatement returns the connection for one remote
+ * statement.  onlyStatement says that it is the only statement the running
+ * statement sends anywhere, or a read at READ COMMITTED: then, in a
+ * statement that is its own transaction, no remote transaction is opened
+ * (one round trip instead of three).  Otherwise the statement joins the
+ * remote transaction.
+ */
+NodeConnection *
+GetNodeConnectionForStatement(int32 nodeId, bool forWrite, bool onlyStatement)
+{
+	if (onlyStatement && StatementMayRunWithoutTransaction())
+	{
+		NodeConnection *nc = GetNodeConnection(nodeId);
+
+		if (!nc->inTransaction && !nc->broken)
+			return nc;
+	}
+	return GetNodeConnectionInTransaction(nodeId, forWrite);
 }
 
 /* RemoteBeginCommand returns the BEGIN that mirrors the local transaction. */

@@ -52,6 +52,7 @@
 #include "shardext/hooks.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
+#include "shardext/transaction.h"
 
 /* a dropped distributed table whose shards are still to be dropped */
 typedef struct PendingDrop
@@ -120,12 +121,21 @@ CallNextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
 					   DestReceiver *dest, QueryCompletion *qc)
 {
-	if (PrevProcessUtility != NULL)
-		PrevProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-						   queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
+	ShardextUtilityDepth++;
+	PG_TRY();
+	{
+		if (PrevProcessUtility != NULL)
+			PrevProcessUtility(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		ShardextUtilityDepth--;
+	}
+	PG_END_TRY();
 }
 
 /*

@@ -33,12 +33,17 @@ typedef struct NodeConnection
 	bool		wroteInTransaction; /* a write was sent in this transaction */
 	bool		broken;			/* must be closed at transaction end */
 	bool		invalidated;	/* server options changed: reconnect */
+	struct HTAB *statements;	/* statements prepared on this connection */
+	int			statementCount;
 } NodeConnection;
 
 extern void ShardextInitConnections(void);
 extern NodeConnection *GetNodeConnection(int32 nodeId);
 extern NodeConnection *GetNodeConnectionInTransaction(int32 nodeId,
 													  bool forWrite);
+extern NodeConnection *GetNodeConnectionForStatement(int32 nodeId,
+													 bool forWrite,
+													 bool onlyStatement);
 extern void CloseConnectionAtEndOfTransaction(NodeConnection *nc);
 extern List *OpenNodeConnections(void);
 extern void ResetNodeConnection(NodeConnection *nc);

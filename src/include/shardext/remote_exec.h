@@ -26,6 +26,9 @@ extern PGresult *RemoteExecuteTyped(NodeConnection *nc, const char *sql,
 									const char *const *paramValues);
 extern PGresult *RemoteExecute(NodeConnection *nc, const char *sql,
 							   int nParams, const char *const *paramValues);
+extern PGresult *RemoteExecutePrepared(NodeConnection *nc, const char *sql,
+									   int nParams, const Oid *paramTypes,
+									   const char *const *paramValues);
 extern void RemoteExecuteCommand(NodeConnection *nc, const char *sql);
 extern uint64 RemoteExecuteCount(NodeConnection *nc, const char *sql,
 								 int nParams, const char *const *paramValues);

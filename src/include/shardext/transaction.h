@@ -11,6 +11,10 @@
 #ifndef SHARDEXT_TRANSACTION_H
 #define SHARDEXT_TRANSACTION_H
 
+/* nesting of utility statements being processed (utility.c counts) */
+extern int	ShardextUtilityDepth;
+
 extern void ShardextInitTransactions(void);
+extern bool StatementMayRunWithoutTransaction(void);
 
 #endif							/* SHARDEXT_TRANSACTION_H */
