@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include <poll.h>
+
 #include "access/xact.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
@@ -51,6 +53,7 @@
 static HTAB *ConnectionHash = NULL;
 
 static bool IsLibpqOption(const char *keyword);
+static bool IdleConnectionHasInput(PGconn *conn);
 static void InvalidateConnections(Datum arg, int cacheId, uint32 hashValue);
 
 /*
@@ -331,6 +334,23 @@ ResetNodeConnection(NodeConnection *nc)
 }
 
 /*
+ * IdleConnectionHasInput tells, without blocking, whether an idle
+ * connection has anything to read (a message or the end of the stream).
+ */
+static bool
+IdleConnectionHasInput(PGconn *conn)
+{
+	struct pollfd pfd;
+
+	pfd.fd = PQsocket(conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return true;
+	return poll(&pfd, 1, 0) != 0;
+}
+
+/*
  * GetNodeConnection returns this backend's connection to a node, connecting
  * first when there is none, or when the one there is was broken or
  * invalidated and no remote transaction is open on it.
@@ -352,11 +372,12 @@ GetNodeConnection(int32 nodeId)
 
 	/*
 	 * An idle connection may have been closed by the node (a restart, an
-	 * idle timeout): reading what is pending, without blocking, tells.
+	 * idle timeout).  A node sends nothing on an idle connection unless it
+	 * is closing it, so anything to read means: connect again.
 	 */
 	if (nc->conn != NULL && !nc->inTransaction &&
-		(nc->broken || nc->invalidated || !PQconsumeInput(nc->conn) ||
-		 PQstatus(nc->conn) != CONNECTION_OK))
+		(nc->broken || nc->invalidated ||
+		 PQstatus(nc->conn) != CONNECTION_OK || IdleConnectionHasInput(nc->conn)))
 		ResetNodeConnection(nc);
 
 	if (nc->conn == NULL)
