@@ -324,6 +324,9 @@ ResetNodeConnection(NodeConnection *nc)
 	nc->conn = NULL;
 	if (nc->statements != NULL)
 		hash_destroy(nc->statements);
+	if (nc->waitSet != NULL)
+		FreeWaitEventSet(nc->waitSet);
+	nc->waitSet = NULL;
 	nc->statements = NULL;
 	nc->statementCount = 0;
 	nc->inTransaction = false;
@@ -367,6 +370,7 @@ GetNodeConnection(int32 nodeId)
 		nc->conn = NULL;
 		nc->label = NULL;
 		nc->statements = NULL;
+		nc->waitSet = NULL;
 		ResetNodeConnection(nc);
 	}
 

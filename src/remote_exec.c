@@ -113,15 +113,29 @@ SendRemoteQueryTyped(NodeConnection *nc, const char *sql, int nParams,
 static void
 WaitForConnectionInput(NodeConnection *nc)
 {
+	if (!PQisBusy(nc->conn))
+		return;
+
+	/* one wait event set per connection, kept: no epoll set per wait */
+	if (nc->waitSet == NULL)
+	{
+		nc->waitSet = CreateWaitEventSet(TopMemoryContext, 3);
+		AddWaitEventToSet(nc->waitSet, WL_LATCH_SET, PGINVALID_SOCKET,
+						  MyLatch, NULL);
+		AddWaitEventToSet(nc->waitSet, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+						  NULL, NULL);
+		AddWaitEventToSet(nc->waitSet, WL_SOCKET_READABLE, PQsocket(nc->conn),
+						  NULL, NULL);
+	}
+
 	while (PQisBusy(nc->conn))
 	{
-		int			rc;
+		WaitEvent	event;
 
-		rc = WaitLatchOrSocket(MyLatch,
-							   WL_LATCH_SET | WL_SOCKET_READABLE |
-							   WL_EXIT_ON_PM_DEATH,
-							   PQsocket(nc->conn), -1L, PG_WAIT_EXTENSION);
-		if (rc & WL_LATCH_SET)
+		if (WaitEventSetWait(nc->waitSet, -1L, &event, 1,
+							 PG_WAIT_EXTENSION) == 0)
+			continue;
+		if (event.events & WL_LATCH_SET)
 		{
 			ResetLatch(MyLatch);
 			if (InterruptPending)
@@ -131,7 +145,7 @@ WaitForConnectionInput(NodeConnection *nc)
 				CHECK_FOR_INTERRUPTS();
 			}
 		}
-		if (rc & WL_SOCKET_READABLE)
+		if (event.events & WL_SOCKET_READABLE)
 		{
 			if (!PQconsumeInput(nc->conn))
 				ReportConnectionFailure(nc);

@@ -34,6 +34,7 @@ typedef struct NodeConnection
 	bool		broken;			/* must be closed at transaction end */
 	bool		invalidated;	/* server options changed: reconnect */
 	struct HTAB *statements;	/* statements prepared on this connection */
+	struct WaitEventSet *waitSet;	/* latch, postmaster death, socket */
 	int			statementCount;
 } NodeConnection;
 
