@@ -23,6 +23,7 @@
 #include "access/htup_details.h"
 #include "commands/copy.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -314,7 +315,12 @@ CopyShardIntoRelation(int32 nodeId, const char *shardName, Relation rel)
 	CopySourceDone = false;
 	PG_TRY();
 	{
-		cstate = BeginCopyFrom(NULL, rel, NULL, NULL, false,
+		/* COPY FROM finds its target through the parse state's range table */
+		ParseState *pstate = make_parsestate(NULL);
+
+		addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL,
+									  false, false);
+		cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false,
 							   CopyShardDataSource, attnames, NIL);
 		rows = CopyFrom(cstate);
 		EndCopyFrom(cstate);

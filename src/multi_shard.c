@@ -196,7 +196,7 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 						 quote_identifier(NameStr(attr->attname)));
 		attnums = lappend_int(attnums, i);
 	}
-	appendStringInfoString(&select, " FROM ");
+	appendStringInfoString(&select, attnums != NIL ? " FROM " : "FROM ");
 
 	/* system columns (ctid, ...) cannot be read from shards */
 	for (i = FirstLowInvalidHeapAttributeNumber + 1; i < 0; i++)
