@@ -25,7 +25,7 @@ OBJS = \
 EXTENSION = shardext
 DATA = shardext--0.1.sql
 
-REGRESS = create_extension gucs catalog_privileges nodes dist_create router_fast_path
+REGRESS = create_extension gucs catalog_privileges nodes dist_create router_fast_path dist_ddl
 REGRESS_OPTS = --inputdir=.
 
 PG_CPPFLAGS = -I$(srcdir)/src/include -I$(libpq_srcdir)

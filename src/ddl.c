@@ -88,6 +88,7 @@ static ObjectShape *FindObject(List *objects, Oid oid);
 static List *ShardCommands(TableShape *before, TableShape *after,
 						   ShardextShard *shard, char **newShardName);
 static void UpdateShardRelation(int64 shardId, const char *shardName);
+static void StaysDistributableContext(void *arg);
 
 /*
  * CaptureTableShape reads the current shape of a table (as seen by the
@@ -394,6 +395,14 @@ UpdateShardRelation(int64 shardId, const char *shardName)
 					  "WHERE shard_id = $1", 2, argTypes, args, NULL);
 }
 
+/* StaysDistributableContext says why a DDL statement was checked. */
+static void
+StaysDistributableContext(void *arg)
+{
+	errcontext("the statement changes distributed table \"%s\", which must stay distributable",
+			   (char *) arg);
+}
+
 /*
  * PropagateShapeChange compares a table's shape before a statement with
  * its shape now, checks that it can stay distributed, and applies the
@@ -406,6 +415,7 @@ PropagateShapeChange(TableShape *before)
 	TableShape *after;
 	ColumnShape *distBefore;
 	ColumnShape *distAfter;
+	ErrorContextCallback errorContext;
 	int			i;
 
 	if (table == NULL || get_rel_name(before->relid) == NULL)
@@ -441,9 +451,14 @@ PropagateShapeChange(TableShape *before)
 							  "WHERE table_name::oid = $1", 2, argTypes, args, NULL);
 		}
 	}
+	errorContext.callback = StaysDistributableContext;
+	errorContext.arg = before->tableName;
+	errorContext.previous = error_context_stack;
+	error_context_stack = &errorContext;
 	CheckTableDistributable(before->relid, table->distAttno,
 							table->type == DIST_HASH ? 'h' :
 							table->type == DIST_RANGE ? 'r' : 'n');
+	error_context_stack = errorContext.previous;
 
 	for (i = 0; i < table->shardCount; i++)
 	{

@@ -1,0 +1,159 @@
+--
+-- Schema changes, TRUNCATE, COPY and DROP on distributed tables: the shards
+-- on the workers follow, in the same transaction; a local copy that gets
+-- the same statements is the oracle for the data.
+--
+\getenv coord_port SHARDEXT_COORD_PORT
+\getenv worker1_port SHARDEXT_WORKER1_PORT
+\getenv worker2_port SHARDEXT_WORKER2_PORT
+CREATE SCHEMA dist_ddl;
+SET search_path = dist_ddl, public;
+
+CREATE TABLE items (id int PRIMARY KEY, name text, qty int DEFAULT 1);
+CREATE TABLE local_items (id int PRIMARY KEY, name text, qty int DEFAULT 1);
+INSERT INTO items SELECT g, 'item ' || g, g % 7 + 1 FROM generate_series(1, 40) g;
+INSERT INTO local_items SELECT * FROM items;
+SELECT create_distributed_table('items', 'id', shard_count => 4);
+
+-- shard 0's name and its worker's port, to look at it on the worker
+CREATE TABLE public.dist_ddl_ports (node_id int, port int);
+INSERT INTO public.dist_ddl_ports
+	SELECT node_id, port FROM shardext.nodes WHERE role = 'worker';
+CREATE FUNCTION public.shard0(tbl regclass, OUT shard_name text, OUT port int)
+LANGUAGE sql AS $$
+	SELECT split_part(s.shard_relation, '.', 2), w.port
+	  FROM shardext.shards s JOIN shardext.placements p USING (shard_id)
+	  JOIN public.dist_ddl_ports w USING (node_id)
+	 WHERE s.table_name = tbl AND s.shard_index = 0 $$;
+
+ALTER TABLE items ADD COLUMN note text DEFAULT 'none' NOT NULL;
+ALTER TABLE local_items ADD COLUMN note text DEFAULT 'none' NOT NULL;
+ALTER TABLE items ADD CONSTRAINT qty_positive CHECK (qty > 0);
+ALTER TABLE local_items ADD CONSTRAINT qty_positive CHECK (qty > 0);
+CREATE INDEX items_name_idx ON items (name);
+ALTER TABLE items RENAME COLUMN name TO title;
+ALTER TABLE local_items RENAME COLUMN name TO title;
+ALTER TABLE items ALTER COLUMN qty SET DEFAULT 5, ALTER COLUMN note DROP NOT NULL;
+ALTER TABLE local_items ALTER COLUMN qty SET DEFAULT 5, ALTER COLUMN note DROP NOT NULL;
+ALTER TABLE items ALTER COLUMN qty TYPE bigint;
+ALTER TABLE local_items ALTER COLUMN qty TYPE bigint;
+
+-- the shard on its worker has the new shape
+SELECT shard_name AS s0, port AS s0_port FROM shard0('items') \gset
+\c regression - 127.0.0.1 :s0_port
+SELECT column_name, data_type, column_default, is_nullable
+  FROM information_schema.columns
+ WHERE table_schema = 'dist_ddl' AND table_name = :'s0' ORDER BY ordinal_position;
+SELECT regexp_replace(pg_get_constraintdef(oid), '_[0-9]+', '_<shard>', 'g') AS def, conname
+  FROM pg_constraint WHERE conrelid = ('dist_ddl.' || :'s0')::regclass ORDER BY 1;
+SELECT regexp_replace(indexdef, '_[0-9]+', '_<shard>', 'g') FROM pg_indexes
+ WHERE schemaname = 'dist_ddl' AND tablename = :'s0' ORDER BY 1;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+
+-- the data behaves like the local copy's
+INSERT INTO items (id, title) VALUES (41, 'defaults');
+INSERT INTO local_items (id, title) VALUES (41, 'defaults');
+INSERT INTO items VALUES (42, 'bad', 0, 'x');
+UPDATE items SET note = NULL WHERE id = 1;
+UPDATE local_items SET note = NULL WHERE id = 1;
+SELECT * FROM items WHERE id IN (1, 41) ORDER BY id;
+
+-- a DDL statement that is rolled back leaves the shards alone
+BEGIN;
+ALTER TABLE items ADD COLUMN temp int;
+DROP INDEX items_name_idx;
+ROLLBACK;
+SELECT count(*) AS temp_columns FROM information_schema.columns
+ WHERE table_name = 'items' AND column_name = 'temp';
+
+DROP INDEX items_name_idx;
+ALTER TABLE items DROP CONSTRAINT qty_positive;
+ALTER TABLE local_items DROP CONSTRAINT qty_positive;
+INSERT INTO items VALUES (42, 'zero qty', 0, 'x');
+INSERT INTO local_items VALUES (42, 'zero qty', 0, 'x');
+SELECT shard_name AS s0, port AS s0_port FROM shard0('items') \gset
+\c regression - 127.0.0.1 :s0_port
+SELECT count(*) AS constraints FROM pg_constraint
+ WHERE conrelid = ('dist_ddl.' || :'s0')::regclass AND contype = 'c';
+SELECT count(*) AS indexes FROM pg_indexes
+ WHERE schemaname = 'dist_ddl' AND tablename = :'s0';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+
+-- what cannot be done, and why
+ALTER TABLE items DROP COLUMN id;
+ALTER TABLE items ALTER COLUMN id TYPE text;
+ALTER TABLE items ADD CONSTRAINT title_unique UNIQUE (title);
+ALTER TABLE items ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES local_items (id);
+CREATE INDEX CONCURRENTLY items_qty_idx ON items (qty);
+-- unique keys that contain the distribution column are fine
+ALTER TABLE items ADD CONSTRAINT id_title_unique UNIQUE (id, title);
+INSERT INTO items VALUES (42, 'zero qty', 1, 'y');
+
+-- COPY routes rows (defaults apply), COPY TO reads every shard
+COPY items (id, title, note) FROM STDIN;
+100	copied one	tab\there
+101	copied two	\N
+\.
+COPY local_items (id, title, note) FROM STDIN;
+100	copied one	tab\there
+101	copied two	\N
+\.
+COPY (SELECT id, title, qty, note FROM items WHERE id >= 100 ORDER BY id) TO STDOUT;
+COPY items (id, title) TO STDOUT WITH (FORMAT csv, HEADER);
+COPY items FROM STDIN;
+102	bad row
+\.
+SELECT count(*) FROM items WHERE id = 102;
+
+-- the oracle: same rows as the local copy
+SELECT count(*) AS missing FROM (TABLE local_items EXCEPT TABLE items) x;
+SELECT count(*) AS extra FROM (TABLE items EXCEPT TABLE local_items) x;
+
+-- renaming and moving the table move the shards
+ALTER TABLE items RENAME TO goods;
+SELECT count(*) FROM goods;
+SELECT count(*) AS renamed_shards FROM shardext.shards
+ WHERE table_name = 'goods'::regclass AND shard_relation LIKE 'dist_ddl.goods\_%';
+CREATE SCHEMA dist_ddl_moved;
+ALTER TABLE goods SET SCHEMA dist_ddl_moved;
+SELECT count(*) FROM dist_ddl_moved.goods;
+SELECT count(*) AS moved_shards FROM shardext.shards
+ WHERE table_name = 'dist_ddl_moved.goods'::regclass
+   AND shard_relation LIKE 'dist_ddl_moved.goods\_%';
+SELECT shard_name AS s0, port AS s0_port FROM shard0('dist_ddl_moved.goods') \gset
+\c regression - 127.0.0.1 :s0_port
+SELECT count(*) > 0 AS shard_moved_on_worker FROM dist_ddl_moved.:"s0";
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+
+-- TRUNCATE empties every shard
+TRUNCATE dist_ddl_moved.goods;
+SELECT count(*) FROM dist_ddl_moved.goods;
+SELECT shard_name AS s0, port AS s0_port FROM shard0('dist_ddl_moved.goods') \gset
+\c regression - 127.0.0.1 :s0_port
+SELECT count(*) AS rows_on_worker FROM dist_ddl_moved.:"s0";
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+
+-- DROP TABLE (and DROP SCHEMA ... CASCADE) drop the shards and the metadata
+SELECT shard_name AS s0, port AS s0_port FROM shard0('dist_ddl_moved.goods') \gset
+BEGIN;
+DROP TABLE dist_ddl_moved.goods;
+ROLLBACK;
+SELECT count(*) AS still_distributed FROM shardext.tables
+ WHERE table_name = 'dist_ddl_moved.goods'::regclass;
+DROP TABLE dist_ddl_moved.goods;
+SELECT count(*) AS shards_left FROM shardext.shards s
+ WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.table_name);
+CREATE TABLE dist_ddl_moved.other (k int);
+SELECT create_distributed_table('dist_ddl_moved.other', 'k', shard_count => 2);
+DROP SCHEMA dist_ddl_moved CASCADE;
+SELECT count(*) AS tables_left FROM shardext.tables
+ WHERE table_name::text LIKE 'dist_ddl_moved.%';
+\c regression - 127.0.0.1 :s0_port
+SELECT count(*) AS shard_tables_left FROM pg_tables WHERE schemaname = 'dist_ddl_moved';
+\c regression - 127.0.0.1 :coord_port
+DROP FUNCTION public.shard0(regclass);
+DROP TABLE public.dist_ddl_ports;
