@@ -40,3 +40,6 @@ include $(PGXS)
 # "make print-REGRESS" prints a variable; the test runner reads lists this way.
 print-%:
 	@echo $($*)
+
+# every object depends on our headers (PGXS tracks no header dependencies)
+$(OBJS): $(wildcard $(srcdir)/src/include/shardext/*.h)

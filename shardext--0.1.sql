@@ -82,6 +82,18 @@ CREATE TABLE shardext.directory (
 );
 CREATE INDEX directory_shard_id ON shardext.directory (shard_id);
 
+-- Commit decisions of two-phase commits: a row exists (committed) exactly
+-- when the coordinator's transaction committed; shardext_recover_transactions
+-- reads it to finish transactions left prepared on nodes.  Not part of the
+-- shard map: no invalidation trigger, not dumped.
+CREATE TABLE shardext.transactions (
+	gid text PRIMARY KEY,
+	node_id int NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON shardext.transactions FROM PUBLIC;
+GRANT SELECT ON shardext.transactions TO PUBLIC;
+
 DO $$
 DECLARE
 	t text;
@@ -138,6 +150,16 @@ CREATE FUNCTION shardext.register_coordinator()
 	AS 'MODULE_PATHNAME', 'shardext_register_coordinator';
 REVOKE ALL ON FUNCTION shardext.register_coordinator() FROM PUBLIC;
 SELECT shardext.register_coordinator();
+
+/* Transactions */
+
+CREATE FUNCTION shardext_recover_transactions()
+	RETURNS int
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'shardext_recover_transactions';
+COMMENT ON FUNCTION shardext_recover_transactions()
+	IS 'commits or rolls back transactions left prepared on nodes';
+REVOKE ALL ON FUNCTION shardext_recover_transactions() FROM PUBLIC;
 
 /* Distributed tables */
 

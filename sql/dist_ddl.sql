@@ -3,6 +3,8 @@
 -- on the workers follow, in the same transaction; a local copy that gets
 -- the same statements is the oracle for the data.
 --
+-- shard ids of this test start at a number of its own, whatever ran before
+SELECT setval('shardext.shard_id_seq', 300000, false) IS NOT NULL AS shard_ids_set;
 \getenv coord_port SHARDEXT_COORD_PORT
 \getenv worker1_port SHARDEXT_WORKER1_PORT
 \getenv worker2_port SHARDEXT_WORKER2_PORT

@@ -332,6 +332,7 @@ ResetNodeConnection(NodeConnection *nc)
 	nc->inTransaction = false;
 	nc->xactDepth = 0;
 	nc->wroteInTransaction = false;
+	nc->preparedGid[0] = '\0';
 	nc->broken = false;
 	nc->invalidated = false;
 }
@@ -431,7 +432,8 @@ OpenNodeConnections(void)
 	hash_seq_init(&status, ConnectionHash);
 	while ((nc = hash_seq_search(&status)) != NULL)
 	{
-		if (nc->conn != NULL && (nc->inTransaction || nc->broken))
+		if (nc->conn != NULL &&
+			(nc->inTransaction || nc->broken || nc->preparedGid[0] != '\0'))
 			result = lappend(result, nc);
 	}
 	return result;

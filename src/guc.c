@@ -28,6 +28,8 @@ int			ShardextConnectTimeout = 10;
 int			ShardextMaxConnectionsPerNode = 4;
 bool		ShardextDirectoryAutoAssign = false;
 bool		ShardextLogRemoteCommands = false;
+int			ShardextDebugCommitDelay = 0;
+int			ShardextDebugCommitPreparedDelay = 0;
 
 static const struct config_enum_entry ReadFromOptions[] = {
 	{"primary", READ_FROM_PRIMARY, false},
@@ -113,6 +115,24 @@ ShardextDefineGucs(void)
 							 false,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardext.debug_commit_delay",
+							gettext_noop("Pause between the prepare and the commit phase "
+										 "of two-phase commits (for fault tests)."),
+							NULL,
+							&ShardextDebugCommitDelay,
+							0, 0, 600000,
+							PGC_SUSET, GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardext.debug_commit_prepared_delay",
+							gettext_noop("Pause after the local commit, before COMMIT PREPARED "
+										 "is sent to the nodes (for fault tests)."),
+							NULL,
+							&ShardextDebugCommitPreparedDelay,
+							0, 0, 600000,
+							PGC_SUSET, GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("shardext");
 }

@@ -25,10 +25,24 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "storage/procarray.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
 
+#include "shardext/catalog.h"
 #include "shardext/connection.h"
+#include "shardext/guc.h"
+#include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
 #include "shardext/transaction.h"
 
@@ -45,6 +59,16 @@ static void ShardextSubXactCallback(SubXactEvent event,
 									SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);
 static const char *RemoteBeginCommand(void);
+static void CommitRemoteTransactions(void);
+
+/* gids committed on every node, whose decision rows can go (TopMemoryContext) */
+static List *FinishedGids = NIL;
+static void FinishPreparedTransactions(bool commit);
+
+static void CollectGidCallback(Datum *values, bool *nulls, void *arg);
+static void CollectRecordCallback(Datum *values, bool *nulls, void *arg);
+
+PG_FUNCTION_INFO_V1(shardext_recover_transactions);
 
 /*
  * ShardextInitTransactions registers the transaction callbacks.  Called
@@ -191,6 +215,172 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 }
 
 /*
+ * CommitRemoteTransactions runs at pre-commit.  When the transaction wrote
+ * on more than one node (or on one node and on the coordinator) and
+ * shardext.two_phase_commit is on, every written node prepares its
+ * transaction, and the decision is recorded in shardext.transactions within
+ * the local transaction: it exists if and only if the local commit happens.
+ * The prepared transactions are committed after the local commit (see
+ * FinishPreparedTransactions).  Otherwise every node commits now, one after
+ * the other.  Nodes that were only read commit in either case.
+ */
+static void
+CommitRemoteTransactions(void)
+{
+	List	   *connections = OpenNodeConnections();
+	List	   *writers = NIL;
+	bool		twoPhase;
+	ListCell   *lc;
+
+	foreach(lc, connections)
+	{
+		NodeConnection *nc = lfirst(lc);
+
+		if (!nc->inTransaction)
+			continue;
+		if (nc->broken)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("connection to node %s was lost in this transaction",
+							nc->label),
+					 errhint("The transaction is rolled back; retry it.")));
+		if (nc->wroteInTransaction)
+			writers = lappend(writers, nc);
+	}
+
+	twoPhase = ShardextTwoPhaseCommit &&
+		(list_length(writers) > 1 ||
+		 (list_length(writers) == 1 &&
+		  TransactionIdIsValid(GetTopTransactionIdIfAny())));
+
+	if (twoPhase)
+	{
+		FullTransactionId fxid = GetTopFullTransactionId();
+		bool		pushedSnapshot = false;
+		Oid			argTypes[2] = {TEXTOID, INT4OID};
+		Datum		args[2];
+
+		foreach(lc, writers)
+		{
+			NodeConnection *nc = lfirst(lc);
+
+			char		gid[64];
+
+			snprintf(gid, sizeof(gid),
+					 "shardext_" UINT64_FORMAT "_" UINT64_FORMAT "_%d",
+					 GetSystemIdentifier(), U64FromFullTransactionId(fxid),
+					 nc->nodeId);
+
+			/*
+			 * A failed PREPARE aborts the node's transaction; one whose fate
+			 * is unknown (lost connection) is rolled back by recovery, as no
+			 * decision to commit gets recorded.
+			 */
+			RemoteExecuteCommand(nc, psprintf("PREPARE TRANSACTION %s",
+											  quote_literal_cstr(gid)));
+			strlcpy(nc->preparedGid, gid, sizeof(nc->preparedGid));
+			nc->inTransaction = false;
+			nc->xactDepth = 0;
+			nc->wroteInTransaction = false;
+
+			args[0] = CStringGetTextDatum(nc->preparedGid);
+			args[1] = Int32GetDatum(nc->nodeId);
+			/* at pre-commit of an implicit transaction no snapshot is set */
+			if (!ActiveSnapshotSet())
+			{
+				PushActiveSnapshot(GetTransactionSnapshot());
+				pushedSnapshot = true;
+			}
+			ExecuteCatalogSql("INSERT INTO shardext.transactions (gid, node_id) "
+							  "VALUES ($1, $2)", 2, argTypes, args, NULL);
+		}
+		/* the decisions of earlier, finished commits are not needed any more */
+		if (FinishedGids != NIL)
+		{
+			Oid			gidType[1] = {TEXTARRAYOID};
+			Datum		gidArray[1];
+			Datum	   *elems = palloc(sizeof(Datum) * list_length(FinishedGids));
+			int			n = 0;
+
+			foreach(lc, FinishedGids)
+				elems[n++] = CStringGetTextDatum(lfirst(lc));
+			gidArray[0] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1,
+														 false, TYPALIGN_INT));
+			ExecuteCatalogSql("DELETE FROM shardext.transactions WHERE gid = ANY ($1)",
+							  1, gidType, gidArray, NULL);
+			list_free_deep(FinishedGids);
+			FinishedGids = NIL;
+		}
+		if (pushedSnapshot)
+			PopActiveSnapshot();
+		if (ShardextDebugCommitDelay > 0)
+			pg_usleep(ShardextDebugCommitDelay * 1000L);
+	}
+
+	foreach(lc, connections)
+	{
+		NodeConnection *nc = lfirst(lc);
+
+		if (!nc->inTransaction)
+			continue;
+		RemoteExecuteCommand(nc, "COMMIT");
+		nc->inTransaction = false;
+		nc->xactDepth = 0;
+		nc->wroteInTransaction = false;
+	}
+}
+
+/*
+ * FinishPreparedTransactions commits (after a local commit) or rolls back
+ * (after an abort) the transactions prepared at pre-commit.  It must not
+ * fail: a node that cannot be reached keeps its prepared transaction, and
+ * shardext_recover_transactions() finishes it by the recorded decision.
+ */
+static void
+FinishPreparedTransactions(bool commit)
+{
+	ListCell   *lc;
+
+	HOLD_INTERRUPTS();
+	if (commit && ShardextDebugCommitPreparedDelay > 0 &&
+		OpenNodeConnections() != NIL)
+		pg_usleep(ShardextDebugCommitPreparedDelay * 1000L);
+	foreach(lc, OpenNodeConnections())
+	{
+		NodeConnection *nc = lfirst(lc);
+		char	   *sql;
+
+		if (nc->preparedGid[0] == '\0')
+			continue;
+		sql = psprintf("%s PREPARED %s", commit ? "COMMIT" : "ROLLBACK",
+					   quote_literal_cstr(nc->preparedGid));
+		if (RemoteExecuteQuietly(nc, sql))
+		{
+			if (commit)
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+				FinishedGids = lappend(FinishedGids, pstrdup(nc->preparedGid));
+				MemoryContextSwitchTo(old);
+			}
+		}
+		else
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not %s prepared transaction %s on node %s",
+							commit ? "commit" : "roll back", nc->preparedGid,
+							nc->label),
+					 errhint("Run shardext_recover_transactions() once the node "
+							 "is reachable.")));
+			nc->broken = true;
+		}
+		nc->preparedGid[0] = '\0';
+	}
+	RESUME_INTERRUPTS();
+}
+
+/*
  * ShardextXactCallback commits or rolls back the remote transactions with
  * the local one.
  */
@@ -210,26 +400,11 @@ ShardextXactCallback(XactEvent event, void *arg)
 			return;
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			connections = OpenNodeConnections();
-			foreach(lc, connections)
-			{
-				NodeConnection *nc = lfirst(lc);
-
-				if (!nc->inTransaction)
-					continue;
-				if (nc->broken)
-					ereport(ERROR,
-							(errcode(ERRCODE_CONNECTION_FAILURE),
-							 errmsg("connection to node %s was lost in this transaction",
-									nc->label)));
-				RemoteExecuteCommand(nc, "COMMIT");
-				nc->inTransaction = false;
-				nc->xactDepth = 0;
-				nc->wroteInTransaction = false;
-			}
+			CommitRemoteTransactions();
 			return;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			FinishPreparedTransactions(false);
 			connections = OpenNodeConnections();
 			foreach(lc, connections)
 			{
@@ -246,6 +421,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			FinishPreparedTransactions(true);
 			connections = OpenNodeConnections();
 			foreach(lc, connections)
 			{
@@ -258,6 +434,217 @@ ShardextXactCallback(XactEvent event, void *arg)
 		default:
 			return;
 	}
+}
+
+/* one prepared transaction found on a node by recovery */
+typedef struct PreparedOnNode
+{
+	char	   *gid;
+	TransactionId xid;
+} PreparedOnNode;
+
+/*
+ * RecoverNode finishes the shardext transactions left prepared on one node:
+ * committed when the coordinator recorded the commit, rolled back when the
+ * coordinator's transaction ended without it.  Returns how many it
+ * finished.
+ */
+static int
+RecoverNode(ShardextNode *node, List **stillPrepared)
+{
+	NodeConnection nc;
+	char	   *prefix = psprintf("shardext_" UINT64_FORMAT "_",
+								  GetSystemIdentifier());
+	List	   *committedGids = NIL;
+	int			finished = 0;
+
+	memset(&nc, 0, sizeof(nc));
+	nc.nodeId = node->nodeId;
+	nc.label = psprintf("%d (%s:%d)", node->nodeId, node->host, node->port);
+	nc.conn = ConnectToNode(node);
+	PG_TRY();
+	{
+		const char *params[1];
+		PGresult   *res;
+		List	   *prepared = NIL;
+		ListCell   *lc;
+		int			i;
+
+		params[0] = psprintf("%s%%", prefix);
+		res = RemoteExecute(&nc, "SELECT gid FROM pg_catalog.pg_prepared_xacts "
+							"WHERE gid LIKE $1 AND database = current_database()",
+							1, params);
+		for (i = 0; i < PQntuples(res); i++)
+		{
+			PreparedOnNode *p = palloc0(sizeof(PreparedOnNode));
+			uint64		fullXid;
+			int			nodeId;
+
+			p->gid = pstrdup(PQgetvalue(res, i, 0));
+			if (sscanf(p->gid + strlen(prefix), UINT64_FORMAT "_%d",
+					   &fullXid, &nodeId) != 2)
+				continue;
+			p->xid = XidFromFullTransactionId(FullTransactionIdFromU64(fullXid));
+			prepared = lappend(prepared, p);
+		}
+		PQclear(res);
+
+		/*
+		 * Leave alone the transactions whose coordinator transaction still
+		 * runs; for the others, the decisions read afterwards are final.
+		 */
+		foreach(lc, prepared)
+		{
+			PreparedOnNode *p = lfirst(lc);
+
+			if (TransactionIdIsInProgress(p->xid))
+			{
+				*stillPrepared = lappend(*stillPrepared, p->gid);
+				p->gid = NULL;
+			}
+		}
+		ScanCatalogTable("transactions", CollectGidCallback, &committedGids);
+
+		foreach(lc, prepared)
+		{
+			PreparedOnNode *p = lfirst(lc);
+			bool		committed = false;
+			ListCell   *gidCell;
+
+			if (p->gid == NULL)
+				continue;
+			foreach(gidCell, committedGids)
+				if (strcmp(lfirst(gidCell), p->gid) == 0)
+					committed = true;
+			RemoteExecuteCommand(&nc, psprintf("%s PREPARED %s",
+											   committed ? "COMMIT" : "ROLLBACK",
+											   quote_literal_cstr(p->gid)));
+			finished++;
+		}
+	}
+	PG_FINALLY();
+	{
+		if (nc.waitSet != NULL)
+			FreeWaitEventSet(nc.waitSet);
+		CloseNodeConnection(nc.conn);
+	}
+	PG_END_TRY();
+	return finished;
+}
+
+/* a row of shardext.transactions */
+typedef struct DecisionRecord
+{
+	char	   *gid;
+	int32		nodeId;
+} DecisionRecord;
+
+/* CollectRecordCallback collects the rows of shardext.transactions. */
+static void
+CollectRecordCallback(Datum *values, bool *nulls, void *arg)
+{
+	List	  **records = (List **) arg;
+	DecisionRecord *record = palloc(sizeof(DecisionRecord));
+
+	record->gid = TextDatumGetCString(values[0]);
+	record->nodeId = DatumGetInt32(values[1]);
+	*records = lappend(*records, record);
+}
+
+/* CollectGidCallback collects the gids of shardext.transactions. */
+static void
+CollectGidCallback(Datum *values, bool *nulls, void *arg)
+{
+	List	  **gids = (List **) arg;
+
+	*gids = lappend(*gids, TextDatumGetCString(values[0]));
+}
+
+/*
+ * shardext_recover_transactions() finishes the transactions that a failure
+ * of a node or of the coordinator left prepared, by the decision recorded
+ * on the coordinator, and forgets the decisions no longer needed.  Returns
+ * the number of prepared transactions it finished.
+ */
+Datum
+shardext_recover_transactions(PG_FUNCTION_ARGS)
+{
+	List	   *records = NIL;
+	List	   *stillPrepared = NIL;
+	List	   *volatile reachedNodes = NIL;
+	ListCell   *lc;
+	volatile int finished = 0;
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function shardext_recover_transactions"),
+				 errhint("Only a superuser can finish prepared transactions.")));
+
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *node = lfirst(lc);
+		MemoryContext oldContext = CurrentMemoryContext;
+		ResourceOwner oldOwner = CurrentResourceOwner;
+
+		if (node->role == NODE_ROLE_REPLICA)
+			continue;
+
+		/* a node that cannot be reached keeps its transactions for later */
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			finished += RecoverNode(node, &stillPrepared);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldContext);
+			CurrentResourceOwner = oldOwner;
+			reachedNodes = lappend_int(reachedNodes, node->nodeId);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(oldContext);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldContext);
+			CurrentResourceOwner = oldOwner;
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("could not recover transactions on node %d (%s:%d): %s",
+							node->nodeId, node->host, node->port, edata->message),
+					 errhint("Run shardext_recover_transactions() again once the "
+							 "node is reachable.")));
+		}
+		PG_END_TRY();
+	}
+
+	/*
+	 * A decision is done with once its node was reached and no longer has
+	 * the transaction prepared.
+	 */
+	ScanCatalogTable("transactions", CollectRecordCallback, &records);
+	foreach(lc, records)
+	{
+		DecisionRecord *record = lfirst(lc);
+		Oid			argTypes[1] = {TEXTOID};
+		Datum		args[1];
+		ListCell   *gidCell;
+		bool		pending = false;
+
+		if (!list_member_int(reachedNodes, record->nodeId))
+			continue;
+		foreach(gidCell, stillPrepared)
+			if (strcmp(lfirst(gidCell), record->gid) == 0)
+				pending = true;
+		if (pending)
+			continue;
+		args[0] = CStringGetTextDatum(record->gid);
+		ExecuteCatalogSql("DELETE FROM shardext.transactions WHERE gid = $1",
+						  1, argTypes, args, NULL);
+	}
+	PG_RETURN_INT32(finished);
 }
 
 /*

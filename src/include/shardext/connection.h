@@ -31,6 +31,7 @@ typedef struct NodeConnection
 	bool		inTransaction;	/* a remote transaction is open */
 	int			xactDepth;		/* remote (sub)transaction level reached */
 	bool		wroteInTransaction; /* a write was sent in this transaction */
+	char		preparedGid[64];	/* prepared for two-phase commit, or "" */
 	bool		broken;			/* must be closed at transaction end */
 	bool		invalidated;	/* server options changed: reconnect */
 	struct HTAB *statements;	/* statements prepared on this connection */

@@ -27,6 +27,8 @@ extern int	ShardextConnectTimeout;
 extern int	ShardextMaxConnectionsPerNode;
 extern bool ShardextDirectoryAutoAssign;
 extern bool ShardextLogRemoteCommands;
+extern int	ShardextDebugCommitDelay;
+extern int	ShardextDebugCommitPreparedDelay;
 
 extern void ShardextDefineGucs(void);
 

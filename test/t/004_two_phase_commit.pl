@@ -1,0 +1,172 @@
+# Atomic commit across nodes: two-phase commit with the decision recorded on
+# the coordinator, and shardext_recover_transactions() finishing what a crash
+# of a worker or of the coordinator left prepared.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $coordinator = PostgreSQL::Test::Cluster->new('coordinator');
+$coordinator->init;
+$coordinator->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'shardext'\n");
+$coordinator->start;
+
+my @workers;
+for my $i (1 .. 2)
+{
+	my $worker = PostgreSQL::Test::Cluster->new("worker$i");
+	$worker->init;
+	$worker->append_conf('postgresql.conf', "max_prepared_transactions = 10\n");
+	$worker->start;
+	push @workers, $worker;
+}
+
+$coordinator->safe_psql('postgres', 'CREATE EXTENSION shardext CASCADE');
+for my $worker (@workers)
+{
+	my ($host, $port) = ($worker->host, $worker->port);
+	$coordinator->safe_psql('postgres',
+		"SELECT shardext_add_node('$host', $port, 'postgres')");
+}
+$coordinator->safe_psql(
+	'postgres', q{
+	CREATE TABLE t (id int PRIMARY KEY, v int);
+	INSERT INTO t SELECT g, 0 FROM generate_series(1, 100) g;
+	SELECT create_distributed_table('t', 'id', shard_count => 4);
+});
+
+my $k1 = $coordinator->safe_psql('postgres',
+	"SELECT min(g) FROM generate_series(1, 100) g WHERE shardext_node_for_value('t', g) = 1");
+my $k2 = $coordinator->safe_psql('postgres',
+	"SELECT min(g) FROM generate_series(1, 100) g WHERE shardext_node_for_value('t', g) = 2");
+
+sub values_of
+{
+	return $coordinator->safe_psql('postgres',
+		"SELECT string_agg(v::text, ',' ORDER BY id) FROM t WHERE id IN ($k1, $k2)");
+}
+
+sub prepared_left
+{
+	my $total = 0;
+	$total += $_->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts')
+	  for @workers;
+	return $total;
+}
+
+# a normal commit on both nodes
+$coordinator->safe_psql('postgres',
+	"BEGIN; UPDATE t SET v = 1 WHERE id = $k1; UPDATE t SET v = 1 WHERE id = $k2; COMMIT;");
+is(values_of(), '1,1', 'a transaction writing on two nodes commits on both');
+is(prepared_left(), 0, 'nothing is left prepared');
+
+# 1. a worker dies before PREPARE: nothing commits anywhere
+my $session = $coordinator->background_psql('postgres', on_error_stop => 0);
+$session->query_safe("BEGIN");
+$session->query_safe("UPDATE t SET v = 2 WHERE id = $k1");
+$session->query_safe("UPDATE t SET v = 2 WHERE id = $k2");
+$workers[1]->stop('immediate');
+$session->{stderr} = '';
+my ($out, $failed) = $session->query('COMMIT');
+ok($failed, 'the commit fails when a node died before preparing');
+$workers[1]->start;
+is(values_of(), '1,1', 'neither node has the change');
+is(prepared_left(), 0, 'and nothing is left prepared');
+$session->quit;
+
+# 2. a worker dies between PREPARE and COMMIT PREPARED: the commit stands,
+# recovery finishes it on the worker once it is back
+$session = $coordinator->background_psql('postgres', on_error_stop => 0);
+$session->query_safe('SET shardext.debug_commit_delay = 3000');
+$session->query_safe("BEGIN");
+$session->query_safe("UPDATE t SET v = 3 WHERE id = $k1");
+$session->query_safe("UPDATE t SET v = 3 WHERE id = $k2");
+$session->{stdin} .= "COMMIT;\n";
+$session->{run}->pump_nb();
+sleep 1;
+$workers[1]->stop('immediate');
+$session->{stderr} = '';
+$session->query('SELECT 1');
+like($session->{stderr}, qr/could not commit prepared transaction/,
+	'the commit warns that a node kept a prepared transaction');
+$workers[1]->start;
+is($workers[1]->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'),
+	'1', 'the worker still has it prepared after its restart');
+is($coordinator->safe_psql('postgres', 'SELECT shardext_recover_transactions()'),
+	'1', 'recovery finishes one transaction');
+is(values_of(), '3,3', 'the change is committed on both nodes');
+is(prepared_left(), 0, 'nothing is left prepared');
+$session->quit;
+
+# 3. the coordinator dies after PREPARE, before its own commit: recovery
+# rolls the prepared transactions back
+$session = $coordinator->background_psql('postgres', on_error_stop => 0);
+$session->query_safe('SET shardext.debug_commit_delay = 5000');
+$session->query_safe("BEGIN");
+$session->query_safe("UPDATE t SET v = 4 WHERE id = $k1");
+$session->query_safe("UPDATE t SET v = 4 WHERE id = $k2");
+$session->{stdin} .= "COMMIT;\n";
+$session->{run}->pump_nb();
+sleep 2;
+$coordinator->stop('immediate');
+eval { $session->quit; };
+$coordinator->start;
+is(prepared_left(), 2, 'both workers hold a prepared transaction');
+is($coordinator->safe_psql('postgres', 'SELECT shardext_recover_transactions()'),
+	'2', 'recovery finishes both');
+is(values_of(), '3,3', 'the change is rolled back on both nodes');
+is(prepared_left(), 0, 'nothing is left prepared');
+
+# 4. the coordinator dies after its own commit, before COMMIT PREPARED:
+# recovery commits on both nodes
+$session = $coordinator->background_psql('postgres', on_error_stop => 0);
+$session->query_safe('SET shardext.debug_commit_prepared_delay = 5000');
+$session->query_safe("BEGIN");
+$session->query_safe("UPDATE t SET v = 5 WHERE id = $k1");
+$session->query_safe("UPDATE t SET v = 5 WHERE id = $k2");
+$session->{stdin} .= "COMMIT;\n";
+$session->{run}->pump_nb();
+sleep 2;
+$coordinator->stop('immediate');
+eval { $session->quit; };
+$coordinator->start;
+is(prepared_left(), 2, 'both workers hold a prepared transaction');
+is($coordinator->safe_psql('postgres', 'SELECT shardext_recover_transactions()'),
+	'2', 'recovery finishes both');
+is(values_of(), '5,5', 'the change is committed on both nodes');
+is(prepared_left(), 0, 'nothing is left prepared');
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM shardext.transactions'),
+	'0', 'and no decision is kept once done');
+
+# a node without prepared transactions gets a clear error; off means best effort
+my $plain = PostgreSQL::Test::Cluster->new('plain');
+$plain->init;
+$plain->start;
+my ($phost, $pport) = ($plain->host, $plain->port);
+$coordinator->safe_psql('postgres',
+	"SELECT shardext_add_node('$phost', $pport, 'postgres')");
+$coordinator->safe_psql('postgres', q{
+	SET shardext.two_phase_commit = off;
+	CREATE TABLE u (id int PRIMARY KEY, v int);
+	SELECT create_distributed_table('u', 'id', shard_count => 3, colocate_with => 'none');
+	INSERT INTO u SELECT g, 0 FROM generate_series(1, 30) g;
+});
+my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	'UPDATE u SET v = 1');
+isnt($ret, 0, 'a write across nodes fails when a node cannot prepare');
+like($stderr, qr/prepared transactions are disabled/, 'the node says why');
+like($stderr, qr/max_prepared_transactions/, 'and what to set');
+unlike($stderr, qr/WARNING/, 'no prepared transaction was left to clean up');
+is($coordinator->safe_psql('postgres', 'SELECT sum(v) FROM u'), '0',
+	'nothing was written');
+is($coordinator->safe_psql('postgres',
+		'SET shardext.two_phase_commit = off; UPDATE u SET v = 1; SELECT sum(v) FROM u'),
+	'30', 'with shardext.two_phase_commit off the write is committed');
+
+$coordinator->stop;
+$_->stop for @workers;
+$plain->stop;
+done_testing();
