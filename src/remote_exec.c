@@ -48,6 +48,7 @@ typedef struct PreparedStatement
 } PreparedStatement;
 
 static void WaitForConnectionInput(NodeConnection *nc);
+static void CancelRemoteStatement(NodeConnection *nc);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
 
 /*
@@ -107,6 +108,22 @@ SendRemoteQueryTyped(NodeConnection *nc, const char *sql, int nParams,
 }
 
 /*
+ * CancelRemoteStatement asks the node to cancel the statement running on
+ * the connection; failures are ignored (the connection is dropped anyway).
+ */
+static void
+CancelRemoteStatement(NodeConnection *nc)
+{
+	PGcancel   *cancel = PQgetCancel(nc->conn);
+	char		errbuf[256];
+
+	if (cancel == NULL)
+		return;
+	(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+	PQfreeCancel(cancel);
+}
+
+/*
  * WaitForConnectionInput waits until a result can be read from the
  * connection without blocking, serving interrupts meanwhile.
  */
@@ -140,7 +157,12 @@ WaitForConnectionInput(NodeConnection *nc)
 			ResetLatch(MyLatch);
 			if (InterruptPending)
 			{
-				/* the command may still run: do not reuse this connection */
+				/*
+				 * Ask the node to cancel the statement (it may be waiting for
+				 * a lock), and do not reuse the connection, whose state is
+				 * unknown.
+				 */
+				CancelRemoteStatement(nc);
 				CloseConnectionAtEndOfTransaction(nc);
 				CHECK_FOR_INTERRUPTS();
 			}
