@@ -19,13 +19,14 @@ OBJS = \
 	src/remote_scan.o \
 	src/multi_shard.o \
 	src/ddl.o \
+	src/pushdown.o \
 	src/planner.o \
 	src/utility.o
 
 EXTENSION = shardext
 DATA = shardext--0.1.sql
 
-REGRESS = create_extension gucs catalog_privileges nodes dist_create router_fast_path dist_ddl
+REGRESS = create_extension gucs catalog_privileges nodes dist_create dist_queries dist_dml dist_transactions dist_prepared router_fast_path dist_ddl
 REGRESS_OPTS = --inputdir=.
 
 PG_CPPFLAGS = -I$(srcdir)/src/include -I$(libpq_srcdir)

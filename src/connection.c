@@ -327,6 +327,7 @@ ResetNodeConnection(NodeConnection *nc)
 	if (nc->waitSet != NULL)
 		FreeWaitEventSet(nc->waitSet);
 	nc->waitSet = NULL;
+	ForgetSessionSettings(nc);
 	nc->statements = NULL;
 	nc->statementCount = 0;
 	nc->inTransaction = false;
@@ -335,6 +336,24 @@ ResetNodeConnection(NodeConnection *nc)
 	nc->preparedGid[0] = '\0';
 	nc->broken = false;
 	nc->invalidated = false;
+}
+
+/*
+ * ForgetSessionSettings makes the next statement on the connection send the
+ * session settings again (after a reconnect, or a rollback that undid a
+ * SET).
+ */
+void
+ForgetSessionSettings(NodeConnection *nc)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(nc->settings); i++)
+	{
+		if (nc->settings[i] != NULL)
+			pfree(nc->settings[i]);
+		nc->settings[i] = NULL;
+	}
 }
 
 /*
@@ -372,6 +391,7 @@ GetNodeConnection(int32 nodeId)
 		nc->label = NULL;
 		nc->statements = NULL;
 		nc->waitSet = NULL;
+		memset(nc->settings, 0, sizeof(nc->settings));
 		ResetNodeConnection(nc);
 	}
 

@@ -67,6 +67,29 @@ SetDeparseGucs(void)
 	return nestLevel;
 }
 
+/*
+ * SetCanonicalDatumGucs switches to the settings under which values are
+ * written to and read from the catalog as text (range bounds): the same
+ * whatever the session's DateStyle, IntervalStyle or float output.
+ * Returns the nest level to pass to ResetDeparseGucs.
+ */
+int
+SetCanonicalDatumGucs(void)
+{
+	int			nestLevel = NewGUCNestLevel();
+
+	(void) set_config_option("DateStyle", "ISO, MDY",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("IntervalStyle", "postgres",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestLevel;
+}
+
 /* ResetDeparseGucs restores the settings changed by SetDeparseGucs. */
 void
 ResetDeparseGucs(int nestLevel)

@@ -44,6 +44,7 @@
 
 #include "shardext/catalog.h"
 #include "shardext/copy.h"
+#include "shardext/deparse.h"
 #include "shardext/distribute.h"
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
@@ -157,6 +158,7 @@ PlanRangeShards(ShardPlan *plan, Oid relid, AttrNumber attno, ArrayType *bounds)
 	bool	   *nulls;
 	int			nelems;
 	Datum	   *values;
+	int			nestLevel;
 	int			i;
 
 	get_atttypetypmodcoll(relid, attno, &typeId, &typmod, &collation);
@@ -198,6 +200,8 @@ PlanRangeShards(ShardPlan *plan, Oid relid, AttrNumber attno, ArrayType *bounds)
 					 errhint("List the split points in increasing order.")));
 	}
 
+	/* bounds are kept in a text form that no session setting changes */
+	nestLevel = SetCanonicalDatumGucs();
 	plan->shardCount = nelems + 1;
 	plan->minValues = palloc(sizeof(char *) * plan->shardCount);
 	plan->maxValues = palloc(sizeof(char *) * plan->shardCount);
@@ -208,6 +212,7 @@ PlanRangeShards(ShardPlan *plan, Oid relid, AttrNumber attno, ArrayType *bounds)
 		plan->maxValues[i] = (i == nelems) ? NULL :
 			OidOutputFunctionCall(outputFunction, values[i]);
 	}
+	ResetDeparseGucs(nestLevel);
 }
 
 /*

@@ -28,6 +28,7 @@ int			ShardextConnectTimeout = 10;
 int			ShardextMaxConnectionsPerNode = 4;
 bool		ShardextDirectoryAutoAssign = false;
 bool		ShardextLogRemoteCommands = false;
+bool		ShardextEnablePushdown = true;
 int			ShardextDebugCommitDelay = 0;
 int			ShardextDebugCommitPreparedDelay = 0;
 
@@ -113,6 +114,16 @@ ShardextDefineGucs(void)
 							 NULL,
 							 &ShardextLogRemoteCommands,
 							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardext.enable_pushdown",
+							 gettext_noop("Pushes aggregation and ORDER BY ... LIMIT of "
+										  "multi-shard queries down to the shards."),
+							 gettext_noop("When off, the coordinator reads the rows and "
+										  "does the work itself."),
+							 &ShardextEnablePushdown,
+							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 

@@ -35,6 +35,7 @@
 #include "utils/typcache.h"
 
 #include "shardext/catalog.h"
+#include "shardext/deparse.h"
 #include "shardext/metadata_cache.h"
 
 /* the cached catalog; everything hangs off CacheContext */
@@ -380,6 +381,8 @@ BuildShardCallback(Datum *values, bool *nulls, void *arg)
 		Oid			typinput;
 		Oid			typioparam;
 
+		int			nestLevel = SetCanonicalDatumGucs();
+
 		getTypeInputInfo(table->distTypeId, &typinput, &typioparam);
 		if (shard->minText)
 			shard->rangeMin = OidInputFunctionCall(typinput, shard->minText,
@@ -387,6 +390,7 @@ BuildShardCallback(Datum *values, bool *nulls, void *arg)
 		if (shard->maxText)
 			shard->rangeMax = OidInputFunctionCall(typinput, shard->maxText,
 												   typioparam, table->distTypmod);
+		ResetDeparseGucs(nestLevel);
 	}
 
 	if (shard->shardIndex < 0 || shard->shardIndex >= table->shardCount)

@@ -38,6 +38,7 @@
 #include "shardext/deparse.h"
 #include "shardext/hooks.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/pushdown.h"
 #include "shardext/remote_scan.h"
 #include "shardext/router.h"
 #include "shardext/shard_ddl.h"
@@ -53,6 +54,16 @@ static Plan *PlanShardextScan(PlannerInfo *root, RelOptInfo *rel,
 							  CustomPath *best_path, List *tlist,
 							  List *clauses, List *custom_plans);
 static bool IsRemoteClause(Expr *clause, Index rti);
+
+static Plan *PlanPartialScan(PlannerInfo *root, RelOptInfo *rel,
+							 CustomPath *best_path, List *tlist,
+							 List *clauses, List *custom_plans);
+static void AddPartialScanPath(RelOptInfo *rel, RangeTblEntry *rte);
+
+static const CustomPathMethods PartialScanPathMethods = {
+	.CustomName = "ShardextPartialScan",
+	.PlanCustomPath = PlanPartialScan
+};
 
 static const CustomPathMethods ShardextScanPathMethods = {
 	.CustomName = "ShardextScan",
@@ -84,7 +95,18 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (PrevSetRelPathlistHook != NULL)
 		PrevSetRelPathlistHook(root, rel, rti, rte);
 
-	if (rte->rtekind != RTE_RELATION || rel->reloptkind != RELOPT_BASEREL ||
+	if (rte->rtekind == RTE_SUBQUERY && rte->alias != NULL &&
+		strcmp(rte->alias->aliasname, PER_SHARD_ALIAS) == 0 &&
+		rel->reloptkind == RELOPT_BASEREL && !IS_DUMMY_REL(rel) &&
+		ShardextExtensionLoaded())
+	{
+		AddPartialScanPath(rel, rte);
+		return;
+	}
+	/* plain tables, and branches of a UNION ALL flattened into an append */
+	if (rte->rtekind != RTE_RELATION ||
+		(rel->reloptkind != RELOPT_BASEREL &&
+		 rel->reloptkind != RELOPT_OTHER_MEMBER_REL) ||
 		IS_DUMMY_REL(rel) || !ShardextExtensionLoaded())
 		return;
 	table = ShardextGetTable(rte->relid);
@@ -112,6 +134,85 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	rel->partial_pathlist = NIL;
 	rel->consider_parallel = false;
 	add_path(rel, (Path *) path);
+}
+
+/*
+ * AddPartialScanPath makes a subquery written by pushdown.c run on every
+ * shard: its paths are replaced by a ShardextPartialScan path.
+ */
+static void
+AddPartialScanPath(RelOptInfo *rel, RangeTblEntry *rte)
+{
+	CustomPath *path = makeNode(CustomPath);
+
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.rows = rel->rows;
+	path->path.startup_cost = 100.0;
+	path->path.total_cost = 100.0 + rel->rows * 0.01;
+	path->path.pathkeys = NIL;
+	path->flags = 0;
+	path->custom_paths = NIL;
+	path->custom_private = NIL;
+	path->methods = &PartialScanPathMethods;
+
+	rel->pathlist = NIL;
+	rel->partial_pathlist = NIL;
+	rel->consider_parallel = false;
+	add_path(rel, (Path *) path);
+}
+
+/*
+ * PlanPartialScan makes the CustomScan of a per-shard subquery: the
+ * subquery's SQL split into a shard template, and a scan tuple of its
+ * output columns.
+ */
+static Plan *
+PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+				List *tlist, List *clauses, List *custom_plans)
+{
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	Query	   *subquery = rte->subquery;
+	RangeTblEntry *tableRte = linitial(subquery->rtable);
+	List	   *relids = list_make1_oid(tableRte->relid);
+	char	   *sql = DeparseQueryForShards(subquery, relids);
+	QueryTemplate *template = SplitQueryTemplate(sql, relids);
+	CustomScan *cscan = makeNode(CustomScan);
+	ListCell   *lc;
+	AttrNumber	attno = 0;
+
+	if (template->slots == NIL)
+		elog(ERROR, "could not find the distributed table in: %s", sql);
+
+	foreach(lc, subquery->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Var		   *var;
+
+		if (tle->resjunk)
+			continue;
+		attno++;
+		var = makeVar(rel->relid, attno, exprType((Node *) tle->expr),
+					  exprTypmod((Node *) tle->expr),
+					  exprCollation((Node *) tle->expr), 0);
+		cscan->custom_scan_tlist = lappend(cscan->custom_scan_tlist,
+										   makeTargetEntry((Expr *) var, attno,
+														   tle->resname, false));
+	}
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	cscan->scan.scanrelid = 0;
+	cscan->flags = best_path->flags;
+	cscan->custom_private = list_make4(template->fragments, template->slots,
+									   relids,
+									   makeInteger(MaxExternParamId((Node *) subquery)));
+	cscan->methods = &ShardextPartialScanMethods;
+	return (Plan *) cscan;
 }
 
 /*
@@ -198,10 +299,14 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	}
 	appendStringInfoString(&select, attnums != NIL ? " FROM " : "FROM ");
 
-	/* system columns (ctid, ...) cannot be read from shards */
+	/*
+	 * System columns (ctid, ...) cannot be read from shards; tableoid is
+	 * the distributed table's own, set on the coordinator.
+	 */
 	for (i = FirstLowInvalidHeapAttributeNumber + 1; i < 0; i++)
 	{
-		if (bms_is_member(i - FirstLowInvalidHeapAttributeNumber, attrs))
+		if (i != TableOidAttributeNumber &&
+			bms_is_member(i - FirstLowInvalidHeapAttributeNumber, attrs))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot read system columns of distributed table \"%s\"",

@@ -28,7 +28,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/transam.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -36,10 +38,13 @@
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "shardext/deparse.h"
 #include "shardext/hooks.h"
+#include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/pushdown.h"
 #include "shardext/remote_scan.h"
 #include "shardext/router.h"
 
@@ -62,6 +67,7 @@ static void SetScanTargetList(CustomScan *cscan, List *targetList,
 static List *AddRemoteResultRte(List *rtable, List *targetList);
 static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
+static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
 
 /*
  * ShardextInstallPlannerHooks installs the planner and path hooks, keeping
@@ -176,6 +182,16 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 						"supported when one shard group answers the query"),
 				 errhint("Filter every distributed table on its distribution "
 						 "column with the same value.")));
+
+	/* aggregation and top-N go to the shards when they can */
+	if (ShardextEnablePushdown)
+	{
+		Query	   *rewritten = RewriteForShardPushdown(parse);
+
+		if (rewritten != NULL)
+			return CallNextPlanner(rewritten, queryString, cursorOptions,
+								   boundParams);
+	}
 
 	return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
 }
@@ -361,6 +377,57 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 }
 
 /*
+ * ConstraintToArbiterColumns replaces "ON CONFLICT ON CONSTRAINT name" of a
+ * query by the list of the columns of the constraint's unique index, which
+ * picks the same arbiter on a shard.
+ */
+static void
+ConstraintToArbiterColumns(Query *query, Index resultRelation)
+{
+	OnConflictExpr *onConflict = query->onConflict;
+	Oid			indexOid = get_constraint_index(onConflict->constraint);
+	HeapTuple	tuple;
+	Form_pg_index index;
+	RangeTblEntry *rte = rt_fetch(resultRelation, query->rtable);
+	int			i;
+
+	if (!OidIsValid(indexOid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT ON CONSTRAINT needs a unique constraint on a distributed table"),
+				 errhint("Name the conflict columns instead: ON CONFLICT (col, ...).")));
+	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for index %u", indexOid);
+	index = (Form_pg_index) GETSTRUCT(tuple);
+	if (!heap_attisnull(tuple, Anum_pg_index_indexprs, NULL) ||
+		!heap_attisnull(tuple, Anum_pg_index_indpred, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT ON CONSTRAINT with an expression or partial index "
+						"is not supported on distributed tables"),
+				 errhint("Name the conflict columns instead: ON CONFLICT (col, ...).")));
+	onConflict->arbiterElems = NIL;
+	for (i = 0; i < index->indnkeyatts; i++)
+	{
+		AttrNumber	attno = index->indkey.values[i];
+		InferenceElem *elem = makeNode(InferenceElem);
+		Oid			typeId;
+		int32		typmod;
+		Oid			collation;
+
+		get_atttypetypmodcoll(rte->relid, attno, &typeId, &typmod, &collation);
+		elem->expr = (Node *) makeVar(resultRelation, attno, typeId, typmod,
+									  collation, 0);
+		elem->infercollid = InvalidOid;
+		elem->inferopclass = InvalidOid;
+		onConflict->arbiterElems = lappend(onConflict->arbiterElems, elem);
+	}
+	ReleaseSysCache(tuple);
+	onConflict->constraint = InvalidOid;
+}
+
+/*
  * PlanDistributedInsert plans an INSERT into a distributed table: its
  * source rows are planned as a SELECT by the standard planner, and a
  * ShardextInsert on top routes each row to its shard with the statement
@@ -388,11 +455,28 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	char	   *found;
 	ListCell   *lc;
 
+	if (parse->onConflict != NULL)
+	{
+		foreach(lc, parse->onConflict->onConflictSet)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			if (!tle->resjunk && tle->resno == table->distAttno)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot update distribution column \"%s\" of table \"%s\"",
+								table->distColumnName, get_rel_name(table->relid)),
+						 errdetail("The row would have to move to another shard."),
+						 errhint("Leave the distribution column out of ON CONFLICT DO UPDATE SET.")));
+		}
+	}
+	/*
+	 * ON CONFLICT ON CONSTRAINT names the coordinator's constraint; the
+	 * shard's has another name.  The same arbiter is given by the columns of
+	 * the constraint's index.
+	 */
 	if (parse->onConflict != NULL && OidIsValid(parse->onConflict->constraint))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ON CONFLICT ON CONSTRAINT is not supported on distributed tables"),
-				 errhint("Name the conflict columns instead: ON CONFLICT (col, ...).")));
+		ConstraintToArbiterColumns(statement, parse->resultRelation);
 
 	/* the source rows: the INSERT's target list, as a SELECT */
 	source->commandType = CMD_SELECT;

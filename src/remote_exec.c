@@ -19,15 +19,18 @@
  */
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "common/hashfn.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "shardext/guc.h"
+#include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
 
 /* most statements prepared on one connection */
@@ -47,8 +50,15 @@ typedef struct PreparedStatement
 	Oid		   *types;
 } PreparedStatement;
 
+/* the session settings that change how values are read and written */
+static const char *const SessionSettingNames[4] = {
+	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits"
+};
+
 static void WaitForConnectionInput(NodeConnection *nc);
 static void CancelRemoteStatement(NodeConnection *nc);
+static void SyncSessionSettings(NodeConnection *nc);
+static char *LogicalNames(const char *message);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
 
 /*
@@ -101,10 +111,98 @@ void
 SendRemoteQueryTyped(NodeConnection *nc, const char *sql, int nParams,
 					 const Oid *paramTypes, const char *const *paramValues)
 {
+	SyncSessionSettings(nc);
 	LogRemoteCommand(nc, sql);
 	if (!PQsendQueryParams(nc->conn, sql, nParams, paramTypes, paramValues,
 						   NULL, NULL, 0))
 		ReportConnectionFailure(nc);
+}
+
+/*
+ * SyncSessionSettings sends the session's TimeZone, DateStyle,
+ * IntervalStyle and extra_float_digits to the node when they differ from
+ * what the connection was last given, so that the node reads and writes
+ * values (parameters, results, COPY data, casts to text, now()::date) as
+ * the coordinator's session does.  Costs four string comparisons when
+ * nothing changed.
+ */
+static void
+SyncSessionSettings(NodeConnection *nc)
+{
+	const char *values[lengthof(SessionSettingNames)];
+	StringInfoData sql;
+	PGresult   *res;
+	bool		same = true;
+	int			i;
+
+	for (i = 0; i < lengthof(SessionSettingNames); i++)
+	{
+		values[i] = GetConfigOption(SessionSettingNames[i], false, false);
+		if (nc->settings[i] == NULL || strcmp(nc->settings[i], values[i]) != 0)
+			same = false;
+	}
+	if (same)
+		return;
+
+	initStringInfo(&sql);
+	for (i = 0; i < lengthof(SessionSettingNames); i++)
+		appendStringInfo(&sql, "%sSET %s = %s", i > 0 ? "; " : "",
+						 SessionSettingNames[i], quote_literal_cstr(values[i]));
+	LogRemoteCommand(nc, sql.data);
+	if (!PQsendQuery(nc->conn, sql.data))
+		ReportConnectionFailure(nc);
+	res = GetRemoteResult(nc);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		ReportRemoteError(nc, res);
+	PQclear(res);
+
+	ForgetSessionSettings(nc);
+	for (i = 0; i < lengthof(SessionSettingNames); i++)
+		nc->settings[i] = MemoryContextStrdup(TopMemoryContext, values[i]);
+}
+
+/*
+ * LogicalNames returns a node's message with the shard id suffix removed
+ * from quoted names of shards and of their indexes and constraints
+ * ("items_pkey_100004" becomes "items_pkey"), so that errors read as on
+ * plain PostgreSQL.
+ */
+static char *
+LogicalNames(const char *message)
+{
+	StringInfoData buf;
+	const char *p = message;
+
+	initStringInfo(&buf);
+	while (*p != '\0')
+	{
+		const char *end;
+		const char *underscore;
+
+		if (*p != '"' || (end = strchr(p + 1, '"')) == NULL)
+		{
+			appendStringInfoChar(&buf, *p++);
+			continue;
+		}
+		underscore = end - 1;
+		while (underscore > p && isdigit((unsigned char) *underscore))
+			underscore--;
+		if (*underscore == '_' && end - underscore > 1 && end - underscore < 20)
+		{
+			int64		shardId = strtoi64(underscore + 1, NULL, 10);
+
+			if (ShardextGetShard(shardId, NULL) != NULL)
+			{
+				appendBinaryStringInfo(&buf, p, underscore - p);
+				appendStringInfoChar(&buf, '"');
+				p = end + 1;
+				continue;
+			}
+		}
+		appendBinaryStringInfo(&buf, p, end - p + 1);
+		p = end + 1;
+	}
+	return buf.data;
 }
 
 /*
@@ -242,8 +340,8 @@ ReportRemoteError(NodeConnection *nc, PGresult *res)
 	if (sqlstate != NULL && strlen(sqlstate) == 5)
 		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
 							 sqlstate[3], sqlstate[4]);
-	primary = primary ? pstrdup(primary) : pchomp(PQerrorMessage(nc->conn));
-	detail = detail ? pstrdup(detail) : NULL;
+	primary = primary ? LogicalNames(primary) : pchomp(PQerrorMessage(nc->conn));
+	detail = detail ? LogicalNames(detail) : NULL;
 	hint = hint ? pstrdup(hint) : NULL;
 	PQclear(res);
 	if (PQstatus(nc->conn) != CONNECTION_OK)
@@ -352,6 +450,7 @@ RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 	if (nParams == 0)
 		return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
 
+	SyncSessionSettings(nc);
 	if (nc->statements == NULL)
 	{
 		HASHCTL		info;

@@ -141,6 +141,29 @@ typedef struct InsertScanState
 	MemoryContext rowContext;
 } InsertScanState;
 
+typedef struct PartialScanState
+{
+	CustomScanState css;
+	QueryTemplate template;
+	Oid			relid;
+	int			paramCount;
+	RowDecoder *decoder;
+	bool		started;
+	int			nodeCount;
+	ResultHolder **holders;		/* one result per node */
+	int			current;		/* node whose result is being read */
+	int			nextRow;
+	MemoryContext rowContext;
+} PartialScanState;
+
+static Node *CreatePartialScanState(CustomScan *cscan);
+static void BeginPartialScan(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *ExecPartialScan(CustomScanState *node);
+static void EndPartialScan(CustomScanState *node);
+static void ReScanPartialScan(CustomScanState *node);
+static void ExplainPartialScan(CustomScanState *node, List *ancestors,
+							   ExplainState *es);
+
 static Node *CreateQueryScanState(CustomScan *cscan);
 static void BeginQueryScan(CustomScanState *node, EState *estate, int eflags);
 static TupleTableSlot *ExecQueryScan(CustomScanState *node);
@@ -165,6 +188,9 @@ static void ReScanInsertScan(CustomScanState *node);
 static void ExplainInsertScan(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
 
+CustomScanMethods ShardextPartialScanMethods = {
+	"ShardextPartialScan", CreatePartialScanState
+};
 CustomScanMethods ShardextQueryScanMethods = {
 	"ShardextQuery", CreateQueryScanState
 };
@@ -175,6 +201,14 @@ CustomScanMethods ShardextInsertScanMethods = {
 	"ShardextInsert", CreateInsertScanState
 };
 
+static CustomExecMethods PartialScanExecMethods = {
+	.CustomName = "ShardextPartialScan",
+	.BeginCustomScan = BeginPartialScan,
+	.ExecCustomScan = ExecPartialScan,
+	.EndCustomScan = EndPartialScan,
+	.ReScanCustomScan = ReScanPartialScan,
+	.ExplainCustomScan = ExplainPartialScan
+};
 static CustomExecMethods QueryScanExecMethods = {
 	.CustomName = "ShardextQuery",
 	.BeginCustomScan = BeginQueryScan,
@@ -207,6 +241,7 @@ static CustomExecMethods InsertScanExecMethods = {
 void
 RegisterShardextScanMethods(void)
 {
+	RegisterCustomScanMethods(&ShardextPartialScanMethods);
 	RegisterCustomScanMethods(&ShardextQueryScanMethods);
 	RegisterCustomScanMethods(&ShardextTableScanMethods);
 	RegisterCustomScanMethods(&ShardextInsertScanMethods);
@@ -368,7 +403,8 @@ BuildRemoteParams(EState *estate, int count, int extra)
 }
 
 /*
- * EvaluatePin returns the shard a pin's value selects in table.
+ * EvaluatePin returns the shard a pin's value selects in table, or NULL when
+ * the value is NULL: "column = NULL" holds for no row, on any shard.
  */
 static ShardextShard *
 EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
@@ -378,9 +414,10 @@ EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
 	Datum		value;
 
 	value = ExecEvalExprSwitchContext(pinState, econtext, &isNull);
-	if (!isNull)
-		value = CoerceToDistributionType(table, value, pinType);
-	return FindShardForValue(table, value, isNull);
+	if (isNull)
+		return NULL;
+	value = CoerceToDistributionType(table, value, pinType);
+	return FindShardForValue(table, value, false);
 }
 
 /* GetTableOrError returns a table's cache entry, which must exist. */
@@ -409,6 +446,204 @@ ExplainNode(const char *label, int32 nodeId, ExplainState *es)
 	else
 		ExplainPropertyText(label, psprintf("%d (%s:%d)", node->nodeId,
 											node->host, node->port), es);
+}
+
+/* ---------------------------------------------------------------------
+ * ShardextPartialScan
+ * ---------------------------------------------------------------------
+ */
+
+static Node *
+CreatePartialScanState(CustomScan *cscan)
+{
+	PartialScanState *state = palloc0(sizeof(PartialScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &PartialScanExecMethods;
+	return (Node *) state;
+}
+
+static void
+BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
+{
+	PartialScanState *state = (PartialScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *private = cscan->custom_private;
+
+	state->template.fragments = list_nth(private, PARTIAL_PRIVATE_FRAGMENTS);
+	state->template.slots = list_nth(private, PARTIAL_PRIVATE_SLOTS);
+	state->relid = list_nth_oid(list_nth(private, PARTIAL_PRIVATE_RELID), 0);
+	state->paramCount = intVal(list_nth(private, PARTIAL_PRIVATE_PARAMS));
+	state->decoder =
+		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
+											  "shardext remote row",
+											  ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * PartialScanTasks returns, per node holding shards of the table, one
+ * statement: the subquery on each of its shards, joined by UNION ALL.
+ */
+static List *
+PartialScanTasks(PartialScanState *state)
+{
+	ShardextTable *table = GetTableOrError(state->relid);
+	List	   *tasks = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < table->shardCount; i++)
+	{
+		ShardextShard *shard = table->shards[i];
+		RemoteTask *task = NULL;
+		char	   *names[1];
+
+		foreach(lc, tasks)
+		{
+			RemoteTask *candidate = lfirst(lc);
+
+			if (candidate->nodeId == shard->nodeId)
+				task = candidate;
+		}
+		names[0] = shard->relationName;
+		if (task == NULL)
+		{
+			task = palloc0(sizeof(RemoteTask));
+			task->nodeId = shard->nodeId;
+			task->shardId = shard->shardId;
+			task->sql = psprintf("(%s)", RenderQueryTemplate(&state->template,
+															  names));
+			tasks = lappend(tasks, task);
+		}
+		else
+			task->sql = psprintf("%s UNION ALL (%s)", task->sql,
+								 RenderQueryTemplate(&state->template, names));
+	}
+	return tasks;
+}
+
+/*
+ * StartPartialScan sends every node its statement, then waits for the
+ * results: the nodes work at the same time.
+ */
+static void
+StartPartialScan(PartialScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	List	   *tasks = PartialScanTasks(state);
+	RemoteParams params = BuildRemoteParams(estate, state->paramCount, 0);
+	NodeConnection **connections;
+	ListCell   *lc;
+	int			i;
+
+	state->nodeCount = list_length(tasks);
+	state->holders = palloc0(sizeof(ResultHolder *) * state->nodeCount);
+	connections = palloc0(sizeof(NodeConnection *) * state->nodeCount);
+	foreach(lc, tasks)
+	{
+		RemoteTask *task = lfirst(lc);
+
+		i = foreach_current_index(lc);
+		state->holders[i] = MakeResultHolder(estate);
+		connections[i] = GetNodeConnectionForStatement(task->nodeId, false,
+													   XactIsoLevel == XACT_READ_COMMITTED);
+		SendRemoteQueryTyped(connections[i], task->sql, params.count,
+							 params.types, params.values);
+	}
+	for (i = 0; i < state->nodeCount; i++)
+	{
+		PGresult   *res = GetRemoteResult(connections[i]);
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			ReportRemoteError(connections[i], res);
+		HoldResult(state->holders[i], res);
+	}
+	MemoryContextSwitchTo(old);
+	state->started = true;
+	state->current = 0;
+	state->nextRow = 0;
+}
+
+static TupleTableSlot *
+PartialScanNext(ScanState *node)
+{
+	PartialScanState *state = (PartialScanState *) node;
+	TupleTableSlot *slot = node->ss_ScanTupleSlot;
+
+	if (!state->started)
+		StartPartialScan(state);
+	while (state->current < state->nodeCount)
+	{
+		PGresult   *res = state->holders[state->current]->result;
+
+		if (state->nextRow < PQntuples(res))
+		{
+			DecodeRow(state->decoder, res, state->nextRow++, NIL, slot,
+					  state->rowContext);
+			return slot;
+		}
+		HoldResult(state->holders[state->current], NULL);
+		state->current++;
+		state->nextRow = 0;
+	}
+	return ExecClearTuple(slot);
+}
+
+static bool
+PartialScanRecheck(ScanState *node, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+ExecPartialScan(CustomScanState *node)
+{
+	return ExecScan(&node->ss, (ExecScanAccessMtd) PartialScanNext,
+					(ExecScanRecheckMtd) PartialScanRecheck);
+}
+
+static void
+EndPartialScan(CustomScanState *node)
+{
+	PartialScanState *state = (PartialScanState *) node;
+	int			i;
+
+	for (i = 0; i < state->nodeCount; i++)
+		HoldResult(state->holders[i], NULL);
+}
+
+static void
+ReScanPartialScan(CustomScanState *node)
+{
+	PartialScanState *state = (PartialScanState *) node;
+
+	EndPartialScan(node);
+	state->started = false;
+}
+
+/*
+ * ExplainPartialScan shows that the subquery runs on every shard and, with
+ * VERBOSE, the statement sent to one node.
+ */
+static void
+ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	PartialScanState *state = (PartialScanState *) node;
+	ShardextTable *table = GetTableOrError(state->relid);
+	List	   *tasks = PartialScanTasks(state);
+	char	   *names[1];
+
+	ExplainPropertyText("Distributed Plan", "pushed down to every shard", es);
+	ExplainPropertyInteger("Shard Count", NULL, table->shardCount, es);
+	ExplainPropertyInteger("Task Count", NULL, list_length(tasks), es);
+	if (es->verbose)
+	{
+		names[0] = table->shards[0]->relationName;
+		ExplainPropertyText("Remote SQL per shard",
+							RenderQueryTemplate(&state->template, names), es);
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -487,6 +722,8 @@ ComputeQueryTasks(QueryScanState *state)
 											   list_nth_oid(state->pinTypes, i),
 											   econtext);
 
+			if (shard == NULL)
+				return NIL;		/* a NULL pin: no row anywhere */
 			names[i] = shard->relationName;
 			if (i == 0)
 			{
@@ -624,6 +861,11 @@ ExplainQueryScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	RemoteTask *first;
 
 	tasks = ComputeQueryTasks(state);
+	if (tasks == NIL)
+	{
+		ExplainPropertyText("Distributed Plan", "no shard (null distribution value)", es);
+		return;
+	}
 	first = linitial(tasks);
 	if (state->mode == QUERY_SCAN_ROUTER)
 	{
@@ -694,9 +936,13 @@ ComputeScanShards(TableScanState *state)
 	int			i;
 
 	if (state->pinState != NULL)
-		return list_make1_int(EvaluatePin(table, state->pinState,
-										  state->pinType,
-										  state->css.ss.ps.ps_ExprContext)->shardIndex);
+	{
+		ShardextShard *shard = EvaluatePin(table, state->pinState,
+										   state->pinType,
+										   state->css.ss.ps.ps_ExprContext);
+
+		return shard ? list_make1_int(shard->shardIndex) : NIL;
+	}
 	for (i = 0; i < table->shardCount; i++)
 		indexes = lappend_int(indexes, i);
 	return indexes;
@@ -738,6 +984,7 @@ TableScanNext(ScanState *node)
 		{
 			DecodeRow(state->decoder, res, state->nextRow++, state->attnums,
 					  slot, state->rowContext);
+			slot->tts_tableOid = state->relid;
 			return slot;
 		}
 		HoldResult(state->holder, NULL);
@@ -799,7 +1046,14 @@ ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	TableScanState *state = (TableScanState *) node;
 	ShardextTable *table = GetTableOrError(state->relid);
 	List	   *indexes = ComputeScanShards(state);
-	ShardextShard *first = table->shards[linitial_int(indexes)];
+	ShardextShard *first;
+
+	if (indexes == NIL)
+	{
+		ExplainPropertyText("Distributed Plan", "no shard (null distribution value)", es);
+		return;
+	}
+	first = table->shards[linitial_int(indexes)];
 
 	ExplainPropertyText("Distributed Plan", "multi-shard scan", es);
 	ExplainPropertyText("Shards", psprintf("%d of %d", list_length(indexes),

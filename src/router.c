@@ -41,6 +41,7 @@
 
 #include "shardext/metadata_cache.h"
 #include "shardext/router.h"
+#include "shardext/routing.h"
 
 /* a distribution column of one range table entry of a query level */
 typedef struct PinMember
@@ -154,6 +155,12 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a domain that the nodes do not have";
+		return true;
+	}
+	if (IsA(node, Var) && ((Var *) node)->varattno < 0)
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query reads a system column";
 		return true;
 	}
 	if (IsA(node, Param) && ((Param *) node)->paramkind != PARAM_EXTERN)
@@ -510,6 +517,45 @@ MaxParamWalker(Node *node, int *maxId)
 	return expression_tree_walker(node, MaxParamWalker, maxId);
 }
 
+/* context of CollectParamTypesWalker */
+typedef struct ParamTypesContext
+{
+	Oid		   *types;
+	int			count;
+} ParamTypesContext;
+
+/* CollectParamTypesWalker records the type of each external parameter. */
+static bool
+CollectParamTypesWalker(Node *node, ParamTypesContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		Param	   *param = (Param *) node;
+
+		if (param->paramid >= 1 && param->paramid <= context->count)
+			context->types[param->paramid - 1] = param->paramtype;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, CollectParamTypesWalker,
+								 context, 0);
+	return expression_tree_walker(node, CollectParamTypesWalker, context);
+}
+
+/*
+ * CollectParamTypes fills types[0..count-1] with the types of the external
+ * parameters a query or expression uses; others are left as they are.
+ */
+void
+CollectParamTypes(Node *node, Oid *types, int count)
+{
+	ParamTypesContext context = {types, count};
+
+	CollectParamTypesWalker(node, &context);
+}
+
 /*
  * RouterPinsAgree tells whether the pinned tables can be sent to one node
  * as one statement: the pins are all one expression over co-located
@@ -525,6 +571,7 @@ RouterPinsAgree(RouterAnalysis *analysis)
 	int32		colocationId = 0;
 	bool		samePin = true;
 	bool		allConst = true;
+	int32		nodeId = -1;
 
 	if (!analysis->shippable || !analysis->allPinned || analysis->relids == NIL)
 		return false;
@@ -538,6 +585,23 @@ RouterPinsAgree(RouterAnalysis *analysis)
 			return false;
 		if (!IsA(pin, Const))
 			allConst = false;
+		else
+		{
+			Const	   *value = (Const *) pin;
+			ShardextShard *shard;
+
+			/* constants: their shards must share a node */
+			if (value->constisnull)
+				return false;
+			shard = FindShardForValue(table,
+									  CoerceToDistributionType(table,
+															   value->constvalue,
+															   value->consttype),
+									  false);
+			if (nodeId >= 0 && shard->nodeId != nodeId)
+				return false;
+			nodeId = shard->nodeId;
+		}
 		if (firstPin == NULL)
 		{
 			firstPin = pin;

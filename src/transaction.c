@@ -413,6 +413,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 				if (nc->broken ||
 					(nc->inTransaction && !RemoteExecuteQuietly(nc, "ROLLBACK")))
 					ResetNodeConnection(nc);
+				ForgetSessionSettings(nc);
 				nc->inTransaction = false;
 				nc->xactDepth = 0;
 				nc->wroteInTransaction = false;
@@ -688,6 +689,7 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 						   currentLevel, currentLevel);
 			if (!RemoteExecuteQuietly(nc, sql))
 				CloseConnectionAtEndOfTransaction(nc);
+			ForgetSessionSettings(nc);
 		}
 		nc->xactDepth = currentLevel - 1;
 	}

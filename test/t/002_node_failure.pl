@@ -20,6 +20,7 @@ for my $i (1 .. 2)
 {
 	my $worker = PostgreSQL::Test::Cluster->new("worker$i");
 	$worker->init;
+	$worker->append_conf('postgresql.conf', "max_prepared_transactions = 10\n");
 	$worker->start;
 	push @workers, $worker;
 }

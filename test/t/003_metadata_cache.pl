@@ -14,6 +14,7 @@ $coordinator->append_conf('postgresql.conf',
 $coordinator->start;
 my $worker = PostgreSQL::Test::Cluster->new('worker');
 $worker->init;
+$worker->append_conf('postgresql.conf', "max_prepared_transactions = 10\n");
 $worker->start;
 
 my ($host, $port) = ($worker->host, $worker->port);

@@ -36,6 +36,8 @@ typedef struct NodeConnection
 	bool		invalidated;	/* server options changed: reconnect */
 	struct HTAB *statements;	/* statements prepared on this connection */
 	struct WaitEventSet *waitSet;	/* latch, postmaster death, socket */
+	char	   *settings[4];	/* session settings sent to the node, or
+								 * NULL: see SyncSessionSettings */
 	int			statementCount;
 } NodeConnection;
 
@@ -49,5 +51,6 @@ extern NodeConnection *GetNodeConnectionForStatement(int32 nodeId,
 extern void CloseConnectionAtEndOfTransaction(NodeConnection *nc);
 extern List *OpenNodeConnections(void);
 extern void ResetNodeConnection(NodeConnection *nc);
+extern void ForgetSessionSettings(NodeConnection *nc);
 
 #endif							/* SHARDEXT_CONNECTION_H */

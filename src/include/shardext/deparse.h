@@ -31,6 +31,7 @@ extern char *DeparseExpressionForShard(Node *expr, Oid relid, Index varno,
 									   const char *alias);
 extern char *RelationQualifiedName(Oid relid);
 extern int	SetDeparseGucs(void);
+extern int	SetCanonicalDatumGucs(void);
 extern void ResetDeparseGucs(int nestLevel);
 
 #endif							/* SHARDEXT_DEPARSE_H */

@@ -27,6 +27,7 @@ extern int	ShardextConnectTimeout;
 extern int	ShardextMaxConnectionsPerNode;
 extern bool ShardextDirectoryAutoAssign;
 extern bool ShardextLogRemoteCommands;
+extern bool ShardextEnablePushdown;
 extern int	ShardextDebugCommitDelay;
 extern int	ShardextDebugCommitPreparedDelay;
 

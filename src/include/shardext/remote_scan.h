@@ -47,6 +47,13 @@ typedef enum QueryScanMode
 #define INSERT_PRIVATE_DIST_COLUMN 6
 #define INSERT_PRIVATE_PARAMS 7
 
+/* positions in custom_private of a ShardextPartialScan */
+#define PARTIAL_PRIVATE_FRAGMENTS 0
+#define PARTIAL_PRIVATE_SLOTS 1
+#define PARTIAL_PRIVATE_RELID 2
+#define PARTIAL_PRIVATE_PARAMS 3
+
+extern CustomScanMethods ShardextPartialScanMethods;
 extern CustomScanMethods ShardextQueryScanMethods;
 extern CustomScanMethods ShardextTableScanMethods;
 extern CustomScanMethods ShardextInsertScanMethods;

@@ -32,5 +32,6 @@ extern bool RouterPinsAgree(RouterAnalysis *analysis);
 extern Expr *FindPinInClauses(List *clauses, Index rtindex,
 							  struct ShardextTable *table);
 extern int	MaxExternParamId(Node *node);
+extern void CollectParamTypes(Node *node, Oid *types, int count);
 
 #endif							/* SHARDEXT_ROUTER_H */

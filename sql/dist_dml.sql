@@ -1,0 +1,309 @@
+--
+-- INSERT, UPDATE, DELETE, INSERT ... ON CONFLICT and RETURNING on distributed
+-- tables, checked against an oracle: every statement also runs on local
+-- copies of the tables, and after every step all tables must hold the same
+-- rows on both sides.
+--
+CREATE SCHEMA dist_dml;       -- helpers and a local-only source table
+CREATE SCHEMA dml_local;      -- the oracle
+CREATE SCHEMA dml_dist;       -- the same tables, distributed
+SET search_path = dist_dml, public;
+
+CREATE TABLE dml_local.accounts (
+	id int PRIMARY KEY,
+	owner text NOT NULL,
+	balance numeric(12,2) NOT NULL DEFAULT 0 CHECK (balance >= -1000),
+	status text DEFAULT 'open',
+	opened date DEFAULT date '2024-01-01'
+);
+CREATE TABLE dml_local.ledger (
+	account_id int NOT NULL,
+	entry_id int NOT NULL,
+	amount numeric(12,2),
+	note text,
+	PRIMARY KEY (account_id, entry_id)
+);
+CREATE TABLE dml_local.tags (
+	name text PRIMARY KEY,
+	hits int NOT NULL DEFAULT 1,
+	first_seen int
+);
+CREATE TABLE dml_local.days (
+	day date PRIMARY KEY,
+	total numeric,
+	kind text
+);
+-- (a serial needs its own sequence on each side)
+CREATE TABLE dml_local.serials (id serial PRIMARY KEY, v text, len int GENERATED ALWAYS AS (length(v)) STORED);
+CREATE TABLE dml_dist.serials (id serial PRIMARY KEY, v text, len int GENERATED ALWAYS AS (length(v)) STORED);
+CREATE TABLE dml_dist.accounts (LIKE dml_local.accounts INCLUDING ALL);
+CREATE TABLE dml_dist.ledger (LIKE dml_local.ledger INCLUDING ALL);
+CREATE TABLE dml_dist.tags (LIKE dml_local.tags INCLUDING ALL);
+CREATE TABLE dml_dist.days (LIKE dml_local.days INCLUDING ALL);
+SELECT create_distributed_table('dml_dist.accounts', 'id', shard_count => 4);
+SELECT create_distributed_table('dml_dist.ledger', 'account_id', shard_count => 4,
+                                colocate_with => 'dml_dist.accounts');
+SELECT create_distributed_table('dml_dist.tags', 'name', shard_count => 3);
+SELECT create_distributed_table('dml_dist.days', 'day', 'range',
+                                range_bounds => '{2024-02-01, 2024-03-01}');
+SELECT create_distributed_table('dml_dist.serials', 'id', shard_count => 2);
+
+-- a local table to insert from
+CREATE TABLE src (id int, owner text, balance numeric);
+INSERT INTO src SELECT g, 'src ' || g, g * 10.5 FROM generate_series(100, 130) g;
+
+--
+-- same_tables(): compares every table with its local copy
+--
+CREATE FUNCTION same_tables() RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	t text;
+	n bigint;
+	total bigint;
+	result text := '';
+BEGIN
+	FOREACH t IN ARRAY ARRAY['accounts', 'ledger', 'tags', 'days', 'serials'] LOOP
+		EXECUTE format('SELECT count(*) FROM ((TABLE dml_dist.%1$I EXCEPT ALL TABLE dml_local.%1$I)
+		                UNION ALL (TABLE dml_local.%1$I EXCEPT ALL TABLE dml_dist.%1$I)) d', t) INTO n;
+		EXECUTE format('SELECT count(*) FROM dml_local.%I', t) INTO total;
+		result := result || CASE WHEN result = '' THEN '' ELSE ', ' END
+			|| t || ' ' || total || CASE WHEN n = 0 THEN '' ELSE ' (' || n || ' ROWS DIFFER)' END;
+	END LOOP;
+	RETURN result;
+END
+$$;
+
+--
+-- dml(statement): runs the statement on the distributed tables and on the
+-- local copies. Shows the rows it returned (RETURNING, sorted) or how many
+-- rows it changed, or its error -- once when both sides agree, else both --
+-- and then the row counts of the tables, flagged where the sides differ.
+--
+CREATE FUNCTION run_dml(stmt text, schema_name text) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+	rows_out text[] := '{}';
+	n bigint;
+BEGIN
+	PERFORM set_config('search_path', format('%I, dist_dml, public', schema_name), true);
+	IF stmt ~* '\mRETURNING\M' THEN
+		FOR r IN EXECUTE stmt LOOP
+			rows_out := rows_out || r::text;
+		END LOOP;
+		RETURN ARRAY(SELECT x FROM unnest(rows_out) x ORDER BY x COLLATE "C")
+			|| (cardinality(rows_out) || ' rows returned');
+	END IF;
+	EXECUTE stmt;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN ARRAY[n || ' rows'];
+EXCEPTION WHEN OTHERS THEN
+	RETURN ARRAY['ERROR ' || SQLSTATE || ': ' || SQLERRM];
+END
+$$;
+
+CREATE FUNCTION dml(stmt text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+	saved_path text := current_setting('search_path');
+	d text[];
+	l text[];
+BEGIN
+	d := run_dml(stmt, 'dml_dist');
+	l := run_dml(stmt, 'dml_local');
+	PERFORM set_config('search_path', saved_path, true);
+	IF d = l THEN
+		RETURN QUERY SELECT unnest(l);
+	ELSE
+		RETURN NEXT 'DIFFERENT';
+		RETURN QUERY SELECT 'distributed: ' || unnest(d);
+		RETURN QUERY SELECT 'local:       ' || unnest(l);
+	END IF;
+	RETURN NEXT 'tables: ' || same_tables();
+END
+$$;
+
+--
+-- INSERT
+--
+SELECT dml($$INSERT INTO accounts VALUES (1, 'alice', 100)$$);
+SELECT dml($$INSERT INTO accounts (id, owner, balance, status) VALUES (2, 'bob', 20.5, 'vip') RETURNING *$$);
+SELECT dml($$INSERT INTO accounts (owner, id) VALUES ('carol', 3) RETURNING id, owner, balance, status, opened$$);
+SELECT dml($$INSERT INTO accounts VALUES (4, 'dave', DEFAULT, DEFAULT, '2024-05-06') RETURNING id, balance * 2 AS twice, upper(owner)$$);
+-- several rows, for different shards
+SELECT dml($$INSERT INTO accounts VALUES (5, 'erin', 5), (6, 'frank', 6), (7, 'grace', 7), (8, 'heidi', 8), (9, 'ivan', 9)$$);
+SELECT dml($$INSERT INTO accounts (id, owner, balance) VALUES (10, 'judy', 10), (11, 'mallory', -11.25), (12, 'niaj', 12) RETURNING id, owner$$);
+SELECT dml($$INSERT INTO accounts (id, owner) SELECT g, 'gen ' || g FROM generate_series(13, 40) g$$);
+-- from a local table, and from distributed tables
+SELECT dml($$INSERT INTO accounts (id, owner, balance) SELECT id, owner, balance FROM src WHERE id < 120$$);
+SELECT dml($$INSERT INTO ledger SELECT a.id, e, a.balance / e, 'opening ' || e FROM accounts a, generate_series(1, 3) e WHERE a.id <= 20$$);
+SELECT dml($$INSERT INTO ledger (account_id, entry_id, amount) SELECT account_id, entry_id + 10, -amount FROM ledger WHERE account_id IN (1, 2, 3) RETURNING account_id, entry_id, amount$$);
+SELECT dml($$INSERT INTO ledger (account_id, entry_id, amount, note) SELECT id, 100, balance, owner FROM accounts WHERE id = 7 RETURNING *$$);
+SELECT dml($$INSERT INTO tags (name, first_seen) VALUES ('red', 1), ('green', 2), ('blue', 3), ('Red', 4), ('', 5), ('it''s', 6) RETURNING name, hits$$);
+SELECT dml($$INSERT INTO days VALUES ('2024-01-15', 1, 'a'), ('2024-02-01', 2, 'b'), ('2024-02-29', 3, 'c'), ('2024-03-01', 4, 'd'), ('1999-12-31', 5, 'e') RETURNING day, total$$);
+-- defaults from a sequence, generated columns
+SELECT dml($$INSERT INTO serials (v) VALUES ('a'), ('bb'), ('ccc') RETURNING *$$);
+SELECT dml($$INSERT INTO serials (v) SELECT 'x' || g FROM generate_series(1, 12) g$$);
+SELECT dml($$UPDATE serials SET v = v || v WHERE id = 2 RETURNING *$$);
+SELECT dml($$INSERT INTO serials (id, v) VALUES (100, 'explicit') RETURNING id, len$$);
+SELECT dml($$INSERT INTO serials (id, v, len) VALUES (101, 'no', 5)$$);
+-- constraint violations fail as they would locally
+SELECT dml($$INSERT INTO accounts VALUES (1, 'again', 1)$$);
+SELECT dml($$INSERT INTO accounts VALUES (50, 'ok', 1), (51, 'broke', -5000)$$);
+SELECT dml($$INSERT INTO accounts (id, owner) VALUES (52, NULL)$$);
+SELECT dml($$INSERT INTO tags VALUES ('red', 1, 1)$$);
+SELECT dml($$INSERT INTO accounts (id, owner, balance) VALUES (53, 'x', 'not a number')$$);
+
+--
+-- INSERT ... ON CONFLICT
+--
+SELECT dml($$INSERT INTO accounts VALUES (1, 'alice again', 1) ON CONFLICT DO NOTHING$$);
+SELECT dml($$INSERT INTO accounts VALUES (1, 'alice again', 1), (60, 'oscar', 60) ON CONFLICT (id) DO NOTHING RETURNING id, owner$$);
+SELECT dml($$INSERT INTO accounts VALUES (2, 'bob', 5) ON CONFLICT (id) DO UPDATE SET balance = accounts.balance + excluded.balance RETURNING id, owner, balance$$);
+SELECT dml($$INSERT INTO accounts (id, owner, balance) VALUES (3, 'carol', 1), (4, 'dave', 2), (61, 'peggy', 3)
+             ON CONFLICT (id) DO UPDATE SET balance = excluded.balance * 10, status = 'merged' RETURNING id, balance, status$$);
+SELECT dml($$INSERT INTO accounts (id, owner, balance) VALUES (5, 'erin', 500), (6, 'frank', 600)
+             ON CONFLICT (id) DO UPDATE SET balance = excluded.balance WHERE accounts.balance < 6 RETURNING id, balance$$);
+SELECT dml($$INSERT INTO ledger VALUES (1, 1, 0, 'dup') ON CONFLICT (account_id, entry_id) DO UPDATE SET note = ledger.note || '/' || excluded.note RETURNING *$$);
+SELECT dml($$INSERT INTO tags (name) VALUES ('red'), ('blue'), ('yellow') ON CONFLICT (name) DO UPDATE SET hits = tags.hits + 1 RETURNING name, hits, first_seen$$);
+SELECT dml($$INSERT INTO tags (name) SELECT t FROM unnest(ARRAY['red', 'red2', 'green']) t ON CONFLICT (name) DO UPDATE SET hits = tags.hits + 10 RETURNING name, hits$$);
+SELECT dml($$INSERT INTO days VALUES ('2024-02-01', 20, 'b2') ON CONFLICT (day) DO UPDATE SET total = days.total + excluded.total RETURNING *$$);
+-- one statement touching a row twice
+SELECT dml($$INSERT INTO accounts (id, owner) VALUES (62, 'x'), (62, 'y') ON CONFLICT (id) DO UPDATE SET owner = excluded.owner$$);
+SELECT dml($$INSERT INTO accounts (id, owner) VALUES (63, 'x'), (63, 'y') ON CONFLICT (id) DO NOTHING RETURNING id, owner$$);
+
+--
+-- UPDATE
+--
+SELECT dml($$UPDATE accounts SET balance = balance + 1 WHERE id = 1$$);
+SELECT dml($$UPDATE accounts SET balance = balance * 2, status = 'doubled' WHERE id = 2 RETURNING id, balance, status$$);
+SELECT dml($$UPDATE accounts SET status = 'none' WHERE id = 9999 RETURNING *$$);
+SELECT dml($$UPDATE accounts SET status = 'rich' WHERE balance > 100 RETURNING id, owner, balance$$);
+SELECT dml($$UPDATE accounts SET balance = balance - 1 WHERE owner LIKE 'gen 2%'$$);
+SELECT dml($$UPDATE accounts SET opened = opened + 1, status = coalesce(status, 'x') || '!'$$);
+SELECT dml($$UPDATE accounts SET opened = opened + 1 WHERE id > 110 RETURNING id, opened, status$$);
+SELECT dml($$UPDATE accounts SET balance = -2000 WHERE id = 10$$);
+SELECT dml($$UPDATE accounts SET balance = -2000 WHERE id IN (10, 11, 12)$$);
+SELECT dml($$UPDATE accounts SET owner = NULL WHERE id = 12$$);
+SELECT dml($$UPDATE accounts SET balance = (SELECT sum(amount) FROM ledger WHERE account_id = 3) WHERE id = 3 RETURNING id, balance$$);
+SELECT dml($$UPDATE ledger SET amount = round(amount * 1.1, 2), note = note || ' +10%' WHERE account_id = 5 RETURNING *$$);
+SELECT dml($$UPDATE tags SET hits = hits * 2 WHERE name IN ('red', 'Red', '') RETURNING name, hits$$);
+SELECT dml($$UPDATE days SET kind = upper(kind) WHERE day >= '2024-02-01' RETURNING day, kind$$);
+SELECT dml($$UPDATE days SET total = total + 100 WHERE day = '2024-02-29'$$);
+-- the distribution column cannot change
+SELECT expect_error($$UPDATE dml_dist.accounts SET id = 1000 WHERE id = 1$$);
+SELECT expect_error($$UPDATE dml_dist.accounts SET id = id + 0$$);
+SELECT expect_error($$UPDATE dml_dist.tags SET name = 'crimson' WHERE name = 'red'$$);
+SELECT expect_error($$UPDATE dml_dist.days SET day = '2024-03-15' WHERE day = '2024-01-15'$$);
+-- ... not even through ON CONFLICT DO UPDATE (in a transaction rolled back,
+-- in case the row moves)
+BEGIN;
+SELECT expect_error($$INSERT INTO dml_dist.accounts VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET id = 1000$$);
+SELECT id, owner FROM dml_dist.accounts WHERE id IN (1, 1000) ORDER BY id;
+SELECT count(*) AS row_1000_anywhere FROM dml_dist.accounts WHERE id + 0 = 1000;
+ROLLBACK;
+SELECT same_tables();
+
+--
+-- DELETE
+--
+SELECT dml($$DELETE FROM accounts WHERE id = 40$$);
+SELECT dml($$DELETE FROM accounts WHERE id = 39 RETURNING *$$);
+SELECT dml($$DELETE FROM ledger WHERE account_id = 1 AND entry_id > 10 RETURNING account_id, entry_id, amount$$);
+SELECT dml($$DELETE FROM accounts WHERE owner LIKE 'gen 3%' RETURNING id, owner$$);
+SELECT dml($$DELETE FROM ledger WHERE amount < 1 AND (account_id < 4 OR account_id = 20) RETURNING account_id, entry_id$$);
+SELECT dml($$DELETE FROM ledger WHERE amount < 1$$);
+SELECT dml($$DELETE FROM tags WHERE hits > 10 RETURNING name$$);
+SELECT dml($$DELETE FROM days WHERE day < '2024-02-01' RETURNING day$$);
+SELECT dml($$DELETE FROM accounts WHERE id = 9999$$);
+
+--
+-- NULL or missing distribution values
+--
+SELECT expect_error($$INSERT INTO dml_dist.accounts (owner) VALUES ('nobody')$$);
+SELECT expect_error($$INSERT INTO dml_dist.accounts VALUES (NULL, 'nobody')$$);
+SELECT expect_error($$INSERT INTO dml_dist.accounts VALUES (70, 'fine'), (NULL, 'nobody')$$);
+SELECT expect_error($$INSERT INTO dml_dist.tags (hits) VALUES (1)$$);
+SELECT expect_error($$INSERT INTO dml_dist.accounts (id, owner) SELECT NULL::int, 'nobody'$$);
+SELECT count(*) AS no_row_70 FROM dml_dist.accounts WHERE id = 70;
+SELECT same_tables();
+
+--
+-- The same as plain statements: the distributed table first, then its local copy
+--
+INSERT INTO dml_dist.accounts VALUES (80, 'plain', 8.5) RETURNING *;
+INSERT INTO dml_local.accounts VALUES (80, 'plain', 8.5) RETURNING *;
+INSERT INTO dml_dist.accounts (id, owner) VALUES (81, 'p1') RETURNING id, owner, balance;
+INSERT INTO dml_local.accounts (id, owner) VALUES (81, 'p1') RETURNING id, owner, balance;
+INSERT INTO dml_dist.accounts (id, owner) VALUES (82, 'p2'), (83, 'p3'), (84, 'p4');
+INSERT INTO dml_local.accounts (id, owner) VALUES (82, 'p2'), (83, 'p3'), (84, 'p4');
+UPDATE dml_dist.accounts SET balance = 1 WHERE id = 82 RETURNING id, owner, balance;
+UPDATE dml_local.accounts SET balance = 1 WHERE id = 82 RETURNING id, owner, balance;
+UPDATE dml_dist.accounts SET balance = balance + 1 WHERE id BETWEEN 80 AND 89;
+UPDATE dml_local.accounts SET balance = balance + 1 WHERE id BETWEEN 80 AND 89;
+INSERT INTO dml_dist.accounts VALUES (83, 'p3', 3) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance RETURNING id, balance;
+INSERT INTO dml_local.accounts VALUES (83, 'p3', 3) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance RETURNING id, balance;
+DELETE FROM dml_dist.accounts WHERE id = 84 RETURNING id, owner;
+DELETE FROM dml_local.accounts WHERE id = 84 RETURNING id, owner;
+DELETE FROM dml_dist.accounts WHERE id BETWEEN 80 AND 89;
+DELETE FROM dml_local.accounts WHERE id BETWEEN 80 AND 89;
+SELECT same_tables();
+
+-- at the end, every row is on the shard the routing functions name: the
+-- keys of each shard, from the coordinator and from the workers
+\getenv coord_port SHARDEXT_COORD_PORT
+\getenv worker1_port SHARDEXT_WORKER1_PORT
+\getenv worker2_port SHARDEXT_WORKER2_PORT
+SELECT array_agg(format('%s:%s', shard_id, keys) ORDER BY shard_id) AS expected_keys
+  FROM (SELECT shardext_shard_for_value('dml_dist.accounts', id) AS shard_id,
+               string_agg(id::text, ',' ORDER BY id) AS keys
+          FROM dml_dist.accounts GROUP BY 1
+        UNION ALL
+        SELECT shardext_shard_for_value('dml_dist.tags', name),
+               string_agg(quote_literal(name), ',' ORDER BY name COLLATE "C")
+          FROM dml_dist.tags GROUP BY 1) k \gset
+SELECT string_agg(format('SELECT %s AS shard_id, (SELECT string_agg(%s, '','' ORDER BY %s) FROM %s) AS keys',
+                         s.shard_id,
+                         CASE WHEN s.table_name = 'dml_dist.tags'::regclass THEN 'quote_literal(name)' ELSE 'id::text' END,
+                         CASE WHEN s.table_name = 'dml_dist.tags'::regclass THEN 'name COLLATE "C"' ELSE 'id' END,
+                         s.shard_relation), ' UNION ALL ') AS shard_query,
+       count(*) AS shards
+  FROM shardext.shards s JOIN shardext.placements p USING (shard_id)
+ WHERE s.table_name IN ('dml_dist.accounts'::regclass, 'dml_dist.tags'::regclass)
+   AND p.node_id = (SELECT node_id FROM shardext.nodes WHERE port = :worker1_port) \gset
+SELECT string_agg(format('SELECT %s AS shard_id, (SELECT string_agg(%s, '','' ORDER BY %s) FROM %s) AS keys',
+                         s.shard_id,
+                         CASE WHEN s.table_name = 'dml_dist.tags'::regclass THEN 'quote_literal(name)' ELSE 'id::text' END,
+                         CASE WHEN s.table_name = 'dml_dist.tags'::regclass THEN 'name COLLATE "C"' ELSE 'id' END,
+                         s.shard_relation), ' UNION ALL ') AS shard_query2
+  FROM shardext.shards s JOIN shardext.placements p USING (shard_id)
+ WHERE s.table_name IN ('dml_dist.accounts'::regclass, 'dml_dist.tags'::regclass)
+   AND p.node_id = (SELECT node_id FROM shardext.nodes WHERE port = :worker2_port) \gset
+\c regression - 127.0.0.1 :worker1_port
+SELECT count(*) AS shards, count(keys) AS with_rows,
+       bool_and(keys IS NULL OR format('%s:%s', shard_id, keys) = ANY (:'expected_keys'::text[])) AS as_routed
+  FROM (:shard_query) q;
+\c regression - 127.0.0.1 :worker2_port
+SELECT count(*) AS shards, count(keys) AS with_rows,
+       bool_and(keys IS NULL OR format('%s:%s', shard_id, keys) = ANY (:'expected_keys'::text[])) AS as_routed
+  FROM (:shard_query2) q;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_dml, public;
+SELECT cardinality(:'expected_keys'::text[]) AS shards_with_rows;
+
+-- what is left
+SELECT * FROM dml_dist.accounts ORDER BY id LIMIT 10;
+SELECT * FROM dml_dist.ledger WHERE account_id < 4 ORDER BY account_id, entry_id;
+SELECT * FROM dml_dist.tags ORDER BY name COLLATE "C";
+SELECT * FROM dml_dist.days ORDER BY day;
+
+--
+-- UPDATE and DELETE that read other tables, ON CONFLICT ON CONSTRAINT
+--
+SELECT dml($$INSERT INTO accounts AS a (id, owner) VALUES (7, 'grace') ON CONFLICT ON CONSTRAINT accounts_pkey DO UPDATE SET owner = a.owner || '+' || excluded.owner RETURNING a.id, a.owner$$);
+SELECT dml($$UPDATE accounts a SET status = 'has entries' WHERE EXISTS (SELECT 1 FROM ledger l WHERE l.account_id = a.id AND l.entry_id > 10) RETURNING id, status$$);
+SELECT dml($$UPDATE accounts SET status = 'from src' FROM src WHERE src.id = accounts.id AND src.balance > 1200 RETURNING accounts.id, accounts.status$$);
+SELECT dml($$DELETE FROM accounts WHERE id IN (SELECT id FROM src WHERE balance < 1100) RETURNING id$$);
+SELECT dml($$DELETE FROM accounts a WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.account_id = a.id) AND a.id > 20 AND a.id < 108 RETURNING a.id$$);
+SELECT same_tables();

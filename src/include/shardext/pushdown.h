@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * pushdown.h
+ *	  Pushing aggregation and top-N of multi-shard queries to the shards.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/pushdown.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_PUSHDOWN_H
+#define SHARDEXT_PUSHDOWN_H
+
+#include "nodes/parsenodes.h"
+
+/* alias of the subquery that runs on every shard */
+#define PER_SHARD_ALIAS "shardext_partial"
+
+extern Query *RewriteForShardPushdown(Query *parse);
+
+#endif							/* SHARDEXT_PUSHDOWN_H */
