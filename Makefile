@@ -20,6 +20,7 @@ OBJS = \
 	src/multi_shard.o \
 	src/ddl.o \
 	src/pushdown.o \
+	src/modify.o \
 	src/planner.o \
 	src/utility.o
 

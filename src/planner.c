@@ -44,6 +44,7 @@
 #include "shardext/hooks.h"
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/modify.h"
 #include "shardext/pushdown.h"
 #include "shardext/remote_scan.h"
 #include "shardext/router.h"
@@ -151,20 +152,16 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 
 	if (target != NULL)
 	{
-		/* UPDATE or DELETE that is not pinned: run it on every shard */
-		if (!analysis->shippable || list_length(analysis->relids) != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot run this %s on distributed table \"%s\"",
-							parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE",
-							get_rel_name(target->relid)),
-					 errdetail("It is not limited to one shard group by its "
-							   "distribution column, and %s.",
-							   analysis->shippable ?
-							   "it reads other distributed tables" :
-							   analysis->reason),
-					 errhint("Filter on the distribution column, or read the "
-							 "other tables in a separate statement.")));
+		/*
+		 * UPDATE or DELETE that is not pinned: run it on every shard when it
+		 * reads only its table, else find the rows first and change them by
+		 * primary key.
+		 */
+		if (!analysis->shippable || list_length(analysis->relids) != 1 ||
+			list_length(rtes) != 1)
+			return PlanModifyThroughCoordinator(parse, queryString,
+												cursorOptions, boundParams,
+												target);
 		return PlanRemoteQuery(parse, analysis, QUERY_SCAN_ALL_SHARDS, rtes);
 	}
 

@@ -47,6 +47,7 @@
 
 #include "shardext/deparse.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/modify.h"
 #include "shardext/remote_exec.h"
 #include "shardext/remote_scan.h"
 #include "shardext/routing.h"
@@ -242,6 +243,7 @@ void
 RegisterShardextScanMethods(void)
 {
 	RegisterCustomScanMethods(&ShardextPartialScanMethods);
+	RegisterCustomScanMethods(&ShardextModifyScanMethods);
 	RegisterCustomScanMethods(&ShardextQueryScanMethods);
 	RegisterCustomScanMethods(&ShardextTableScanMethods);
 	RegisterCustomScanMethods(&ShardextInsertScanMethods);

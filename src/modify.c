@@ -1,0 +1,489 @@
+/*-------------------------------------------------------------------------
+ *
+ * modify.c
+ *	  UPDATE and DELETE of distributed tables that read other tables.
+ *
+ * An UPDATE or DELETE that joins other tables (UPDATE ... FROM, EXISTS or
+ * IN over another table, a local table, a non-co-located one) cannot be
+ * sent to the shards as it is.  It runs in two steps instead: a SELECT,
+ * planned by the standard planner with everything the statement reads,
+ * finds the primary key of every target row and, for an UPDATE, its new
+ * values; then a ShardextModify node sends, for each row, an UPDATE or
+ * DELETE by primary key to the row's shard, in the remote transactions.
+ * Each target row is changed once, even when the join finds it several
+ * times (as PostgreSQL does).  The target needs a primary key (it contains
+ * the distribution column).
+ *
+ * Unlike PostgreSQL, a row changed by a concurrent transaction between the
+ * two steps is not checked again against the statement's conditions.
+ *
+ * IDENTIFICATION
+ *	  src/modify.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/transam.h"
+#include "catalog/pg_index.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planner.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+#include "shardext/deparse.h"
+#include "shardext/modify.h"
+#include "shardext/remote_exec.h"
+#include "shardext/router.h"
+#include "shardext/routing.h"
+#include "shardext/transaction.h"
+
+/* positions in custom_private of a ShardextModify */
+#define MODIFY_PRIVATE_RELID 0
+#define MODIFY_PRIVATE_PREFIX 1
+#define MODIFY_PRIVATE_SUFFIX 2
+#define MODIFY_PRIVATE_KEYS 3
+#define MODIFY_PRIVATE_DIST_KEY 4
+
+/* alias of the target in the statements sent to shards */
+#define TARGET_ALIAS "t"
+
+typedef struct ModifyScanState
+{
+	CustomScanState css;
+	Oid			relid;
+	char	   *prefix;			/* "UPDATE " / "DELETE FROM " */
+	char	   *suffix;			/* " AS t SET ... WHERE ... [RETURNING]" */
+	int			keyCount;		/* key columns come last in the rows */
+	int			distKey;		/* 1-based column of the distribution key */
+	FmgrInfo   *outputFunctions;
+	Oid		   *columnTypes;
+	int			columnCount;
+	Tuplestorestate *returning;
+	TupleTableSlot *returningSlot;
+	bool		done;
+} ModifyScanState;
+
+static Node *CreateModifyScanState(CustomScan *cscan);
+static void BeginModifyScan(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *ExecModifyScan(CustomScanState *node);
+static void EndModifyScan(CustomScanState *node);
+static void ReScanModifyScan(CustomScanState *node);
+static void ExplainModifyScan(CustomScanState *node, List *ancestors,
+							  ExplainState *es);
+static List *TargetKeyColumns(Oid relid, AttrNumber distAttno);
+
+CustomScanMethods ShardextModifyScanMethods = {
+	"ShardextModify", CreateModifyScanState
+};
+
+static CustomExecMethods ModifyScanExecMethods = {
+	.CustomName = "ShardextModify",
+	.BeginCustomScan = BeginModifyScan,
+	.ExecCustomScan = ExecModifyScan,
+	.EndCustomScan = EndModifyScan,
+	.ReScanCustomScan = ReScanModifyScan,
+	.ExplainCustomScan = ExplainModifyScan
+};
+
+/*
+ * TargetKeyColumns returns the attribute numbers of the target's primary
+ * key, or NIL when it has none.
+ */
+static List *
+TargetKeyColumns(Oid relid, AttrNumber distAttno)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	Oid			indexOid = RelationGetPrimaryKeyIndex(rel);
+	List	   *keys = NIL;
+
+	if (OidIsValid(indexOid))
+	{
+		Relation	index = relation_open(indexOid, AccessShareLock);
+		int			i;
+
+		for (i = 0; i < index->rd_index->indnkeyatts; i++)
+			keys = lappend_int(keys, index->rd_index->indkey.values[i]);
+		relation_close(index, AccessShareLock);
+	}
+	relation_close(rel, AccessShareLock);
+	if (!list_member_int(keys, distAttno))
+		return NIL;
+	return keys;
+}
+
+/*
+ * PlanModifyThroughCoordinator plans an UPDATE or DELETE of a distributed
+ * table in the two steps described above.
+ */
+PlannedStmt *
+PlanModifyThroughCoordinator(Query *parse, const char *queryString,
+							 int cursorOptions, ParamListInfo boundParams,
+							 ShardextTable *table)
+{
+	Index		resultRelation = parse->resultRelation;
+	Query	   *select = copyObject(parse);
+	List	   *keys = TargetKeyColumns(table->relid, table->distAttno);
+	List	   *targetList = NIL;
+	StringInfoData suffix;
+	PlannedStmt *result;
+	CustomScan *cscan = makeNode(CustomScan);
+	const char *action = (parse->commandType == CMD_UPDATE) ? "UPDATE" : "DELETE";
+	int			param = 0;
+	int			distKey = 0;
+	ListCell   *lc;
+
+	if (keys == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot run this %s on distributed table \"%s\"",
+						action, get_rel_name(table->relid)),
+				 errdetail("The statement reads other tables and is not limited to "
+						   "one shard group; rows are then changed by primary key, "
+						   "and the table has none."),
+				 errhint("Add a primary key (with the distribution column), or filter "
+						 "on the distribution column.")));
+	foreach(lc, parse->returningList)
+	{
+		Relids		varnos = pull_varnos(NULL, (Node *) ((TargetEntry *) lfirst(lc))->expr);
+
+		if (!bms_is_empty(varnos) &&
+			!(bms_num_members(varnos) == 1 && bms_is_member(resultRelation, varnos)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("RETURNING of other tables is not supported in this %s "
+							"on distributed table \"%s\"", action,
+							get_rel_name(table->relid)),
+					 errhint("Return only columns of the table being changed.")));
+	}
+
+	/* the remote statement: SET col = $n ..., WHERE key = $m ... */
+	initStringInfo(&suffix);
+	appendStringInfoString(&suffix, " AS " TARGET_ALIAS);
+	if (parse->commandType == CMD_UPDATE)
+	{
+		appendStringInfoString(&suffix, " SET ");
+		foreach(lc, parse->targetList)
+		{
+			TargetEntry *tle = lfirst(lc);
+
+			if (tle->resjunk)
+				continue;
+			param++;
+			appendStringInfo(&suffix, "%s%s = $%d", param > 1 ? ", " : "",
+							 quote_identifier(get_attname(table->relid, tle->resno,
+														  false)),
+							 param);
+			targetList = lappend(targetList,
+								 makeTargetEntry(tle->expr, param,
+												 psprintf("v%d", param), false));
+		}
+	}
+	appendStringInfoString(&suffix, " WHERE ");
+	foreach(lc, keys)
+	{
+		AttrNumber	attno = lfirst_int(lc);
+		Oid			typeId;
+		int32		typmod;
+		Oid			collation;
+
+		get_atttypetypmodcoll(table->relid, attno, &typeId, &typmod, &collation);
+		param++;
+		if (attno == table->distAttno)
+			distKey = param;
+		appendStringInfo(&suffix, "%s%s = $%d", lc == list_head(keys) ? "" : " AND ",
+						 quote_identifier(get_attname(table->relid, attno, false)),
+						 param);
+		targetList = lappend(targetList,
+							 makeTargetEntry((Expr *) makeVar(resultRelation, attno,
+															  typeId, typmod,
+															  collation, 0),
+											 param, psprintf("k%d", param), false));
+	}
+	foreach(lc, parse->returningList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		appendStringInfoString(&suffix, lc == list_head(parse->returningList) ?
+							   " RETURNING " : ", ");
+		appendStringInfoString(&suffix,
+							   DeparseExpressionForShard((Node *) tle->expr,
+														 table->relid,
+														 resultRelation,
+														 TARGET_ALIAS));
+	}
+
+	/* the first step: the keys (and new values) of the rows to change */
+	select->commandType = CMD_SELECT;
+	select->resultRelation = 0;
+	select->returningList = NIL;
+	select->targetList = targetList;
+	result = standard_planner(select, queryString, cursorOptions, boundParams);
+
+	cscan->scan.scanrelid = 0;
+	cscan->scan.plan.startup_cost = result->planTree->startup_cost;
+	cscan->scan.plan.total_cost = result->planTree->total_cost + 100;
+	cscan->scan.plan.plan_rows = result->planTree->plan_rows;
+	cscan->scan.plan.plan_width = 100;
+	foreach(lc, parse->returningList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+		AttrNumber	resno = foreach_current_index(lc) + 1;
+
+		cscan->custom_scan_tlist =
+			lappend(cscan->custom_scan_tlist,
+					makeTargetEntry((Expr *) makeNullConst(exprType(expr),
+														   exprTypmod(expr),
+														   exprCollation(expr)),
+									resno, tle->resname, false));
+		cscan->scan.plan.targetlist =
+			lappend(cscan->scan.plan.targetlist,
+					makeTargetEntry((Expr *) makeVar(INDEX_VAR, resno,
+													 exprType(expr),
+													 exprTypmod(expr),
+													 exprCollation(expr), 0),
+									resno, tle->resname, false));
+	}
+	cscan->custom_plans = list_make1(result->planTree);
+	cscan->custom_private = list_make5(list_make1_oid(table->relid),
+									   makeString(parse->commandType == CMD_UPDATE ?
+												  "UPDATE " : "DELETE FROM "),
+									   makeString(suffix.data),
+									   makeInteger(list_length(keys)),
+									   makeInteger(distKey));
+	cscan->methods = &ShardextModifyScanMethods;
+
+	result->planTree = (Plan *) cscan;
+	result->commandType = parse->commandType;
+	result->hasReturning = (parse->returningList != NIL);
+	result->canSetTag = parse->canSetTag;
+	result->queryId = parse->queryId;
+	return result;
+}
+
+static Node *
+CreateModifyScanState(CustomScan *cscan)
+{
+	ModifyScanState *state = palloc0(sizeof(ModifyScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &ModifyScanExecMethods;
+	return (Node *) state;
+}
+
+static void
+BeginModifyScan(CustomScanState *node, EState *estate, int eflags)
+{
+	ModifyScanState *state = (ModifyScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *private = cscan->custom_private;
+	PlanState  *source;
+	TupleDesc	sourceDesc;
+	int			i;
+
+	state->relid = list_nth_oid(list_nth(private, MODIFY_PRIVATE_RELID), 0);
+	state->prefix = strVal(list_nth(private, MODIFY_PRIVATE_PREFIX));
+	state->suffix = strVal(list_nth(private, MODIFY_PRIVATE_SUFFIX));
+	state->keyCount = intVal(list_nth(private, MODIFY_PRIVATE_KEYS));
+	state->distKey = intVal(list_nth(private, MODIFY_PRIVATE_DIST_KEY));
+
+	source = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
+	node->custom_ps = list_make1(source);
+	sourceDesc = ExecGetResultType(source);
+	state->columnCount = sourceDesc->natts;
+	state->outputFunctions = palloc0(sizeof(FmgrInfo) * sourceDesc->natts);
+	state->columnTypes = palloc0(sizeof(Oid) * sourceDesc->natts);
+	for (i = 0; i < sourceDesc->natts; i++)
+	{
+		Oid			outputFunction;
+		bool		isVarlena;
+
+		state->columnTypes[i] = TupleDescAttr(sourceDesc, i)->atttypid;
+		getTypeOutputInfo(state->columnTypes[i], &outputFunction, &isVarlena);
+		fmgr_info(outputFunction, &state->outputFunctions[i]);
+	}
+}
+
+/*
+ * RunModify changes every row the first step found, once, on its shard.
+ */
+static void
+RunModify(ModifyScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	PlanState  *source = linitial(state->css.custom_ps);
+	ShardextTable *table = ShardextGetTable(state->relid);
+	TupleDesc	returningDesc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	AttInMetadata *attinmeta = returningDesc->natts > 0 ?
+		TupleDescGetAttInMetadata(returningDesc) : NULL;
+	MemoryContext rowContext = AllocSetContextCreate(CurrentMemoryContext,
+													 "shardext modify row",
+													 ALLOCSET_DEFAULT_SIZES);
+	HTAB	   *seen;
+	HASHCTL		info;
+	Oid		   *types = palloc(sizeof(Oid) * state->columnCount);
+	int			i;
+
+	if (table == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is no longer distributed",
+						get_rel_name(state->relid)),
+				 errhint("Run the statement again.")));
+	for (i = 0; i < state->columnCount; i++)
+		types[i] = state->columnTypes[i] < FirstNormalObjectId ?
+			state->columnTypes[i] : InvalidOid;
+
+	memset(&info, 0, sizeof(info));
+	info.keysize = NAMEDATALEN * 4;
+	info.entrysize = NAMEDATALEN * 4;
+	info.hcxt = CurrentMemoryContext;
+	seen = hash_create("shardext modified keys", 256, &info,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	if (state->css.ss.ps.plan->targetlist != NIL)
+		state->returning = tuplestore_begin_heap(false, false, work_mem);
+
+	for (;;)
+	{
+		TupleTableSlot *slot = ExecProcNode(source);
+		MemoryContext old;
+		const char **values;
+		StringInfoData key;
+		ShardextShard *shard;
+		NodeConnection *nc;
+		PGresult   *res;
+		Datum		distValue;
+		bool		found;
+		int			r;
+
+		if (TupIsNull(slot))
+			break;
+		MemoryContextReset(rowContext);
+		old = MemoryContextSwitchTo(rowContext);
+		slot_getallattrs(slot);
+
+		values = palloc(sizeof(char *) * state->columnCount);
+		initStringInfo(&key);
+		for (i = 0; i < state->columnCount; i++)
+		{
+			values[i] = slot->tts_isnull[i] ? NULL :
+				OutputFunctionCall(&state->outputFunctions[i], slot->tts_values[i]);
+			if (i >= state->columnCount - state->keyCount)
+				appendStringInfo(&key, "%s\x1f", values[i] ? values[i] : "");
+		}
+
+		/* a row the join finds several times is changed once */
+		if (key.len < NAMEDATALEN * 4)
+		{
+			hash_search(seen, key.data, HASH_ENTER, &found);
+			if (found)
+			{
+				MemoryContextSwitchTo(old);
+				continue;
+			}
+		}
+
+		distValue = slot->tts_values[state->distKey - 1];
+		shard = FindShardForValue(table, distValue,
+								  slot->tts_isnull[state->distKey - 1]);
+		nc = GetNodeConnectionInTransaction(shard->nodeId, true);
+		res = RemoteExecutePrepared(nc, psprintf("%s%s%s", state->prefix,
+												 shard->relationName,
+												 state->suffix),
+									state->columnCount, types, values);
+		if (PQcmdTuples(res)[0] != '\0')
+			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
+		for (r = 0; r < PQntuples(res) && state->returning != NULL; r++)
+		{
+			char	  **fields = palloc(sizeof(char *) * returningDesc->natts);
+			HeapTuple	tuple;
+
+			for (i = 0; i < returningDesc->natts; i++)
+				fields[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+			tuple = BuildTupleFromCStrings(attinmeta, fields);
+			tuplestore_puttuple(state->returning, tuple);
+		}
+		PQclear(res);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextDelete(rowContext);
+}
+
+static TupleTableSlot *
+ExecModifyScan(CustomScanState *node)
+{
+	ModifyScanState *state = (ModifyScanState *) node;
+	ProjectionInfo *projection = node->ss.ps.ps_ProjInfo;
+	TupleTableSlot *slot;
+
+	if (!state->done)
+	{
+		MemoryContext old = MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+
+		RunModify(state);
+		MemoryContextSwitchTo(old);
+		state->done = true;
+	}
+	if (state->returning == NULL)
+		return NULL;
+	if (state->returningSlot == NULL)
+		state->returningSlot =
+			ExecAllocTableSlot(&node->ss.ps.state->es_tupleTable,
+							   node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+							   &TTSOpsMinimalTuple);
+	slot = state->returningSlot;
+	if (!tuplestore_gettupleslot(state->returning, true, false, slot))
+		return NULL;
+	if (projection == NULL)
+		return slot;
+	node->ss.ps.ps_ExprContext->ecxt_scantuple = slot;
+	return ExecProject(projection);
+}
+
+static void
+EndModifyScan(CustomScanState *node)
+{
+	ModifyScanState *state = (ModifyScanState *) node;
+
+	ExecEndNode(linitial(node->custom_ps));
+	if (state->returning != NULL)
+		tuplestore_end(state->returning);
+	state->returning = NULL;
+}
+
+static void
+ReScanModifyScan(CustomScanState *node)
+{
+	elog(ERROR, "a distributed UPDATE or DELETE cannot be rescanned");
+}
+
+/*
+ * ExplainModifyScan shows the statement sent for each row.
+ */
+static void
+ExplainModifyScan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	ModifyScanState *state = (ModifyScanState *) node;
+
+	ExplainPropertyText("Distributed Plan", "rows found on the coordinator, "
+						"changed by primary key on their shards", es);
+	if (es->verbose)
+		ExplainPropertyText("Remote SQL per row",
+							psprintf("%s<shard>%s", state->prefix, state->suffix),
+							es);
+}
