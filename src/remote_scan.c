@@ -485,42 +485,49 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 
 /*
  * PartialScanTasks returns, per node holding shards of the table, one
- * statement: the subquery on each of its shards, joined by UNION ALL.
+ * statement: the subquery over the union of the node's shards, so that
+ * each node aggregates (or sorts) its rows once and returns one result.
  */
 static List *
 PartialScanTasks(PartialScanState *state)
 {
 	ShardextTable *table = GetTableOrError(state->relid);
+	List	   *nodeIds = NIL;
 	List	   *tasks = NIL;
 	ListCell   *lc;
 	int			i;
 
 	for (i = 0; i < table->shardCount; i++)
+		if (!list_member_int(nodeIds, table->shards[i]->nodeId))
+			nodeIds = lappend_int(nodeIds, table->shards[i]->nodeId);
+
+	foreach(lc, nodeIds)
 	{
-		ShardextShard *shard = table->shards[i];
-		RemoteTask *task = NULL;
+		int32		nodeId = lfirst_int(lc);
+		RemoteTask *task = palloc0(sizeof(RemoteTask));
+		StringInfoData shards;
+		int			count = 0;
 		char	   *names[1];
 
-		foreach(lc, tasks)
+		initStringInfo(&shards);
+		for (i = 0; i < table->shardCount; i++)
 		{
-			RemoteTask *candidate = lfirst(lc);
+			ShardextShard *shard = table->shards[i];
 
-			if (candidate->nodeId == shard->nodeId)
-				task = candidate;
+			if (shard->nodeId != nodeId)
+				continue;
+			if (count == 0)
+				task->shardId = shard->shardId;
+			appendStringInfo(&shards, "%sSELECT * FROM %s",
+							 count > 0 ? " UNION ALL " : "", shard->relationName);
+			names[0] = shard->relationName;
+			count++;
 		}
-		names[0] = shard->relationName;
-		if (task == NULL)
-		{
-			task = palloc0(sizeof(RemoteTask));
-			task->nodeId = shard->nodeId;
-			task->shardId = shard->shardId;
-			task->sql = psprintf("(%s)", RenderQueryTemplate(&state->template,
-															  names));
-			tasks = lappend(tasks, task);
-		}
-		else
-			task->sql = psprintf("%s UNION ALL (%s)", task->sql,
-								 RenderQueryTemplate(&state->template, names));
+		if (count > 1)
+			names[0] = psprintf("(%s)", shards.data);
+		task->nodeId = nodeId;
+		task->sql = RenderQueryTemplate(&state->template, names);
+		tasks = lappend(tasks, task);
 	}
 	return tasks;
 }
@@ -635,17 +642,13 @@ ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	PartialScanState *state = (PartialScanState *) node;
 	ShardextTable *table = GetTableOrError(state->relid);
 	List	   *tasks = PartialScanTasks(state);
-	char	   *names[1];
 
 	ExplainPropertyText("Distributed Plan", "pushed down to every shard", es);
 	ExplainPropertyInteger("Shard Count", NULL, table->shardCount, es);
 	ExplainPropertyInteger("Task Count", NULL, list_length(tasks), es);
 	if (es->verbose)
-	{
-		names[0] = table->shards[0]->relationName;
-		ExplainPropertyText("Remote SQL per shard",
-							RenderQueryTemplate(&state->template, names), es);
-	}
+		ExplainPropertyText("Remote SQL", ((RemoteTask *) linitial(tasks))->sql,
+							es);
 }
 
 /* ---------------------------------------------------------------------
