@@ -29,6 +29,7 @@ DATA = shardext--0.1.sql
 
 REGRESS = create_extension gucs catalog_privileges nodes dist_create dist_queries dist_dml dist_transactions dist_prepared router_fast_path dist_ddl
 REGRESS_OPTS = --inputdir=.
+ISOLATION = concurrent_multi_shard_updates
 
 PG_CPPFLAGS = -I$(srcdir)/src/include -I$(libpq_srcdir)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \

@@ -1,0 +1,94 @@
+# Writers that wait for each other on the workers: a multi-shard UPDATE
+# waits for another transaction's row locks and applies after its commit;
+# a deadlock across two nodes (which no node can see) ends with the
+# coordinator's statement_timeout, which cancels the waiting remote
+# statement.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $coordinator = PostgreSQL::Test::Cluster->new('coordinator');
+$coordinator->init;
+$coordinator->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'shardext'\n");
+$coordinator->start;
+
+my @workers;
+for my $i (1 .. 2)
+{
+	my $worker = PostgreSQL::Test::Cluster->new("worker$i");
+	$worker->init;
+	$worker->append_conf('postgresql.conf', "max_prepared_transactions = 10\n");
+	$worker->start;
+	push @workers, $worker;
+}
+$coordinator->safe_psql('postgres', 'CREATE EXTENSION shardext CASCADE');
+for my $worker (@workers)
+{
+	my ($host, $port) = ($worker->host, $worker->port);
+	$coordinator->safe_psql('postgres',
+		"SELECT shardext_add_node('$host', $port, 'postgres')");
+}
+$coordinator->safe_psql(
+	'postgres', q{
+	CREATE TABLE t (id int PRIMARY KEY, v int);
+	INSERT INTO t SELECT g, 0 FROM generate_series(1, 40) g;
+	SELECT create_distributed_table('t', 'id', shard_count => 4);
+});
+my $k1 = $coordinator->safe_psql('postgres',
+	"SELECT min(g) FROM generate_series(1, 40) g WHERE shardext_node_for_value('t', g) = 1");
+my $k2 = $coordinator->safe_psql('postgres',
+	"SELECT min(g) FROM generate_series(1, 40) g WHERE shardext_node_for_value('t', g) = 2");
+
+# a multi-shard UPDATE waits for another transaction, then applies
+my $s1 = $coordinator->background_psql('postgres', on_error_stop => 0);
+my $s2 = $coordinator->background_psql('postgres', on_error_stop => 0);
+$s1->query_safe('BEGIN');
+$s1->query_safe('UPDATE t SET v = v + 1');
+$s2->{stdin} .= "UPDATE t SET v = v + 10;\n\\echo s2_done\n";
+$s2->{run}->pump_nb();
+sleep 1;
+$s2->{run}->pump_nb();
+unlike($s2->{stdout}, qr/s2_done/, 'the second UPDATE waits for the first');
+$s1->query_safe('COMMIT');
+$s2->{run}->pump() until $s2->{stdout} =~ /s2_done/;
+pass('the second UPDATE finishes after the first commits');
+is($coordinator->safe_psql('postgres', 'SELECT sum(v) FROM t'), '440',
+	'both updates applied to every row');
+
+# a deadlock across nodes ends with statement_timeout
+$s2->{stdout} = '';
+$s2->{stderr} = '';
+$s1->query_safe('BEGIN');
+$s1->query_safe("UPDATE t SET v = 1 WHERE id = $k1");
+$s2->query_safe('BEGIN');
+$s2->query_safe("SET LOCAL statement_timeout = '2s'");
+$s2->query_safe("UPDATE t SET v = 2 WHERE id = $k2");
+$s1->{stdin} .= "UPDATE t SET v = 1 WHERE id = $k2;\n\\echo s1_done\n";
+$s1->{run}->pump_nb();
+my $start = time;
+my ($out, $failed) = $s2->query("UPDATE t SET v = 2 WHERE id = $k1");
+my $elapsed = time - $start;
+ok($failed, 'the statement closing the cycle fails');
+like($s2->{stderr}, qr/canceling statement due to statement timeout/,
+	'because of statement_timeout');
+cmp_ok($elapsed, '<', 10, 'within the timeout');
+$s2->query('ROLLBACK');
+$s1->{run}->pump() until $s1->{stdout} =~ /s1_done/;
+pass('the other transaction goes on once the first is rolled back');
+$s1->query_safe('COMMIT');
+is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id IN ($k1, $k2) ORDER BY id"),
+	"1\n1", 'the surviving transaction committed on both nodes');
+is($workers[0]->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"),
+	'0', 'nothing is left waiting on the workers');
+
+$s1->quit;
+$s2->quit;
+$coordinator->stop;
+$_->stop for @workers;
+done_testing();
