@@ -178,13 +178,22 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 {
 	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
 	Query	   *subquery = rte->subquery;
-	RangeTblEntry *tableRte = linitial(subquery->rtable);
-	List	   *relids = list_make1_oid(tableRte->relid);
-	char	   *sql = DeparseQueryForShards(subquery, relids);
-	QueryTemplate *template = SplitQueryTemplate(sql, relids);
+	List	   *relids = NIL;
+	char	   *sql = DeparseQueryForShards(subquery, NIL);
+	QueryTemplate *template;
 	CustomScan *cscan = makeNode(CustomScan);
 	ListCell   *lc;
 	AttrNumber	attno = 0;
+
+	/* the distributed tables of the subquery, each once */
+	foreach(lc, CollectRelationRtes(subquery))
+	{
+		RangeTblEntry *relationRte = lfirst(lc);
+
+		if (!list_member_oid(relids, relationRte->relid))
+			relids = lappend_oid(relids, relationRte->relid);
+	}
+	template = SplitQueryTemplate(sql, relids);
 
 	if (template->slots == NIL)
 		elog(ERROR, "could not find the distributed table in: %s", sql);

@@ -3,12 +3,13 @@
  * pushdown.c
  *	  Pushing aggregation and top-N of multi-shard queries to the shards.
  *
- * A multi-shard query over one distributed table that aggregates, or that
- * sorts and limits, is rewritten into two levels: a subquery that every
- * shard runs (partial aggregates per group, or its own top N), aliased
+ * A multi-shard query over one distributed table, or over co-located
+ * distributed tables joined on their distribution columns, runs per shard
+ * group: it is rewritten into two levels, a subquery that every shard group
+ * runs (the join, partial aggregates per group, or its own top N), aliased
  * PER_SHARD_ALIAS so that the planner hook scans it with a
  * ShardextPartialScan, and an outer query that the coordinator runs over
- * the union of the shards' rows (combining the partial aggregates, or
+ * the union of the groups' rows (combining the partial aggregates, or
  * merging the top N).  Examples:
  *
  *   SELECT tenant, count(*), avg(val) FROM items WHERE val > 0 GROUP BY tenant
@@ -26,10 +27,12 @@
  *     FROM (SELECT id AS c1, val AS c2 FROM public.items ORDER BY val DESC LIMIT 10) p
  *    ORDER BY p.c2 DESC LIMIT 10
  *
- * The outer query is built as text (the original query deparsed with its
- * aggregates and grouping expressions replaced by numbered placeholders,
- * which are then substituted), and parsed and analyzed again: PostgreSQL's
- * parser types and checks it.  Only what can be combined exactly is pushed
+ * The subquery is built from the original query: its target list replaced by
+ * the grouping expressions and the aggregates' arguments, deparsed, and
+ * wrapped in the partial aggregation.  The outer query is built as text from
+ * the original's expressions with aggregates and grouping expressions
+ * replaced by numbered placeholders (which are then substituted), and
+ * parsed and analyzed again: PostgreSQL's parser types and checks it.  Only what can be combined exactly is pushed
  * down: count, sum, min, max, avg of numbers, bool_and, bool_or (with or
  * without FILTER); anything else (DISTINCT aggregates, ordered aggregates,
  * joins, window functions, grouping sets, ...) keeps the plain multi-shard
@@ -67,47 +70,51 @@
 #define AGG_PARAM_BASE 30000
 #define GROUP_PARAM_BASE 40000
 
-/* alias of the table inside the per-shard subquery */
-#define INNER_ALIAS "r"
+/* alias of the per-group rows inside the per-shard subquery */
+#define ROWS_ALIAS "x"
 
 /* state of the rewrite of an aggregate query */
 typedef struct AggRewrite
 {
-	Oid			relid;
-	Index		rtindex;
 	List	   *groupExprs;		/* expressions of GROUP BY */
-	List	   *innerColumns;	/* char *: "expr AS name" of the subquery */
+	List	   *rowExprs;		/* expressions the per-group rows carry */
+	List	   *partials;		/* char *: partial aggregates over the rows */
 	List	   *combines;		/* char *: outer text of each aggregate */
 	bool		failed;
 } AggRewrite;
 
-static Node *ReplaceAggregates(Node *node, AggRewrite *rewrite);
-static char *InnerColumn(AggRewrite *rewrite, const char *expr);
-static char *DeparseInner(AggRewrite *rewrite, Node *expr);
+static bool IsPushableQueryShape(Query *parse);
+static bool ReadsSystemColumns(Node *node);
+static char *RowColumn(AggRewrite *rewrite, Node *expr);
+static char *PartialColumn(AggRewrite *rewrite, const char *partial);
 static bool CombineAggregate(Aggref *aggref, AggRewrite *rewrite,
 							 char **combine);
+static Node *ReplaceAggregates(Node *node, AggRewrite *rewrite);
 static char *SubstitutePlaceholders(const char *sql, List *aggs, List *groups);
+static char *DeparseOuterExpression(Node *expr, AggRewrite *rewrite,
+									List *groupRefs);
+static bool AppendOrderBy(StringInfo buf, Query *parse, List *targetTexts);
 static Query *AnalyzeRewritten(const char *sql, Query *original);
-static bool IsPushableQueryShape(Query *parse, ShardextTable **table);
-static bool ReadsSystemColumns(Node *node);
-static Query *RewriteAggregates(Query *parse, ShardextTable *table);
-static Query *RewriteTopN(Query *parse, ShardextTable *table);
+static char *DeparseRows(Query *parse, List *targetList);
+static Query *RewriteAggregates(Query *parse);
+static Query *RewriteTopN(Query *parse);
+static Query *RewriteJoin(Query *parse);
 
 /*
  * RewriteForShardPushdown returns the two-level form of a multi-shard query
- * when aggregation or top-N can be pushed to the shards, else NULL.
+ * when it can run per shard group, else NULL.
  */
 Query *
 RewriteForShardPushdown(Query *parse)
 {
-	ShardextTable *table;
-
-	if (!IsPushableQueryShape(parse, &table))
+	if (!IsPushableQueryShape(parse))
 		return NULL;
 	if (parse->hasAggs || parse->groupClause != NIL)
-		return RewriteAggregates(parse, table);
+		return RewriteAggregates(parse);
 	if (parse->sortClause != NIL && parse->limitCount != NULL)
-		return RewriteTopN(parse, table);
+		return RewriteTopN(parse);
+	if (list_length(parse->rtable) > 1)
+		return RewriteJoin(parse);
 	return NULL;
 }
 
@@ -132,66 +139,100 @@ ReadsSystemColumns(Node *node)
 	return ReadsSystemColumnsWalker(node, NULL);
 }
 
+/* JoinTreeQualsWalker checks that every qual of a join tree can be shipped. */
+static bool
+JoinTreeQualsShippable(Node *node)
+{
+	if (node == NULL)
+		return true;
+	if (IsA(node, FromExpr))
+	{
+		FromExpr   *from = (FromExpr *) node;
+		ListCell   *lc;
+
+		foreach(lc, from->fromlist)
+			if (!JoinTreeQualsShippable(lfirst(lc)))
+				return false;
+		return from->quals == NULL ||
+			(IsShippableExpression(from->quals) &&
+			 !contain_volatile_functions(from->quals));
+	}
+	if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+
+		return JoinTreeQualsShippable(join->larg) &&
+			JoinTreeQualsShippable(join->rarg) &&
+			(join->quals == NULL ||
+			 (IsShippableExpression(join->quals) &&
+			  !contain_volatile_functions(join->quals)));
+	}
+	return IsA(node, RangeTblRef);
+}
+
 /*
- * IsPushableQueryShape checks that a query reads one distributed table,
- * with nothing the two-level form does not cover.
+ * IsPushableQueryShape checks that a query reads only co-located
+ * distributed tables joined on their distribution columns, with nothing the
+ * two-level form does not cover.
  */
 static bool
-IsPushableQueryShape(Query *parse, ShardextTable **table)
+IsPushableQueryShape(Query *parse)
 {
-	RangeTblEntry *rte;
-	RangeTblRef *ref;
-
 	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL ||
-		list_length(parse->rtable) != 1 || parse->hasSubLinks ||
-		parse->hasWindowFuncs || parse->hasTargetSRFs ||
+		parse->hasSubLinks || parse->hasWindowFuncs || parse->hasTargetSRFs ||
 		parse->hasRecursive || parse->hasModifyingCTE ||
 		parse->hasForUpdate || parse->hasRowSecurity ||
 		parse->cteList != NIL || parse->setOperations != NULL ||
 		parse->groupingSets != NIL || parse->distinctClause != NIL ||
 		parse->rowMarks != NIL || parse->limitOption != LIMIT_OPTION_COUNT ||
-		parse->jointree == NULL || list_length(parse->jointree->fromlist) != 1)
+		parse->jointree == NULL)
 		return false;
-	ref = linitial(parse->jointree->fromlist);
-	if (!IsA(ref, RangeTblRef) || ref->rtindex != 1)
-		return false;
-	rte = rt_fetch(1, parse->rtable);
-	if (rte->rtekind != RTE_RELATION || rte->securityQuals != NIL ||
-		rte->tablesample != NULL)
-		return false;
-	*table = ShardextGetTable(rte->relid);
-	if (*table == NULL || (*table)->distColumnName == NULL)
-		return false;
-	/* system columns (tableoid, ...) mean something else on a shard */
-	if (ReadsSystemColumns((Node *) parse))
-		return false;
-	if (parse->jointree->quals != NULL &&
-		(!IsShippableExpression(parse->jointree->quals) ||
-		 contain_volatile_functions(parse->jointree->quals)))
+	if (!DistributedTablesJoinedOnDistribution(parse) ||
+		ReadsSystemColumns((Node *) parse) ||
+		!JoinTreeQualsShippable((Node *) parse->jointree))
 		return false;
 	return true;
 }
 
-/* DeparseInner returns an expression over the table as shard SQL. */
+/*
+ * DeparseRows returns the SQL of the original query's FROM and WHERE with
+ * the given target list: the rows one shard group produces.
+ */
 static char *
-DeparseInner(AggRewrite *rewrite, Node *expr)
+DeparseRows(Query *parse, List *targetList)
 {
-	return DeparseExpressionForShard(expr, rewrite->relid, rewrite->rtindex,
-									 INNER_ALIAS);
+	Query	   *rows = copyObject(parse);
+
+	rows->targetList = targetList;
+	rows->groupClause = NIL;
+	rows->havingQual = NULL;
+	rows->sortClause = NIL;
+	rows->limitCount = NULL;
+	rows->limitOffset = NULL;
+	rows->hasAggs = false;
+	return DeparseQueryForShards(rows, NIL);
 }
 
 /*
- * InnerColumn adds a column to the per-shard subquery and returns its
+ * RowColumn adds an expression to the per-group rows and returns how the
+ * partial aggregation refers to it.
+ */
+static char *
+RowColumn(AggRewrite *rewrite, Node *expr)
+{
+	rewrite->rowExprs = lappend(rewrite->rowExprs, expr);
+	return psprintf("%s.r%d", ROWS_ALIAS, list_length(rewrite->rowExprs));
+}
+
+/*
+ * PartialColumn adds a column to the per-shard subquery and returns its
  * reference in the outer query.
  */
 static char *
-InnerColumn(AggRewrite *rewrite, const char *expr)
+PartialColumn(AggRewrite *rewrite, const char *partial)
 {
-	int			n = list_length(rewrite->innerColumns) + 1;
-
-	rewrite->innerColumns = lappend(rewrite->innerColumns,
-									psprintf("%s AS c%d", expr, n));
-	return psprintf("%s.c%d", PER_SHARD_ALIAS, n);
+	rewrite->partials = lappend(rewrite->partials, pstrdup(partial));
+	return psprintf("%s.p%d", PER_SHARD_ALIAS, list_length(rewrite->partials));
 }
 
 /*
@@ -217,7 +258,7 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 		if (!IsShippableExpression((Node *) aggref->aggfilter))
 			return false;
 		filter = psprintf(" FILTER (WHERE %s)",
-						  DeparseInner(rewrite, (Node *) aggref->aggfilter));
+						  RowColumn(rewrite, (Node *) aggref->aggfilter));
 	}
 	if (aggref->args != NIL)
 	{
@@ -225,15 +266,15 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 
 		if (!IsShippableExpression(arg) || contain_volatile_functions(arg))
 			return false;
-		argument = DeparseInner(rewrite, arg);
+		argument = RowColumn(rewrite, arg);
 	}
 
 	if (strcmp(name, "count") == 0)
 	{
-		char	   *column = InnerColumn(rewrite,
-										 psprintf("count(%s)%s",
-												  argument ? argument : "*",
-												  filter));
+		char	   *column = PartialColumn(rewrite,
+										   psprintf("count(%s)%s",
+													argument ? argument : "*",
+													filter));
 
 		*combine = psprintf("COALESCE(sum(%s), 0)::bigint", column);
 		return true;
@@ -243,7 +284,7 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 	if (strcmp(name, "sum") == 0)
 	{
 		*combine = psprintf("sum(%s)::%s",
-							InnerColumn(rewrite, psprintf("sum(%s)%s", argument, filter)),
+							PartialColumn(rewrite, psprintf("sum(%s)%s", argument, filter)),
 							resultType);
 		return true;
 	}
@@ -254,15 +295,15 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 		const char *outer = strcmp(name, "every") == 0 ? "bool_and" : name;
 
 		*combine = psprintf("%s(%s)", outer,
-							InnerColumn(rewrite, psprintf("%s(%s)%s", name,
-														  argument, filter)));
+							PartialColumn(rewrite, psprintf("%s(%s)%s", name,
+															argument, filter)));
 		return true;
 	}
 	if (strcmp(name, "avg") == 0 &&
 		(aggref->aggtype == NUMERICOID || aggref->aggtype == FLOAT8OID))
 	{
-		char	   *sum = InnerColumn(rewrite, psprintf("sum(%s)%s", argument, filter));
-		char	   *count = InnerColumn(rewrite, psprintf("count(%s)%s", argument, filter));
+		char	   *sum = PartialColumn(rewrite, psprintf("sum(%s)%s", argument, filter));
+		char	   *count = PartialColumn(rewrite, psprintf("count(%s)%s", argument, filter));
 
 		*combine = psprintf("(sum(%s)::%s / NULLIF(sum(%s), 0)::%s)",
 							sum, resultType, count, resultType);
@@ -378,6 +419,54 @@ SubstitutePlaceholders(const char *sql, List *aggs, List *groups)
 }
 
 /*
+ * DeparseOuterExpression returns the outer query's text of an expression
+ * whose aggregates and grouping expressions were replaced by placeholders
+ * (it has no Vars left).
+ */
+static char *
+DeparseOuterExpression(Node *expr, AggRewrite *rewrite, List *groupRefs)
+{
+	int			nestLevel = SetDeparseGucs();
+	char	   *sql = deparse_expression(expr, NIL, false, false);
+
+	ResetDeparseGucs(nestLevel);
+	return SubstitutePlaceholders(sql, rewrite->combines, groupRefs);
+}
+
+/*
+ * AppendOrderBy appends the query's ORDER BY, with each sort key given by
+ * its text in targetTexts (parallel to the target list); false when a key
+ * is not sorted by its type's default ordering.
+ */
+static bool
+AppendOrderBy(StringInfo buf, Query *parse, List *targetTexts)
+{
+	ListCell   *lc;
+
+	foreach(lc, parse->sortClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
+		TypeCacheEntry *typentry =
+			lookup_type_cache(exprType((Node *) tle->expr),
+							  TYPECACHE_LT_OPR | TYPECACHE_GT_OPR);
+		const char *direction;
+
+		if (sgc->sortop == typentry->lt_opr)
+			direction = "ASC";
+		else if (sgc->sortop == typentry->gt_opr)
+			direction = "DESC";
+		else
+			return false;
+		appendStringInfo(buf, "%s%s %s NULLS %s",
+						 lc == list_head(parse->sortClause) ? " ORDER BY " : ", ",
+						 (char *) list_nth(targetTexts, tle->resno - 1),
+						 direction, sgc->nulls_first ? "FIRST" : "LAST");
+	}
+	return true;
+}
+
+/*
  * AnalyzeRewritten parses and analyzes the rewritten SQL, with the
  * original query's parameter types.
  */
@@ -412,23 +501,22 @@ AnalyzeRewritten(const char *sql, Query *original)
  * RewriteAggregates builds the two-level form of an aggregate query.
  */
 static Query *
-RewriteAggregates(Query *parse, ShardextTable *table)
+RewriteAggregates(Query *parse)
 {
 	Query	   *outer = copyObject(parse);
-	RangeTblEntry *rte = rt_fetch(1, outer->rtable);
 	AggRewrite	rewrite;
 	List	   *groupRefs = NIL;
+	List	   *rowTargets = NIL;
+	List	   *targetTexts = NIL;
 	StringInfoData inner;
-	char	   *sql;
-	QueryTemplate *template;
+	StringInfoData sql;
 	ListCell   *lc;
-	char	   *names[1];
+	int			ngroups;
+	bool		first = true;
 
 	memset(&rewrite, 0, sizeof(rewrite));
-	rewrite.relid = rte->relid;
-	rewrite.rtindex = 1;
 
-	/* the grouping expressions become the subquery's first columns */
+	/* the grouping expressions: the per-group rows' and subquery's first columns */
 	foreach(lc, parse->groupClause)
 	{
 		SortGroupClause *sgc = lfirst(lc);
@@ -438,9 +526,12 @@ RewriteAggregates(Query *parse, ShardextTable *table)
 		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
 			return NULL;
 		rewrite.groupExprs = lappend(rewrite.groupExprs, expr);
+		(void) RowColumn(&rewrite, expr);
 		groupRefs = lappend(groupRefs,
-							InnerColumn(&rewrite, DeparseInner(&rewrite, expr)));
+							psprintf("%s.g%d", PER_SHARD_ALIAS,
+									 list_length(rewrite.groupExprs)));
 	}
+	ngroups = list_length(rewrite.groupExprs);
 
 	outer->targetList = (List *) ReplaceAggregates((Node *) outer->targetList,
 												   &rewrite);
@@ -450,77 +541,152 @@ RewriteAggregates(Query *parse, ShardextTable *table)
 		contain_var_clause(outer->havingQual))
 		return NULL;
 
-	/* the per-shard subquery */
+	/* the per-shard subquery: partial aggregates over the group's rows */
+	foreach(lc, rewrite.rowExprs)
+		rowTargets = lappend(rowTargets,
+							 makeTargetEntry((Expr *) lfirst(lc),
+											 foreach_current_index(lc) + 1,
+											 psprintf("r%d", foreach_current_index(lc) + 1),
+											 false));
 	initStringInfo(&inner);
 	appendStringInfoString(&inner, "SELECT ");
-	foreach(lc, rewrite.innerColumns)
-	{
-		if (lc != list_head(rewrite.innerColumns))
-			appendStringInfoString(&inner, ", ");
-		appendStringInfoString(&inner, (char *) lfirst(lc));
-	}
-	appendStringInfo(&inner, " FROM %s %s", RelationQualifiedName(rte->relid),
-					 INNER_ALIAS);
-	if (parse->jointree->quals != NULL)
-		appendStringInfo(&inner, " WHERE %s",
-						 DeparseInner(&rewrite, parse->jointree->quals));
-	if (parse->groupClause != NIL)
-	{
-		appendStringInfoString(&inner, " GROUP BY ");
-		foreach(lc, rewrite.groupExprs)
-			appendStringInfo(&inner, "%s%d",
-							 lc == list_head(rewrite.groupExprs) ? "" : ", ",
-							 foreach_current_index(lc) + 1);
-	}
+	for (int g = 1; g <= ngroups; g++)
+		appendStringInfo(&inner, "%s%s.r%d AS g%d", g > 1 ? ", " : "",
+						 ROWS_ALIAS, g, g);
+	foreach(lc, rewrite.partials)
+		appendStringInfo(&inner, "%s%s AS p%d",
+						 (ngroups > 0 || lc != list_head(rewrite.partials)) ? ", " : "",
+						 (char *) lfirst(lc), foreach_current_index(lc) + 1);
+	if (ngroups == 0 && rewrite.partials == NIL)
+		appendStringInfoString(&inner, "1 AS p0");
+	appendStringInfo(&inner, " FROM (%s) %s", DeparseRows(parse, rowTargets),
+					 ROWS_ALIAS);
+	for (int g = 1; g <= ngroups; g++)
+		appendStringInfo(&inner, "%s%d", g == 1 ? " GROUP BY " : ", ", g);
 
-	/* the outer query: the original over the subquery */
-	outer->jointree->quals = NULL;
-	rte->alias = makeAlias(PER_SHARD_ALIAS, NIL);
-	sql = DeparseQueryForShards(outer, list_make1_oid(rte->relid));
-	template = SplitQueryTemplate(sql, list_make1_oid(rte->relid));
-	if (list_length(template->slots) != 1)
-		return NULL;
-	names[0] = psprintf("(%s)", inner.data);
-	sql = SubstitutePlaceholders(RenderQueryTemplate(template, names),
-								 rewrite.combines, groupRefs);
-	return AnalyzeRewritten(sql, parse);
+	/* the outer query over the union of the subquery's rows */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	foreach(lc, outer->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		char	   *text = DeparseOuterExpression((Node *) tle->expr, &rewrite,
+												  groupRefs);
+
+		targetTexts = lappend(targetTexts, text);
+		if (tle->resjunk)
+			continue;
+		appendStringInfo(&sql, "%s%s AS %s", first ? "" : ", ", text,
+						 quote_identifier(tle->resname ? tle->resname : "?column?"));
+		first = false;
+	}
+	appendStringInfo(&sql, " FROM (%s) %s", inner.data, PER_SHARD_ALIAS);
+	foreach(lc, groupRefs)
+		appendStringInfo(&sql, "%s%s", lc == list_head(groupRefs) ? " GROUP BY " : ", ",
+						 (char *) lfirst(lc));
+	if (outer->havingQual != NULL)
+		appendStringInfo(&sql, " HAVING %s",
+						 DeparseOuterExpression(outer->havingQual, &rewrite,
+												groupRefs));
+	{
+		/* ORDER BY refers to the outer query's own expressions */
+		Query	   *sorted = copyObject(parse);
+
+		sorted->targetList = outer->targetList;
+		if (!AppendOrderBy(&sql, sorted, targetTexts))
+			return NULL;
+	}
+	if (parse->limitCount != NULL)
+		appendStringInfo(&sql, " LIMIT %s",
+						 DeparseOuterExpression(parse->limitCount, &rewrite, groupRefs));
+	if (parse->limitOffset != NULL)
+		appendStringInfo(&sql, " OFFSET %s",
+						 DeparseOuterExpression(parse->limitOffset, &rewrite, groupRefs));
+	return AnalyzeRewritten(sql.data, parse);
+}
+
+/*
+ * OuterSelectOfColumns returns "SELECT p.c1 AS name, ... FROM (inner) p"
+ * for a subquery whose columns are the target list's entries named c<n>,
+ * and the texts of all entries (for ORDER BY).
+ */
+static char *
+OuterSelectOfColumns(Query *parse, const char *innerSql, List **targetTexts)
+{
+	StringInfoData outer;
+	ListCell   *lc;
+	bool		first = true;
+
+	initStringInfo(&outer);
+	appendStringInfoString(&outer, "SELECT ");
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		char	   *text = psprintf("%s.c%d", PER_SHARD_ALIAS, tle->resno);
+
+		*targetTexts = lappend(*targetTexts, text);
+		if (tle->resjunk)
+			continue;
+		appendStringInfo(&outer, "%s%s AS %s", first ? "" : ", ", text,
+						 quote_identifier(tle->resname ? tle->resname : "?column?"));
+		first = false;
+	}
+	if (first)
+		appendStringInfoString(&outer, "NULL");
+	appendStringInfo(&outer, " FROM (%s) %s", innerSql, PER_SHARD_ALIAS);
+	return outer.data;
+}
+
+/*
+ * NamedTargetList returns a copy of a target list with every entry kept
+ * (junk too) and named c<resno>.
+ */
+static List *
+NamedTargetList(List *targetList)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, targetList)
+	{
+		TargetEntry *tle = copyObject((TargetEntry *) lfirst(lc));
+
+		tle->resjunk = false;
+		tle->resname = psprintf("c%d", tle->resno);
+		result = lappend(result, tle);
+	}
+	return result;
 }
 
 /*
  * RewriteTopN builds the two-level form of ORDER BY ... LIMIT: each shard
- * returns its first LIMIT + OFFSET rows, the coordinator sorts and limits
- * again.  Sort keys must be output columns sorted by their type's default
- * ordering.
+ * group returns its first LIMIT + OFFSET rows, the coordinator sorts and
+ * limits again.  Sort keys must be sorted by their type's default ordering.
  */
 static Query *
-RewriteTopN(Query *parse, ShardextTable *table)
+RewriteTopN(Query *parse)
 {
 	Query	   *inner = copyObject(parse);
-	RangeTblEntry *rte = rt_fetch(1, parse->rtable);
-	StringInfoData outer;
-	char	   *innerSql;
-	ListCell   *lc;
-	bool		first = true;
-
 	Node	   *limitCount = eval_const_expressions(NULL, parse->limitCount);
 	Node	   *limitOffset = parse->limitOffset ?
 		eval_const_expressions(NULL, parse->limitOffset) : NULL;
+	List	   *targetTexts = NIL;
+	StringInfoData outer;
+	ListCell   *lc;
 
 	if (!IsA(limitCount, Const) || ((Const *) limitCount)->constisnull ||
 		(limitOffset != NULL && !IsA(limitOffset, Const)))
 		return NULL;
+	foreach(lc, parse->targetList)
+	{
+		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+
+		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
+			return NULL;
+	}
 
 	/* the shards' query: every target entry named, LIMIT + OFFSET rows */
-	foreach(lc, inner->targetList)
-	{
-		TargetEntry *tle = lfirst(lc);
-
-		if (!IsShippableExpression((Node *) tle->expr) ||
-			contain_volatile_functions((Node *) tle->expr))
-			return NULL;
-		tle->resjunk = false;
-		tle->resname = psprintf("c%d", tle->resno);
-	}
+	inner->targetList = NamedTargetList(parse->targetList);
 	inner->limitCount = limitCount;
 	if (limitOffset != NULL && !((Const *) limitOffset)->constisnull)
 	{
@@ -532,46 +698,60 @@ RewriteTopN(Query *parse, ShardextTable *table)
 											   false, FLOAT8PASSBYVAL);
 	}
 	inner->limitOffset = NULL;
-	innerSql = DeparseQueryForShards(inner, list_make1_oid(rte->relid));
 
 	initStringInfo(&outer);
-	appendStringInfoString(&outer, "SELECT ");
-	foreach(lc, parse->targetList)
-	{
-		TargetEntry *tle = lfirst(lc);
-
-		if (tle->resjunk)
-			continue;
-		appendStringInfo(&outer, "%s%s.c%d AS %s", first ? "" : ", ",
-						 PER_SHARD_ALIAS, tle->resno,
-						 quote_identifier(tle->resname ? tle->resname : "?column?"));
-		first = false;
-	}
-	appendStringInfo(&outer, " FROM (%s) %s ORDER BY ", innerSql, PER_SHARD_ALIAS);
-	foreach(lc, parse->sortClause)
-	{
-		SortGroupClause *sgc = lfirst(lc);
-		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
-		Oid			type = exprType((Node *) tle->expr);
-		TypeCacheEntry *typentry = lookup_type_cache(type, TYPECACHE_LT_OPR |
-													 TYPECACHE_GT_OPR);
-		const char *direction;
-
-		if (sgc->sortop == typentry->lt_opr)
-			direction = "ASC";
-		else if (sgc->sortop == typentry->gt_opr)
-			direction = "DESC";
-		else
-			return NULL;
-		appendStringInfo(&outer, "%s%s.c%d %s NULLS %s",
-						 lc == list_head(parse->sortClause) ? "" : ", ",
-						 PER_SHARD_ALIAS, tle->resno, direction,
-						 sgc->nulls_first ? "FIRST" : "LAST");
-	}
+	appendStringInfoString(&outer,
+						   OuterSelectOfColumns(parse,
+												DeparseQueryForShards(inner, NIL),
+												&targetTexts));
+	if (!AppendOrderBy(&outer, parse, targetTexts))
+		return NULL;
 	appendStringInfo(&outer, " LIMIT %s",
 					 deparse_expression(limitCount, NIL, false, false));
 	if (limitOffset != NULL)
 		appendStringInfo(&outer, " OFFSET %s",
 						 deparse_expression(limitOffset, NIL, false, false));
+	return AnalyzeRewritten(outer.data, parse);
+}
+
+/*
+ * RewriteJoin builds the two-level form of a join of co-located tables
+ * (without aggregation or LIMIT): each shard group joins its shards, the
+ * coordinator concatenates (and sorts).
+ */
+static Query *
+RewriteJoin(Query *parse)
+{
+	Query	   *inner = copyObject(parse);
+	List	   *targetTexts = NIL;
+	StringInfoData outer;
+	ListCell   *lc;
+
+	foreach(lc, parse->targetList)
+	{
+		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+
+		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
+			return NULL;
+	}
+	inner->targetList = NamedTargetList(parse->targetList);
+	inner->sortClause = NIL;
+
+	/* OFFSET 0 keeps the planner from pulling the subquery up again */
+	inner->limitOffset = (Node *) makeConst(INT8OID, -1, InvalidOid, 8,
+											Int64GetDatum(0), false,
+											FLOAT8PASSBYVAL);
+	inner->limitCount = NULL;
+
+	initStringInfo(&outer);
+	appendStringInfoString(&outer,
+						   OuterSelectOfColumns(parse,
+												DeparseQueryForShards(inner, NIL),
+												&targetTexts));
+	if (!AppendOrderBy(&outer, parse, targetTexts))
+		return NULL;
+	if (parse->limitOffset != NULL)
+		appendStringInfo(&outer, " OFFSET %s",
+						 deparse_expression(parse->limitOffset, NIL, false, false));
 	return AnalyzeRewritten(outer.data, parse);
 }

@@ -146,7 +146,7 @@ typedef struct PartialScanState
 {
 	CustomScanState css;
 	QueryTemplate template;
-	Oid			relid;
+	List	   *relids;			/* co-located tables of the subquery */
 	int			paramCount;
 	RowDecoder *decoder;
 	bool		started;
@@ -474,7 +474,7 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 
 	state->template.fragments = list_nth(private, PARTIAL_PRIVATE_FRAGMENTS);
 	state->template.slots = list_nth(private, PARTIAL_PRIVATE_SLOTS);
-	state->relid = list_nth_oid(list_nth(private, PARTIAL_PRIVATE_RELID), 0);
+	state->relids = list_nth(private, PARTIAL_PRIVATE_RELID);
 	state->paramCount = intVal(list_nth(private, PARTIAL_PRIVATE_PARAMS));
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
@@ -484,49 +484,75 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 }
 
 /*
- * PartialScanTasks returns, per node holding shards of the table, one
- * statement: the subquery over the union of the node's shards, so that
- * each node aggregates (or sorts) its rows once and returns one result.
+ * PartialScanTasks returns one statement per node holding shards: for a
+ * single table, the subquery over the union of the node's shards (so that
+ * each node aggregates or sorts its rows once); for co-located tables, the
+ * subquery on each of the node's shard groups, joined by UNION ALL.
  */
 static List *
 PartialScanTasks(PartialScanState *state)
 {
-	ShardextTable *table = GetTableOrError(state->relid);
+	int			ntables = list_length(state->relids);
+	ShardextTable **tables = palloc(sizeof(ShardextTable *) * ntables);
+	char	  **names = palloc(sizeof(char *) * ntables);
 	List	   *nodeIds = NIL;
 	List	   *tasks = NIL;
 	ListCell   *lc;
+	int			shardCount;
 	int			i;
+	int			j;
 
-	for (i = 0; i < table->shardCount; i++)
-		if (!list_member_int(nodeIds, table->shards[i]->nodeId))
-			nodeIds = lappend_int(nodeIds, table->shards[i]->nodeId);
+	for (j = 0; j < ntables; j++)
+		tables[j] = GetTableOrError(list_nth_oid(state->relids, j));
+	shardCount = tables[0]->shardCount;
+	for (i = 0; i < shardCount; i++)
+		if (!list_member_int(nodeIds, tables[0]->shards[i]->nodeId))
+			nodeIds = lappend_int(nodeIds, tables[0]->shards[i]->nodeId);
 
 	foreach(lc, nodeIds)
 	{
 		int32		nodeId = lfirst_int(lc);
 		RemoteTask *task = palloc0(sizeof(RemoteTask));
-		StringInfoData shards;
+		StringInfoData sql;
 		int			count = 0;
-		char	   *names[1];
 
-		initStringInfo(&shards);
-		for (i = 0; i < table->shardCount; i++)
+		initStringInfo(&sql);
+		for (i = 0; i < shardCount; i++)
 		{
-			ShardextShard *shard = table->shards[i];
-
-			if (shard->nodeId != nodeId)
+			if (tables[0]->shards[i]->nodeId != nodeId)
 				continue;
 			if (count == 0)
-				task->shardId = shard->shardId;
-			appendStringInfo(&shards, "%sSELECT * FROM %s",
-							 count > 0 ? " UNION ALL " : "", shard->relationName);
-			names[0] = shard->relationName;
+				task->shardId = tables[0]->shards[i]->shardId;
+			if (ntables == 1)
+				appendStringInfo(&sql, "%sSELECT * FROM %s",
+								 count > 0 ? " UNION ALL " : "",
+								 tables[0]->shards[i]->relationName);
+			else
+			{
+				for (j = 0; j < ntables; j++)
+				{
+					if (tables[j]->shardCount != shardCount ||
+						tables[j]->shards[i]->nodeId != nodeId)
+						ereport(ERROR,
+								(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								 errmsg("co-located shards are on different nodes"),
+								 errhint("Run the statement again: shards may have moved.")));
+					names[j] = tables[j]->shards[i]->relationName;
+				}
+				appendStringInfo(&sql, "%s(%s)", count > 0 ? " UNION ALL " : "",
+								 RenderQueryTemplate(&state->template, names));
+			}
 			count++;
 		}
-		if (count > 1)
-			names[0] = psprintf("(%s)", shards.data);
+		if (ntables == 1)
+		{
+			names[0] = (count > 1) ? psprintf("(%s)", sql.data) :
+				strstr(sql.data, " FROM ") + 6;
+			task->sql = RenderQueryTemplate(&state->template, names);
+		}
+		else
+			task->sql = sql.data;
 		task->nodeId = nodeId;
-		task->sql = RenderQueryTemplate(&state->template, names);
 		tasks = lappend(tasks, task);
 	}
 	return tasks;
@@ -640,7 +666,7 @@ static void
 ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
 {
 	PartialScanState *state = (PartialScanState *) node;
-	ShardextTable *table = GetTableOrError(state->relid);
+	ShardextTable *table = GetTableOrError(linitial_oid(state->relids));
 	List	   *tasks = PartialScanTasks(state);
 
 	ExplainPropertyText("Distributed Plan", "pushed down to every shard", es);

@@ -517,6 +517,60 @@ MaxParamWalker(Node *node, int *maxId)
 	return expression_tree_walker(node, MaxParamWalker, maxId);
 }
 
+/*
+ * DistributedTablesJoinedOnDistribution tells whether the top level of a
+ * query reads only distributed tables of one co-location group, all joined
+ * (directly or through each other) by equalities of their distribution
+ * columns: then the query can run on each shard group separately and the
+ * union of the results is its result.
+ */
+bool
+DistributedTablesJoinedOnDistribution(Query *query)
+{
+	LevelState	state;
+	ListCell   *lc;
+	Index		rtindex = 0;
+	int32		colocationId = -1;
+	int			root = -1;
+	int			i;
+
+	state.members = palloc0(sizeof(PinMember) * Max(list_length(query->rtable), 1));
+	state.count = 0;
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		ShardextTable *table;
+
+		rtindex++;
+		if (rte->rtekind == RTE_JOIN)
+			continue;
+		if (rte->rtekind != RTE_RELATION)
+			return false;
+		table = ShardextGetTable(rte->relid);
+		if (table == NULL || table->distColumnName == NULL ||
+			rte->securityQuals != NIL ||
+			(colocationId >= 0 && table->colocationId != colocationId))
+			return false;
+		colocationId = table->colocationId;
+		state.members[state.count].rtindex = rtindex;
+		state.members[state.count].table = table;
+		state.members[state.count].parent = state.count;
+		state.count++;
+	}
+	if (state.count == 0)
+		return false;
+	WalkJoinTree((Node *) query->jointree, &state, true);
+	for (i = 0; i < state.count; i++)
+	{
+		int			memberRoot = FindRoot(&state, i);
+
+		if (root >= 0 && memberRoot != root)
+			return false;
+		root = memberRoot;
+	}
+	return true;
+}
+
 /* context of CollectParamTypesWalker */
 typedef struct ParamTypesContext
 {

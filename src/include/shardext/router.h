@@ -32,6 +32,7 @@ extern bool RouterPinsAgree(RouterAnalysis *analysis);
 extern Expr *FindPinInClauses(List *clauses, Index rtindex,
 							  struct ShardextTable *table);
 extern int	MaxExternParamId(Node *node);
+extern bool DistributedTablesJoinedOnDistribution(Query *query);
 extern void CollectParamTypes(Node *node, Oid *types, int count);
 
 #endif							/* SHARDEXT_ROUTER_H */
