@@ -1,0 +1,87 @@
+--
+-- Pushdown of multi-shard work: partial aggregation, top-N and joins of
+-- co-located tables run on the shard groups (EXPLAIN shows a
+-- ShardextPartialScan); results equal those of local copies.
+--
+SELECT setval('shardext.shard_id_seq', 400000, false) IS NOT NULL AS shard_ids_set;
+CREATE SCHEMA pd;
+SET search_path = pd, public;
+SET client_min_messages = warning;
+CREATE TABLE customers (id bigint PRIMARY KEY, name text, region int);
+CREATE TABLE orders (customer_id bigint, id int, amount numeric, shipped bool,
+                     PRIMARY KEY (customer_id, id));
+INSERT INTO customers SELECT g, 'customer ' || g, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 5 END
+  FROM generate_series(1, 300) g;
+INSERT INTO orders SELECT (g % 250) + 1, g, (g % 97) * 1.5, g % 3 = 0
+  FROM generate_series(1, 2000) g;
+CREATE TABLE local_customers AS SELECT * FROM customers;
+CREATE TABLE local_orders AS SELECT * FROM orders;
+SELECT create_distributed_table('customers', 'id', shard_count => 6);
+SELECT create_distributed_table('orders', 'customer_id', shard_count => 6);
+RESET client_min_messages;
+
+-- same(q): the query on the distributed tables and on the local copies
+-- (the same text with local_ in front of the table names) gives the same rows
+CREATE FUNCTION same(q text, ordered bool DEFAULT false) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+	l text;
+	lq text := regexp_replace(q, '\m(customers|orders)\M', 'local_\1', 'g');
+BEGIN
+	IF ordered THEN
+		EXECUTE format('SELECT string_agg(t::text, %L) FROM (%s) t', '|', q) INTO d;
+		EXECUTE format('SELECT string_agg(t::text, %L) FROM (%s) t', '|', lq) INTO l;
+	ELSE
+		EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|', q) INTO d;
+		EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|', lq) INTO l;
+	END IF;
+	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same' ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
+END $$;
+
+-- the plan shape, without costs
+CREATE FUNCTION plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		IF line !~ 'Node:|Task Count' THEN
+			RETURN NEXT line;
+		END IF;
+	END LOOP;
+END $$;
+
+-- aggregates without and with GROUP BY
+SELECT plan('SELECT count(*) FROM customers');
+SELECT same('SELECT count(*), count(region), sum(region), min(name), max(name), avg(region) FROM customers');
+SELECT plan('SELECT region, count(*), avg(id) FROM customers GROUP BY region');
+SELECT same('SELECT region, count(*), avg(id), sum(id), bool_and(id > 10), bool_or(id > 290) FROM customers GROUP BY region');
+SELECT same('SELECT region, count(*) FILTER (WHERE id % 2 = 0) FROM customers WHERE name LIKE ''customer 1%'' GROUP BY region HAVING count(*) > 2 ORDER BY count(*) DESC, region', true);
+SELECT same('SELECT region % 2 AS parity, max(id) - min(id) AS spread FROM customers GROUP BY region % 2 ORDER BY 1 NULLS FIRST', true);
+SELECT same('SELECT count(*) FROM customers WHERE id < 0');
+SELECT same('SELECT sum(amount), avg(amount) FROM orders WHERE amount > 1000');
+-- top-N
+SELECT plan('SELECT id, name FROM customers ORDER BY id DESC LIMIT 5');
+SELECT same('SELECT id, name FROM customers ORDER BY id DESC LIMIT 5', true);
+SELECT same('SELECT id FROM customers ORDER BY region NULLS FIRST, id LIMIT 7 OFFSET 3', true);
+SELECT same('SELECT name FROM customers ORDER BY id % 10, id DESC LIMIT 4', true);
+-- co-located joins, with aggregation, top-N, outer joins
+SELECT plan('SELECT c.region, count(*), sum(o.amount) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region');
+SELECT same('SELECT c.region, count(*), sum(o.amount), avg(o.amount) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region');
+SELECT same('SELECT c.name, o.id, o.amount FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.shipped ORDER BY o.amount DESC, o.id LIMIT 6', true);
+SELECT plan('SELECT c.id, o.id FROM customers c LEFT JOIN orders o ON o.customer_id = c.id WHERE c.region = 3');
+SELECT same('SELECT c.id, o.id FROM customers c LEFT JOIN orders o ON o.customer_id = c.id WHERE c.region = 3');
+SELECT same('SELECT count(*) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id WHERE o.id IS NULL');
+SELECT same('SELECT c.region, count(o.id) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id AND o.amount > 100 GROUP BY c.region');
+-- parameters reach the shards
+PREPARE top(int) AS SELECT region, count(*) FROM customers WHERE id > $1 GROUP BY region ORDER BY region NULLS LAST;
+EXECUTE top(100);
+SELECT region, count(*) FROM local_customers WHERE id > 100 GROUP BY region ORDER BY region NULLS LAST;
+-- what is not pushed down keeps the multi-shard plan, with the same results
+SELECT plan('SELECT count(DISTINCT region) FROM customers');
+SELECT same('SELECT count(DISTINCT region) FROM customers');
+SELECT plan('SELECT c.id FROM customers c JOIN orders o ON o.id = c.id');
+SELECT same('SELECT c.id FROM customers c JOIN orders o ON o.id = c.id');
+SET shardext.enable_pushdown = off;
+SELECT plan('SELECT count(*) FROM customers');
+RESET shardext.enable_pushdown;
