@@ -198,7 +198,7 @@ CaptureTableShape(Oid relid)
 		shape->indexes = lappend(shape->indexes, object);
 	}
 
-	ResetDeparseGucs(nestLevel);
+	PopDeparseGucs(nestLevel);
 	relation_close(rel, NoLock);
 	return shape;
 }

@@ -25,7 +25,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "lib/stringinfo.h"
+#include "parser/parser.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "rewrite/rewriteManip.h"
@@ -51,19 +53,28 @@ static char *CollapseWhitespace(const char *sql);
 
 /*
  * SetDeparseGucs switches to the settings under which deparsed SQL is
- * valid on a node, and returns the nest level to pass to ResetDeparseGucs.
+ * valid on a node: a search path of pg_catalog only (pushed as an override
+ * search path, which costs nothing like a GUC change), and
+ * standard_conforming_strings on (through the GUC machinery only in the
+ * rare session that has it off).  Returns what ResetDeparseGucs needs.
  */
 int
 SetDeparseGucs(void)
 {
-	int			nestLevel = NewGUCNestLevel();
+	OverrideSearchPath *path = GetOverrideSearchPath(CurrentMemoryContext);
+	int			nestLevel = 0;
 
-	(void) set_config_option("search_path", "pg_catalog",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("standard_conforming_strings", "on",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	path->schemas = NIL;
+	path->addCatalog = true;
+	path->addTemp = false;
+	PushOverrideSearchPath(path);
+	if (!standard_conforming_strings)
+	{
+		nestLevel = NewGUCNestLevel();
+		(void) set_config_option("standard_conforming_strings", "on",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	return nestLevel;
 }
 
@@ -90,11 +101,23 @@ SetCanonicalDatumGucs(void)
 	return nestLevel;
 }
 
-/* ResetDeparseGucs restores the settings changed by SetDeparseGucs. */
+/*
+ * ResetDeparseGucs restores the settings changed by SetDeparseGucs (or by
+ * SetCanonicalDatumGucs, whose nest level is never 0).
+ */
 void
 ResetDeparseGucs(int nestLevel)
 {
-	AtEOXact_GUC(true, nestLevel);
+	if (nestLevel != 0)
+		AtEOXact_GUC(true, nestLevel);
+}
+
+/* PopDeparseGucs ends what SetDeparseGucs started. */
+void
+PopDeparseGucs(int nestLevel)
+{
+	ResetDeparseGucs(nestLevel);
+	PopOverrideSearchPath();
 }
 
 /*
@@ -161,7 +184,7 @@ DeparseQueryForShards(Query *query, List *relids)
 	RteWalker((Node *) copy, &context);
 	nestLevel = SetDeparseGucs();
 	sql = pg_get_querydef(copy, false);
-	ResetDeparseGucs(nestLevel);
+	PopDeparseGucs(nestLevel);
 	return CollapseWhitespace(sql);
 }
 
@@ -346,6 +369,6 @@ DeparseExpressionForShard(Node *expr, Oid relid, Index varno, const char *alias)
 	nestLevel = SetDeparseGucs();
 	sql = deparse_expression(copy, deparse_context_for(alias, relid),
 							 true, false);
-	ResetDeparseGucs(nestLevel);
+	PopDeparseGucs(nestLevel);
 	return sql;
 }

@@ -429,7 +429,7 @@ DeparseOuterExpression(Node *expr, AggRewrite *rewrite, List *groupRefs)
 	int			nestLevel = SetDeparseGucs();
 	char	   *sql = deparse_expression(expr, NIL, false, false);
 
-	ResetDeparseGucs(nestLevel);
+	PopDeparseGucs(nestLevel);
 	return SubstitutePlaceholders(sql, rewrite->combines, groupRefs);
 }
 

@@ -33,5 +33,6 @@ extern char *RelationQualifiedName(Oid relid);
 extern int	SetDeparseGucs(void);
 extern int	SetCanonicalDatumGucs(void);
 extern void ResetDeparseGucs(int nestLevel);
+extern void PopDeparseGucs(int nestLevel);
 
 #endif							/* SHARDEXT_DEPARSE_H */
