@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/twophase.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
@@ -244,7 +245,13 @@ CommitRemoteTransactions(void)
 					 errmsg("connection to node %s was lost in this transaction",
 							nc->label),
 					 errhint("The transaction is rolled back; retry it.")));
-		if (nc->wroteInTransaction)
+		/*
+		 * Shards on the coordinator itself of a server without prepared
+		 * transactions (a laptop in single-node mode) commit right before
+		 * the local transaction, best effort.
+		 */
+		if (nc->wroteInTransaction &&
+			!(nc->nodeId == COORDINATOR_NODE_ID && max_prepared_xacts == 0))
 			writers = lappend(writers, nc);
 	}
 

@@ -1,0 +1,54 @@
+# Single-node mode: with no worker, the coordinator holds the shards and
+# every query takes the same path through a connection to itself; this
+# works on a server left with the default max_prepared_transactions = 0.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('laptop');
+$node->init;
+$node->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'shardext'\nmax_prepared_transactions = 0\n");
+$node->start;
+
+$node->safe_psql(
+	'postgres', q{
+	CREATE EXTENSION shardext CASCADE;
+	CREATE TABLE t (id int PRIMARY KEY, v text);
+	INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;
+	SELECT create_distributed_table('t', 'id', shard_count => 4);
+});
+is($node->safe_psql('postgres', 'SELECT DISTINCT node_id FROM shardext.placements'),
+	'0', 'every shard is on the coordinator');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM t_100000') > 0 ? 1 : 0,
+	1, 'the shards are tables of the coordinator');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), '100',
+	'the rows are read through the shards');
+is($node->safe_psql('postgres', "SELECT v FROM t WHERE id = 42"), 'v42',
+	'a router query works');
+like($node->safe_psql('postgres', 'EXPLAIN (COSTS OFF) SELECT v FROM t WHERE id = 42'),
+	qr/Node: 0/, 'and goes to node 0');
+
+$node->safe_psql('postgres',
+	"INSERT INTO t VALUES (101, 'a'), (102, 'b'); UPDATE t SET v = 'u' WHERE id % 10 = 0");
+is($node->safe_psql('postgres', "SELECT count(*) FROM t WHERE v = 'u'"), '10',
+	'writes over several shards commit without prepared transactions');
+$node->safe_psql('postgres',
+	"BEGIN; DELETE FROM t WHERE id > 50; ROLLBACK;");
+is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), '102',
+	'a rolled-back transaction leaves the shards as they were');
+$node->safe_psql('postgres', "ALTER TABLE t ADD COLUMN w int DEFAULT 7");
+is($node->safe_psql('postgres', 'SELECT sum(w) FROM t'), '714',
+	'DDL reaches the shards');
+$node->safe_psql('postgres', "SELECT undistribute_table('t')");
+is($node->safe_psql('postgres', 'SELECT count(*) FROM ONLY t'), '102',
+	'undistribute_table brings every row back');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM pg_tables WHERE tablename LIKE 't\\_1%'"),
+	'0', 'and drops the shards');
+
+$node->stop;
+done_testing();
