@@ -325,6 +325,54 @@ GetRemoteResult(NodeConnection *nc)
 }
 
 /*
+ * SendRemoteStatements sends several statements separated by semicolons
+ * (no parameters) in one message, without waiting for their results.
+ */
+void
+SendRemoteStatements(NodeConnection *nc, const char *sql)
+{
+	SyncSessionSettings(nc);
+	LogRemoteCommand(nc, sql);
+	if (!PQsendQuery(nc->conn, sql))
+		ReportConnectionFailure(nc);
+}
+
+/*
+ * GetRemoteResults waits for every result of the statements sent last and
+ * returns them, in order; the first error is raised once all are read.  The
+ * caller clears the results.
+ */
+List *
+GetRemoteResults(NodeConnection *nc)
+{
+	List	   *results = NIL;
+	PGresult   *error = NULL;
+	PGresult   *res;
+	ListCell   *lc;
+
+	/* read every result, so that the connection is idle again */
+	for (;;)
+	{
+		WaitForConnectionInput(nc);
+		res = PQgetResult(nc->conn);
+		if (res == NULL)
+			break;
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+			PQresultStatus(res) != PGRES_TUPLES_OK && error == NULL)
+			error = res;
+		else
+			results = lappend(results, res);
+	}
+	if (error != NULL)
+	{
+		foreach(lc, results)
+			PQclear(lfirst(lc));
+		ReportRemoteError(nc, error);
+	}
+	return results;
+}
+
+/*
  * ReportRemoteError re-raises the error in res (which it clears) as if it
  * were local, naming the node in the context.
  */

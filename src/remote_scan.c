@@ -99,6 +99,9 @@ typedef struct QueryScanState
 	List	   *tasks;
 	bool		tasksReady;
 	int			nextTask;
+	ResultHolder **batchHolders;	/* results of the batched statements */
+	int			batchCount;
+	int			batchIndex;
 	ResultHolder *holder;
 	int			nextRow;
 	MemoryContext rowContext;
@@ -794,6 +797,68 @@ ComputeQueryTasks(QueryScanState *state)
 }
 
 /*
+ * RunBatchedTasks runs the statements of an all-shards statement without
+ * parameters node by node in one message each, every node at the same
+ * time, and keeps their results; the tasks are then done.
+ */
+static void
+RunBatchedTasks(QueryScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	List	   *nodeIds = NIL;
+	List	   *connections = NIL;
+	List	   *results = NIL;
+	ListCell   *lc;
+	ListCell   *taskCell;
+	int			i = 0;
+
+	foreach(taskCell, state->tasks)
+	{
+		RemoteTask *task = lfirst(taskCell);
+
+		if (!list_member_int(nodeIds, task->nodeId))
+			nodeIds = lappend_int(nodeIds, task->nodeId);
+	}
+	foreach(lc, nodeIds)
+	{
+		int32		nodeId = lfirst_int(lc);
+		StringInfoData sql;
+		NodeConnection *nc;
+
+		initStringInfo(&sql);
+		foreach(taskCell, state->tasks)
+		{
+			RemoteTask *task = lfirst(taskCell);
+
+			if (task->nodeId == nodeId)
+				appendStringInfo(&sql, "%s%s", sql.len > 0 ? "; " : "", task->sql);
+		}
+		nc = GetNodeConnectionForStatement(nodeId, state->commandType != CMD_SELECT,
+										   false);
+		SendRemoteStatements(nc, sql.data);
+		connections = lappend(connections, nc);
+	}
+	foreach(lc, connections)
+		results = list_concat(results, GetRemoteResults(lfirst(lc)));
+
+	state->batchCount = list_length(results);
+	state->batchHolders = palloc0(sizeof(ResultHolder *) * Max(state->batchCount, 1));
+	foreach(lc, results)
+	{
+		PGresult   *res = lfirst(lc);
+
+		state->batchHolders[i] = MakeResultHolder(estate);
+		HoldResult(state->batchHolders[i], res);
+		if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
+			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
+		i++;
+	}
+	state->batchIndex = 0;
+	state->nextRow = 0;
+	state->nextTask = list_length(state->tasks);
+}
+
+/*
  * QueryScanNext returns the next row of the statement(s), running the
  * next task when the current result is used up.
  */
@@ -809,8 +874,27 @@ QueryScanNext(ScanState *node)
 		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 
 		state->tasks = ComputeQueryTasks(state);
+		if (state->mode == QUERY_SCAN_ALL_SHARDS && state->paramCount == 0 &&
+			list_length(state->tasks) > 1)
+			RunBatchedTasks(state);
 		MemoryContextSwitchTo(old);
 		state->tasksReady = true;
+	}
+
+	/* the rows (RETURNING) of batched statements */
+	while (state->batchIndex < state->batchCount)
+	{
+		PGresult   *res = state->batchHolders[state->batchIndex]->result;
+
+		if (state->nextRow < PQntuples(res))
+		{
+			DecodeRow(state->decoder, res, state->nextRow++, NIL, slot,
+					  state->rowContext);
+			return slot;
+		}
+		HoldResult(state->batchHolders[state->batchIndex], NULL);
+		state->batchIndex++;
+		state->nextRow = 0;
 	}
 
 	for (;;)
@@ -863,8 +947,11 @@ static void
 EndQueryScan(CustomScanState *node)
 {
 	QueryScanState *state = (QueryScanState *) node;
+	int			i;
 
 	HoldResult(state->holder, NULL);
+	for (i = 0; i < state->batchCount; i++)
+		HoldResult(state->batchHolders[i], NULL);
 }
 
 static void

@@ -12,6 +12,7 @@
 #define SHARDEXT_REMOTE_EXEC_H
 
 #include "libpq-fe.h"
+#include "nodes/pg_list.h"
 
 #include "shardext/connection.h"
 
@@ -21,6 +22,8 @@ extern void SendRemoteQueryTyped(NodeConnection *nc, const char *sql,
 								 int nParams, const Oid *paramTypes,
 								 const char *const *paramValues);
 extern PGresult *GetRemoteResult(NodeConnection *nc);
+extern void SendRemoteStatements(NodeConnection *nc, const char *sql);
+extern List *GetRemoteResults(NodeConnection *nc);
 extern PGresult *RemoteExecuteTyped(NodeConnection *nc, const char *sql,
 									int nParams, const Oid *paramTypes,
 									const char *const *paramValues);
