@@ -336,6 +336,7 @@ ResetNodeConnection(NodeConnection *nc)
 	nc->preparedGid[0] = '\0';
 	nc->broken = false;
 	nc->invalidated = false;
+	nc->copyPending = false;
 }
 
 /*

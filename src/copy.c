@@ -217,19 +217,26 @@ FlushShardBuffer(ShardRowRouter *router, int shardIndex)
 		NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(lc),
 															true);
 
-		RemoteCopyIn(nc, command, buf->data, buf->len);
+		RemoteCopyIn(nc, command, buf->data, buf->len, false);
 	}
 	resetStringInfo(buf);
 }
 
-/* FlushAllShardBuffers sends what is left in every buffer. */
+/*
+ * FlushAllShardBuffers sends what is left in every buffer, and waits for
+ * every node to have loaded its rows.
+ */
 void
 FlushAllShardBuffers(ShardRowRouter *router)
 {
 	int			i;
+	ListCell   *lc;
 
 	for (i = 0; i < router->table->shardCount; i++)
 		FlushShardBuffer(router, i);
+	for (i = 0; i < router->table->shardCount; i++)
+		foreach(lc, router->table->shards[i]->placementNodeIds)
+			FinishPendingCopy(GetNodeConnection(lfirst_int(lc)));
 }
 
 /*

@@ -111,6 +111,7 @@ void
 SendRemoteQueryTyped(NodeConnection *nc, const char *sql, int nParams,
 					 const Oid *paramTypes, const char *const *paramValues)
 {
+	FinishPendingCopy(nc);
 	SyncSessionSettings(nc);
 	LogRemoteCommand(nc, sql);
 	if (!PQsendQueryParams(nc->conn, sql, nParams, paramTypes, paramValues,
@@ -331,6 +332,7 @@ GetRemoteResult(NodeConnection *nc)
 void
 SendRemoteStatements(NodeConnection *nc, const char *sql)
 {
+	FinishPendingCopy(nc);
 	SyncSessionSettings(nc);
 	LogRemoteCommand(nc, sql);
 	if (!PQsendQuery(nc->conn, sql))
@@ -498,6 +500,7 @@ RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 	if (nParams == 0)
 		return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
 
+	FinishPendingCopy(nc);
 	SyncSessionSettings(nc);
 	if (nc->statements == NULL)
 	{
@@ -566,6 +569,7 @@ RemoteCommandSucceeds(NodeConnection *nc, const char *sql)
 	bool		ok = false;
 	PGresult   *res;
 
+	FinishPendingCopy(nc);
 	LogRemoteCommand(nc, sql);
 	if (!PQsendQuery(nc->conn, sql))
 		return false;
@@ -601,15 +605,37 @@ RemoteCommandSucceeds(NodeConnection *nc, const char *sql)
 }
 
 /*
- * RemoteCopyIn runs a COPY ... FROM STDIN command and feeds it data (text
- * format, complete lines).
+ * FinishPendingCopy reads the result of a COPY sent by RemoteCopyIn without
+ * waiting, raising its error if it failed.
  */
 void
-RemoteCopyIn(NodeConnection *nc, const char *copyCommand, const char *data,
-			 int length)
+FinishPendingCopy(NodeConnection *nc)
 {
 	PGresult   *res;
 
+	if (!nc->copyPending)
+		return;
+	nc->copyPending = false;
+	res = GetRemoteResult(nc);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		ReportRemoteError(nc, res);
+	PQclear(res);
+}
+
+/*
+ * RemoteCopyIn runs a COPY ... FROM STDIN command and feeds it data (text
+ * format, complete lines).  Unless wait, it returns once the data is sent:
+ * the node loads it while the caller prepares the next batch, and the
+ * result is read by FinishPendingCopy (called before any other use of the
+ * connection).
+ */
+void
+RemoteCopyIn(NodeConnection *nc, const char *copyCommand, const char *data,
+			 int length, bool wait)
+{
+	PGresult   *res;
+
+	FinishPendingCopy(nc);
 	SendRemoteQuery(nc, copyCommand, 0, NULL);
 	res = GetRemoteResult(nc);
 	if (PQresultStatus(res) != PGRES_COPY_IN)
@@ -637,8 +663,7 @@ RemoteCopyIn(NodeConnection *nc, const char *copyCommand, const char *data,
 			}
 		}
 	}
-	res = GetRemoteResult(nc);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		ReportRemoteError(nc, res);
-	PQclear(res);
+	nc->copyPending = true;
+	if (wait)
+		FinishPendingCopy(nc);
 }

@@ -34,6 +34,7 @@ typedef struct NodeConnection
 	char		preparedGid[64];	/* prepared for two-phase commit, or "" */
 	bool		broken;			/* must be closed at transaction end */
 	bool		invalidated;	/* server options changed: reconnect */
+	bool		copyPending;	/* a COPY was sent, its result not read */
 	struct HTAB *statements;	/* statements prepared on this connection */
 	struct WaitEventSet *waitSet;	/* latch, postmaster death, socket */
 	char	   *settings[4];	/* session settings sent to the node, or

@@ -39,7 +39,8 @@ extern bool RemoteExecuteQuietly(NodeConnection *nc, const char *sql);
 extern bool RemoteCommandSucceeds(NodeConnection *nc, const char *sql);
 extern void ReportRemoteError(NodeConnection *nc, PGresult *res) pg_attribute_noreturn();
 extern void RemoteCopyIn(NodeConnection *nc, const char *copyCommand,
-						 const char *data, int length);
+						 const char *data, int length, bool wait);
+extern void FinishPendingCopy(NodeConnection *nc);
 extern void LogRemoteCommand(NodeConnection *nc, const char *sql);
 
 #endif							/* SHARDEXT_REMOTE_EXEC_H */
