@@ -403,7 +403,9 @@ GetNodeConnection(int32 nodeId)
 	 */
 	if (nc->conn != NULL && !nc->inTransaction &&
 		(nc->broken || nc->invalidated ||
-		 PQstatus(nc->conn) != CONNECTION_OK || IdleConnectionHasInput(nc->conn)))
+		 PQstatus(nc->conn) != CONNECTION_OK ||
+		 PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE ||
+		 IdleConnectionHasInput(nc->conn)))
 		ResetNodeConnection(nc);
 
 	if (nc->conn == NULL)
@@ -453,6 +455,10 @@ OpenNodeConnections(void)
 	hash_seq_init(&status, ConnectionHash);
 	while ((nc = hash_seq_search(&status)) != NULL)
 	{
+		/* busy: a statement was sent and its result never read */
+		if (nc->conn != NULL && !nc->copyPending &&
+			PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE)
+			nc->broken = true;
 		if (nc->conn != NULL &&
 			(nc->inTransaction || nc->broken || nc->preparedGid[0] != '\0'))
 			result = lappend(result, nc);
