@@ -36,6 +36,7 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
+#include "portability/instr_time.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -59,6 +60,7 @@ typedef struct RemoteTask
 	int32		nodeId;
 	int64		shardId;
 	char	   *sql;
+	double		elapsedMs;		/* how long the node took (-1: not run) */
 } RemoteTask;
 
 /* reading the text rows of a PGresult into slots */
@@ -155,6 +157,9 @@ typedef struct PartialScanState
 	bool		started;
 	int			nodeCount;
 	ResultHolder **holders;		/* one result per node */
+	int32	   *nodeIds;		/* node of each result */
+	double	   *elapsedMs;		/* time until each node's result came */
+	int		   *rowCounts;
 	int			current;		/* node whose result is being read */
 	int			nextRow;
 	MemoryContext rowContext;
@@ -573,18 +578,24 @@ StartPartialScan(PartialScanState *state)
 	List	   *tasks = PartialScanTasks(state);
 	RemoteParams params = BuildRemoteParams(estate, state->paramCount, 0);
 	NodeConnection **connections;
+	instr_time	start;
 	ListCell   *lc;
 	int			i;
 
 	state->nodeCount = list_length(tasks);
 	state->holders = palloc0(sizeof(ResultHolder *) * state->nodeCount);
+	state->nodeIds = palloc0(sizeof(int32) * state->nodeCount);
+	state->elapsedMs = palloc0(sizeof(double) * state->nodeCount);
+	state->rowCounts = palloc0(sizeof(int) * state->nodeCount);
 	connections = palloc0(sizeof(NodeConnection *) * state->nodeCount);
+	INSTR_TIME_SET_CURRENT(start);
 	foreach(lc, tasks)
 	{
 		RemoteTask *task = lfirst(lc);
 
 		i = foreach_current_index(lc);
 		state->holders[i] = MakeResultHolder(estate);
+		state->nodeIds[i] = task->nodeId;
 		connections[i] = GetNodeConnectionForStatement(task->nodeId, false,
 													   XactIsoLevel == XACT_READ_COMMITTED);
 		SendRemoteQueryTyped(connections[i], task->sql, params.count,
@@ -593,10 +604,15 @@ StartPartialScan(PartialScanState *state)
 	for (i = 0; i < state->nodeCount; i++)
 	{
 		PGresult   *res = GetRemoteResult(connections[i]);
+		instr_time	now;
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			ReportRemoteError(connections[i], res);
 		HoldResult(state->holders[i], res);
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, start);
+		state->elapsedMs[i] = INSTR_TIME_GET_MILLISEC(now);
+		state->rowCounts[i] = PQntuples(res);
 	}
 	MemoryContextSwitchTo(old);
 	state->started = true;
@@ -678,6 +694,16 @@ ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (es->verbose)
 		ExplainPropertyText("Remote SQL", ((RemoteTask *) linitial(tasks))->sql,
 							es);
+	/* with ANALYZE: when each node's result came, and its rows */
+	if (es->analyze && state->nodeIds != NULL)
+	{
+		int			i;
+
+		for (i = 0; i < state->nodeCount; i++)
+			ExplainPropertyText(psprintf("Node %d", state->nodeIds[i]),
+								psprintf("%d rows in %.3f ms", state->rowCounts[i],
+										 state->elapsedMs[i]), es);
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -748,6 +774,7 @@ ComputeQueryTasks(QueryScanState *state)
 		int			i;
 
 		task->nodeId = -1;
+		task->elapsedMs = -1;
 		for (i = 0; i < ntables; i++)
 		{
 			ShardextTable *table = GetTableOrError(list_nth_oid(state->relids, i));
@@ -786,6 +813,7 @@ ComputeQueryTasks(QueryScanState *state)
 		{
 			RemoteTask *task = palloc0(sizeof(RemoteTask));
 
+			task->elapsedMs = -1;
 			names[0] = table->shards[i]->relationName;
 			task->nodeId = table->shards[i]->nodeId;
 			task->shardId = table->shards[i]->shardId;
@@ -903,6 +931,8 @@ QueryScanNext(ScanState *node)
 		RemoteTask *task;
 		NodeConnection *nc;
 		RemoteParams params;
+		instr_time	start;
+		instr_time	end;
 
 		if (res != NULL && state->nextRow < PQntuples(res))
 		{
@@ -921,8 +951,12 @@ QueryScanNext(ScanState *node)
 										   (state->commandType == CMD_SELECT &&
 											XactIsoLevel == XACT_READ_COMMITTED));
 		params = BuildRemoteParams(estate, state->paramCount, 0);
+		INSTR_TIME_SET_CURRENT(start);
 		res = RemoteExecutePrepared(nc, task->sql, params.count, params.types,
 									params.values);
+		INSTR_TIME_SET_CURRENT(end);
+		INSTR_TIME_SUBTRACT(end, start);
+		task->elapsedMs = INSTR_TIME_GET_MILLISEC(end);
 		HoldResult(state->holder, res);
 		state->nextRow = 0;
 		if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
@@ -998,6 +1032,31 @@ ExplainQueryScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	}
 	if (es->verbose)
 		ExplainPropertyText("Remote SQL", first->sql, es);
+	/* with ANALYZE: how long the nodes took */
+	if (es->analyze && state->tasksReady && state->batchCount == 0)
+	{
+		double		total = 0;
+		double		longest = 0;
+		int			run = 0;
+		ListCell   *lc;
+
+		foreach(lc, state->tasks)
+		{
+			RemoteTask *task = lfirst(lc);
+
+			if (task->elapsedMs < 0)
+				continue;
+			run++;
+			total += task->elapsedMs;
+			longest = Max(longest, task->elapsedMs);
+		}
+		if (run == 1)
+			ExplainPropertyFloat("Remote Execution Time", "ms", total, 3, es);
+		else if (run > 1)
+			ExplainPropertyText("Remote Execution Time",
+								psprintf("%.3f ms in %d tasks (longest %.3f ms)",
+										 total, run, longest), es);
+	}
 }
 
 /* ---------------------------------------------------------------------
