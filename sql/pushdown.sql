@@ -85,3 +85,9 @@ SELECT same('SELECT c.id FROM customers c JOIN orders o ON o.id = c.id');
 SET shardext.enable_pushdown = off;
 SELECT plan('SELECT count(*) FROM customers');
 RESET shardext.enable_pushdown;
+-- DISTINCT
+SELECT plan('SELECT DISTINCT region FROM customers');
+SELECT same('SELECT DISTINCT region FROM customers');
+SELECT same('SELECT DISTINCT region, id % 3 FROM customers ORDER BY 1, 2 LIMIT 5', true);
+SELECT same('SELECT DISTINCT c.region, o.shipped FROM customers c JOIN orders o ON o.customer_id = c.id');
+SELECT same('SELECT DISTINCT ON (region) region, id FROM customers ORDER BY region, id', true);

@@ -111,6 +111,8 @@ RewriteForShardPushdown(Query *parse)
 		return NULL;
 	if (parse->hasAggs || parse->groupClause != NIL)
 		return RewriteAggregates(parse);
+	if (parse->distinctClause != NIL)
+		return RewriteJoin(parse);
 	if (parse->sortClause != NIL && parse->limitCount != NULL)
 		return RewriteTopN(parse);
 	if (list_length(parse->rtable) > 1)
@@ -183,7 +185,9 @@ IsPushableQueryShape(Query *parse)
 		parse->hasRecursive || parse->hasModifyingCTE ||
 		parse->hasForUpdate || parse->hasRowSecurity ||
 		parse->cteList != NIL || parse->setOperations != NULL ||
-		parse->groupingSets != NIL || parse->distinctClause != NIL ||
+		parse->groupingSets != NIL || parse->hasDistinctOn ||
+		(parse->distinctClause != NIL &&
+		 (parse->hasAggs || parse->groupClause != NIL)) ||
 		parse->rowMarks != NIL || parse->limitOption != LIMIT_OPTION_COUNT ||
 		parse->jointree == NULL)
 		return false;
@@ -716,14 +720,16 @@ RewriteTopN(Query *parse)
 
 /*
  * RewriteJoin builds the two-level form of a join of co-located tables
- * (without aggregation or LIMIT): each shard group joins its shards, the
- * coordinator concatenates (and sorts).
+ * (without aggregation), or of SELECT DISTINCT: each shard group joins its
+ * shards (and removes its duplicates), the coordinator concatenates (removes
+ * duplicates across groups, sorts and limits).
  */
 static Query *
 RewriteJoin(Query *parse)
 {
 	Query	   *inner = copyObject(parse);
 	List	   *targetTexts = NIL;
+	char	   *select;
 	StringInfoData outer;
 	ListCell   *lc;
 
@@ -743,13 +749,23 @@ RewriteJoin(Query *parse)
 											FLOAT8PASSBYVAL);
 	inner->limitCount = NULL;
 
+	select = OuterSelectOfColumns(parse, DeparseQueryForShards(inner, NIL),
+								  &targetTexts);
 	initStringInfo(&outer);
-	appendStringInfoString(&outer,
-						   OuterSelectOfColumns(parse,
-												DeparseQueryForShards(inner, NIL),
-												&targetTexts));
+	if (parse->distinctClause == NIL)
+		appendStringInfoString(&outer, select);
+	else
+	{
+		/* DISTINCT: each shard group's rows are distinct, then all of them */
+		if (list_length(parse->distinctClause) != list_length(parse->targetList))
+			return NULL;
+		appendStringInfo(&outer, "SELECT DISTINCT%s", select + strlen("SELECT"));
+	}
 	if (!AppendOrderBy(&outer, parse, targetTexts))
 		return NULL;
+	if (parse->limitCount != NULL)
+		appendStringInfo(&outer, " LIMIT %s",
+						 deparse_expression(parse->limitCount, NIL, false, false));
 	if (parse->limitOffset != NULL)
 		appendStringInfo(&outer, " OFFSET %s",
 						 deparse_expression(parse->limitOffset, NIL, false, false));
