@@ -27,7 +27,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	d text;
 	l text;
-	lq text := regexp_replace(q, '\m(customers|orders)\M', 'local_\1', 'g');
+	lq text := regexp_replace(q, '\m(customers|orders|order_copies)\M', 'local_\1', 'g');
 BEGIN
 	IF ordered THEN
 		EXECUTE format('SELECT string_agg(t::text, %L) FROM (%s) t', '|', q) INTO d;
@@ -91,3 +91,22 @@ SELECT same('SELECT DISTINCT region FROM customers');
 SELECT same('SELECT DISTINCT region, id % 3 FROM customers ORDER BY 1, 2 LIMIT 5', true);
 SELECT same('SELECT DISTINCT c.region, o.shipped FROM customers c JOIN orders o ON o.customer_id = c.id');
 SELECT same('SELECT DISTINCT ON (region) region, id FROM customers ORDER BY region, id', true);
+-- INSERT ... SELECT between co-located tables runs on every shard group
+CREATE TABLE order_copies (customer_id bigint, id int, amount numeric, name text,
+                           PRIMARY KEY (customer_id, id));
+CREATE TABLE local_order_copies (LIKE order_copies INCLUDING ALL);
+SET client_min_messages = warning;
+SELECT create_distributed_table('order_copies', 'customer_id', shard_count => 6);
+RESET client_min_messages;
+SELECT plan('INSERT INTO order_copies SELECT o.customer_id, o.id, o.amount, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.shipped');
+INSERT INTO order_copies SELECT o.customer_id, o.id, o.amount, c.name
+  FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.shipped;
+INSERT INTO local_order_copies SELECT o.customer_id, o.id, o.amount, c.name
+  FROM local_orders o JOIN local_customers c ON c.id = o.customer_id WHERE o.shipped;
+INSERT INTO order_copies SELECT customer_id, id, amount, 'again' FROM orders
+  ON CONFLICT (customer_id, id) DO UPDATE SET name = excluded.name;
+INSERT INTO local_order_copies SELECT customer_id, id, amount, 'again' FROM local_orders
+  ON CONFLICT (customer_id, id) DO UPDATE SET name = excluded.name;
+SELECT same('SELECT * FROM order_copies');
+-- a source whose distribution column does not feed the target's is routed
+SELECT plan('INSERT INTO order_copies SELECT o.id, o.customer_id, o.amount, NULL FROM orders o');

@@ -68,6 +68,7 @@ static void SetScanTargetList(CustomScan *cscan, List *targetList,
 static List *AddRemoteResultRte(List *rtable, List *targetList);
 static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
+static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
 
 /*
@@ -140,8 +141,23 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 				 errhint("Use INSERT ... ON CONFLICT, UPDATE and DELETE.")));
 
 	if (parse->commandType == CMD_INSERT && target != NULL)
+	{
+		List	   *relids = CoLocatedInsertSelect(parse, target);
+
+		if (relids != NIL)
+		{
+			RouterAnalysis analysis;
+			int			i;
+
+			memset(&analysis, 0, sizeof(analysis));
+			analysis.relids = relids;
+			for (i = 0; i < list_length(relids); i++)
+				analysis.pins = lappend(analysis.pins, NULL);
+			return PlanRemoteQuery(parse, &analysis, QUERY_SCAN_ALL_SHARDS, rtes);
+		}
 		return PlanDistributedInsert(parse, queryString, cursorOptions,
 									 boundParams);
+	}
 
 	if (target != NULL)
 		CheckDistributionColumnNotUpdated(parse, target);
@@ -191,6 +207,88 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	}
 
 	return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
+}
+
+/*
+ * CoLocatedInsertSelect returns the tables of an INSERT ... SELECT (the
+ * target first) when it can run on each shard group separately: the SELECT
+ * reads only tables co-located with the target, joined on their
+ * distribution columns, without aggregation, sorting, limits or anything
+ * else that needs all rows; and the target's distribution column receives
+ * one of those distribution columns unchanged.  Otherwise NIL.
+ */
+static List *
+CoLocatedInsertSelect(Query *parse, ShardextTable *target)
+{
+	RangeTblEntry *sourceRte = NULL;
+	Query	   *source;
+	List	   *relids;
+	ListCell   *lc;
+	TargetEntry *distTle = NULL;
+	TargetEntry *sourceTle;
+	Var		   *var;
+	ShardextTable *sourceTable;
+
+	if (target->type != DIST_HASH && target->type != DIST_RANGE)
+		return NIL;
+	if (list_length(parse->jointree->fromlist) != 1 ||
+		!IsA(linitial(parse->jointree->fromlist), RangeTblRef) ||
+		parse->cteList != NIL || parse->hasSubLinks ||
+		(parse->onConflict != NULL && OidIsValid(parse->onConflict->constraint)))
+		return NIL;
+	sourceRte = rt_fetch(((RangeTblRef *) linitial(parse->jointree->fromlist))->rtindex,
+						 parse->rtable);
+	if (sourceRte->rtekind != RTE_SUBQUERY)
+		return NIL;
+	source = sourceRte->subquery;
+	if (source->hasAggs || source->groupClause != NIL ||
+		source->distinctClause != NIL || source->sortClause != NIL ||
+		source->limitCount != NULL || source->limitOffset != NULL ||
+		source->hasWindowFuncs || source->hasTargetSRFs ||
+		source->setOperations != NULL || source->hasSubLinks ||
+		source->cteList != NIL || source->hasRowSecurity ||
+		!DistributedTablesJoinedOnDistribution(source))
+		return NIL;
+
+	/* everything the statement computes must run on a node */
+	if (!AnalyzeRouterQuery(parse)->shippable)
+		return NIL;
+
+	/* the target's distribution column is a distribution column of the source */
+	foreach(lc, parse->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resno == target->distAttno)
+			distTle = tle;
+	}
+	if (distTle == NULL || !IsA(distTle->expr, Var))
+		return NIL;
+	var = (Var *) distTle->expr;
+	if (var->varlevelsup != 0 || var->varattno <= 0 ||
+		var->varattno > list_length(source->targetList))
+		return NIL;
+	sourceTle = list_nth(source->targetList, var->varattno - 1);
+	if (!IsA(sourceTle->expr, Var))
+		return NIL;
+	var = (Var *) sourceTle->expr;
+	if (var->varlevelsup != 0)
+		return NIL;
+	sourceTable = ShardextGetTable(rt_fetch(var->varno, source->rtable)->relid);
+	if (sourceTable == NULL || sourceTable->distAttno != var->varattno ||
+		sourceTable->colocationId != target->colocationId ||
+		sourceTable->distTypeId != target->distTypeId)
+		return NIL;
+
+	relids = list_make1_oid(target->relid);
+	foreach(lc, CollectRelationRtes(source))
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (!list_member_oid(relids, rte->relid))
+			relids = lappend_oid(relids, rte->relid);
+	}
+	return relids;
 }
 
 /*

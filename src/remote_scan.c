@@ -806,17 +806,30 @@ ComputeQueryTasks(QueryScanState *state)
 	}
 	else
 	{
+		/* every shard group of the (co-located) tables */
 		ShardextTable *table = GetTableOrError(linitial_oid(state->relids));
 		int			i;
+		int			j;
 
 		for (i = 0; i < table->shardCount; i++)
 		{
 			RemoteTask *task = palloc0(sizeof(RemoteTask));
 
 			task->elapsedMs = -1;
-			names[0] = table->shards[i]->relationName;
 			task->nodeId = table->shards[i]->nodeId;
 			task->shardId = table->shards[i]->shardId;
+			for (j = 0; j < ntables; j++)
+			{
+				ShardextTable *other = GetTableOrError(list_nth_oid(state->relids, j));
+
+				if (other->shardCount != table->shardCount ||
+					other->shards[i]->nodeId != task->nodeId)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("co-located shards are on different nodes"),
+							 errhint("Run the statement again: shards may have moved.")));
+				names[j] = other->shards[i]->relationName;
+			}
 			task->sql = RenderQueryTemplate(&state->template, names);
 			tasks = lappend(tasks, task);
 		}
