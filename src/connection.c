@@ -337,6 +337,8 @@ ResetNodeConnection(NodeConnection *nc)
 	nc->broken = false;
 	nc->invalidated = false;
 	nc->copyPending = false;
+	nc->pendingDrain = NULL;
+	nc->pendingArg = NULL;
 }
 
 /*
@@ -456,7 +458,7 @@ OpenNodeConnections(void)
 	while ((nc = hash_seq_search(&status)) != NULL)
 	{
 		/* busy: a statement was sent and its result never read */
-		if (nc->conn != NULL && !nc->copyPending &&
+		if (nc->conn != NULL && !nc->copyPending && nc->pendingDrain == NULL &&
 			PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE)
 			nc->broken = true;
 		if (nc->conn != NULL &&

@@ -606,13 +606,24 @@ RemoteCommandSucceeds(NodeConnection *nc, const char *sql)
 
 /*
  * FinishPendingCopy reads the result of a COPY sent by RemoteCopyIn without
- * waiting, raising its error if it failed.
+ * waiting, raising its error if it failed, or lets the scan that sent a
+ * statement ahead on the connection read its result: called before any
+ * other use of the connection.
  */
 void
 FinishPendingCopy(NodeConnection *nc)
 {
 	PGresult   *res;
 
+	/* a statement a scan sent ahead: the scan reads its result now */
+	if (nc->pendingDrain != NULL)
+	{
+		void		(*drain) (NodeConnection *, void *) = nc->pendingDrain;
+
+		nc->pendingDrain = NULL;
+		drain(nc, nc->pendingArg);
+		nc->pendingArg = NULL;
+	}
 	if (!nc->copyPending)
 		return;
 	nc->copyPending = false;

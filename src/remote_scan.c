@@ -126,6 +126,11 @@ typedef struct TableScanState
 	ResultHolder *holder;
 	int			nextRow;
 	MemoryContext rowContext;
+	/* the next shard, sent ahead to another node while this one is read */
+	int			prefetchPosition;	/* in shardIndexes, or -1 */
+	NodeConnection *prefetchConnection; /* while its result is unread */
+	ResultHolder *prefetchHolder;
+	MemoryContextCallback prefetchCallback;
 } TableScanState;
 
 typedef struct InsertScanState
@@ -1146,6 +1151,72 @@ ShardScanSql(TableScanState *state, ShardextShard *shard)
 					state->whereSql);
 }
 
+/*
+ * DrainPrefetch reads the result of the shard a scan sent ahead, when the
+ * connection is needed for something else (or the scan needs the rows).
+ */
+static void
+DrainPrefetch(NodeConnection *nc, void *arg)
+{
+	TableScanState *state = (TableScanState *) arg;
+	PGresult   *res = GetRemoteResult(nc);
+
+	state->prefetchConnection = NULL;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		ReportRemoteError(nc, res);
+	HoldResult(state->prefetchHolder, res);
+}
+
+/*
+ * ForgetPrefetch is the executor memory's reset callback: a scan ended by
+ * an error leaves no pointer to itself on a connection.
+ */
+static void
+ForgetPrefetch(void *arg)
+{
+	TableScanState *state = (TableScanState *) arg;
+	NodeConnection *nc = state->prefetchConnection;
+
+	if (nc != NULL && nc->pendingArg == state)
+	{
+		nc->pendingDrain = NULL;
+		nc->pendingArg = NULL;
+		CloseConnectionAtEndOfTransaction(nc);
+	}
+	state->prefetchConnection = NULL;
+}
+
+/*
+ * StartPrefetch sends the statement of the shard at position ahead, when
+ * it lives on another node than the shard being read, without waiting.
+ */
+static void
+StartPrefetch(TableScanState *state, int position, int32 currentNodeId)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	ShardextTable *table;
+	ShardextShard *shard;
+	NodeConnection *nc;
+	RemoteParams params;
+
+	state->prefetchPosition = -1;
+	if (position >= list_length(state->shardIndexes))
+		return;
+	table = GetTableOrError(state->relid);
+	shard = table->shards[list_nth_int(state->shardIndexes, position)];
+	if (shard->nodeId == currentNodeId)
+		return;
+	nc = GetNodeConnectionForStatement(shard->nodeId, false,
+									   XactIsoLevel == XACT_READ_COMMITTED);
+	params = BuildRemoteParams(estate, state->paramCount, 0);
+	SendRemoteQueryTyped(nc, ShardScanSql(state, shard), params.count,
+						 params.types, params.values);
+	nc->pendingDrain = DrainPrefetch;
+	nc->pendingArg = state;
+	state->prefetchConnection = nc;
+	state->prefetchPosition = position;
+}
+
 static TupleTableSlot *
 TableScanNext(ScanState *node)
 {
@@ -1158,6 +1229,15 @@ TableScanNext(ScanState *node)
 		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 
 		state->shardIndexes = ComputeScanShards(state);
+		if (state->prefetchHolder == NULL)
+		{
+			state->prefetchHolder = MakeResultHolder(estate);
+			state->prefetchCallback.func = ForgetPrefetch;
+			state->prefetchCallback.arg = state;
+			MemoryContextRegisterResetCallback(estate->es_query_cxt,
+											   &state->prefetchCallback);
+		}
+		state->prefetchPosition = -1;
 		MemoryContextSwitchTo(old);
 		state->shardsReady = true;
 	}
@@ -1169,6 +1249,7 @@ TableScanNext(ScanState *node)
 		ShardextShard *shard;
 		NodeConnection *nc;
 		RemoteParams params;
+		int			position;
 
 		if (res != NULL && state->nextRow < PQntuples(res))
 		{
@@ -1181,16 +1262,32 @@ TableScanNext(ScanState *node)
 		if (state->nextShard >= list_length(state->shardIndexes))
 			return ExecClearTuple(slot);
 
+		position = state->nextShard++;
 		table = GetTableOrError(state->relid);
-		shard = table->shards[list_nth_int(state->shardIndexes,
-										   state->nextShard++)];
-		nc = GetNodeConnectionForStatement(shard->nodeId, false,
-										   XactIsoLevel == XACT_READ_COMMITTED);
-		params = BuildRemoteParams(estate, state->paramCount, 0);
-		res = RemoteExecutePrepared(nc, ShardScanSql(state, shard), params.count,
-									params.types, params.values);
+		shard = table->shards[list_nth_int(state->shardIndexes, position)];
+		if (state->prefetchPosition == position)
+		{
+			/* sent ahead: take its result (reading it now if still due) */
+			if (state->prefetchConnection != NULL)
+				FinishPendingCopy(state->prefetchConnection);
+			res = state->prefetchHolder->result;
+			state->prefetchHolder->result = NULL;
+			state->prefetchPosition = -1;
+		}
+		else
+		{
+			nc = GetNodeConnectionForStatement(shard->nodeId, false,
+											   XactIsoLevel == XACT_READ_COMMITTED);
+			params = BuildRemoteParams(estate, state->paramCount, 0);
+			res = RemoteExecutePrepared(nc, ShardScanSql(state, shard),
+										params.count, params.types,
+										params.values);
+		}
 		HoldResult(state->holder, res);
 		state->nextRow = 0;
+
+		/* the next shard, if on another node, works while this one is read */
+		StartPrefetch(state, state->nextShard, shard->nodeId);
 	}
 }
 
@@ -1207,11 +1304,23 @@ ExecTableScan(CustomScanState *node)
 					(ExecScanRecheckMtd) TableScanRecheck);
 }
 
+/* EndPrefetch reads and drops the result of a shard sent ahead, if any. */
+static void
+EndPrefetch(TableScanState *state)
+{
+	if (state->prefetchConnection != NULL)
+		FinishPendingCopy(state->prefetchConnection);
+	if (state->prefetchHolder != NULL)
+		HoldResult(state->prefetchHolder, NULL);
+	state->prefetchPosition = -1;
+}
+
 static void
 EndTableScan(CustomScanState *node)
 {
 	TableScanState *state = (TableScanState *) node;
 
+	EndPrefetch(state);
 	HoldResult(state->holder, NULL);
 }
 
@@ -1220,6 +1329,7 @@ ReScanTableScan(CustomScanState *node)
 {
 	TableScanState *state = (TableScanState *) node;
 
+	EndPrefetch(state);
 	HoldResult(state->holder, NULL);
 	state->shardsReady = false;
 	state->nextShard = 0;

@@ -35,6 +35,9 @@ typedef struct NodeConnection
 	bool		broken;			/* must be closed at transaction end */
 	bool		invalidated;	/* server options changed: reconnect */
 	bool		copyPending;	/* a COPY was sent, its result not read */
+	/* a statement sent ahead by a scan: how to read its result first */
+	void		(*pendingDrain) (struct NodeConnection *nc, void *arg);
+	void	   *pendingArg;
 	struct HTAB *statements;	/* statements prepared on this connection */
 	struct WaitEventSet *waitSet;	/* latch, postmaster death, socket */
 	char	   *settings[4];	/* session settings sent to the node, or
