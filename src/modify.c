@@ -47,6 +47,7 @@
 #include "shardext/deparse.h"
 #include "shardext/modify.h"
 #include "shardext/remote_exec.h"
+#include "shardext/remote_scan.h"
 #include "shardext/router.h"
 #include "shardext/routing.h"
 #include "shardext/transaction.h"
@@ -428,8 +429,6 @@ static TupleTableSlot *
 ExecModifyScan(CustomScanState *node)
 {
 	ModifyScanState *state = (ModifyScanState *) node;
-	ProjectionInfo *projection = node->ss.ps.ps_ProjInfo;
-	TupleTableSlot *slot;
 
 	if (!state->done)
 	{
@@ -439,20 +438,7 @@ ExecModifyScan(CustomScanState *node)
 		MemoryContextSwitchTo(old);
 		state->done = true;
 	}
-	if (state->returning == NULL)
-		return NULL;
-	if (state->returningSlot == NULL)
-		state->returningSlot =
-			ExecAllocTableSlot(&node->ss.ps.state->es_tupleTable,
-							   node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
-							   &TTSOpsMinimalTuple);
-	slot = state->returningSlot;
-	if (!tuplestore_gettupleslot(state->returning, true, false, slot))
-		return NULL;
-	if (projection == NULL)
-		return slot;
-	node->ss.ps.ps_ExprContext->ecxt_scantuple = slot;
-	return ExecProject(projection);
+	return NextStoredRow(node, state->returning, &state->returningSlot);
 }
 
 static void

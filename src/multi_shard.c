@@ -59,6 +59,8 @@ static Plan *PlanPartialScan(PlannerInfo *root, RelOptInfo *rel,
 							 CustomPath *best_path, List *tlist,
 							 List *clauses, List *custom_plans);
 static void AddPartialScanPath(RelOptInfo *rel, RangeTblEntry *rte);
+static void ReplaceWithCustomPath(RelOptInfo *rel, const CustomPathMethods *methods,
+								  Cost totalCost);
 
 static const CustomPathMethods PartialScanPathMethods = {
 	.CustomName = "ShardextPartialScan",
@@ -90,7 +92,6 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 					   RangeTblEntry *rte)
 {
 	ShardextTable *table;
-	CustomPath *path;
 
 	if (PrevSetRelPathlistHook != NULL)
 		PrevSetRelPathlistHook(root, rel, rti, rte);
@@ -113,27 +114,8 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (table == NULL || table->distColumnName == NULL)
 		return;
 
-	path = makeNode(CustomPath);
-	path->path.pathtype = T_CustomScan;
-	path->path.parent = rel;
-	path->path.pathtarget = rel->reltarget;
-	path->path.param_info = NULL;
-	path->path.parallel_aware = false;
-	path->path.parallel_safe = false;
-	path->path.parallel_workers = 0;
-	path->path.rows = rel->rows;
-	path->path.startup_cost = 100.0;
-	path->path.total_cost = 100.0 + 10.0 * table->shardCount + rel->rows * 0.02;
-	path->path.pathkeys = NIL;
-	path->flags = 0;
-	path->custom_paths = NIL;
-	path->custom_private = NIL;
-	path->methods = &ShardextScanPathMethods;
-
-	rel->pathlist = NIL;
-	rel->partial_pathlist = NIL;
-	rel->consider_parallel = false;
-	add_path(rel, (Path *) path);
+	ReplaceWithCustomPath(rel, &ShardextScanPathMethods,
+						  100.0 + 10.0 * table->shardCount + rel->rows * 0.02);
 }
 
 /*
@@ -142,6 +124,18 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
  */
 static void
 AddPartialScanPath(RelOptInfo *rel, RangeTblEntry *rte)
+{
+	ReplaceWithCustomPath(rel, &PartialScanPathMethods, 100.0 + rel->rows * 0.01);
+}
+
+/*
+ * ReplaceWithCustomPath makes a custom path of the given methods the only
+ * path of a relation (no parallel paths: shard scans run in the backend
+ * that holds the node connections).
+ */
+static void
+ReplaceWithCustomPath(RelOptInfo *rel, const CustomPathMethods *methods,
+					  Cost totalCost)
 {
 	CustomPath *path = makeNode(CustomPath);
 
@@ -154,12 +148,12 @@ AddPartialScanPath(RelOptInfo *rel, RangeTblEntry *rte)
 	path->path.parallel_workers = 0;
 	path->path.rows = rel->rows;
 	path->path.startup_cost = 100.0;
-	path->path.total_cost = 100.0 + rel->rows * 0.01;
+	path->path.total_cost = totalCost;
 	path->path.pathkeys = NIL;
 	path->flags = 0;
 	path->custom_paths = NIL;
 	path->custom_private = NIL;
-	path->methods = &PartialScanPathMethods;
+	path->methods = methods;
 
 	rel->pathlist = NIL;
 	rel->partial_pathlist = NIL;

@@ -1560,31 +1560,42 @@ RunInsert(InsertScanState *state)
 	}
 }
 
+/*
+ * NextStoredRow returns the next row a modifying scan kept (RETURNING),
+ * projected to the scan's output, or NULL when there is none.  *slot is
+ * the scan's slot for reading the tuplestore, made on first use.
+ */
+TupleTableSlot *
+NextStoredRow(CustomScanState *node, Tuplestorestate *store,
+			  TupleTableSlot **slot)
+{
+	ProjectionInfo *projection = node->ss.ps.ps_ProjInfo;
+
+	if (store == NULL)
+		return NULL;
+	if (*slot == NULL)
+		*slot = ExecAllocTableSlot(&node->ss.ps.state->es_tupleTable,
+								   node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+								   &TTSOpsMinimalTuple);
+	if (!tuplestore_gettupleslot(store, true, false, *slot))
+		return NULL;
+	if (projection == NULL)
+		return *slot;
+	node->ss.ps.ps_ExprContext->ecxt_scantuple = *slot;
+	return ExecProject(projection);
+}
+
 static TupleTableSlot *
 ExecInsertScan(CustomScanState *node)
 {
 	InsertScanState *state = (InsertScanState *) node;
-	TupleTableSlot *slot;
-	ProjectionInfo *projection = node->ss.ps.ps_ProjInfo;
 
 	if (!state->done)
 	{
 		RunInsert(state);
 		state->done = true;
 	}
-	if (state->returningSlot == NULL)
-		state->returningSlot =
-			ExecAllocTableSlot(&node->ss.ps.state->es_tupleTable,
-							   node->ss.ss_ScanTupleSlot->tts_tupleDescriptor,
-							   &TTSOpsMinimalTuple);
-	slot = state->returningSlot;
-	if (state->returning == NULL ||
-		!tuplestore_gettupleslot(state->returning, true, false, slot))
-		return NULL;
-	if (projection == NULL)
-		return slot;
-	node->ss.ps.ps_ExprContext->ecxt_scantuple = slot;
-	return ExecProject(projection);
+	return NextStoredRow(node, state->returning, &state->returningSlot);
 }
 
 static void

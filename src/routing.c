@@ -36,6 +36,7 @@ PG_FUNCTION_INFO_V1(shardext_shard_for_value);
 PG_FUNCTION_INFO_V1(shardext_node_for_value);
 
 static ShardextTable *GetDistributedTableOrError(Oid relid);
+static ShardextShard *ShardForArguments(FunctionCallInfo fcinfo);
 
 /*
  * HashDistributionValue returns the position of a non-null value in the int4
@@ -209,24 +210,38 @@ shardext_hash(PG_FUNCTION_ARGS)
 }
 
 /*
+ * ShardForArguments returns the shard of table arguments 0 and 1 (a value
+ * of any type) of a routing function; NULL when the table is NULL.
+ */
+static ShardextShard *
+ShardForArguments(FunctionCallInfo fcinfo)
+{
+	ShardextTable *table;
+	Datum		value;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	table = GetDistributedTableOrError(PG_GETARG_OID(0));
+	if (table->distColumnName == NULL)
+		return table->shards[0];
+	value = PG_ARGISNULL(1) ? (Datum) 0 :
+		CoerceToDistributionType(table, PG_GETARG_DATUM(1),
+								 get_fn_expr_argtype(fcinfo->flinfo, 1));
+	return FindShardForValue(table, value, PG_ARGISNULL(1));
+}
+
+/*
  * shardext_shard_for_value(table, value) returns the id of the shard of
  * table that holds rows with that distribution value.
  */
 Datum
 shardext_shard_for_value(PG_FUNCTION_ARGS)
 {
-	ShardextTable *table;
-	Datum		value;
+	ShardextShard *shard = ShardForArguments(fcinfo);
 
-	if (PG_ARGISNULL(0))
+	if (shard == NULL)
 		PG_RETURN_NULL();
-	table = GetDistributedTableOrError(PG_GETARG_OID(0));
-	if (table->distColumnName == NULL)
-		PG_RETURN_INT64(table->shards[0]->shardId);
-	value = PG_ARGISNULL(1) ? (Datum) 0 :
-		CoerceToDistributionType(table, PG_GETARG_DATUM(1),
-								 get_fn_expr_argtype(fcinfo->flinfo, 1));
-	PG_RETURN_INT64(FindShardForValue(table, value, PG_ARGISNULL(1))->shardId);
+	PG_RETURN_INT64(shard->shardId);
 }
 
 /*
@@ -236,16 +251,9 @@ shardext_shard_for_value(PG_FUNCTION_ARGS)
 Datum
 shardext_node_for_value(PG_FUNCTION_ARGS)
 {
-	ShardextTable *table;
-	Datum		value;
+	ShardextShard *shard = ShardForArguments(fcinfo);
 
-	if (PG_ARGISNULL(0))
+	if (shard == NULL)
 		PG_RETURN_NULL();
-	table = GetDistributedTableOrError(PG_GETARG_OID(0));
-	if (table->distColumnName == NULL)
-		PG_RETURN_INT32(table->shards[0]->nodeId);
-	value = PG_ARGISNULL(1) ? (Datum) 0 :
-		CoerceToDistributionType(table, PG_GETARG_DATUM(1),
-								 get_fn_expr_argtype(fcinfo->flinfo, 1));
-	PG_RETURN_INT32(FindShardForValue(table, value, PG_ARGISNULL(1))->nodeId);
+	PG_RETURN_INT32(shard->nodeId);
 }

@@ -59,5 +59,8 @@ extern CustomScanMethods ShardextTableScanMethods;
 extern CustomScanMethods ShardextInsertScanMethods;
 
 extern void RegisterShardextScanMethods(void);
+extern TupleTableSlot *NextStoredRow(CustomScanState *node,
+									 struct Tuplestorestate *store,
+									 TupleTableSlot **slot);
 
 #endif							/* SHARDEXT_REMOTE_SCAN_H */
