@@ -27,6 +27,7 @@
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/lmgr.h"
@@ -84,6 +85,7 @@ static void InsertTableMetadata(Oid relid, DistributionType type,
 								char **shardNames);
 static uint64 MoveRowsIntoShards(Oid relid, ShardextTable *table);
 static void TruncateLocalTable(Oid relid);
+static void AnalyzeShards(ShardextTable *table);
 
 /*
  * CheckTableOwner raises an error unless the current user owns the table.
@@ -475,6 +477,40 @@ MoveRowsIntoShards(Oid relid, ShardextTable *table)
 }
 
 /*
+ * AnalyzeShards gathers statistics on the shards that received rows, so
+ * that the nodes plan the queries on them well from the start: one ANALYZE
+ * per node, in the remote transactions.
+ */
+static void
+AnalyzeShards(ShardextTable *table)
+{
+	List	   *nodeIds = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < table->shardCount; i++)
+		if (!list_member_int(nodeIds, table->shards[i]->nodeId))
+			nodeIds = lappend_int(nodeIds, table->shards[i]->nodeId);
+	foreach(lc, nodeIds)
+	{
+		int32		nodeId = lfirst_int(lc);
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "ANALYZE ");
+		for (i = 0; i < table->shardCount; i++)
+		{
+			if (table->shards[i]->nodeId != nodeId)
+				continue;
+			if (sql.len > strlen("ANALYZE "))
+				appendStringInfoString(&sql, ", ");
+			appendStringInfoString(&sql, table->shards[i]->relationName);
+		}
+		RemoteExecuteCommand(GetNodeConnectionInTransaction(nodeId, true), sql.data);
+	}
+}
+
+/*
  * TruncateLocalTable empties the coordinator's copy of the table, without
  * the propagation to shards that TRUNCATE of a distributed table has.
  */
@@ -611,6 +647,8 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	if (table == NULL)
 		elog(ERROR, "distributed table %u is missing from the cache", relid);
 	rows = MoveRowsIntoShards(relid, table);
+	if (rows > 0)
+		AnalyzeShards(table);
 	TruncateLocalTable(relid);
 
 	/* plans that read the local table must be made again */
