@@ -29,6 +29,7 @@ int			ShardextMaxConnectionsPerNode = 4;
 bool		ShardextDirectoryAutoAssign = false;
 bool		ShardextLogRemoteCommands = false;
 bool		ShardextEnablePushdown = true;
+bool		ShardextParameterizeConstants = true;
 int			ShardextDebugCommitDelay = 0;
 int			ShardextDebugCommitPreparedDelay = 0;
 
@@ -123,6 +124,16 @@ ShardextDefineGucs(void)
 							 gettext_noop("When off, the coordinator reads the rows and "
 										  "does the work itself."),
 							 &ShardextEnablePushdown,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardext.parameterize_router_queries",
+							 gettext_noop("Sends the constants of router queries to nodes as "
+										  "parameters of a prepared statement."),
+							 gettext_noop("The node then parses and plans each query shape "
+										  "once, however the client sent it."),
+							 &ShardextParameterizeConstants,
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);

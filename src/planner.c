@@ -51,6 +51,15 @@
 
 static planner_hook_type PrevPlannerHook = NULL;
 
+/* state of ConstToParamMutator */
+typedef struct ConstToParamContext
+{
+	int			nextId;			/* the query's own parameters come first */
+	List	   *consts;			/* Const *, one per added parameter */
+} ConstToParamContext;
+
+static Node *ConstToParamMutator(Node *node, ConstToParamContext *context);
+
 static PlannedStmt *ShardextPlanner(Query *parse, const char *queryString,
 									int cursorOptions,
 									ParamListInfo boundParams);
@@ -421,6 +430,59 @@ MakePlannedStmt(Query *parse, Plan *plan, List *rtes)
 }
 
 /*
+ * ConstToParamMutator replaces the constants of a query by parameters
+ * numbered after its own, collecting them (in parameter order) to be sent
+ * as the parameters' values.  Constants of types a node may not know, and
+ * those without a definite type, stay literals.
+ */
+static Node *
+ConstToParamMutator(Node *node, ConstToParamContext *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Const))
+	{
+		Const	   *constant = (Const *) node;
+		Param	   *param;
+
+		if (constant->consttype >= FirstNormalObjectId ||
+			constant->consttype == UNKNOWNOID ||
+			constant->consttype == CSTRINGOID)
+			return node;
+		param = makeNode(Param);
+		param->paramkind = PARAM_EXTERN;
+		param->paramid = context->nextId + list_length(context->consts) + 1;
+		param->paramtype = constant->consttype;
+		param->paramtypmod = constant->consttypmod;
+		param->paramcollid = constant->constcollid;
+		param->location = -1;
+		context->consts = lappend(context->consts, copyObject(constant));
+		return (Node *) param;
+	}
+	if (IsA(node, FuncExpr) &&
+		((FuncExpr *) node)->funcformat == COERCE_SQL_SYNTAX)
+	{
+		/*
+		 * Special SQL syntax (EXTRACT(field FROM x), TRIM, SUBSTRING, ...)
+		 * is deparsed from its constant arguments: they stay literals.
+		 */
+		FuncExpr   *func = (FuncExpr *) copyObject(node);
+		ListCell   *lc;
+
+		foreach(lc, func->args)
+		{
+			if (!IsA(lfirst(lc), Const))
+				lfirst(lc) = ConstToParamMutator(lfirst(lc), context);
+		}
+		return (Node *) func;
+	}
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, ConstToParamMutator,
+										   context, 0);
+	return expression_tree_mutator(node, ConstToParamMutator, context);
+}
+
+/*
  * PlanRemoteQuery plans a statement sent whole to shards: to the shard
  * group its pins select (router), or to every shard of its one table.
  */
@@ -429,13 +491,27 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 				List *rtes)
 {
 	CustomScan *cscan = makeNode(CustomScan);
-	char	   *sql = DeparseQueryForShards(parse, analysis->relids);
-	QueryTemplate *template = SplitQueryTemplate(sql, analysis->relids);
+	int			paramCount = MaxExternParamId((Node *) parse);
+	ConstToParamContext constants = {paramCount, NIL};
+	Query	   *shipped = parse;
+	char	   *sql;
+	QueryTemplate *template;
 	List	   *outputList = (parse->commandType == CMD_SELECT) ?
 		parse->targetList : parse->returningList;
 	List	   *pins = NIL;
 	PlannedStmt *result;
 	ListCell   *lc;
+
+	/*
+	 * A router query's constants are sent as parameters: the statement text
+	 * is then the same for every value, so the node keeps it prepared (and
+	 * plans it once) however the query was sent to the coordinator.
+	 */
+	if (mode == QUERY_SCAN_ROUTER && ShardextParameterizeConstants)
+		shipped = query_tree_mutator(copyObject(parse), ConstToParamMutator,
+									 &constants, 0);
+	sql = DeparseQueryForShards(shipped, analysis->relids);
+	template = SplitQueryTemplate(sql, analysis->relids);
 
 	if (template->slots == NIL)
 		elog(ERROR, "could not find the distributed tables in the deparsed query: %s",
@@ -461,9 +537,10 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 									   analysis->relids, pins,
 									   makeInteger(mode));
 	cscan->custom_private = lappend(cscan->custom_private,
-									makeInteger(MaxExternParamId((Node *) parse)));
+									makeInteger(paramCount));
 	cscan->custom_private = lappend(cscan->custom_private,
 									makeInteger(parse->commandType));
+	cscan->custom_private = lappend(cscan->custom_private, constants.consts);
 	cscan->methods = &ShardextQueryScanMethods;
 
 	result = MakePlannedStmt(parse, (Plan *) cscan, rtes);

@@ -96,6 +96,7 @@ typedef struct QueryScanState
 	List	   *pinTypes;		/* type of each pin */
 	QueryScanMode mode;
 	int			paramCount;
+	List	   *constants;		/* Const values of parameters after paramCount */
 	CmdType		commandType;
 	RowDecoder *decoder;
 	List	   *tasks;
@@ -415,6 +416,35 @@ BuildRemoteParams(EState *estate, int count, int extra)
 		}
 	}
 	return params;
+}
+
+/*
+ * AddConstantParams appends the values of constants turned into parameters
+ * (see ConstToParamMutator) after the statement's own parameters.
+ */
+static void
+AddConstantParams(RemoteParams *params, List *constants)
+{
+	ListCell   *lc;
+
+	foreach(lc, constants)
+	{
+		Const	   *constant = lfirst(lc);
+		int			n = params->count++;
+
+		params->types[n] = constant->consttype;
+		if (constant->constisnull)
+			params->values[n] = NULL;
+		else
+		{
+			Oid			outputFunction;
+			bool		isVarlena;
+
+			getTypeOutputInfo(constant->consttype, &outputFunction, &isVarlena);
+			params->values[n] = OidOutputFunctionCall(outputFunction,
+													  constant->constvalue);
+		}
+	}
 }
 
 /*
@@ -743,6 +773,7 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
 	state->mode = intVal(list_nth(private, QUERY_PRIVATE_MODE));
 	state->paramCount = intVal(list_nth(private, QUERY_PRIVATE_PARAMS));
 	state->commandType = intVal(list_nth(private, QUERY_PRIVATE_COMMAND));
+	state->constants = list_nth(private, QUERY_PRIVATE_CONSTANTS);
 	foreach(lc, (List *) list_nth(private, QUERY_PRIVATE_PINS))
 	{
 		Expr	   *pin = lfirst(lc);
@@ -968,7 +999,9 @@ QueryScanNext(ScanState *node)
 										   list_length(state->tasks) == 1 ||
 										   (state->commandType == CMD_SELECT &&
 											XactIsoLevel == XACT_READ_COMMITTED));
-		params = BuildRemoteParams(estate, state->paramCount, 0);
+		params = BuildRemoteParams(estate, state->paramCount,
+								   list_length(state->constants));
+		AddConstantParams(&params, state->constants);
 		INSTR_TIME_SET_CURRENT(start);
 		res = RemoteExecutePrepared(nc, task->sql, params.count, params.types,
 									params.values);

@@ -28,6 +28,7 @@ extern int	ShardextMaxConnectionsPerNode;
 extern bool ShardextDirectoryAutoAssign;
 extern bool ShardextLogRemoteCommands;
 extern bool ShardextEnablePushdown;
+extern bool ShardextParameterizeConstants;
 extern int	ShardextDebugCommitDelay;
 extern int	ShardextDebugCommitPreparedDelay;
 

@@ -28,6 +28,7 @@ typedef enum QueryScanMode
 #define QUERY_PRIVATE_MODE 4
 #define QUERY_PRIVATE_PARAMS 5
 #define QUERY_PRIVATE_COMMAND 6
+#define QUERY_PRIVATE_CONSTANTS 7
 
 /* positions in custom_private of a ShardextScan */
 #define SCAN_PRIVATE_RELID 0
