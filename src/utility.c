@@ -43,6 +43,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/regproc.h"
 
 #include "shardext/catalog.h"
 #include "shardext/copy.h"
@@ -510,11 +511,24 @@ ProcessPendingDrops(void)
 		PendingDrops = list_delete_first(PendingDrops);
 		forboth(nameCell, drop->shardNames, nodeCell, drop->nodeIds)
 		{
-			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
-																true);
+			char	   *shardName = (char *) lfirst(nameCell);
+			int			nodeId = lfirst_int(nodeCell);
+			NodeConnection *nc;
 
+			/*
+			 * A shard on the coordinator is a table of this database: when
+			 * the statement already dropped it (DROP SCHEMA ... CASCADE),
+			 * dropping it again through the loopback connection would wait
+			 * for our own lock.
+			 */
+			if (nodeId == COORDINATOR_NODE_ID &&
+				!OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shardName)),
+											 NoLock, true)))
+				continue;
+
+			nc = GetNodeConnectionInTransaction(nodeId, true);
 			RemoteExecuteCommand(nc, psprintf("DROP TABLE IF EXISTS %s",
-											  (char *) lfirst(nameCell)));
+											  shardName));
 		}
 		DeleteTableMetadata(drop->relid);
 	}

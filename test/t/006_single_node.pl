@@ -50,5 +50,22 @@ is($node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_tables WHERE tablename LIKE 't\\_1%'"),
 	'0', 'and drops the shards');
 
+# DROP SCHEMA ... CASCADE drops the shards with the table; the shards, in the
+# same schema, are already gone when the statement ends
+$node->safe_psql(
+	'postgres', q{
+	CREATE SCHEMA s;
+	CREATE TABLE s.d (id int PRIMARY KEY);
+	SELECT create_distributed_table('s.d', 'id', shard_count => 2);
+	INSERT INTO s.d SELECT generate_series(1, 10);
+});
+my ($ret, $stdout, $stderr) = $node->psql('postgres', 'DROP SCHEMA s CASCADE',
+	timeout => 60);
+is($ret, 0, 'DROP SCHEMA CASCADE of a schema with shards on the coordinator works')
+  or diag($stderr);
+is($node->safe_psql('postgres',
+		'SELECT count(*) FROM shardext.tables'),
+	'0', 'and forgets the table');
+
 $node->stop;
 done_testing();
