@@ -60,6 +60,9 @@ static void CancelRemoteStatement(NodeConnection *nc);
 static void SyncSessionSettings(NodeConnection *nc);
 static char *LogicalNames(const char *message);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
+static void LogRemoteCommandWithParams(NodeConnection *nc, const char *sql,
+									   int nParams,
+									   const char *const *paramValues);
 
 /*
  * LogRemoteCommand shows a statement sent to a node when
@@ -68,10 +71,37 @@ static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
 void
 LogRemoteCommand(NodeConnection *nc, const char *sql)
 {
-	if (ShardextLogRemoteCommands)
+	LogRemoteCommandWithParams(nc, sql, 0, NULL);
+}
+
+/*
+ * LogRemoteCommandWithParams is LogRemoteCommand for a statement with text
+ * parameters: the detail shows their values too, quoted as literals.
+ */
+static void
+LogRemoteCommandWithParams(NodeConnection *nc, const char *sql, int nParams,
+						   const char *const *paramValues)
+{
+	StringInfoData values;
+	int			i;
+
+	if (!ShardextLogRemoteCommands)
+		return;
+	if (nParams == 0 || paramValues == NULL)
+	{
 		ereport(NOTICE,
 				(errmsg("issuing %s", sql),
 				 errdetail("on node %s", nc->label)));
+		return;
+	}
+	initStringInfo(&values);
+	for (i = 0; i < nParams; i++)
+		appendStringInfo(&values, "%s$%d = %s", i > 0 ? ", " : "", i + 1,
+						 paramValues[i] == NULL ? "NULL" :
+						 quote_literal_cstr(paramValues[i]));
+	ereport(NOTICE,
+			(errmsg("issuing %s", sql),
+			 errdetail("on node %s, parameters: %s", nc->label, values.data)));
 }
 
 /*
@@ -113,7 +143,7 @@ SendRemoteQueryTyped(NodeConnection *nc, const char *sql, int nParams,
 {
 	FinishPendingCopy(nc);
 	SyncSessionSettings(nc);
-	LogRemoteCommand(nc, sql);
+	LogRemoteCommandWithParams(nc, sql, nParams, paramValues);
 	if (!PQsendQueryParams(nc->conn, sql, nParams, paramTypes, paramValues,
 						   NULL, NULL, 0))
 		ReportConnectionFailure(nc);
@@ -529,7 +559,7 @@ RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 		if (nc->statementCount >= MAX_PREPARED_STATEMENTS)
 			return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
 		snprintf(name, sizeof(name), "shardext_%d", nc->statementCount + 1);
-		LogRemoteCommand(nc, sql);
+		LogRemoteCommandWithParams(nc, sql, nParams, paramValues);
 		if (!PQsendPrepare(nc->conn, name, sql, nParams, paramTypes))
 			ReportConnectionFailure(nc);
 		res = GetRemoteResult(nc);
@@ -545,7 +575,7 @@ RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 			memcpy(entry->types, paramTypes, sizeof(Oid) * nParams);
 	}
 	else
-		LogRemoteCommand(nc, sql);
+		LogRemoteCommandWithParams(nc, sql, nParams, paramValues);
 
 	snprintf(name, sizeof(name), "shardext_%d", entry->id);
 	if (!PQsendQueryPrepared(nc->conn, name, nParams, paramValues, NULL, NULL, 0))
