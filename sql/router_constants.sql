@@ -127,7 +127,18 @@ INSERT INTO queries VALUES
  (27, $q$SELECT id, born + 3, seen - interval '1 week', now() > seen FROM items WHERE id = 80$q$),
  (28, $q$SELECT id, doc -> 'g', doc #>> '{even}', jsonb_set(doc, '{g}', '0') FROM items WHERE id = 81$q$),
  (29, $q$SELECT id FROM items WHERE id = 82 AND (flag OR price > 1e6) AND NOT (ratio = 'NaN')$q$),
- (30, $q$SELECT id, CAST('12' AS int) + 1, '7'::int8 * id FROM items WHERE id = 83$q$);
+ (30, $q$SELECT id, CAST('12' AS int) + 1, '7'::int8 * id FROM items WHERE id = 83$q$),
+ -- IN lists read only the shards of their values
+ (31, $q$SELECT id, name FROM items WHERE id IN (5, 6, 300, 5)$q$),
+ (32, $q$SELECT id FROM items WHERE id IN (8, NULL)$q$),
+ (33, $q$SELECT id FROM items WHERE id = ANY ('{}')$q$),
+ (34, $q$SELECT id, price FROM items WHERE id = ANY (ARRAY[9, 10, 11]::int8[]) AND price > 12$q$),
+ (35, $q$SELECT id FROM items WHERE id IN (12::int2, 13::int4)$q$),
+ (36, $q$SELECT count(*) FROM items WHERE id NOT IN (1, 2)$q$),
+ (37, $q$SELECT id FROM items WHERE id IN (14.0, 15.5)$q$),
+ (38, $q$SELECT id FROM items WHERE id IN (16, 17) OR name = 'item ''18'''$q$),
+ (39, $q$SELECT count(*), sum(price) FROM items WHERE id IN (SELECT generate_series(20, 40))$q$),
+ (40, $q$SELECT id FROM items WHERE id IN (41, 42) AND id IN (42, 43)$q$);
 
 SET shardext.parameterize_router_queries = on;
 SELECT n, compare(q) FROM queries ORDER BY n;
@@ -144,6 +155,20 @@ SET shardext.parameterize_router_queries = off;
 SELECT name FROM items WHERE id = 42 AND price > 10.5 AND name IS DISTINCT FROM 'it''s';
 RESET shardext.parameterize_router_queries;
 RESET shardext.log_remote_commands;
+
+-- which shards an IN list reads
+SET search_path = rc_dist, router_constants, public;
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE id IN (5, 6, 300, 5);
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE id IN (8, NULL);
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE id = ANY ('{}');
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE id NOT IN (1, 2);
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE id IN (14.0, 15.5);
+PREPARE in_list(int8, int8) AS SELECT id, name FROM items WHERE id IN ($1, $2);
+EXECUTE in_list(60, 61);
+EXPLAIN (COSTS OFF) EXECUTE in_list(60, 61);
+EXECUTE in_list(62, NULL);
+DEALLOCATE in_list;
+RESET search_path;
 
 -- router writes with constants, then compare the tables
 UPDATE rc_dist.items SET name = 'renamed ''x''', price = price + 0.5, seen = '2027-01-01 12:00+00' WHERE id = 90;

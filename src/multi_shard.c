@@ -258,6 +258,7 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	StringInfoData where;
 	ListCell   *lc;
 	Expr	   *pin;
+	Expr	   *pinList;
 	CustomScan *cscan;
 	bool		wholeRow;
 	int			i;
@@ -344,9 +345,13 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 									   makeString(where.data),
 									   attnums,
 									   pin);
+	pinList = pin == NULL ?
+		FindPinListInClauses(allClauses, rel->relid, table) : NULL;
 	cscan->custom_private = lappend(cscan->custom_private,
 									makeInteger(Max(MaxExternParamId((Node *) remoteClauses),
-													MaxExternParamId((Node *) pin))));
+													Max(MaxExternParamId((Node *) pin),
+														MaxExternParamId((Node *) pinList)))));
+	cscan->custom_private = lappend(cscan->custom_private, pinList);
 	cscan->methods = &ShardextTableScanMethods;
 	return (Plan *) cscan;
 }

@@ -40,6 +40,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -119,6 +120,8 @@ typedef struct TableScanState
 	List	   *attnums;
 	ExprState  *pinState;
 	Oid			pinType;
+	ExprState  *pinListState;	/* column IN (array): one shard per element */
+	Oid			pinListType;	/* the array's element type */
 	int			paramCount;
 	RowDecoder *decoder;
 	List	   *shardIndexes;
@@ -463,6 +466,55 @@ EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
 		return NULL;
 	value = CoerceToDistributionType(table, value, pinType);
 	return FindShardForValue(table, value, false);
+}
+
+/*
+ * PinListShards evaluates the array of "column IN (values)" and returns the
+ * indexes of the shards its non-NULL elements fall in, in shard order, each
+ * once; NIL when there are none (no row can match).
+ */
+static List *
+PinListShards(ShardextTable *table, ExprState *arrayState, Oid elementType,
+			  ExprContext *econtext)
+{
+	bool		isNull;
+	Datum		arrayDatum;
+	ArrayType  *array;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *values;
+	bool	   *nulls;
+	int			count;
+	bool	   *wanted;
+	List	   *indexes = NIL;
+	int			i;
+
+	arrayDatum = ExecEvalExprSwitchContext(arrayState, econtext, &isNull);
+	if (isNull)
+		return NIL;
+	array = DatumGetArrayTypeP(arrayDatum);
+	get_typlenbyvalalign(elementType, &typlen, &typbyval, &typalign);
+	deconstruct_array(array, elementType, typlen, typbyval, typalign,
+					  &values, &nulls, &count);
+	wanted = palloc0(sizeof(bool) * table->shardCount);
+	for (i = 0; i < count; i++)
+	{
+		ShardextShard *shard;
+
+		if (nulls[i])
+			continue;
+		shard = FindShardForValue(table,
+								  CoerceToDistributionType(table, values[i],
+														   elementType),
+								  false);
+		if (shard != NULL)
+			wanted[shard->shardIndex] = true;
+	}
+	for (i = 0; i < table->shardCount; i++)
+		if (wanted[i])
+			indexes = lappend_int(indexes, i);
+	return indexes;
 }
 
 /* GetTableOrError returns a table's cache entry, which must exist. */
@@ -1143,6 +1195,12 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 		state->pinState = ExecInitExpr(pin, &node->ss.ps);
 		state->pinType = exprType((Node *) pin);
 	}
+	pin = (Expr *) list_nth(private, SCAN_PRIVATE_PIN_LIST);
+	if (pin != NULL)
+	{
+		state->pinListState = ExecInitExpr(pin, &node->ss.ps);
+		state->pinListType = get_element_type(exprType((Node *) pin));
+	}
 	state->paramCount = intVal(list_nth(private, SCAN_PRIVATE_PARAMS));
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
@@ -1171,6 +1229,9 @@ ComputeScanShards(TableScanState *state)
 
 		return shard ? list_make1_int(shard->shardIndex) : NIL;
 	}
+	if (state->pinListState != NULL && OidIsValid(state->pinListType))
+		return PinListShards(table, state->pinListState, state->pinListType,
+							 state->css.ss.ps.ps_ExprContext);
 	for (i = 0; i < table->shardCount; i++)
 		indexes = lappend_int(indexes, i);
 	return indexes;
@@ -1383,7 +1444,10 @@ ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
 
 	if (indexes == NIL)
 	{
-		ExplainPropertyText("Distributed Plan", "no shard (null distribution value)", es);
+		ExplainPropertyText("Distributed Plan",
+							state->pinListState != NULL ?
+							"no shard (no non-null distribution value in the list)" :
+							"no shard (null distribution value)", es);
 		return;
 	}
 	first = table->shards[linitial_int(indexes)];

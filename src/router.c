@@ -489,6 +489,57 @@ FindPinInClauses(List *clauses, Index rtindex, ShardextTable *table)
 }
 
 /*
+ * FindPinListInClauses returns the array of a "distribution column IN
+ * (values)" clause (column = ANY (array)) among clauses, or NULL: the array
+ * is a constant or an ARRAY[...] of values that need no row.  Each element
+ * names one shard to read.
+ */
+Expr *
+FindPinListInClauses(List *clauses, Index rtindex, ShardextTable *table)
+{
+	LevelState	state;
+	PinMember	member;
+	ListCell   *lc;
+
+	member.rtindex = rtindex;
+	member.table = table;
+	member.parent = 0;
+	member.pin = NULL;
+	state.members = &member;
+	state.count = 1;
+
+	foreach(lc, clauses)
+	{
+		Node	   *clause = lfirst(lc);
+		ScalarArrayOpExpr *saop;
+		OpExpr		equality;
+		Node	   *array;
+
+		if (!IsA(clause, ScalarArrayOpExpr))
+			continue;
+		saop = (ScalarArrayOpExpr *) clause;
+		if (!saop->useOr || list_length(saop->args) != 2 ||
+			DistributionColumnMember(linitial(saop->args), &state) != 0)
+			continue;
+		memset(&equality, 0, sizeof(equality));
+		equality.opno = saop->opno;
+		if (!IsDistributionEquality(&equality, table))
+			continue;
+		array = lsecond(saop->args);
+		if (IsA(array, Const) ? ((Const *) array)->constisnull :
+			!IsPinValue(array))
+			continue;
+		{
+			Expr	   *pin = copyObject((Expr *) array);
+
+			fix_opfuncids((Node *) pin);
+			return pin;
+		}
+	}
+	return NULL;
+}
+
+/*
  * MaxExternParamId returns the highest number of an external parameter
  * ($n) in a query or expression, 0 when there is none.
  */

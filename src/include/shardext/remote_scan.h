@@ -37,6 +37,7 @@ typedef enum QueryScanMode
 #define SCAN_PRIVATE_ATTNUMS 3
 #define SCAN_PRIVATE_PIN 4
 #define SCAN_PRIVATE_PARAMS 5
+#define SCAN_PRIVATE_PIN_LIST 6
 
 /* positions in custom_private of a ShardextInsert */
 #define INSERT_PRIVATE_RELID 0

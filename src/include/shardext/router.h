@@ -31,6 +31,8 @@ extern RouterAnalysis *AnalyzeRouterQuery(Query *query);
 extern bool RouterPinsAgree(RouterAnalysis *analysis);
 extern Expr *FindPinInClauses(List *clauses, Index rtindex,
 							  struct ShardextTable *table);
+extern Expr *FindPinListInClauses(List *clauses, Index rtindex,
+								  ShardextTable *table);
 extern int	MaxExternParamId(Node *node);
 extern bool DistributedTablesJoinedOnDistribution(Query *query);
 extern void CollectParamTypes(Node *node, Oid *types, int count);
