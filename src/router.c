@@ -71,6 +71,8 @@ static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
 static bool MaxParamWalker(Node *node, int *maxId);
+static void InitSingleTableState(LevelState *state, PinMember *member,
+								 Index rtindex, ShardextTable *table);
 
 /*
  * AnalyzeRouterQuery analyses a query for router execution.
@@ -444,6 +446,22 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 }
 
 /*
+ * InitSingleTableState makes state a level with one member, the base
+ * relation rtindex of table, for looking at that relation's restrictions.
+ */
+static void
+InitSingleTableState(LevelState *state, PinMember *member, Index rtindex,
+					 ShardextTable *table)
+{
+	member->rtindex = rtindex;
+	member->table = table;
+	member->parent = 0;
+	member->pin = NULL;
+	state->members = member;
+	state->count = 1;
+}
+
+/*
  * FindPinInClauses returns the value of a "distribution column = value"
  * clause among clauses (restrictions of one base relation rtindex), with
  * its operators' function ids filled in, or NULL.
@@ -455,12 +473,7 @@ FindPinInClauses(List *clauses, Index rtindex, ShardextTable *table)
 	PinMember	member;
 	ListCell   *lc;
 
-	member.rtindex = rtindex;
-	member.table = table;
-	member.parent = 0;
-	member.pin = NULL;
-	state.members = &member;
-	state.count = 1;
+	InitSingleTableState(&state, &member, rtindex, table);
 
 	foreach(lc, clauses)
 	{
@@ -501,12 +514,7 @@ FindPinListInClauses(List *clauses, Index rtindex, ShardextTable *table)
 	PinMember	member;
 	ListCell   *lc;
 
-	member.rtindex = rtindex;
-	member.table = table;
-	member.parent = 0;
-	member.pin = NULL;
-	state.members = &member;
-	state.count = 1;
+	InitSingleTableState(&state, &member, rtindex, table);
 
 	foreach(lc, clauses)
 	{
@@ -514,6 +522,7 @@ FindPinListInClauses(List *clauses, Index rtindex, ShardextTable *table)
 		ScalarArrayOpExpr *saop;
 		OpExpr		equality;
 		Node	   *array;
+		Expr	   *pin;
 
 		if (!IsA(clause, ScalarArrayOpExpr))
 			continue;
@@ -529,12 +538,9 @@ FindPinListInClauses(List *clauses, Index rtindex, ShardextTable *table)
 		if (IsA(array, Const) ? ((Const *) array)->constisnull :
 			!IsPinValue(array))
 			continue;
-		{
-			Expr	   *pin = copyObject((Expr *) array);
-
-			fix_opfuncids((Node *) pin);
-			return pin;
-		}
+		pin = copyObject((Expr *) array);
+		fix_opfuncids((Node *) pin);
+		return pin;
 	}
 	return NULL;
 }
