@@ -206,6 +206,8 @@ static void ReScanInsertScan(CustomScanState *node);
 static void ExplainInsertScan(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
 
+static char *ParamValueText(Oid type, Datum value, bool isNull);
+
 CustomScanMethods ShardextPartialScanMethods = {
 	"ShardextPartialScan", CreatePartialScanState
 };
@@ -406,19 +408,23 @@ BuildRemoteParams(EState *estate, int count, int extra)
 		}
 		params.types[i - 1] = (prm->ptype < FirstNormalObjectId &&
 							   prm->ptype != UNKNOWNOID) ? prm->ptype : InvalidOid;
-		if (prm->isnull)
-			params.values[i - 1] = NULL;
-		else
-		{
-			Oid			outputFunction;
-			bool		isVarlena;
-
-			getTypeOutputInfo(prm->ptype, &outputFunction, &isVarlena);
-			params.values[i - 1] = OidOutputFunctionCall(outputFunction,
-														 prm->value);
-		}
+		params.values[i - 1] = ParamValueText(prm->ptype, prm->value,
+											  prm->isnull);
 	}
 	return params;
+}
+
+/* ParamValueText returns a parameter's value as text, or NULL for NULL. */
+static char *
+ParamValueText(Oid type, Datum value, bool isNull)
+{
+	Oid			outputFunction;
+	bool		isVarlena;
+
+	if (isNull)
+		return NULL;
+	getTypeOutputInfo(type, &outputFunction, &isVarlena);
+	return OidOutputFunctionCall(outputFunction, value);
 }
 
 /*
@@ -436,17 +442,9 @@ AddConstantParams(RemoteParams *params, List *constants)
 		int			n = params->count++;
 
 		params->types[n] = constant->consttype;
-		if (constant->constisnull)
-			params->values[n] = NULL;
-		else
-		{
-			Oid			outputFunction;
-			bool		isVarlena;
-
-			getTypeOutputInfo(constant->consttype, &outputFunction, &isVarlena);
-			params->values[n] = OidOutputFunctionCall(outputFunction,
-													  constant->constvalue);
-		}
+		params->values[n] = ParamValueText(constant->consttype,
+										   constant->constvalue,
+										   constant->constisnull);
 	}
 }
 

@@ -71,6 +71,7 @@ static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
 static bool MaxParamWalker(Node *node, int *maxId);
+static void AddMember(LevelState *state, Index rtindex, ShardextTable *table);
 static void InitSingleTableState(LevelState *state, PinMember *member,
 								 Index rtindex, ShardextTable *table);
 
@@ -424,10 +425,7 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 		if (query->commandType == CMD_INSERT &&
 			rtindex == (Index) query->resultRelation)
 			continue;
-		state.members[state.count].rtindex = rtindex;
-		state.members[state.count].table = table;
-		state.members[state.count].parent = state.count;
-		state.count++;
+		AddMember(&state, rtindex, table);
 	}
 
 	if (state.count == 0)
@@ -446,6 +444,23 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 }
 
 /*
+ * AddMember adds the distribution column of range table entry rtindex (of
+ * table) to a level, as a class of its own with no pin; state->members has
+ * room for it.
+ */
+static void
+AddMember(LevelState *state, Index rtindex, ShardextTable *table)
+{
+	PinMember  *member = &state->members[state->count];
+
+	member->rtindex = rtindex;
+	member->table = table;
+	member->parent = state->count;
+	member->pin = NULL;
+	state->count++;
+}
+
+/*
  * InitSingleTableState makes state a level with one member, the base
  * relation rtindex of table, for looking at that relation's restrictions.
  */
@@ -453,12 +468,9 @@ static void
 InitSingleTableState(LevelState *state, PinMember *member, Index rtindex,
 					 ShardextTable *table)
 {
-	member->rtindex = rtindex;
-	member->table = table;
-	member->parent = 0;
-	member->pin = NULL;
 	state->members = member;
-	state->count = 1;
+	state->count = 0;
+	AddMember(state, rtindex, table);
 }
 
 /*
@@ -609,10 +621,7 @@ DistributedTablesJoinedOnDistribution(Query *query)
 			(colocationId >= 0 && table->colocationId != colocationId))
 			return false;
 		colocationId = table->colocationId;
-		state.members[state.count].rtindex = rtindex;
-		state.members[state.count].table = table;
-		state.members[state.count].parent = state.count;
-		state.count++;
+		AddMember(&state, rtindex, table);
 	}
 	if (state.count == 0)
 		return false;
