@@ -25,9 +25,9 @@ OBJS = \
 	src/utility.o
 
 EXTENSION = shardext
-DATA = shardext--0.1.sql
+DATA = shardext--0.1.sql shardext--0.1--0.2.sql
 
-REGRESS = create_extension gucs catalog_privileges nodes dist_create dist_queries dist_dml dist_transactions dist_prepared router_fast_path dist_ddl router_constants pushdown
+REGRESS = create_extension gucs catalog_privileges nodes dist_create dist_queries dist_dml dist_transactions dist_prepared router_fast_path dist_ddl router_constants pushdown reference_tables
 REGRESS_OPTS = --inputdir=.
 ISOLATION = concurrent_multi_shard_updates
 

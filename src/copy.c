@@ -361,3 +361,72 @@ CopyShardIntoRelation(int32 nodeId, const char *shardName, Relation rel)
 	PQclear(res);
 	return rows;
 }
+
+/*
+ * CopyShardToNode copies every row of a shard from the node sourceNodeId
+ * to the empty shard table of the same name on the node targetNodeId, in
+ * the remote transactions: COPY TO STDOUT there, COPY FROM STDIN here, in
+ * batches.  rel is the distributed table (for its columns).  Returns the
+ * number of rows.
+ */
+uint64
+CopyShardToNode(int32 sourceNodeId, int32 targetNodeId, const char *shardName,
+				Relation rel)
+{
+	NodeConnection *source = GetNodeConnectionInTransaction(sourceNodeId, false);
+	NodeConnection *target = GetNodeConnectionInTransaction(targetNodeId, true);
+	TupleDesc	tupleDesc = RelationGetDescr(rel);
+	char	   *columns = ColumnListSql(tupleDesc, CopyableAttnums(tupleDesc));
+	char	   *copyIn = psprintf("COPY %s %s FROM STDIN", shardName, columns);
+	StringInfoData batch;
+	PGresult   *res;
+	uint64		rows = 0;
+
+	FinishPendingCopy(source);
+	SendRemoteQuery(source, psprintf("COPY %s %s TO STDOUT", shardName, columns),
+					0, NULL);
+	res = GetRemoteResult(source);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+		ReportRemoteError(source, res);
+	PQclear(res);
+
+	initStringInfo(&batch);
+	PG_TRY();
+	{
+		for (;;)
+		{
+			char	   *line;
+			int			length = PQgetCopyData(source->conn, &line, false);
+
+			if (length == -1)
+				break;
+			if (length < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("could not read rows from node %s", source->label),
+						 errdetail_internal("%s", pchomp(PQerrorMessage(source->conn)))));
+			appendBinaryStringInfo(&batch, line, length);
+			PQfreemem(line);
+			rows++;
+			if (batch.len >= SHARD_FLUSH_THRESHOLD)
+			{
+				RemoteCopyIn(target, copyIn, batch.data, batch.len, true);
+				resetStringInfo(&batch);
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		/* the source may still be sending: do not reuse its connection */
+		CloseConnectionAtEndOfTransaction(source);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	res = GetRemoteResult(source);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		ReportRemoteError(source, res);
+	PQclear(res);
+	if (batch.len > 0)
+		RemoteCopyIn(target, copyIn, batch.data, batch.len, true);
+	return rows;
+}

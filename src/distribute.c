@@ -55,6 +55,8 @@
 
 PG_FUNCTION_INFO_V1(create_distributed_table);
 PG_FUNCTION_INFO_V1(undistribute_table);
+PG_FUNCTION_INFO_V1(create_reference_table);
+PG_FUNCTION_INFO_V1(create_federated_table);
 
 bool		ShardextLocalUtilityOnly = false;
 
@@ -65,7 +67,7 @@ typedef struct ShardPlan
 	int64	   *shardIds;
 	char	  **minValues;		/* text bounds; NULL = unbounded */
 	char	  **maxValues;
-	int32	   *nodeIds;
+	List	  **nodeIds;		/* per shard: int list of its nodes */
 	int32		colocationId;
 } ShardPlan;
 
@@ -86,6 +88,11 @@ static void InsertTableMetadata(Oid relid, DistributionType type,
 static uint64 MoveRowsIntoShards(Oid relid, ShardextTable *table);
 static void TruncateLocalTable(Oid relid);
 static void AnalyzeShards(ShardextTable *table);
+static void CheckNotDistributed(Oid relid);
+static void DistributeTable(Oid relid, DistributionType type,
+							const char *column, ShardPlan *plan);
+static void DistributeSingleShardTable(Oid relid, DistributionType type,
+									   List *nodeIds);
 
 /*
  * CheckTableOwner raises an error unless the current user owns the table.
@@ -325,11 +332,11 @@ ChooseNodes(ShardPlan *plan, ShardextTable *colocated)
 	ListCell   *lc;
 	int			i;
 
-	plan->nodeIds = palloc(sizeof(int32) * plan->shardCount);
+	plan->nodeIds = palloc(sizeof(List *) * plan->shardCount);
 	if (colocated != NULL)
 	{
 		for (i = 0; i < plan->shardCount; i++)
-			plan->nodeIds[i] = colocated->shards[i]->nodeId;
+			plan->nodeIds[i] = list_make1_int(colocated->shards[i]->nodeId);
 		return;
 	}
 
@@ -341,8 +348,8 @@ ChooseNodes(ShardPlan *plan, ShardextTable *colocated)
 			workers = lappend_int(workers, node->nodeId);
 	}
 	for (i = 0; i < plan->shardCount; i++)
-		plan->nodeIds[i] = (workers == NIL) ? COORDINATOR_NODE_ID :
-			list_nth_int(workers, i % list_length(workers));
+		plan->nodeIds[i] = list_make1_int((workers == NIL) ? COORDINATOR_NODE_ID :
+										  list_nth_int(workers, i % list_length(workers)));
 }
 
 /*
@@ -356,13 +363,19 @@ CreateShardTables(Oid relid, ShardPlan *plan, char **shardNames)
 
 	for (i = 0; i < plan->shardCount; i++)
 	{
-		NodeConnection *nc = GetNodeConnectionInTransaction(plan->nodeIds[i],
-															true);
-		ListCell   *lc;
+		List	   *commands = ShardCreateCommands(relid, shardNames[i],
+												   plan->shardIds[i]);
+		ListCell   *nodeCell;
 
-		foreach(lc, ShardCreateCommands(relid, shardNames[i],
-										plan->shardIds[i]))
-			RemoteExecuteCommand(nc, (char *) lfirst(lc));
+		foreach(nodeCell, plan->nodeIds[i])
+		{
+			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
+																true);
+			ListCell   *lc;
+
+			foreach(lc, commands)
+				RemoteExecuteCommand(nc, (char *) lfirst(lc));
+		}
 	}
 }
 
@@ -377,24 +390,29 @@ InsertTableMetadata(Oid relid, DistributionType type, const char *column,
 	Datum		tableArgs[5];
 	Oid			shardTypes[6] = {INT8OID, REGCLASSOID, INT4OID, TEXTOID, TEXTOID,
 	TEXTOID};
+	char		tableNulls[5] = "     ";
 	Oid			placementTypes[2] = {INT8OID, INT4OID};
 	int			i;
 
 	tableArgs[0] = ObjectIdGetDatum(relid);
 	tableArgs[1] = CStringGetTextDatum(DistributionTypeName(type));
-	tableArgs[2] = CStringGetTextDatum(column);
+	if (column != NULL)
+		tableArgs[2] = CStringGetTextDatum(column);
+	else
+		tableNulls[2] = 'n';
 	tableArgs[3] = Int32GetDatum(plan->colocationId);
 	tableArgs[4] = Int32GetDatum(plan->shardCount);
 	ExecuteCatalogSql("INSERT INTO shardext.tables (table_name, distribution_type, "
 					  "distribution_column, colocation_id, shard_count) "
 					  "VALUES ($1, $2, $3, $4, $5)",
-					  5, tableTypes, tableArgs, NULL);
+					  5, tableTypes, tableArgs, tableNulls);
 
 	for (i = 0; i < plan->shardCount; i++)
 	{
 		Datum		shardArgs[6];
 		char		shardNulls[6] = "      ";
 		Datum		placementArgs[2];
+		ListCell   *lc;
 
 		shardArgs[0] = Int64GetDatum(plan->shardIds[i]);
 		shardArgs[1] = ObjectIdGetDatum(relid);
@@ -413,11 +431,14 @@ InsertTableMetadata(Oid relid, DistributionType type, const char *column,
 						  "VALUES ($1, $2, $3, $4, $5, $6)",
 						  6, shardTypes, shardArgs, shardNulls);
 
-		placementArgs[0] = Int64GetDatum(plan->shardIds[i]);
-		placementArgs[1] = Int32GetDatum(plan->nodeIds[i]);
-		ExecuteCatalogSql("INSERT INTO shardext.placements (shard_id, node_id) "
-						  "VALUES ($1, $2)",
-						  2, placementTypes, placementArgs, NULL);
+		foreach(lc, plan->nodeIds[i])
+		{
+			placementArgs[0] = Int64GetDatum(plan->shardIds[i]);
+			placementArgs[1] = Int32GetDatum(lfirst_int(lc));
+			ExecuteCatalogSql("INSERT INTO shardext.placements (shard_id, node_id) "
+							  "VALUES ($1, $2)",
+							  2, placementTypes, placementArgs, NULL);
+		}
 	}
 }
 
@@ -486,11 +507,13 @@ AnalyzeShards(ShardextTable *table)
 {
 	List	   *nodeIds = NIL;
 	ListCell   *lc;
+	ListCell   *nodeCell;
 	int			i;
 
 	for (i = 0; i < table->shardCount; i++)
-		if (!list_member_int(nodeIds, table->shards[i]->nodeId))
-			nodeIds = lappend_int(nodeIds, table->shards[i]->nodeId);
+		foreach(nodeCell, table->shards[i]->placementNodeIds)
+			if (!list_member_int(nodeIds, lfirst_int(nodeCell)))
+				nodeIds = lappend_int(nodeIds, lfirst_int(nodeCell));
 	foreach(lc, nodeIds)
 	{
 		int32		nodeId = lfirst_int(lc);
@@ -500,7 +523,7 @@ AnalyzeShards(ShardextTable *table)
 		appendStringInfoString(&sql, "ANALYZE ");
 		for (i = 0; i < table->shardCount; i++)
 		{
-			if (table->shards[i]->nodeId != nodeId)
+			if (!ShardPlacedOn(table->shards[i], nodeId))
 				continue;
 			if (sql.len > strlen("ANALYZE "))
 				appendStringInfoString(&sql, ", ");
@@ -551,10 +574,6 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	AttrNumber	attno;
 	ShardPlan	plan;
 	ShardextTable *colocated;
-	ShardextTable *table;
-	char	  **shardNames;
-	uint64		rows;
-	int			i;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -565,20 +584,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	column = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	type = ParseDistributionType(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 
-	/* block writes (not reads) while rows move */
-	LockRelationOid(relid, ExclusiveLock);
-	if (get_rel_name(relid) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	CheckTableOwner(relid);
-
-	if (ShardextGetTable(relid) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("table \"%s\" is already distributed", get_rel_name(relid)),
-				 errhint("Call undistribute_table() first to distribute it "
-						 "differently.")));
+	CheckNotDistributed(relid);
 
 	attno = get_attnum(relid, column);
 	if (attno == InvalidAttrNumber || attno < 0)
@@ -631,16 +637,67 @@ create_distributed_table(PG_FUNCTION_ARGS)
 		DatumGetInt64(NextCatalogSequenceValue("colocation_id_seq"));
 	ChooseNodes(&plan, colocated);
 
-	plan.shardIds = palloc(sizeof(int64) * plan.shardCount);
-	shardNames = palloc(sizeof(char *) * plan.shardCount);
-	for (i = 0; i < plan.shardCount; i++)
+	DistributeTable(relid, type, column, &plan);
+	PG_RETURN_VOID();
+}
+
+/*
+ * CheckNotDistributed locks a table that is about to be distributed (writes
+ * wait, reads go on while its rows move) and checks that it exists, that
+ * the caller owns it and that it is not distributed yet.
+ */
+static void
+CheckNotDistributed(Oid relid)
+{
+	ShardextTable *table;
+
+	LockRelationOid(relid, ExclusiveLock);
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	CheckTableOwner(relid);
+
+	table = ShardextGetTable(relid);
+	if (table != NULL && !IsSingleShardTable(table))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" is already distributed", get_rel_name(relid)),
+				 errhint("Call undistribute_table() first to distribute it "
+						 "differently.")));
+	if (table != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("table \"%s\" is already a %s table", get_rel_name(relid),
+						DistributionTypeName(table->type)),
+				 errhint("Call undistribute_table() first to distribute it "
+						 "differently.")));
+}
+
+/*
+ * DistributeTable carries out a shard plan whose bounds, nodes and
+ * co-location are chosen: it creates the shard tables, records the shard
+ * map, moves the local rows into the shards and empties the local table.
+ */
+static void
+DistributeTable(Oid relid, DistributionType type, const char *column,
+				ShardPlan *plan)
+{
+	ShardextTable *table;
+	char	  **shardNames;
+	uint64		rows;
+	int			i;
+
+	plan->shardIds = palloc(sizeof(int64) * plan->shardCount);
+	shardNames = palloc(sizeof(char *) * plan->shardCount);
+	for (i = 0; i < plan->shardCount; i++)
 	{
-		plan.shardIds[i] = DatumGetInt64(NextCatalogSequenceValue("shard_id_seq"));
-		shardNames[i] = ShardTableName(relid, plan.shardIds[i]);
+		plan->shardIds[i] = DatumGetInt64(NextCatalogSequenceValue("shard_id_seq"));
+		shardNames[i] = ShardTableName(relid, plan->shardIds[i]);
 	}
 
-	CreateShardTables(relid, &plan, shardNames);
-	InsertTableMetadata(relid, type, column, &plan, shardNames);
+	CreateShardTables(relid, plan, shardNames);
+	InsertTableMetadata(relid, type, column, plan, shardNames);
 	CommandCounterIncrement();
 
 	table = ShardextGetTable(relid);
@@ -654,9 +711,153 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	/* plans that read the local table must be made again */
 	CacheInvalidateRelcacheByRelid(relid);
 
-	ereport(NOTICE,
-			(errmsg("distributed table \"%s\": " UINT64_FORMAT " rows moved into %d shards",
-					get_rel_name(relid), rows, plan.shardCount)));
+	if (IsSingleShardTable(table))
+		ereport(NOTICE,
+				(errmsg("%s table \"%s\": " UINT64_FORMAT " rows copied to %d %s",
+						DistributionTypeName(type), get_rel_name(relid), rows,
+						list_length(plan->nodeIds[0]),
+						list_length(plan->nodeIds[0]) == 1 ? "node" : "nodes")));
+	else
+		ereport(NOTICE,
+				(errmsg("distributed table \"%s\": " UINT64_FORMAT " rows moved into %d shards",
+						get_rel_name(relid), rows, plan->shardCount)));
+}
+
+/*
+ * DistributeSingleShardTable makes a table of one shard placed on nodeIds:
+ * a reference table (every node) or a federated table (one node).
+ */
+static void
+DistributeSingleShardTable(Oid relid, DistributionType type, List *nodeIds)
+{
+	ShardPlan	plan;
+
+	CheckTableDistributable(relid, InvalidAttrNumber, 'n');
+	memset(&plan, 0, sizeof(plan));
+	plan.shardCount = 1;
+	plan.minValues = palloc0(sizeof(char *));
+	plan.maxValues = palloc0(sizeof(char *));
+	plan.nodeIds = palloc(sizeof(List *));
+	plan.nodeIds[0] = nodeIds;
+	plan.colocationId =
+		DatumGetInt64(NextCatalogSequenceValue("colocation_id_seq"));
+	DistributeTable(relid, type, NULL, &plan);
+}
+
+/*
+ * ReferenceTableNodes returns the nodes that hold a copy of every
+ * reference table: the coordinator and every active worker.
+ */
+List *
+ReferenceTableNodes(void)
+{
+	List	   *nodeIds = list_make1_int(COORDINATOR_NODE_ID);
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *node = lfirst(lc);
+
+		if (node->role == NODE_ROLE_WORKER && node->isActive)
+			nodeIds = lappend_int(nodeIds, node->nodeId);
+	}
+	return nodeIds;
+}
+
+/*
+ * CopyReferenceTablesToNode gives a node that joins the cluster a copy of
+ * every reference table (created, filled from an existing copy, analyzed,
+ * recorded as a placement), in the caller's transaction.
+ */
+void
+CopyReferenceTablesToNode(int32 nodeId)
+{
+	Oid			placementTypes[2] = {INT8OID, INT4OID};
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+		ShardextShard *shard = table->shards[0];
+		NodeConnection *nc;
+		Relation	rel;
+		Datum		args[2];
+		ListCell   *commandCell;
+		uint64		rows;
+
+		if (!IsReferenceTable(table) || ShardPlacedOn(shard, nodeId))
+			continue;
+		LockRelationOid(table->relid, ExclusiveLock);
+		nc = GetNodeConnectionInTransaction(nodeId, true);
+		foreach(commandCell, ShardCreateCommands(table->relid, shard->relationName,
+												 shard->shardId))
+			RemoteExecuteCommand(nc, (char *) lfirst(commandCell));
+		rel = table_open(table->relid, NoLock);
+		rows = CopyShardToNode(shard->nodeId, nodeId, shard->relationName, rel);
+		table_close(rel, NoLock);
+		if (rows > 0)
+			RemoteExecuteCommand(nc, psprintf("ANALYZE %s", shard->relationName));
+
+		args[0] = Int64GetDatum(shard->shardId);
+		args[1] = Int32GetDatum(nodeId);
+		ExecuteCatalogSql("INSERT INTO shardext.placements (shard_id, node_id) "
+						  "VALUES ($1, $2)", 2, placementTypes, args, NULL);
+		CacheInvalidateRelcacheByRelid(table->relid);
+		ereport(NOTICE,
+				(errmsg("copied reference table \"%s\" to node %d: " UINT64_FORMAT " rows",
+						get_rel_name(table->relid), nodeId, rows)));
+	}
+	CommandCounterIncrement();
+}
+
+/*
+ * create_reference_table(table_name) copies a table to every node: reads
+ * use one copy, writes change all of them.
+ */
+Datum
+create_reference_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+
+	CheckNotDistributed(relid);
+	DistributeSingleShardTable(relid, DIST_REFERENCE, ReferenceTableNodes());
+	PG_RETURN_VOID();
+}
+
+/*
+ * create_federated_table(table_name, node) moves a whole table to one node
+ * (functional partitioning).
+ */
+Datum
+create_federated_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	int32		nodeId;
+	ShardextNode *node;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table_name and node must not be null"),
+				 errhint("shardext.nodes lists the node ids.")));
+	relid = PG_GETARG_OID(0);
+	nodeId = PG_GETARG_INT32(1);
+	CheckNotDistributed(relid);
+	node = ShardextGetNode(nodeId, true);
+	if (node == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("node %d does not exist", nodeId),
+				 errhint("The nodes are listed in shardext.nodes.")));
+	if (node->role == NODE_ROLE_REPLICA || !node->isActive)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node %d (%s:%d) cannot hold a federated table",
+						node->nodeId, node->host, node->port),
+				 errdetail("It is %s.", node->role == NODE_ROLE_REPLICA ?
+						   "a read replica" : "not active"),
+				 errhint("Choose an active worker or the coordinator (node 0).")));
+	DistributeSingleShardTable(relid, DIST_FEDERATED, list_make1_int(nodeId));
 	PG_RETURN_VOID();
 }
 

@@ -121,7 +121,7 @@ TargetKeyColumns(Oid relid, AttrNumber distAttno)
 		relation_close(index, AccessShareLock);
 	}
 	relation_close(rel, AccessShareLock);
-	if (!list_member_int(keys, distAttno))
+	if (distAttno != InvalidAttrNumber && !list_member_int(keys, distAttno))
 		return NIL;
 	return keys;
 }
@@ -369,6 +369,7 @@ RunModify(ModifyScanState *state)
 		NodeConnection *nc;
 		PGresult   *res;
 		Datum		distValue;
+		ListCell   *nodeCell;
 		bool		found;
 		int			r;
 
@@ -399,27 +400,45 @@ RunModify(ModifyScanState *state)
 			}
 		}
 
-		distValue = slot->tts_values[state->distKey - 1];
-		shard = FindShardForValue(table, distValue,
-								  slot->tts_isnull[state->distKey - 1]);
-		nc = GetNodeConnectionInTransaction(shard->nodeId, true);
-		res = RemoteExecutePrepared(nc, psprintf("%s%s%s", state->prefix,
-												 shard->relationName,
-												 state->suffix),
-									state->columnCount, types, values);
-		if (PQcmdTuples(res)[0] != '\0')
-			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
-		for (r = 0; r < PQntuples(res) && state->returning != NULL; r++)
+		if (IsSingleShardTable(table))
+			shard = table->shards[0];
+		else
 		{
-			char	  **fields = palloc(sizeof(char *) * returningDesc->natts);
-			HeapTuple	tuple;
-
-			for (i = 0; i < returningDesc->natts; i++)
-				fields[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
-			tuple = BuildTupleFromCStrings(attinmeta, fields);
-			tuplestore_puttuple(state->returning, tuple);
+			distValue = slot->tts_values[state->distKey - 1];
+			shard = FindShardForValue(table, distValue,
+									  slot->tts_isnull[state->distKey - 1]);
 		}
-		PQclear(res);
+
+		/*
+		 * Every copy changes (a reference table's); the first one's count
+		 * and rows are the statement's.
+		 */
+		foreach(nodeCell, shard->placementNodeIds)
+		{
+			nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
+			res = RemoteExecutePrepared(nc, psprintf("%s%s%s", state->prefix,
+													 shard->relationName,
+													 state->suffix),
+										state->columnCount, types, values);
+			if (nodeCell != list_head(shard->placementNodeIds))
+			{
+				PQclear(res);
+				continue;
+			}
+			if (PQcmdTuples(res)[0] != '\0')
+				estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
+			for (r = 0; r < PQntuples(res) && state->returning != NULL; r++)
+			{
+				char	  **fields = palloc(sizeof(char *) * returningDesc->natts);
+				HeapTuple	tuple;
+
+				for (i = 0; i < returningDesc->natts; i++)
+					fields[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+				tuple = BuildTupleFromCStrings(attinmeta, fields);
+				tuplestore_puttuple(state->returning, tuple);
+			}
+			PQclear(res);
+		}
 		MemoryContextSwitchTo(old);
 	}
 	MemoryContextDelete(rowContext);

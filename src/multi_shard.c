@@ -111,7 +111,7 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		IS_DUMMY_REL(rel) || !ShardextExtensionLoaded())
 		return;
 	table = ShardextGetTable(rte->relid);
-	if (table == NULL || table->distColumnName == NULL)
+	if (table == NULL)
 		return;
 
 	ReplaceWithCustomPath(rel, &ShardextScanPathMethods,
@@ -329,7 +329,9 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 														 rel->relid, SCAN_ALIAS));
 	}
 
-	pin = FindPinInClauses(allClauses, rel->relid, table);
+	/* the shard of a single-shard table is known */
+	pin = IsSingleShardTable(table) ? NULL :
+		FindPinInClauses(allClauses, rel->relid, table);
 
 	cscan = makeNode(CustomScan);
 	cscan->scan.plan.targetlist = tlist;
@@ -345,7 +347,7 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 									   makeString(where.data),
 									   attnums,
 									   pin);
-	pinList = pin == NULL ?
+	pinList = (pin == NULL && !IsSingleShardTable(table)) ?
 		FindPinListInClauses(allClauses, rel->relid, table) : NULL;
 	cscan->custom_private = lappend(cscan->custom_private,
 									makeInteger(Max(MaxExternParamId((Node *) remoteClauses),

@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
@@ -27,6 +28,7 @@
 
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
+#include "shardext/distribute.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/node.h"
 
@@ -175,6 +177,10 @@ shardext_add_node(PG_FUNCTION_ARGS)
 
 	nodeId = DatumGetInt64(NextCatalogSequenceValue("nodes_node_id_seq"));
 	InsertNode(nodeId, host, port, dbname, NODE_ROLE_WORKER, 0);
+	CommandCounterIncrement();
+
+	/* before it takes shards, the node gets its reference tables */
+	CopyReferenceTablesToNode(nodeId);
 
 	PG_RETURN_INT32(nodeId);
 }
@@ -232,6 +238,9 @@ shardext_remove_node(PG_FUNCTION_ARGS)
 	}
 
 	args[0] = Int32GetDatum(node->nodeId);
+	/* its reference table copies stay on the node, unused */
+	ExecuteCatalogSql("DELETE FROM shardext.placements WHERE node_id = $1",
+					  1, argTypes, args, NULL);
 	ExecuteCatalogSql(psprintf("DROP SERVER IF EXISTS %s CASCADE",
 							   quote_identifier(node->serverName)),
 					  0, NULL, NULL, NULL);
@@ -247,8 +256,15 @@ CountPlacementCallback(Datum *values, bool *nulls, void *arg)
 {
 	PlacementCount *count = (PlacementCount *) arg;
 
-	if (DatumGetInt32(values[Anum_placements_node_id - 1]) == count->nodeId)
-		count->count++;
+	ShardextTable *table = NULL;
+
+	if (DatumGetInt32(values[Anum_placements_node_id - 1]) != count->nodeId)
+		return;
+	/* copies of reference tables go with the node */
+	if (ShardextGetShard(DatumGetInt64(values[Anum_placements_shard_id - 1]),
+						 &table) != NULL && IsReferenceTable(table))
+		return;
+	count->count++;
 }
 
 /* CountPlacementsOnNode returns how many shard placements a node holds. */

@@ -79,6 +79,8 @@ static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
+static bool OnlyReferenceTables(List *rtes);
+static void CheckNoReferenceTableCte(Query *parse);
 
 /*
  * ShardextInstallPlannerHooks installs the planner and path hooks, keeping
@@ -170,6 +172,19 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 
 	if (target != NULL)
 		CheckDistributionColumnNotUpdated(parse, target);
+	CheckNoReferenceTableCte(parse);
+
+	/*
+	 * The copies of a reference table change alike only when the statement
+	 * computes the same on every node: one that reads other tables, or
+	 * calls functions that are not immutable, gets its rows and new values
+	 * from the coordinator.
+	 */
+	if (target != NULL && IsReferenceTable(target) &&
+		(!OnlyReferenceTables(rtes) ||
+		 contain_mutable_functions((Node *) parse)))
+		return PlanModifyThroughCoordinator(parse, queryString, cursorOptions,
+											boundParams, target);
 
 	analysis = AnalyzeRouterQuery(parse);
 	if (RouterPinsAgree(analysis))
@@ -216,6 +231,53 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	}
 
 	return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
+}
+
+/* OnlyReferenceTables tells whether every RTE is a reference table. */
+static bool
+OnlyReferenceTables(List *rtes)
+{
+	ListCell   *lc;
+
+	foreach(lc, rtes)
+	{
+		ShardextTable *table = ShardextGetTable(((RangeTblEntry *) lfirst(lc))->relid);
+
+		if (table == NULL || !IsReferenceTable(table))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * CheckNoReferenceTableCte refuses data-modifying WITH queries that write a
+ * reference table: the statement runs on one node, the copies must all
+ * change.
+ */
+static void
+CheckNoReferenceTableCte(Query *parse)
+{
+	ListCell   *lc;
+
+	if (!parse->hasModifyingCTE)
+		return;
+	foreach(lc, parse->cteList)
+	{
+		CommonTableExpr *cte = lfirst(lc);
+		Query	   *cteQuery = (Query *) cte->ctequery;
+		ShardextTable *table;
+
+		if (!IsA(cteQuery, Query) || cteQuery->resultRelation <= 0)
+			continue;
+		table = ShardextGetTable(rt_fetch(cteQuery->resultRelation,
+										  cteQuery->rtable)->relid);
+		if (table != NULL && IsReferenceTable(table))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("data-modifying WITH on reference table \"%s\" is not supported",
+							get_rel_name(table->relid)),
+					 errhint("Run the INSERT, UPDATE or DELETE as a statement of its own.")));
+	}
 }
 
 /*
@@ -670,7 +732,7 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 						 paramBase + ncolumns);
 	}
 	appendStringInfoChar(&values, ')');
-	if (distColumn == 0)
+	if (distColumn == 0 && !IsSingleShardTable(table))
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("INSERT into distributed table \"%s\" must give a value "

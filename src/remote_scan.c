@@ -62,6 +62,7 @@ typedef struct RemoteTask
 	int64		shardId;
 	char	   *sql;
 	double		elapsedMs;		/* how long the node took (-1: not run) */
+	bool		mirror;			/* writes another copy: result not returned */
 } RemoteTask;
 
 /* reading the text rows of a PGresult into slots */
@@ -449,6 +450,36 @@ AddConstantParams(RemoteParams *params, List *constants)
 }
 
 /*
+ * GroupShardOnNode returns the shard of table in shard group index (of a
+ * co-location group of shardCount shards), which must be on node nodeId:
+ * a co-located shard there, or a reference table's copy.
+ */
+static ShardextShard *
+GroupShardOnNode(ShardextTable *table, int index, int shardCount, int32 nodeId)
+{
+	ShardextShard *shard;
+
+	if (IsSingleShardTable(table))
+	{
+		shard = table->shards[0];
+		if (!ShardPlacedOn(shard, nodeId))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" has no copy on node %d",
+							get_rel_name(table->relid), nodeId),
+					 errhint("Run the statement again: nodes may have changed.")));
+		return shard;
+	}
+	if (table->shardCount != shardCount ||
+		table->shards[index]->nodeId != nodeId)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("co-located shards are on different nodes"),
+				 errhint("Run the statement again: shards may have moved.")));
+	return table->shards[index];
+}
+
+/*
  * EvaluatePin returns the shard a pin's value selects in table, or NULL when
  * the value is NULL: "column = NULL" holds for no row, on any shard.
  */
@@ -590,17 +621,24 @@ PartialScanTasks(PartialScanState *state)
 	char	  **names = palloc(sizeof(char *) * ntables);
 	List	   *nodeIds = NIL;
 	List	   *tasks = NIL;
+	ShardextTable *driver = NULL;
 	ListCell   *lc;
 	int			shardCount;
 	int			i;
 	int			j;
 
 	for (j = 0; j < ntables; j++)
+	{
 		tables[j] = GetTableOrError(list_nth_oid(state->relids, j));
-	shardCount = tables[0]->shardCount;
+		if (driver == NULL && !IsSingleShardTable(tables[j]))
+			driver = tables[j];
+	}
+	if (driver == NULL)
+		elog(ERROR, "pushed-down query reads no distributed table");
+	shardCount = driver->shardCount;
 	for (i = 0; i < shardCount; i++)
-		if (!list_member_int(nodeIds, tables[0]->shards[i]->nodeId))
-			nodeIds = lappend_int(nodeIds, tables[0]->shards[i]->nodeId);
+		if (!list_member_int(nodeIds, driver->shards[i]->nodeId))
+			nodeIds = lappend_int(nodeIds, driver->shards[i]->nodeId);
 
 	foreach(lc, nodeIds)
 	{
@@ -612,26 +650,19 @@ PartialScanTasks(PartialScanState *state)
 		initStringInfo(&sql);
 		for (i = 0; i < shardCount; i++)
 		{
-			if (tables[0]->shards[i]->nodeId != nodeId)
+			if (driver->shards[i]->nodeId != nodeId)
 				continue;
 			if (count == 0)
-				task->shardId = tables[0]->shards[i]->shardId;
+				task->shardId = driver->shards[i]->shardId;
 			if (ntables == 1)
 				appendStringInfo(&sql, "%sSELECT * FROM %s",
 								 count > 0 ? " UNION ALL " : "",
-								 tables[0]->shards[i]->relationName);
+								 driver->shards[i]->relationName);
 			else
 			{
 				for (j = 0; j < ntables; j++)
-				{
-					if (tables[j]->shardCount != shardCount ||
-						tables[j]->shards[i]->nodeId != nodeId)
-						ereport(ERROR,
-								(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-								 errmsg("co-located shards are on different nodes"),
-								 errhint("Run the statement again: shards may have moved.")));
-					names[j] = tables[j]->shards[i]->relationName;
-				}
+					names[j] = GroupShardOnNode(tables[j], i, shardCount,
+												nodeId)->relationName;
 				appendStringInfo(&sql, "%s(%s)", count > 0 ? " UNION ALL " : "",
 								 RenderQueryTemplate(&state->template, names));
 			}
@@ -770,8 +801,17 @@ static void
 ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
 {
 	PartialScanState *state = (PartialScanState *) node;
-	ShardextTable *table = GetTableOrError(linitial_oid(state->relids));
+	ShardextTable *table = NULL;
 	List	   *tasks = PartialScanTasks(state);
+	ListCell   *lc;
+
+	/* the shard count of the distributed tables, not of reference tables */
+	foreach(lc, state->relids)
+	{
+		table = GetTableOrError(lfirst_oid(lc));
+		if (!IsSingleShardTable(table))
+			break;
+	}
 
 	ExplainPropertyText("Distributed Plan", "pushed down to every shard", es);
 	ExplainPropertyInteger("Shard Count", NULL, table->shardCount, es);
@@ -842,6 +882,42 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
 }
 
 /*
+ * ReferenceWriteTasks returns the tasks of a statement that writes the
+ * reference table target: the same statement (task's SQL) for every node
+ * holding a copy, in node order (so that concurrent writers lock the copies
+ * in the same order).  The first task's result is the statement's; the
+ * others are mirrors whose rows and counts are not returned again.  Every
+ * table of the statement must be a reference table.
+ */
+static List *
+ReferenceWriteTasks(ShardextTable *target, RemoteTask *task, List *relids)
+{
+	ShardextShard *shard = target->shards[0];
+	List	   *tasks = NIL;
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		ShardextTable *table = GetTableOrError(lfirst_oid(lc));
+
+		if (!IsReferenceTable(table))
+			elog(ERROR, "a write of a reference table reads table \"%s\"",
+				 get_rel_name(table->relid));
+	}
+	foreach(lc, shard->placementNodeIds)
+	{
+		RemoteTask *copy = palloc(sizeof(RemoteTask));
+
+		*copy = *task;
+		copy->nodeId = lfirst_int(lc);
+		copy->shardId = shard->shardId;
+		copy->mirror = (lc != list_head(shard->placementNodeIds));
+		tasks = lappend(tasks, copy);
+	}
+	return tasks;
+}
+
+/*
  * ComputeQueryTasks returns the statements a ShardextQuery runs: for a
  * router query, the one statement of the shard group its pins select; for
  * an all-shards statement, one per shard.
@@ -857,6 +933,7 @@ ComputeQueryTasks(QueryScanState *state)
 	if (state->mode == QUERY_SCAN_ROUTER)
 	{
 		RemoteTask *task = palloc0(sizeof(RemoteTask));
+		ShardextTable *referenceTarget = NULL;
 		int			i;
 
 		task->nodeId = -1;
@@ -864,15 +941,27 @@ ComputeQueryTasks(QueryScanState *state)
 		for (i = 0; i < ntables; i++)
 		{
 			ShardextTable *table = GetTableOrError(list_nth_oid(state->relids, i));
-			ShardextShard *shard = EvaluatePin(table,
-											   list_nth(state->pinStates, i),
-											   list_nth_oid(state->pinTypes, i),
-											   econtext);
+			ShardextShard *shard;
 
-			if (shard == NULL)
-				return NIL;		/* a NULL pin: no row anywhere */
+			if (IsReferenceTable(table))
+			{
+				/* the node is chosen by the other tables; the target comes first */
+				names[i] = table->shards[0]->relationName;
+				if (i == 0 && state->commandType != CMD_SELECT)
+					referenceTarget = table;
+				continue;
+			}
+			if (IsSingleShardTable(table))
+				shard = table->shards[0];
+			else
+			{
+				shard = EvaluatePin(table, list_nth(state->pinStates, i),
+									list_nth_oid(state->pinTypes, i), econtext);
+				if (shard == NULL)
+					return NIL; /* a NULL pin: no row anywhere */
+			}
 			names[i] = shard->relationName;
-			if (i == 0)
+			if (task->nodeId < 0)
 			{
 				task->nodeId = shard->nodeId;
 				task->shardId = shard->shardId;
@@ -888,6 +977,27 @@ ComputeQueryTasks(QueryScanState *state)
 						 errhint("Run the statement again: shards may have moved.")));
 		}
 		task->sql = RenderQueryTemplate(&state->template, names);
+
+		if (referenceTarget != NULL)
+			return ReferenceWriteTasks(referenceTarget, task, state->relids);
+
+		/* only reference tables: the coordinator's copy when it has one */
+		if (task->nodeId < 0)
+		{
+			ShardextShard *shard =
+				GetTableOrError(linitial_oid(state->relids))->shards[0];
+
+			task->nodeId = ShardPlacedOn(shard, COORDINATOR_NODE_ID) ?
+				COORDINATOR_NODE_ID : shard->nodeId;
+			task->shardId = shard->shardId;
+		}
+		for (i = 0; i < ntables; i++)
+		{
+			ShardextTable *table = GetTableOrError(list_nth_oid(state->relids, i));
+
+			if (IsReferenceTable(table))
+				(void) GroupShardOnNode(table, 0, 1, task->nodeId);
+		}
 		tasks = lappend(tasks, task);
 	}
 	else
@@ -905,17 +1015,9 @@ ComputeQueryTasks(QueryScanState *state)
 			task->nodeId = table->shards[i]->nodeId;
 			task->shardId = table->shards[i]->shardId;
 			for (j = 0; j < ntables; j++)
-			{
-				ShardextTable *other = GetTableOrError(list_nth_oid(state->relids, j));
-
-				if (other->shardCount != table->shardCount ||
-					other->shards[i]->nodeId != task->nodeId)
-					ereport(ERROR,
-							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-							 errmsg("co-located shards are on different nodes"),
-							 errhint("Run the statement again: shards may have moved.")));
-				names[j] = other->shards[i]->relationName;
-			}
+				names[j] = GroupShardOnNode(GetTableOrError(list_nth_oid(state->relids, j)),
+											i, table->shardCount,
+											task->nodeId)->relationName;
 			task->sql = RenderQueryTemplate(&state->template, names);
 			tasks = lappend(tasks, task);
 		}
@@ -1060,7 +1162,9 @@ QueryScanNext(ScanState *node)
 		task->elapsedMs = INSTR_TIME_GET_MILLISEC(end);
 		HoldResult(state->holder, res);
 		state->nextRow = 0;
-		if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
+		if (task->mirror)
+			state->nextRow = PQntuples(res);
+		else if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
 			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
 	}
 }
@@ -1563,7 +1667,9 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 	}
 	appendStringInfoString(&sql, RenderQueryTemplate(&state->tail, names));
 
-	nc = GetNodeConnectionForStatement(shard->nodeId, true, onlyStatement);
+	nc = GetNodeConnectionForStatement(shard->nodeId, true,
+									   onlyStatement &&
+									   list_length(shard->placementNodeIds) == 1);
 	res = RemoteExecutePrepared(nc, sql.data, next, params.types, params.values);
 	HoldResult(state->holder, res);
 	if (PQcmdTuples(res)[0] != '\0')
@@ -1579,6 +1685,18 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 		}
 	}
 	HoldResult(state->holder, NULL);
+
+	/* a reference table's other copies get the same rows, in node order */
+	foreach(lc, shard->placementNodeIds)
+	{
+		if (lfirst_int(lc) == shard->nodeId)
+			continue;
+		nc = GetNodeConnectionForStatement(lfirst_int(lc), true, false);
+		HoldResult(state->holder,
+				   RemoteExecutePrepared(nc, sql.data, next, params.types,
+										 params.values));
+		HoldResult(state->holder, NULL);
+	}
 }
 
 /*
@@ -1617,8 +1735,11 @@ RunInsert(InsertScanState *state)
 		if (TupIsNull(slot))
 			break;
 		slot_getallattrs(slot);
-		shard = FindShardForValue(table, slot->tts_values[state->distColumn - 1],
-								  slot->tts_isnull[state->distColumn - 1]);
+		if (IsSingleShardTable(table))
+			shard = table->shards[0];
+		else
+			shard = FindShardForValue(table, slot->tts_values[state->distColumn - 1],
+									  slot->tts_isnull[state->distColumn - 1]);
 		if (contexts[shard->shardIndex] == NULL)
 			contexts[shard->shardIndex] =
 				AllocSetContextCreate(CurrentMemoryContext, "shardext insert batch",

@@ -34,6 +34,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -70,6 +71,8 @@ static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
+static void AddSingleShardTable(RouterAnalysis *analysis, Oid relid);
+static bool PreservedReferenceTable(Node *node, Query *query, bool preserved);
 static bool MaxParamWalker(Node *node, int *maxId);
 static void AddMember(LevelState *state, Index rtindex, ShardextTable *table);
 static void InitSingleTableState(LevelState *state, PinMember *member,
@@ -385,6 +388,19 @@ AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin)
 }
 
 /*
+ * AddSingleShardTable records a reference or federated table, which needs
+ * no pin (its entry in pins stays NULL).
+ */
+static void
+AddSingleShardTable(RouterAnalysis *analysis, Oid relid)
+{
+	if (list_member_oid(analysis->relids, relid))
+		return;
+	analysis->relids = lappend_oid(analysis->relids, relid);
+	analysis->pins = lappend(analysis->pins, NULL);
+}
+
+/*
  * AnalyzeQueryLevel checks the range table of one level and records the
  * pins of its distributed tables.  Returns false when the query cannot be
  * shipped whole.
@@ -409,7 +425,7 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 		if (rte->rtekind != RTE_RELATION)
 			continue;
 		table = ShardextGetTable(rte->relid);
-		if (table == NULL || table->distColumnName == NULL)
+		if (table == NULL)
 		{
 			analysis->shippable = false;
 			analysis->reason = "the query reads a table that is not distributed";
@@ -425,6 +441,12 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 		if (query->commandType == CMD_INSERT &&
 			rtindex == (Index) query->resultRelation)
 			continue;
+		/* a single-shard table needs no pin: its shard is in every group */
+		if (IsSingleShardTable(table))
+		{
+			AddSingleShardTable(analysis, table->relid);
+			continue;
+		}
 		AddMember(&state, rtindex, table);
 	}
 
@@ -587,11 +609,57 @@ MaxParamWalker(Node *node, int *maxId)
 }
 
 /*
+ * PreservedReferenceTable tells whether a reference table lies in a part of
+ * the join tree whose rows an outer join keeps without a match (preserved
+ * tells whether node is such a part).
+ */
+static bool
+PreservedReferenceTable(Node *node, Query *query, bool preserved)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblRef))
+	{
+		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex,
+									  query->rtable);
+		ShardextTable *table;
+
+		if (!preserved || rte->rtekind != RTE_RELATION)
+			return false;
+		table = ShardextGetTable(rte->relid);
+		return table != NULL && IsReferenceTable(table);
+	}
+	if (IsA(node, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			if (PreservedReferenceTable(lfirst(lc), query, preserved))
+				return true;
+		return false;
+	}
+	if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+		bool		left = preserved || join->jointype == JOIN_LEFT ||
+			join->jointype == JOIN_FULL || join->jointype == JOIN_ANTI;
+		bool		right = preserved || join->jointype == JOIN_RIGHT ||
+			join->jointype == JOIN_FULL;
+
+		return PreservedReferenceTable(join->larg, query, left) ||
+			PreservedReferenceTable(join->rarg, query, right);
+	}
+	return false;
+}
+
+/*
  * DistributedTablesJoinedOnDistribution tells whether the top level of a
  * query reads only distributed tables of one co-location group, all joined
  * (directly or through each other) by equalities of their distribution
  * columns: then the query can run on each shard group separately and the
- * union of the results is its result.
+ * union of the results is its result.  Reference tables may join in,
+ * except on the preserved side of an outer join: each group would add
+ * their unmatched rows once more.
  */
 bool
 DistributedTablesJoinedOnDistribution(Query *query)
@@ -616,14 +684,19 @@ DistributedTablesJoinedOnDistribution(Query *query)
 		if (rte->rtekind != RTE_RELATION)
 			return false;
 		table = ShardextGetTable(rte->relid);
-		if (table == NULL || table->distColumnName == NULL ||
-			rte->securityQuals != NIL ||
+		if (table == NULL || rte->securityQuals != NIL)
+			return false;
+		/* a copy of a reference table is next to every shard group */
+		if (IsReferenceTable(table))
+			continue;
+		if (IsSingleShardTable(table) ||
 			(colocationId >= 0 && table->colocationId != colocationId))
 			return false;
 		colocationId = table->colocationId;
 		AddMember(&state, rtindex, table);
 	}
-	if (state.count == 0)
+	if (state.count == 0 ||
+		PreservedReferenceTable((Node *) query->jointree, query, false))
 		return false;
 	WalkJoinTree((Node *) query->jointree, &state, true);
 	for (i = 0; i < state.count; i++)
@@ -680,7 +753,8 @@ CollectParamTypes(Node *node, Oid *types, int count)
  * RouterPinsAgree tells whether the pinned tables can be sent to one node
  * as one statement: the pins are all one expression over co-located
  * tables (so they pick the same shard index), or all constants whose
- * shards lie on one node.
+ * shards lie on one node.  Reference tables are on every node; federated
+ * tables must lie on that node too.
  */
 bool
 RouterPinsAgree(RouterAnalysis *analysis)
@@ -691,6 +765,7 @@ RouterPinsAgree(RouterAnalysis *analysis)
 	int32		colocationId = 0;
 	bool		samePin = true;
 	bool		allConst = true;
+	bool		federated = false;
 	int32		nodeId = -1;
 
 	if (!analysis->shippable || !analysis->allPinned || analysis->relids == NIL)
@@ -701,6 +776,18 @@ RouterPinsAgree(RouterAnalysis *analysis)
 		ShardextTable *table = ShardextGetTable(lfirst_oid(relidCell));
 		Expr	   *pin = lfirst(pinCell);
 
+		if (IsSingleShardTable(table))
+		{
+			/* a federated table fixes the node; a reference table is on all */
+			if (!IsReferenceTable(table))
+			{
+				if (nodeId >= 0 && table->shards[0]->nodeId != nodeId)
+					return false;
+				nodeId = table->shards[0]->nodeId;
+				federated = true;
+			}
+			continue;
+		}
 		if (pin == NULL)
 			return false;
 		if (!IsA(pin, Const))
@@ -730,5 +817,8 @@ RouterPinsAgree(RouterAnalysis *analysis)
 		else if (table->colocationId != colocationId || !equal(pin, firstPin))
 			samePin = false;
 	}
+	/* a federated table's node is known now only against constants */
+	if (federated && !allConst)
+		return false;
 	return samePin || allConst;
 }

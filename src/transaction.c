@@ -264,33 +264,28 @@ CommitRemoteTransactions(void)
 	{
 		FullTransactionId fxid = GetTopFullTransactionId();
 		bool		pushedSnapshot = false;
+		List	   *gids = NIL;
 		Oid			argTypes[2] = {TEXTOID, INT4OID};
 		Datum		args[2];
 
+		/*
+		 * The decisions are written first, and flushed with the transaction's
+		 * id before any node prepares: a coordinator that crashes after a
+		 * PREPARE then comes back knowing that id as used (so it is never
+		 * handed out again, and recovery sees the transaction as aborted
+		 * rather than still running).  The rows become visible only if the
+		 * local transaction commits.
+		 */
 		foreach(lc, writers)
 		{
 			NodeConnection *nc = lfirst(lc);
+			char	   *gid = psprintf("shardext_" UINT64_FORMAT "_" UINT64_FORMAT "_%d",
+									   GetSystemIdentifier(),
+									   U64FromFullTransactionId(fxid),
+									   nc->nodeId);
 
-			char		gid[64];
-
-			snprintf(gid, sizeof(gid),
-					 "shardext_" UINT64_FORMAT "_" UINT64_FORMAT "_%d",
-					 GetSystemIdentifier(), U64FromFullTransactionId(fxid),
-					 nc->nodeId);
-
-			/*
-			 * A failed PREPARE aborts the node's transaction; one whose fate
-			 * is unknown (lost connection) is rolled back by recovery, as no
-			 * decision to commit gets recorded.
-			 */
-			RemoteExecuteCommand(nc, psprintf("PREPARE TRANSACTION %s",
-											  quote_literal_cstr(gid)));
-			strlcpy(nc->preparedGid, gid, sizeof(nc->preparedGid));
-			nc->inTransaction = false;
-			nc->xactDepth = 0;
-			nc->wroteInTransaction = false;
-
-			args[0] = CStringGetTextDatum(nc->preparedGid);
+			gids = lappend(gids, gid);
+			args[0] = CStringGetTextDatum(gid);
 			args[1] = Int32GetDatum(nc->nodeId);
 			/* at pre-commit of an implicit transaction no snapshot is set */
 			if (!ActiveSnapshotSet())
@@ -300,6 +295,25 @@ CommitRemoteTransactions(void)
 			}
 			ExecuteCatalogSql("INSERT INTO shardext.transactions (gid, node_id) "
 							  "VALUES ($1, $2)", 2, argTypes, args, NULL);
+		}
+		XLogFlush(XactLastRecEnd);
+
+		foreach(lc, writers)
+		{
+			NodeConnection *nc = lfirst(lc);
+			char	   *gid = list_nth(gids, foreach_current_index(lc));
+
+			/*
+			 * A failed PREPARE aborts the node's transaction; one whose fate
+			 * is unknown (lost connection) is rolled back by recovery, as no
+			 * decision to commit gets committed.
+			 */
+			RemoteExecuteCommand(nc, psprintf("PREPARE TRANSACTION %s",
+											  quote_literal_cstr(gid)));
+			strlcpy(nc->preparedGid, gid, sizeof(nc->preparedGid));
+			nc->inTransaction = false;
+			nc->xactDepth = 0;
+			nc->wroteInTransaction = false;
 		}
 		/* the decisions of earlier, finished commits are not needed any more */
 		if (FinishedGids != NIL)

@@ -39,6 +39,8 @@ extern ShardRowRouter *CreateShardRowRouter(ShardextTable *table,
 extern int	RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot);
 extern void FlushShardBuffer(ShardRowRouter *router, int shardIndex);
 extern void FlushAllShardBuffers(ShardRowRouter *router);
+extern uint64 CopyShardToNode(int32 sourceNodeId, int32 targetNodeId,
+							  const char *shardName, Relation rel);
 extern uint64 CopyShardIntoRelation(int32 nodeId, const char *shardName,
 									Relation rel);
 

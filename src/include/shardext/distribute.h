@@ -15,5 +15,7 @@
 extern bool ShardextLocalUtilityOnly;
 
 extern void DeleteTableMetadata(Oid relid);
+extern List *ReferenceTableNodes(void);
+extern void CopyReferenceTablesToNode(int32 nodeId);
 
 #endif							/* SHARDEXT_DISTRIBUTE_H */

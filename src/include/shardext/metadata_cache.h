@@ -84,6 +84,30 @@ typedef struct ShardextTable
 	FmgrInfo	compareProc;	/* range: the type's btree comparison */
 } ShardextTable;
 
+/*
+ * Tables without a distribution column have one shard: a reference table's
+ * is placed on every node, a federated table's on one node.
+ */
+#define IsSingleShardTable(table) ((table)->distColumnName == NULL)
+#define IsReferenceTable(table) ((table)->type == DIST_REFERENCE)
+
+/*
+ * GroupShard returns the shard of table in shard group index: a single-shard
+ * table's one shard belongs to every group.
+ */
+static inline ShardextShard *
+GroupShard(ShardextTable *table, int index)
+{
+	return IsSingleShardTable(table) ? table->shards[0] : table->shards[index];
+}
+
+/* ShardPlacedOn tells whether a node holds a placement of shard. */
+static inline bool
+ShardPlacedOn(ShardextShard *shard, int32 nodeId)
+{
+	return list_member_int(shard->placementNodeIds, nodeId);
+}
+
 extern void ShardextInitMetadataCache(void);
 extern ShardextTable *ShardextGetTable(Oid relid);
 extern bool ShardextHasDistributedTables(void);

@@ -1,0 +1,291 @@
+--
+-- Reference tables (a copy on every node) and federated tables (the whole
+-- table on one node): queries return what plain tables return (schema
+-- rt_local holds the oracle), writes reach every copy, and the copies stay
+-- identical.
+--
+\getenv worker1_port SHARDEXT_WORKER1_PORT
+\getenv worker2_port SHARDEXT_WORKER2_PORT
+\getenv coord_port SHARDEXT_COORD_PORT
+CREATE SCHEMA reference_tables;
+CREATE SCHEMA rt_local;
+CREATE SCHEMA rt_dist;
+SET search_path = reference_tables, public;
+
+CREATE TABLE node_names (node_id int PRIMARY KEY, name text);
+INSERT INTO node_names
+SELECT node_id, CASE WHEN role = 'coordinator' THEN 'coordinator'
+                     WHEN port = :worker1_port THEN 'w1'
+                     WHEN port = :worker2_port THEN 'w2' END
+  FROM shardext.nodes;
+
+-- compare(query): the query on both schemas, 'same: N rows' or the difference
+CREATE FUNCTION run_query(q text, schema_name text) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+	result text[] := '{}';
+BEGIN
+	PERFORM set_config('search_path', format('%I, reference_tables, public', schema_name), true);
+	FOR r IN EXECUTE q LOOP
+		result := result || r::text;
+	END LOOP;
+	RETURN ARRAY(SELECT x FROM unnest(result) x ORDER BY x COLLATE "C");
+END
+$$;
+
+CREATE FUNCTION compare(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	d text[];
+	l text[];
+	saved_path text := current_setting('search_path');
+BEGIN
+	d := run_query(q, 'rt_dist');
+	l := run_query(q, 'rt_local');
+	PERFORM set_config('search_path', saved_path, true);
+	IF d = l THEN
+		RETURN 'same: ' || cardinality(l) || ' rows';
+	END IF;
+	RETURN 'DIFFERENT: distributed ' || cardinality(d) || ' rows, local ' || cardinality(l) || ' rows';
+END
+$$;
+
+-- plan_of(query): the distributed part of EXPLAIN, nodes named
+CREATE FUNCTION plan_of(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+	m text[];
+BEGIN
+	PERFORM set_config('search_path', 'rt_dist, reference_tables, public', true);
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		CONTINUE WHEN line !~ '(Custom Scan|Distributed Plan|Node:|Shard Count|Task Count|Join|Aggregate)';
+		line := regexp_replace(line, 'Shard: \d+', 'Shard: N');
+		m := regexp_match(line, 'Node: (\d+) \(.*\)');
+		IF m IS NOT NULL THEN
+			line := regexp_replace(line, 'Node: .*',
+				'Node: ' || (SELECT name FROM node_names WHERE node_id = m[1]::int));
+		END IF;
+		RETURN NEXT line;
+	END LOOP;
+	PERFORM set_config('search_path', 'reference_tables, public', true);
+END
+$$;
+
+
+--
+-- The data: products (reference), orders (hash on customer_id), customers
+-- (co-located with orders), suppliers (federated on worker 1), warehouses
+-- (federated on worker 2), regions (local everywhere).
+--
+CREATE TABLE rt_local.products (
+	product_id int PRIMARY KEY,
+	name text COLLATE "C" NOT NULL,
+	category text,
+	price numeric(10,2),
+	supplier_id int
+);
+INSERT INTO rt_local.products
+SELECT g, 'product ' || lpad(g::text, 3, '0'),
+       (ARRAY['tools', 'food', 'toys', NULL])[g % 4 + 1],
+       CASE WHEN g % 13 <> 0 THEN g * 7 % 100 + 0.99 END, g % 10
+  FROM generate_series(1, 120) g;
+CREATE TABLE rt_local.customers (customer_id bigint PRIMARY KEY, name text, region_id int);
+INSERT INTO rt_local.customers
+SELECT g, 'customer ' || g, CASE WHEN g % 9 <> 0 THEN g % 5 END FROM generate_series(1, 60) g;
+CREATE TABLE rt_local.orders (
+	customer_id bigint,
+	order_id bigint,
+	product_id int,
+	quantity int,
+	PRIMARY KEY (customer_id, order_id)
+);
+INSERT INTO rt_local.orders
+SELECT g % 50 + 1, g, CASE WHEN g % 17 <> 0 THEN g % 105 + 1 END, g % 6
+  FROM generate_series(1, 1500) g;
+CREATE TABLE rt_local.suppliers (supplier_id int PRIMARY KEY, name text, country text);
+INSERT INTO rt_local.suppliers
+SELECT g, 'supplier ' || g, (ARRAY['DE', 'FR', NULL])[g % 3 + 1] FROM generate_series(0, 11) g;
+CREATE TABLE rt_local.warehouses (warehouse_id int PRIMARY KEY, supplier_id int, city text);
+INSERT INTO rt_local.warehouses
+SELECT g, g % 14, 'city ' || g % 4 FROM generate_series(1, 30) g;
+CREATE TABLE reference_tables.regions (region_id int PRIMARY KEY, name text);
+INSERT INTO reference_tables.regions SELECT g, 'region ' || g FROM generate_series(0, 3) g;
+
+CREATE TABLE rt_dist.products (LIKE rt_local.products INCLUDING ALL);
+INSERT INTO rt_dist.products SELECT * FROM rt_local.products;
+CREATE TABLE rt_dist.customers (LIKE rt_local.customers INCLUDING ALL);
+INSERT INTO rt_dist.customers SELECT * FROM rt_local.customers;
+CREATE TABLE rt_dist.orders (LIKE rt_local.orders INCLUDING ALL);
+INSERT INTO rt_dist.orders SELECT * FROM rt_local.orders;
+CREATE TABLE rt_dist.suppliers (LIKE rt_local.suppliers INCLUDING ALL);
+INSERT INTO rt_dist.suppliers SELECT * FROM rt_local.suppliers;
+CREATE TABLE rt_dist.warehouses (LIKE rt_local.warehouses INCLUDING ALL);
+INSERT INTO rt_dist.warehouses SELECT * FROM rt_local.warehouses;
+
+SELECT create_reference_table('rt_dist.products');
+SELECT create_distributed_table('rt_dist.customers', 'customer_id');
+SELECT create_distributed_table('rt_dist.orders', 'customer_id', colocate_with => 'rt_dist.customers');
+SELECT create_federated_table('rt_dist.suppliers', node_id) FROM node_names WHERE name = 'w1';
+SELECT create_federated_table('rt_dist.warehouses', node_id) FROM node_names WHERE name = 'w2';
+
+-- the catalog: one shard each, the reference table's on every node
+SELECT t.table_name, t.distribution_type, t.distribution_column, t.shard_count,
+       array_agg(n.name ORDER BY n.name) AS nodes
+  FROM shardext.tables t JOIN shardext.shards s USING (table_name)
+  JOIN shardext.placements p USING (shard_id) JOIN node_names n USING (node_id)
+ WHERE t.table_name::text LIKE 'rt_dist.%'
+ GROUP BY 1, 2, 3, 4 ORDER BY 1::text;
+-- the local tables keep no rows
+SELECT pg_relation_size('rt_dist.products') AS products_size,
+       pg_relation_size('rt_dist.suppliers') AS suppliers_size;
+
+-- every copy holds the same rows as the oracle
+SELECT shard_relation AS prod_shard FROM shardext.shards
+ WHERE table_name = 'rt_dist.products'::regclass \gset
+\c regression - 127.0.0.1 :worker1_port
+SELECT 'w1' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+\c regression - 127.0.0.1 :worker2_port
+SELECT 'w2' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = reference_tables, public;
+SELECT 'coordinator' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+SELECT 'oracle' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM rt_local.products t;
+
+--
+-- Bad input loses nothing
+--
+SELECT create_reference_table('rt_dist.products');
+SELECT create_reference_table('rt_dist.orders');
+SELECT create_reference_table('no_such_table');
+SELECT create_federated_table('reference_tables.regions', 999);
+SELECT create_federated_table('reference_tables.regions', NULL);
+SELECT create_distributed_table('rt_dist.products', 'product_id');
+SELECT count(*) FROM reference_tables.regions;
+
+--
+-- Queries
+--
+SELECT compare('SELECT * FROM products');
+SELECT compare('SELECT * FROM products WHERE product_id = 7');
+SELECT compare('SELECT category, count(*), sum(price), avg(price) FROM products GROUP BY category');
+SELECT compare('SELECT * FROM products WHERE price > 50 ORDER BY price DESC, product_id LIMIT 5');
+SELECT compare('SELECT o.*, p.name FROM orders o JOIN products p USING (product_id) WHERE o.customer_id = 7');
+SELECT compare('SELECT o.*, p.name FROM orders o LEFT JOIN products p USING (product_id) WHERE o.customer_id = 8');
+SELECT compare('SELECT p.product_id, o.order_id FROM products p LEFT JOIN orders o ON o.product_id = p.product_id AND o.customer_id = 9');
+SELECT compare('SELECT p.category, sum(o.quantity), count(*) FROM orders o JOIN products p USING (product_id) GROUP BY p.category');
+SELECT compare('SELECT p.name, sum(o.quantity * p.price) AS revenue FROM orders o JOIN products p USING (product_id) GROUP BY p.name ORDER BY revenue DESC NULLS LAST, p.name LIMIT 10');
+SELECT compare('SELECT c.name, count(*), sum(p.price) FROM customers c JOIN orders o USING (customer_id) JOIN products p USING (product_id) GROUP BY c.name');
+SELECT compare('SELECT p.product_id, count(o.order_id) FROM products p LEFT JOIN orders o USING (product_id) GROUP BY p.product_id');
+SELECT compare('SELECT count(*) FROM orders o RIGHT JOIN products p USING (product_id)');
+SELECT compare('SELECT count(*) FROM orders o FULL JOIN products p USING (product_id)');
+SELECT compare('SELECT * FROM products p WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.product_id = p.product_id)');
+SELECT compare('SELECT * FROM orders o WHERE o.product_id IN (SELECT product_id FROM products WHERE category = ''toys'') AND o.customer_id < 5');
+SELECT compare('SELECT DISTINCT p.category FROM orders o JOIN products p USING (product_id)');
+SELECT compare('SELECT p.category, r.name FROM products p JOIN regions r ON r.region_id = p.product_id % 4');
+SELECT compare('SELECT s.name, count(*) FROM suppliers s JOIN products p USING (supplier_id) GROUP BY s.name');
+SELECT compare('SELECT s.country, w.city, count(*) FROM suppliers s JOIN warehouses w USING (supplier_id) GROUP BY 1, 2');
+SELECT compare('SELECT * FROM suppliers WHERE supplier_id = 3');
+SELECT compare('SELECT w.city, count(*) FROM warehouses w LEFT JOIN suppliers s USING (supplier_id) GROUP BY w.city');
+SELECT compare('SELECT s.name, sum(o.quantity) FROM orders o JOIN products p USING (product_id) JOIN suppliers s USING (supplier_id) GROUP BY s.name');
+SELECT compare('SELECT c.region_id, r.name, count(*) FROM customers c LEFT JOIN regions r USING (region_id) GROUP BY 1, 2');
+SELECT compare('WITH top AS (SELECT product_id, sum(quantity) q FROM orders GROUP BY product_id) SELECT p.name, top.q FROM top JOIN products p USING (product_id) WHERE top.q > 30');
+SELECT compare('SELECT p.*, rank() OVER (PARTITION BY category ORDER BY price, product_id) FROM products p');
+
+-- plans: reference-only queries read one copy (the coordinator's), joins
+-- run on the node of the distributed shard, or per shard group
+SELECT plan_of('SELECT * FROM products WHERE product_id = 7');
+SELECT plan_of('SELECT * FROM orders o JOIN products p USING (product_id) WHERE o.customer_id = 7');
+SELECT plan_of('SELECT p.category, sum(o.quantity) FROM orders o JOIN products p USING (product_id) GROUP BY p.category');
+SELECT plan_of('SELECT p.product_id, count(o.order_id) FROM products p LEFT JOIN orders o USING (product_id) GROUP BY p.product_id');
+SELECT plan_of('SELECT s.name, p.name FROM suppliers s JOIN products p USING (supplier_id)');
+SELECT plan_of('SELECT s.country, w.city FROM suppliers s JOIN warehouses w USING (supplier_id)');
+
+--
+-- Writes reach every copy
+--
+INSERT INTO rt_local.products VALUES (200, 'new product', 'food', 1.50, 3);
+INSERT INTO rt_dist.products VALUES (200, 'new product', 'food', 1.50, 3) RETURNING *;
+INSERT INTO rt_local.products SELECT product_id + 1000, name || ' copy', category, price, supplier_id FROM rt_local.products WHERE product_id < 5;
+INSERT INTO rt_dist.products SELECT product_id + 1000, name || ' copy', category, price, supplier_id FROM rt_dist.products WHERE product_id < 5;
+UPDATE rt_local.products SET price = price * 2 WHERE category = 'toys';
+UPDATE rt_dist.products SET price = price * 2 WHERE category = 'toys';
+UPDATE rt_local.products SET price = 9.99 WHERE product_id = 7;
+UPDATE rt_dist.products SET price = 9.99 WHERE product_id = 7 RETURNING product_id, price;
+DELETE FROM rt_local.products WHERE product_id BETWEEN 100 AND 110;
+DELETE FROM rt_dist.products WHERE product_id BETWEEN 100 AND 110;
+INSERT INTO rt_local.products VALUES (7, 'conflict', NULL, 1, 1) ON CONFLICT (product_id) DO UPDATE SET name = excluded.name;
+INSERT INTO rt_dist.products VALUES (7, 'conflict', NULL, 1, 1) ON CONFLICT (product_id) DO UPDATE SET name = excluded.name;
+-- values computed by non-immutable functions are computed once, on the coordinator
+UPDATE rt_local.products SET name = name || ' @' || (SELECT count(*) FROM rt_local.orders WHERE product_id = 1) WHERE product_id = 1;
+UPDATE rt_dist.products SET name = name || ' @' || (SELECT count(*) FROM rt_dist.orders WHERE product_id = 1) WHERE product_id = 1;
+UPDATE rt_local.products SET category = 'sold' FROM rt_local.orders o WHERE o.product_id = products.product_id AND o.customer_id = 3;
+UPDATE rt_dist.products SET category = 'sold' FROM rt_dist.orders o WHERE o.product_id = products.product_id AND o.customer_id = 3;
+-- a write that rolls back leaves every copy as it was
+BEGIN;
+DELETE FROM rt_dist.products;
+SELECT count(*) FROM rt_dist.products;
+ROLLBACK;
+-- COPY
+COPY rt_local.products FROM STDIN;
+300	copied one	tools	3.00	1
+301	copied two	\N	\N	2
+\.
+COPY rt_dist.products FROM STDIN;
+300	copied one	tools	3.00	1
+301	copied two	\N	\N	2
+\.
+-- DDL
+ALTER TABLE rt_local.products ADD COLUMN stock int DEFAULT 5;
+ALTER TABLE rt_dist.products ADD COLUMN stock int DEFAULT 5;
+UPDATE rt_local.products SET stock = product_id % 3 WHERE product_id < 20;
+UPDATE rt_dist.products SET stock = product_id % 3 WHERE product_id < 20;
+CREATE INDEX ON rt_dist.products (category);
+SELECT compare('SELECT * FROM products');
+SELECT compare('SELECT p.category, sum(o.quantity * p.stock) FROM orders o JOIN products p USING (product_id) GROUP BY p.category');
+-- writes of a data-modifying WITH are refused
+WITH d AS (DELETE FROM rt_dist.products WHERE product_id = 300 RETURNING *) SELECT count(*) FROM d;
+\c regression - 127.0.0.1 :worker1_port
+SELECT 'w1' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+\c regression - 127.0.0.1 :worker2_port
+SELECT 'w2' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = reference_tables, public;
+SELECT 'coordinator' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+SELECT 'oracle' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM rt_local.products t;
+
+-- federated tables: writes go to their node
+INSERT INTO rt_local.suppliers VALUES (50, 'late supplier', 'IT');
+INSERT INTO rt_dist.suppliers VALUES (50, 'late supplier', 'IT');
+UPDATE rt_local.suppliers SET country = 'ES' WHERE country IS NULL;
+UPDATE rt_dist.suppliers SET country = 'ES' WHERE country IS NULL;
+DELETE FROM rt_local.warehouses WHERE city = 'city 1';
+DELETE FROM rt_dist.warehouses WHERE city = 'city 1';
+SELECT compare('SELECT * FROM suppliers');
+SELECT compare('SELECT s.country, w.city, count(*) FROM suppliers s JOIN warehouses w USING (supplier_id) GROUP BY 1, 2');
+
+-- TRUNCATE empties every copy
+TRUNCATE rt_local.products;
+TRUNCATE rt_dist.products;
+\c regression - 127.0.0.1 :worker1_port
+SELECT 'w1' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+\c regression - 127.0.0.1 :worker2_port
+SELECT 'w2' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = reference_tables, public;
+SELECT 'coordinator' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
+SELECT 'oracle' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM rt_local.products t;
+
+-- undistribute_table brings the rows back, for each kind
+INSERT INTO rt_dist.products VALUES (1, 'back', 'tools', 2, 1);
+SELECT undistribute_table('rt_dist.products');
+SELECT pg_relation_size('rt_dist.products') > 0 AS has_rows;
+SELECT * FROM rt_dist.products;
+SELECT undistribute_table('rt_dist.suppliers');
+SELECT count(*) FROM rt_dist.suppliers;
+SELECT count(*) FROM shardext.tables WHERE table_name::text IN ('rt_dist.products', 'rt_dist.suppliers');
+
+DROP SCHEMA rt_dist CASCADE;
+DROP SCHEMA rt_local CASCADE;
+DROP SCHEMA reference_tables CASCADE;
