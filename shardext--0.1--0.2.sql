@@ -1,4 +1,4 @@
-/* shardext--0.1--0.2.sql: reference and federated tables */
+/* shardext--0.1--0.2.sql: reference, federated and directory tables */
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION shardext UPDATE TO '0.2'" to load this file. \quit
@@ -16,3 +16,21 @@ CREATE FUNCTION create_federated_table(table_name regclass, node int)
 	AS 'MODULE_PATHNAME', 'create_federated_table';
 COMMENT ON FUNCTION create_federated_table(regclass, int)
 	IS 'moves a whole table to one node';
+
+/* Directory (lookup) distribution */
+
+CREATE FUNCTION shardext_directory_assign(table_name regclass, key anyelement,
+										  shard_id bigint)
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'shardext_directory_assign';
+COMMENT ON FUNCTION shardext_directory_assign(regclass, anyelement, bigint)
+	IS 'puts a key of a directory-distributed table in a shard';
+
+CREATE FUNCTION shardext_directory_move_key(table_name regclass, key anyelement,
+											shard_id bigint)
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'shardext_directory_move_key';
+COMMENT ON FUNCTION shardext_directory_move_key(regclass, anyelement, bigint)
+	IS 'moves the rows of a key of a directory-distributed table to another shard';

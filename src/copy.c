@@ -364,27 +364,47 @@ CopyShardIntoRelation(int32 nodeId, const char *shardName, Relation rel)
 
 /*
  * CopyShardToNode copies every row of a shard from the node sourceNodeId
- * to the empty shard table of the same name on the node targetNodeId, in
- * the remote transactions: COPY TO STDOUT there, COPY FROM STDIN here, in
- * batches.  rel is the distributed table (for its columns).  Returns the
- * number of rows.
+ * to the empty shard table of the same name on the node targetNodeId; see
+ * CopyShardRowsToNode.
  */
 uint64
 CopyShardToNode(int32 sourceNodeId, int32 targetNodeId, const char *shardName,
 				Relation rel)
 {
+	return CopyShardRowsToNode(sourceNodeId, targetNodeId, shardName, shardName,
+							   NULL, rel);
+}
+
+/*
+ * CopyShardRowsToNode copies the rows of shard sourceName on node
+ * sourceNodeId that match where (SQL, or NULL for all) into shard
+ * targetName on another node, in the remote transactions: COPY TO STDOUT
+ * there, COPY FROM STDIN here, in batches.  rel is the distributed table
+ * (for its columns).  Returns the number of rows.
+ */
+uint64
+CopyShardRowsToNode(int32 sourceNodeId, int32 targetNodeId,
+					const char *sourceName, const char *targetName,
+					const char *where, Relation rel)
+{
 	NodeConnection *source = GetNodeConnectionInTransaction(sourceNodeId, false);
 	NodeConnection *target = GetNodeConnectionInTransaction(targetNodeId, true);
 	TupleDesc	tupleDesc = RelationGetDescr(rel);
 	char	   *columns = ColumnListSql(tupleDesc, CopyableAttnums(tupleDesc));
-	char	   *copyIn = psprintf("COPY %s %s FROM STDIN", shardName, columns);
+	char	   *copyIn = psprintf("COPY %s %s FROM STDIN", targetName, columns);
+	char	   *copyOut;
 	StringInfoData batch;
 	PGresult   *res;
 	uint64		rows = 0;
 
+	if (where == NULL)
+		copyOut = psprintf("COPY %s %s TO STDOUT", sourceName, columns);
+	else
+		copyOut = psprintf("COPY (SELECT %s FROM %s WHERE %s) TO STDOUT",
+						   pnstrdup(columns + 1, strlen(columns) - 2),
+						   sourceName, where);
 	FinishPendingCopy(source);
-	SendRemoteQuery(source, psprintf("COPY %s %s TO STDOUT", shardName, columns),
-					0, NULL);
+	SendRemoteQuery(source, copyOut, 0, NULL);
 	res = GetRemoteResult(source);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
 		ReportRemoteError(source, res);

@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(create_distributed_table);
 PG_FUNCTION_INFO_V1(undistribute_table);
 PG_FUNCTION_INFO_V1(create_reference_table);
 PG_FUNCTION_INFO_V1(create_federated_table);
+PG_FUNCTION_INFO_V1(shardext_directory_move_key);
 
 bool		ShardextLocalUtilityOnly = false;
 
@@ -113,14 +114,11 @@ ParseDistributionType(const char *name)
 	if (pg_strcasecmp(name, "range") == 0)
 		return DIST_RANGE;
 	if (pg_strcasecmp(name, "directory") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("directory distribution is not supported yet"),
-				 errhint("Use 'hash' or 'range'.")));
+		return DIST_DIRECTORY;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown distribution type \"%s\"", name),
-			 errhint("Use 'hash' or 'range'.")));
+			 errhint("Use 'hash', 'range' or 'directory'.")));
 	return DIST_HASH;			/* keep compiler quiet */
 }
 
@@ -594,9 +592,51 @@ create_distributed_table(PG_FUNCTION_ARGS)
 						column, get_rel_name(relid)),
 				 errhint("The column name is matched exactly, including case.")));
 
-	CheckTableDistributable(relid, attno, type == DIST_HASH ? 'h' : 'r');
+	CheckTableDistributable(relid, attno, type == DIST_RANGE ? 'r' : 'h');
 
 	memset(&plan, 0, sizeof(plan));
+	if (type == DIST_DIRECTORY)
+	{
+		int			shardCount = PG_ARGISNULL(3) ? ShardextShardCount :
+			PG_GETARG_INT32(3);
+		char	   *colocateWith = PG_ARGISNULL(4) ? "default" :
+			text_to_cstring(PG_GETARG_TEXT_PP(4));
+
+		if (!PG_ARGISNULL(5))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("range_bounds is only for range distribution")));
+		if (pg_strcasecmp(colocateWith, "default") != 0 &&
+			pg_strcasecmp(colocateWith, "none") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("directory-distributed tables cannot be co-located"),
+					 errdetail("Each directory table has a directory of its own."),
+					 errhint("Leave colocate_with out.")));
+		if (shardCount < 1 || shardCount > 64000)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("shard_count must be between 1 and 64000"),
+					 errhint("%d is not.", shardCount)));
+		/* shards without bounds: the directory says which key goes where */
+		plan.shardCount = shardCount;
+		plan.minValues = palloc0(sizeof(char *) * shardCount);
+		plan.maxValues = palloc0(sizeof(char *) * shardCount);
+		plan.colocationId =
+			DatumGetInt64(NextCatalogSequenceValue("colocation_id_seq"));
+		ChooseNodes(&plan, NULL);
+		DirectoryAssignAll = true;
+		PG_TRY();
+		{
+			DistributeTable(relid, type, column, &plan);
+		}
+		PG_FINALLY();
+		{
+			DirectoryAssignAll = false;
+		}
+		PG_END_TRY();
+		PG_RETURN_VOID();
+	}
 	if (type == DIST_HASH)
 	{
 		int			shardCount = PG_ARGISNULL(3) ? ShardextShardCount :
@@ -931,5 +971,93 @@ undistribute_table(PG_FUNCTION_ARGS)
 	ereport(NOTICE,
 			(errmsg("table \"%s\" is local again: " UINT64_FORMAT " rows copied back",
 					get_rel_name(relid), rows)));
+	PG_RETURN_VOID();
+}
+
+/*
+ * shardext_directory_move_key(table, key, shard_id) moves the rows of one
+ * key of a directory-distributed table to another shard and points the
+ * directory there, in the caller's transaction.  The table is locked
+ * against reads and writes meanwhile, so a reader sees the key in its old
+ * shard or in its new one, never in neither.
+ */
+Datum
+shardext_directory_move_key(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	ShardextTable *table;
+	ShardextTable *owner = NULL;
+	ShardextShard *source;
+	ShardextShard *target;
+	int64		shardId;
+	char	   *key;
+	char	   *where;
+	char	   *columns;
+	Relation	rel;
+	uint64		rows;
+	Oid			argTypes[3] = {REGCLASSOID, TEXTOID, INT8OID};
+	Datum		args[3];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table_name, key and shard_id must not be null")));
+	relid = PG_GETARG_OID(0);
+	LockRelationOid(relid, AccessExclusiveLock);
+	CheckTableOwner(relid);
+	table = GetDirectoryTableOrError(relid);
+	shardId = PG_GETARG_INT64(2);
+	target = ShardextGetShard(shardId, &owner);
+	if (target == NULL || owner->relid != relid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("shard " INT64_FORMAT " is not a shard of table \"%s\"",
+						shardId, get_rel_name(relid)),
+				 errhint("shardext.shards lists the shards of each table.")));
+	key = DirectoryKeyText(table,
+						   CoerceToDistributionType(table, PG_GETARG_DATUM(1),
+													get_fn_expr_argtype(fcinfo->flinfo, 1)));
+	source = LookupDirectoryKey(table, key);
+	if (source == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("key \"%s\" of table \"%s\" is not in the directory",
+						key, get_rel_name(relid)),
+				 errhint("Assign it with shardext_directory_assign().")));
+	if (source->shardId == target->shardId)
+		PG_RETURN_VOID();
+
+	where = psprintf("%s = %s::%s", quote_identifier(table->distColumnName),
+					 quote_literal_cstr(key),
+					 format_type_with_typemod(table->distTypeId, table->distTypmod));
+	rel = table_open(relid, NoLock);
+	columns = ColumnListSql(RelationGetDescr(rel),
+							CopyableAttnums(RelationGetDescr(rel)));
+	if (source->nodeId == target->nodeId)
+		rows = RemoteExecuteCount(GetNodeConnectionInTransaction(source->nodeId, true),
+								  psprintf("INSERT INTO %s %s SELECT %s FROM %s WHERE %s",
+										   target->relationName, columns,
+										   pnstrdup(columns + 1, strlen(columns) - 2),
+										   source->relationName, where), 0, NULL);
+	else
+		rows = CopyShardRowsToNode(source->nodeId, target->nodeId,
+								   source->relationName, target->relationName,
+								   where, rel);
+	table_close(rel, NoLock);
+	RemoteExecuteCommand(GetNodeConnectionInTransaction(source->nodeId, true),
+						 psprintf("DELETE FROM %s WHERE %s", source->relationName,
+								  where));
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(key);
+	args[2] = Int64GetDatum(shardId);
+	ExecuteCatalogSql("UPDATE shardext.directory SET shard_id = $3 "
+					  "WHERE table_name = $1 AND key = $2",
+					  3, argTypes, args, NULL);
+	CommandCounterIncrement();
+	CacheInvalidateRelcacheByRelid(relid);
+	ereport(NOTICE,
+			(errmsg("moved key \"%s\" of table \"%s\" to shard " INT64_FORMAT ": " UINT64_FORMAT " rows",
+					key, get_rel_name(relid), shardId, rows)));
 	PG_RETURN_VOID();
 }

@@ -75,6 +75,7 @@ static MetadataCache *GetCache(void);
 static void BuildNodeCallback(Datum *values, bool *nulls, void *arg);
 static void BuildTableCallback(Datum *values, bool *nulls, void *arg);
 static void BuildShardCallback(Datum *values, bool *nulls, void *arg);
+static void BuildDirectoryCallback(Datum *values, bool *nulls, void *arg);
 static void BuildPlacementCallback(Datum *values, bool *nulls, void *arg);
 static void CompleteTables(MetadataCache *cache);
 static int	CompareNodes(const ListCell *a, const ListCell *b);
@@ -224,6 +225,7 @@ GetCache(void)
 		ScanCatalogTable("tables", BuildTableCallback, cache);
 		ScanCatalogTable("shards", BuildShardCallback, cache);
 		ScanCatalogTable("placements", BuildPlacementCallback, cache);
+		ScanCatalogTable("directory", BuildDirectoryCallback, cache);
 		CompleteTables(cache);
 	}
 	PG_CATCH();
@@ -330,6 +332,14 @@ BuildTableCallback(Datum *values, bool *nulls, void *arg)
 						   &typentry->hash_extended_proc_finfo,
 						   CurrentMemoryContext);
 		}
+		else if (table->type == DIST_DIRECTORY)
+		{
+			Oid			outputFunction;
+			bool		isVarlena;
+
+			getTypeOutputInfo(table->distTypeId, &outputFunction, &isVarlena);
+			fmgr_info_cxt(outputFunction, &table->outputProc, CurrentMemoryContext);
+		}
 		else if (table->type == DIST_RANGE)
 		{
 			TypeCacheEntry *typentry =
@@ -420,6 +430,35 @@ BuildPlacementCallback(Datum *values, bool *nulls, void *arg)
 }
 
 /*
+ * BuildDirectoryCallback adds one row of shardext.directory to its table;
+ * CompleteTables sorts them.
+ */
+static void
+BuildDirectoryCallback(Datum *values, bool *nulls, void *arg)
+{
+	MetadataCache *cache = (MetadataCache *) arg;
+	int64		shardId = DatumGetInt64(values[Anum_directory_shard_id - 1]);
+	ShardLookupEntry *lookup = hash_search(cache->shards, &shardId,
+										   HASH_FIND, NULL);
+	DirectoryEntry *entry;
+
+	if (lookup == NULL)
+		return;
+	entry = palloc(sizeof(DirectoryEntry));
+	entry->key = TextDatumGetCString(values[Anum_directory_key - 1]);
+	entry->shard = lookup->shard;
+	lookup->table->directoryRows = lappend(lookup->table->directoryRows, entry);
+}
+
+/* CompareDirectoryEntries orders directory entries by key. */
+static int
+CompareDirectoryEntries(const void *a, const void *b)
+{
+	return strcmp(((const DirectoryEntry *) a)->key,
+				  ((const DirectoryEntry *) b)->key);
+}
+
+/*
  * CompleteTables checks that every table has all its shards, each with a
  * placement, and picks the node of each shard's first placement (lowest
  * node id).  A table whose map is incomplete can only be seen half-written
@@ -448,6 +487,18 @@ CompleteTables(MetadataCache *cache)
 				list_sort(shard->placementNodeIds, list_int_cmp);
 				shard->nodeId = linitial_int(shard->placementNodeIds);
 			}
+		}
+		if (ok && table->directoryRows != NIL)
+		{
+			ListCell   *rowCell;
+
+			table->directoryCount = list_length(table->directoryRows);
+			table->directory = palloc(sizeof(DirectoryEntry) * table->directoryCount);
+			foreach(rowCell, table->directoryRows)
+				table->directory[foreach_current_index(rowCell)] =
+					*(DirectoryEntry *) lfirst(rowCell);
+			qsort(table->directory, table->directoryCount, sizeof(DirectoryEntry),
+				  CompareDirectoryEntries);
 		}
 		if (ok)
 			complete = lappend(complete, table);

@@ -494,7 +494,7 @@ EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
 	if (isNull)
 		return NULL;
 	value = CoerceToDistributionType(table, value, pinType);
-	return FindShardForValue(table, value, false);
+	return LookupShardForValue(table, value, false);
 }
 
 /*
@@ -533,10 +533,10 @@ PinListShards(ShardextTable *table, ExprState *arrayState, Oid elementType,
 
 		if (nulls[i])
 			continue;
-		shard = FindShardForValue(table,
-								  CoerceToDistributionType(table, values[i],
-														   elementType),
-								  false);
+		shard = LookupShardForValue(table,
+									CoerceToDistributionType(table, values[i],
+															 elementType),
+									false);
 		if (shard != NULL)
 			wanted[shard->shardIndex] = true;
 	}
@@ -957,8 +957,17 @@ ComputeQueryTasks(QueryScanState *state)
 			{
 				shard = EvaluatePin(table, list_nth(state->pinStates, i),
 									list_nth_oid(state->pinTypes, i), econtext);
+
+				/*
+				 * A NULL pin (or a directory key not assigned) matches no
+				 * row in any shard; the statement still runs, on a shard
+				 * picked below, so that aggregates return their one row.
+				 */
 				if (shard == NULL)
-					return NIL; /* a NULL pin: no row anywhere */
+				{
+					names[i] = NULL;
+					continue;
+				}
 			}
 			names[i] = shard->relationName;
 			if (task->nodeId < 0)
@@ -975,6 +984,24 @@ ComputeQueryTasks(QueryScanState *state)
 								   task->shardId, task->nodeId,
 								   shard->shardId, shard->nodeId),
 						 errhint("Run the statement again: shards may have moved.")));
+		}
+		for (i = 0; i < ntables; i++)
+		{
+			ShardextTable *table = GetTableOrError(list_nth_oid(state->relids, i));
+			int			j;
+
+			if (names[i] != NULL)
+				continue;
+			for (j = 0; j < table->shardCount && names[i] == NULL; j++)
+				if (task->nodeId < 0 || table->shards[j]->nodeId == task->nodeId)
+					names[i] = table->shards[j]->relationName;
+			if (names[i] == NULL)
+				return NIL;		/* no shard on that node: nothing to read */
+			if (task->nodeId < 0)
+			{
+				task->nodeId = table->shards[0]->nodeId;
+				task->shardId = table->shards[0]->shardId;
+			}
 		}
 		task->sql = RenderQueryTemplate(&state->template, names);
 

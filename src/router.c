@@ -800,11 +800,14 @@ RouterPinsAgree(RouterAnalysis *analysis)
 			/* constants: their shards must share a node */
 			if (value->constisnull)
 				return false;
-			shard = FindShardForValue(table,
-									  CoerceToDistributionType(table,
-															   value->constvalue,
-															   value->consttype),
-									  false);
+			shard = LookupShardForValue(table,
+										CoerceToDistributionType(table,
+																 value->constvalue,
+																 value->consttype),
+										false);
+			/* a directory key not assigned yet: no node to send to */
+			if (shard == NULL)
+				return false;
 			if (nodeId >= 0 && shard->nodeId != nodeId)
 				return false;
 			nodeId = shard->nodeId;

@@ -28,12 +28,24 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+
+#include "shardext/catalog.h"
+#include "shardext/deparse.h"
+#include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/routing.h"
 
 PG_FUNCTION_INFO_V1(shardext_hash);
 PG_FUNCTION_INFO_V1(shardext_shard_for_value);
 PG_FUNCTION_INFO_V1(shardext_node_for_value);
+PG_FUNCTION_INFO_V1(shardext_directory_assign);
+
+/* set while create_distributed_table assigns the keys of existing rows */
+bool		DirectoryAssignAll = false;
+
+static ShardextShard *AssignDirectoryKey(ShardextTable *table, const char *key);
 
 static ShardextTable *GetDistributedTableOrError(Oid relid);
 static ShardextShard *ShardForArguments(FunctionCallInfo fcinfo);
@@ -137,12 +149,192 @@ FindShardForValue(ShardextTable *table, Datum value, bool isNull)
 		case DIST_FEDERATED:
 			return table->shards[0];
 		case DIST_DIRECTORY:
-			break;
+			{
+				char	   *key = DirectoryKeyText(table, value);
+				ShardextShard *shard = LookupDirectoryKey(table, key);
+				ShardextTable *current;
+
+				if (shard != NULL)
+					return shard;
+				/* the caller's map may predate a key assigned since */
+				current = ShardextGetTable(table->relid);
+				if (current != NULL && current != table &&
+					(shard = LookupDirectoryKey(current, key)) != NULL)
+					return shard;
+				if (ShardextDirectoryAutoAssign || DirectoryAssignAll)
+					return AssignDirectoryKey(table, key);
+				ereport(ERROR,
+						(errcode(ERRCODE_NO_DATA_FOUND),
+						 errmsg("key \"%s\" of table \"%s\" is not in the directory",
+								key, get_rel_name(table->relid)),
+						 errdetail("A directory-distributed table keeps rows only of "
+								   "keys assigned to a shard."),
+						 errhint("Assign it with shardext_directory_assign(), or set "
+								 "shardext.directory_auto_assign = on.")));
+			}
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("directory distribution is not supported yet")));
 	return NULL;
+}
+
+/*
+ * LookupShardForValue returns the shard that holds the rows whose
+ * distribution column equals value, or NULL when no shard can hold any
+ * (NULL, or a key the directory does not have): for reads.
+ */
+ShardextShard *
+LookupShardForValue(ShardextTable *table, Datum value, bool isNull)
+{
+	if (isNull)
+		return NULL;
+	if (table->type == DIST_DIRECTORY)
+		return LookupDirectoryKey(table, DirectoryKeyText(table, value));
+	return FindShardForValue(table, value, false);
+}
+
+/*
+ * DirectoryKeyText returns the text of a distribution value as the
+ * directory stores it: the type's output, in the canonical settings.
+ */
+char *
+DirectoryKeyText(ShardextTable *table, Datum value)
+{
+	int			nestLevel = SetCanonicalDatumGucs();
+	char	   *key = OutputFunctionCall(&table->outputProc, value);
+
+	ResetDeparseGucs(nestLevel);
+	return key;
+}
+
+/* LookupDirectoryKey returns the shard of a key, or NULL. */
+ShardextShard *
+LookupDirectoryKey(ShardextTable *table, const char *key)
+{
+	int			low = 0;
+	int			high = table->directoryCount - 1;
+
+	while (low <= high)
+	{
+		int			mid = low + (high - low) / 2;
+		int			cmp = strcmp(key, table->directory[mid].key);
+
+		if (cmp == 0)
+			return table->directory[mid].shard;
+		if (cmp < 0)
+			high = mid - 1;
+		else
+			low = mid + 1;
+	}
+	return NULL;
+}
+
+/*
+ * InsertDirectoryEntry records that key of table lives in shardId (an
+ * existing entry stays: ON CONFLICT DO NOTHING) and makes the change
+ * visible to this backend's cache.
+ */
+static void
+InsertDirectoryEntry(Oid relid, const char *key, int64 shardId)
+{
+	Oid			argTypes[3] = {REGCLASSOID, TEXTOID, INT8OID};
+	Datum		args[3];
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(key);
+	args[2] = Int64GetDatum(shardId);
+	ExecuteCatalogSql("INSERT INTO shardext.directory (table_name, key, shard_id) "
+					  "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+					  3, argTypes, args, NULL);
+	CommandCounterIncrement();
+}
+
+/*
+ * AssignDirectoryKey gives a new key to the shard with the fewest keys
+ * (the lowest index among equals) and returns the key's shard, which is
+ * another one if a concurrent session assigned the key first.
+ */
+static ShardextShard *
+AssignDirectoryKey(ShardextTable *table, const char *key)
+{
+	int		   *counts = palloc0(sizeof(int) * table->shardCount);
+	ShardextTable *current = ShardextGetTable(table->relid);
+	ShardextShard *shard;
+	int			best = 0;
+	int			i;
+
+	/* counted in the current map: the caller's may predate recent keys */
+	if (current == NULL)
+		current = table;
+	for (i = 0; i < current->directoryCount; i++)
+		counts[current->directory[i].shard->shardIndex]++;
+	for (i = 1; i < table->shardCount; i++)
+		if (counts[i] < counts[best])
+			best = i;
+	InsertDirectoryEntry(table->relid, key, table->shards[best]->shardId);
+	current = ShardextGetTable(table->relid);
+	shard = current ? LookupDirectoryKey(current, key) : NULL;
+	if (shard == NULL)
+		elog(ERROR, "directory key %s of table %u was not recorded",
+			 key, table->relid);
+	return shard;
+}
+
+/*
+ * shardext_directory_assign(table, key, shard_id) puts a key of a
+ * directory-distributed table in a shard.
+ */
+Datum
+shardext_directory_assign(PG_FUNCTION_ARGS)
+{
+	ShardextTable *table;
+	ShardextTable *owner = NULL;
+	ShardextShard *shard;
+	char	   *key;
+	int64		shardId;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table_name, key and shard_id must not be null")));
+	table = GetDirectoryTableOrError(PG_GETARG_OID(0));
+	shardId = PG_GETARG_INT64(2);
+	shard = ShardextGetShard(shardId, &owner);
+	if (shard == NULL || owner->relid != table->relid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("shard " INT64_FORMAT " is not a shard of table \"%s\"",
+						shardId, get_rel_name(table->relid)),
+				 errhint("shardext.shards lists the shards of each table.")));
+	key = DirectoryKeyText(table,
+						   CoerceToDistributionType(table, PG_GETARG_DATUM(1),
+													get_fn_expr_argtype(fcinfo->flinfo, 1)));
+	if (LookupDirectoryKey(table, key) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("key \"%s\" of table \"%s\" is already assigned",
+						key, get_rel_name(table->relid)),
+				 errdetail("It is in shard " INT64_FORMAT ".",
+						   LookupDirectoryKey(table, key)->shardId),
+				 errhint("Move it with shardext_directory_move_key().")));
+	InsertDirectoryEntry(table->relid, key, shardId);
+	PG_RETURN_VOID();
+}
+
+/*
+ * GetDirectoryTableOrError returns the cache entry of a directory-
+ * distributed table, or raises an error saying what the table is.
+ */
+ShardextTable *
+GetDirectoryTableOrError(Oid relid)
+{
+	ShardextTable *table = ShardextGetTable(relid);
+
+	if (table == NULL || table->type != DIST_DIRECTORY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not directory-distributed",
+						get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errhint("Distribute it with create_distributed_table(table, column, 'directory').")));
+	return table;
 }
 
 /*
@@ -227,6 +419,8 @@ ShardForArguments(FunctionCallInfo fcinfo)
 	value = PG_ARGISNULL(1) ? (Datum) 0 :
 		CoerceToDistributionType(table, PG_GETARG_DATUM(1),
 								 get_fn_expr_argtype(fcinfo->flinfo, 1));
+	if (table->type == DIST_DIRECTORY)
+		return LookupShardForValue(table, value, PG_ARGISNULL(1));
 	return FindShardForValue(table, value, PG_ARGISNULL(1));
 }
 

@@ -41,6 +41,9 @@ extern void FlushShardBuffer(ShardRowRouter *router, int shardIndex);
 extern void FlushAllShardBuffers(ShardRowRouter *router);
 extern uint64 CopyShardToNode(int32 sourceNodeId, int32 targetNodeId,
 							  const char *shardName, Relation rel);
+extern uint64 CopyShardRowsToNode(int32 sourceNodeId, int32 targetNodeId,
+								  const char *sourceName, const char *targetName,
+								  const char *where, Relation rel);
 extern uint64 CopyShardIntoRelation(int32 nodeId, const char *shardName,
 									Relation rel);
 

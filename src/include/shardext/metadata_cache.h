@@ -65,6 +65,13 @@ typedef struct ShardextShard
 	List	   *placementNodeIds;	/* int list of every node holding it */
 } ShardextShard;
 
+/* a row of shardext.directory: a key (canonical text) and its shard */
+typedef struct DirectoryEntry
+{
+	char	   *key;
+	ShardextShard *shard;
+} DirectoryEntry;
+
 /* a row of shardext.tables, with its shards ordered by shard index */
 typedef struct ShardextTable
 {
@@ -82,6 +89,10 @@ typedef struct ShardextTable
 	ShardextShard **shards;		/* shardCount entries, by shard index */
 	FmgrInfo	hashProc;		/* hash: the type's extended hash function */
 	FmgrInfo	compareProc;	/* range: the type's btree comparison */
+	FmgrInfo	outputProc;		/* directory: the type's output function */
+	DirectoryEntry *directory;	/* directory: sorted by key (strcmp) */
+	int			directoryCount;
+	List	   *directoryRows;	/* while the cache is built */
 } ShardextTable;
 
 /*

@@ -17,6 +17,12 @@ extern int32 HashDistributionValue(FmgrInfo *hashProc, Oid collation,
 								   Datum value);
 extern ShardextShard *FindShardForValue(ShardextTable *table, Datum value,
 										bool isNull);
+extern ShardextShard *LookupShardForValue(ShardextTable *table, Datum value,
+										  bool isNull);
+extern char *DirectoryKeyText(ShardextTable *table, Datum value);
+extern ShardextShard *LookupDirectoryKey(ShardextTable *table, const char *key);
+extern ShardextTable *GetDirectoryTableOrError(Oid relid);
+extern bool DirectoryAssignAll;
 extern int	FindShardIndexForHash(ShardextTable *table, int32 hashValue);
 extern Datum CoerceToDistributionType(ShardextTable *table, Datum value,
 									  Oid valueType);

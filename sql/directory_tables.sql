@@ -1,0 +1,146 @@
+--
+-- Directory (lookup) distribution: a key -> shard map in shardext.directory
+-- decides where rows go.  Queries return what a plain table returns
+-- (dir_local is the oracle); keys move between shards with their rows.
+--
+CREATE SCHEMA dir_local;
+CREATE SCHEMA dir_dist;
+CREATE FUNCTION pg_temp.same(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text[];
+	l text[];
+BEGIN
+	PERFORM set_config('search_path', 'dir_dist', true);
+	EXECUTE format('SELECT array_agg(x::text ORDER BY x::text) FROM (%s) x', q) INTO d;
+	PERFORM set_config('search_path', 'dir_local', true);
+	EXECUTE format('SELECT array_agg(x::text ORDER BY x::text) FROM (%s) x', q) INTO l;
+	PERFORM set_config('search_path', 'public', true);
+	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same: ' || coalesce(cardinality(l), 0) || ' rows'
+	            ELSE 'DIFFERENT: ' || coalesce(cardinality(d), 0) || ' vs ' || coalesce(cardinality(l), 0) END;
+END
+$$;
+
+CREATE TABLE dir_local.accounts (tenant text, id int, balance numeric, note text,
+                                 PRIMARY KEY (tenant, id));
+INSERT INTO dir_local.accounts
+SELECT 'tenant ' || (g % 7), g, g * 1.25, CASE WHEN g % 5 <> 0 THEN 'n' || g END
+  FROM generate_series(1, 700) g;
+CREATE TABLE dir_dist.accounts (LIKE dir_local.accounts INCLUDING ALL);
+INSERT INTO dir_dist.accounts SELECT * FROM dir_local.accounts;
+
+-- existing rows: their keys are assigned to the shards with the fewest keys
+SELECT create_distributed_table('dir_dist.accounts', 'tenant', 'directory', shard_count => 4);
+SELECT t.distribution_type, t.distribution_column, t.shard_count,
+       count(DISTINCT d.key) AS keys, count(DISTINCT d.shard_id) AS shards_used
+  FROM shardext.tables t JOIN shardext.directory d USING (table_name)
+ WHERE t.table_name = 'dir_dist.accounts'::regclass
+ GROUP BY 1, 2, 3;
+-- each key's rows are in the shard the directory names, and only there
+SELECT d.key, s.shard_index,
+       shardext_shard_for_value('dir_dist.accounts', d.key) = d.shard_id AS routed
+  FROM shardext.directory d JOIN shardext.shards s USING (shard_id)
+ WHERE d.table_name = 'dir_dist.accounts'::regclass ORDER BY d.key;
+
+SELECT pg_temp.same('SELECT * FROM accounts');
+SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant = ''tenant 3''');
+SELECT pg_temp.same('SELECT tenant, count(*), sum(balance) FROM accounts GROUP BY tenant');
+SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant IN (''tenant 1'', ''tenant 5'') AND id < 100');
+SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant = ''no such tenant''');
+SELECT pg_temp.same('SELECT note, count(*) FROM accounts GROUP BY note HAVING count(*) > 1');
+SELECT pg_temp.same('SELECT a.tenant, b.id FROM accounts a JOIN accounts b ON a.tenant = b.tenant AND a.id = b.id - 7 WHERE a.tenant = ''tenant 2''');
+
+-- a router query goes to the key's node; an unknown key reads nothing
+CREATE FUNCTION pg_temp.plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		RETURN NEXT regexp_replace(regexp_replace(line, 'Node: (\d+) \(.*\)', 'Node: \1'),
+		                           'Shard: \d+', 'Shard: N');
+	END LOOP;
+END
+$$;
+SELECT pg_temp.plan($$SELECT * FROM dir_dist.accounts WHERE tenant = 'tenant 3'$$);
+SELECT pg_temp.plan($$SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'nobody'$$);
+SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'nobody';
+PREPARE by_tenant(text) AS SELECT count(*), sum(balance) FROM dir_dist.accounts WHERE tenant = $1;
+EXECUTE by_tenant('tenant 4');
+EXECUTE by_tenant('nobody');
+EXECUTE by_tenant(NULL);
+
+-- writes: a key must be in the directory
+INSERT INTO dir_dist.accounts VALUES ('new tenant', 1, 10, NULL);
+SELECT shardext_directory_assign('dir_dist.accounts', 'new tenant'::text,
+       (SELECT shard_id FROM shardext.shards WHERE table_name = 'dir_dist.accounts'::regclass AND shard_index = 3));
+INSERT INTO dir_dist.accounts VALUES ('new tenant', 1, 10, NULL);
+INSERT INTO dir_local.accounts VALUES ('new tenant', 1, 10, NULL);
+SELECT shardext_shard_for_value('dir_dist.accounts', 'new tenant'::text) =
+       (SELECT shard_id FROM shardext.shards WHERE table_name = 'dir_dist.accounts'::regclass AND shard_index = 3) AS in_shard_3;
+-- or assigned automatically, to the shard with the fewest keys
+SET shardext.directory_auto_assign = on;
+INSERT INTO dir_dist.accounts VALUES ('auto a', 1, 1, 'x'), ('auto b', 1, 2, 'y'), ('auto a', 2, 3, 'z');
+INSERT INTO dir_local.accounts VALUES ('auto a', 1, 1, 'x'), ('auto b', 1, 2, 'y'), ('auto a', 2, 3, 'z');
+COPY dir_dist.accounts FROM STDIN;
+auto c	1	5	copied
+\.
+INSERT INTO dir_local.accounts VALUES ('auto c', 1, 5, 'copied');
+RESET shardext.directory_auto_assign;
+SELECT s.shard_index, count(*) AS keys
+  FROM shardext.directory d JOIN shardext.shards s USING (shard_id)
+ WHERE d.table_name = 'dir_dist.accounts'::regclass GROUP BY 1 ORDER BY 1;
+UPDATE dir_dist.accounts SET balance = balance + 1 WHERE tenant = 'auto a';
+UPDATE dir_local.accounts SET balance = balance + 1 WHERE tenant = 'auto a';
+DELETE FROM dir_dist.accounts WHERE id % 10 = 0;
+DELETE FROM dir_local.accounts WHERE id % 10 = 0;
+UPDATE dir_dist.accounts SET tenant = 'other' WHERE id = 1;
+SELECT pg_temp.same('SELECT * FROM accounts');
+
+-- moving a key: its rows go to the new shard (another node or the same), the
+-- directory follows, all in one transaction
+SET client_min_messages = warning;      -- the NOTICE names shard ids
+SELECT shardext_directory_move_key('dir_dist.accounts', 'tenant 3'::text,
+       (SELECT shard_id FROM shardext.shards s WHERE table_name = 'dir_dist.accounts'::regclass
+           AND s.shard_id <> shardext_shard_for_value('dir_dist.accounts', 'tenant 3'::text)
+         ORDER BY shard_index LIMIT 1));
+SELECT pg_temp.same('SELECT * FROM accounts');
+SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant = ''tenant 3''');
+BEGIN;
+SELECT shardext_directory_move_key('dir_dist.accounts', 'tenant 5'::text,
+       (SELECT shard_id FROM shardext.shards s WHERE table_name = 'dir_dist.accounts'::regclass
+           AND s.shard_id <> shardext_shard_for_value('dir_dist.accounts', 'tenant 5'::text)
+         ORDER BY shard_index DESC LIMIT 1));
+SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'tenant 5';
+ROLLBACK;
+RESET client_min_messages;
+SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant = ''tenant 5''');
+-- every key's rows are where the directory says: count them per shard
+-- through the shard map and compare with the oracle
+SELECT d.key, count(a.*) AS rows
+  FROM shardext.directory d
+  LEFT JOIN dir_dist.accounts a ON a.tenant = d.key
+ WHERE d.table_name = 'dir_dist.accounts'::regclass
+ GROUP BY d.key
+EXCEPT
+SELECT tenant, count(*) FROM dir_local.accounts GROUP BY tenant;
+
+-- bad input loses nothing
+\set VERBOSITY terse
+SELECT shardext_directory_assign('dir_dist.accounts', 'tenant 3'::text, 1);
+SELECT shardext_directory_assign('dir_dist.accounts', 'tenant 3'::text,
+       (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dir_dist.accounts'::regclass));
+SELECT shardext_directory_assign('dir_dist.accounts', NULL::text, 1);
+SELECT shardext_directory_move_key('dir_dist.accounts', 'nobody'::text,
+       (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dir_dist.accounts'::regclass));
+SELECT shardext_directory_assign('dir_local.accounts', 'x'::text, 1);
+SELECT create_distributed_table('dir_local.accounts', 'tenant', 'directory', colocate_with => 'dir_dist.accounts');
+SELECT create_distributed_table('dir_local.accounts', 'tenant', 'directory', range_bounds => '{a}');
+\set VERBOSITY default
+SELECT pg_temp.same('SELECT * FROM accounts');
+
+-- back to a local table
+SELECT undistribute_table('dir_dist.accounts');
+SELECT count(*) FROM shardext.directory WHERE table_name::text = 'dir_dist.accounts';
+SELECT pg_temp.same('SELECT * FROM accounts');
+
+DROP SCHEMA dir_dist CASCADE;
+DROP SCHEMA dir_local CASCADE;
