@@ -894,6 +894,39 @@ SELECT compare($$SELECT p.product_id, li.order_id FROM products p FULL JOIN line
 SELECT compare($$SELECT c.customer_id, p.name FROM carts ca JOIN customers c USING (customer_id) JOIN products p USING (product_id) WHERE ca.qty = 4 AND c.tier = 'silver'$$);
 SELECT compare($$WITH t AS (SELECT product_id, sum(quantity) q FROM line_items GROUP BY 1) SELECT p.category, sum(t.q) FROM t JOIN products p USING (product_id) GROUP BY 1$$);
 
+-- found by this corpus and fixed: HAVING without aggregates under pushdown,
+-- whole-row references, FROM ONLY, settings that change values on the nodes,
+-- and an error on one node caught while another node's statement was running
+SELECT compare($$SELECT status, count(*) FROM orders GROUP BY status HAVING status = 'paid'$$);
+SELECT compare($$SELECT customer_id, count(*) FROM orders GROUP BY customer_id HAVING customer_id < 10$$);
+SELECT compare($$SELECT customer_id % 7, count(*) FROM orders GROUP BY 1 HAVING customer_id % 7 = 3$$);
+SELECT compare($$SELECT customer_id + 1, count(*) FROM orders GROUP BY customer_id + 1 HAVING count(*) > 0 AND customer_id + 1 < 10$$);
+SELECT compare($$SELECT c.tier, count(*) FROM customers c JOIN orders o USING (customer_id) GROUP BY c.tier HAVING c.tier = 'gold'$$);
+SELECT compare($$SELECT tier, count(*) FROM customers GROUP BY tier HAVING tier IS NOT NULL AND count(*) > 10$$);
+SELECT compare($$SELECT o FROM orders o ORDER BY order_id LIMIT 2$$, true);
+SELECT compare($$SELECT c.customer_id, o IS NULL, o FROM customers c LEFT JOIN orders o ON o.customer_id = c.customer_id AND o.total > 499 WHERE c.customer_id > 240$$);
+SELECT compare($$SELECT c.customer_id, o FROM customers c JOIN orders o ON o.customer_id = c.customer_id WHERE o.order_id < 4$$);
+SELECT compare($$SELECT count(*) FROM ONLY orders$$);
+SELECT compare($$SELECT * FROM ONLY orders ORDER BY order_id LIMIT 2$$, true);
+SELECT compare($$SELECT count(*) FROM orders WHERE 1 / (order_id - order_id) = 1$$);
+SELECT compare($$SELECT count(*), sum(total) FROM orders$$);
+\set SHOW_CONTEXT never
+BEGIN;
+SAVEPOINT s;
+SELECT count(*) FROM co_dist.orders WHERE 1 / (order_id - order_id) = 1;
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) FROM co_dist.orders;
+COMMIT;
+\set SHOW_CONTEXT errors
+SET bytea_output = 'escape';
+SELECT compare($$SELECT customer_id, convert_to(name, 'UTF8')::text FROM customers WHERE customer_id = 297$$);
+SELECT compare($$SELECT count(*) FROM customers WHERE convert_to(name, 'UTF8')::text LIKE 'Cu%'$$);
+RESET bytea_output;
+SET default_text_search_config = 'simple';
+SELECT compare($$SELECT customer_id, to_tsvector(name)::text FROM customers WHERE customer_id = 42$$);
+SELECT compare($$SELECT count(*) FROM customers WHERE to_tsvector(name) @@ to_tsquery('customers')$$);
+RESET default_text_search_config;
+
 -- clean up
 RESET search_path;
 SET client_min_messages = warning;

@@ -44,6 +44,7 @@
 #include "utils/timestamp.h"
 
 #include "shardext/connection.h"
+#include "shardext/remote_exec.h"
 #include "shardext/guc.h"
 
 /* the oldest server version a node may run */
@@ -439,6 +440,33 @@ void
 CloseConnectionAtEndOfTransaction(NodeConnection *nc)
 {
 	nc->broken = true;
+}
+
+/*
+ * DrainBusyConnections finishes, on every connection, a statement that was
+ * sent and whose result nobody will read (see DrainConnection): called when
+ * a transaction or subtransaction ends, before its remote counterpart ends.
+ * A connection that cannot be drained is closed at the end of the
+ * transaction.
+ */
+void
+DrainBusyConnections(bool cancel)
+{
+	HASH_SEQ_STATUS status;
+	NodeConnection *nc;
+
+	if (ConnectionHash == NULL)
+		return;
+	hash_seq_init(&status, ConnectionHash);
+	while ((nc = hash_seq_search(&status)) != NULL)
+	{
+		if (nc->conn == NULL || nc->broken || nc->copyPending ||
+			nc->pendingDrain != NULL ||
+			PQtransactionStatus(nc->conn) != PQTRANS_ACTIVE)
+			continue;
+		if (!DrainConnection(nc, cancel))
+			nc->broken = true;
+	}
 }
 
 /*

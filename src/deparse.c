@@ -136,9 +136,14 @@ RteWalker(Node *node, RteWalkerContext *context)
 		if (rte->rtekind == RTE_RELATION)
 		{
 			context->rtes = lappend(context->rtes, rte);
-			if (context->setAliases && rte->alias == NULL &&
-				ShardextGetTable(rte->relid) != NULL)
-				rte->alias = makeAlias(rte->eref->aliasname, NIL);
+			if (context->setAliases && ShardextGetTable(rte->relid) != NULL)
+			{
+				if (rte->alias == NULL)
+					rte->alias = makeAlias(rte->eref->aliasname, NIL);
+				/* no ONLY: a distributed table has no children, and a shard
+				 * may be replaced by a subquery */
+				rte->inh = true;
+			}
 		}
 		return false;
 	}

@@ -173,11 +173,20 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
 	Query	   *subquery = rte->subquery;
 	List	   *relids = NIL;
-	char	   *sql = DeparseQueryForShards(subquery, NIL);
-	QueryTemplate *template;
-	CustomScan *cscan = makeNode(CustomScan);
+	char	   *sql;
 	ListCell   *lc;
 	AttrNumber	attno = 0;
+	QueryTemplate *template;
+	CustomScan *cscan = makeNode(CustomScan);
+
+	/* the LIMIT ALL that kept the planner's quals out (pushdown.c) */
+	if (subquery->limitCount != NULL && IsA(subquery->limitCount, Const) &&
+		((Const *) subquery->limitCount)->constisnull)
+	{
+		subquery = copyObject(subquery);
+		subquery->limitCount = NULL;
+	}
+	sql = DeparseQueryForShards(subquery, NIL);
 
 	/* the distributed tables of the subquery, each once */
 	foreach(lc, CollectRelationRtes(subquery))

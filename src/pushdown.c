@@ -51,9 +51,11 @@
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -99,6 +101,7 @@ static char *DeparseRows(Query *parse, List *targetList);
 static Query *RewriteAggregates(Query *parse);
 static Query *RewriteTopN(Query *parse);
 static Query *RewriteJoin(Query *parse);
+static Query *MoveHavingToWhere(Query *parse);
 
 /*
  * RewriteForShardPushdown returns the two-level form of a multi-shard query
@@ -109,6 +112,7 @@ RewriteForShardPushdown(Query *parse)
 {
 	if (!IsPushableQueryShape(parse))
 		return NULL;
+	parse = MoveHavingToWhere(parse);
 	if (parse->hasAggs || parse->groupClause != NIL)
 		return RewriteAggregates(parse);
 	if (parse->distinctClause != NIL)
@@ -120,14 +124,54 @@ RewriteForShardPushdown(Query *parse)
 	return NULL;
 }
 
-/* ReadsSystemColumnsWalker finds Vars of system columns. */
+/*
+ * MoveHavingToWhere returns the query (a copy, when it changes) with the
+ * HAVING conditions that use no aggregate moved to WHERE, as PostgreSQL's
+ * planner does: they then filter rows on the nodes, before grouping.
+ */
+static Query *
+MoveHavingToWhere(Query *parse)
+{
+	List	   *conjuncts;
+	List	   *keep = NIL;
+	List	   *move = NIL;
+	ListCell   *lc;
+
+	if (parse->havingQual == NULL || parse->groupingSets != NIL)
+		return parse;
+	conjuncts = make_ands_implicit((Expr *) parse->havingQual);
+	foreach(lc, conjuncts)
+	{
+		Node	   *clause = lfirst(lc);
+
+		if (contain_agg_clause(clause) || contain_volatile_functions(clause) ||
+			contain_subplans(clause) || checkExprHasSubLink(clause))
+			keep = lappend(keep, clause);
+		else
+			move = lappend(move, clause);
+	}
+	if (move == NIL)
+		return parse;
+	parse = copyObject(parse);
+	parse->havingQual = (keep == NIL) ? NULL : (Node *) make_ands_explicit(keep);
+	if (parse->jointree->quals != NULL)
+		move = lcons(parse->jointree->quals, move);
+	parse->jointree->quals = (Node *) make_ands_explicit(move);
+	return parse;
+}
+
+/*
+ * ReadsSystemColumnsWalker finds Vars of system columns and whole-row Vars
+ * (a shard's row type is not the table's, and the per-group form replaces
+ * tables by subqueries).
+ */
 static bool
 ReadsSystemColumnsWalker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, Var))
-		return ((Var *) node)->varattno < 0;
+		return ((Var *) node)->varattno <= 0;
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, ReadsSystemColumnsWalker,
 								 context, 0);
@@ -482,6 +526,7 @@ AnalyzeRewritten(const char *sql, Query *original)
 	List	   *rawStmts;
 	List	   *queries;
 	Query	   *query;
+	ListCell   *lc;
 	int			i;
 
 	for (i = 0; i < maxParam; i++)
@@ -494,6 +539,23 @@ AnalyzeRewritten(const char *sql, Query *original)
 	if (list_length(queries) != 1)
 		return NULL;
 	query = linitial(queries);
+
+	/*
+	 * The planner must not push the outer query's quals into the per-shard
+	 * subquery (the subquery is deparsed as written, so they would be lost):
+	 * a LIMIT ALL makes it unsafe to push into, and changes nothing else.
+	 */
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_SUBQUERY && rte->alias != NULL &&
+			strcmp(rte->alias->aliasname, PER_SHARD_ALIAS) == 0 &&
+			rte->subquery->limitCount == NULL)
+			rte->subquery->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid,
+														   sizeof(int64), (Datum) 0,
+														   true, FLOAT8PASSBYVAL);
+	}
 	query->canSetTag = original->canSetTag;
 	query->queryId = original->queryId;
 	query->stmt_location = original->stmt_location;

@@ -19,15 +19,16 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "common/hashfn.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
@@ -51,8 +52,9 @@ typedef struct PreparedStatement
 } PreparedStatement;
 
 /* the session settings that change how values are read and written */
-static const char *const SessionSettingNames[4] = {
-	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits"
+static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
+	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits",
+	"bytea_output", "default_text_search_config", "xmloption", "xmlbinary"
 };
 
 static void WaitForConnectionInput(NodeConnection *nc);
@@ -150,12 +152,13 @@ SendRemoteQueryTyped(NodeConnection *nc, const char *sql, int nParams,
 }
 
 /*
- * SyncSessionSettings sends the session's TimeZone, DateStyle,
- * IntervalStyle and extra_float_digits to the node when they differ from
- * what the connection was last given, so that the node reads and writes
- * values (parameters, results, COPY data, casts to text, now()::date) as
- * the coordinator's session does.  Costs four string comparisons when
- * nothing changed.
+ * SyncSessionSettings sends the session's settings that change how values
+ * are read, written and computed (TimeZone, DateStyle, IntervalStyle,
+ * extra_float_digits, bytea_output, default_text_search_config, xmloption,
+ * xmlbinary) to the node when they differ from what the connection was last
+ * given, so that the node reads and writes values (parameters, results, COPY
+ * data, casts to text, now()::date, to_tsvector(text)) as the coordinator's
+ * session does.  Costs a few string comparisons when nothing changed.
  */
 static void
 SyncSessionSettings(NodeConnection *nc)
@@ -250,6 +253,57 @@ CancelRemoteStatement(NodeConnection *nc)
 		return;
 	(void) PQcancel(cancel, errbuf, sizeof(errbuf));
 	PQfreeCancel(cancel);
+}
+
+/*
+ * DrainConnection reads and discards what remains of a statement sent on
+ * the connection whose result nobody will read (a scan that stopped early,
+ * a statement on one node interrupted by another node's error), after
+ * asking the node to cancel it when cancel is set.  It waits at most
+ * shardext.connect_timeout and does not serve interrupts (it runs while a
+ * transaction ends).  Returns false when the connection is left in an
+ * unknown state, or, unless cancel, when the statement failed inside the
+ * remote transaction (which can then no longer commit).
+ */
+bool
+DrainConnection(NodeConnection *nc, bool cancel)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   ShardextConnectTimeout * 1000L);
+
+	if (cancel)
+		CancelRemoteStatement(nc);
+	for (;;)
+	{
+		PGresult   *res;
+
+		while (PQisBusy(nc->conn))
+		{
+			long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+																  deadline);
+			int			rc;
+
+			if (timeout <= 0)
+				return false;
+			rc = WaitLatchOrSocket(NULL, WL_SOCKET_READABLE | WL_TIMEOUT |
+								   WL_EXIT_ON_PM_DEATH, PQsocket(nc->conn),
+								   timeout, PG_WAIT_EXTENSION);
+			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(nc->conn))
+				return false;
+		}
+		res = PQgetResult(nc->conn);
+		if (res == NULL)
+			break;
+		if (PQresultStatus(res) == PGRES_COPY_IN ||
+			PQresultStatus(res) == PGRES_COPY_OUT ||
+			PQresultStatus(res) == PGRES_COPY_BOTH)
+		{
+			PQclear(res);
+			return false;
+		}
+		PQclear(res);
+	}
+	return cancel || PQtransactionStatus(nc->conn) != PQTRANS_INERROR;
 }
 
 /*
@@ -653,6 +707,18 @@ FinishPendingCopy(NodeConnection *nc)
 		nc->pendingDrain = NULL;
 		drain(nc, nc->pendingArg);
 		nc->pendingArg = NULL;
+	}
+	/* a statement whose reader went away: its rows are not needed */
+	if (!nc->copyPending && nc->conn != NULL &&
+		PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE &&
+		!DrainConnection(nc, !nc->inTransaction))
+	{
+		CloseConnectionAtEndOfTransaction(nc);
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not finish an earlier statement on node %s",
+						nc->label),
+				 errhint("Roll back the transaction and retry it.")));
 	}
 	if (!nc->copyPending)
 		return;

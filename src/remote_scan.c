@@ -1400,11 +1400,11 @@ ForgetPrefetch(void *arg)
 	TableScanState *state = (TableScanState *) arg;
 	NodeConnection *nc = state->prefetchConnection;
 
+	/* the statement's result is drained before the next use, or cancelled */
 	if (nc != NULL && nc->pendingArg == state)
 	{
 		nc->pendingDrain = NULL;
 		nc->pendingArg = NULL;
-		CloseConnectionAtEndOfTransaction(nc);
 	}
 	state->prefetchConnection = NULL;
 }

@@ -23,6 +23,9 @@ extern PGconn *ConnectToAddress(const char *host, int port, const char *dbname);
 extern PGconn *ConnectToNode(const ShardextNode *node);
 
 /* a node's connection of this backend, and its remote transaction state */
+/* how many session settings follow the coordinator's (remote_exec.c) */
+#define SESSION_SETTING_COUNT 8
+
 typedef struct NodeConnection
 {
 	int32		nodeId;			/* hash key: must be first */
@@ -40,8 +43,9 @@ typedef struct NodeConnection
 	void	   *pendingArg;
 	struct HTAB *statements;	/* statements prepared on this connection */
 	struct WaitEventSet *waitSet;	/* latch, postmaster death, socket */
-	char	   *settings[4];	/* session settings sent to the node, or
-								 * NULL: see SyncSessionSettings */
+	char	   *settings[SESSION_SETTING_COUNT];	/* session settings sent to
+												 * the node, or NULL: see
+												 * SyncSessionSettings */
 	int			statementCount;
 } NodeConnection;
 
@@ -54,6 +58,7 @@ extern NodeConnection *GetNodeConnectionForStatement(int32 nodeId,
 													 bool onlyStatement);
 extern void CloseConnectionAtEndOfTransaction(NodeConnection *nc);
 extern List *OpenNodeConnections(void);
+extern void DrainBusyConnections(bool cancel);
 extern void ResetNodeConnection(NodeConnection *nc);
 extern void ForgetSessionSettings(NodeConnection *nc);
 
