@@ -77,6 +77,18 @@ SELECT same('SELECT c.region, count(o.id) FROM customers c LEFT JOIN orders o ON
 PREPARE top(int) AS SELECT region, count(*) FROM customers WHERE id > $1 GROUP BY region ORDER BY region NULLS LAST;
 EXECUTE top(100);
 SELECT region, count(*) FROM local_customers WHERE id > 100 GROUP BY region ORDER BY region NULLS LAST;
+-- grouped by the distribution column: each shard group runs the whole query,
+-- so every aggregate works, DISTINCT and ordered ones included
+SELECT plan('SELECT customer_id, count(DISTINCT amount), string_agg(id::text, '','' ORDER BY id) FROM orders GROUP BY customer_id');
+SELECT same('SELECT customer_id, count(DISTINCT amount), string_agg(id::text, '','' ORDER BY id) FROM orders GROUP BY customer_id');
+SELECT plan('SELECT c.id, count(DISTINCT o.shipped) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5');
+SELECT same('SELECT c.id, count(DISTINCT o.shipped) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5', true);
+SELECT same('SELECT customer_id, percentile_disc(0.5) WITHIN GROUP (ORDER BY amount), array_agg(DISTINCT id % 3 ORDER BY id % 3) FROM orders GROUP BY customer_id ORDER BY customer_id OFFSET 3', true);
+SELECT same('SELECT c.id, count(o.id) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.id');
+-- a distribution column that an outer join null-extends does not group
+-- whole shard groups: those queries combine partial aggregates
+SELECT plan('SELECT o.customer_id, count(*) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY o.customer_id');
+SELECT same('SELECT o.customer_id, count(*) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY o.customer_id');
 -- what is not pushed down keeps the multi-shard plan, with the same results
 SELECT plan('SELECT count(DISTINCT region) FROM customers');
 SELECT same('SELECT count(DISTINCT region) FROM customers');

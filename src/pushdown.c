@@ -102,6 +102,9 @@ static Query *RewriteAggregates(Query *parse);
 static Query *RewriteTopN(Query *parse);
 static Query *RewriteJoin(Query *parse);
 static Query *MoveHavingToWhere(Query *parse);
+static bool GroupsByDistributionColumn(Query *parse);
+static bool RteNullable(Node *node, Index rtindex, bool nullable);
+static Query *RewriteWholeGroups(Query *parse);
 
 /*
  * RewriteForShardPushdown returns the two-level form of a multi-shard query
@@ -113,6 +116,13 @@ RewriteForShardPushdown(Query *parse)
 	if (!IsPushableQueryShape(parse))
 		return NULL;
 	parse = MoveHavingToWhere(parse);
+	if (parse->groupClause != NIL && GroupsByDistributionColumn(parse))
+	{
+		Query	   *rewritten = RewriteWholeGroups(parse);
+
+		if (rewritten != NULL)
+			return rewritten;
+	}
 	if (parse->hasAggs || parse->groupClause != NIL)
 		return RewriteAggregates(parse);
 	if (parse->distinctClause != NIL)
@@ -722,6 +732,153 @@ NamedTargetList(List *targetList)
 		result = lappend(result, tle);
 	}
 	return result;
+}
+
+/*
+ * RteNullable tells whether range table entry rtindex lies, within node,
+ * on the side of an outer join that gets null-extended rows (nullable tells
+ * whether node itself does).
+ */
+static bool
+RteNullable(Node *node, Index rtindex, bool nullable)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblRef))
+		return nullable && ((RangeTblRef *) node)->rtindex == (int) rtindex;
+	if (IsA(node, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			if (RteNullable(lfirst(lc), rtindex, nullable))
+				return true;
+		return false;
+	}
+	if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+
+		return RteNullable(join->larg, rtindex,
+						   nullable || join->jointype == JOIN_RIGHT ||
+						   join->jointype == JOIN_FULL) ||
+			RteNullable(join->rarg, rtindex,
+						nullable || join->jointype == JOIN_LEFT ||
+						join->jointype == JOIN_FULL);
+	}
+	return false;
+}
+
+/*
+ * GroupsByDistributionColumn tells whether one of a query's grouping
+ * expressions is the distribution column of a distributed table that no
+ * outer join null-extends: then every group's rows lie in one shard group
+ * (the tables are co-located and joined on their distribution columns).
+ */
+static bool
+GroupsByDistributionColumn(Query *parse)
+{
+	ListCell   *lc;
+
+	if (parse->groupingSets != NIL)
+		return false;
+	foreach(lc, parse->groupClause)
+	{
+		SortGroupClause *sgc = lfirst(lc);
+		Node	   *expr = (Node *) get_sortgroupclause_tle(sgc, parse->targetList)->expr;
+		Var		   *var;
+		RangeTblEntry *rte;
+		ShardextTable *table;
+
+		while (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
+			continue;
+		var = (Var *) expr;
+		rte = rt_fetch(var->varno, parse->rtable);
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		table = ShardextGetTable(rte->relid);
+		if (table != NULL && !IsSingleShardTable(table) &&
+			table->distAttno == var->varattno &&
+			!RteNullable((Node *) parse->jointree, var->varno, false))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * RewriteWholeGroups builds the two-level form of a query grouped by a
+ * distribution column: each shard group runs the whole query (any
+ * aggregate, count(DISTINCT ...) and ordered aggregates included, with
+ * HAVING, and a top LIMIT + OFFSET rows when there is a LIMIT); the
+ * coordinator only concatenates, sorts and limits.
+ */
+static Query *
+RewriteWholeGroups(Query *parse)
+{
+	Query	   *inner = copyObject(parse);
+	List	   *targetTexts = NIL;
+	Node	   *limitCount = NULL;
+	Node	   *limitOffset = NULL;
+	StringInfoData outer;
+	ListCell   *lc;
+
+	foreach(lc, parse->targetList)
+	{
+		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+
+		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
+			return NULL;
+	}
+	if (parse->havingQual != NULL &&
+		(!IsShippableExpression(parse->havingQual) ||
+		 contain_volatile_functions(parse->havingQual)))
+		return NULL;
+
+	inner->targetList = NamedTargetList(parse->targetList);
+	inner->limitOffset = NULL;
+	inner->limitCount = NULL;
+	if (parse->limitCount != NULL)
+	{
+		limitCount = eval_const_expressions(NULL, parse->limitCount);
+		limitOffset = parse->limitOffset ?
+			eval_const_expressions(NULL, parse->limitOffset) : NULL;
+		if (!IsA(limitCount, Const) ||
+			(limitOffset != NULL && !IsA(limitOffset, Const)))
+			return NULL;
+		/* each shard group's first LIMIT + OFFSET groups */
+		if (!((Const *) limitCount)->constisnull)
+		{
+			int64		limit = DatumGetInt64(((Const *) limitCount)->constvalue);
+
+			if (limitOffset != NULL && !((Const *) limitOffset)->constisnull)
+				limit += DatumGetInt64(((Const *) limitOffset)->constvalue);
+			inner->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid, 8,
+												   Int64GetDatum(limit), false,
+												   FLOAT8PASSBYVAL);
+		}
+	}
+	else
+	{
+		inner->sortClause = NIL;
+		limitOffset = parse->limitOffset;
+	}
+
+	initStringInfo(&outer);
+	appendStringInfoString(&outer,
+						   OuterSelectOfColumns(parse,
+												DeparseQueryForShards(inner, NIL),
+												&targetTexts));
+	if (!AppendOrderBy(&outer, parse, targetTexts))
+		return NULL;
+	if (limitCount != NULL)
+		appendStringInfo(&outer, " LIMIT %s",
+						 deparse_expression(limitCount, NIL, false, false));
+	if (limitOffset != NULL)
+		appendStringInfo(&outer, " OFFSET %s",
+						 deparse_expression(limitOffset, NIL, false, false));
+	return AnalyzeRewritten(outer.data, parse);
 }
 
 /*
