@@ -44,8 +44,8 @@
 #include "utils/timestamp.h"
 
 #include "shardext/connection.h"
-#include "shardext/remote_exec.h"
 #include "shardext/guc.h"
+#include "shardext/remote_exec.h"
 
 /* the oldest server version a node may run */
 #define MIN_NODE_SERVER_VERSION 150000
@@ -54,6 +54,9 @@
 static HTAB *ConnectionHash = NULL;
 
 static bool IsLibpqOption(const char *keyword);
+/* a connection idle longer than this is checked before use (ms) */
+#define IDLE_CHECK_INTERVAL_MS 100
+
 static bool IdleConnectionHasInput(PGconn *conn);
 static void InvalidateConnections(Datum arg, int cacheId, uint32 hashValue);
 
@@ -386,11 +389,13 @@ NodeConnection *
 GetNodeConnection(int32 nodeId)
 {
 	NodeConnection *nc;
+	TimestampTz statementStart;
 	bool		found;
 
 	nc = hash_search(ConnectionHash, &nodeId, HASH_ENTER, &found);
 	if (!found)
 	{
+		nc->lastUsed = 0;
 		nc->conn = NULL;
 		nc->label = NULL;
 		nc->statements = NULL;
@@ -402,14 +407,21 @@ GetNodeConnection(int32 nodeId)
 	/*
 	 * An idle connection may have been closed by the node (a restart, an
 	 * idle timeout).  A node sends nothing on an idle connection unless it
-	 * is closing it, so anything to read means: connect again.
+	 * is closing it, so anything to read means: connect again.  The check
+	 * costs a system call; a connection used less than
+	 * IDLE_CHECK_INTERVAL_MS before this statement started is not checked
+	 * (no node restarts that fast).
 	 */
+	statementStart = GetCurrentStatementStartTimestamp();
 	if (nc->conn != NULL && !nc->inTransaction &&
 		(nc->broken || nc->invalidated ||
 		 PQstatus(nc->conn) != CONNECTION_OK ||
 		 PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE ||
-		 IdleConnectionHasInput(nc->conn)))
+		 (TimestampDifferenceExceeds(nc->lastUsed, statementStart,
+									 IDLE_CHECK_INTERVAL_MS) &&
+		  IdleConnectionHasInput(nc->conn))))
 		ResetNodeConnection(nc);
+	nc->lastUsed = statementStart;
 
 	if (nc->conn == NULL)
 	{

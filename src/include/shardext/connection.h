@@ -11,6 +11,7 @@
 #ifndef SHARDEXT_CONNECTION_H
 #define SHARDEXT_CONNECTION_H
 
+#include "datatype/timestamp.h"
 #include "libpq-fe.h"
 
 #include "shardext/metadata_cache.h"
@@ -46,6 +47,7 @@ typedef struct NodeConnection
 	char	   *settings[SESSION_SETTING_COUNT];	/* session settings sent to
 												 * the node, or NULL: see
 												 * SyncSessionSettings */
+	TimestampTz lastUsed;		/* start of the last statement that used it */
 	int			statementCount;
 } NodeConnection;
 
