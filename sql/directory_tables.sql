@@ -134,6 +134,14 @@ SELECT shardext_directory_move_key('dir_dist.accounts', 'nobody'::text,
 SELECT shardext_directory_assign('dir_local.accounts', 'x'::text, 1);
 SELECT create_distributed_table('dir_local.accounts', 'tenant', 'directory', colocate_with => 'dir_dist.accounts');
 SELECT create_distributed_table('dir_local.accounts', 'tenant', 'directory', range_bounds => '{a}');
+-- a key that does not read as the distribution column's type
+CREATE TABLE dir_dist.numbered (n int PRIMARY KEY, v text);
+SELECT create_distributed_table('dir_dist.numbered', 'n', 'directory', shard_count => 2);
+SELECT shardext_directory_assign('dir_dist.numbered', 'abc'::text,
+       (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dir_dist.numbered'::regclass));
+SELECT shardext_directory_assign('dir_dist.numbered', 12.5,
+       (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dir_dist.numbered'::regclass));
+SELECT count(*) FROM shardext.directory WHERE table_name = 'dir_dist.numbered'::regclass;
 \set VERBOSITY default
 SELECT pg_temp.same('SELECT * FROM accounts');
 

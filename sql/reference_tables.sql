@@ -255,9 +255,17 @@ SET search_path = reference_tables, public;
 SELECT 'coordinator' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM :prod_shard t;
 SELECT 'oracle' AS node, count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM rt_local.products t;
 
--- federated tables: writes go to their node
+-- federated tables: writes go to their node, and only there
 INSERT INTO rt_local.suppliers VALUES (50, 'late supplier', 'IT');
 INSERT INTO rt_dist.suppliers VALUES (50, 'late supplier', 'IT');
+SELECT shard_relation AS supp_shard FROM shardext.shards
+ WHERE table_name = 'rt_dist.suppliers'::regclass \gset
+\c regression - 127.0.0.1 :worker1_port
+SELECT 'w1' AS node, count(*), max(supplier_id) FROM :supp_shard;
+\c regression - 127.0.0.1 :worker2_port
+SELECT 'w2' AS node, to_regclass(:'supp_shard') IS NULL AS no_copy;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = reference_tables, public;
 UPDATE rt_local.suppliers SET country = 'ES' WHERE country IS NULL;
 UPDATE rt_dist.suppliers SET country = 'ES' WHERE country IS NULL;
 DELETE FROM rt_local.warehouses WHERE city = 'city 1';
