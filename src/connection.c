@@ -458,11 +458,14 @@ CloseConnectionAtEndOfTransaction(NodeConnection *nc)
  * DrainBusyConnections finishes, on every connection, a statement that was
  * sent and whose result nobody will read (see DrainConnection): called when
  * a transaction or subtransaction ends, before its remote counterpart ends.
- * A connection that cannot be drained is closed at the end of the
+ * The statement is cancelled when cancel is set (an abort), when no remote
+ * transaction is open, and, with cancelReadOnly (a top-level commit), when
+ * the remote transaction wrote nothing; otherwise its rows are read.  A
+ * connection that cannot be drained is closed at the end of the
  * transaction.
  */
 void
-DrainBusyConnections(bool cancel)
+DrainBusyConnections(bool cancel, bool cancelReadOnly)
 {
 	HASH_SEQ_STATUS status;
 	NodeConnection *nc;
@@ -476,7 +479,8 @@ DrainBusyConnections(bool cancel)
 			nc->pendingDrain != NULL ||
 			PQtransactionStatus(nc->conn) != PQTRANS_ACTIVE)
 			continue;
-		if (!DrainConnection(nc, cancel))
+		if (!DrainConnection(nc, cancel || !nc->inTransaction ||
+							 (cancelReadOnly && !nc->wroteInTransaction)))
 			nc->broken = true;
 	}
 }

@@ -152,6 +152,80 @@ SendRemoteQueryTyped(NodeConnection *nc, const char *sql, int nParams,
 }
 
 /*
+ * SendRemoteQueryStreaming sends a statement like SendRemoteQueryTyped, its
+ * rows to be read one at a time with GetRemoteRow: the coordinator holds
+ * one row (and libpq's input buffer), whatever the size of the result.
+ */
+void
+SendRemoteQueryStreaming(NodeConnection *nc, const char *sql, int nParams,
+						 const Oid *paramTypes, const char *const *paramValues)
+{
+	SendRemoteQueryTyped(nc, sql, nParams, paramTypes, paramValues);
+	if (!PQsetSingleRowMode(nc->conn))
+		elog(ERROR, "could not read the result of node %s row by row", nc->label);
+}
+
+/*
+ * RemoteRowReady tells, reading what has arrived without waiting, whether
+ * GetRemoteRow would return at once.
+ */
+bool
+RemoteRowReady(NodeConnection *nc)
+{
+	if (!PQisBusy(nc->conn))
+		return true;
+	if (!PQconsumeInput(nc->conn))
+		ReportConnectionFailure(nc);
+	return !PQisBusy(nc->conn);
+}
+
+/*
+ * GetRemoteRow returns the next row of a statement sent with
+ * SendRemoteQueryStreaming, as a one-row PGresult the caller clears, or
+ * NULL after the last row; a failed statement raises its error.
+ */
+PGresult *
+GetRemoteRow(NodeConnection *nc)
+{
+	PGresult   *res;
+
+	WaitForConnectionInput(nc);
+	res = PQgetResult(nc->conn);
+	if (res == NULL)
+		return NULL;
+	switch (PQresultStatus(res))
+	{
+		case PGRES_SINGLE_TUPLE:
+			return res;
+		case PGRES_TUPLES_OK:
+			/* the end of the rows; then the end of the statement */
+			PQclear(res);
+			WaitForConnectionInput(nc);
+			res = PQgetResult(nc->conn);
+			if (res != NULL)
+			{
+				PQclear(res);
+				elog(ERROR, "unexpected result after the rows of node %s", nc->label);
+			}
+			return NULL;
+		default:
+			/* an error: read up to the end of the statement, then raise it */
+			for (;;)
+			{
+				PGresult   *next;
+
+				WaitForConnectionInput(nc);
+				next = PQgetResult(nc->conn);
+				if (next == NULL)
+					break;
+				PQclear(next);
+			}
+			ReportRemoteError(nc, res);
+	}
+	return NULL;					/* keep compiler quiet */
+}
+
+/*
  * SyncSessionSettings sends the session's settings that change how values
  * are read, written and computed (TimeZone, DateStyle, IntervalStyle,
  * extra_float_digits, bytea_output, default_text_search_config, xmloption,

@@ -166,12 +166,15 @@ typedef struct PartialScanState
 	RowDecoder *decoder;
 	bool		started;
 	int			nodeCount;
-	ResultHolder **holders;		/* one result per node */
-	int32	   *nodeIds;		/* node of each result */
-	double	   *elapsedMs;		/* time until each node's result came */
+	NodeConnection **connections;	/* one per node, streaming its rows */
+	ResultHolder **holders;		/* the row being read, per node */
+	bool	   *done;			/* the node sent its last row */
+	int			remaining;		/* nodes not done */
+	int32	   *nodeIds;		/* node of each connection */
+	double	   *elapsedMs;		/* time until each node's last row came */
 	int		   *rowCounts;
-	int			current;		/* node whose result is being read */
-	int			nextRow;
+	int			current;		/* node read last */
+	instr_time	startTime;
 	MemoryContext rowContext;
 } PartialScanState;
 
@@ -683,8 +686,9 @@ PartialScanTasks(PartialScanState *state)
 }
 
 /*
- * StartPartialScan sends every node its statement, then waits for the
- * results: the nodes work at the same time.
+ * StartPartialScan sends every node its statement, to be read row by row:
+ * the nodes work at the same time, and the coordinator holds one row of
+ * each, however many rows they return.
  */
 static void
 StartPartialScan(PartialScanState *state)
@@ -693,47 +697,61 @@ StartPartialScan(PartialScanState *state)
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 	List	   *tasks = PartialScanTasks(state);
 	RemoteParams params = BuildRemoteParams(estate, state->paramCount, 0);
-	NodeConnection **connections;
-	instr_time	start;
 	ListCell   *lc;
-	int			i;
 
 	state->nodeCount = list_length(tasks);
 	state->holders = palloc0(sizeof(ResultHolder *) * state->nodeCount);
+	state->connections = palloc0(sizeof(NodeConnection *) * state->nodeCount);
+	state->done = palloc0(sizeof(bool) * state->nodeCount);
 	state->nodeIds = palloc0(sizeof(int32) * state->nodeCount);
 	state->elapsedMs = palloc0(sizeof(double) * state->nodeCount);
 	state->rowCounts = palloc0(sizeof(int) * state->nodeCount);
-	connections = palloc0(sizeof(NodeConnection *) * state->nodeCount);
-	INSTR_TIME_SET_CURRENT(start);
+	INSTR_TIME_SET_CURRENT(state->startTime);
 	foreach(lc, tasks)
 	{
 		RemoteTask *task = lfirst(lc);
+		int			i = foreach_current_index(lc);
 
-		i = foreach_current_index(lc);
 		state->holders[i] = MakeResultHolder(estate);
 		state->nodeIds[i] = task->nodeId;
-		connections[i] = GetNodeConnectionForStatement(task->nodeId, false,
-													   XactIsoLevel == XACT_READ_COMMITTED);
-		SendRemoteQueryTyped(connections[i], task->sql, params.count,
-							 params.types, params.values);
-	}
-	for (i = 0; i < state->nodeCount; i++)
-	{
-		PGresult   *res = GetRemoteResult(connections[i]);
-		instr_time	now;
-
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			ReportRemoteError(connections[i], res);
-		HoldResult(state->holders[i], res);
-		INSTR_TIME_SET_CURRENT(now);
-		INSTR_TIME_SUBTRACT(now, start);
-		state->elapsedMs[i] = INSTR_TIME_GET_MILLISEC(now);
-		state->rowCounts[i] = PQntuples(res);
+		state->elapsedMs[i] = -1;
+		state->connections[i] =
+			GetNodeConnectionForStatement(task->nodeId, false,
+										  XactIsoLevel == XACT_READ_COMMITTED);
+		SendRemoteQueryStreaming(state->connections[i], task->sql, params.count,
+								 params.types, params.values);
 	}
 	MemoryContextSwitchTo(old);
+	state->remaining = state->nodeCount;
 	state->started = true;
 	state->current = 0;
-	state->nextRow = 0;
+}
+
+/*
+ * NextPartialNode picks the node to read a row from: the one read last
+ * while it has rows at hand, else another one that has, else (all nodes
+ * still working) the one read last, waiting for it.
+ */
+static int
+NextPartialNode(PartialScanState *state)
+{
+	int			k;
+
+	for (k = 0; k < state->nodeCount; k++)
+	{
+		int			i = (state->current + k) % state->nodeCount;
+
+		if (!state->done[i] && RemoteRowReady(state->connections[i]))
+			return i;
+	}
+	for (k = 0; k < state->nodeCount; k++)
+	{
+		int			i = (state->current + k) % state->nodeCount;
+
+		if (!state->done[i])
+			return i;
+	}
+	return -1;
 }
 
 static TupleTableSlot *
@@ -744,19 +762,29 @@ PartialScanNext(ScanState *node)
 
 	if (!state->started)
 		StartPartialScan(state);
-	while (state->current < state->nodeCount)
+	while (state->remaining > 0)
 	{
-		PGresult   *res = state->holders[state->current]->result;
+		int			i = NextPartialNode(state);
+		PGresult   *res;
 
-		if (state->nextRow < PQntuples(res))
+		state->current = i;
+		HoldResult(state->holders[i], NULL);
+		res = GetRemoteRow(state->connections[i]);
+		if (res == NULL)
 		{
-			DecodeRow(state->decoder, res, state->nextRow++, NIL, slot,
-					  state->rowContext);
-			return slot;
+			instr_time	now;
+
+			INSTR_TIME_SET_CURRENT(now);
+			INSTR_TIME_SUBTRACT(now, state->startTime);
+			state->elapsedMs[i] = INSTR_TIME_GET_MILLISEC(now);
+			state->done[i] = true;
+			state->remaining--;
+			continue;
 		}
-		HoldResult(state->holders[state->current], NULL);
-		state->current++;
-		state->nextRow = 0;
+		HoldResult(state->holders[i], res);
+		state->rowCounts[i]++;
+		DecodeRow(state->decoder, res, 0, NIL, slot, state->rowContext);
+		return slot;
 	}
 	return ExecClearTuple(slot);
 }
@@ -774,6 +802,10 @@ ExecPartialScan(CustomScanState *node)
 					(ExecScanRecheckMtd) PartialScanRecheck);
 }
 
+/*
+ * EndPartialScan lets go of the rows held; a node that has more rows is
+ * drained (or cancelled) before its connection's next use.
+ */
 static void
 EndPartialScan(CustomScanState *node)
 {
@@ -826,8 +858,11 @@ ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
 
 		for (i = 0; i < state->nodeCount; i++)
 			ExplainPropertyText(psprintf("Node %d", state->nodeIds[i]),
+								state->done[i] ?
 								psprintf("%d rows in %.3f ms", state->rowCounts[i],
-										 state->elapsedMs[i]), es);
+										 state->elapsedMs[i]) :
+								psprintf("%d rows read, not finished",
+										 state->rowCounts[i]), es);
 	}
 }
 

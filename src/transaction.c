@@ -421,12 +421,12 @@ ShardextXactCallback(XactEvent event, void *arg)
 			return;
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			DrainBusyConnections(false);
+			DrainBusyConnections(false, true);
 			CommitRemoteTransactions();
 			return;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			DrainBusyConnections(true);
+			DrainBusyConnections(true, true);
 			FinishPreparedTransactions(false);
 			connections = OpenNodeConnections();
 			foreach(lc, connections)
@@ -687,7 +687,7 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 
 	currentLevel = GetCurrentTransactionNestLevel();
-	DrainBusyConnections(event == SUBXACT_EVENT_ABORT_SUB);
+	DrainBusyConnections(event == SUBXACT_EVENT_ABORT_SUB, false);
 	foreach(lc, OpenNodeConnections())
 	{
 		NodeConnection *nc = lfirst(lc);

@@ -60,7 +60,7 @@ extern NodeConnection *GetNodeConnectionForStatement(int32 nodeId,
 													 bool onlyStatement);
 extern void CloseConnectionAtEndOfTransaction(NodeConnection *nc);
 extern List *OpenNodeConnections(void);
-extern void DrainBusyConnections(bool cancel);
+extern void DrainBusyConnections(bool cancel, bool cancelReadOnly);
 extern void ResetNodeConnection(NodeConnection *nc);
 extern void ForgetSessionSettings(NodeConnection *nc);
 

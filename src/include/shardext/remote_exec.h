@@ -22,6 +22,11 @@ extern void SendRemoteQueryTyped(NodeConnection *nc, const char *sql,
 								 int nParams, const Oid *paramTypes,
 								 const char *const *paramValues);
 extern PGresult *GetRemoteResult(NodeConnection *nc);
+extern void SendRemoteQueryStreaming(NodeConnection *nc, const char *sql,
+									 int nParams, const Oid *paramTypes,
+									 const char *const *paramValues);
+extern bool RemoteRowReady(NodeConnection *nc);
+extern PGresult *GetRemoteRow(NodeConnection *nc);
 extern void SendRemoteStatements(NodeConnection *nc, const char *sql);
 extern List *GetRemoteResults(NodeConnection *nc);
 extern PGresult *RemoteExecuteTyped(NodeConnection *nc, const char *sql,
