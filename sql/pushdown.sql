@@ -122,3 +122,59 @@ INSERT INTO local_order_copies SELECT customer_id, id, amount, 'again' FROM loca
 SELECT same('SELECT * FROM order_copies');
 -- a source whose distribution column does not feed the target's is routed
 SELECT plan('INSERT INTO order_copies SELECT o.id, o.customer_id, o.amount, NULL FROM orders o');
+SELECT same('SELECT * FROM order_copies');
+
+-- rows stream from the nodes: statements that need the same connections
+-- while a pushed-down scan is being read (a loop over its rows, a cursor)
+-- find every row still there
+DO $$
+DECLARE
+	r record;
+	n int := 0;
+BEGIN
+	FOR r IN SELECT customer_id, count(*) AS c FROM orders GROUP BY customer_id LOOP
+		UPDATE order_copies SET amount = r.c WHERE customer_id = r.customer_id;
+		n := n + 1;
+	END LOOP;
+	RAISE NOTICE 'groups: % of %', n, (SELECT count(DISTINCT customer_id) FROM local_orders);
+END $$;
+UPDATE local_order_copies l SET amount = (SELECT count(*) FROM local_orders o WHERE o.customer_id = l.customer_id);
+SELECT same('SELECT * FROM order_copies');
+BEGIN;
+DECLARE c CURSOR FOR SELECT customer_id, count(*) FROM orders GROUP BY customer_id ORDER BY customer_id;
+FETCH 2 FROM c;
+DELETE FROM order_copies WHERE customer_id IN (SELECT customer_id FROM order_copies ORDER BY customer_id LIMIT 1);
+FETCH ALL FROM c \g /dev/null
+SELECT count(*) > 0 AS deleted FROM local_order_copies
+ WHERE customer_id = (SELECT min(customer_id) FROM local_order_copies)
+   AND NOT EXISTS (SELECT 1 FROM order_copies WHERE customer_id = (SELECT min(customer_id) FROM local_order_copies));
+ROLLBACK;
+
+-- several connections per node read a node's shards at once
+CREATE FUNCTION task_count(q text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		IF line ~ 'Task Count' THEN
+			RETURN substring(line FROM '\d+')::int;
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END $$;
+SELECT task_count('SELECT count(*) FROM customers') AS tasks;
+SET shardext.max_connections_per_node = 3;
+SELECT task_count('SELECT count(*) FROM customers') AS tasks;
+BEGIN;      -- in a transaction block, one connection per node
+SELECT task_count('SELECT count(*) FROM customers') AS tasks;
+COMMIT;
+-- (top-level statements: inside a function one connection per node is used)
+SELECT count(*), sum(id), min(name) FROM customers;
+SELECT count(*), sum(id), min(name) FROM local_customers;
+SELECT region, count(*), round(avg(id), 6) FROM customers GROUP BY region ORDER BY region;
+SELECT region, count(*), round(avg(id), 6) FROM local_customers GROUP BY region ORDER BY region;
+SELECT id, name FROM customers ORDER BY id DESC LIMIT 3;
+SELECT id, name FROM local_customers ORDER BY id DESC LIMIT 3;
+SELECT count(*), sum(n) FROM (SELECT customer_id, count(DISTINCT amount) AS n FROM orders GROUP BY customer_id) s;
+SELECT count(*), sum(n) FROM (SELECT customer_id, count(DISTINCT amount) AS n FROM local_orders GROUP BY customer_id) s;
+RESET shardext.max_connections_per_node;

@@ -289,7 +289,7 @@ ShardextInitConnections(void)
 	HASHCTL		info;
 
 	memset(&info, 0, sizeof(info));
-	info.keysize = sizeof(int32);
+	info.keysize = 2 * sizeof(int32);
 	info.entrysize = sizeof(NodeConnection);
 	info.hcxt = TopMemoryContext;
 	ConnectionHash = hash_create("shardext connections", 16, &info,
@@ -388,11 +388,36 @@ IdleConnectionHasInput(PGconn *conn)
 NodeConnection *
 GetNodeConnection(int32 nodeId)
 {
+	return GetNodeConnectionSlot(nodeId, 0);
+}
+
+/*
+ * FindNodeConnection returns this backend's main connection to a node, or
+ * NULL when there is none, without connecting.
+ */
+NodeConnection *
+FindNodeConnection(int32 nodeId)
+{
+	int32		key[2] = {nodeId, 0};
+
+	return hash_search(ConnectionHash, key, HASH_FIND, NULL);
+}
+
+/*
+ * GetNodeConnectionSlot is GetNodeConnection for one of the connections to
+ * a node: slot 0 is the main one (remote transactions use it), the others
+ * serve statements that read a node's shards over several connections at
+ * once, outside remote transactions.
+ */
+NodeConnection *
+GetNodeConnectionSlot(int32 nodeId, int32 slot)
+{
 	NodeConnection *nc;
 	TimestampTz statementStart;
+	int32		key[2] = {nodeId, slot};
 	bool		found;
 
-	nc = hash_search(ConnectionHash, &nodeId, HASH_ENTER, &found);
+	nc = hash_search(ConnectionHash, key, HASH_ENTER, &found);
 	if (!found)
 	{
 		nc->lastUsed = 0;
@@ -403,6 +428,13 @@ GetNodeConnection(int32 nodeId)
 		memset(nc->settings, 0, sizeof(nc->settings));
 		ResetNodeConnection(nc);
 	}
+
+	/*
+	 * A scan still reading a statement on this connection keeps its rows
+	 * first (they must not be lost with the connection).
+	 */
+	if (nc->conn != NULL && nc->pendingDrain != NULL)
+		FinishPendingCopy(nc);
 
 	/*
 	 * An idle connection may have been closed by the node (a restart, an

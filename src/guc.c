@@ -25,7 +25,7 @@ int			ShardextReadFromSetting = READ_FROM_PRIMARY;
 int			ShardextMaxReplicaLag = 10000;
 bool		ShardextTwoPhaseCommit = true;
 int			ShardextConnectTimeout = 10;
-int			ShardextMaxConnectionsPerNode = 4;
+int			ShardextMaxConnectionsPerNode = 1;
 bool		ShardextDirectoryAutoAssign = false;
 bool		ShardextLogRemoteCommands = false;
 bool		ShardextEnablePushdown = true;
@@ -92,11 +92,12 @@ ShardextDefineGucs(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("shardext.max_connections_per_node",
-							gettext_noop("Most connections one session opens to one node."),
-							gettext_noop("Multi-shard queries use up to this many connections "
-										 "per node to scan shards in parallel."),
+							gettext_noop("Most connections a multi-shard read uses on one node at once."),
+							gettext_noop("A statement that is its own transaction reads the "
+										 "shards of a node over up to this many connections "
+										 "in parallel; worth raising when workers have idle cores."),
 							&ShardextMaxConnectionsPerNode,
-							4, 1, 1000,
+							1, 1, 1000,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 

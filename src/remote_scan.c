@@ -63,6 +63,7 @@ typedef struct RemoteTask
 	char	   *sql;
 	double		elapsedMs;		/* how long the node took (-1: not run) */
 	bool		mirror;			/* writes another copy: result not returned */
+	int			slot;			/* which of the node's connections */
 } RemoteTask;
 
 /* reading the text rows of a PGresult into slots */
@@ -174,6 +175,12 @@ typedef struct PartialScanState
 	double	   *elapsedMs;		/* time until each node's last row came */
 	int		   *rowCounts;
 	int			current;		/* node read last */
+	Tuplestorestate **stored;	/* rows read ahead of time, per node */
+	TupleTableSlot *storedSlot; /* for reading them */
+	TupleTableSlot *drainSlot;	/* for storing them (the scan slot may hold
+								 * the row being returned) */
+	MemoryContext drainContext;
+	MemoryContextCallback forgetCallback;
 	instr_time	startTime;
 	MemoryContext rowContext;
 } PartialScanState;
@@ -183,6 +190,9 @@ static void BeginPartialScan(CustomScanState *node, EState *estate, int eflags);
 static TupleTableSlot *ExecPartialScan(CustomScanState *node);
 static void EndPartialScan(CustomScanState *node);
 static void ReScanPartialScan(CustomScanState *node);
+static void PartialNodeFinished(PartialScanState *state, int i);
+static void StorePartialRows(NodeConnection *nc, void *arg);
+static void ForgetPartialScan(void *arg);
 static void ExplainPartialScan(CustomScanState *node, List *ancestors,
 							   ExplainState *es);
 
@@ -611,13 +621,15 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 }
 
 /*
- * PartialScanTasks returns one statement per node holding shards: for a
+ * PartialScanTasks returns the statements of a pushed-down scan: per node
+ * holding shards, one per connection the node may use at once (see
+ * ParallelConnectionsForNode), its shards dealt out over them.  For a
  * single table, the subquery over the union of the node's shards (so that
  * each node aggregates or sorts its rows once); for co-located tables, the
  * subquery on each of the node's shard groups, joined by UNION ALL.
  */
 static List *
-PartialScanTasks(PartialScanState *state)
+PartialScanTasks(PartialScanState *state, bool explainOnly)
 {
 	int			ntables = list_length(state->relids);
 	ShardextTable **tables = palloc(sizeof(ShardextTable *) * ntables);
@@ -646,43 +658,154 @@ PartialScanTasks(PartialScanState *state)
 	foreach(lc, nodeIds)
 	{
 		int32		nodeId = lfirst_int(lc);
-		RemoteTask *task = palloc0(sizeof(RemoteTask));
-		StringInfoData sql;
-		int			count = 0;
+		int			nodeShards = 0;
+		int			slots;
+		int			slot;
 
-		initStringInfo(&sql);
 		for (i = 0; i < shardCount; i++)
+			if (driver->shards[i]->nodeId == nodeId)
+				nodeShards++;
+		/* the node's shards, dealt out over its connections */
+		slots = Min(ParallelConnectionsForNode(nodeId, explainOnly), nodeShards);
+		for (slot = 0; slot < slots; slot++)
 		{
-			if (driver->shards[i]->nodeId != nodeId)
-				continue;
-			if (count == 0)
-				task->shardId = driver->shards[i]->shardId;
-			if (ntables == 1)
-				appendStringInfo(&sql, "%sSELECT * FROM %s",
-								 count > 0 ? " UNION ALL " : "",
-								 driver->shards[i]->relationName);
-			else
+			RemoteTask *task = palloc0(sizeof(RemoteTask));
+			StringInfoData sql;
+			int			count = 0;
+			int			seen = 0;
+
+			initStringInfo(&sql);
+			for (i = 0; i < shardCount; i++)
 			{
-				for (j = 0; j < ntables; j++)
-					names[j] = GroupShardOnNode(tables[j], i, shardCount,
-												nodeId)->relationName;
-				appendStringInfo(&sql, "%s(%s)", count > 0 ? " UNION ALL " : "",
-								 RenderQueryTemplate(&state->template, names));
+				if (driver->shards[i]->nodeId != nodeId)
+					continue;
+				if (seen++ % slots != slot)
+					continue;
+				if (count == 0)
+					task->shardId = driver->shards[i]->shardId;
+				if (ntables == 1)
+					appendStringInfo(&sql, "%sSELECT * FROM %s",
+									 count > 0 ? " UNION ALL " : "",
+									 driver->shards[i]->relationName);
+				else
+				{
+					for (j = 0; j < ntables; j++)
+						names[j] = GroupShardOnNode(tables[j], i, shardCount,
+													nodeId)->relationName;
+					appendStringInfo(&sql, "%s(%s)", count > 0 ? " UNION ALL " : "",
+									 RenderQueryTemplate(&state->template, names));
+				}
+				count++;
 			}
-			count++;
+			if (ntables == 1)
+			{
+				names[0] = (count > 1) ? psprintf("(%s)", sql.data) :
+					strstr(sql.data, " FROM ") + 6;
+				task->sql = RenderQueryTemplate(&state->template, names);
+			}
+			else
+				task->sql = sql.data;
+			task->nodeId = nodeId;
+			task->slot = slot;
+			tasks = lappend(tasks, task);
 		}
-		if (ntables == 1)
-		{
-			names[0] = (count > 1) ? psprintf("(%s)", sql.data) :
-				strstr(sql.data, " FROM ") + 6;
-			task->sql = RenderQueryTemplate(&state->template, names);
-		}
-		else
-			task->sql = sql.data;
-		task->nodeId = nodeId;
-		tasks = lappend(tasks, task);
 	}
 	return tasks;
+}
+
+/*
+ * PartialNodeFinished notes that node i sent its last row: its connection
+ * is free, and EXPLAIN ANALYZE shows when that was.
+ */
+static void
+PartialNodeFinished(PartialScanState *state, int i)
+{
+	NodeConnection *nc = state->connections[i];
+	instr_time	now;
+
+	if (nc->pendingArg == state)
+	{
+		nc->pendingDrain = NULL;
+		nc->pendingArg = NULL;
+	}
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, state->startTime);
+	state->elapsedMs[i] = INSTR_TIME_GET_MILLISEC(now);
+}
+
+/*
+ * StorePartialRows is the pendingDrain callback of a connection that
+ * streams rows to a pushed-down scan: when something else needs the
+ * connection, the rows still to come are read into a tuplestore, which the
+ * scan reads from afterwards.
+ */
+static void
+StorePartialRows(NodeConnection *nc, void *arg)
+{
+	PartialScanState *state = (PartialScanState *) arg;
+	EState	   *estate = state->css.ss.ps.state;
+	MemoryContext old;
+	int			i;
+
+	for (i = 0; i < state->nodeCount; i++)
+		if (state->connections[i] == nc && !state->done[i])
+			break;
+	if (i == state->nodeCount)
+		return;
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	state->stored[i] = tuplestore_begin_heap(false, false, work_mem);
+	if (state->storedSlot == NULL)
+	{
+		TupleDesc	desc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+
+		state->storedSlot = ExecAllocTableSlot(&estate->es_tupleTable, desc,
+											   &TTSOpsMinimalTuple);
+		state->drainSlot = ExecAllocTableSlot(&estate->es_tupleTable, desc,
+											  &TTSOpsVirtual);
+		state->drainContext = AllocSetContextCreate(estate->es_query_cxt,
+													"shardext stored row",
+													ALLOCSET_SMALL_SIZES);
+	}
+	MemoryContextSwitchTo(old);
+	PartialNodeFinished(state, i);
+	for (;;)
+	{
+		PGresult   *res = GetRemoteRow(nc);
+
+		if (res == NULL)
+			break;
+		HoldResult(state->holders[i], res);
+		state->rowCounts[i]++;
+		DecodeRow(state->decoder, res, 0, NIL, state->drainSlot,
+				  state->drainContext);
+		tuplestore_puttupleslot(state->stored[i], state->drainSlot);
+		HoldResult(state->holders[i], NULL);
+	}
+	ExecClearTuple(state->drainSlot);
+}
+
+/*
+ * ForgetPartialScan, a reset callback of the executor's memory, takes the
+ * scan's pointer off connections it did not finish reading (after an
+ * error, or when the scan stopped early): their statements are then
+ * drained or cancelled before the next use.
+ */
+static void
+ForgetPartialScan(void *arg)
+{
+	PartialScanState *state = (PartialScanState *) arg;
+	int			i;
+
+	for (i = 0; i < state->nodeCount; i++)
+	{
+		NodeConnection *nc = state->connections[i];
+
+		if (nc != NULL && nc->pendingArg == state)
+		{
+			nc->pendingDrain = NULL;
+			nc->pendingArg = NULL;
+		}
+	}
 }
 
 /*
@@ -695,7 +818,7 @@ StartPartialScan(PartialScanState *state)
 {
 	EState	   *estate = state->css.ss.ps.state;
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-	List	   *tasks = PartialScanTasks(state);
+	List	   *tasks = PartialScanTasks(state, false);
 	RemoteParams params = BuildRemoteParams(estate, state->paramCount, 0);
 	ListCell   *lc;
 
@@ -715,11 +838,23 @@ StartPartialScan(PartialScanState *state)
 		state->holders[i] = MakeResultHolder(estate);
 		state->nodeIds[i] = task->nodeId;
 		state->elapsedMs[i] = -1;
-		state->connections[i] =
+		state->connections[i] = task->slot == 0 ?
 			GetNodeConnectionForStatement(task->nodeId, false,
-										  XactIsoLevel == XACT_READ_COMMITTED);
+										  XactIsoLevel == XACT_READ_COMMITTED) :
+			GetNodeConnectionSlot(task->nodeId, task->slot);
 		SendRemoteQueryStreaming(state->connections[i], task->sql, params.count,
 								 params.types, params.values);
+		/* should anything else need the connection, the rows are kept */
+		state->connections[i]->pendingDrain = StorePartialRows;
+		state->connections[i]->pendingArg = state;
+	}
+	state->stored = palloc0(sizeof(Tuplestorestate *) * state->nodeCount);
+	if (state->forgetCallback.func == NULL)
+	{
+		state->forgetCallback.func = ForgetPartialScan;
+		state->forgetCallback.arg = state;
+		MemoryContextRegisterResetCallback(estate->es_query_cxt,
+										   &state->forgetCallback);
 	}
 	MemoryContextSwitchTo(old);
 	state->remaining = state->nodeCount;
@@ -741,7 +876,8 @@ NextPartialNode(PartialScanState *state)
 	{
 		int			i = (state->current + k) % state->nodeCount;
 
-		if (!state->done[i] && RemoteRowReady(state->connections[i]))
+		if (!state->done[i] &&
+			(state->stored[i] != NULL || RemoteRowReady(state->connections[i])))
 			return i;
 	}
 	for (k = 0; k < state->nodeCount; k++)
@@ -769,14 +905,25 @@ PartialScanNext(ScanState *node)
 
 		state->current = i;
 		HoldResult(state->holders[i], NULL);
+		if (state->stored[i] != NULL)
+		{
+			/* rows kept when the connection was needed elsewhere */
+			if (tuplestore_gettupleslot(state->stored[i], true, false,
+										state->storedSlot))
+			{
+				ExecCopySlot(slot, state->storedSlot);
+				return slot;
+			}
+			tuplestore_end(state->stored[i]);
+			state->stored[i] = NULL;
+			state->done[i] = true;
+			state->remaining--;
+			continue;
+		}
 		res = GetRemoteRow(state->connections[i]);
 		if (res == NULL)
 		{
-			instr_time	now;
-
-			INSTR_TIME_SET_CURRENT(now);
-			INSTR_TIME_SUBTRACT(now, state->startTime);
-			state->elapsedMs[i] = INSTR_TIME_GET_MILLISEC(now);
+			PartialNodeFinished(state, i);
 			state->done[i] = true;
 			state->remaining--;
 			continue;
@@ -814,6 +961,7 @@ EndPartialScan(CustomScanState *node)
 
 	for (i = 0; i < state->nodeCount; i++)
 		HoldResult(state->holders[i], NULL);
+	ForgetPartialScan(state);
 }
 
 static void
@@ -834,7 +982,7 @@ ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
 {
 	PartialScanState *state = (PartialScanState *) node;
 	ShardextTable *table = NULL;
-	List	   *tasks = PartialScanTasks(state);
+	List	   *tasks = PartialScanTasks(state, !es->analyze);
 	ListCell   *lc;
 
 	/* the shard count of the distributed tables, not of reference tables */
@@ -857,7 +1005,10 @@ ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
 		int			i;
 
 		for (i = 0; i < state->nodeCount; i++)
-			ExplainPropertyText(psprintf("Node %d", state->nodeIds[i]),
+			ExplainPropertyText(state->connections[i]->slot == 0 ?
+								psprintf("Node %d", state->nodeIds[i]) :
+								psprintf("Node %d (connection %d)", state->nodeIds[i],
+										 state->connections[i]->slot + 1),
 								state->done[i] ?
 								psprintf("%d rows in %.3f ms", state->rowCounts[i],
 										 state->elapsedMs[i]) :

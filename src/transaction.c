@@ -143,6 +143,29 @@ GetNodeConnectionForStatement(int32 nodeId, bool forWrite, bool onlyStatement)
 	return GetNodeConnectionInTransaction(nodeId, forWrite);
 }
 
+/*
+ * ParallelConnectionsForNode returns over how many connections a read of
+ * several shards of one node may run: up to shardext.max_connections_per_node
+ * when the read needs no remote transaction (a statement that is its own
+ * transaction, at READ COMMITTED, on a node with none open), else 1.
+ * explainOnly: for EXPLAIN without ANALYZE, as if the statement ran alone.
+ */
+int
+ParallelConnectionsForNode(int32 nodeId, bool explainOnly)
+{
+	NodeConnection *nc;
+
+	/* EXPLAIN without ANALYZE shows what the statement itself would do */
+	if (ShardextMaxConnectionsPerNode <= 1 || XactIsoLevel != XACT_READ_COMMITTED ||
+		IsTransactionBlock() ||
+		(!explainOnly && (ExecutorDepth > 1 || ShardextUtilityDepth != 0)))
+		return 1;
+	nc = FindNodeConnection(nodeId);
+	if (nc != NULL && (nc->inTransaction || nc->broken))
+		return 1;
+	return ShardextMaxConnectionsPerNode;
+}
+
 /* RemoteBeginCommand returns the BEGIN that mirrors the local transaction. */
 static const char *
 RemoteBeginCommand(void)

@@ -29,7 +29,9 @@ extern PGconn *ConnectToNode(const ShardextNode *node);
 
 typedef struct NodeConnection
 {
-	int32		nodeId;			/* hash key: must be first */
+	int32		nodeId;			/* hash key (node, slot): must be first */
+	int32		slot;			/* 0: the node's main connection; 1..: more
+								 * for statements that read in parallel */
 	PGconn	   *conn;			/* NULL when not connected */
 	char	   *label;			/* "id (host:port)", for messages */
 	bool		inTransaction;	/* a remote transaction is open */
@@ -53,6 +55,8 @@ typedef struct NodeConnection
 
 extern void ShardextInitConnections(void);
 extern NodeConnection *GetNodeConnection(int32 nodeId);
+extern NodeConnection *GetNodeConnectionSlot(int32 nodeId, int32 slot);
+extern NodeConnection *FindNodeConnection(int32 nodeId);
 extern NodeConnection *GetNodeConnectionInTransaction(int32 nodeId,
 													  bool forWrite);
 extern NodeConnection *GetNodeConnectionForStatement(int32 nodeId,

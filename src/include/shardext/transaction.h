@@ -16,5 +16,6 @@ extern int	ShardextUtilityDepth;
 
 extern void ShardextInitTransactions(void);
 extern bool StatementMayRunWithoutTransaction(void);
+extern int	ParallelConnectionsForNode(int32 nodeId, bool explainOnly);
 
 #endif							/* SHARDEXT_TRANSACTION_H */
