@@ -90,6 +90,34 @@ typedef struct RemoteParams
 	const char **values;
 } RemoteParams;
 
+/*
+ * The rows of one statement, read from a node one at a time (libpq
+ * single-row mode): the coordinator holds one row, whatever the size of the
+ * result.  Should anything else need the connection before the last row is
+ * read, the rest is read into a tuplestore first (StoreStreamRows) and the
+ * stream goes on from there.  A stream is set up once per scan and
+ * restarted for each statement.
+ */
+typedef struct RowStream
+{
+	NodeConnection *nc;			/* while rows may still come from the node */
+	EState	   *estate;
+	RowDecoder *decoder;
+	List	   *attnums;		/* where the result's columns go, or NIL */
+	TupleDesc	desc;			/* of the decoded rows */
+	ResultHolder *holder;		/* the row being decoded */
+	Tuplestorestate *stored;	/* rows read ahead, or NULL */
+	TupleTableSlot *storedSlot; /* for reading them */
+	TupleTableSlot *drainSlot;	/* for storing them (the caller's slot may
+								 * hold the row being returned) */
+	MemoryContext drainContext;
+	int			rows;			/* rows read from the node */
+	bool		finished;		/* the node sent its last row */
+	instr_time	startedAt;
+	double		elapsedMs;		/* until the last row came */
+	MemoryContextCallback callback;
+} RowStream;
+
 typedef struct QueryScanState
 {
 	CustomScanState css;
@@ -129,14 +157,11 @@ typedef struct TableScanState
 	List	   *shardIndexes;
 	bool		shardsReady;
 	int			nextShard;
-	ResultHolder *holder;
-	int			nextRow;
 	MemoryContext rowContext;
+	RowStream  *streams[2];		/* the shard being read, and the next one */
+	int			current;		/* stream being read, or -1 */
 	/* the next shard, sent ahead to another node while this one is read */
 	int			prefetchPosition;	/* in shardIndexes, or -1 */
-	NodeConnection *prefetchConnection; /* while its result is unread */
-	ResultHolder *prefetchHolder;
-	MemoryContextCallback prefetchCallback;
 } TableScanState;
 
 typedef struct InsertScanState
@@ -167,32 +192,30 @@ typedef struct PartialScanState
 	RowDecoder *decoder;
 	bool		started;
 	int			nodeCount;
-	NodeConnection **connections;	/* one per node, streaming its rows */
-	ResultHolder **holders;		/* the row being read, per node */
-	bool	   *done;			/* the node sent its last row */
-	int			remaining;		/* nodes not done */
-	int32	   *nodeIds;		/* node of each connection */
-	double	   *elapsedMs;		/* time until each node's last row came */
-	int		   *rowCounts;
-	int			current;		/* node read last */
-	Tuplestorestate **stored;	/* rows read ahead of time, per node */
-	TupleTableSlot *storedSlot; /* for reading them */
-	TupleTableSlot *drainSlot;	/* for storing them (the scan slot may hold
-								 * the row being returned) */
-	MemoryContext drainContext;
-	MemoryContextCallback forgetCallback;
-	instr_time	startTime;
+	RowStream **streams;		/* one per task */
+	int32	   *nodeIds;		/* node of each task */
+	int		   *slots;			/* connection of each task on its node */
+	int			remaining;		/* streams not finished */
+	int			current;		/* stream read last */
 	MemoryContext rowContext;
 } PartialScanState;
 
+static RowStream *MakeRowStream(EState *estate, RowDecoder *decoder,
+								List *attnums, TupleDesc desc);
+static void StartRowStream(RowStream *stream, NodeConnection *nc,
+						   const char *sql, RemoteParams *params);
+static void FinishRowStream(RowStream *stream);
+static bool RowStreamNext(RowStream *stream, TupleTableSlot *slot,
+						  MemoryContext rowContext);
+static bool RowStreamReady(RowStream *stream);
+static void StoreStreamRows(NodeConnection *nc, void *arg);
+static void ForgetRowStream(void *arg);
+static void StopRowStream(RowStream *stream);
 static Node *CreatePartialScanState(CustomScan *cscan);
 static void BeginPartialScan(CustomScanState *node, EState *estate, int eflags);
 static TupleTableSlot *ExecPartialScan(CustomScanState *node);
 static void EndPartialScan(CustomScanState *node);
 static void ReScanPartialScan(CustomScanState *node);
-static void PartialNodeFinished(PartialScanState *state, int i);
-static void StorePartialRows(NodeConnection *nc, void *arg);
-static void ForgetPartialScan(void *arg);
 static void ExplainPartialScan(CustomScanState *node, List *ancestors,
 							   ExplainState *es);
 
@@ -463,6 +486,187 @@ AddConstantParams(RemoteParams *params, List *constants)
 }
 
 /*
+ * MakeRowStream sets up a stream of rows of descriptor desc, decoded with
+ * decoder (result columns placed by attnums, or in order when NIL), in the
+ * executor's memory.
+ */
+static RowStream *
+MakeRowStream(EState *estate, RowDecoder *decoder, List *attnums, TupleDesc desc)
+{
+	RowStream  *stream = MemoryContextAllocZero(estate->es_query_cxt,
+												sizeof(RowStream));
+
+	stream->estate = estate;
+	stream->decoder = decoder;
+	stream->attnums = attnums;
+	stream->desc = desc;
+	stream->holder = MakeResultHolder(estate);
+	stream->finished = true;
+	stream->callback.func = ForgetRowStream;
+	stream->callback.arg = stream;
+	MemoryContextRegisterResetCallback(estate->es_query_cxt, &stream->callback);
+	return stream;
+}
+
+/*
+ * StartRowStream sends a statement on nc whose rows the stream then
+ * returns.
+ */
+static void
+StartRowStream(RowStream *stream, NodeConnection *nc, const char *sql,
+			   RemoteParams *params)
+{
+	StopRowStream(stream);
+	SendRemoteQueryStreaming(nc, sql, params->count, params->types,
+							 params->values);
+	nc->pendingDrain = StoreStreamRows;
+	nc->pendingArg = stream;
+	stream->nc = nc;
+	stream->rows = 0;
+	stream->finished = false;
+	stream->elapsedMs = -1;
+	INSTR_TIME_SET_CURRENT(stream->startedAt);
+}
+
+/*
+ * FinishRowStream notes that the node sent the last row: the connection is
+ * free for other statements.
+ */
+static void
+FinishRowStream(RowStream *stream)
+{
+	instr_time	now;
+
+	ForgetRowStream(stream);
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, stream->startedAt);
+	stream->elapsedMs = INSTR_TIME_GET_MILLISEC(now);
+}
+
+/*
+ * RowStreamNext puts the next row in slot (its values in rowContext) and
+ * returns true, or returns false after the last row.
+ */
+static bool
+RowStreamNext(RowStream *stream, TupleTableSlot *slot, MemoryContext rowContext)
+{
+	PGresult   *res;
+
+	if (stream->stored != NULL)
+	{
+		if (tuplestore_gettupleslot(stream->stored, true, false,
+									stream->storedSlot))
+		{
+			ExecCopySlot(slot, stream->storedSlot);
+			return true;
+		}
+		tuplestore_end(stream->stored);
+		stream->stored = NULL;
+		stream->finished = true;
+		return false;
+	}
+	if (stream->finished || stream->nc == NULL)
+	{
+		stream->finished = true;
+		return false;
+	}
+	HoldResult(stream->holder, NULL);
+	res = GetRemoteRow(stream->nc);
+	if (res == NULL)
+	{
+		FinishRowStream(stream);
+		stream->finished = true;
+		return false;
+	}
+	HoldResult(stream->holder, res);
+	stream->rows++;
+	DecodeRow(stream->decoder, res, 0, stream->attnums, slot, rowContext);
+	return true;
+}
+
+/* RowStreamReady tells whether RowStreamNext would return without waiting. */
+static bool
+RowStreamReady(RowStream *stream)
+{
+	return stream->finished || stream->stored != NULL ||
+		stream->nc == NULL || RemoteRowReady(stream->nc);
+}
+
+/*
+ * StoreStreamRows is the pendingDrain callback of a connection that
+ * streams rows: when something else needs the connection, the rows still
+ * to come are read into a tuplestore, which the stream returns afterwards.
+ */
+static void
+StoreStreamRows(NodeConnection *nc, void *arg)
+{
+	RowStream  *stream = (RowStream *) arg;
+	MemoryContext old;
+
+	if (stream->nc != nc || stream->finished)
+		return;
+	old = MemoryContextSwitchTo(stream->estate->es_query_cxt);
+	stream->stored = tuplestore_begin_heap(false, false, work_mem);
+	if (stream->storedSlot == NULL)
+	{
+		stream->storedSlot = ExecAllocTableSlot(&stream->estate->es_tupleTable,
+												stream->desc, &TTSOpsMinimalTuple);
+		stream->drainSlot = ExecAllocTableSlot(&stream->estate->es_tupleTable,
+											   stream->desc, &TTSOpsVirtual);
+		stream->drainContext = AllocSetContextCreate(stream->estate->es_query_cxt,
+													 "shardext stored row",
+													 ALLOCSET_SMALL_SIZES);
+	}
+	MemoryContextSwitchTo(old);
+	for (;;)
+	{
+		PGresult   *res = GetRemoteRow(nc);
+
+		if (res == NULL)
+			break;
+		HoldResult(stream->holder, res);
+		stream->rows++;
+		DecodeRow(stream->decoder, res, 0, stream->attnums, stream->drainSlot,
+				  stream->drainContext);
+		tuplestore_puttupleslot(stream->stored, stream->drainSlot);
+		HoldResult(stream->holder, NULL);
+	}
+	ExecClearTuple(stream->drainSlot);
+	FinishRowStream(stream);
+}
+
+/*
+ * ForgetRowStream takes the stream off its connection (also as a reset
+ * callback of the executor's memory, after an error): a statement not read
+ * to the end is then drained or cancelled before the connection's next use.
+ */
+static void
+ForgetRowStream(void *arg)
+{
+	RowStream  *stream = (RowStream *) arg;
+	NodeConnection *nc = stream->nc;
+
+	if (nc != NULL && nc->pendingArg == stream)
+	{
+		nc->pendingDrain = NULL;
+		nc->pendingArg = NULL;
+	}
+	stream->nc = NULL;
+}
+
+/* StopRowStream ends a stream, read to the end or not. */
+static void
+StopRowStream(RowStream *stream)
+{
+	ForgetRowStream(stream);
+	HoldResult(stream->holder, NULL);
+	if (stream->stored != NULL)
+		tuplestore_end(stream->stored);
+	stream->stored = NULL;
+	stream->finished = true;
+}
+
+/*
  * GroupShardOnNode returns the shard of table in shard group index (of a
  * co-location group of shardCount shards), which must be on node nodeId:
  * a co-located shard there, or a reference table's copy.
@@ -714,101 +918,6 @@ PartialScanTasks(PartialScanState *state, bool explainOnly)
 }
 
 /*
- * PartialNodeFinished notes that node i sent its last row: its connection
- * is free, and EXPLAIN ANALYZE shows when that was.
- */
-static void
-PartialNodeFinished(PartialScanState *state, int i)
-{
-	NodeConnection *nc = state->connections[i];
-	instr_time	now;
-
-	if (nc->pendingArg == state)
-	{
-		nc->pendingDrain = NULL;
-		nc->pendingArg = NULL;
-	}
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, state->startTime);
-	state->elapsedMs[i] = INSTR_TIME_GET_MILLISEC(now);
-}
-
-/*
- * StorePartialRows is the pendingDrain callback of a connection that
- * streams rows to a pushed-down scan: when something else needs the
- * connection, the rows still to come are read into a tuplestore, which the
- * scan reads from afterwards.
- */
-static void
-StorePartialRows(NodeConnection *nc, void *arg)
-{
-	PartialScanState *state = (PartialScanState *) arg;
-	EState	   *estate = state->css.ss.ps.state;
-	MemoryContext old;
-	int			i;
-
-	for (i = 0; i < state->nodeCount; i++)
-		if (state->connections[i] == nc && !state->done[i])
-			break;
-	if (i == state->nodeCount)
-		return;
-	old = MemoryContextSwitchTo(estate->es_query_cxt);
-	state->stored[i] = tuplestore_begin_heap(false, false, work_mem);
-	if (state->storedSlot == NULL)
-	{
-		TupleDesc	desc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
-
-		state->storedSlot = ExecAllocTableSlot(&estate->es_tupleTable, desc,
-											   &TTSOpsMinimalTuple);
-		state->drainSlot = ExecAllocTableSlot(&estate->es_tupleTable, desc,
-											  &TTSOpsVirtual);
-		state->drainContext = AllocSetContextCreate(estate->es_query_cxt,
-													"shardext stored row",
-													ALLOCSET_SMALL_SIZES);
-	}
-	MemoryContextSwitchTo(old);
-	PartialNodeFinished(state, i);
-	for (;;)
-	{
-		PGresult   *res = GetRemoteRow(nc);
-
-		if (res == NULL)
-			break;
-		HoldResult(state->holders[i], res);
-		state->rowCounts[i]++;
-		DecodeRow(state->decoder, res, 0, NIL, state->drainSlot,
-				  state->drainContext);
-		tuplestore_puttupleslot(state->stored[i], state->drainSlot);
-		HoldResult(state->holders[i], NULL);
-	}
-	ExecClearTuple(state->drainSlot);
-}
-
-/*
- * ForgetPartialScan, a reset callback of the executor's memory, takes the
- * scan's pointer off connections it did not finish reading (after an
- * error, or when the scan stopped early): their statements are then
- * drained or cancelled before the next use.
- */
-static void
-ForgetPartialScan(void *arg)
-{
-	PartialScanState *state = (PartialScanState *) arg;
-	int			i;
-
-	for (i = 0; i < state->nodeCount; i++)
-	{
-		NodeConnection *nc = state->connections[i];
-
-		if (nc != NULL && nc->pendingArg == state)
-		{
-			nc->pendingDrain = NULL;
-			nc->pendingArg = NULL;
-		}
-	}
-}
-
-/*
  * StartPartialScan sends every node its statement, to be read row by row:
  * the nodes work at the same time, and the coordinator holds one row of
  * each, however many rows they return.
@@ -820,41 +929,32 @@ StartPartialScan(PartialScanState *state)
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 	List	   *tasks = PartialScanTasks(state, false);
 	RemoteParams params = BuildRemoteParams(estate, state->paramCount, 0);
+	TupleDesc	desc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	ListCell   *lc;
 
-	state->nodeCount = list_length(tasks);
-	state->holders = palloc0(sizeof(ResultHolder *) * state->nodeCount);
-	state->connections = palloc0(sizeof(NodeConnection *) * state->nodeCount);
-	state->done = palloc0(sizeof(bool) * state->nodeCount);
-	state->nodeIds = palloc0(sizeof(int32) * state->nodeCount);
-	state->elapsedMs = palloc0(sizeof(double) * state->nodeCount);
-	state->rowCounts = palloc0(sizeof(int) * state->nodeCount);
-	INSTR_TIME_SET_CURRENT(state->startTime);
+	if (state->streams == NULL || state->nodeCount != list_length(tasks))
+	{
+		int			i;
+
+		state->nodeCount = list_length(tasks);
+		state->streams = palloc0(sizeof(RowStream *) * state->nodeCount);
+		for (i = 0; i < state->nodeCount; i++)
+			state->streams[i] = MakeRowStream(estate, state->decoder, NIL, desc);
+		state->nodeIds = palloc0(sizeof(int32) * state->nodeCount);
+		state->slots = palloc0(sizeof(int) * state->nodeCount);
+	}
 	foreach(lc, tasks)
 	{
 		RemoteTask *task = lfirst(lc);
 		int			i = foreach_current_index(lc);
-
-		state->holders[i] = MakeResultHolder(estate);
-		state->nodeIds[i] = task->nodeId;
-		state->elapsedMs[i] = -1;
-		state->connections[i] = task->slot == 0 ?
+		NodeConnection *nc = task->slot == 0 ?
 			GetNodeConnectionForStatement(task->nodeId, false,
 										  XactIsoLevel == XACT_READ_COMMITTED) :
 			GetNodeConnectionSlot(task->nodeId, task->slot);
-		SendRemoteQueryStreaming(state->connections[i], task->sql, params.count,
-								 params.types, params.values);
-		/* should anything else need the connection, the rows are kept */
-		state->connections[i]->pendingDrain = StorePartialRows;
-		state->connections[i]->pendingArg = state;
-	}
-	state->stored = palloc0(sizeof(Tuplestorestate *) * state->nodeCount);
-	if (state->forgetCallback.func == NULL)
-	{
-		state->forgetCallback.func = ForgetPartialScan;
-		state->forgetCallback.arg = state;
-		MemoryContextRegisterResetCallback(estate->es_query_cxt,
-										   &state->forgetCallback);
+
+		state->nodeIds[i] = task->nodeId;
+		state->slots[i] = task->slot;
+		StartRowStream(state->streams[i], nc, task->sql, &params);
 	}
 	MemoryContextSwitchTo(old);
 	state->remaining = state->nodeCount;
@@ -863,12 +963,12 @@ StartPartialScan(PartialScanState *state)
 }
 
 /*
- * NextPartialNode picks the node to read a row from: the one read last
+ * NextPartialStream picks the stream to read a row from: the one read last
  * while it has rows at hand, else another one that has, else (all nodes
  * still working) the one read last, waiting for it.
  */
 static int
-NextPartialNode(PartialScanState *state)
+NextPartialStream(PartialScanState *state)
 {
 	int			k;
 
@@ -876,15 +976,14 @@ NextPartialNode(PartialScanState *state)
 	{
 		int			i = (state->current + k) % state->nodeCount;
 
-		if (!state->done[i] &&
-			(state->stored[i] != NULL || RemoteRowReady(state->connections[i])))
+		if (!state->streams[i]->finished && RowStreamReady(state->streams[i]))
 			return i;
 	}
 	for (k = 0; k < state->nodeCount; k++)
 	{
 		int			i = (state->current + k) % state->nodeCount;
 
-		if (!state->done[i])
+		if (!state->streams[i]->finished)
 			return i;
 	}
 	return -1;
@@ -900,38 +999,12 @@ PartialScanNext(ScanState *node)
 		StartPartialScan(state);
 	while (state->remaining > 0)
 	{
-		int			i = NextPartialNode(state);
-		PGresult   *res;
+		int			i = NextPartialStream(state);
 
 		state->current = i;
-		HoldResult(state->holders[i], NULL);
-		if (state->stored[i] != NULL)
-		{
-			/* rows kept when the connection was needed elsewhere */
-			if (tuplestore_gettupleslot(state->stored[i], true, false,
-										state->storedSlot))
-			{
-				ExecCopySlot(slot, state->storedSlot);
-				return slot;
-			}
-			tuplestore_end(state->stored[i]);
-			state->stored[i] = NULL;
-			state->done[i] = true;
-			state->remaining--;
-			continue;
-		}
-		res = GetRemoteRow(state->connections[i]);
-		if (res == NULL)
-		{
-			PartialNodeFinished(state, i);
-			state->done[i] = true;
-			state->remaining--;
-			continue;
-		}
-		HoldResult(state->holders[i], res);
-		state->rowCounts[i]++;
-		DecodeRow(state->decoder, res, 0, NIL, slot, state->rowContext);
-		return slot;
+		if (RowStreamNext(state->streams[i], slot, state->rowContext))
+			return slot;
+		state->remaining--;
 	}
 	return ExecClearTuple(slot);
 }
@@ -959,9 +1032,8 @@ EndPartialScan(CustomScanState *node)
 	PartialScanState *state = (PartialScanState *) node;
 	int			i;
 
-	for (i = 0; i < state->nodeCount; i++)
-		HoldResult(state->holders[i], NULL);
-	ForgetPartialScan(state);
+	for (i = 0; i < state->nodeCount && state->streams != NULL; i++)
+		StopRowStream(state->streams[i]);
 }
 
 static void
@@ -1005,15 +1077,19 @@ ExplainPartialScan(CustomScanState *node, List *ancestors, ExplainState *es)
 		int			i;
 
 		for (i = 0; i < state->nodeCount; i++)
-			ExplainPropertyText(state->connections[i]->slot == 0 ?
+		{
+			RowStream  *stream = state->streams[i];
+
+			ExplainPropertyText(state->slots[i] == 0 ?
 								psprintf("Node %d", state->nodeIds[i]) :
 								psprintf("Node %d (connection %d)", state->nodeIds[i],
-										 state->connections[i]->slot + 1),
-								state->done[i] ?
-								psprintf("%d rows in %.3f ms", state->rowCounts[i],
-										 state->elapsedMs[i]) :
+										 state->slots[i] + 1),
+								stream->finished ?
+								psprintf("%d rows in %.3f ms", stream->rows,
+										 stream->elapsedMs) :
 								psprintf("%d rows read, not finished",
-										 state->rowCounts[i]), es);
+										 stream->rows), es);
+		}
 	}
 }
 
@@ -1519,10 +1595,15 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 	state->paramCount = intVal(list_nth(private, SCAN_PRIVATE_PARAMS));
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
-	state->holder = MakeResultHolder(estate);
 	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
 											  "shardext remote row",
 											  ALLOCSET_SMALL_SIZES);
+	state->streams[0] = MakeRowStream(estate, state->decoder, state->attnums,
+									  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+	state->streams[1] = MakeRowStream(estate, state->decoder, state->attnums,
+									  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+	state->current = -1;
+	state->prefetchPosition = -1;
 }
 
 /*
@@ -1561,71 +1642,28 @@ ShardScanSql(TableScanState *state, ShardextShard *shard)
 }
 
 /*
- * DrainPrefetch reads the result of the shard a scan sent ahead, when the
- * connection is needed for something else (or the scan needs the rows).
+ * StartShardStream sends the statement of the shard at position in
+ * shardIndexes on stream, to the shard's node.
  */
 static void
-DrainPrefetch(NodeConnection *nc, void *arg)
-{
-	TableScanState *state = (TableScanState *) arg;
-	PGresult   *res = GetRemoteResult(nc);
-
-	state->prefetchConnection = NULL;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		ReportRemoteError(nc, res);
-	HoldResult(state->prefetchHolder, res);
-}
-
-/*
- * ForgetPrefetch is the executor memory's reset callback: a scan ended by
- * an error leaves no pointer to itself on a connection.
- */
-static void
-ForgetPrefetch(void *arg)
-{
-	TableScanState *state = (TableScanState *) arg;
-	NodeConnection *nc = state->prefetchConnection;
-
-	/* the statement's result is drained before the next use, or cancelled */
-	if (nc != NULL && nc->pendingArg == state)
-	{
-		nc->pendingDrain = NULL;
-		nc->pendingArg = NULL;
-	}
-	state->prefetchConnection = NULL;
-}
-
-/*
- * StartPrefetch sends the statement of the shard at position ahead, when
- * it lives on another node than the shard being read, without waiting.
- */
-static void
-StartPrefetch(TableScanState *state, int position, int32 currentNodeId)
+StartShardStream(TableScanState *state, RowStream *stream, int position)
 {
 	EState	   *estate = state->css.ss.ps.state;
-	ShardextTable *table;
-	ShardextShard *shard;
-	NodeConnection *nc;
-	RemoteParams params;
+	ShardextTable *table = GetTableOrError(state->relid);
+	ShardextShard *shard = table->shards[list_nth_int(state->shardIndexes, position)];
+	NodeConnection *nc = GetNodeConnectionForStatement(shard->nodeId, false,
+													   XactIsoLevel == XACT_READ_COMMITTED);
+	RemoteParams params = BuildRemoteParams(estate, state->paramCount, 0);
 
-	state->prefetchPosition = -1;
-	if (position >= list_length(state->shardIndexes))
-		return;
-	table = GetTableOrError(state->relid);
-	shard = table->shards[list_nth_int(state->shardIndexes, position)];
-	if (shard->nodeId == currentNodeId)
-		return;
-	nc = GetNodeConnectionForStatement(shard->nodeId, false,
-									   XactIsoLevel == XACT_READ_COMMITTED);
-	params = BuildRemoteParams(estate, state->paramCount, 0);
-	SendRemoteQueryTyped(nc, ShardScanSql(state, shard), params.count,
-						 params.types, params.values);
-	nc->pendingDrain = DrainPrefetch;
-	nc->pendingArg = state;
-	state->prefetchConnection = nc;
-	state->prefetchPosition = position;
+	StartRowStream(stream, nc, ShardScanSql(state, shard), &params);
 }
 
+/*
+ * TableScanNext returns the next row: the shards are read one after the
+ * other, each streamed row by row; while one is read, the next one, when
+ * it lives on another node, is already sent there, so the nodes work in
+ * turn without waiting for the coordinator.
+ */
 static TupleTableSlot *
 TableScanNext(ScanState *node)
 {
@@ -1638,65 +1676,54 @@ TableScanNext(ScanState *node)
 		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 
 		state->shardIndexes = ComputeScanShards(state);
-		if (state->prefetchHolder == NULL)
-		{
-			state->prefetchHolder = MakeResultHolder(estate);
-			state->prefetchCallback.func = ForgetPrefetch;
-			state->prefetchCallback.arg = state;
-			MemoryContextRegisterResetCallback(estate->es_query_cxt,
-											   &state->prefetchCallback);
-		}
-		state->prefetchPosition = -1;
 		MemoryContextSwitchTo(old);
 		state->shardsReady = true;
+		state->current = -1;
+		state->prefetchPosition = -1;
 	}
 
 	for (;;)
 	{
-		PGresult   *res = state->holder->result;
 		ShardextTable *table;
 		ShardextShard *shard;
-		NodeConnection *nc;
-		RemoteParams params;
 		int			position;
+		int			next;
 
-		if (res != NULL && state->nextRow < PQntuples(res))
+		if (state->current >= 0 &&
+			RowStreamNext(state->streams[state->current], slot, state->rowContext))
 		{
-			DecodeRow(state->decoder, res, state->nextRow++, state->attnums,
-					  slot, state->rowContext);
 			slot->tts_tableOid = state->relid;
 			return slot;
 		}
-		HoldResult(state->holder, NULL);
 		if (state->nextShard >= list_length(state->shardIndexes))
 			return ExecClearTuple(slot);
 
 		position = state->nextShard++;
-		table = GetTableOrError(state->relid);
-		shard = table->shards[list_nth_int(state->shardIndexes, position)];
 		if (state->prefetchPosition == position)
 		{
-			/* sent ahead: take its result (reading it now if still due) */
-			if (state->prefetchConnection != NULL)
-				FinishPendingCopy(state->prefetchConnection);
-			res = state->prefetchHolder->result;
-			state->prefetchHolder->result = NULL;
+			/* sent ahead on the other stream */
+			state->current = 1 - state->current;
 			state->prefetchPosition = -1;
 		}
 		else
 		{
-			nc = GetNodeConnectionForStatement(shard->nodeId, false,
-											   XactIsoLevel == XACT_READ_COMMITTED);
-			params = BuildRemoteParams(estate, state->paramCount, 0);
-			res = RemoteExecutePrepared(nc, ShardScanSql(state, shard),
-										params.count, params.types,
-										params.values);
+			state->current = (state->current < 0) ? 0 : state->current;
+			StartShardStream(state, state->streams[state->current], position);
 		}
-		HoldResult(state->holder, res);
-		state->nextRow = 0;
 
 		/* the next shard, if on another node, works while this one is read */
-		StartPrefetch(state, state->nextShard, shard->nodeId);
+		next = state->nextShard;
+		if (next < list_length(state->shardIndexes))
+		{
+			table = GetTableOrError(state->relid);
+			shard = table->shards[list_nth_int(state->shardIndexes, position)];
+			if (table->shards[list_nth_int(state->shardIndexes, next)]->nodeId !=
+				shard->nodeId)
+			{
+				StartShardStream(state, state->streams[1 - state->current], next);
+				state->prefetchPosition = next;
+			}
+		}
 	}
 }
 
@@ -1713,24 +1740,20 @@ ExecTableScan(CustomScanState *node)
 					(ExecScanRecheckMtd) TableScanRecheck);
 }
 
-/* EndPrefetch reads and drops the result of a shard sent ahead, if any. */
+/* StopTableScan ends both streams, read to the end or not. */
 static void
-EndPrefetch(TableScanState *state)
+StopTableScan(TableScanState *state)
 {
-	if (state->prefetchConnection != NULL)
-		FinishPendingCopy(state->prefetchConnection);
-	if (state->prefetchHolder != NULL)
-		HoldResult(state->prefetchHolder, NULL);
+	StopRowStream(state->streams[0]);
+	StopRowStream(state->streams[1]);
+	state->current = -1;
 	state->prefetchPosition = -1;
 }
 
 static void
 EndTableScan(CustomScanState *node)
 {
-	TableScanState *state = (TableScanState *) node;
-
-	EndPrefetch(state);
-	HoldResult(state->holder, NULL);
+	StopTableScan((TableScanState *) node);
 }
 
 static void
@@ -1738,11 +1761,9 @@ ReScanTableScan(CustomScanState *node)
 {
 	TableScanState *state = (TableScanState *) node;
 
-	EndPrefetch(state);
-	HoldResult(state->holder, NULL);
+	StopTableScan(state);
 	state->shardsReady = false;
 	state->nextShard = 0;
-	state->nextRow = 0;
 }
 
 /*
