@@ -307,3 +307,26 @@ SELECT dml($$UPDATE accounts SET status = 'from src' FROM src WHERE src.id = acc
 SELECT dml($$DELETE FROM accounts WHERE id IN (SELECT id FROM src WHERE balance < 1100) RETURNING id$$);
 SELECT dml($$DELETE FROM accounts a WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.account_id = a.id) AND a.id > 20 AND a.id < 108 RETURNING a.id$$);
 SELECT same_tables();
+
+-- RETURNING gives the rows in the order they were inserted, whichever
+-- shards they went to (ORMs match returned ids to their objects this way)
+CREATE TABLE returning_order (id int PRIMARY KEY, v text);
+SELECT create_distributed_table('returning_order', 'id', shard_count => 8);
+INSERT INTO returning_order VALUES (5, 'a'), (1, 'b'), (9, 'c'), (3, 'd'), (7, 'e'), (2, 'f') RETURNING *;
+DO $$
+DECLARE
+	r record;
+	expected int := 1000;
+	out_of_order int := 0;
+BEGIN
+	FOR r IN INSERT INTO returning_order SELECT g, 'x' FROM generate_series(1000, 3499) g RETURNING id LOOP
+		IF r.id <> expected THEN
+			out_of_order := out_of_order + 1;
+		END IF;
+		expected := expected + 1;
+	END LOOP;
+	RAISE NOTICE '% rows returned, % out of order', expected - 1000, out_of_order;
+END $$;
+INSERT INTO returning_order VALUES (5, 'again'), (60, 'new'), (1, 'again')
+  ON CONFLICT (id) DO UPDATE SET v = excluded.v RETURNING id, v;
+DROP TABLE returning_order;

@@ -22,7 +22,7 @@ SELECT create_distributed_table('events', 'tenant', shard_count => 8);
 
 -- single rows, multi-row VALUES, INSERT ... SELECT, COPY
 INSERT INTO events (tenant, note) VALUES (1, 'one');
-INSERT INTO events (tenant, note) VALUES (2, 'two'), (2, 'three'), (2, 'four') RETURNING tenant, id, n, ident, shared;
+INSERT INTO events (tenant, note) VALUES (2, 'two'), (3, 'three'), (4, 'four') RETURNING tenant, id, n, ident, shared;
 INSERT INTO events (tenant, note) SELECT g % 10, 'select' FROM generate_series(1, 200) g;
 INSERT INTO events (tenant, note) SELECT tenant, 'again' FROM events WHERE note = 'one';
 COPY events (tenant, note) FROM STDIN;

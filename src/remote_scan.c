@@ -32,6 +32,7 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
@@ -45,6 +46,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 
 #include "shardext/deparse.h"
@@ -178,10 +180,22 @@ typedef struct InsertScanState
 	Oid		   *columnTypes;
 	Tuplestorestate *returning;
 	TupleTableSlot *returningSlot;	/* reads the tuplestore */
+	/* RETURNING rows, sorted back into the order of the rows inserted */
+	Tuplesortstate *sorter;
+	TupleTableSlot *sortSlot;	/* the returned columns + the row's position */
+	TupleTableSlot *sortedSlot; /* reads the sorter */
+	int64		nextOrdinal;
 	bool		done;
 	ResultHolder *holder;
 	MemoryContext rowContext;
 } InsertScanState;
+
+/* a row waiting to be sent to its shard, and its position in the input */
+typedef struct PendingRow
+{
+	int64		ordinal;
+	char	   *values[FLEXIBLE_ARRAY_MEMBER];
+} PendingRow;
 
 typedef struct PartialScanState
 {
@@ -1880,7 +1894,7 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 	appendStringInfoString(&sql, "VALUES ");
 	foreach(lc, rows)
 	{
-		char	  **values = lfirst(lc);
+		char	  **values = ((PendingRow *) lfirst(lc))->values;
 		int			c;
 
 		if (lc != list_head(rows))
@@ -1911,11 +1925,28 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 	if (state->returning != NULL)
 	{
 		TupleTableSlot *slot = state->css.ss.ss_ScanTupleSlot;
+		TupleTableSlot *sortSlot = state->sortSlot;
+		int			natts = slot->tts_tupleDescriptor->natts;
+		int64		firstOrdinal = ((PendingRow *) linitial(rows))->ordinal;
 
+		/*
+		 * Each returned row carries the position of its input row (the
+		 * node returns them in the order of the VALUES list; if some were
+		 * skipped, ON CONFLICT DO NOTHING, the order is only approximate).
+		 */
 		for (r = 0; r < PQntuples(res); r++)
 		{
+			int64		ordinal = (PQntuples(res) == nrows) ?
+				((PendingRow *) list_nth(rows, r))->ordinal : firstOrdinal + r;
+
 			DecodeRow(state->decoder, res, r, NIL, slot, state->rowContext);
-			tuplestore_puttupleslot(state->returning, slot);
+			ExecClearTuple(sortSlot);
+			memcpy(sortSlot->tts_values, slot->tts_values, sizeof(Datum) * natts);
+			memcpy(sortSlot->tts_isnull, slot->tts_isnull, sizeof(bool) * natts);
+			sortSlot->tts_values[natts] = Int64GetDatum(ordinal);
+			sortSlot->tts_isnull[natts] = false;
+			ExecStoreVirtualTuple(sortSlot);
+			tuplesort_puttupleslot(state->sorter, sortSlot);
 		}
 	}
 	HoldResult(state->holder, NULL);
@@ -1953,7 +1984,24 @@ RunInsert(InsertScanState *state)
 	if (state->css.ss.ps.plan->targetlist != NIL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+		TupleDesc	desc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+		TupleDesc	sortDesc = CreateTemplateTupleDesc(desc->natts + 1);
+		AttrNumber	sortColumn = desc->natts + 1;
+		Oid			sortOperator = Int8LessOperator;
+		Oid			sortCollation = InvalidOid;
+		bool		nullsFirst = false;
 
+		for (i = 0; i < desc->natts; i++)
+			TupleDescCopyEntry(sortDesc, i + 1, desc, i + 1);
+		TupleDescInitEntry(sortDesc, sortColumn, "ordinal", INT8OID, -1, 0);
+		state->sortSlot = ExecAllocTableSlot(&estate->es_tupleTable, sortDesc,
+											 &TTSOpsVirtual);
+		state->sortedSlot = ExecAllocTableSlot(&estate->es_tupleTable, sortDesc,
+											   &TTSOpsMinimalTuple);
+		state->sorter = tuplesort_begin_heap(sortDesc, 1, &sortColumn,
+											 &sortOperator, &sortCollation,
+											 &nullsFirst, work_mem, NULL,
+											 TUPLESORT_NONE);
 		state->returning = tuplestore_begin_heap(false, false, work_mem);
 		MemoryContextSwitchTo(old);
 	}
@@ -1963,7 +2011,7 @@ RunInsert(InsertScanState *state)
 		TupleTableSlot *slot = ExecProcNode(source);
 		ShardextShard *shard;
 		MemoryContext old;
-		char	  **values;
+		PendingRow *row;
 		int			c;
 
 		if (TupIsNull(slot))
@@ -1979,12 +2027,13 @@ RunInsert(InsertScanState *state)
 				AllocSetContextCreate(CurrentMemoryContext, "shardext insert batch",
 									  ALLOCSET_DEFAULT_SIZES);
 		old = MemoryContextSwitchTo(contexts[shard->shardIndex]);
-		values = palloc(sizeof(char *) * ncolumns);
+		row = palloc(offsetof(PendingRow, values) + sizeof(char *) * ncolumns);
+		row->ordinal = state->nextOrdinal++;
 		for (c = 0; c < ncolumns; c++)
-			values[c] = slot->tts_isnull[c] ? NULL :
+			row->values[c] = slot->tts_isnull[c] ? NULL :
 				OutputFunctionCall(&state->outputFunctions[c],
 								   slot->tts_values[c]);
-		pending[shard->shardIndex] = lappend(pending[shard->shardIndex], values);
+		pending[shard->shardIndex] = lappend(pending[shard->shardIndex], row);
 		MemoryContextSwitchTo(old);
 
 		if (list_length(pending[shard->shardIndex]) >= batchRows)
@@ -2007,6 +2056,27 @@ RunInsert(InsertScanState *state)
 							 flushes == 0 && pendingShards == 1);
 		if (contexts[i] != NULL)
 			MemoryContextDelete(contexts[i]);
+	}
+
+	/* RETURNING rows in the order of the rows inserted */
+	if (state->sorter != NULL)
+	{
+		TupleTableSlot *slot = state->css.ss.ss_ScanTupleSlot;
+		int			natts = slot->tts_tupleDescriptor->natts;
+
+		tuplesort_performsort(state->sorter);
+		while (tuplesort_gettupleslot(state->sorter, true, false,
+									  state->sortedSlot, NULL))
+		{
+			slot_getallattrs(state->sortedSlot);
+			ExecClearTuple(slot);
+			memcpy(slot->tts_values, state->sortedSlot->tts_values, sizeof(Datum) * natts);
+			memcpy(slot->tts_isnull, state->sortedSlot->tts_isnull, sizeof(bool) * natts);
+			ExecStoreVirtualTuple(slot);
+			tuplestore_puttupleslot(state->returning, slot);
+		}
+		tuplesort_end(state->sorter);
+		state->sorter = NULL;
 	}
 }
 
