@@ -77,6 +77,14 @@ SELECT same('SELECT c.region, count(o.id) FROM customers c LEFT JOIN orders o ON
 PREPARE top(int) AS SELECT region, count(*) FROM customers WHERE id > $1 GROUP BY region ORDER BY region NULLS LAST;
 EXECUTE top(100);
 SELECT region, count(*) FROM local_customers WHERE id > 100 GROUP BY region ORDER BY region NULLS LAST;
+-- variance and standard deviation of integers and numerics: exact sums per
+-- shard, combined as PostgreSQL computes them (same digits, same scale)
+SELECT plan('SELECT region, variance(id), stddev(id) FROM customers GROUP BY region');
+SELECT same('SELECT region, variance(id), stddev(id), var_pop(id), stddev_pop(id), var_samp(id::numeric / 7), stddev_samp((id % 5)::smallint) FROM customers GROUP BY region');
+SELECT same('SELECT variance(amount), stddev(amount), stddev_pop(amount) FILTER (WHERE shipped) FROM orders');
+SELECT same('SELECT variance(id), stddev(id), var_pop(id) FROM customers WHERE id IN (7, 8, 9, 1000)');
+SELECT same('SELECT variance(id), stddev_pop(id), var_pop(3) FROM customers WHERE id = 7');
+SELECT same('SELECT variance(id), stddev(id) FROM customers WHERE id < 0');
 -- grouped by the distribution column: each shard group runs the whole query,
 -- so every aggregate works, DISTINCT and ordered ones included
 SELECT plan('SELECT customer_id, count(DISTINCT amount), string_agg(id::text, '','' ORDER BY id) FROM orders GROUP BY customer_id');

@@ -293,6 +293,15 @@ PartialColumn(AggRewrite *rewrite, const char *partial)
 	return psprintf("%s.p%d", PER_SHARD_ALIAS, list_length(rewrite->partials));
 }
 
+/* IsVarianceAggregate tells whether name is one of the variance family. */
+static bool
+IsVarianceAggregate(const char *name)
+{
+	return strcmp(name, "variance") == 0 || strcmp(name, "var_samp") == 0 ||
+		strcmp(name, "var_pop") == 0 || strcmp(name, "stddev") == 0 ||
+		strcmp(name, "stddev_samp") == 0 || strcmp(name, "stddev_pop") == 0;
+}
+
 /*
  * CombineAggregate adds the partial aggregates of one aggregate to the
  * subquery and sets *combine to the outer expression that combines them.
@@ -355,6 +364,43 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 		*combine = psprintf("%s(%s)", outer,
 							PartialColumn(rewrite, psprintf("%s(%s)%s", name,
 															argument, filter)));
+		return true;
+	}
+	if (IsVarianceAggregate(name) && aggref->aggtype == NUMERICOID)
+	{
+		Oid			argType = exprType((Node *) ((TargetEntry *) linitial(aggref->args))->expr);
+		bool		sample = strcmp(name, "var_pop") != 0 && strcmp(name, "stddev_pop") != 0;
+		bool		root = strncmp(name, "stddev", 6) == 0;
+		char	   *n;
+		char	   *sx;
+		char	   *sx2;
+		char	   *spread;
+		char	   *variance;
+
+		/*
+		 * Exact numeric sums, combined as PostgreSQL's numeric variance
+		 * does: (N * sum(x^2) - sum(x)^2) / (N * (N - 1)), divided at the
+		 * same scale; the standard deviation is its square root at that
+		 * scale.  Float inputs are left to the coordinator (their running
+		 * algorithm rounds differently).
+		 */
+		if (argType != INT2OID && argType != INT4OID && argType != INT8OID &&
+			argType != NUMERICOID)
+			return false;
+		n = PartialColumn(rewrite, psprintf("count(%s)%s", argument, filter));
+		sx = PartialColumn(rewrite, psprintf("sum((%s)::numeric)%s", argument, filter));
+		sx2 = PartialColumn(rewrite, psprintf("sum((%s)::numeric * (%s)::numeric)%s",
+											  argument, argument, filter));
+		spread = psprintf("(sum(%s)::numeric * sum(%s) - sum(%s) * sum(%s))",
+						  n, sx2, sx, sx);
+		variance = psprintf("%s / (sum(%s)::numeric * %s)", spread, n,
+							sample ? psprintf("(sum(%s)::numeric - 1)", n) :
+							psprintf("sum(%s)::numeric", n));
+		*combine = psprintf("(CASE WHEN COALESCE(sum(%s), 0) < %d THEN NULL::numeric "
+							"WHEN %s <= 0 THEN 0::numeric ELSE %s END)",
+							n, sample ? 2 : 1, spread,
+							root ? psprintf("round(sqrt(%s), scale(%s))", variance, variance) :
+							variance);
 		return true;
 	}
 	if (strcmp(name, "avg") == 0 &&
