@@ -85,6 +85,13 @@ SELECT same('SELECT variance(amount), stddev(amount), stddev_pop(amount) FILTER 
 SELECT same('SELECT variance(id), stddev(id), var_pop(id) FROM customers WHERE id IN (7, 8, 9, 1000)');
 SELECT same('SELECT variance(id), stddev_pop(id), var_pop(3) FROM customers WHERE id = 7');
 SELECT same('SELECT variance(id), stddev(id) FROM customers WHERE id < 0');
+-- string_agg with a constant delimiter: strings per shard, joined again (no
+-- order is guaranteed without ORDER BY: compare the elements)
+SELECT plan('SELECT region, string_agg(name, '','') FROM customers GROUP BY region');
+SELECT same('SELECT region, cardinality(string_to_array(string_agg(name, '',''), '','')), length(string_agg(name, '','')) FROM customers GROUP BY region');
+SELECT plan('SELECT region, cardinality(string_to_array(string_agg(name, '',''), '','')), length(string_agg(name, '','')) FROM customers GROUP BY region');
+SELECT same('SELECT length(string_agg(name, ''; '')), length(string_agg(name, ''--'') FILTER (WHERE region = 2)) FROM customers');
+SELECT same('SELECT string_agg(name, '','') FROM customers WHERE id < 0');
 -- grouped by the distribution column: each shard group runs the whole query,
 -- so every aggregate works, DISTINCT and ordered ones included
 SELECT plan('SELECT customer_id, count(DISTINCT amount), string_agg(id::text, '','' ORDER BY id) FROM orders GROUP BY customer_id');

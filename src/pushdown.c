@@ -317,8 +317,35 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 
 	if (aggref->aggfnoid >= FirstNormalObjectId || aggref->agglevelsup != 0 ||
 		aggref->aggdistinct != NIL || aggref->aggorder != NIL ||
-		aggref->aggkind != AGGKIND_NORMAL || aggref->aggvariadic ||
-		list_length(aggref->args) > 1)
+		aggref->aggkind != AGGKIND_NORMAL || aggref->aggvariadic)
+		return false;
+	/* string_agg(x, constant delimiter): strings of strings */
+	if (list_length(aggref->args) == 2 && strcmp(name, "string_agg") == 0)
+	{
+		Node	   *value = (Node *) ((TargetEntry *) linitial(aggref->args))->expr;
+		Node	   *delimiter = (Node *) ((TargetEntry *) lsecond(aggref->args))->expr;
+		char	   *delimiterSql;
+		char	   *partial;
+
+		if (!IsA(delimiter, Const) || ((Const *) delimiter)->constisnull ||
+			!IsShippableExpression(value) || contain_volatile_functions(value))
+			return false;
+		delimiterSql = deparse_expression(delimiter, NIL, false, false);
+		if (aggref->aggfilter != NULL)
+		{
+			if (!IsShippableExpression((Node *) aggref->aggfilter))
+				return false;
+			filter = psprintf(" FILTER (WHERE %s)",
+							  RowColumn(rewrite, (Node *) aggref->aggfilter));
+		}
+		partial = PartialColumn(rewrite,
+								psprintf("string_agg(%s, %s)%s",
+										 RowColumn(rewrite, value), delimiterSql,
+										 filter));
+		*combine = psprintf("string_agg(%s, %s)", partial, delimiterSql);
+		return true;
+	}
+	if (list_length(aggref->args) > 1)
 		return false;
 	if (aggref->aggfilter != NULL)
 	{
