@@ -29,7 +29,9 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/transam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
@@ -38,8 +40,11 @@
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/regproc.h"
 #include "utils/syscache.h"
 
+#include "shardext/connection.h"
 #include "shardext/deparse.h"
 #include "shardext/hooks.h"
 #include "shardext/guc.h"
@@ -80,6 +85,10 @@ static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
 static bool OnlyReferenceTables(List *rtes);
+static PlannedStmt *PlanOnLocalCopies(Query *parse, const char *queryString,
+									  int cursorOptions,
+									  ParamListInfo boundParams, List *rtes);
+static Oid	LocalCopyOf(ShardextTable *table);
 static void CheckNoReferenceTableCte(Query *parse);
 
 /*
@@ -140,6 +149,16 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	rtes = CollectRelationRtes(parse);
 	if (!ReferencesDistributedTable(rtes))
 		return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
+
+	/* reads of reference tables only: the coordinator's own copies */
+	if (parse->commandType == CMD_SELECT && !parse->hasModifyingCTE)
+	{
+		PlannedStmt *local = PlanOnLocalCopies(parse, queryString, cursorOptions,
+											   boundParams, rtes);
+
+		if (local != NULL)
+			return local;
+	}
 
 	if (parse->resultRelation > 0)
 		target = ShardextGetTable(rt_fetch(parse->resultRelation,
@@ -231,6 +250,114 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	}
 
 	return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
+}
+
+/*
+ * LocalCopyOf returns the coordinator's copy of a reference table, locked,
+ * when it has one whose columns are the table's (same numbers, names and
+ * types: queries on the table then read the copy unchanged), else
+ * InvalidOid.
+ */
+static Oid
+LocalCopyOf(ShardextTable *table)
+{
+	ShardextShard *shard = table->shards[0];
+	List	   *names;
+	Oid			copy;
+	Relation	tableRel;
+	Relation	copyRel;
+	TupleDesc	tableDesc;
+	TupleDesc	copyDesc;
+	bool		same = true;
+	int			i;
+
+	if (!IsReferenceTable(table) || !ShardPlacedOn(shard, COORDINATOR_NODE_ID))
+		return InvalidOid;
+	names = stringToQualifiedNameList(shard->relationName);
+	copy = RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, true);
+	if (!OidIsValid(copy))
+		return InvalidOid;
+
+	tableRel = table_open(table->relid, NoLock);
+	copyRel = table_open(copy, NoLock);
+	tableDesc = RelationGetDescr(tableRel);
+	copyDesc = RelationGetDescr(copyRel);
+	for (i = 0; i < tableDesc->natts && same; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(tableDesc, i);
+		Form_pg_attribute b;
+
+		if (a->attisdropped)
+			continue;
+		if (i >= copyDesc->natts)
+		{
+			same = false;
+			break;
+		}
+		b = TupleDescAttr(copyDesc, i);
+		same = !b->attisdropped && a->atttypid == b->atttypid &&
+			a->atttypmod == b->atttypmod && a->attcollation == b->attcollation &&
+			strcmp(NameStr(a->attname), NameStr(b->attname)) == 0;
+	}
+	table_close(copyRel, NoLock);
+	table_close(tableRel, NoLock);
+	return same ? copy : InvalidOid;
+}
+
+/*
+ * PlanOnLocalCopies plans a read whose distributed tables are all
+ * reference tables on the coordinator's own copies, as a plain local
+ * query: no round trip to a node, and the local transaction's snapshot.
+ * Not when this transaction wrote to the copies through the coordinator's
+ * connection to itself (the local snapshot would not see those writes).
+ * The reference tables stay in the plan's range table, unreferenced, so
+ * that their privileges are checked and plans are invalidated with them.
+ * Returns NULL when the query does not qualify.
+ */
+static PlannedStmt *
+PlanOnLocalCopies(Query *parse, const char *queryString, int cursorOptions,
+				  ParamListInfo boundParams, List *rtes)
+{
+	NodeConnection *loopback = FindNodeConnection(COORDINATOR_NODE_ID);
+	Query	   *local;
+	List	   *originals = NIL;
+	PlannedStmt *result;
+	ListCell   *lc;
+
+	if (loopback != NULL && loopback->inTransaction && loopback->wroteInTransaction)
+		return NULL;
+	foreach(lc, rtes)
+	{
+		ShardextTable *table = ShardextGetTable(((RangeTblEntry *) lfirst(lc))->relid);
+
+		if (table != NULL && !OidIsValid(LocalCopyOf(table)))
+			return NULL;
+	}
+
+	local = copyObject(parse);
+	foreach(lc, CollectRelationRtes(local))
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		ShardextTable *table = ShardextGetTable(rte->relid);
+
+		if (table == NULL)
+			continue;
+		originals = lappend(originals, copyObject(rte));
+		rte->relid = LocalCopyOf(table);
+		rte->requiredPerms = 0;
+		rte->selectedCols = NULL;
+		rte->inh = false;
+	}
+
+	result = CallNextPlanner(local, queryString, cursorOptions, boundParams);
+	foreach(lc, originals)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		result->rtable = lappend(result->rtable, rte);
+		result->relationOids = lappend_oid(result->relationOids, rte->relid);
+	}
+	return result;
 }
 
 /* OnlyReferenceTables tells whether every RTE is a reference table. */

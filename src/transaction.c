@@ -36,6 +36,7 @@
 #include "storage/procarray.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -56,6 +57,7 @@ static ExecutorRun_hook_type PrevExecutorRun = NULL;
 static void ShardextExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 								uint64 count, bool execute_once);
 static void ShardextXactCallback(XactEvent event, void *arg);
+static void ForgetLocalCopyPlans(void);
 static void ShardextSubXactCallback(SubXactEvent event,
 									SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);
@@ -233,9 +235,31 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 		RemoteExecuteCommand(nc, sql);
 		nc->xactDepth++;
 	}
+	if (forWrite && !nc->wroteInTransaction && nodeId == COORDINATOR_NODE_ID)
+		ForgetLocalCopyPlans();
 	if (forWrite)
 		nc->wroteInTransaction = true;
 	return nc;
+}
+
+/*
+ * ForgetLocalCopyPlans makes cached plans that read the coordinator's
+ * copies of reference tables directly (planner.c) be planned again: this
+ * transaction now writes on the coordinator through its connection to
+ * itself, and the local snapshot would not see those writes.
+ */
+static void
+ForgetLocalCopyPlans(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+
+		if (IsReferenceTable(table))
+			CacheInvalidateRelcacheByRelid(table->relid);
+	}
 }
 
 /*
