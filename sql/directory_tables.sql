@@ -3,9 +3,13 @@
 -- decides where rows go.  Queries return what a plain table returns
 -- (dir_local is the oracle); keys move between shards with their rows.
 --
+\getenv coord_port SHARDEXT_COORD_PORT
+\getenv worker1_port SHARDEXT_WORKER1_PORT
+\getenv worker2_port SHARDEXT_WORKER2_PORT
+CREATE SCHEMA dir_test;        -- helpers
 CREATE SCHEMA dir_local;
 CREATE SCHEMA dir_dist;
-CREATE FUNCTION pg_temp.same(q text) RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION dir_test.same(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
 	d text[];
 	l text[];
@@ -41,16 +45,16 @@ SELECT d.key, s.shard_index,
   FROM shardext.directory d JOIN shardext.shards s USING (shard_id)
  WHERE d.table_name = 'dir_dist.accounts'::regclass ORDER BY d.key;
 
-SELECT pg_temp.same('SELECT * FROM accounts');
-SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant = ''tenant 3''');
-SELECT pg_temp.same('SELECT tenant, count(*), sum(balance) FROM accounts GROUP BY tenant');
-SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant IN (''tenant 1'', ''tenant 5'') AND id < 100');
-SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant = ''no such tenant''');
-SELECT pg_temp.same('SELECT note, count(*) FROM accounts GROUP BY note HAVING count(*) > 1');
-SELECT pg_temp.same('SELECT a.tenant, b.id FROM accounts a JOIN accounts b ON a.tenant = b.tenant AND a.id = b.id - 7 WHERE a.tenant = ''tenant 2''');
+SELECT dir_test.same('SELECT * FROM accounts');
+SELECT dir_test.same('SELECT * FROM accounts WHERE tenant = ''tenant 3''');
+SELECT dir_test.same('SELECT tenant, count(*), sum(balance) FROM accounts GROUP BY tenant');
+SELECT dir_test.same('SELECT * FROM accounts WHERE tenant IN (''tenant 1'', ''tenant 5'') AND id < 100');
+SELECT dir_test.same('SELECT * FROM accounts WHERE tenant = ''no such tenant''');
+SELECT dir_test.same('SELECT note, count(*) FROM accounts GROUP BY note HAVING count(*) > 1');
+SELECT dir_test.same('SELECT a.tenant, b.id FROM accounts a JOIN accounts b ON a.tenant = b.tenant AND a.id = b.id - 7 WHERE a.tenant = ''tenant 2''');
 
 -- a router query goes to the key's node; an unknown key reads nothing
-CREATE FUNCTION pg_temp.plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+CREATE FUNCTION dir_test.plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
 	line text;
 BEGIN
@@ -60,8 +64,8 @@ BEGIN
 	END LOOP;
 END
 $$;
-SELECT pg_temp.plan($$SELECT * FROM dir_dist.accounts WHERE tenant = 'tenant 3'$$);
-SELECT pg_temp.plan($$SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'nobody'$$);
+SELECT dir_test.plan($$SELECT * FROM dir_dist.accounts WHERE tenant = 'tenant 3'$$);
+SELECT dir_test.plan($$SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'nobody'$$);
 SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'nobody';
 PREPARE by_tenant(text) AS SELECT count(*), sum(balance) FROM dir_dist.accounts WHERE tenant = $1;
 EXECUTE by_tenant('tenant 4');
@@ -93,7 +97,7 @@ UPDATE dir_local.accounts SET balance = balance + 1 WHERE tenant = 'auto a';
 DELETE FROM dir_dist.accounts WHERE id % 10 = 0;
 DELETE FROM dir_local.accounts WHERE id % 10 = 0;
 UPDATE dir_dist.accounts SET tenant = 'other' WHERE id = 1;
-SELECT pg_temp.same('SELECT * FROM accounts');
+SELECT dir_test.same('SELECT * FROM accounts');
 
 -- moving a key: its rows go to the new shard (another node or the same), the
 -- directory follows, all in one transaction
@@ -102,8 +106,32 @@ SELECT shardext_directory_move_key('dir_dist.accounts', 'tenant 3'::text,
        (SELECT shard_id FROM shardext.shards s WHERE table_name = 'dir_dist.accounts'::regclass
            AND s.shard_id <> shardext_shard_for_value('dir_dist.accounts', 'tenant 3'::text)
          ORDER BY shard_index LIMIT 1));
-SELECT pg_temp.same('SELECT * FROM accounts');
-SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant = ''tenant 3''');
+SELECT dir_test.same('SELECT * FROM accounts');
+SELECT dir_test.same('SELECT * FROM accounts WHERE tenant = ''tenant 3''');
+-- on the nodes: the key's rows are in the new shard only
+SELECT n.port AS new_port, s.shard_relation AS new_shard
+  FROM shardext.directory d JOIN shardext.shards s USING (shard_id)
+  JOIN shardext.placements p USING (shard_id) JOIN shardext.nodes n USING (node_id)
+ WHERE d.table_name = 'dir_dist.accounts'::regclass AND d.key = 'tenant 3' \gset
+SELECT string_agg(s.shard_relation, ' ') AS all_shards FROM shardext.shards s
+ WHERE s.table_name = 'dir_dist.accounts'::regclass \gset
+\c regression - 127.0.0.1 :new_port
+SELECT count(*) AS rows_in_new_shard FROM :new_shard WHERE tenant = 'tenant 3';
+-- every copy of the key on every worker: the 90 rows, once
+\c regression - 127.0.0.1 :worker1_port
+\set ECHO none
+SELECT 'SELECT coalesce(sum(n), 0) AS tenant3_rows_on_w1 FROM (' ||
+       string_agg(format('SELECT count(*) AS n FROM %s WHERE tenant = %L', t, 'tenant 3'), ' UNION ALL ') || ') x'
+  FROM unnest(string_to_array(:'all_shards', ' ')) t WHERE to_regclass(t) IS NOT NULL \gexec
+\set ECHO all
+\c regression - 127.0.0.1 :worker2_port
+\set ECHO none
+SELECT 'SELECT coalesce(sum(n), 0) AS tenant3_rows_on_w2 FROM (' ||
+       string_agg(format('SELECT count(*) AS n FROM %s WHERE tenant = %L', t, 'tenant 3'), ' UNION ALL ') || ') x'
+  FROM unnest(string_to_array(:'all_shards', ' ')) t WHERE to_regclass(t) IS NOT NULL \gexec
+\set ECHO all
+\c regression - 127.0.0.1 :coord_port
+SET client_min_messages = warning;
 BEGIN;
 SELECT shardext_directory_move_key('dir_dist.accounts', 'tenant 5'::text,
        (SELECT shard_id FROM shardext.shards s WHERE table_name = 'dir_dist.accounts'::regclass
@@ -112,7 +140,7 @@ SELECT shardext_directory_move_key('dir_dist.accounts', 'tenant 5'::text,
 SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'tenant 5';
 ROLLBACK;
 RESET client_min_messages;
-SELECT pg_temp.same('SELECT * FROM accounts WHERE tenant = ''tenant 5''');
+SELECT dir_test.same('SELECT * FROM accounts WHERE tenant = ''tenant 5''');
 -- every key's rows are where the directory says: count them per shard
 -- through the shard map and compare with the oracle
 SELECT d.key, count(a.*) AS rows
@@ -143,12 +171,13 @@ SELECT shardext_directory_assign('dir_dist.numbered', 12.5,
        (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dir_dist.numbered'::regclass));
 SELECT count(*) FROM shardext.directory WHERE table_name = 'dir_dist.numbered'::regclass;
 \set VERBOSITY default
-SELECT pg_temp.same('SELECT * FROM accounts');
+SELECT dir_test.same('SELECT * FROM accounts');
 
 -- back to a local table
 SELECT undistribute_table('dir_dist.accounts');
 SELECT count(*) FROM shardext.directory WHERE table_name::text = 'dir_dist.accounts';
-SELECT pg_temp.same('SELECT * FROM accounts');
+SELECT dir_test.same('SELECT * FROM accounts');
 
 DROP SCHEMA dir_dist CASCADE;
 DROP SCHEMA dir_local CASCADE;
+DROP SCHEMA dir_test CASCADE;
