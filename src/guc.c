@@ -26,6 +26,7 @@ int			ShardextMaxReplicaLag = 10000;
 bool		ShardextTwoPhaseCommit = true;
 int			ShardextConnectTimeout = 10;
 int			ShardextMaxConnectionsPerNode = 1;
+int			ShardextNodeParallelWorkers = -1;
 bool		ShardextDirectoryAutoAssign = false;
 bool		ShardextLogRemoteCommands = false;
 bool		ShardextEnablePushdown = true;
@@ -98,6 +99,15 @@ ShardextDefineGucs(void)
 										 "in parallel; worth raising when workers have idle cores."),
 							&ShardextMaxConnectionsPerNode,
 							1, 1, 1000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardext.node_parallel_workers",
+							gettext_noop("Parallel workers per gather that statements sent to nodes may use."),
+							gettext_noop("-1: none on a node that shares its host with another node "
+										 "(they compete for its cores), else the node's own setting."),
+							&ShardextNodeParallelWorkers,
+							-1, -1, 1024,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 

@@ -649,3 +649,39 @@ NodeRoleName(NodeRole role)
 	}
 	return "unknown";
 }
+
+/*
+ * HostKey returns a node's host for comparison: every way of naming this
+ * machine (a Unix socket directory, localhost, a loopback address) is one.
+ */
+static const char *
+HostKey(const char *host)
+{
+	if (host[0] == '/' || strcmp(host, "localhost") == 0 ||
+		strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0)
+		return "local";
+	return host;
+}
+
+/*
+ * NodeSharesHost tells whether another active node (coordinator, worker or
+ * replica) runs on the same host as node nodeId.
+ */
+bool
+NodeSharesHost(int32 nodeId)
+{
+	ShardextNode *node = ShardextGetNode(nodeId, true);
+	ListCell   *lc;
+
+	if (node == NULL)
+		return false;
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *other = lfirst(lc);
+
+		if (other->nodeId != nodeId && other->isActive &&
+			strcmp(HostKey(other->host), HostKey(node->host)) == 0)
+			return true;
+	}
+	return false;
+}

@@ -54,12 +54,15 @@ typedef struct PreparedStatement
 /* the session settings that change how values are read and written */
 static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits",
-	"bytea_output", "default_text_search_config", "xmloption", "xmlbinary"
+	"bytea_output", "default_text_search_config", "xmloption", "xmlbinary",
+	"max_parallel_workers_per_gather"	/* from shardext.node_parallel_workers */
 };
+#define PARALLEL_SETTING (SESSION_SETTING_COUNT - 1)
 
 static void WaitForConnectionInput(NodeConnection *nc);
 static void CancelRemoteStatement(NodeConnection *nc);
 static void SyncSessionSettings(NodeConnection *nc);
+static const char *NodeParallelWorkers(int32 nodeId);
 static char *LogicalNames(const char *message);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
 static void LogRemoteCommandWithParams(NodeConnection *nc, const char *sql,
@@ -226,11 +229,26 @@ GetRemoteRow(NodeConnection *nc)
 }
 
 /*
+ * NodeParallelWorkers returns what max_parallel_workers_per_gather statements
+ * on a node get, as SQL: shardext.node_parallel_workers, or with -1, 0 on a
+ * node that shares its host with another node (the nodes of a multi-shard
+ * statement already keep its cores busy, and parallel workers would only
+ * compete with them), else the node's own setting.
+ */
+static const char *
+NodeParallelWorkers(int32 nodeId)
+{
+	if (ShardextNodeParallelWorkers >= 0)
+		return psprintf("%d", ShardextNodeParallelWorkers);
+	return NodeSharesHost(nodeId) ? "0" : "DEFAULT";
+}
+
+/*
  * SyncSessionSettings sends the session's settings that change how values
  * are read, written and computed (TimeZone, DateStyle, IntervalStyle,
  * extra_float_digits, bytea_output, default_text_search_config, xmloption,
- * xmlbinary) to the node when they differ from what the connection was last
- * given, so that the node reads and writes values (parameters, results, COPY
+ * xmlbinary; and max_parallel_workers_per_gather, see NodeParallelWorkers)
+ * to the node when they differ from what the connection was last given, so that the node reads and writes values (parameters, results, COPY
  * data, casts to text, now()::date, to_tsvector(text)) as the coordinator's
  * session does.  Costs a few string comparisons when nothing changed.
  */
@@ -245,7 +263,10 @@ SyncSessionSettings(NodeConnection *nc)
 
 	for (i = 0; i < lengthof(SessionSettingNames); i++)
 	{
-		values[i] = GetConfigOption(SessionSettingNames[i], false, false);
+		if (i == PARALLEL_SETTING)
+			values[i] = NodeParallelWorkers(nc->nodeId);
+		else
+			values[i] = GetConfigOption(SessionSettingNames[i], false, false);
 		if (nc->settings[i] == NULL || strcmp(nc->settings[i], values[i]) != 0)
 			same = false;
 	}
@@ -255,7 +276,9 @@ SyncSessionSettings(NodeConnection *nc)
 	initStringInfo(&sql);
 	for (i = 0; i < lengthof(SessionSettingNames); i++)
 		appendStringInfo(&sql, "%sSET %s = %s", i > 0 ? "; " : "",
-						 SessionSettingNames[i], quote_literal_cstr(values[i]));
+						 SessionSettingNames[i],
+						 i == PARALLEL_SETTING ? values[i] :
+						 quote_literal_cstr(values[i]));
 	LogRemoteCommand(nc, sql.data);
 	if (!PQsendQuery(nc->conn, sql.data))
 		ReportConnectionFailure(nc);

@@ -25,6 +25,7 @@ extern int	ShardextMaxReplicaLag;
 extern bool ShardextTwoPhaseCommit;
 extern int	ShardextConnectTimeout;
 extern int	ShardextMaxConnectionsPerNode;
+extern int	ShardextNodeParallelWorkers;
 extern bool ShardextDirectoryAutoAssign;
 extern bool ShardextLogRemoteCommands;
 extern bool ShardextEnablePushdown;

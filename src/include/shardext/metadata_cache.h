@@ -131,5 +131,6 @@ extern List *ShardextAllNodes(void);
 extern ShardextNode *ShardextGetNode(int32 nodeId, bool missingOk);
 extern ShardextNode *ShardextFindNode(const char *host, int32 port);
 extern const char *NodeRoleName(NodeRole role);
+extern bool NodeSharesHost(int32 nodeId);
 
 #endif							/* SHARDEXT_METADATA_CACHE_H */
