@@ -193,3 +193,11 @@ SELECT id, name FROM local_customers ORDER BY id DESC LIMIT 3;
 SELECT count(*), sum(n) FROM (SELECT customer_id, count(DISTINCT amount) AS n FROM orders GROUP BY customer_id) s;
 SELECT count(*), sum(n) FROM (SELECT customer_id, count(DISTINCT amount) AS n FROM local_orders GROUP BY customer_id) s;
 RESET shardext.max_connections_per_node;
+
+-- nodes on one host get no parallel workers (they share its cores);
+-- shardext.node_parallel_workers sets another number
+SELECT current_setting('max_parallel_workers_per_gather') AS node_setting FROM customers WHERE id = 1;
+SET shardext.node_parallel_workers = 3;
+SELECT current_setting('max_parallel_workers_per_gather') AS node_setting FROM customers WHERE id = 1;
+RESET shardext.node_parallel_workers;
+SELECT current_setting('max_parallel_workers_per_gather') AS node_setting FROM customers WHERE id = 1;
