@@ -173,6 +173,23 @@ SELECT count(*) FROM shardext.directory WHERE table_name = 'dir_dist.numbered'::
 \set VERBOSITY default
 SELECT dir_test.same('SELECT * FROM accounts');
 
+-- keys are matched in one canonical text form, whatever the session's
+-- time zone or date style
+CREATE TABLE dir_dist.events (at timestamptz, id int, PRIMARY KEY (at, id));
+SELECT create_distributed_table('dir_dist.events', 'at', 'directory', shard_count => 2);
+SET shardext.directory_auto_assign = on;
+SET TimeZone = 'Europe/Berlin';
+INSERT INTO dir_dist.events VALUES ('2026-01-01 12:00+00', 1);
+SET TimeZone = 'America/New_York';
+SET DateStyle = 'SQL, DMY';
+INSERT INTO dir_dist.events VALUES ('2026-01-01 12:00+00', 2);
+SELECT count(*) FROM dir_dist.events WHERE at = '2026-01-01 12:00+00';
+RESET TimeZone;
+RESET DateStyle;
+RESET shardext.directory_auto_assign;
+SELECT key FROM shardext.directory WHERE table_name = 'dir_dist.events'::regclass;
+DROP TABLE dir_dist.events;
+
 -- back to a local table
 SELECT undistribute_table('dir_dist.accounts');
 SELECT count(*) FROM shardext.directory WHERE table_name::text = 'dir_dist.accounts';

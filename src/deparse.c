@@ -80,8 +80,9 @@ SetDeparseGucs(void)
 
 /*
  * SetCanonicalDatumGucs switches to the settings under which values are
- * written to and read from the catalog as text (range bounds): the same
- * whatever the session's DateStyle, IntervalStyle or float output.
+ * written to and read from the catalog as text (range bounds, directory
+ * keys): the same whatever the session's DateStyle, IntervalStyle, float
+ * output or time zone.
  * Returns the nest level to pass to ResetDeparseGucs.
  */
 int
@@ -96,6 +97,9 @@ SetCanonicalDatumGucs(void)
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("extra_float_digits", "3",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("TimeZone", "UTC",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	return nestLevel;
