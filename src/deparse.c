@@ -82,7 +82,7 @@ SetDeparseGucs(void)
  * SetCanonicalDatumGucs switches to the settings under which values are
  * written to and read from the catalog as text (range bounds, directory
  * keys): the same whatever the session's DateStyle, IntervalStyle, float
- * output or time zone.
+ * output, time zone or bytea output.
  * Returns the nest level to pass to ResetDeparseGucs.
  */
 int
@@ -100,6 +100,9 @@ SetCanonicalDatumGucs(void)
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("TimeZone", "UTC",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("bytea_output", "hex",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	return nestLevel;
