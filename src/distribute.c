@@ -73,6 +73,7 @@ typedef struct ShardPlan
 } ShardPlan;
 
 static void CheckTableOwner(Oid relid);
+static void LockOwnedTable(Oid relid, LOCKMODE mode);
 static DistributionType ParseDistributionType(const char *name);
 static void PlanHashShards(ShardPlan *plan, int shardCount);
 static void PlanRangeShards(ShardPlan *plan, Oid relid, AttrNumber attno,
@@ -103,6 +104,21 @@ CheckTableOwner(Oid relid)
 {
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+}
+
+/*
+ * LockOwnedTable locks a table in mode and checks that it (still) exists
+ * and that the current user owns it.
+ */
+static void
+LockOwnedTable(Oid relid, LOCKMODE mode)
+{
+	LockRelationOid(relid, mode);
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	CheckTableOwner(relid);
 }
 
 /* ParseDistributionType turns the user's spelling into a type. */
@@ -691,13 +707,7 @@ CheckNotDistributed(Oid relid)
 {
 	ShardextTable *table;
 
-	LockRelationOid(relid, ExclusiveLock);
-	if (get_rel_name(relid) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	CheckTableOwner(relid);
-
+	LockOwnedTable(relid, ExclusiveLock);
 	table = ShardextGetTable(relid);
 	if (table != NULL && !IsSingleShardTable(table))
 		ereport(ERROR,
@@ -929,12 +939,7 @@ undistribute_table(PG_FUNCTION_ARGS)
 	uint64		rows = 0;
 	int			i;
 
-	LockRelationOid(relid, AccessExclusiveLock);
-	if (get_rel_name(relid) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	CheckTableOwner(relid);
+	LockOwnedTable(relid, AccessExclusiveLock);
 	table = ShardextGetTable(relid);
 	if (table == NULL)
 		ereport(ERROR,
@@ -1003,8 +1008,7 @@ shardext_directory_move_key(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table_name, key and shard_id must not be null")));
 	relid = PG_GETARG_OID(0);
-	LockRelationOid(relid, AccessExclusiveLock);
-	CheckTableOwner(relid);
+	LockOwnedTable(relid, AccessExclusiveLock);
 	table = GetDirectoryTableOrError(relid);
 	shardId = PG_GETARG_INT64(2);
 	target = ShardextGetShard(shardId, &owner);

@@ -104,6 +104,7 @@ static Query *RewriteJoin(Query *parse);
 static Query *MoveHavingToWhere(Query *parse);
 static bool GroupsByDistributionColumn(Query *parse);
 static bool RteNullable(Node *node, Index rtindex, bool nullable);
+static bool TargetListShippable(List *targetList);
 static Query *RewriteWholeGroups(Query *parse);
 
 /*
@@ -808,6 +809,26 @@ NamedTargetList(List *targetList)
 }
 
 /*
+ * TargetListShippable tells whether every target entry of a query can be
+ * computed on the nodes (nothing volatile: each shard group computes it
+ * once for its rows).
+ */
+static bool
+TargetListShippable(List *targetList)
+{
+	ListCell   *lc;
+
+	foreach(lc, targetList)
+	{
+		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+
+		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
+			return false;
+	}
+	return true;
+}
+
+/*
  * RteNullable tells whether range table entry rtindex lies, within node,
  * on the side of an outer join that gets null-extended rows (nullable tells
  * whether node itself does).
@@ -895,15 +916,9 @@ RewriteWholeGroups(Query *parse)
 	Node	   *limitCount = NULL;
 	Node	   *limitOffset = NULL;
 	StringInfoData outer;
-	ListCell   *lc;
 
-	foreach(lc, parse->targetList)
-	{
-		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
-
-		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
-			return NULL;
-	}
+	if (!TargetListShippable(parse->targetList))
+		return NULL;
 	if (parse->havingQual != NULL &&
 		(!IsShippableExpression(parse->havingQual) ||
 		 contain_volatile_functions(parse->havingQual)))
@@ -968,18 +983,12 @@ RewriteTopN(Query *parse)
 		eval_const_expressions(NULL, parse->limitOffset) : NULL;
 	List	   *targetTexts = NIL;
 	StringInfoData outer;
-	ListCell   *lc;
 
 	if (!IsA(limitCount, Const) || ((Const *) limitCount)->constisnull ||
 		(limitOffset != NULL && !IsA(limitOffset, Const)))
 		return NULL;
-	foreach(lc, parse->targetList)
-	{
-		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
-
-		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
-			return NULL;
-	}
+	if (!TargetListShippable(parse->targetList))
+		return NULL;
 
 	/* the shards' query: every target entry named, LIMIT + OFFSET rows */
 	inner->targetList = NamedTargetList(parse->targetList);
@@ -1023,15 +1032,9 @@ RewriteJoin(Query *parse)
 	List	   *targetTexts = NIL;
 	char	   *select;
 	StringInfoData outer;
-	ListCell   *lc;
 
-	foreach(lc, parse->targetList)
-	{
-		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
-
-		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
-			return NULL;
-	}
+	if (!TargetListShippable(parse->targetList))
+		return NULL;
 	inner->targetList = NamedTargetList(parse->targetList);
 	inner->sortClause = NIL;
 
