@@ -53,3 +53,15 @@ INSERT INTO items VALUES (300001, 1, 1, 'in a transaction');
 SELECT count(*) FROM items WHERE id = 300001;
 ROLLBACK;
 SELECT count(*) FROM items WHERE id = 300001;
+
+-- 8. A reference table: a copy on every node, joined next to each shard
+CREATE TABLE tenants (tenant int PRIMARY KEY, name text);
+INSERT INTO tenants SELECT g, 'tenant ' || g FROM generate_series(0, 99) g;
+SELECT create_reference_table('tenants');
+SELECT t.name, count(*) FROM items i JOIN tenants t USING (tenant)
+ WHERE t.tenant < 3 GROUP BY t.name ORDER BY t.name;
+EXPLAIN (COSTS OFF)
+SELECT t.name, count(*) FROM items i JOIN tenants t USING (tenant) GROUP BY t.name;
+SELECT i.id, t.name FROM items i JOIN tenants t USING (tenant) WHERE i.id = 42;
+UPDATE tenants SET name = 'renamed' WHERE tenant = 7;   -- every copy changes
+SELECT name FROM tenants WHERE tenant = 7;              -- read on the coordinator
