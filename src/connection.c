@@ -437,6 +437,17 @@ GetNodeConnectionSlot(int32 nodeId, int32 slot)
 		FinishPendingCopy(nc);
 
 	/*
+	 * A statement whose reader went away (a scan stopped early, or was
+	 * rescanned): drained (cancelled first when no remote transaction is
+	 * open), so that the connection is kept.
+	 */
+	if (nc->conn != NULL && !nc->broken && !nc->copyPending &&
+		PQstatus(nc->conn) == CONNECTION_OK &&
+		PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE &&
+		!DrainConnection(nc, !nc->inTransaction))
+		nc->broken = true;
+
+	/*
 	 * An idle connection may have been closed by the node (a restart, an
 	 * idle timeout).  A node sends nothing on an idle connection unless it
 	 * is closing it, so anything to read means: connect again.  The check

@@ -52,6 +52,9 @@ typedef struct PreparedStatement
 } PreparedStatement;
 
 /* the session settings that change how values are read and written */
+/* how long a statement's rest is read before it is cancelled instead (ms) */
+#define DRAIN_BEFORE_CANCEL_MS 5
+
 static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits",
 	"bytea_output", "default_text_search_config", "xmloption", "xmlbinary",
@@ -61,6 +64,7 @@ static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 
 static void WaitForConnectionInput(NodeConnection *nc);
 static void CancelRemoteStatement(NodeConnection *nc);
+static bool ReadRemainingResults(NodeConnection *nc, TimestampTz deadline);
 static void SyncSessionSettings(NodeConnection *nc);
 static const char *NodeParallelWorkers(int32 nodeId);
 static char *LogicalNames(const char *message);
@@ -355,8 +359,9 @@ CancelRemoteStatement(NodeConnection *nc)
 /*
  * DrainConnection reads and discards what remains of a statement sent on
  * the connection whose result nobody will read (a scan that stopped early,
- * a statement on one node interrupted by another node's error), after
- * asking the node to cancel it when cancel is set.  It waits at most
+ * a statement on one node interrupted by another node's error); when
+ * cancel is set and the rest does not come within DRAIN_BEFORE_CANCEL_MS,
+ * it asks the node to cancel the statement.  It waits at most
  * shardext.connect_timeout and does not serve interrupts (it runs while a
  * transaction ends).  Returns false when the connection is left in an
  * unknown state, or, unless cancel, when the statement failed inside the
@@ -365,11 +370,34 @@ CancelRemoteStatement(NodeConnection *nc)
 bool
 DrainConnection(NodeConnection *nc, bool cancel)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz deadline = TimestampTzPlusMilliseconds(now,
 													   ShardextConnectTimeout * 1000L);
 
+	/*
+	 * A short rest is read rather than cancelled: a cancel request opens a
+	 * connection of its own, which costs more than a few rows.
+	 */
 	if (cancel)
+	{
+		if (ReadRemainingResults(nc, TimestampTzPlusMilliseconds(now, DRAIN_BEFORE_CANCEL_MS)))
+			return true;
 		CancelRemoteStatement(nc);
+	}
+	if (!ReadRemainingResults(nc, deadline))
+		return false;
+	return cancel || PQtransactionStatus(nc->conn) != PQTRANS_INERROR;
+}
+
+/*
+ * ReadRemainingResults reads and discards the results of the statement
+ * running on the connection until its end, or until deadline; returns
+ * whether the end came (false too when the connection failed or a COPY
+ * started).
+ */
+static bool
+ReadRemainingResults(NodeConnection *nc, TimestampTz deadline)
+{
 	for (;;)
 	{
 		PGresult   *res;
@@ -390,7 +418,7 @@ DrainConnection(NodeConnection *nc, bool cancel)
 		}
 		res = PQgetResult(nc->conn);
 		if (res == NULL)
-			break;
+			return true;
 		if (PQresultStatus(res) == PGRES_COPY_IN ||
 			PQresultStatus(res) == PGRES_COPY_OUT ||
 			PQresultStatus(res) == PGRES_COPY_BOTH)
@@ -400,7 +428,6 @@ DrainConnection(NodeConnection *nc, bool cancel)
 		}
 		PQclear(res);
 	}
-	return cancel || PQtransactionStatus(nc->conn) != PQTRANS_INERROR;
 }
 
 /*
