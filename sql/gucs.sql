@@ -44,3 +44,15 @@ RESET shardext.log_remote_commands;
 
 -- the prefix is reserved: a misspelt parameter is an error
 SET shardext.shardcount = 4;
+
+-- a session's first statement can set the isolation level, even when the
+-- shard map is read for the first time
+\c
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SHOW transaction_isolation;
+COMMIT;
+\c
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;
+SHOW transaction_isolation;
+COMMIT;

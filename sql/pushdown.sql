@@ -201,3 +201,30 @@ SET shardext.node_parallel_workers = 3;
 SELECT current_setting('max_parallel_workers_per_gather') AS node_setting FROM customers WHERE id = 1;
 RESET shardext.node_parallel_workers;
 SELECT current_setting('max_parallel_workers_per_gather') AS node_setting FROM customers WHERE id = 1;
+
+-- NaN and infinity in pushed-down variance and standard deviation
+CREATE TABLE odd_values (id int PRIMARY KEY, x numeric);
+CREATE TABLE local_odd_values (LIKE odd_values INCLUDING ALL);
+INSERT INTO odd_values VALUES (1, 1), (2, 'NaN'), (3, 2.5), (4, 'Infinity'), (5, 3);
+INSERT INTO local_odd_values SELECT * FROM odd_values;
+SET client_min_messages = warning;
+SELECT create_distributed_table('odd_values', 'id', shard_count => 3);
+RESET client_min_messages;
+SELECT stddev(x), variance(x), stddev_pop(x) FROM odd_values;
+SELECT stddev(x), variance(x), stddev_pop(x) FROM local_odd_values;
+SELECT stddev(x), variance(x) FROM odd_values WHERE id IN (1, 3, 5);
+SELECT stddev(x), variance(x) FROM local_odd_values WHERE id IN (1, 3, 5);
+
+-- a PL/pgSQL loop over a multi-shard scan whose body writes on the same nodes
+DO $$
+DECLARE
+	r record;
+	n int := 0;
+BEGIN
+	FOR r IN SELECT id FROM odd_values LOOP
+		UPDATE odd_values SET x = x + 1 WHERE id = r.id;
+		n := n + 1;
+	END LOOP;
+	RAISE NOTICE '% rows', n;
+END $$;
+SELECT id, x FROM odd_values ORDER BY id;

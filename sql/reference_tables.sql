@@ -289,6 +289,44 @@ DELETE FROM rt_dist.warehouses WHERE city = 'city 1';
 SELECT compare('SELECT * FROM suppliers');
 SELECT compare('SELECT s.country, w.city, count(*) FROM suppliers s JOIN warehouses w USING (supplier_id) GROUP BY 1, 2');
 
+-- what every copy could not compute alike is refused
+INSERT INTO rt_dist.products VALUES (7, 'x', NULL, 1, 1)
+  ON CONFLICT (product_id) DO UPDATE SET name = random()::text;
+ALTER TABLE rt_dist.products ADD COLUMN touched timestamptz DEFAULT clock_timestamp();
+-- FOR UPDATE, then a write of the same rows, in one transaction
+BEGIN;
+SELECT product_id, name FROM rt_dist.products WHERE product_id = 8 FOR UPDATE;
+UPDATE rt_dist.products SET name = 'locked first' WHERE product_id = 8;
+UPDATE rt_local.products SET name = 'locked first' WHERE product_id = 8;
+COMMIT;
+-- a read and then a change of the table in one transaction
+BEGIN;
+SELECT count(*) FROM rt_dist.products;
+ALTER TABLE rt_dist.products ADD COLUMN extra int;
+ROLLBACK;
+-- a cached plan reads the coordinator's copy inside the transaction: the
+-- change is refused (it would wait for the transaction's own lock)
+PREPARE product_count AS SELECT count(*) FROM rt_dist.products;
+EXECUTE product_count; EXECUTE product_count; EXECUTE product_count;
+EXECUTE product_count; EXECUTE product_count; EXECUTE product_count;
+BEGIN;
+EXECUTE product_count;
+TRUNCATE rt_dist.products;
+ROLLBACK;
+DEALLOCATE product_count;
+SELECT compare('SELECT * FROM products');
+-- a PL/pgSQL loop over the rows of a reference table that writes it
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT product_id FROM rt_dist.products WHERE product_id < 20 LOOP
+		UPDATE rt_dist.products SET supplier_id = r.product_id % 3 WHERE product_id = r.product_id;
+	END LOOP;
+END $$;
+UPDATE rt_local.products SET supplier_id = product_id % 3 WHERE product_id < 20;
+SELECT compare('SELECT * FROM products');
+
 -- TRUNCATE empties every copy
 TRUNCATE rt_local.products;
 TRUNCATE rt_dist.products;

@@ -35,6 +35,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -48,6 +49,7 @@
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
 #include "shardext/shard_ddl.h"
+#include "shardext/transaction.h"
 
 /* one column of a table shape */
 typedef struct ColumnShape
@@ -59,6 +61,7 @@ typedef struct ColumnShape
 	char	   *collation;		/* NULL: the type's default */
 	bool		notNull;
 	char	   *defaultSql;		/* NULL: none, or not evaluable on a node */
+	bool		volatileDefault;	/* the default is not immutable */
 	bool		generated;
 } ColumnShape;
 
@@ -141,6 +144,7 @@ CaptureTableShape(Oid relid)
 				if (desc->constr->defval[d].adnum != attr->attnum)
 					continue;
 				expr = stringToNode(desc->constr->defval[d].adbin);
+				column->volatileDefault = contain_mutable_functions(expr);
 				if (column->generated || IsShippableExpression(expr))
 					column->defaultSql = deparse_expression(expr, context,
 															false, false);
@@ -306,6 +310,18 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		{
 			StringInfoData buf;
 
+			/*
+			 * Each copy of a reference table would compute its own values
+			 * for the rows it has.
+			 */
+			if (new->defaultSql && new->volatileDefault &&
+				list_length(shard->placementNodeIds) > 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot add column \"%s\" with a default that is not immutable to reference table \"%s\"",
+								new->name, after->tableName),
+						 errdetail("Every copy would compute its own values for the rows it holds."),
+						 errhint("Add the column without the default, fill it with UPDATE, then set the default.")));
 			initStringInfo(&buf);
 			appendStringInfo(&buf, "ALTER TABLE %s ADD COLUMN %s %s", name,
 							 column, new->type);
@@ -472,9 +488,11 @@ PropagateShapeChange(TableShape *before)
 			continue;
 		foreach(nodeCell, shard->placementNodeIds)
 		{
-			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
-																true);
+			NodeConnection *nc;
 
+			if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
+				CheckCopyNotInLocalUse(table->relid, shard->relationName);
+			nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
 			foreach(lc, commands)
 				RemoteExecuteCommand(nc, (char *) lfirst(lc));
 		}

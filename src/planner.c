@@ -31,6 +31,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
@@ -324,6 +325,14 @@ PlanOnLocalCopies(Query *parse, const char *queryString, int cursorOptions,
 	PlannedStmt *result;
 	ListCell   *lc;
 
+	/*
+	 * Not in a transaction block (the local lock on a copy would make a
+	 * later change of the table in the transaction wait for it), nor with
+	 * FOR UPDATE/SHARE (writes through the connection would wait for those
+	 * row locks).
+	 */
+	if (IsTransactionBlock() || parse->rowMarks != NIL || parse->hasForUpdate)
+		return NULL;
 	if (loopback != NULL && loopback->inTransaction && loopback->wroteInTransaction)
 		return NULL;
 	foreach(lc, rtes)
@@ -831,6 +840,18 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 						 errhint("Leave the distribution column out of ON CONFLICT DO UPDATE SET.")));
 		}
 	}
+	/* the copies of a reference table must change alike */
+	if (IsReferenceTable(table) && parse->onConflict != NULL &&
+		(contain_mutable_functions((Node *) parse->onConflict->onConflictSet) ||
+		 contain_mutable_functions(parse->onConflict->onConflictWhere)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT DO UPDATE on reference table \"%s\" must use only immutable functions",
+						get_rel_name(table->relid)),
+				 errdetail("Every copy would compute its own values."),
+				 errhint("Compute the values in the inserted rows (they are computed once, "
+						 "on the coordinator) and use excluded.column in the SET list.")));
+
 	/*
 	 * ON CONFLICT ON CONSTRAINT names the coordinator's constraint; the
 	 * shard's has another name.  The same arbiter is given by the columns of

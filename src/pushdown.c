@@ -409,8 +409,10 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 		 * Exact numeric sums, combined as PostgreSQL's numeric variance
 		 * does: (N * sum(x^2) - sum(x)^2) / (N * (N - 1)), divided at the
 		 * same scale; the standard deviation is its square root at that
-		 * scale.  Float inputs are left to the coordinator (their running
-		 * algorithm rounds differently).
+		 * scale (computed with 20 more digits first, so that rounding once
+		 * more gives PostgreSQL's digits; NaN stays NaN).  Float inputs are
+		 * left to the coordinator (their running algorithm rounds
+		 * differently).
 		 */
 		if (argType != INT2OID && argType != INT4OID && argType != INT8OID &&
 			argType != NUMERICOID)
@@ -427,7 +429,8 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 		*combine = psprintf("(CASE WHEN COALESCE(sum(%s), 0) < %d THEN NULL::numeric "
 							"WHEN %s <= 0 THEN 0::numeric ELSE %s END)",
 							n, sample ? 2 : 1, spread,
-							root ? psprintf("round(sqrt(%s), scale(%s))", variance, variance) :
+							root ? psprintf("round(sqrt((%s) * 1.00000000000000000000), "
+											"COALESCE(scale(%s), 0))", variance, variance) :
 							variance);
 		return true;
 	}

@@ -46,6 +46,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
 
@@ -113,6 +114,7 @@ typedef struct RowStream
 	TupleTableSlot *drainSlot;	/* for storing them (the caller's slot may
 								 * hold the row being returned) */
 	MemoryContext drainContext;
+	ResourceOwner owner;		/* the executor's, for the stored rows */
 	int			rows;			/* rows read from the node */
 	bool		finished;		/* the node sent its last row */
 	instr_time	startedAt;
@@ -515,6 +517,19 @@ MakeRowStream(EState *estate, RowDecoder *decoder, List *attnums, TupleDesc desc
 	stream->attnums = attnums;
 	stream->desc = desc;
 	stream->holder = MakeResultHolder(estate);
+	stream->owner = CurrentResourceOwner;
+	/*
+	 * The slots for rows kept ahead are made now, with the executor's
+	 * resource owner (a drain may happen while another statement runs,
+	 * under another owner, and a slot pins its tuple descriptor).
+	 */
+	stream->storedSlot = ExecAllocTableSlot(&estate->es_tupleTable, desc,
+											&TTSOpsMinimalTuple);
+	stream->drainSlot = ExecAllocTableSlot(&estate->es_tupleTable, desc,
+										   &TTSOpsVirtual);
+	stream->drainContext = AllocSetContextCreate(estate->es_query_cxt,
+												 "shardext stored row",
+												 ALLOCSET_SMALL_SIZES);
 	stream->finished = true;
 	stream->callback.func = ForgetRowStream;
 	stream->callback.arg = stream;
@@ -616,35 +631,41 @@ StoreStreamRows(NodeConnection *nc, void *arg)
 {
 	RowStream  *stream = (RowStream *) arg;
 	MemoryContext old;
+	ResourceOwner savedOwner;
 
 	if (stream->nc != nc || stream->finished)
 		return;
-	old = MemoryContextSwitchTo(stream->estate->es_query_cxt);
-	stream->stored = tuplestore_begin_heap(false, false, work_mem);
-	if (stream->storedSlot == NULL)
-	{
-		stream->storedSlot = ExecAllocTableSlot(&stream->estate->es_tupleTable,
-												stream->desc, &TTSOpsMinimalTuple);
-		stream->drainSlot = ExecAllocTableSlot(&stream->estate->es_tupleTable,
-											   stream->desc, &TTSOpsVirtual);
-		stream->drainContext = AllocSetContextCreate(stream->estate->es_query_cxt,
-													 "shardext stored row",
-													 ALLOCSET_SMALL_SIZES);
-	}
-	MemoryContextSwitchTo(old);
-	for (;;)
-	{
-		PGresult   *res = GetRemoteRow(nc);
 
-		if (res == NULL)
-			break;
-		HoldResult(stream->holder, res);
-		stream->rows++;
-		DecodeRow(stream->decoder, res, 0, stream->attnums, stream->drainSlot,
-				  stream->drainContext);
-		tuplestore_puttupleslot(stream->stored, stream->drainSlot);
-		HoldResult(stream->holder, NULL);
+	/*
+	 * The rows (and the temporary file they may spill to) belong to the
+	 * scan's executor, not to the statement that needs the connection.
+	 */
+	savedOwner = CurrentResourceOwner;
+	CurrentResourceOwner = stream->owner;
+	PG_TRY();
+	{
+		old = MemoryContextSwitchTo(stream->estate->es_query_cxt);
+		stream->stored = tuplestore_begin_heap(false, false, work_mem);
+		MemoryContextSwitchTo(old);
+		for (;;)
+		{
+			PGresult   *res = GetRemoteRow(nc);
+
+			if (res == NULL)
+				break;
+			HoldResult(stream->holder, res);
+			stream->rows++;
+			DecodeRow(stream->decoder, res, 0, stream->attnums, stream->drainSlot,
+					  stream->drainContext);
+			tuplestore_puttupleslot(stream->stored, stream->drainSlot);
+			HoldResult(stream->holder, NULL);
+		}
 	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = savedOwner;
+	}
+	PG_END_TRY();
 	ExecClearTuple(stream->drainSlot);
 	FinishRowStream(stream);
 }

@@ -34,6 +34,10 @@
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "storage/procarray.h"
+#include "catalog/namespace.h"
+#include "storage/lock.h"
+#include "utils/regproc.h"
+#include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -764,4 +768,30 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		}
 		nc->xactDepth = currentLevel - 1;
 	}
+}
+
+/*
+ * CheckCopyNotInLocalUse raises an error when this transaction holds a lock
+ * on copyName, the coordinator's copy of table, from reading it locally
+ * (planner.c): changing the copy through the coordinator's connection to
+ * itself would wait for that lock forever.
+ */
+void
+CheckCopyNotInLocalUse(Oid table, const char *copyName)
+{
+	List	   *names = stringToQualifiedNameList(copyName);
+	Oid			copy = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+	LOCKTAG		tag;
+
+	if (!OidIsValid(copy))
+		return;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, copy);
+	if (LockHeldByMe(&tag, AccessShareLock) || LockHeldByMe(&tag, RowShareLock) ||
+		LockHeldByMe(&tag, RowExclusiveLock))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("reference table \"%s\" was read from the coordinator's own copy in this transaction",
+						get_rel_name(table)),
+				 errdetail("Changing its copies now would wait for this transaction's own lock on the copy."),
+				 errhint("Change the table before reading it in the transaction, or in a transaction of its own.")));
 }

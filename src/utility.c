@@ -153,7 +153,18 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	List	   *shapes = NIL;
 	ListCell   *lc;
 
-	if (ShardextLocalUtilityOnly || !ShardextExtensionLoaded())
+	/*
+	 * Statements that touch no table pass untouched, before anything reads
+	 * the shard map: reading it takes a snapshot, after which BEGIN
+	 * ISOLATION LEVEL and SET TRANSACTION would be refused.
+	 */
+	if (ShardextLocalUtilityOnly ||
+		IsA(parsetree, TransactionStmt) || IsA(parsetree, VariableSetStmt) ||
+		IsA(parsetree, VariableShowStmt) || IsA(parsetree, DiscardStmt) ||
+		IsA(parsetree, ListenStmt) || IsA(parsetree, NotifyStmt) ||
+		IsA(parsetree, UnlistenStmt) || IsA(parsetree, CheckPointStmt) ||
+		IsA(parsetree, DeallocateStmt) || IsA(parsetree, ConstraintsSetStmt) ||
+		!ShardextExtensionLoaded())
 	{
 		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
 							   params, queryEnv, dest, qc);
@@ -435,9 +446,11 @@ TruncateShards(TruncateStmt *stmt)
 
 			foreach(nodeCell, shard->placementNodeIds)
 			{
-				NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
-																	true);
+				NodeConnection *nc;
 
+				if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
+					CheckCopyNotInLocalUse(table->relid, shard->relationName);
+				nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
 				RemoteExecuteCommand(nc, psprintf("TRUNCATE %s", shard->relationName));
 			}
 		}
@@ -525,6 +538,8 @@ ProcessPendingDrops(void)
 				!OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shardName)),
 											 NoLock, true)))
 				continue;
+			if (nodeId == COORDINATOR_NODE_ID)
+				CheckCopyNotInLocalUse(drop->relid, shardName);
 
 			nc = GetNodeConnectionInTransaction(nodeId, true);
 			RemoteExecuteCommand(nc, psprintf("DROP TABLE IF EXISTS %s",

@@ -17,5 +17,6 @@ extern int	ShardextUtilityDepth;
 extern void ShardextInitTransactions(void);
 extern bool StatementMayRunWithoutTransaction(void);
 extern int	ParallelConnectionsForNode(int32 nodeId, bool explainOnly);
+extern void CheckCopyNotInLocalUse(Oid table, const char *copyName);
 
 #endif							/* SHARDEXT_TRANSACTION_H */
