@@ -173,6 +173,24 @@ SELECT count(*) FROM shardext.directory WHERE table_name = 'dir_dist.numbered'::
 \set VERBOSITY default
 SELECT dir_test.same('SELECT * FROM accounts');
 
+-- keys are matched with the type's equality: 1 and 1.0 are one key
+CREATE TABLE dir_dist.amounts (k numeric PRIMARY KEY, v text);
+SELECT create_distributed_table('dir_dist.amounts', 'k', 'directory', shard_count => 2);
+SET shardext.directory_auto_assign = on;
+INSERT INTO dir_dist.amounts VALUES (1, 'one'), (3.50, 'three and a half');
+\set VERBOSITY terse
+INSERT INTO dir_dist.amounts VALUES (1.0, 'again');
+\set VERBOSITY default
+RESET shardext.directory_auto_assign;
+SELECT * FROM dir_dist.amounts WHERE k = 3.5;
+SELECT * FROM dir_dist.amounts WHERE k = 1.000;
+\set VERBOSITY terse
+SELECT shardext_directory_assign('dir_dist.amounts', 3.500,
+       (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dir_dist.amounts'::regclass));
+\set VERBOSITY default
+SELECT count(*) FROM shardext.directory WHERE table_name = 'dir_dist.amounts'::regclass;
+DROP TABLE dir_dist.amounts;
+
 -- keys are matched in one canonical text form, whatever the session's
 -- time zone or date style
 CREATE TABLE dir_dist.events (at timestamptz, id int, PRIMARY KEY (at, id));

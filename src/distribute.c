@@ -994,6 +994,8 @@ shardext_directory_move_key(PG_FUNCTION_ARGS)
 	ShardextTable *owner = NULL;
 	ShardextShard *source;
 	ShardextShard *target;
+	DirectoryEntry *entry;
+	Datum		value;
 	int64		shardId;
 	char	   *key;
 	char	   *where;
@@ -1018,16 +1020,18 @@ shardext_directory_move_key(PG_FUNCTION_ARGS)
 				 errmsg("shard " INT64_FORMAT " is not a shard of table \"%s\"",
 						shardId, get_rel_name(relid)),
 				 errhint("shardext.shards lists the shards of each table.")));
-	key = DirectoryKeyText(table,
-						   CoerceToDistributionType(table, PG_GETARG_DATUM(1),
-													get_fn_expr_argtype(fcinfo->flinfo, 1)));
-	source = LookupDirectoryKey(table, key);
-	if (source == NULL)
+	value = CoerceToDistributionType(table, PG_GETARG_DATUM(1),
+									 get_fn_expr_argtype(fcinfo->flinfo, 1));
+	entry = FindDirectoryEntry(table, value);
+	if (entry == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("key \"%s\" of table \"%s\" is not in the directory",
-						key, get_rel_name(relid)),
+						DirectoryKeyText(table, value), get_rel_name(relid)),
 				 errhint("Assign it with shardext_directory_assign().")));
+	/* the key as the directory has it */
+	key = entry->key;
+	source = entry->shard;
 	if (source->shardId == target->shardId)
 		PG_RETURN_VOID();
 

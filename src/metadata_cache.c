@@ -76,6 +76,7 @@ static void BuildNodeCallback(Datum *values, bool *nulls, void *arg);
 static void BuildTableCallback(Datum *values, bool *nulls, void *arg);
 static void BuildShardCallback(Datum *values, bool *nulls, void *arg);
 static void BuildDirectoryCallback(Datum *values, bool *nulls, void *arg);
+static void PrepareDirectory(ShardextTable *table);
 static void BuildPlacementCallback(Datum *values, bool *nulls, void *arg);
 static void CompleteTables(MetadataCache *cache);
 static int	CompareNodes(const ListCell *a, const ListCell *b);
@@ -336,9 +337,21 @@ BuildTableCallback(Datum *values, bool *nulls, void *arg)
 		{
 			Oid			outputFunction;
 			bool		isVarlena;
+			TypeCacheEntry *typentry =
+				lookup_type_cache(table->distTypeId,
+								  TYPECACHE_HASH_EXTENDED_PROC_FINFO |
+								  TYPECACHE_EQ_OPR_FINFO);
 
 			getTypeOutputInfo(table->distTypeId, &outputFunction, &isVarlena);
 			fmgr_info_cxt(outputFunction, &table->outputProc, CurrentMemoryContext);
+			if (!OidIsValid(typentry->hash_extended_proc) ||
+				!OidIsValid(typentry->eq_opr))
+				elog(ERROR, "type %u has no hash function or equality",
+					 table->distTypeId);
+			fmgr_info_copy(&table->hashProc, &typentry->hash_extended_proc_finfo,
+						   CurrentMemoryContext);
+			fmgr_info_copy(&table->equalProc, &typentry->eq_opr_finfo,
+						   CurrentMemoryContext);
 		}
 		else if (table->type == DIST_RANGE)
 		{
@@ -450,12 +463,86 @@ BuildDirectoryCallback(Datum *values, bool *nulls, void *arg)
 	lookup->table->directoryRows = lappend(lookup->table->directoryRows, entry);
 }
 
-/* CompareDirectoryEntries orders directory entries by key. */
+/* CompareDirectoryEntries orders directory entries by hash. */
 static int
 CompareDirectoryEntries(const void *a, const void *b)
 {
-	return strcmp(((const DirectoryEntry *) a)->key,
-				  ((const DirectoryEntry *) b)->key);
+	uint32		ha = ((const DirectoryEntry *) a)->hash;
+	uint32		hb = ((const DirectoryEntry *) b)->hash;
+
+	return (ha > hb) - (ha < hb);
+}
+
+/*
+ * PrepareDirectory reads the keys of a directory table as values of the
+ * column's type (in the settings they were written in) and sorts them by
+ * hash, for FindDirectoryEntry.
+ */
+static void
+PrepareDirectory(ShardextTable *table)
+{
+	Oid			inputFunction;
+	Oid			ioParam;
+	int			nestLevel;
+	ListCell   *rowCell;
+
+	getTypeInputInfo(table->distTypeId, &inputFunction, &ioParam);
+	nestLevel = SetCanonicalDatumGucs();
+	table->directoryCount = list_length(table->directoryRows);
+	table->directory = palloc(sizeof(DirectoryEntry) * table->directoryCount);
+	foreach(rowCell, table->directoryRows)
+	{
+		DirectoryEntry *entry = &table->directory[foreach_current_index(rowCell)];
+
+		*entry = *(DirectoryEntry *) lfirst(rowCell);
+		entry->value = OidInputFunctionCall(inputFunction, entry->key, ioParam,
+											table->distTypmod);
+		entry->hash = DirectoryHash(table, entry->value);
+	}
+	ResetDeparseGucs(nestLevel);
+	qsort(table->directory, table->directoryCount, sizeof(DirectoryEntry),
+		  CompareDirectoryEntries);
+}
+
+/*
+ * DirectoryHash returns the hash of a directory key: equal values (by the
+ * type's equality) have equal hashes.
+ */
+uint32
+DirectoryHash(ShardextTable *table, Datum value)
+{
+	return (uint32) DatumGetUInt64(FunctionCall2Coll(&table->hashProc,
+													 table->distCollation,
+													 value, UInt64GetDatum(0)));
+}
+
+/*
+ * FindDirectoryEntry returns the directory entry of a key equal to value
+ * (by the type's equality, so that 1 and 1.0 are one numeric key), or NULL.
+ */
+DirectoryEntry *
+FindDirectoryEntry(ShardextTable *table, Datum value)
+{
+	uint32		hash = DirectoryHash(table, value);
+	int			low = 0;
+	int			high = table->directoryCount;
+	int			i;
+
+	/* the first entry whose hash is not below */
+	while (low < high)
+	{
+		int			mid = low + (high - low) / 2;
+
+		if (table->directory[mid].hash < hash)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	for (i = low; i < table->directoryCount && table->directory[i].hash == hash; i++)
+		if (DatumGetBool(FunctionCall2Coll(&table->equalProc, table->distCollation,
+										   table->directory[i].value, value)))
+			return &table->directory[i];
+	return NULL;
 }
 
 /*
@@ -489,17 +576,7 @@ CompleteTables(MetadataCache *cache)
 			}
 		}
 		if (ok && table->directoryRows != NIL)
-		{
-			ListCell   *rowCell;
-
-			table->directoryCount = list_length(table->directoryRows);
-			table->directory = palloc(sizeof(DirectoryEntry) * table->directoryCount);
-			foreach(rowCell, table->directoryRows)
-				table->directory[foreach_current_index(rowCell)] =
-					*(DirectoryEntry *) lfirst(rowCell);
-			qsort(table->directory, table->directoryCount, sizeof(DirectoryEntry),
-				  CompareDirectoryEntries);
-		}
+			PrepareDirectory(table);
 		if (ok)
 			complete = lappend(complete, table);
 		else

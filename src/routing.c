@@ -45,7 +45,8 @@ PG_FUNCTION_INFO_V1(shardext_directory_assign);
 /* set while create_distributed_table assigns the keys of existing rows */
 bool		DirectoryAssignAll = false;
 
-static ShardextShard *AssignDirectoryKey(ShardextTable *table, const char *key);
+static ShardextShard *AssignDirectoryKey(ShardextTable *table, Datum value,
+										 const char *key);
 
 static ShardextTable *GetDistributedTableOrError(Oid relid);
 static ShardextShard *ShardForArguments(FunctionCallInfo fcinfo);
@@ -150,19 +151,20 @@ FindShardForValue(ShardextTable *table, Datum value, bool isNull)
 			return table->shards[0];
 		case DIST_DIRECTORY:
 			{
-				char	   *key = DirectoryKeyText(table, value);
-				ShardextShard *shard = LookupDirectoryKey(table, key);
+				DirectoryEntry *entry = FindDirectoryEntry(table, value);
 				ShardextTable *current;
+				char	   *key;
 
-				if (shard != NULL)
-					return shard;
+				if (entry != NULL)
+					return entry->shard;
 				/* the caller's map may predate a key assigned since */
 				current = ShardextGetTable(table->relid);
 				if (current != NULL && current != table &&
-					(shard = LookupDirectoryKey(current, key)) != NULL)
-					return shard;
+					(entry = FindDirectoryEntry(current, value)) != NULL)
+					return entry->shard;
+				key = DirectoryKeyText(table, value);
 				if (ShardextDirectoryAutoAssign || DirectoryAssignAll)
-					return AssignDirectoryKey(table, key);
+					return AssignDirectoryKey(table, value, key);
 				ereport(ERROR,
 						(errcode(ERRCODE_NO_DATA_FOUND),
 						 errmsg("key \"%s\" of table \"%s\" is not in the directory",
@@ -187,7 +189,11 @@ LookupShardForValue(ShardextTable *table, Datum value, bool isNull)
 	if (isNull)
 		return NULL;
 	if (table->type == DIST_DIRECTORY)
-		return LookupDirectoryKey(table, DirectoryKeyText(table, value));
+	{
+		DirectoryEntry *entry = FindDirectoryEntry(table, value);
+
+		return entry ? entry->shard : NULL;
+	}
 	return FindShardForValue(table, value, false);
 }
 
@@ -203,28 +209,6 @@ DirectoryKeyText(ShardextTable *table, Datum value)
 
 	ResetDeparseGucs(nestLevel);
 	return key;
-}
-
-/* LookupDirectoryKey returns the shard of a key, or NULL. */
-ShardextShard *
-LookupDirectoryKey(ShardextTable *table, const char *key)
-{
-	int			low = 0;
-	int			high = table->directoryCount - 1;
-
-	while (low <= high)
-	{
-		int			mid = low + (high - low) / 2;
-		int			cmp = strcmp(key, table->directory[mid].key);
-
-		if (cmp == 0)
-			return table->directory[mid].shard;
-		if (cmp < 0)
-			high = mid - 1;
-		else
-			low = mid + 1;
-	}
-	return NULL;
 }
 
 /*
@@ -253,10 +237,11 @@ InsertDirectoryEntry(Oid relid, const char *key, int64 shardId)
  * another one if a concurrent session assigned the key first.
  */
 static ShardextShard *
-AssignDirectoryKey(ShardextTable *table, const char *key)
+AssignDirectoryKey(ShardextTable *table, Datum value, const char *key)
 {
 	int		   *counts = palloc0(sizeof(int) * table->shardCount);
 	ShardextTable *current = ShardextGetTable(table->relid);
+	DirectoryEntry *entry;
 	ShardextShard *shard;
 	int			best = 0;
 	int			i;
@@ -271,7 +256,8 @@ AssignDirectoryKey(ShardextTable *table, const char *key)
 			best = i;
 	InsertDirectoryEntry(table->relid, key, table->shards[best]->shardId);
 	current = ShardextGetTable(table->relid);
-	shard = current ? LookupDirectoryKey(current, key) : NULL;
+	entry = current ? FindDirectoryEntry(current, value) : NULL;
+	shard = entry ? entry->shard : NULL;
 	if (shard == NULL)
 		elog(ERROR, "directory key %s of table %u was not recorded",
 			 key, table->relid);
@@ -288,6 +274,8 @@ shardext_directory_assign(PG_FUNCTION_ARGS)
 	ShardextTable *table;
 	ShardextTable *owner = NULL;
 	ShardextShard *shard;
+	DirectoryEntry *existing;
+	Datum		value;
 	char	   *key;
 	int64		shardId;
 
@@ -304,16 +292,17 @@ shardext_directory_assign(PG_FUNCTION_ARGS)
 				 errmsg("shard " INT64_FORMAT " is not a shard of table \"%s\"",
 						shardId, get_rel_name(table->relid)),
 				 errhint("shardext.shards lists the shards of each table.")));
-	key = DirectoryKeyText(table,
-						   CoerceToDistributionType(table, PG_GETARG_DATUM(1),
-													get_fn_expr_argtype(fcinfo->flinfo, 1)));
-	if (LookupDirectoryKey(table, key) != NULL)
+	value = CoerceToDistributionType(table, PG_GETARG_DATUM(1),
+									 get_fn_expr_argtype(fcinfo->flinfo, 1));
+	key = DirectoryKeyText(table, value);
+	existing = FindDirectoryEntry(table, value);
+	if (existing != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("key \"%s\" of table \"%s\" is already assigned",
 						key, get_rel_name(table->relid)),
 				 errdetail("It is in shard " INT64_FORMAT ".",
-						   LookupDirectoryKey(table, key)->shardId),
+						   existing->shard->shardId),
 				 errhint("Move it with shardext_directory_move_key().")));
 	InsertDirectoryEntry(table->relid, key, shardId);
 	PG_RETURN_VOID();

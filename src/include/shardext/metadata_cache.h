@@ -69,6 +69,8 @@ typedef struct ShardextShard
 typedef struct DirectoryEntry
 {
 	char	   *key;
+	Datum		value;			/* the key read as the column's type */
+	uint32		hash;			/* its hash: entries are sorted by it */
 	ShardextShard *shard;
 } DirectoryEntry;
 
@@ -90,7 +92,8 @@ typedef struct ShardextTable
 	FmgrInfo	hashProc;		/* hash: the type's extended hash function */
 	FmgrInfo	compareProc;	/* range: the type's btree comparison */
 	FmgrInfo	outputProc;		/* directory: the type's output function */
-	DirectoryEntry *directory;	/* directory: sorted by key (strcmp) */
+	FmgrInfo	equalProc;		/* directory: the type's equality */
+	DirectoryEntry *directory;	/* directory: sorted by hash of the key */
 	int			directoryCount;
 	List	   *directoryRows;	/* while the cache is built */
 } ShardextTable;
@@ -132,5 +135,7 @@ extern ShardextNode *ShardextGetNode(int32 nodeId, bool missingOk);
 extern ShardextNode *ShardextFindNode(const char *host, int32 port);
 extern const char *NodeRoleName(NodeRole role);
 extern bool NodeSharesHost(int32 nodeId);
+extern uint32 DirectoryHash(ShardextTable *table, Datum value);
+extern DirectoryEntry *FindDirectoryEntry(ShardextTable *table, Datum value);
 
 #endif							/* SHARDEXT_METADATA_CACHE_H */

@@ -20,7 +20,6 @@ extern ShardextShard *FindShardForValue(ShardextTable *table, Datum value,
 extern ShardextShard *LookupShardForValue(ShardextTable *table, Datum value,
 										  bool isNull);
 extern char *DirectoryKeyText(ShardextTable *table, Datum value);
-extern ShardextShard *LookupDirectoryKey(ShardextTable *table, const char *key);
 extern ShardextTable *GetDirectoryTableOrError(Oid relid);
 extern bool DirectoryAssignAll;
 extern int	FindShardIndexForHash(ShardextTable *table, int32 hashValue);
