@@ -323,7 +323,12 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot read system columns of distributed table \"%s\"",
-							RelationGetRelationName(relation))));
+							RelationGetRelationName(relation)),
+					 errdetail("Shard rows have no system columns the coordinator can use; "
+							   "an UPDATE or DELETE of another table that joins this one "
+							   "asks for them."),
+					 errhint("Select the rows needed into a temporary table first, "
+							 "and join that.")));
 	}
 	table_close(relation, NoLock);
 
