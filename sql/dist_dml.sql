@@ -330,3 +330,24 @@ END $$;
 INSERT INTO returning_order VALUES (5, 'again'), (60, 'new'), (1, 'again')
   ON CONFLICT (id) DO UPDATE SET v = excluded.v RETURNING id, v;
 DROP TABLE returning_order;
+
+-- UPDATE and DELETE of a local table that read distributed tables
+CREATE TABLE dml_local_target (id int PRIMARY KEY, v int);
+CREATE TABLE dml_local_oracle (id int PRIMARY KEY, v int);
+INSERT INTO dml_local_target SELECT g, 0 FROM generate_series(1, 30) g;
+INSERT INTO dml_local_oracle SELECT g, 0 FROM generate_series(1, 30) g;
+CREATE TABLE dml_source (id int PRIMARY KEY, w int);
+CREATE TABLE dml_source_local (id int PRIMARY KEY, w int);
+INSERT INTO dml_source SELECT g, g % 4 FROM generate_series(1, 40) g;
+INSERT INTO dml_source_local SELECT g, g % 4 FROM generate_series(1, 40) g;
+SELECT create_distributed_table('dml_source', 'id', shard_count => 4);
+UPDATE dml_local_target t SET v = s.w FROM dml_source s WHERE s.id = t.id;
+UPDATE dml_local_oracle t SET v = s.w FROM dml_source_local s WHERE s.id = t.id;
+DELETE FROM dml_local_target WHERE id IN (SELECT id FROM dml_source WHERE w = 1);
+DELETE FROM dml_local_oracle WHERE id IN (SELECT id FROM dml_source_local WHERE w = 1);
+DELETE FROM dml_local_target t USING dml_source s WHERE s.id = t.id AND s.w = 2 AND s.id < 20;
+DELETE FROM dml_local_oracle t USING dml_source_local s WHERE s.id = t.id AND s.w = 2 AND s.id < 20;
+SELECT (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM dml_local_target x) =
+       (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM dml_local_oracle x) AS same,
+       (SELECT count(*) FROM dml_local_target) AS rows_left;
+DROP TABLE dml_local_target, dml_local_oracle, dml_source, dml_source_local;

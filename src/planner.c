@@ -64,6 +64,13 @@ typedef struct ConstToParamContext
 	List	   *consts;			/* Const *, one per added parameter */
 } ConstToParamContext;
 
+/* state of WrapDistributedRtesWalker */
+typedef struct WrapContext
+{
+	Query	   *top;			/* the statement (its target is not wrapped) */
+	List	   *wrappers;		/* subqueries made: not walked into */
+} WrapContext;
+
 static Node *ConstToParamMutator(Node *node, ConstToParamContext *context);
 
 static PlannedStmt *ShardextPlanner(Query *parse, const char *queryString,
@@ -86,6 +93,8 @@ static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
 static bool OnlyReferenceTables(List *rtes);
+static void WrapAsSubquery(RangeTblEntry *rte);
+static bool WrapDistributedRtesWalker(Node *node, WrapContext *context);
 static PlannedStmt *PlanOnLocalCopies(Query *parse, const char *queryString,
 									  int cursorOptions,
 									  ParamListInfo boundParams, List *rtes);
@@ -164,6 +173,23 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	if (parse->resultRelation > 0)
 		target = ShardextGetTable(rt_fetch(parse->resultRelation,
 										   parse->rtable)->relid);
+
+	/*
+	 * An UPDATE or DELETE of a local table that reads distributed tables:
+	 * PostgreSQL would ask the other tables for their row identity (ctid),
+	 * which shard rows do not have; read through subqueries instead, for
+	 * which it keeps whole rows.
+	 */
+	if ((parse->commandType == CMD_UPDATE || parse->commandType == CMD_DELETE) &&
+		target == NULL)
+	{
+		WrapContext context;
+
+		parse = copyObject(parse);
+		context.top = parse;
+		context.wrappers = NIL;
+		WrapDistributedRtesWalker((Node *) parse, &context);
+	}
 
 	if (parse->commandType == CMD_MERGE && target != NULL)
 		ereport(ERROR,
@@ -414,6 +440,96 @@ CheckNoReferenceTableCte(Query *parse)
 							get_rel_name(table->relid)),
 					 errhint("Run the INSERT, UPDATE or DELETE as a statement of its own.")));
 	}
+}
+
+/*
+ * WrapAsSubquery turns the range table entry of a distributed table into a
+ * subquery that reads it whole ("SELECT every column FROM table"), marked
+ * as a security barrier so that the planner neither flattens it again nor
+ * asks it for row identities, while it still pushes safe quals into it.
+ * Column numbers stay those of the table (dropped columns are NULLs).
+ */
+static void
+WrapAsSubquery(RangeTblEntry *rte)
+{
+	Query	   *sub = makeNode(Query);
+	RangeTblRef *ref = makeNode(RangeTblRef);
+	RangeTblEntry *inner = copyObject(rte);
+	Relation	rel = table_open(rte->relid, NoLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	sub->commandType = CMD_SELECT;
+	sub->canSetTag = true;
+	sub->rtable = list_make1(inner);
+	ref->rtindex = 1;
+	sub->jointree = makeFromExpr(list_make1(ref), NULL);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		Expr	   *expr;
+
+		if (attr->attisdropped)
+			expr = (Expr *) makeNullConst(INT4OID, -1, InvalidOid);
+		else
+			expr = (Expr *) makeVar(1, i + 1, attr->atttypid, attr->atttypmod,
+									attr->attcollation, 0);
+		sub->targetList = lappend(sub->targetList,
+								  makeTargetEntry(expr, i + 1,
+												  pstrdup(NameStr(attr->attname)),
+												  false));
+	}
+	table_close(rel, NoLock);
+
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->security_barrier = true;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+	rte->requiredPerms = 0;
+	rte->checkAsUser = InvalidOid;
+	rte->selectedCols = NULL;
+	rte->insertedCols = NULL;
+	rte->updatedCols = NULL;
+	rte->extraUpdatedCols = NULL;
+}
+
+/*
+ * WrapDistributedRtesWalker wraps every distributed table a statement reads
+ * (at any level, not its target) with WrapAsSubquery.
+ */
+static bool
+WrapDistributedRtesWalker(Node *node, WrapContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *query = (Query *) node;
+		ListCell   *lc;
+
+		if (list_member_ptr(context->wrappers, query))
+			return false;
+		foreach(lc, query->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind != RTE_RELATION ||
+				(query == context->top &&
+				 foreach_current_index(lc) + 1 == query->resultRelation))
+				continue;
+			if (ShardextGetTable(rte->relid) != NULL)
+			{
+				WrapAsSubquery(rte);
+				context->wrappers = lappend(context->wrappers, rte->subquery);
+			}
+		}
+		return query_tree_walker(query, WrapDistributedRtesWalker, context, 0);
+	}
+	return expression_tree_walker(node, WrapDistributedRtesWalker, context);
 }
 
 /*
