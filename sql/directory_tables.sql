@@ -208,6 +208,12 @@ RESET shardext.directory_auto_assign;
 SELECT key FROM shardext.directory WHERE table_name = 'dir_dist.events'::regclass;
 DROP TABLE dir_dist.events;
 
+-- DDL reaches the shards of a directory table
+ALTER TABLE dir_dist.accounts ADD COLUMN flag bool DEFAULT true;
+ALTER TABLE dir_local.accounts ADD COLUMN flag bool DEFAULT true;
+CREATE INDEX ON dir_dist.accounts (balance);
+SELECT dir_test.same('SELECT * FROM accounts');
+
 -- back to a local table
 SELECT undistribute_table('dir_dist.accounts');
 SELECT count(*) FROM shardext.directory WHERE table_name::text = 'dir_dist.accounts';

@@ -472,8 +472,8 @@ PropagateShapeChange(TableShape *before)
 	errorContext.previous = error_context_stack;
 	error_context_stack = &errorContext;
 	CheckTableDistributable(before->relid, table->distAttno,
-							table->type == DIST_HASH ? 'h' :
-							table->type == DIST_RANGE ? 'r' : 'n');
+							IsSingleShardTable(table) ? 'n' :
+							table->type == DIST_RANGE ? 'r' : 'h');
 	error_context_stack = errorContext.previous;
 
 	for (i = 0; i < table->shardCount; i++)
