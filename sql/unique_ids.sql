@@ -74,4 +74,22 @@ SELECT count(*) AS changed FROM
 -- and the local table goes on with the same sequences
 INSERT INTO events (tenant, note) VALUES (1, 'local again') RETURNING id > 100000 AS after_given, n, ident;
 
+-- a serial or identity column added to a distributed table that has rows:
+-- the coordinator numbers the existing rows, once each
+CREATE TABLE numbered (tenant int PRIMARY KEY, note text);
+INSERT INTO numbered SELECT g, 'row ' || g FROM generate_series(1, 40) g;
+SELECT create_distributed_table('numbered', 'tenant', shard_count => 4);
+ALTER TABLE numbered ADD COLUMN seq bigserial;
+ALTER TABLE numbered ADD COLUMN ident int GENERATED ALWAYS AS IDENTITY;
+SELECT count(*), count(DISTINCT seq), min(seq), max(seq),
+       count(DISTINCT ident), min(ident), max(ident), count(*) FILTER (WHERE seq IS NULL) AS nulls
+  FROM numbered;
+INSERT INTO numbered (tenant, note) VALUES (100, 'after') RETURNING seq, ident;
+-- a reference table's copies would need the same number for the same row
+CREATE TABLE ref_numbered (k int PRIMARY KEY);
+INSERT INTO ref_numbered VALUES (1), (2);
+SELECT create_reference_table('ref_numbered');
+ALTER TABLE ref_numbered ADD COLUMN seq bigserial;
+DROP TABLE ref_numbered, numbered;
+
 DROP SCHEMA unique_ids CASCADE;

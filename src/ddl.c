@@ -35,7 +35,10 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -62,6 +65,8 @@ typedef struct ColumnShape
 	bool		notNull;
 	char	   *defaultSql;		/* NULL: none, or not evaluable on a node */
 	bool		volatileDefault;	/* the default is not immutable */
+	bool		coordinatorDefault; /* computed on the coordinator only
+									 * (sequence, identity) */
 	bool		generated;
 } ColumnShape;
 
@@ -92,6 +97,9 @@ static List *ShardCommands(TableShape *before, TableShape *after,
 						   ShardextShard *shard, char **newShardName);
 static void UpdateShardRelation(int64 shardId, const char *shardName);
 static void StaysDistributableContext(void *arg);
+static List *NewCoordinatorDefaultColumns(TableShape *before, TableShape *after);
+static void FillNewColumn(ShardextTable *table, ShardextShard *shard,
+						  const char *shardName, ColumnShape *column);
 
 /*
  * CaptureTableShape reads the current shape of a table (as seen by the
@@ -133,6 +141,7 @@ CaptureTableShape(Oid relid)
 			column->collation = generate_collation_name(attr->attcollation);
 		column->notNull = attr->attnotnull;
 		column->generated = (attr->attgenerated != '\0');
+		column->coordinatorDefault = (attr->attidentity != '\0');
 		if (attr->atthasdef && desc->constr != NULL)
 		{
 			int			d;
@@ -148,6 +157,8 @@ CaptureTableShape(Oid relid)
 				if (column->generated || IsShippableExpression(expr))
 					column->defaultSql = deparse_expression(expr, context,
 															false, false);
+				else
+					column->coordinatorDefault = true;
 			}
 		}
 	}
@@ -327,6 +338,12 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 							 column, new->type);
 			if (new->collation)
 				appendStringInfo(&buf, " COLLATE %s", new->collation);
+			/* filled from the coordinator afterwards (FillNewColumn) */
+			if (new->coordinatorDefault)
+			{
+				commands = lappend(commands, buf.data);
+				continue;
+			}
 			if (new->defaultSql)
 				appendStringInfo(&buf, new->generated ?
 								 " GENERATED ALWAYS AS (%s) STORED" :
@@ -496,7 +513,108 @@ PropagateShapeChange(TableShape *before)
 			foreach(lc, commands)
 				RemoteExecuteCommand(nc, (char *) lfirst(lc));
 		}
+		foreach(lc, NewCoordinatorDefaultColumns(before, after))
+			FillNewColumn(table, shard, newName, lfirst(lc));
 		if (strcmp(newName, shard->relationName) != 0)
 			UpdateShardRelation(shard->shardId, newName);
+	}
+}
+
+/*
+ * NewCoordinatorDefaultColumns returns the columns (ColumnShape *) a change
+ * added whose default only the coordinator can compute (a sequence, an
+ * identity).
+ */
+static List *
+NewCoordinatorDefaultColumns(TableShape *before, TableShape *after)
+{
+	List	   *columns = NIL;
+	int			i;
+
+	for (i = 0; i < after->natts; i++)
+	{
+		ColumnShape *new = &after->columns[i];
+
+		if (!new->dropped && new->coordinatorDefault &&
+			(i >= before->natts || before->columns[i].dropped))
+			columns = lappend(columns, new);
+	}
+	return columns;
+}
+
+/*
+ * FillNewColumn gives the rows of a shard (named shardName) a value of a
+ * column just added whose default only the coordinator can compute: the
+ * default is evaluated here once per row and the values sent as an array,
+ * then the column gets its NOT NULL.  The copies of a reference table
+ * would need the same value for the same row: refused when they have rows.
+ */
+static void
+FillNewColumn(ShardextTable *table, ShardextShard *shard, const char *shardName,
+			  ColumnShape *column)
+{
+	const char *columnName = quote_identifier(column->name);
+	ListCell   *nodeCell;
+
+	foreach(nodeCell, shard->placementNodeIds)
+	{
+		NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
+		PGresult   *res = RemoteExecute(nc, psprintf("SELECT count(*) FROM %s", shardName),
+										0, NULL);
+		int64		rows = pg_strtoint64(PQgetvalue(res, 0, 0));
+
+		PQclear(res);
+		if (rows > 0 && list_length(shard->placementNodeIds) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot add column \"%s\" with a sequence or identity default to reference table \"%s\", which has rows",
+							column->name, get_rel_name(table->relid)),
+					 errhint("Add a plain column, fill it with UPDATE, then set the default.")));
+		if (rows > 0)
+		{
+			Relation	rel = table_open(table->relid, NoLock);
+			Node	   *def = build_column_default(rel, column->attnum);
+			ExprState  *state;
+			ExprContext *econtext = CreateStandaloneExprContext();
+			Oid			outputFunction;
+			bool		isVarlena;
+			Datum	   *texts = palloc(sizeof(Datum) * rows);
+			bool	   *nulls = palloc(sizeof(bool) * rows);
+			int			dims[1];
+			int			lbs[1] = {1};
+			const char *params[1];
+			int64		r;
+
+			getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), column->attnum - 1)->atttypid,
+							  &outputFunction, &isVarlena);
+			state = ExecInitExpr(expression_planner((Expr *) def), NULL);
+			for (r = 0; r < rows; r++)
+			{
+				bool		isNull;
+				Datum		value = ExecEvalExprSwitchContext(state, econtext, &isNull);
+
+				nulls[r] = isNull;
+				texts[r] = isNull ? (Datum) 0 :
+					CStringGetTextDatum(OidOutputFunctionCall(outputFunction, value));
+				ResetExprContext(econtext);
+			}
+			FreeExprContext(econtext, true);
+			table_close(rel, NoLock);
+			dims[0] = (int) rows;
+			params[0] = OidOutputFunctionCall(F_ARRAY_OUT,
+											  PointerGetDatum(construct_md_array(texts, nulls, 1, dims, lbs,
+																				 TEXTOID, -1, false,
+																				 TYPALIGN_INT)));
+			res = RemoteExecute(nc, psprintf("UPDATE %s AS s SET %s = v.value::%s "
+											 "FROM (SELECT ctid AS c, row_number() OVER () AS n FROM %s) r "
+											 "JOIN unnest($1::text[]) WITH ORDINALITY AS v(value, n) USING (n) "
+											 "WHERE s.ctid = r.c",
+											 shardName, columnName, column->type, shardName),
+								1, params);
+			PQclear(res);
+		}
+		if (column->notNull)
+			RemoteExecuteCommand(nc, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
+											  shardName, columnName));
 	}
 }
