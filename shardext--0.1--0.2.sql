@@ -34,3 +34,13 @@ CREATE FUNCTION shardext_directory_move_key(table_name regclass, key anyelement,
 	AS 'MODULE_PATHNAME', 'shardext_directory_move_key';
 COMMENT ON FUNCTION shardext_directory_move_key(regclass, anyelement, bigint)
 	IS 'moves the rows of a key of a directory-distributed table to another shard';
+
+/* Pushdown */
+
+-- Combines the arrays of array_agg computed on each shard (on the coordinator).
+CREATE AGGREGATE shardext.array_cat_agg(anycompatiblearray) (
+	SFUNC = pg_catalog.array_cat,
+	STYPE = anycompatiblearray
+);
+COMMENT ON AGGREGATE shardext.array_cat_agg(anycompatiblearray)
+	IS 'concatenates arrays: combines the array_agg results of shards';

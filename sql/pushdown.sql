@@ -92,6 +92,10 @@ SELECT same('SELECT region, cardinality(string_to_array(string_agg(name, '',''),
 SELECT plan('SELECT region, cardinality(string_to_array(string_agg(name, '',''), '','')), length(string_agg(name, '','')) FROM customers GROUP BY region');
 SELECT same('SELECT length(string_agg(name, ''; '')), length(string_agg(name, ''--'') FILTER (WHERE region = 2)) FROM customers');
 SELECT same('SELECT string_agg(name, '','') FROM customers WHERE id < 0');
+-- array_agg: arrays per shard, concatenated (no order guaranteed either)
+SELECT plan('SELECT region, array_agg(name) FROM customers GROUP BY region');
+SELECT same('SELECT region, cardinality(array_agg(name)), array_length(array_agg(ARRAY[id, id]), 2) FROM customers GROUP BY region');
+SELECT same('SELECT array_agg(id) FROM customers WHERE id < 0');
 -- grouped by the distribution column: each shard group runs the whole query,
 -- so every aggregate works, DISTINCT and ordered ones included
 SELECT plan('SELECT customer_id, count(DISTINCT amount), string_agg(id::text, '','' ORDER BY id) FROM orders GROUP BY customer_id');

@@ -383,6 +383,14 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 							resultType);
 		return true;
 	}
+	if (strcmp(name, "array_agg") == 0)
+	{
+		/* arrays per shard, concatenated (no order guaranteed, as without ORDER BY) */
+		*combine = psprintf("shardext.array_cat_agg(%s)",
+							PartialColumn(rewrite, psprintf("array_agg(%s)%s",
+															argument, filter)));
+		return true;
+	}
 	if (strcmp(name, "min") == 0 || strcmp(name, "max") == 0 ||
 		strcmp(name, "bool_and") == 0 || strcmp(name, "bool_or") == 0 ||
 		strcmp(name, "every") == 0)
