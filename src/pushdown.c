@@ -105,6 +105,8 @@ static Query *MoveHavingToWhere(Query *parse);
 static bool GroupsByDistributionColumn(Query *parse);
 static bool RteNullable(Node *node, Index rtindex, bool nullable);
 static bool TargetListShippable(List *targetList);
+static Query *FinishOuterQuery(StringInfo outer, Query *parse, List *targetTexts,
+								Node *limitCount, Node *limitOffset);
 static Query *RewriteWholeGroups(Query *parse);
 
 /*
@@ -799,6 +801,27 @@ OuterSelectOfColumns(Query *parse, const char *innerSql, List **targetTexts)
 }
 
 /*
+ * FinishOuterQuery completes the outer query of a two-level form whose
+ * select list is in outer (columns of the per-shard subquery, named by
+ * targetTexts): the original ORDER BY, then LIMIT and OFFSET when given,
+ * and parses it.  NULL when the ORDER BY cannot be expressed there.
+ */
+static Query *
+FinishOuterQuery(StringInfo outer, Query *parse, List *targetTexts,
+				 Node *limitCount, Node *limitOffset)
+{
+	if (!AppendOrderBy(outer, parse, targetTexts))
+		return NULL;
+	if (limitCount != NULL)
+		appendStringInfo(outer, " LIMIT %s",
+						 deparse_expression(limitCount, NIL, false, false));
+	if (limitOffset != NULL)
+		appendStringInfo(outer, " OFFSET %s",
+						 deparse_expression(limitOffset, NIL, false, false));
+	return AnalyzeRewritten(outer->data, parse);
+}
+
+/*
  * NamedTargetList returns a copy of a target list with every entry kept
  * (junk too) and named c<resno>.
  */
@@ -969,15 +992,7 @@ RewriteWholeGroups(Query *parse)
 						   OuterSelectOfColumns(parse,
 												DeparseQueryForShards(inner, NIL),
 												&targetTexts));
-	if (!AppendOrderBy(&outer, parse, targetTexts))
-		return NULL;
-	if (limitCount != NULL)
-		appendStringInfo(&outer, " LIMIT %s",
-						 deparse_expression(limitCount, NIL, false, false));
-	if (limitOffset != NULL)
-		appendStringInfo(&outer, " OFFSET %s",
-						 deparse_expression(limitOffset, NIL, false, false));
-	return AnalyzeRewritten(outer.data, parse);
+	return FinishOuterQuery(&outer, parse, targetTexts, limitCount, limitOffset);
 }
 
 /*
@@ -1020,14 +1035,7 @@ RewriteTopN(Query *parse)
 						   OuterSelectOfColumns(parse,
 												DeparseQueryForShards(inner, NIL),
 												&targetTexts));
-	if (!AppendOrderBy(&outer, parse, targetTexts))
-		return NULL;
-	appendStringInfo(&outer, " LIMIT %s",
-					 deparse_expression(limitCount, NIL, false, false));
-	if (limitOffset != NULL)
-		appendStringInfo(&outer, " OFFSET %s",
-						 deparse_expression(limitOffset, NIL, false, false));
-	return AnalyzeRewritten(outer.data, parse);
+	return FinishOuterQuery(&outer, parse, targetTexts, limitCount, limitOffset);
 }
 
 /*
@@ -1067,13 +1075,6 @@ RewriteJoin(Query *parse)
 			return NULL;
 		appendStringInfo(&outer, "SELECT DISTINCT%s", select + strlen("SELECT"));
 	}
-	if (!AppendOrderBy(&outer, parse, targetTexts))
-		return NULL;
-	if (parse->limitCount != NULL)
-		appendStringInfo(&outer, " LIMIT %s",
-						 deparse_expression(parse->limitCount, NIL, false, false));
-	if (parse->limitOffset != NULL)
-		appendStringInfo(&outer, " OFFSET %s",
-						 deparse_expression(parse->limitOffset, NIL, false, false));
-	return AnalyzeRewritten(outer.data, parse);
+	return FinishOuterQuery(&outer, parse, targetTexts, parse->limitCount,
+							parse->limitOffset);
 }
