@@ -76,6 +76,8 @@ static void BuildNodeCallback(Datum *values, bool *nulls, void *arg);
 static void BuildTableCallback(Datum *values, bool *nulls, void *arg);
 static void BuildShardCallback(Datum *values, bool *nulls, void *arg);
 static void BuildDirectoryCallback(Datum *values, bool *nulls, void *arg);
+static const char *HostKey(const char *host);
+static void MarkNodesSharingHosts(List *nodes);
 static void PrepareDirectory(ShardextTable *table);
 static void BuildPlacementCallback(Datum *values, bool *nulls, void *arg);
 static void CompleteTables(MetadataCache *cache);
@@ -223,6 +225,7 @@ GetCache(void)
 	{
 		ScanCatalogTable("nodes", BuildNodeCallback, cache);
 		list_sort(cache->nodes, CompareNodes);
+		MarkNodesSharingHosts(cache->nodes);
 		ScanCatalogTable("tables", BuildTableCallback, cache);
 		ScanCatalogTable("shards", BuildShardCallback, cache);
 		ScanCatalogTable("placements", BuildPlacementCallback, cache);
@@ -741,24 +744,27 @@ HostKey(const char *host)
 }
 
 /*
- * NodeSharesHost tells whether another active node (coordinator, worker or
- * replica) runs on the same host as node nodeId.
+ * MarkNodesSharingHosts sets sharesHost of every node that has another
+ * active node (coordinator, worker or replica) on its host.
  */
-bool
-NodeSharesHost(int32 nodeId)
+static void
+MarkNodesSharingHosts(List *nodes)
 {
-	ShardextNode *node = ShardextGetNode(nodeId, true);
 	ListCell   *lc;
+	ListCell   *otherCell;
 
-	if (node == NULL)
-		return false;
-	foreach(lc, ShardextAllNodes())
+	foreach(lc, nodes)
 	{
-		ShardextNode *other = lfirst(lc);
+		ShardextNode *node = lfirst(lc);
 
-		if (other->nodeId != nodeId && other->isActive &&
-			strcmp(HostKey(other->host), HostKey(node->host)) == 0)
-			return true;
+		node->sharesHost = false;
+		foreach(otherCell, nodes)
+		{
+			ShardextNode *other = lfirst(otherCell);
+
+			if (other != node && other->isActive &&
+				strcmp(HostKey(other->host), HostKey(node->host)) == 0)
+				node->sharesHost = true;
+		}
 	}
-	return false;
 }

@@ -365,7 +365,7 @@ PlanOnLocalCopies(Query *parse, const char *queryString, int cursorOptions,
 	{
 		ShardextTable *table = ShardextGetTable(((RangeTblEntry *) lfirst(lc))->relid);
 
-		if (table != NULL && !OidIsValid(LocalCopyOf(table)))
+		if (table != NULL && !IsReferenceTable(table))
 			return NULL;
 	}
 
@@ -374,11 +374,15 @@ PlanOnLocalCopies(Query *parse, const char *queryString, int cursorOptions,
 	{
 		RangeTblEntry *rte = lfirst(lc);
 		ShardextTable *table = ShardextGetTable(rte->relid);
+		Oid			copy;
 
 		if (table == NULL)
 			continue;
+		copy = LocalCopyOf(table);
+		if (!OidIsValid(copy))
+			return NULL;
 		originals = lappend(originals, copyObject(rte));
-		rte->relid = LocalCopyOf(table);
+		rte->relid = copy;
 		rte->requiredPerms = 0;
 		rte->selectedCols = NULL;
 		rte->inh = false;

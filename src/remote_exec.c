@@ -242,9 +242,12 @@ GetRemoteRow(NodeConnection *nc)
 static const char *
 NodeParallelWorkers(int32 nodeId)
 {
+	ShardextNode *node;
+
 	if (ShardextNodeParallelWorkers >= 0)
 		return psprintf("%d", ShardextNodeParallelWorkers);
-	return NodeSharesHost(nodeId) ? "0" : "DEFAULT";
+	node = ShardextGetNode(nodeId, true);
+	return (node != NULL && node->sharesHost) ? "0" : "DEFAULT";
 }
 
 /*

@@ -35,6 +35,7 @@ typedef struct ShardextNode
 	NodeRole	role;
 	int32		primaryNodeId;	/* 0 unless a replica */
 	bool		isActive;
+	bool		sharesHost;		/* another active node runs on its host */
 	char	   *serverName;		/* the postgres_fdw foreign server */
 } ShardextNode;
 
@@ -134,7 +135,6 @@ extern List *ShardextAllNodes(void);
 extern ShardextNode *ShardextGetNode(int32 nodeId, bool missingOk);
 extern ShardextNode *ShardextFindNode(const char *host, int32 port);
 extern const char *NodeRoleName(NodeRole role);
-extern bool NodeSharesHost(int32 nodeId);
 extern uint32 DirectoryHash(ShardextTable *table, Datum value);
 extern DirectoryEntry *FindDirectoryEntry(ShardextTable *table, Datum value);
 
