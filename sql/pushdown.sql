@@ -65,6 +65,45 @@ SELECT plan('SELECT id, name FROM customers ORDER BY id DESC LIMIT 5');
 SELECT same('SELECT id, name FROM customers ORDER BY id DESC LIMIT 5', true);
 SELECT same('SELECT id FROM customers ORDER BY region NULLS FIRST, id LIMIT 7 OFFSET 3', true);
 SELECT same('SELECT name FROM customers ORDER BY id % 10, id DESC LIMIT 4', true);
+-- a top-N of plain columns of one table fetches whole rows from the shards
+-- (the nodes then sort without projecting every row); expressions, large
+-- limits and tables with dropped columns keep the named columns
+CREATE FUNCTION remote_columns(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+		IF line ~ 'Remote SQL' THEN
+			RETURN NEXT substring(line from 'Remote SQL: (SELECT .*?) FROM');
+		END IF;
+	END LOOP;
+END $$;
+SELECT remote_columns('SELECT name, id FROM customers WHERE region > 1 ORDER BY id DESC LIMIT 5');
+SELECT same('SELECT name, id FROM customers WHERE region > 1 ORDER BY id DESC LIMIT 5', true);
+SELECT remote_columns('SELECT name FROM customers ORDER BY region DESC NULLS LAST, id LIMIT 5 OFFSET 2');
+SELECT same('SELECT name FROM customers ORDER BY region DESC NULLS LAST, id LIMIT 5 OFFSET 2', true);
+SELECT same('SELECT id, id FROM customers ORDER BY 1, 2 DESC LIMIT 3', true);
+SELECT remote_columns('SELECT name FROM customers ORDER BY id % 10, id DESC LIMIT 4');
+SELECT remote_columns('SELECT id FROM customers ORDER BY id LIMIT 1001');
+SELECT same('SELECT id FROM customers ORDER BY id LIMIT 1001', true);
+CREATE TABLE wide (a int, b text, c int);
+INSERT INTO wide SELECT g, 'row ' || g, g % 13 FROM generate_series(1, 100) g;
+SELECT create_distributed_table('wide', 'a', shard_count => 3);
+ALTER TABLE wide DROP COLUMN b;
+SELECT remote_columns('SELECT a FROM wide ORDER BY c DESC, a LIMIT 3');
+SELECT a FROM wide ORDER BY c DESC, a LIMIT 3;
+DROP TABLE wide;
+-- the user needs privileges only on the columns asked for
+CREATE ROLE pd_reader;
+GRANT USAGE ON SCHEMA pd TO pd_reader;
+GRANT SELECT (id, name) ON customers TO pd_reader;
+SET ROLE pd_reader;
+SELECT id, name FROM customers ORDER BY id DESC LIMIT 2;
+SELECT id, region FROM customers ORDER BY id DESC LIMIT 2;
+RESET ROLE;
+REVOKE ALL ON customers FROM pd_reader;
+REVOKE USAGE ON SCHEMA pd FROM pd_reader;
+DROP ROLE pd_reader;
 -- co-located joins, with aggregation, top-N, outer joins
 SELECT plan('SELECT c.region, count(*), sum(o.amount) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region');
 SELECT same('SELECT c.region, count(*), sum(o.amount), avg(o.amount) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region');
