@@ -117,6 +117,11 @@ BEGIN;
 SELECT v FROM t_text WHERE k = 'key 2';
 COMMIT;
 SELECT count(*) FROM t_text;
+-- a top-level EXECUTE is the whole statement too; inside a block it is not
+EXECUTE q_text('key 2');
+BEGIN;
+EXECUTE q_text('key 2');
+COMMIT;
 \set VERBOSITY default
 RESET shardext.log_remote_commands;
 

@@ -115,14 +115,23 @@ ShardextInstallUtilityHook(void)
 	RegisterXactCallback(ForgetPendingDrops, NULL);
 }
 
-/* CallNextProcessUtility runs a statement through the previous hook. */
+/*
+ * CallNextProcessUtility runs a statement through the previous hook.  While
+ * it runs, statements it executes are not top-level ones, except for the
+ * prepared statement of a top-level EXECUTE, which is the whole statement
+ * (so it may take the fast path, like a protocol-level execute).
+ */
 static void
 CallNextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   bool readOnlyTree, ProcessUtilityContext context,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
 					   DestReceiver *dest, QueryCompletion *qc)
 {
-	ShardextUtilityDepth++;
+	int			depthIncrement =
+		(context == PROCESS_UTILITY_TOPLEVEL &&
+		 IsA(pstmt->utilityStmt, ExecuteStmt)) ? 0 : 1;
+
+	ShardextUtilityDepth += depthIncrement;
 	PG_TRY();
 	{
 		if (PrevProcessUtility != NULL)
@@ -134,7 +143,7 @@ CallNextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	}
 	PG_FINALLY();
 	{
-		ShardextUtilityDepth--;
+		ShardextUtilityDepth -= depthIncrement;
 	}
 	PG_END_TRY();
 }
