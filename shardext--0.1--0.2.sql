@@ -44,3 +44,13 @@ CREATE AGGREGATE shardext.array_cat_agg(anycompatiblearray) (
 );
 COMMENT ON AGGREGATE shardext.array_cat_agg(anycompatiblearray)
 	IS 'concatenates arrays: combines the array_agg results of shards';
+
+-- Combines the float variance states {N, Sx, Sxx} of shards (on the
+-- coordinator), as PostgreSQL's parallel aggregation combines its workers'.
+CREATE AGGREGATE shardext.float8_state_agg(float8[]) (
+	SFUNC = pg_catalog.float8_combine,
+	STYPE = float8[],
+	INITCOND = '{0,0,0}'
+);
+COMMENT ON AGGREGATE shardext.float8_state_agg(float8[])
+	IS 'combines float variance states {N, Sx, Sxx}: the partial variances of shards';

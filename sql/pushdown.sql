@@ -124,6 +124,16 @@ SELECT same('SELECT variance(amount), stddev(amount), stddev_pop(amount) FILTER 
 SELECT same('SELECT variance(id), stddev(id), var_pop(id) FROM customers WHERE id IN (7, 8, 9, 1000)');
 SELECT same('SELECT variance(id), stddev_pop(id), var_pop(3) FROM customers WHERE id = 7');
 SELECT same('SELECT variance(id), stddev(id) FROM customers WHERE id < 0');
+-- of floats: each shard's count, sum and sum of squared deviations, combined
+-- as PostgreSQL's parallel aggregation does (the last digits may differ from
+-- a serial pass, so compare 12 significant digits)
+SELECT plan('SELECT region, variance(amount::float8) FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY region');
+CREATE FUNCTION digits(x float8) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT to_char(x, '9.99999999999EEEE') $$;
+SELECT same('SELECT region, digits(variance(id / 3.0::float8)), digits(stddev(id::float4 * 1.5::float4)), digits(var_pop(id / 7.0::float8)), digits(stddev_pop(sqrt(id))) FROM customers GROUP BY region');
+SELECT same('SELECT digits(var_samp(amount::float8) FILTER (WHERE shipped)), digits(stddev_samp(amount::float8 + 1e9)), count(*) FROM orders');
+SELECT same('SELECT variance(id::float8), stddev(id::float8), var_pop(id::float8), stddev_pop(id::float8) FROM customers WHERE id = 7');
+SELECT same('SELECT variance(id::float8), stddev_pop(id::float8) FROM customers WHERE id < 0');
 -- string_agg with a constant delimiter: strings per shard, joined again (no
 -- order is guaranteed without ORDER BY: compare the elements)
 SELECT plan('SELECT region, string_agg(name, '','') FROM customers GROUP BY region');
@@ -257,6 +267,10 @@ SELECT stddev(x), variance(x), stddev_pop(x) FROM odd_values;
 SELECT stddev(x), variance(x), stddev_pop(x) FROM local_odd_values;
 SELECT stddev(x), variance(x) FROM odd_values WHERE id IN (1, 3, 5);
 SELECT stddev(x), variance(x) FROM local_odd_values WHERE id IN (1, 3, 5);
+SELECT stddev(x::float8), variance(x::float8), var_pop(x::float8) FROM odd_values WHERE id <> 2;
+SELECT stddev(x::float8), variance(x::float8), var_pop(x::float8) FROM local_odd_values WHERE id <> 2;
+SELECT stddev(x::float8), variance(x::float8) FROM odd_values;
+SELECT stddev(x::float8), variance(x::float8) FROM local_odd_values;
 
 -- a PL/pgSQL loop over a multi-shard scan whose body writes on the same nodes
 DO $$

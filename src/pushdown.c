@@ -428,9 +428,7 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 		 * does: (N * sum(x^2) - sum(x)^2) / (N * (N - 1)), divided at the
 		 * same scale; the standard deviation is its square root at that
 		 * scale (computed with 20 more digits first, so that rounding once
-		 * more gives PostgreSQL's digits; NaN stays NaN).  Float inputs are
-		 * left to the coordinator (their running algorithm rounds
-		 * differently).
+		 * more gives PostgreSQL's digits; NaN stays NaN).
 		 */
 		if (argType != INT2OID && argType != INT4OID && argType != INT8OID &&
 			argType != NUMERICOID)
@@ -450,6 +448,37 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 							root ? psprintf("round(sqrt((%s) * 1.00000000000000000000), "
 											"COALESCE(scale(%s), 0))", variance, variance) :
 							variance);
+		return true;
+	}
+	if (IsVarianceAggregate(name) && aggref->aggtype == FLOAT8OID)
+	{
+		const char *final;
+		char	   *x = psprintf("(%s)::float8", argument);
+		char	   *state;
+
+		/*
+		 * Float inputs: each shard's {N, Sx, Sxx} (Sxx as N * var_pop, the
+		 * sum of squared deviations from the shard's mean), combined on the
+		 * coordinator by PostgreSQL's own float8_combine, as its parallel
+		 * aggregation does, and finished by its final function.  Like
+		 * parallel aggregation, the last digits can differ from a serial
+		 * pass in another row order.
+		 */
+		if (strcmp(name, "var_pop") == 0)
+			final = "float8_var_pop";
+		else if (strcmp(name, "stddev_pop") == 0)
+			final = "float8_stddev_pop";
+		else if (strncmp(name, "stddev", 6) == 0)
+			final = "float8_stddev_samp";
+		else
+			final = "float8_var_samp";
+		state = PartialColumn(rewrite,
+							  psprintf("ARRAY[count(%s)%s::float8, "
+									   "COALESCE(sum(%s)%s, 0), "
+									   "COALESCE(var_pop(%s)%s * count(%s)%s, 0)]",
+									   x, filter, x, filter, x, filter, x, filter));
+		*combine = psprintf("pg_catalog.%s(shardext.float8_state_agg(%s))",
+							final, state);
 		return true;
 	}
 	if (strcmp(name, "avg") == 0 &&
