@@ -72,6 +72,8 @@ typedef struct ShardPlan
 	int32		colocationId;
 } ShardPlan;
 
+static void CheckNoTableOnNode(NodeConnection *nc, int32 nodeId,
+							   ShardextTable *table, const char *relationName);
 static void CheckTableOwner(Oid relid);
 static void LockOwnedTable(Oid relid, LOCKMODE mode);
 static DistributionType ParseDistributionType(const char *name);
@@ -815,6 +817,33 @@ ReferenceTableNodes(void)
 }
 
 /*
+ * CheckNoTableOnNode raises a clear error when the node already has a
+ * table of the name a reference table's copy would get: a copy left there
+ * by shardext_remove_node when it could not reach the node.
+ */
+static void
+CheckNoTableOnNode(NodeConnection *nc, int32 nodeId, ShardextTable *table,
+				   const char *relationName)
+{
+	const char *values[1] = {relationName};
+	PGresult   *res = RemoteExecute(nc, "SELECT to_regclass($1) IS NOT NULL",
+									1, values);
+	bool		exists = (PQntuples(res) == 1 &&
+						  strcmp(PQgetvalue(res, 0, 0), "t") == 0);
+
+	PQclear(res);
+	if (exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("node %d already has a table %s for the copy of reference table \"%s\"",
+						nodeId, relationName, get_rel_name(table->relid)),
+				 errdetail("It may be a copy left there when the node was removed "
+						   "while it could not be reached."),
+				 errhint("Drop %s on the node, then add the node again.",
+						 relationName)));
+}
+
+/*
  * CopyReferenceTablesToNode gives a node that joins the cluster a copy of
  * every reference table (created, filled from an existing copy, analyzed,
  * recorded as a placement), in the caller's transaction.
@@ -839,6 +868,7 @@ CopyReferenceTablesToNode(int32 nodeId)
 			continue;
 		LockRelationOid(table->relid, ExclusiveLock);
 		nc = GetNodeConnectionInTransaction(nodeId, true);
+		CheckNoTableOnNode(nc, nodeId, table, shard->relationName);
 		foreach(commandCell, ShardCreateCommands(table->relid, shard->relationName,
 												 shard->shardId))
 			RemoteExecuteCommand(nc, (char *) lfirst(commandCell));

@@ -25,12 +25,14 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/resowner.h"
 
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
 #include "shardext/distribute.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/node.h"
+#include "shardext/remote_exec.h"
 
 PG_FUNCTION_INFO_V1(shardext_add_node);
 PG_FUNCTION_INFO_V1(shardext_remove_node);
@@ -40,6 +42,7 @@ static void CheckNodeAddress(const char *host, int32 port, const char *dbname);
 static void InsertNode(int32 nodeId, const char *host, int32 port,
 					   const char *dbname, NodeRole role, int32 primaryNodeId);
 static int	CountPlacementsOnNode(int32 nodeId);
+static void DropReferenceCopies(ShardextNode *node);
 static void CountPlacementCallback(Datum *values, bool *nulls, void *arg);
 
 /* context of CountPlacementCallback */
@@ -237,8 +240,9 @@ shardext_remove_node(PG_FUNCTION_ARGS)
 					 errhint("Remove the replica first.")));
 	}
 
+	DropReferenceCopies(node);
+
 	args[0] = Int32GetDatum(node->nodeId);
-	/* its reference table copies stay on the node, unused */
 	ExecuteCatalogSql("DELETE FROM shardext.placements WHERE node_id = $1",
 					  1, argTypes, args, NULL);
 	ExecuteCatalogSql(psprintf("DROP SERVER IF EXISTS %s CASCADE",
@@ -248,6 +252,65 @@ shardext_remove_node(PG_FUNCTION_ARGS)
 					  1, argTypes, args, NULL);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * DropReferenceCopies drops, in the current transaction, the copies of
+ * reference tables that a node being removed holds, so that the node can be
+ * added again later.  A node that cannot be reached keeps them: a WARNING
+ * names them, and the node is removed all the same (it may be gone for
+ * good).
+ */
+static void
+DropReferenceCopies(ShardextNode *node)
+{
+	StringInfoData names;
+	ListCell   *lc;
+	MemoryContext oldContext = CurrentMemoryContext;
+	ResourceOwner oldOwner = CurrentResourceOwner;
+
+	initStringInfo(&names);
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+
+		if (IsReferenceTable(table) &&
+			list_member_int(table->shards[0]->placementNodeIds, node->nodeId))
+			appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "",
+							 table->shards[0]->relationName);
+	}
+	if (names.len == 0)
+		return;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldContext);
+	PG_TRY();
+	{
+		NodeConnection *nc = GetNodeConnectionInTransaction(node->nodeId, true);
+
+		RemoteExecuteCommand(nc, psprintf("DROP TABLE IF EXISTS %s", names.data));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldContext);
+		CurrentResourceOwner = oldOwner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldContext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldContext);
+		CurrentResourceOwner = oldOwner;
+		ereport(WARNING,
+				(errmsg("could not drop the copies of reference tables on node %d (%s:%d)",
+						node->nodeId, node->host, node->port),
+				 errdetail("%s", edata->message),
+				 errhint("Drop %s on that node before adding it again.",
+						 names.data)));
+	}
+	PG_END_TRY();
 }
 
 /* CountPlacementCallback counts the placements on one node. */

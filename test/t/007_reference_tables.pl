@@ -1,6 +1,7 @@
 # Reference tables across node changes: a node added later receives a copy
 # of every reference table before it takes shards; removing a node drops it
-# from the copies; the copies stay identical under writes.
+# from the copies and drops its copies (a node that cannot be reached keeps
+# them, with a warning); the copies stay identical under writes.
 use strict;
 use warnings;
 
@@ -128,6 +129,33 @@ is($coordinator->safe_psql('postgres',
 $coordinator->safe_psql('postgres', "UPDATE products SET name = 'renamed' WHERE id = 1");
 is($coordinator->safe_psql('postgres', 'SELECT name FROM products WHERE id = 1'),
 	'renamed', 'writes go on without the removed node');
+
+my $shard = $coordinator->safe_psql('postgres',
+	"SELECT shard_relation FROM shardext.shards WHERE table_name = 'products'::regclass");
+is($workers[1]->safe_psql('postgres', "SELECT to_regclass('$shard') IS NULL"),
+	't', 'the removed node no longer has its copy');
+
+# the removed node can join again, and gets a fresh copy
+add_node($workers[1]);
+$expected = $coordinator->safe_psql('postgres',
+	"SELECT count(*) || ':' || md5(string_agg(p::text, ',' ORDER BY p::text)) FROM products p");
+is(copy_on($workers[1]), $expected, 'a node added again gets the current copy');
+
+# a node removed while it is down keeps its copy: a warning says so, and
+# adding it again says what to drop
+$workers[1]->stop;
+$coordinator->psql('postgres', "SELECT shardext_remove_node('$host2', $port2)",
+	stderr => \$stderr);
+like($stderr, qr/WARNING:  could not drop the copies of reference tables on node .*HINT:  Drop \Q$shard\E on that node/s,
+	'removing an unreachable node warns about the copy left there');
+$workers[1]->start;
+$coordinator->psql('postgres', "SELECT shardext_add_node('$host2', $port2, 'postgres')",
+	stderr => \$stderr);
+like($stderr, qr/already has a table \Q$shard\E for the copy of reference table "products".*HINT:  Drop/s,
+	'adding it again names the table left there');
+$workers[1]->safe_psql('postgres', "DROP TABLE $shard");
+add_node($workers[1]);
+is(copy_on($workers[1]), $expected, 'once it is dropped, the node is added again');
 
 $coordinator->stop;
 $_->stop for @workers;
