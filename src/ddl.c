@@ -37,6 +37,8 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -90,9 +92,21 @@ struct TableShape
 	ColumnShape *columns;
 	List	   *constraints;	/* ObjectShape * */
 	List	   *indexes;		/* ObjectShape *, indexes without constraint */
+	List	   *conversions;	/* ColumnConversion *: ALTER COLUMN TYPE of
+								 * the statement */
+	bool		schemaRenamed;	/* the statement renames the table's schema:
+								 * the coordinator's copies moved with it */
 };
 
+/* one ALTER COLUMN ... TYPE of a statement, with its USING expression */
+typedef struct ColumnConversion
+{
+	char	   *column;			/* name before the statement */
+	char	   *usingSql;		/* deparsed USING expression, or NULL */
+} ColumnConversion;
+
 static ObjectShape *FindObject(List *objects, Oid oid);
+static ColumnConversion *FindConversion(TableShape *shape, const char *column);
 static List *ShardCommands(TableShape *before, TableShape *after,
 						   ShardextShard *shard, char **newShardName);
 static void UpdateShardRelation(int64 shardId, const char *shardName);
@@ -194,6 +208,7 @@ CaptureTableShape(Oid relid)
 		Oid			indexOid = lfirst_oid(lc);
 		ObjectShape *object;
 		char	   *definition;
+		char	   *onClause;
 		char	   *on;
 
 		if (OidIsValid(get_index_constraint(indexOid)))
@@ -204,8 +219,15 @@ CaptureTableShape(Oid relid)
 		definition = TextDatumGetCString(DirectFunctionCall1(pg_get_indexdef,
 															 ObjectIdGetDatum(indexOid)));
 		object->isUnique = (strncmp(definition, "CREATE UNIQUE", 13) == 0);
-		/* keep what follows "ON [ONLY] schema.table " */
-		on = strstr(definition, " USING ");
+		/* keep what follows "ON [ONLY] schema.table " (names may hold " USING ") */
+		onClause = psprintf(" ON %s%s USING ",
+							rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ?
+							"ONLY " : "",
+							quote_qualified_identifier(shape->schemaName,
+													   shape->tableName));
+		on = strstr(definition, onClause);
+		if (on != NULL)
+			on += strlen(onClause) - strlen(" USING ");
 		if (on == NULL)
 			elog(ERROR, "unexpected definition of index %u: %s", indexOid,
 				 definition);
@@ -216,6 +238,98 @@ CaptureTableShape(Oid relid)
 	PopDeparseGucs(nestLevel);
 	relation_close(rel, NoLock);
 	return shape;
+}
+
+/*
+ * CaptureStatementDetails records what the shape difference alone cannot
+ * tell: that a statement renames the table's schema, and, before an ALTER
+ * TABLE runs, the USING
+ * expression of each of its ALTER COLUMN ... TYPE subcommands, analyzed
+ * against the table as it is and deparsed, so that the shards convert their
+ * rows the same way (also when the type stays the same).  The expression
+ * must be computable on the nodes, and immutable: each node would compute
+ * now() or random() its own way.
+ */
+void
+CaptureStatementDetails(TableShape *shape, Node *parsetree)
+{
+	ListCell   *lc;
+	Relation	rel = NULL;
+	List	   *context = NIL;
+
+	if (IsA(parsetree, RenameStmt) &&
+		((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
+		shape->schemaRenamed = true;
+	if (!IsA(parsetree, AlterTableStmt))
+		return;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		ColumnDef  *def = (ColumnDef *) cmd->def;
+		ColumnConversion *conversion;
+
+		if (cmd->subtype != AT_AlterColumnType || cmd->name == NULL)
+			continue;
+		conversion = palloc0(sizeof(ColumnConversion));
+		conversion->column = pstrdup(cmd->name);
+		if (def != NULL && IsA(def, ColumnDef) && def->raw_default != NULL)
+		{
+			ParseState *pstate = make_parsestate(NULL);
+			ParseNamespaceItem *nsitem;
+			Node	   *expr;
+			int			nestLevel;
+
+			if (rel == NULL)
+			{
+				rel = relation_open(shape->relid, NoLock);
+				context = deparse_context_for(RelationGetRelationName(rel),
+											  shape->relid);
+			}
+			nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock,
+												   NULL, false, true);
+			addNSItemToQuery(pstate, nsitem, false, true, true);
+			expr = transformExpr(pstate, copyObject(def->raw_default),
+								 EXPR_KIND_ALTER_COL_TRANSFORM);
+			if (!IsShippableExpression(expr))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("the USING expression of column \"%s\" cannot be computed on the nodes of distributed table \"%s\"",
+								cmd->name, shape->tableName),
+						 errdetail("The shards convert their own rows; the expression "
+								   "may only use built-in functions and the table's columns."),
+						 errhint("Add a new column, fill it with UPDATE, then drop the old one.")));
+			if (contain_mutable_functions(expr))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("the USING expression of column \"%s\" of distributed table \"%s\" must be immutable",
+								cmd->name, shape->tableName),
+						 errdetail("Every shard converts its own rows on its node, where "
+								   "functions such as now() or random() give other values."),
+						 errhint("Add a new column, fill it with UPDATE, then drop the old one.")));
+			nestLevel = SetDeparseGucs();
+			conversion->usingSql = deparse_expression(expr, context, false, false);
+			PopDeparseGucs(nestLevel);
+		}
+		shape->conversions = lappend(shape->conversions, conversion);
+	}
+	if (rel != NULL)
+		relation_close(rel, NoLock);
+}
+
+/* FindConversion finds the ALTER COLUMN TYPE of a column (name before). */
+static ColumnConversion *
+FindConversion(TableShape *shape, const char *column)
+{
+	ListCell   *lc;
+
+	foreach(lc, shape->conversions)
+	{
+		ColumnConversion *conversion = lfirst(lc);
+
+		if (strcmp(conversion->column, column) == 0)
+			return conversion;
+	}
+	return NULL;
 }
 
 /* FindObject finds an object of a shape by OID. */
@@ -305,6 +419,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 	{
 		ColumnShape *new = &after->columns[i];
 		ColumnShape *old = (i < before->natts) ? &before->columns[i] : NULL;
+		ColumnConversion *conversion;
 		const char *column;
 
 		if (old != NULL && !old->dropped && new->dropped)
@@ -357,17 +472,25 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", name,
 										quote_identifier(old->name), column));
-		if (strcmp(old->type, new->type) != 0 ||
+		conversion = FindConversion(before, old->name);
+		if (conversion != NULL || strcmp(old->type, new->type) != 0 ||
 			(old->collation == NULL) != (new->collation == NULL) ||
 			(old->collation && strcmp(old->collation, new->collation) != 0))
 			commands = lappend(commands,
-							   psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s::%s",
+							   psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s",
 										name, column, new->type,
 										new->collation ? " COLLATE " : "",
 										new->collation ? new->collation : "",
-										column, new->type));
-		if ((old->defaultSql == NULL) != (new->defaultSql == NULL) ||
-			(old->defaultSql && strcmp(old->defaultSql, new->defaultSql) != 0))
+										conversion && conversion->usingSql ?
+										conversion->usingSql :
+										psprintf("%s::%s", column, new->type)));
+		if (old->generated && !new->generated)
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP EXPRESSION",
+										name, column));
+		if (!old->generated &&
+			((old->defaultSql == NULL) != (new->defaultSql == NULL) ||
+			 (old->defaultSql && strcmp(old->defaultSql, new->defaultSql) != 0)))
 		{
 			if (new->defaultSql != NULL && !new->generated)
 				commands = lappend(commands,
@@ -508,7 +631,12 @@ PropagateShapeChange(TableShape *before)
 			NodeConnection *nc;
 
 			if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
+			{
+				/* the coordinator's copy was in the renamed schema too */
+				if (before->schemaRenamed)
+					continue;
 				CheckCopyNotInLocalUse(table->relid, shard->relationName);
+			}
 			nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
 			foreach(lc, commands)
 				RemoteExecuteCommand(nc, (char *) lfirst(lc));

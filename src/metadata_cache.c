@@ -63,6 +63,13 @@ static const char *const CatalogTableNames[5] = {
 static MetadataCache *Cache = NULL;
 static bool CacheStale = true;
 
+/*
+ * Counts the invalidations of distributed tables and of the catalog: the
+ * statements prepared on node connections before the last one may read
+ * shards whose shape changed (remote_exec.c deallocates them).
+ */
+uint64		ShardextShapeEpoch = 0;
+
 /* OIDs of the catalog tables, known from the first rebuild on */
 static Oid	CatalogRelids[5];
 
@@ -96,30 +103,24 @@ ShardextInitMetadataCache(void)
 
 /*
  * InvalidateShardMap marks the cache stale when the invalidated relation is
- * one the cache depends on.  It never touches the catalog.
+ * one the cache depends on (and counts the change in ShardextShapeEpoch).
+ * It never touches the catalog.
  */
 static void
 InvalidateShardMap(Datum arg, Oid relid)
 {
+	bool		relevant = !OidIsValid(relid);
 	int			i;
 
-	if (CacheStale)
-		return;
-	if (!OidIsValid(relid))
+	for (i = 0; i < lengthof(CatalogRelids) && !relevant; i++)
+		relevant = (CatalogRelids[i] == relid);
+	if (!relevant && Cache != NULL)
+		relevant = (hash_search(Cache->tables, &relid, HASH_FIND, NULL) != NULL);
+	if (relevant)
 	{
 		CacheStale = true;
-		return;
+		ShardextShapeEpoch++;
 	}
-	for (i = 0; i < lengthof(CatalogRelids); i++)
-	{
-		if (CatalogRelids[i] == relid)
-		{
-			CacheStale = true;
-			return;
-		}
-	}
-	if (Cache != NULL && hash_search(Cache->tables, &relid, HASH_FIND, NULL))
-		CacheStale = true;
 }
 
 /*

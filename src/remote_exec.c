@@ -66,6 +66,7 @@ static void WaitForConnectionInput(NodeConnection *nc);
 static void CancelRemoteStatement(NodeConnection *nc);
 static bool ReadRemainingResults(NodeConnection *nc, TimestampTz deadline);
 static void SyncSessionSettings(NodeConnection *nc);
+static void ForgetStaleStatements(NodeConnection *nc);
 static const char *NodeParallelWorkers(int32 nodeId);
 static char *LogicalNames(const char *message);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
@@ -706,13 +707,16 @@ RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 	uint64		key;
 	char		name[32];
 	bool		found;
+	bool		retried = false;
 	PGresult   *res;
 
 	if (nParams == 0)
 		return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
+retry:
 
 	FinishPendingCopy(nc);
 	SyncSessionSettings(nc);
+	ForgetStaleStatements(nc);
 	if (nc->statements == NULL)
 	{
 		HASHCTL		info;
@@ -764,8 +768,52 @@ RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 	res = GetRemoteResult(nc);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 		PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		/*
+		 * "cached plan must not change result type": the node's plan of the
+		 * statement predates a change of the shard (one that committed on
+		 * the node after this backend learned of it).  The statement is
+		 * forgotten, to be prepared again; a statement that ran in an
+		 * implicit transaction is retried at once.
+		 */
+		if (sqlstate != NULL && strcmp(sqlstate, "0A000") == 0)
+		{
+			hash_search(nc->statements, &key, HASH_REMOVE, NULL);
+			if (!nc->inTransaction && !retried)
+			{
+				PQclear(res);
+				retried = true;
+				(void) RemoteCommandSucceeds(nc, psprintf("DEALLOCATE %s", name));
+				goto retry;
+			}
+		}
 		ReportRemoteError(nc, res);
+	}
 	return res;
+}
+
+/*
+ * ForgetStaleStatements deallocates the statements prepared on a connection
+ * once a distributed table (or the catalog) changed since they were
+ * prepared: a node's plan of a statement whose result type changed (ALTER
+ * COLUMN TYPE) would fail with "cached plan must not change result type".
+ * Such changes are rare; the statements are simply prepared again.
+ */
+static void
+ForgetStaleStatements(NodeConnection *nc)
+{
+	if (nc->statementEpoch == ShardextShapeEpoch)
+		return;
+	if (nc->statements != NULL)
+	{
+		RemoteExecuteCommand(nc, "DEALLOCATE ALL");
+		hash_destroy(nc->statements);
+		nc->statements = NULL;
+		nc->statementCount = 0;
+	}
+	nc->statementEpoch = ShardextShapeEpoch;
 }
 
 /*

@@ -36,6 +36,7 @@
 #include "storage/procarray.h"
 #include "catalog/namespace.h"
 #include "storage/lock.h"
+#include "nodes/makefuncs.h"
 #include "utils/regproc.h"
 #include "utils/lsyscache.h"
 #include "utils/array.h"
@@ -260,9 +261,21 @@ ForgetLocalCopyPlans(void)
 	foreach(lc, ShardextAllTables())
 	{
 		ShardextTable *table = lfirst(lc);
+		List	   *names;
+		Oid			copy;
 
-		if (IsReferenceTable(table))
-			CacheInvalidateRelcacheByRelid(table->relid);
+		if (!IsReferenceTable(table))
+			continue;
+
+		/*
+		 * Those plans read the copy (its OID is among their relations); the
+		 * table itself is left alone, so that the shard map and the
+		 * statements prepared on nodes stay valid.
+		 */
+		names = stringToQualifiedNameList(table->shards[0]->relationName);
+		copy = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+		if (OidIsValid(copy))
+			CacheInvalidateRelcacheByRelid(copy);
 	}
 }
 

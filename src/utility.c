@@ -91,6 +91,7 @@ static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void DropNodeServers(void);
 static List *TablesChangedByStatement(Node *parsetree);
+static void RenameDistributionColumn(Node *parsetree);
 static Oid	DistributedRelidOfRangeVar(RangeVar *rangeVar, bool isIndex);
 static void CheckDistributionColumnKept(AlterTableStmt *stmt, Oid relid);
 static void TruncateShards(TruncateStmt *stmt);
@@ -217,7 +218,13 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		return;
 
 	foreach(lc, TablesChangedByStatement(parsetree))
-		shapes = lappend(shapes, CaptureTableShape(lfirst_oid(lc)));
+	{
+		TableShape *shape = CaptureTableShape(lfirst_oid(lc));
+
+		CaptureStatementDetails(shape, parsetree);
+		shapes = lappend(shapes, shape);
+	}
+	RenameDistributionColumn(parsetree);
 
 	CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
 						   params, queryEnv, dest, qc);
@@ -347,6 +354,36 @@ CheckDistributionColumnKept(AlterTableStmt *stmt, Oid relid)
 }
 
 /*
+ * RenameDistributionColumn records the new name of a distribution column
+ * that a RENAME COLUMN is about to rename, before the rename runs: the shard
+ * map, rebuilt after it, looks the column up by name.
+ */
+static void
+RenameDistributionColumn(Node *parsetree)
+{
+	RenameStmt *stmt = (RenameStmt *) parsetree;
+	Oid			relid;
+	ShardextTable *table;
+	Oid			argTypes[2] = {OIDOID, TEXTOID};
+	Datum		args[2];
+
+	if (!IsA(parsetree, RenameStmt) || stmt->renameType != OBJECT_COLUMN ||
+		stmt->relation == NULL)
+		return;
+	relid = DistributedRelidOfRangeVar(stmt->relation, false);
+	if (!OidIsValid(relid))
+		return;
+	table = ShardextGetTable(relid);
+	if (table == NULL || table->distColumnName == NULL ||
+		strcmp(table->distColumnName, stmt->subname) != 0)
+		return;
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(stmt->newname);
+	ExecuteCatalogSql("UPDATE shardext.tables SET distribution_column = $2 "
+					  "WHERE table_name::oid = $1", 2, argTypes, args, NULL);
+}
+
+/*
  * TablesChangedByStatement returns the distributed tables whose shape a
  * DDL statement may change.  CREATE INDEX CONCURRENTLY on one is refused.
  */
@@ -368,6 +405,22 @@ TablesChangedByStatement(Node *parsetree)
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
+				/* every distributed table of a renamed schema moves */
+				if (stmt->renameType == OBJECT_SCHEMA)
+				{
+					Oid			namespace = get_namespace_oid(stmt->subname, true);
+					ListCell   *lc;
+
+					foreach(lc, ShardextAllTables())
+					{
+						ShardextTable *table = lfirst(lc);
+
+						if (OidIsValid(namespace) &&
+							get_rel_namespace(table->relid) == namespace)
+							relids = lappend_oid(relids, table->relid);
+					}
+					break;
+				}
 				if (stmt->relation != NULL &&
 					(stmt->renameType == OBJECT_TABLE ||
 					 stmt->renameType == OBJECT_COLUMN ||

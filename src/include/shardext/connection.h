@@ -51,6 +51,8 @@ typedef struct NodeConnection
 												 * SyncSessionSettings */
 	TimestampTz lastUsed;		/* start of the last statement that used it */
 	int			statementCount;
+	uint64		statementEpoch; /* ShardextShapeEpoch when statements were
+								 * last known valid */
 } NodeConnection;
 
 extern void ShardextInitConnections(void);

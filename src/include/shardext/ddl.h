@@ -11,11 +11,12 @@
 #ifndef SHARDEXT_DDL_H
 #define SHARDEXT_DDL_H
 
-#include "nodes/pg_list.h"
+#include "nodes/parsenodes.h"
 
 typedef struct TableShape TableShape;
 
 extern TableShape *CaptureTableShape(Oid relid);
+extern void CaptureStatementDetails(TableShape *shape, Node *parsetree);
 extern void PropagateShapeChange(TableShape *before);
 
 #endif							/* SHARDEXT_DDL_H */

@@ -123,6 +123,8 @@ ShardPlacedOn(ShardextShard *shard, int32 nodeId)
 	return list_member_int(shard->placementNodeIds, nodeId);
 }
 
+extern PGDLLIMPORT uint64 ShardextShapeEpoch;
+
 extern void ShardextInitMetadataCache(void);
 extern ShardextTable *ShardextGetTable(Oid relid);
 extern bool ShardextHasDistributedTables(void);

@@ -1,0 +1,109 @@
+--
+-- Schema changes the shape difference alone does not describe: ALTER COLUMN
+-- TYPE ... USING (also to the same type), DROP EXPRESSION, renaming the
+-- distribution column, renaming a schema, odd names.  A local table that
+-- gets the same statements is the oracle.
+--
+SELECT setval('shardext.shard_id_seq', 500000, false) IS NOT NULL AS shard_ids_set;
+CREATE SCHEMA conv;
+SET search_path = conv, public;
+SET client_min_messages = warning;
+
+CREATE TABLE t (id int PRIMARY KEY, a int, s text, b int);
+INSERT INTO t SELECT g, g, 'x' || g, g FROM generate_series(1, 20) g;
+CREATE TABLE local_t AS SELECT * FROM t;
+SELECT create_distributed_table('t', 'id', shard_count => 4);
+CREATE TABLE r (id int PRIMARY KEY, name text);
+INSERT INTO r VALUES (1, 'one'), (2, 'two');
+CREATE TABLE local_r AS SELECT * FROM r;
+SELECT create_reference_table('r');
+RESET client_min_messages;
+
+-- the rows of a table as one text, to compare with the oracle
+CREATE FUNCTION rows_of(tab regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	result text;
+BEGIN
+	EXECUTE format('SELECT string_agg(x::text, %L ORDER BY x::text) FROM %s x', '|', tab)
+	  INTO result;
+	RETURN result;
+END $$;
+
+-- USING converts every shard's rows as it converts the local table's,
+-- also when the type stays the same
+ALTER TABLE t ALTER COLUMN a TYPE int USING a * 100;
+ALTER TABLE local_t ALTER COLUMN a TYPE int USING a * 100;
+ALTER TABLE t ALTER COLUMN s TYPE varchar(5) USING s || 'yz', ALTER COLUMN b TYPE text USING (b * 10)::text;
+ALTER TABLE local_t ALTER COLUMN s TYPE varchar(5) USING s || 'yz', ALTER COLUMN b TYPE text USING (b * 10)::text;
+SELECT rows_of('t') = rows_of('local_t') AS same_rows, sum(a) FROM t;
+SELECT s, b FROM t WHERE id = 2;
+ALTER TABLE t ALTER COLUMN b TYPE int USING length(b);
+ALTER TABLE local_t ALTER COLUMN b TYPE int USING length(b);
+SELECT rows_of('t') = rows_of('local_t') AS same_rows;
+ALTER TABLE r ALTER COLUMN name TYPE varchar(10) USING upper(name);
+ALTER TABLE local_r ALTER COLUMN name TYPE varchar(10) USING upper(name);
+SELECT rows_of('r') = rows_of('local_r') AS same_rows, string_agg(name, ',' ORDER BY id) FROM r;
+-- expressions each node would compute its own way are refused
+ALTER TABLE t ALTER COLUMN b TYPE text USING now()::text;
+ALTER TABLE r ALTER COLUMN name TYPE text USING name || random();
+
+-- a router statement prepared on the node before the type changed returns
+-- the new type afterwards
+SELECT a FROM t WHERE id = 3;
+ALTER TABLE t ALTER COLUMN a TYPE numeric USING a / 3.0;
+SELECT a FROM t WHERE id = 3;
+UPDATE t SET a = a + 1 WHERE id = 3 RETURNING a;
+
+-- DROP EXPRESSION leaves an ordinary column on every shard
+CREATE TABLE g (id int PRIMARY KEY, a int, x int GENERATED ALWAYS AS (a * 2) STORED);
+SELECT create_distributed_table('g', 'id', shard_count => 4);
+INSERT INTO g (id, a) VALUES (1, 5), (2, 6);
+ALTER TABLE g ALTER COLUMN x DROP EXPRESSION;
+INSERT INTO g (id, a, x) VALUES (3, 1, 7);
+UPDATE g SET a = 100 WHERE id = 1;
+SELECT * FROM g ORDER BY id;
+
+-- the distribution column can be renamed; routing goes on by its new name
+CREATE TABLE rn (id int PRIMARY KEY, v int);
+SELECT create_distributed_table('rn', 'id', shard_count => 4);
+INSERT INTO rn SELECT g, g * 10 FROM generate_series(1, 10) g;
+ALTER TABLE rn RENAME COLUMN id TO key;
+SELECT distribution_column FROM shardext.tables WHERE table_name = 'rn'::regclass;
+SELECT v FROM rn WHERE key = 7;
+EXPLAIN (COSTS OFF) SELECT v FROM rn WHERE key = 7;
+INSERT INTO rn VALUES (11, 110);
+SELECT count(*), sum(v) FROM rn;
+
+-- an index on a table whose name holds " USING "
+CREATE TABLE "odd USING name" (id int PRIMARY KEY, a text);
+SELECT create_distributed_table('"odd USING name"', 'id', shard_count => 2);
+CREATE INDEX odd_a ON "odd USING name" (a);
+INSERT INTO "odd USING name" VALUES (1, 'one');
+SELECT * FROM "odd USING name" WHERE a = 'one';
+
+-- renaming a schema moves the shards (and the coordinator's copies of
+-- reference tables) with it; later changes find them
+CREATE SCHEMA conv_old;
+CREATE TABLE conv_old.h (id int PRIMARY KEY, v int);
+INSERT INTO conv_old.h SELECT g, g FROM generate_series(1, 10) g;
+SELECT create_distributed_table('conv_old.h', 'id', shard_count => 4);
+CREATE UNIQUE INDEX h_idv ON conv_old.h (id, v);
+CREATE TABLE conv_old.ref (id int PRIMARY KEY);
+INSERT INTO conv_old.ref VALUES (1);
+SELECT create_reference_table('conv_old.ref');
+ALTER SCHEMA conv_old RENAME TO conv_new;
+SELECT count(*) FROM conv_new.h;
+SELECT * FROM conv_new.ref;
+INSERT INTO conv_new.ref VALUES (2);
+SELECT count(*) FROM conv_new.ref;
+ALTER TABLE conv_new.h RENAME TO h2;
+DROP INDEX conv_new.h_idv;
+INSERT INTO conv_new.h2 VALUES (11, 11);
+SELECT count(*) FROM conv_new.h2;
+SELECT count(*) AS shards_elsewhere FROM shardext.shards
+ WHERE table_name IN ('conv_new.h2'::regclass, 'conv_new.ref'::regclass)
+   AND shard_relation NOT LIKE 'conv_new.%';
+
+SET client_min_messages = warning;
+DROP SCHEMA conv_new CASCADE;
+DROP SCHEMA conv CASCADE;
