@@ -249,11 +249,20 @@ RESET shardext.max_connections_per_node;
 
 -- nodes on one host get no parallel workers (they share its cores);
 -- shardext.node_parallel_workers sets another number
-SELECT current_setting('max_parallel_workers_per_gather') AS node_setting FROM customers WHERE id = 1;
+-- (the settings sent to the node show when they change)
+\set VERBOSITY terse
+SET shardext.log_remote_commands = on;
+SELECT id FROM customers WHERE id = 1;
 SET shardext.node_parallel_workers = 3;
-SELECT current_setting('max_parallel_workers_per_gather') AS node_setting FROM customers WHERE id = 1;
+SELECT id FROM customers WHERE id = 1;
 RESET shardext.node_parallel_workers;
-SELECT current_setting('max_parallel_workers_per_gather') AS node_setting FROM customers WHERE id = 1;
+SELECT id FROM customers WHERE id = 1;
+RESET shardext.log_remote_commands;
+\set VERBOSITY default
+-- current_setting() answers for the coordinator's session, not the node's
+SET max_parallel_workers_per_gather = 1;
+SELECT current_setting('max_parallel_workers_per_gather') AS setting FROM customers WHERE id = 1;
+RESET max_parallel_workers_per_gather;
 
 -- NaN and infinity in pushed-down variance and standard deviation
 CREATE TABLE odd_values (id int PRIMARY KEY, x numeric);

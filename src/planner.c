@@ -40,6 +40,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
@@ -839,8 +840,9 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 	{
 		Expr	   *pin = copyObject((Expr *) lfirst(lc));
 
+		/* as the executor needs it (COLLATE clauses removed, ...) */
 		if (pin != NULL)
-			fix_opfuncids((Node *) pin);
+			pin = expression_planner(pin);
 		pins = lappend(pins, mode == QUERY_SCAN_ROUTER ? pin : NULL);
 	}
 
@@ -960,6 +962,20 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 						 errhint("Leave the distribution column out of ON CONFLICT DO UPDATE SET.")));
 		}
 	}
+	/*
+	 * The DO UPDATE part runs on the node of each row's shard, where a
+	 * subquery would see only that node's tables.
+	 */
+	if (parse->onConflict != NULL &&
+		(checkExprHasSubLink((Node *) parse->onConflict->onConflictSet) ||
+		 checkExprHasSubLink(parse->onConflict->onConflictWhere)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT DO UPDATE on distributed table \"%s\" cannot use subqueries",
+						get_rel_name(table->relid)),
+				 errdetail("The update runs on the node of each row's shard."),
+				 errhint("Compute the values in the inserted rows and use excluded.column "
+						 "in the SET list, or run an UPDATE afterwards.")));
 	/* the copies of a reference table must change alike */
 	if (IsReferenceTable(table) && parse->onConflict != NULL &&
 		(contain_mutable_functions((Node *) parse->onConflict->onConflictSet) ||

@@ -46,6 +46,7 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "common/int.h"
 #include "access/transam.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_class.h"
@@ -115,6 +116,7 @@ static Query *FinishOuterQuery(StringInfo outer, Query *parse, List *targetTexts
 								Node *limitCount, Node *limitOffset);
 static Query *RewriteWholeGroups(Query *parse);
 static List *WholeRowTargetList(Query *inner, int64 rowCount);
+static Node *LimitPlusOffset(Const *limit, Const *offset);
 static void KeepSelectedColumns(Query *rewritten, Query *original);
 
 /*
@@ -158,7 +160,9 @@ MoveHavingToWhere(Query *parse)
 	List	   *move = NIL;
 	ListCell   *lc;
 
-	if (parse->havingQual == NULL || parse->groupingSets != NIL)
+	/* without GROUP BY, a false HAVING means no row at all: it stays */
+	if (parse->havingQual == NULL || parse->groupingSets != NIL ||
+		parse->groupClause == NIL)
 		return parse;
 	conjuncts = make_ands_implicit((Expr *) parse->havingQual);
 	foreach(lc, conjuncts)
@@ -484,7 +488,11 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 	if (strcmp(name, "avg") == 0 &&
 		(aggref->aggtype == NUMERICOID || aggref->aggtype == FLOAT8OID))
 	{
-		char	   *sum = PartialColumn(rewrite, psprintf("sum(%s)%s", argument, filter));
+		/* floats (real too) are summed in double precision, as avg does */
+		char	   *sum = PartialColumn(rewrite,
+										psprintf(aggref->aggtype == FLOAT8OID ?
+												 "sum((%s)::float8)%s" : "sum(%s)%s",
+												 argument, filter));
 		char	   *count = PartialColumn(rewrite, psprintf("count(%s)%s", argument, filter));
 
 		*combine = psprintf("(sum(%s)::%s / NULLIF(sum(%s), 0)::%s)",
@@ -661,15 +669,19 @@ AnalyzeRewritten(const char *sql, Query *original)
 	List	   *queries;
 	Query	   *query;
 	ListCell   *lc;
+	int			nestLevel;
 	int			i;
 
 	for (i = 0; i < maxParam; i++)
 		paramTypes[i] = TEXTOID;
 	CollectParamTypes((Node *) original, paramTypes, maxParam);
 
+	/* read under the settings the text was written in (string literals!) */
+	nestLevel = SetDeparseGucs();
 	rawStmts = raw_parser(sql, RAW_PARSE_DEFAULT);
 	queries = pg_analyze_and_rewrite_fixedparams(linitial(rawStmts), sql,
 												 paramTypes, maxParam, NULL);
+	PopDeparseGucs(nestLevel);
 	if (list_length(queries) != 1)
 		return NULL;
 	query = linitial(queries);
@@ -1016,15 +1028,8 @@ RewriteWholeGroups(Query *parse)
 			return NULL;
 		/* each shard group's first LIMIT + OFFSET groups */
 		if (!((Const *) limitCount)->constisnull)
-		{
-			int64		limit = DatumGetInt64(((Const *) limitCount)->constvalue);
-
-			if (limitOffset != NULL && !((Const *) limitOffset)->constisnull)
-				limit += DatumGetInt64(((Const *) limitOffset)->constvalue);
-			inner->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid, 8,
-												   Int64GetDatum(limit), false,
-												   FLOAT8PASSBYVAL);
-		}
+			inner->limitCount = LimitPlusOffset((Const *) limitCount,
+												(Const *) limitOffset);
 	}
 	else
 	{
@@ -1038,6 +1043,23 @@ RewriteWholeGroups(Query *parse)
 												DeparseQueryForShards(inner, NIL),
 												&targetTexts));
 	return FinishOuterQuery(&outer, parse, targetTexts, limitCount, limitOffset);
+}
+
+/*
+ * LimitPlusOffset returns the LIMIT of a shard group's part of a query with
+ * LIMIT limit OFFSET offset (offset may be NULL): limit + offset rows, or
+ * NULL (no limit) when that sum does not fit in a bigint.
+ */
+static Node *
+LimitPlusOffset(Const *limit, Const *offset)
+{
+	int64		rows = DatumGetInt64(limit->constvalue);
+
+	if (offset != NULL && !offset->constisnull &&
+		pg_add_s64_overflow(rows, DatumGetInt64(offset->constvalue), &rows))
+		return NULL;
+	return (Node *) makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(rows),
+							  false, FLOAT8PASSBYVAL);
 }
 
 /*
@@ -1064,19 +1086,12 @@ RewriteTopN(Query *parse)
 		return NULL;
 
 	/* the shards' query: every target entry named, LIMIT + OFFSET rows */
-	inner->limitCount = limitCount;
-	if (limitOffset != NULL && !((Const *) limitOffset)->constisnull)
-	{
-		int64		limit = DatumGetInt64(((Const *) limitCount)->constvalue);
-		int64		offset = DatumGetInt64(((Const *) limitOffset)->constvalue);
-
-		inner->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid, 8,
-											   Int64GetDatum(limit + offset),
-											   false, FLOAT8PASSBYVAL);
-	}
+	inner->limitCount = LimitPlusOffset((Const *) limitCount,
+										(Const *) limitOffset);
 	inner->limitOffset = NULL;
-	targetTexts = WholeRowTargetList(inner,
-									 DatumGetInt64(((Const *) inner->limitCount)->constvalue));
+	targetTexts = (inner->limitCount == NULL) ? NIL :
+		WholeRowTargetList(inner,
+						   DatumGetInt64(((Const *) inner->limitCount)->constvalue));
 	wholeRows = (targetTexts != NIL);
 	if (!wholeRows)
 		inner->targetList = NamedTargetList(parse->targetList);

@@ -733,7 +733,8 @@ GroupShardOnNode(ShardextTable *table, int index, int shardCount, int32 nodeId)
 
 /*
  * EvaluatePin returns the shard a pin's value selects in table, or NULL when
- * the value is NULL: "column = NULL" holds for no row, on any shard.
+ * the value is NULL ("column = NULL" holds for no row, on any shard) or out
+ * of the range of the column's integer type.
  */
 static ShardextShard *
 EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
@@ -743,7 +744,7 @@ EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
 	Datum		value;
 
 	value = ExecEvalExprSwitchContext(pinState, econtext, &isNull);
-	if (isNull)
+	if (isNull || !IntegerValueFits(table, value, pinType))
 		return NULL;
 	value = CoerceToDistributionType(table, value, pinType);
 	return LookupShardForValue(table, value, false);
@@ -783,7 +784,7 @@ PinListShards(ShardextTable *table, ExprState *arrayState, Oid elementType,
 	{
 		ShardextShard *shard;
 
-		if (nulls[i])
+		if (nulls[i] || !IntegerValueFits(table, values[i], elementType))
 			continue;
 		shard = LookupShardForValue(table,
 									CoerceToDistributionType(table, values[i],

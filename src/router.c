@@ -42,6 +42,7 @@
 
 #include "shardext/metadata_cache.h"
 #include "shardext/router.h"
+#include "shardext/shard_ddl.h"
 #include "shardext/routing.h"
 
 /* a distribution column of one range table entry of a query level */
@@ -114,6 +115,13 @@ IsBuiltinFunction(Oid funcid, void *context)
 	}
 }
 
+/* ReadsSessionStateChecker is ReadsSessionState for check_functions_in_node. */
+static bool
+ReadsSessionStateChecker(Oid funcid, void *context)
+{
+	return ReadsSessionState(funcid);
+}
+
 /*
  * ShippabilityWalker walks the whole query: it analyses each query level's
  * pins and checks that every expression can run on a node.
@@ -148,6 +156,14 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a function that the nodes do not have";
+		return true;
+	}
+	if (check_functions_in_node(node, ReadsSessionStateChecker, NULL) ||
+		(IsA(node, SQLValueFunction) &&
+		 SQLValueReadsSessionState((SQLValueFunction *) node)))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query uses a function that answers from the session";
 		return true;
 	}
 	if (IsA(node, Const) && ((Const *) node)->consttype >= FirstNormalObjectId)
@@ -410,6 +426,7 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 {
 	LevelState	state;
 	ListCell   *lc;
+	List	   *singleShardTables = NIL;
 	Index		rtindex = 0;
 	int			i;
 
@@ -441,27 +458,36 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 		if (query->commandType == CMD_INSERT &&
 			rtindex == (Index) query->resultRelation)
 			continue;
-		/* a single-shard table needs no pin: its shard is in every group */
+		/*
+		 * A single-shard table needs no pin: its shard is in every group.
+		 * It is recorded after the distributed tables, unless it is the
+		 * target of the UPDATE or DELETE (the target comes first).
+		 */
 		if (IsSingleShardTable(table))
 		{
-			AddSingleShardTable(analysis, table->relid);
+			if (rtindex == (Index) query->resultRelation)
+				AddSingleShardTable(analysis, table->relid);
+			else
+				singleShardTables = lappend_oid(singleShardTables, table->relid);
 			continue;
 		}
 		AddMember(&state, rtindex, table);
 	}
 
-	if (state.count == 0)
-		return true;
-
-	WalkJoinTree((Node *) query->jointree, &state, true);
-
-	for (i = 0; i < state.count; i++)
+	if (state.count > 0)
 	{
-		int			root = FindRoot(&state, i);
+		WalkJoinTree((Node *) query->jointree, &state, true);
 
-		AddTablePin(analysis, state.members[i].table->relid,
-					state.members[root].pin);
+		for (i = 0; i < state.count; i++)
+		{
+			int			root = FindRoot(&state, i);
+
+			AddTablePin(analysis, state.members[i].table->relid,
+						state.members[root].pin);
+		}
 	}
+	foreach(lc, singleShardTables)
+		AddSingleShardTable(analysis, lfirst_oid(lc));
 	return true;
 }
 
@@ -798,7 +824,8 @@ RouterPinsAgree(RouterAnalysis *analysis)
 			ShardextShard *shard;
 
 			/* constants: their shards must share a node */
-			if (value->constisnull)
+			if (value->constisnull ||
+				!IntegerValueFits(table, value->constvalue, value->consttype))
 				return false;
 			shard = LookupShardForValue(table,
 										CoerceToDistributionType(table,

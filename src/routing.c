@@ -327,6 +327,44 @@ GetDirectoryTableOrError(Oid relid)
 }
 
 /*
+ * IntegerValueFits tells whether a value of an integer type that is compared
+ * with an integer distribution column (int4 = int8, ...) lies in the
+ * column type's range: when it does not, no row can be equal to it.  Values
+ * of other types always "fit".
+ */
+bool
+IntegerValueFits(ShardextTable *table, Datum value, Oid valueType)
+{
+	int64		v;
+
+	if (valueType == table->distTypeId)
+		return true;
+	switch (valueType)
+	{
+		case INT2OID:
+			v = DatumGetInt16(value);
+			break;
+		case INT4OID:
+			v = DatumGetInt32(value);
+			break;
+		case INT8OID:
+			v = DatumGetInt64(value);
+			break;
+		default:
+			return true;
+	}
+	switch (table->distTypeId)
+	{
+		case INT2OID:
+			return v >= PG_INT16_MIN && v <= PG_INT16_MAX;
+		case INT4OID:
+			return v >= PG_INT32_MIN && v <= PG_INT32_MAX;
+		default:
+			return true;
+	}
+}
+
+/*
  * CoerceToDistributionType converts a value of another type to the type of
  * the distribution column, through the types' text forms.
  */

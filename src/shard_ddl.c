@@ -1017,6 +1017,86 @@ IsShippableOperator(Oid operatorId)
 }
 
 /*
+ * SQLValueReadsSessionState tells whether a SQL value function answers from
+ * the session: the user and schema would be the node session's.
+ */
+bool
+SQLValueReadsSessionState(SQLValueFunction *svf)
+{
+	switch (svf->op)
+	{
+		case SVFOP_CURRENT_ROLE:
+		case SVFOP_CURRENT_USER:
+		case SVFOP_USER:
+		case SVFOP_SESSION_USER:
+		case SVFOP_CURRENT_CATALOG:
+		case SVFOP_CURRENT_SCHEMA:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * ReadsSessionState tells whether a built-in function answers from the
+ * session or server it runs in (settings, user, schema, search path,
+ * privileges, backend, transaction id): on a node it would answer for the
+ * node's session, so it runs on the coordinator.
+ */
+bool
+ReadsSessionState(Oid funcid)
+{
+	char	   *name;
+
+	switch (funcid)
+	{
+		case F_VERSION:
+		case F_CURRENT_USER:
+		case F_SESSION_USER:
+		case F_CURRENT_QUERY:
+		case F_CURRENT_DATABASE:
+		case F_CURRENT_SCHEMA:
+		case F_CURRENT_SCHEMAS:
+		case F_CURRENT_SETTING_TEXT:
+		case F_CURRENT_SETTING_TEXT_BOOL:
+		case F_SET_CONFIG:
+		case F_PG_BACKEND_PID:
+		case F_PG_CONF_LOAD_TIME:
+		case F_PG_POSTMASTER_START_TIME:
+		case F_PG_MY_TEMP_SCHEMA:
+		case F_PG_TRIGGER_DEPTH:
+		case F_PG_IS_IN_RECOVERY:
+		case F_INET_CLIENT_ADDR:
+		case F_INET_CLIENT_PORT:
+		case F_INET_SERVER_ADDR:
+		case F_INET_SERVER_PORT:
+		case F_TXID_CURRENT:
+		case F_TXID_CURRENT_IF_ASSIGNED:
+		case F_TXID_CURRENT_SNAPSHOT:
+		case F_PG_CURRENT_XACT_ID:
+		case F_PG_CURRENT_XACT_ID_IF_ASSIGNED:
+		case F_TO_REGCLASS:
+		case F_TO_REGCOLLATION:
+		case F_TO_REGNAMESPACE:
+		case F_TO_REGOPER:
+		case F_TO_REGOPERATOR:
+		case F_TO_REGPROC:
+		case F_TO_REGPROCEDURE:
+		case F_TO_REGROLE:
+		case F_TO_REGTYPE:
+			return true;
+		default:
+			break;
+	}
+	/* has_table_privilege() and its kin, pg_has_role() */
+	name = get_func_name(funcid);
+	return name != NULL &&
+		((strncmp(name, "has_", 4) == 0 &&
+		  strstr(name, "_privilege") != NULL) ||
+		 strcmp(name, "pg_has_role") == 0);
+}
+
+/*
  * NotShippableWalker returns true as soon as it finds in node something a
  * worker cannot evaluate (the expression_tree_walker convention, see
  * IsShippableExpression).
@@ -1082,6 +1162,8 @@ NotShippableWalker(Node *node, void *context)
 					default:
 						break;
 				}
+				if (ReadsSessionState(func->funcid))
+					return true;
 				if (IsUserObject(func->funcid) ||
 					!IsBuiltinType(func->funcresulttype) ||
 					IsUserObject(func->funccollid) ||
@@ -1298,6 +1380,8 @@ NotShippableWalker(Node *node, void *context)
 
 		case T_SQLValueFunction:
 			if (!IsBuiltinType(((SQLValueFunction *) node)->type))
+				return true;
+			if (SQLValueReadsSessionState((SQLValueFunction *) node))
 				return true;
 			break;
 

@@ -14,6 +14,7 @@
 #include "access/attnum.h"
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 
 extern void CheckTableDistributable(Oid relid, AttrNumber distAttno,
 									char method);
@@ -21,6 +22,8 @@ extern List *ShardCreateCommands(Oid relid, const char *shardName,
 								 int64 shardId);
 extern char *ShardObjectName(const char *name, int64 shardId);
 extern char *ShardTableName(Oid relid, int64 shardId);
+extern bool ReadsSessionState(Oid funcid);
+extern bool SQLValueReadsSessionState(SQLValueFunction *svf);
 extern bool IsShippableExpression(Node *expr);
 
 #endif							/* SHARDEXT_SHARD_DDL_H */
