@@ -54,6 +54,19 @@ ALTER TABLE t ALTER COLUMN a TYPE numeric USING a / 3.0;
 SELECT a FROM t WHERE id = 3;
 UPDATE t SET a = a + 1 WHERE id = 3 RETURNING a;
 
+-- an added column whose default is not immutable gets the coordinator's
+-- values (now() is the transaction's time, the same on every node)
+BEGIN;
+ALTER TABLE t ADD COLUMN ts timestamptz DEFAULT now();
+SELECT count(DISTINCT ts) AS values, bool_and(ts = now()) AS all_now FROM t;
+COMMIT;
+SET edges_tag.v = 'tagged';
+ALTER TABLE t ADD COLUMN tag text DEFAULT current_setting('edges_tag.v');
+SELECT DISTINCT tag FROM t;
+INSERT INTO t (id, a) VALUES (100, 1);
+SELECT tag, ts IS NOT NULL AS has_ts FROM t WHERE id = 100;
+RESET edges_tag.v;
+
 -- DROP EXPRESSION leaves an ordinary column on every shard
 CREATE TABLE g (id int PRIMARY KEY, a int, x int GENERATED ALWAYS AS (a * 2) STORED);
 SELECT create_distributed_table('g', 'id', shard_count => 4);

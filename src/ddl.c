@@ -168,7 +168,14 @@ CaptureTableShape(Oid relid)
 					continue;
 				expr = stringToNode(desc->constr->defval[d].adbin);
 				column->volatileDefault = contain_mutable_functions(expr);
-				if (column->generated || IsShippableExpression(expr))
+
+				/*
+				 * A default that is not immutable (now(), random()) is
+				 * computed on the coordinator too, as the rows it gives an
+				 * added column must get the coordinator's values.
+				 */
+				if (column->generated ||
+					(IsShippableExpression(expr) && !column->volatileDefault))
 					column->defaultSql = deparse_expression(expr, context,
 															false, false);
 				else
@@ -695,8 +702,10 @@ FillNewColumn(ShardextTable *table, ShardextShard *shard, const char *shardName,
 		if (rows > 0 && list_length(shard->placementNodeIds) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot add column \"%s\" with a sequence or identity default to reference table \"%s\", which has rows",
+					 errmsg("cannot add column \"%s\" with a default that is not immutable to reference table \"%s\", which has rows",
 							column->name, get_rel_name(table->relid)),
+					 errdetail("A sequence, identity or function such as now() would have to give "
+							   "every copy of a row the same value."),
 					 errhint("Add a plain column, fill it with UPDATE, then set the default.")));
 		if (rows > 0)
 		{
