@@ -644,17 +644,32 @@ HandleCopy(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		List	   *parsed;
 		ListCell   *lc;
 
+		Relation	rel = table_open(relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+
+		/* the columns COPY TO of the table would write: no generated ones */
 		initStringInfo(&sql);
 		appendStringInfoString(&sql, "SELECT ");
-		if (copy->attlist == NIL)
-			appendStringInfoChar(&sql, '*');
-		foreach(lc, copy->attlist)
+		foreach(lc, CopyGetAttnums(desc, rel, copy->attlist))
 		{
-			if (lc != list_head(copy->attlist))
+			Form_pg_attribute attr = TupleDescAttr(desc, lfirst_int(lc) - 1);
+
+			if (attr->attgenerated != '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+						 errmsg("column \"%s\" is a generated column",
+								NameStr(attr->attname)),
+						 errdetail("Generated columns cannot be used in COPY.")));
+			if (sql.len > strlen("SELECT "))
 				appendStringInfoString(&sql, ", ");
-			appendStringInfoString(&sql, quote_identifier(strVal(lfirst(lc))));
+			appendStringInfoString(&sql, quote_identifier(NameStr(attr->attname)));
 		}
-		appendStringInfo(&sql, " FROM %s", RelationQualifiedName(relid));
+		table_close(rel, NoLock);
+		if (sql.len == strlen("SELECT "))
+			appendStringInfoString(&sql, "FROM");
+		else
+			appendStringInfoString(&sql, " FROM");
+		appendStringInfo(&sql, " %s", RelationQualifiedName(relid));
 		parsed = raw_parser(sql.data, RAW_PARSE_DEFAULT);
 		copy->query = ((RawStmt *) linitial(parsed))->stmt;
 		copy->relation = NULL;
@@ -708,8 +723,16 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	rel = table_open(relid, RowExclusiveLock);
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
 	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, get_relkind_objtype(rel->rd_rel->relkind),
-					   RelationGetRelationName(rel));
+	{
+		ListCell   *lc;
+
+		/* INSERT on the columns loaded will do, as for COPY of a table */
+		foreach(lc, CopyGetAttnums(RelationGetDescr(rel), rel, stmt->attlist))
+			if (pg_attribute_aclcheck(relid, lfirst_int(lc), GetUserId(),
+									  ACL_INSERT) != ACLCHECK_OK)
+				aclcheck_error(aclresult, get_relkind_objtype(rel->rd_rel->relkind),
+							   RelationGetRelationName(rel));
+	}
 
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = queryString;
