@@ -118,5 +118,53 @@ REVOKE ALL ON gen FROM edges_loader;
 REVOKE USAGE ON SCHEMA edges FROM edges_loader;
 DROP ROLE edges_loader;
 
+-- COPY input errors name the line and column
+CREATE TABLE cp (id int PRIMARY KEY, a text, b int CHECK (b < 1000));
+SET client_min_messages = warning;
+SELECT create_distributed_table('cp', 'id', shard_count => 2);
+RESET client_min_messages;
+COPY cp FROM STDIN WITH (FORMAT csv);
+200,a,1
+201,b,2
+202,c,notanint
+\.
+COPY cp FROM STDIN WITH (FORMAT csv);
+300,a,1
+301,b,2,extra
+\.
+SELECT count(*) FROM cp;
+
+-- a COPY that fails after a batch went to a node is rolled back to the
+-- savepoint, and the transaction goes on
+CREATE TABLE big (id int PRIMARY KEY, a text);
+SET client_min_messages = warning;
+SELECT create_distributed_table('big', 'id', shard_count => 1);
+RESET client_min_messages;
+COPY (SELECT v, repeat('x', 100) FROM (SELECT g::text AS v, g AS o FROM generate_series(1, 50000) g
+      UNION ALL SELECT 'oops', 50001) s ORDER BY o)
+  TO '/tmp/shardext_regress_big.csv' WITH (FORMAT csv);
+BEGIN;
+INSERT INTO big VALUES (-3, 'x');
+SAVEPOINT s;
+\set VERBOSITY terse
+COPY big FROM '/tmp/shardext_regress_big.csv' WITH (FORMAT csv);
+\set VERBOSITY default
+ROLLBACK TO s;
+INSERT INTO big VALUES (-4, 'x');
+COMMIT;
+SELECT count(*), min(id), max(id) FROM big;
+DO $$
+BEGIN
+	INSERT INTO big VALUES (-5, 'x');
+	BEGIN
+		COPY big FROM '/tmp/shardext_regress_big.csv' WITH (FORMAT csv);
+	EXCEPTION WHEN invalid_text_representation THEN
+		RAISE NOTICE 'COPY failed: %', SQLERRM;
+	END;
+	INSERT INTO big VALUES (-6, 'x');
+END $$;
+SELECT count(*), min(id), max(id) FROM big;
+COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/shardext_regress_big.csv';
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

@@ -905,6 +905,34 @@ FinishPendingCopy(NodeConnection *nc)
 }
 
 /*
+ * DiscardPendingCopy reads and drops the result of a COPY sent without
+ * waiting, when an error interrupted the statement that sent it (a COPY
+ * still taking data is ended with an error).  Never raises an error: it runs
+ * while a (sub)transaction aborts.  Returns false when the connection is not
+ * usable afterwards.
+ */
+bool
+DiscardPendingCopy(NodeConnection *nc)
+{
+	PGresult   *res;
+
+	if (!nc->copyPending)
+		return true;
+	nc->copyPending = false;
+	if (nc->conn == NULL)
+		return false;
+	while ((res = PQgetResult(nc->conn)) != NULL)
+	{
+		if (PQresultStatus(res) == PGRES_COPY_IN)
+			(void) PQputCopyEnd(nc->conn, "the statement was aborted");
+		PQclear(res);
+		if (PQstatus(nc->conn) != CONNECTION_OK)
+			return false;
+	}
+	return PQstatus(nc->conn) == CONNECTION_OK;
+}
+
+/*
  * RemoteCopyIn runs a COPY ... FROM STDIN command and feeds it data (text
  * format, complete lines).  Unless wait, it returns once the data is sent:
  * the node loads it while the caller prepares the next batch, and the

@@ -775,7 +775,8 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 			sql = psprintf("ROLLBACK TO SAVEPOINT shardext_s%d; "
 						   "RELEASE SAVEPOINT shardext_s%d",
 						   currentLevel, currentLevel);
-			if (!RemoteExecuteQuietly(nc, sql))
+			/* a COPY batch the aborted statement sent ahead ends first */
+			if (!DiscardPendingCopy(nc) || !RemoteExecuteQuietly(nc, sql))
 				CloseConnectionAtEndOfTransaction(nc);
 			ForgetSessionSettings(nc);
 		}

@@ -697,6 +697,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	ShardRowRouter *router;
 	uint64		rows;
 	AclResult	aclresult;
+	ErrorContextCallback errorCallback;
 
 	if (stmt->whereClause != NULL)
 		ereport(ERROR,
@@ -743,6 +744,11 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
 	router = CreateShardRowRouter(table, RelationGetDescr(rel));
 
+	/* errors name the input line (and column), as for COPY of a table */
+	errorCallback.callback = CopyFromErrorCallback;
+	errorCallback.arg = (void *) cstate;
+	errorCallback.previous = error_context_stack;
+	error_context_stack = &errorCallback;
 	for (;;)
 	{
 		MemoryContext old;
@@ -760,6 +766,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 		RouteSlotToShard(router, slot);
 		MemoryContextSwitchTo(old);
 	}
+	error_context_stack = errorCallback.previous;
 	FlushAllShardBuffers(router);
 	rows = router->totalRows;
 
