@@ -91,6 +91,20 @@ INSERT INTO a VALUES (3, 3, 0) ON CONFLICT (k, id) DO UPDATE SET w = -1
 INSERT INTO a VALUES (3, 3, 0) ON CONFLICT (k, id) DO UPDATE SET w = excluded.w + a.w;
 SELECT w FROM a WHERE k = 3 AND id = 3;
 
+-- SCROLL cursors over router queries move backward (as on the local copy)
+BEGIN;
+DECLARE c SCROLL CURSOR FOR SELECT id FROM a WHERE k = 3 ORDER BY id;
+DECLARE lc SCROLL CURSOR FOR SELECT id FROM local_a WHERE k = 3 ORDER BY id;
+FETCH 3 FROM c;
+FETCH 3 FROM lc;
+FETCH BACKWARD 2 FROM c;
+FETCH BACKWARD 2 FROM lc;
+FETCH LAST FROM c;
+FETCH LAST FROM lc;
+FETCH ABSOLUTE 2 FROM c;
+FETCH ABSOLUTE 2 FROM lc;
+COMMIT;
+
 -- COPY TO leaves generated columns out, as for a local table, so that its
 -- output loads back; COPY FROM needs INSERT only on the columns loaded
 CREATE TABLE gen (id int PRIMARY KEY, b int, g int GENERATED ALWAYS AS (b * 2) STORED);

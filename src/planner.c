@@ -35,9 +35,11 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/planmain.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
@@ -90,6 +92,7 @@ static void SetScanTargetList(CustomScan *cscan, List *targetList,
 							  Index remoteRti);
 static List *AddRemoteResultRte(List *rtable, List *targetList);
 static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
+static PlannedStmt *MaterializeForScroll(PlannedStmt *stmt, int cursorOptions);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
@@ -139,6 +142,19 @@ ReferencesDistributedTable(List *rtes)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * MaterializeForScroll puts a Material node on top of a plan of a SCROLL
+ * cursor, as the standard planner does: the remote scans only go forward.
+ */
+static PlannedStmt *
+MaterializeForScroll(PlannedStmt *stmt, int cursorOptions)
+{
+	if ((cursorOptions & CURSOR_OPT_SCROLL) &&
+		!ExecSupportsBackwardScan(stmt->planTree))
+		stmt->planTree = materialize_finished_plan(stmt->planTree);
+	return stmt;
 }
 
 /*
@@ -235,7 +251,9 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 
 	analysis = AnalyzeRouterQuery(parse);
 	if (RouterPinsAgree(analysis))
-		return PlanRemoteQuery(parse, analysis, QUERY_SCAN_ROUTER, rtes);
+		return MaterializeForScroll(PlanRemoteQuery(parse, analysis,
+													QUERY_SCAN_ROUTER, rtes),
+									cursorOptions);
 
 	if (target != NULL)
 	{
