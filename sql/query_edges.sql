@@ -91,6 +91,10 @@ INSERT INTO a VALUES (3, 3, 0) ON CONFLICT (k, id) DO UPDATE SET w = -1
 INSERT INTO a VALUES (3, 3, 0) ON CONFLICT (k, id) DO UPDATE SET w = excluded.w + a.w;
 SELECT w FROM a WHERE k = 3 AND id = 3;
 
+-- an UPDATE whose rows are changed one by one cannot return a subquery
+UPDATE a SET w = w + 1 WHERE k = 3 AND id = 3
+  RETURNING id, (SELECT count(*) FROM a x WHERE x.k = a.k);
+
 -- SCROLL cursors over router queries move backward (as on the local copy)
 BEGIN;
 DECLARE c SCROLL CURSOR FOR SELECT id FROM a WHERE k = 3 ORDER BY id;

@@ -37,6 +37,7 @@
 #include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -46,6 +47,7 @@
 
 #include "shardext/deparse.h"
 #include "shardext/modify.h"
+#include "shardext/shard_ddl.h"
 #include "shardext/remote_exec.h"
 #include "shardext/remote_scan.h"
 #include "shardext/router.h"
@@ -159,8 +161,18 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 						 "on the distribution column.")));
 	foreach(lc, parse->returningList)
 	{
-		Relids		varnos = pull_varnos(NULL, (Node *) ((TargetEntry *) lfirst(lc))->expr);
+		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+		Relids		varnos = pull_varnos(NULL, expr);
 
+		/* the RETURNING list runs on the node, with each changed row */
+		if (checkExprHasSubLink(expr) || !IsShippableExpression(expr))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in this %s "
+							"on distributed table \"%s\"", action,
+							get_rel_name(table->relid)),
+					 errdetail("The rows are changed one by one on their nodes, which compute RETURNING."),
+					 errhint("Return the table's columns, and compute the rest in a query afterwards.")));
 		if (!bms_is_empty(varnos) &&
 			!(bms_num_members(varnos) == 1 && bms_is_member(resultRelation, varnos)))
 			ereport(ERROR,
