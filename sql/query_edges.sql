@@ -91,6 +91,27 @@ INSERT INTO a VALUES (3, 3, 0) ON CONFLICT (k, id) DO UPDATE SET w = -1
 INSERT INTO a VALUES (3, 3, 0) ON CONFLICT (k, id) DO UPDATE SET w = excluded.w + a.w;
 SELECT w FROM a WHERE k = 3 AND id = 3;
 
+-- ON CONFLICT DO UPDATE affects a row once per statement, also when the
+-- rows of a shard go to its node in several batches
+CREATE TABLE oc (k int, id int, w int, PRIMARY KEY (k, id));
+SET client_min_messages = warning;
+SELECT create_distributed_table('oc', 'k', shard_count => 2);
+RESET client_min_messages;
+CREATE TABLE local_oc (k int, id int, w int, PRIMARY KEY (k, id));
+INSERT INTO oc SELECT 1, g, 0 FROM generate_series(1, 1001) g;
+INSERT INTO local_oc SELECT 1, g, 0 FROM generate_series(1, 1001) g;
+INSERT INTO oc SELECT 1, CASE WHEN g = 1001 THEN 1 ELSE g END, 1 FROM generate_series(1, 1001) g
+  ON CONFLICT (k, id) DO UPDATE SET w = oc.w + excluded.w;
+INSERT INTO local_oc SELECT 1, CASE WHEN g = 1001 THEN 1 ELSE g END, 1 FROM generate_series(1, 1001) g
+  ON CONFLICT (k, id) DO UPDATE SET w = local_oc.w + excluded.w;
+INSERT INTO oc SELECT 1, CASE WHEN g = 2400 THEN 5 ELSE g END, 1 FROM generate_series(1, 2500) g
+  ON CONFLICT ON CONSTRAINT oc_pkey DO UPDATE SET w = 7;
+INSERT INTO oc SELECT 1, g, 1 FROM generate_series(1, 2500) g
+  ON CONFLICT (k, id) DO UPDATE SET w = oc.w + excluded.w;
+INSERT INTO local_oc SELECT 1, g, 1 FROM generate_series(1, 2500) g
+  ON CONFLICT (k, id) DO UPDATE SET w = local_oc.w + excluded.w;
+SELECT (SELECT sum(w) FROM oc) AS w, (SELECT sum(w) FROM local_oc) AS local_w;
+
 -- an UPDATE whose rows are changed one by one cannot return a subquery
 UPDATE a SET w = w + 1 WHERE k = 3 AND id = 3
   RETURNING id, (SELECT count(*) FROM a x WHERE x.k = a.k);

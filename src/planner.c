@@ -963,6 +963,8 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	QueryTemplate *tail;
 	char	   *sql;
 	char	   *found;
+	List	   *arbiterAttnos = NIL;
+	List	   *arbiterColumns = NIL;
 	ListCell   *lc;
 
 	if (parse->onConflict != NULL)
@@ -1014,6 +1016,27 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	if (parse->onConflict != NULL && OidIsValid(parse->onConflict->constraint))
 		ConstraintToArbiterColumns(statement, parse->resultRelation);
 
+	/*
+	 * ON CONFLICT DO UPDATE on plain columns: the insert scan checks that no
+	 * two rows of the statement have the same key, as PostgreSQL does (rows
+	 * of one shard are sent in batches, and the node sees one at a time).
+	 */
+	if (statement->onConflict != NULL &&
+		statement->onConflict->action == ONCONFLICT_UPDATE)
+	{
+		foreach(lc, statement->onConflict->arbiterElems)
+		{
+			InferenceElem *elem = lfirst(lc);
+
+			if (!IsA(elem->expr, Var))
+			{
+				arbiterAttnos = NIL;
+				break;
+			}
+			arbiterAttnos = lappend_int(arbiterAttnos, ((Var *) elem->expr)->varattno);
+		}
+	}
+
 	/* the source rows: the INSERT's target list, as a SELECT */
 	source->commandType = CMD_SELECT;
 	source->resultRelation = 0;
@@ -1028,6 +1051,8 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 
 		if (tle->resno == table->distAttno)
 			distColumn = ncolumns + 1;
+		if (list_member_int(arbiterAttnos, tle->resno))
+			arbiterColumns = lappend_int(arbiterColumns, ncolumns);
 		ncolumns++;
 		tle->resno = ncolumns;
 		appendStringInfo(&values, "%s$%d", ncolumns > 1 ? ", " : "",
@@ -1098,6 +1123,9 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	cscan->custom_private = lappend(cscan->custom_private, makeInteger(ncolumns));
 	cscan->custom_private = lappend(cscan->custom_private, makeInteger(distColumn));
 	cscan->custom_private = lappend(cscan->custom_private, makeInteger(paramBase));
+	cscan->custom_private = lappend(cscan->custom_private,
+									list_length(arbiterColumns) == list_length(arbiterAttnos) ?
+									arbiterColumns : NIL);
 	cscan->methods = &ShardextInsertScanMethods;
 
 	result->planTree = (Plan *) cscan;

@@ -35,6 +35,7 @@
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "portability/instr_time.h"
@@ -190,6 +191,10 @@ typedef struct InsertScanState
 	bool		done;
 	ResultHolder *holder;
 	MemoryContext rowContext;
+	List	   *arbiterColumns; /* ON CONFLICT DO UPDATE: positions of the
+								 * key columns in the rows, or NIL */
+	HTAB	  **seenKeys;		/* per shard sent in several batches: hashes
+								 * of the keys of its rows so far */
 } InsertScanState;
 
 /* a row waiting to be sent to its shard, and its position in the input */
@@ -216,6 +221,9 @@ typedef struct PartialScanState
 	MemoryContext rowContext;
 } PartialScanState;
 
+static void RememberArbiterKey(InsertScanState *state, HTAB *keys,
+							   PendingRow *row, bool check);
+static void RememberBatchKeys(InsertScanState *state, int shardIndex, List *rows);
 static RowStream *MakeRowStream(EState *estate, RowDecoder *decoder,
 								List *attnums, TupleDesc desc);
 static void StartRowStream(RowStream *stream, NodeConnection *nc,
@@ -1866,6 +1874,7 @@ BeginInsertScan(CustomScanState *node, EState *estate, int eflags)
 	state->columnCount = intVal(list_nth(private, INSERT_PRIVATE_COLUMNS));
 	state->distColumn = intVal(list_nth(private, INSERT_PRIVATE_DIST_COLUMN));
 	state->paramCount = intVal(list_nth(private, INSERT_PRIVATE_PARAMS));
+	state->arbiterColumns = list_nth(private, INSERT_PRIVATE_ARBITER);
 
 	source = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
 	node->custom_ps = list_make1(source);
@@ -1987,6 +1996,70 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 }
 
 /*
+ * RememberArbiterKey records the ON CONFLICT key of a row of a shard that is
+ * sent in several batches; with check, a key already seen in the statement
+ * raises PostgreSQL's error (a node only sees one batch at a time).  Rows
+ * with a NULL in the key cannot conflict.  Keys are kept as 64-bit hashes
+ * of their text.
+ */
+static void
+RememberArbiterKey(InsertScanState *state, HTAB *keys, PendingRow *row,
+				   bool check)
+{
+	uint64		hash = 0;
+	bool		found;
+	ListCell   *lc;
+
+	foreach(lc, state->arbiterColumns)
+	{
+		char	   *value = row->values[lfirst_int(lc)];
+
+		if (value == NULL)
+			return;
+		hash = hash_bytes_extended((const unsigned char *) value,
+								   strlen(value) + 1, hash);
+	}
+	hash_search(keys, &hash, HASH_ENTER, &found);
+	if (found && check)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("ON CONFLICT DO UPDATE command cannot affect row a second time"),
+				 errhint("Ensure that no rows proposed for insertion within the same "
+						 "command have duplicate constrained values.")));
+}
+
+/*
+ * RememberBatchKeys starts or goes on keeping the keys of a shard's rows
+ * when a batch of them is sent (ON CONFLICT DO UPDATE): later rows are
+ * checked against them.
+ */
+static void
+RememberBatchKeys(InsertScanState *state, int shardIndex, List *rows)
+{
+	ListCell   *lc;
+
+	if (state->seenKeys == NULL)
+		state->seenKeys = MemoryContextAllocZero(state->css.ss.ps.state->es_query_cxt,
+												 sizeof(HTAB *) *
+												 GetTableOrError(state->relid)->shardCount);
+	if (state->seenKeys[shardIndex] == NULL)
+	{
+		HASHCTL		info;
+
+		memset(&info, 0, sizeof(info));
+		info.keysize = sizeof(uint64);
+		info.entrysize = sizeof(uint64);
+		info.hcxt = state->css.ss.ps.state->es_query_cxt;
+		state->seenKeys[shardIndex] = hash_create("shardext ON CONFLICT keys", 1024,
+												  &info,
+												  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		/* the rows of the first batch: the node checks them among themselves */
+		foreach(lc, rows)
+			RememberArbiterKey(state, state->seenKeys[shardIndex], lfirst(lc), false);
+	}
+}
+
+/*
  * RunInsert routes every row of the subplan to its shard, in batches.
  */
 static void
@@ -2057,9 +2130,14 @@ RunInsert(InsertScanState *state)
 								   slot->tts_values[c]);
 		pending[shard->shardIndex] = lappend(pending[shard->shardIndex], row);
 		MemoryContextSwitchTo(old);
+		if (state->seenKeys != NULL && state->seenKeys[shard->shardIndex] != NULL)
+			RememberArbiterKey(state, state->seenKeys[shard->shardIndex], row, true);
 
 		if (list_length(pending[shard->shardIndex]) >= batchRows)
 		{
+			if (state->arbiterColumns != NIL)
+				RememberBatchKeys(state, shard->shardIndex,
+								  pending[shard->shardIndex]);
 			FlushInsertBatch(state, shard, pending[shard->shardIndex], false);
 			flushes++;
 			pending[shard->shardIndex] = NIL;

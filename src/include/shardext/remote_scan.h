@@ -48,6 +48,7 @@ typedef enum QueryScanMode
 #define INSERT_PRIVATE_COLUMNS 5
 #define INSERT_PRIVATE_DIST_COLUMN 6
 #define INSERT_PRIVATE_PARAMS 7
+#define INSERT_PRIVATE_ARBITER 8
 
 /* positions in custom_private of a ShardextPartialScan */
 #define PARTIAL_PRIVATE_FRAGMENTS 0
