@@ -33,6 +33,14 @@
 #include "shardext/metadata_cache.h"
 #include "shardext/node.h"
 #include "shardext/remote_exec.h"
+#include "shardext/transaction.h"
+
+/* a statement to run on one node, for TryInSubtransaction */
+typedef struct DropContext
+{
+	int32		nodeId;
+	char	   *sql;
+} DropContext;
 
 PG_FUNCTION_INFO_V1(shardext_add_node);
 PG_FUNCTION_INFO_V1(shardext_remove_node);
@@ -43,6 +51,7 @@ static void InsertNode(int32 nodeId, const char *host, int32 port,
 					   const char *dbname, NodeRole role, int32 primaryNodeId);
 static int	CountPlacementsOnNode(int32 nodeId);
 static void DropReferenceCopies(ShardextNode *node);
+static void DropOnNode(void *arg);
 static void CountPlacementCallback(Datum *values, bool *nulls, void *arg);
 
 /* context of CountPlacementCallback */
@@ -266,8 +275,8 @@ DropReferenceCopies(ShardextNode *node)
 {
 	StringInfoData names;
 	ListCell   *lc;
-	MemoryContext oldContext = CurrentMemoryContext;
-	ResourceOwner oldOwner = CurrentResourceOwner;
+	DropContext context;
+	ErrorData  *edata;
 
 	initStringInfo(&names);
 	foreach(lc, ShardextAllTables())
@@ -282,35 +291,26 @@ DropReferenceCopies(ShardextNode *node)
 	if (names.len == 0)
 		return;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldContext);
-	PG_TRY();
-	{
-		NodeConnection *nc = GetNodeConnectionInTransaction(node->nodeId, true);
-
-		RemoteExecuteCommand(nc, psprintf("DROP TABLE IF EXISTS %s", names.data));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldContext);
-		CurrentResourceOwner = oldOwner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldContext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldContext);
-		CurrentResourceOwner = oldOwner;
+	context.nodeId = node->nodeId;
+	context.sql = psprintf("DROP TABLE IF EXISTS %s", names.data);
+	edata = TryInSubtransaction(DropOnNode, &context);
+	if (edata != NULL)
 		ereport(WARNING,
 				(errmsg("could not drop the copies of reference tables on node %d (%s:%d)",
 						node->nodeId, node->host, node->port),
 				 errdetail("%s", edata->message),
 				 errhint("Drop %s on that node before adding it again.",
 						 names.data)));
-	}
-	PG_END_TRY();
+}
+
+/* DropOnNode runs a DropContext's statement in the node's transaction. */
+static void
+DropOnNode(void *arg)
+{
+	DropContext *context = (DropContext *) arg;
+
+	RemoteExecuteCommand(GetNodeConnectionInTransaction(context->nodeId, true),
+						 context->sql);
 }
 
 /* CountPlacementCallback counts the placements on one node. */

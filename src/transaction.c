@@ -63,6 +63,7 @@ static void ShardextExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 								uint64 count, bool execute_once);
 static void ShardextXactCallback(XactEvent event, void *arg);
 static void ForgetLocalCopyPlans(void);
+static void RecoverNodeInSubtransaction(void *arg);
 static void ShardextSubXactCallback(SubXactEvent event,
 									SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);
@@ -524,6 +525,14 @@ ShardextXactCallback(XactEvent event, void *arg)
 	}
 }
 
+/* one node's part of shardext_recover_transactions() */
+typedef struct RecoverContext
+{
+	ShardextNode *node;
+	List	  **stillPrepared;
+	int			finished;
+} RecoverContext;
+
 /* one prepared transaction found on a node by recovery */
 typedef struct PreparedOnNode
 {
@@ -649,6 +658,47 @@ CollectGidCallback(Datum *values, bool *nulls, void *arg)
 }
 
 /*
+ * TryInSubtransaction runs fn(arg) in a subtransaction and returns NULL
+ * when it succeeded, else its error (the subtransaction rolled back, the
+ * error state cleared), for the caller to report as it sees fit.
+ */
+ErrorData *
+TryInSubtransaction(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext oldContext = CurrentMemoryContext;
+	ResourceOwner oldOwner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldContext);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldContext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldContext);
+	CurrentResourceOwner = oldOwner;
+	return edata;
+}
+
+/* RecoverNodeInSubtransaction is RecoverNode for TryInSubtransaction. */
+static void
+RecoverNodeInSubtransaction(void *arg)
+{
+	RecoverContext *context = (RecoverContext *) arg;
+
+	context->finished = RecoverNode(context->node, context->stillPrepared);
+}
+
+/*
  * shardext_recover_transactions() finishes the transactions that a failure
  * of a node or of the coordinator left prepared, by the decision recorded
  * on the coordinator, and forgets the decisions no longer needed.  Returns
@@ -659,9 +709,9 @@ shardext_recover_transactions(PG_FUNCTION_ARGS)
 {
 	List	   *records = NIL;
 	List	   *stillPrepared = NIL;
-	List	   *volatile reachedNodes = NIL;
+	List	   *reachedNodes = NIL;
 	ListCell   *lc;
-	volatile int finished = 0;
+	int			finished = 0;
 
 	if (!superuser())
 		ereport(ERROR,
@@ -671,41 +721,30 @@ shardext_recover_transactions(PG_FUNCTION_ARGS)
 
 	foreach(lc, ShardextAllNodes())
 	{
-		ShardextNode *node = lfirst(lc);
-		MemoryContext oldContext = CurrentMemoryContext;
-		ResourceOwner oldOwner = CurrentResourceOwner;
+		RecoverContext context;
+		ErrorData  *edata;
 
-		if (node->role == NODE_ROLE_REPLICA)
+		context.node = lfirst(lc);
+		context.stillPrepared = &stillPrepared;
+		context.finished = 0;
+		if (context.node->role == NODE_ROLE_REPLICA)
 			continue;
 
 		/* a node that cannot be reached keeps its transactions for later */
-		BeginInternalSubTransaction(NULL);
-		PG_TRY();
+		edata = TryInSubtransaction(RecoverNodeInSubtransaction, &context);
+		if (edata == NULL)
 		{
-			finished += RecoverNode(node, &stillPrepared);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldContext);
-			CurrentResourceOwner = oldOwner;
-			reachedNodes = lappend_int(reachedNodes, node->nodeId);
+			finished += context.finished;
+			reachedNodes = lappend_int(reachedNodes, context.node->nodeId);
 		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldContext);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldContext);
-			CurrentResourceOwner = oldOwner;
+		else
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),
 					 errmsg("could not recover transactions on node %d (%s:%d): %s",
-							node->nodeId, node->host, node->port, edata->message),
+							context.node->nodeId, context.node->host,
+							context.node->port, edata->message),
 					 errhint("Run shardext_recover_transactions() again once the "
 							 "node is reachable.")));
-		}
-		PG_END_TRY();
 	}
 
 	/*

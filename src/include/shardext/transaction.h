@@ -18,5 +18,6 @@ extern void ShardextInitTransactions(void);
 extern bool StatementMayRunWithoutTransaction(void);
 extern int	ParallelConnectionsForNode(int32 nodeId, bool explainOnly);
 extern void CheckCopyNotInLocalUse(Oid table, const char *copyName);
+extern ErrorData *TryInSubtransaction(void (*fn) (void *arg), void *arg);
 
 #endif							/* SHARDEXT_TRANSACTION_H */
