@@ -173,6 +173,11 @@ COPY cp FROM STDIN WITH (FORMAT csv);
 \.
 SELECT count(*) FROM cp;
 
+-- COPY FROM in a read-only transaction is refused before any input is read
+BEGIN READ ONLY;
+COPY cp FROM '/nonexistent/shardext_input.csv' WITH (FORMAT csv);
+ROLLBACK;
+
 -- a COPY that fails after a batch went to a node is rolled back to the
 -- savepoint, and the transaction goes on
 CREATE TABLE big (id int PRIMARY KEY, a text);

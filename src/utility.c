@@ -721,6 +721,9 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 							"pg_read_server_files role to COPY from a file")));
 	}
 
+	/* before any input is read, as COPY of a table does */
+	if (XactReadOnly)
+		PreventCommandIfReadOnly("COPY FROM");
 	rel = table_open(relid, RowExclusiveLock);
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
 	if (aclresult != ACLCHECK_OK)
