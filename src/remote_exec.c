@@ -51,13 +51,18 @@ typedef struct PreparedStatement
 	Oid		   *types;
 } PreparedStatement;
 
-/* the session settings that change how values are read and written */
 /* how long a statement's rest is read before it is cancelled instead (ms) */
 #define DRAIN_BEFORE_CANCEL_MS 5
 
+/*
+ * The session settings sent to nodes: those that change how values are read
+ * and written, lock_timeout (a lock wait on a node, e.g. in a deadlock that
+ * spans nodes, ends as the session asked), and the nodes' parallel workers.
+ */
 static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits",
 	"bytea_output", "default_text_search_config", "xmloption", "xmlbinary",
+	"lock_timeout",
 	"max_parallel_workers_per_gather"	/* from shardext.node_parallel_workers */
 };
 #define PARALLEL_SETTING (SESSION_SETTING_COUNT - 1)
@@ -255,7 +260,8 @@ NodeParallelWorkers(int32 nodeId)
  * SyncSessionSettings sends the session's settings that change how values
  * are read, written and computed (TimeZone, DateStyle, IntervalStyle,
  * extra_float_digits, bytea_output, default_text_search_config, xmloption,
- * xmlbinary; and max_parallel_workers_per_gather, see NodeParallelWorkers)
+ * xmlbinary; lock_timeout; and max_parallel_workers_per_gather, see
+ * NodeParallelWorkers)
  * to the node when they differ from what the connection was last given, so that the node reads and writes values (parameters, results, COPY
  * data, casts to text, now()::date, to_tsvector(text)) as the coordinator's
  * session does.  Costs a few string comparisons when nothing changed.
@@ -269,17 +275,25 @@ SyncSessionSettings(NodeConnection *nc)
 	bool		same = true;
 	int			i;
 
-	for (i = 0; i < lengthof(SessionSettingNames); i++)
+	/*
+	 * GetConfigOption returns integer settings in a buffer it reuses: each
+	 * value is compared before the next is read (and copied when sent).
+	 */
+	for (i = 0; i < lengthof(SessionSettingNames) && same; i++)
 	{
-		if (i == PARALLEL_SETTING)
-			values[i] = NodeParallelWorkers(nc->nodeId);
-		else
-			values[i] = GetConfigOption(SessionSettingNames[i], false, false);
-		if (nc->settings[i] == NULL || strcmp(nc->settings[i], values[i]) != 0)
+		const char *value = (i == PARALLEL_SETTING) ?
+			NodeParallelWorkers(nc->nodeId) :
+			GetConfigOption(SessionSettingNames[i], false, false);
+
+		if (nc->settings[i] == NULL || strcmp(nc->settings[i], value) != 0)
 			same = false;
 	}
 	if (same)
 		return;
+	for (i = 0; i < lengthof(SessionSettingNames); i++)
+		values[i] = (i == PARALLEL_SETTING) ?
+			NodeParallelWorkers(nc->nodeId) :
+			pstrdup(GetConfigOption(SessionSettingNames[i], false, false));
 
 	initStringInfo(&sql);
 	for (i = 0; i < lengthof(SessionSettingNames); i++)

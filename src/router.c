@@ -71,6 +71,7 @@ static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
 static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
+static bool ContainsAnyVar(Node *node, void *context);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
 static void AddSingleShardTable(RouterAnalysis *analysis, Oid relid);
 static bool PreservedReferenceTable(Node *node, Query *query, bool preserved);
@@ -244,7 +245,24 @@ DistributionColumnMember(Node *node, LevelState *state)
 }
 
 /*
- * IsPinValue tells whether an expression can give a pin's value: no Vars,
+ * ContainsAnyVar tells whether an expression holds a Var of any query level
+ * (an outer query's column, in a correlated subquery, too).
+ */
+static bool
+ContainsAnyVar(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var) || IsA(node, PlaceHolderVar))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, ContainsAnyVar, context, 0);
+	return expression_tree_walker(node, ContainsAnyVar, context);
+}
+
+/*
+ * IsPinValue tells whether an expression can give a pin's value: no Vars
+ * (of this level or an outer one),
  * no volatile functions, no aggregates, window functions or sublinks.
  */
 static bool
@@ -254,7 +272,7 @@ IsPinValue(Node *node)
 		return false;
 	if (IsA(node, Const))
 		return !((Const *) node)->constisnull;
-	return !contain_var_clause(node) && !contain_volatile_functions(node) &&
+	return !ContainsAnyVar(node, NULL) && !contain_volatile_functions(node) &&
 		!contain_agg_clause(node) && !contain_window_function(node) &&
 		!contain_subplans(node) && !checkExprHasSubLink(node);
 }

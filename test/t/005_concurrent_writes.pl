@@ -2,7 +2,7 @@
 # waits for another transaction's row locks and applies after its commit;
 # a deadlock across two nodes (which no node can see) ends with the
 # coordinator's statement_timeout, which cancels the waiting remote
-# statement.
+# statement, or with the session's lock_timeout, which the nodes apply.
 use strict;
 use warnings;
 
@@ -86,6 +86,31 @@ is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id IN ($k1, $k2) O
 is($workers[0]->safe_psql('postgres',
 		"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"),
 	'0', 'nothing is left waiting on the workers');
+
+# the same deadlock ends with the session's lock_timeout, which the nodes
+# get with the other session settings
+$s1->{stdout} = '';
+$s2->{stdout} = '';
+$s2->{stderr} = '';
+$s1->query_safe('BEGIN');
+$s1->query_safe("UPDATE t SET v = 3 WHERE id = $k1");
+$s2->query_safe('BEGIN');
+$s2->query_safe("SET LOCAL lock_timeout = '500ms'");
+$s2->query_safe("UPDATE t SET v = 4 WHERE id = $k2");
+$s1->{stdin} .= "UPDATE t SET v = 3 WHERE id = $k2;\n\\echo s1_done\n";
+$s1->{run}->pump_nb();
+$start = time;
+($out, $failed) = $s2->query("UPDATE t SET v = 4 WHERE id = $k1");
+$elapsed = time - $start;
+ok($failed, 'with lock_timeout, the statement closing the cycle fails');
+like($s2->{stderr}, qr/canceling statement due to lock timeout/,
+	'because of lock_timeout');
+cmp_ok($elapsed, '<', 10, 'soon');
+$s2->query('ROLLBACK');
+$s1->{run}->pump() until $s1->{stdout} =~ /s1_done/;
+$s1->query_safe('COMMIT');
+is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id IN ($k1, $k2) ORDER BY id"),
+	"3\n3", 'the other transaction committed on both nodes');
 
 $s1->quit;
 $s2->quit;
