@@ -116,6 +116,22 @@ SELECT (SELECT sum(w) FROM oc) AS w, (SELECT sum(w) FROM local_oc) AS local_w;
 UPDATE a SET w = w + 1 WHERE k = 3 AND id = 3
   RETURNING id, (SELECT count(*) FROM a x WHERE x.k = a.k);
 
+-- subqueries on distributed tables tied to an outer reference table's rows
+SELECT same('SELECT rk FROM ref r WHERE EXISTS (SELECT 1 FROM a h WHERE h.k = r.rk)');
+SELECT same('SELECT rk, (SELECT count(*) FROM a h WHERE h.k = r.rk) FROM ref r');
+SELECT same('SELECT r.rk, x.n FROM ref r, LATERAL (SELECT count(*) AS n FROM a h WHERE h.k = r.rk) x');
+
+-- RETURNING: tableoid is the distributed table's; what the nodes cannot
+-- compute for each row (subqueries, session functions, whole rows in rows
+-- changed one by one) is refused
+UPDATE a SET w = w WHERE k = 5 AND id = 5 RETURNING tableoid::regclass, id;
+UPDATE a SET w = w WHERE k = 5 RETURNING tableoid = 'a'::regclass AS same_table, id;
+INSERT INTO ref VALUES (100, 'r') RETURNING tableoid::regclass;
+DELETE FROM ref WHERE rk = 100 RETURNING tableoid::regclass, rk;
+INSERT INTO a VALUES (5, 1000, 1) RETURNING (SELECT count(*) FROM a);
+INSERT INTO a VALUES (5, 1000, 1) RETURNING current_setting('application_name');
+UPDATE a x SET w = 1 FROM ref r WHERE r.rk = x.k AND x.id < 0 RETURNING x;
+
 -- SCROLL cursors over router queries move backward (as on the local copy)
 BEGIN;
 DECLARE c SCROLL CURSOR FOR SELECT id FROM a WHERE k = 3 ORDER BY id;

@@ -384,3 +384,37 @@ DeparseExpressionForShard(Node *expr, Oid relid, Index varno, const char *alias)
 	PopDeparseGucs(nestLevel);
 	return sql;
 }
+
+/* context of ReplaceTableOidMutator */
+typedef struct TableOidContext
+{
+	Index		varno;
+	Oid			relid;
+} TableOidContext;
+
+static Node *
+ReplaceTableOidMutator(Node *node, TableOidContext *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varno == context->varno &&
+		((Var *) node)->varlevelsup == 0 &&
+		((Var *) node)->varattno == TableOidAttributeNumber)
+		return (Node *) makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+								  ObjectIdGetDatum(context->relid), false, true);
+	return expression_tree_mutator(node, ReplaceTableOidMutator, (void *) context);
+}
+
+/*
+ * ReplaceTableOidVars returns node with the tableoid of range table entry
+ * varno (at this query level) replaced by the constant relid: a shard on its
+ * node has another OID.  (A node prints an OID it does not know as a number,
+ * so tableoid::regclass still reads back as the table's name.)
+ */
+Node *
+ReplaceTableOidVars(Node *node, Index varno, Oid relid)
+{
+	TableOidContext context = {varno, relid};
+
+	return ReplaceTableOidMutator(node, &context);
+}

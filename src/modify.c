@@ -88,6 +88,7 @@ static void ReScanModifyScan(CustomScanState *node);
 static void ExplainModifyScan(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
 static List *TargetKeyColumns(Oid relid, AttrNumber distAttno);
+static bool ContainsWholeRowVar(Node *node, void *context);
 
 CustomScanMethods ShardextModifyScanMethods = {
 	"ShardextModify", CreateModifyScanState
@@ -128,6 +129,17 @@ TargetKeyColumns(Oid relid, AttrNumber distAttno)
 	return keys;
 }
 
+/* ContainsWholeRowVar tells whether an expression reads a whole row. */
+static bool
+ContainsWholeRowVar(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varattno == InvalidAttrNumber;
+	return expression_tree_walker(node, ContainsWholeRowVar, context);
+}
+
 /*
  * PlanModifyThroughCoordinator plans an UPDATE or DELETE of a distributed
  * table in the two steps described above.
@@ -165,14 +177,15 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 		Relids		varnos = pull_varnos(NULL, expr);
 
 		/* the RETURNING list runs on the node, with each changed row */
-		if (checkExprHasSubLink(expr) || !IsShippableExpression(expr))
+		if (checkExprHasSubLink(expr) || !IsShippableExpression(expr) ||
+			ContainsWholeRowVar(expr, NULL))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in this %s "
 							"on distributed table \"%s\"", action,
 							get_rel_name(table->relid)),
 					 errdetail("The rows are changed one by one on their nodes, which compute RETURNING."),
-					 errhint("Return the table's columns, and compute the rest in a query afterwards.")));
+					 errhint("Return the table's columns (t.* rather than t), and compute the rest in a query afterwards.")));
 		if (!bms_is_empty(varnos) &&
 			!(bms_num_members(varnos) == 1 && bms_is_member(resultRelation, varnos)))
 			ereport(ERROR,

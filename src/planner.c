@@ -57,6 +57,7 @@
 #include "shardext/pushdown.h"
 #include "shardext/remote_scan.h"
 #include "shardext/router.h"
+#include "shardext/shard_ddl.h"
 
 static planner_hook_type PrevPlannerHook = NULL;
 
@@ -190,6 +191,18 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	if (parse->resultRelation > 0)
 		target = ShardextGetTable(rt_fetch(parse->resultRelation,
 										   parse->rtable)->relid);
+
+	/*
+	 * RETURNING tableoid of a distributed table is the table's OID, not the
+	 * shard's on its node: it becomes a constant before anything is sent.
+	 */
+	if (target != NULL && parse->returningList != NIL)
+	{
+		parse = copyObject(parse);
+		parse->returningList = (List *)
+			ReplaceTableOidVars((Node *) parse->returningList,
+								parse->resultRelation, target->relid);
+	}
 
 	/*
 	 * An UPDATE or DELETE of a local table that reads distributed tables:
@@ -982,6 +995,20 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 						 errhint("Leave the distribution column out of ON CONFLICT DO UPDATE SET.")));
 		}
 	}
+	/* RETURNING is computed by the nodes, with each row they insert */
+	foreach(lc, parse->returningList)
+	{
+		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+
+		if (checkExprHasSubLink(expr) || !IsShippableExpression(expr))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in INSERT into distributed table \"%s\"",
+							get_rel_name(table->relid)),
+					 errdetail("Each node computes RETURNING for the rows it inserts."),
+					 errhint("Return the table's columns, and compute the rest in a query afterwards.")));
+	}
+
 	/*
 	 * The DO UPDATE part runs on the node of each row's shard, where a
 	 * subquery would see only that node's tables.

@@ -173,6 +173,12 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query uses a type that the nodes do not have";
 		return true;
 	}
+	if (IsA(node, Const) && !IsShippableConst((Const *) node))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query names an object that the nodes do not have";
+		return true;
+	}
 	if (IsA(node, CoerceToDomain) &&
 		((CoerceToDomain *) node)->resulttype >= FirstNormalObjectId)
 	{

@@ -82,7 +82,6 @@ static List *ConstraintCommands(Relation rel, const char *shardName,
 static List *IndexCommands(Relation rel, const char *shardName,
 						   int64 shardId);
 static bool NotShippableWalker(Node *node, void *context);
-static bool IsShippableConst(Const *constant);
 static bool IsShippableOperator(Oid operatorId);
 
 /*
@@ -979,7 +978,7 @@ IsShippableExpression(Node *expr)
  * collation are built in, and if it is an OID alias (regclass and the
  * like), the object it names is too.
  */
-static bool
+bool
 IsShippableConst(Const *constant)
 {
 	if (!IsBuiltinType(constant->consttype) ||

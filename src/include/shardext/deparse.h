@@ -35,4 +35,6 @@ extern int	SetCanonicalDatumGucs(void);
 extern void ResetDeparseGucs(int nestLevel);
 extern void PopDeparseGucs(int nestLevel);
 
+extern Node *ReplaceTableOidVars(Node *node, Index varno, Oid relid);
+
 #endif							/* SHARDEXT_DEPARSE_H */

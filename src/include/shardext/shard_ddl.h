@@ -24,6 +24,7 @@ extern char *ShardObjectName(const char *name, int64 shardId);
 extern char *ShardTableName(Oid relid, int64 shardId);
 extern bool ReadsSessionState(Oid funcid);
 extern bool SQLValueReadsSessionState(SQLValueFunction *svf);
+extern bool IsShippableConst(Const *constant);
 extern bool IsShippableExpression(Node *expr);
 
 #endif							/* SHARDEXT_SHARD_DDL_H */
