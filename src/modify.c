@@ -161,6 +161,16 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 	int			distKey = 0;
 	ListCell   *lc;
 
+	if (keys == NIL && IsSingleShardTable(table))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot run this %s on table \"%s\", which has no primary key",
+						action, get_rel_name(table->relid)),
+				 errdetail("The statement reads other tables or calls functions that are "
+						   "not immutable, so the coordinator finds the rows and their new "
+						   "values and changes them by primary key."),
+				 errhint("Add a primary key, or compute the new values without such "
+						 "functions and tables.")));
 	if (keys == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

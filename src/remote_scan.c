@@ -1553,7 +1553,7 @@ ExplainQueryScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	tasks = ComputeQueryTasks(state);
 	if (tasks == NIL)
 	{
-		ExplainPropertyText("Distributed Plan", "no shard (null distribution value)", es);
+		ExplainPropertyText("Distributed Plan", "no shard (no row can match the distribution value)", es);
 		return;
 	}
 	first = linitial(tasks);
@@ -1827,7 +1827,7 @@ ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Distributed Plan",
 							state->pinListState != NULL ?
 							"no shard (no non-null distribution value in the list)" :
-							"no shard (null distribution value)", es);
+							"no shard (no row can match the distribution value)", es);
 		return;
 	}
 	first = table->shards[linitial_int(indexes)];
