@@ -29,6 +29,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -69,6 +70,21 @@ static bool CacheStale = true;
  * shards whose shape changed (remote_exec.c deallocates them).
  */
 uint64		ShardextShapeEpoch = 0;
+
+/*
+ * Set while this backend writes a new directory key and makes it visible:
+ * the directory's invalidations are counted instead of making the map
+ * stale (see BeginOwnDirectoryKey).
+ */
+static bool AbsorbingOwnDirectoryKey = false;
+static int	AbsorbedDirectoryInvalidations = 0;
+
+/* entry of ShardextTable.directoryAdded: the keys added with one hash */
+typedef struct AddedKeys
+{
+	uint32		hash;			/* hash key: must be first */
+	List	   *entries;		/* DirectoryEntry * */
+} AddedKeys;
 
 /* OIDs of the catalog tables, known from the first rebuild on */
 static Oid	CatalogRelids[5];
@@ -111,6 +127,14 @@ InvalidateShardMap(Datum arg, Oid relid)
 {
 	bool		relevant = !OidIsValid(relid);
 	int			i;
+
+	/* the key EndOwnDirectoryKey adds to the map itself */
+	if (AbsorbingOwnDirectoryKey && OidIsValid(relid) &&
+		relid == CatalogRelids[lengthof(CatalogRelids) - 1])
+	{
+		AbsorbedDirectoryInvalidations++;
+		return;
+	}
 
 	for (i = 0; i < lengthof(CatalogRelids) && !relevant; i++)
 		relevant = (CatalogRelids[i] == relid);
@@ -489,6 +513,7 @@ PrepareDirectory(ShardextTable *table)
 	Oid			ioParam;
 	int			nestLevel;
 	ListCell   *rowCell;
+	int			i;
 
 	getTypeInputInfo(table->distTypeId, &inputFunction, &ioParam);
 	nestLevel = SetCanonicalDatumGucs();
@@ -506,6 +531,9 @@ PrepareDirectory(ShardextTable *table)
 	ResetDeparseGucs(nestLevel);
 	qsort(table->directory, table->directoryCount, sizeof(DirectoryEntry),
 		  CompareDirectoryEntries);
+	table->directoryShardKeys = palloc0(sizeof(int) * Max(table->shardCount, 1));
+	for (i = 0; i < table->directoryCount; i++)
+		table->directoryShardKeys[table->directory[i].shard->shardIndex]++;
 }
 
 /*
@@ -546,7 +574,101 @@ FindDirectoryEntry(ShardextTable *table, Datum value)
 		if (DatumGetBool(FunctionCall2Coll(&table->equalProc, table->distCollation,
 										   table->directory[i].value, value)))
 			return &table->directory[i];
+	if (table->directoryAdded != NULL)
+	{
+		AddedKeys  *added = hash_search(table->directoryAdded, &hash, HASH_FIND, NULL);
+		ListCell   *lc;
+
+		if (added != NULL)
+			foreach(lc, added->entries)
+			{
+				DirectoryEntry *entry = lfirst(lc);
+
+				if (DatumGetBool(FunctionCall2Coll(&table->equalProc,
+												   table->distCollation,
+												   entry->value, value)))
+					return entry;
+			}
+	}
 	return NULL;
+}
+
+/*
+ * BeginOwnDirectoryKey starts the write of a new directory key by this
+ * backend (an INSERT into shardext.directory, which the caller runs, then
+ * makes visible with CommandCounterIncrement): until EndOwnDirectoryKey,
+ * invalidations of the directory are counted instead of making the shard
+ * map stale, so that the map need not be rebuilt for every new key (a bulk
+ * load with many new keys would be quadratic).
+ */
+void
+BeginOwnDirectoryKey(void)
+{
+	AbsorbingOwnDirectoryKey = true;
+	AbsorbedDirectoryInvalidations = 0;
+}
+
+/*
+ * EndOwnDirectoryKey ends what BeginOwnDirectoryKey started.  When the
+ * write inserted the key (inserted) and the one invalidation seen was its
+ * own, the key is added to the cached map; otherwise (another session's
+ * change arrived meanwhile, or the key was there already) the map is
+ * rebuilt from the catalog as usual.  Other sessions, and this one after a
+ * rollback, rebuild their maps anyway.  Also called on error.
+ */
+void
+EndOwnDirectoryKey(bool inserted, Oid relid, const char *key, Datum value,
+				   int64 shardId)
+{
+	ShardextTable *table;
+	ShardextTable *owner = NULL;
+	ShardextShard *shard;
+	MemoryContext old;
+	DirectoryEntry *entry;
+	AddedKeys  *added;
+	bool		found;
+
+	AbsorbingOwnDirectoryKey = false;
+	if (!inserted || AbsorbedDirectoryInvalidations != 1)
+	{
+		CacheStale = true;
+		ShardextShapeEpoch++;
+		return;
+	}
+	if (Cache == NULL || CacheStale)
+		return;
+	table = hash_search(Cache->tables, &relid, HASH_FIND, NULL);
+	shard = ShardextGetShard(shardId, &owner);
+	if (table == NULL || shard == NULL || owner != table)
+	{
+		CacheStale = true;
+		return;
+	}
+
+	old = MemoryContextSwitchTo(Cache->context);
+	if (table->directoryAdded == NULL)
+	{
+		HASHCTL		info;
+
+		memset(&info, 0, sizeof(info));
+		info.keysize = sizeof(uint32);
+		info.entrysize = sizeof(AddedKeys);
+		info.hcxt = Cache->context;
+		table->directoryAdded = hash_create("shardext added directory keys", 256,
+											&info,
+											HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = palloc0(sizeof(DirectoryEntry));
+	entry->key = pstrdup(key);
+	entry->value = datumCopy(value, table->distTypeByVal, table->distTypeLen);
+	entry->hash = DirectoryHash(table, entry->value);
+	entry->shard = shard;
+	added = hash_search(table->directoryAdded, &entry->hash, HASH_ENTER, &found);
+	if (!found)
+		added->entries = NIL;
+	added->entries = lappend(added->entries, entry);
+	table->directoryShardKeys[shard->shardIndex]++;
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -579,7 +701,7 @@ CompleteTables(MetadataCache *cache)
 				shard->nodeId = linitial_int(shard->placementNodeIds);
 			}
 		}
-		if (ok && table->directoryRows != NIL)
+		if (ok && table->type == DIST_DIRECTORY)
 			PrepareDirectory(table);
 		if (ok)
 			complete = lappend(complete, table);

@@ -217,18 +217,30 @@ DirectoryKeyText(ShardextTable *table, Datum value)
  * visible to this backend's cache.
  */
 static void
-InsertDirectoryEntry(Oid relid, const char *key, int64 shardId)
+InsertDirectoryEntry(Oid relid, const char *key, Datum value, int64 shardId)
 {
 	Oid			argTypes[3] = {REGCLASSOID, TEXTOID, INT8OID};
 	Datum		args[3];
+	volatile bool inserted = false;
 
 	args[0] = ObjectIdGetDatum(relid);
 	args[1] = CStringGetTextDatum(key);
 	args[2] = Int64GetDatum(shardId);
-	ExecuteCatalogSql("INSERT INTO shardext.directory (table_name, key, shard_id) "
-					  "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-					  3, argTypes, args, NULL);
-	CommandCounterIncrement();
+	BeginOwnDirectoryKey();
+	PG_TRY();
+	{
+		inserted = ExecuteCatalogSql("INSERT INTO shardext.directory (table_name, key, shard_id) "
+									 "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+									 3, argTypes, args, NULL) == 1;
+		CommandCounterIncrement();
+	}
+	PG_CATCH();
+	{
+		EndOwnDirectoryKey(false, relid, key, value, shardId);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	EndOwnDirectoryKey(inserted, relid, key, value, shardId);
 }
 
 /*
@@ -239,7 +251,6 @@ InsertDirectoryEntry(Oid relid, const char *key, int64 shardId)
 static ShardextShard *
 AssignDirectoryKey(ShardextTable *table, Datum value, const char *key)
 {
-	int		   *counts = palloc0(sizeof(int) * table->shardCount);
 	ShardextTable *current = ShardextGetTable(table->relid);
 	DirectoryEntry *entry;
 	ShardextShard *shard;
@@ -249,12 +260,10 @@ AssignDirectoryKey(ShardextTable *table, Datum value, const char *key)
 	/* counted in the current map: the caller's may predate recent keys */
 	if (current == NULL)
 		current = table;
-	for (i = 0; i < current->directoryCount; i++)
-		counts[current->directory[i].shard->shardIndex]++;
-	for (i = 1; i < table->shardCount; i++)
-		if (counts[i] < counts[best])
+	for (i = 1; i < current->shardCount; i++)
+		if (current->directoryShardKeys[i] < current->directoryShardKeys[best])
 			best = i;
-	InsertDirectoryEntry(table->relid, key, table->shards[best]->shardId);
+	InsertDirectoryEntry(table->relid, key, value, current->shards[best]->shardId);
 	current = ShardextGetTable(table->relid);
 	entry = current ? FindDirectoryEntry(current, value) : NULL;
 	shard = entry ? entry->shard : NULL;
@@ -304,7 +313,7 @@ shardext_directory_assign(PG_FUNCTION_ARGS)
 				 errdetail("It is in shard " INT64_FORMAT ".",
 						   existing->shard->shardId),
 				 errhint("Move it with shardext_directory_move_key().")));
-	InsertDirectoryEntry(table->relid, key, shardId);
+	InsertDirectoryEntry(table->relid, key, value, shardId);
 	PG_RETURN_VOID();
 }
 

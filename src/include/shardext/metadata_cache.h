@@ -96,6 +96,9 @@ typedef struct ShardextTable
 	FmgrInfo	equalProc;		/* directory: the type's equality */
 	DirectoryEntry *directory;	/* directory: sorted by hash of the key */
 	int			directoryCount;
+	int		   *directoryShardKeys; /* directory: keys per shard index */
+	struct HTAB *directoryAdded;	/* directory: keys this backend assigned
+									 * since the map was built, by hash */
 	List	   *directoryRows;	/* while the cache is built */
 } ShardextTable;
 
@@ -139,5 +142,8 @@ extern ShardextNode *ShardextFindNode(const char *host, int32 port);
 extern const char *NodeRoleName(NodeRole role);
 extern uint32 DirectoryHash(ShardextTable *table, Datum value);
 extern DirectoryEntry *FindDirectoryEntry(ShardextTable *table, Datum value);
+extern void BeginOwnDirectoryKey(void);
+extern void EndOwnDirectoryKey(bool inserted, Oid relid, const char *key,
+							   Datum value, int64 shardId);
 
 #endif							/* SHARDEXT_METADATA_CACHE_H */
