@@ -94,6 +94,7 @@ static void SetScanTargetList(CustomScan *cscan, List *targetList,
 static List *AddRemoteResultRte(List *rtable, List *targetList);
 static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
 static PlannedStmt *MaterializeForScroll(PlannedStmt *stmt, int cursorOptions);
+static PlannedStmt *KeepPermissionChecks(PlannedStmt *result, Query *original);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
@@ -143,6 +144,32 @@ ReferencesDistributedTable(List *rtes)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * KeepPermissionChecks adds to the range table of a plan whose distributed
+ * tables are read inside a per-shard subquery (pushdown.c) the original
+ * query's table entries: PostgreSQL checks privileges on the entries of
+ * the final range table, and a subquery planned into a custom scan has none
+ * there (the standard planner pulls a subquery's entries up only from a
+ * SubqueryScan).  Nothing in the plan refers to them.
+ */
+static PlannedStmt *
+KeepPermissionChecks(PlannedStmt *result, Query *original)
+{
+	ListCell   *lc;
+
+	foreach(lc, CollectRelationRtes(original))
+	{
+		RangeTblEntry *rte = copyObject((RangeTblEntry *) lfirst(lc));
+
+		if (rte->requiredPerms == 0)
+			continue;
+		result->rtable = lappend(result->rtable, rte);
+		if (!list_member_oid(result->relationOids, rte->relid))
+			result->relationOids = lappend_oid(result->relationOids, rte->relid);
+	}
+	return result;
 }
 
 /*
@@ -304,8 +331,9 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		Query	   *rewritten = RewriteForShardPushdown(parse);
 
 		if (rewritten != NULL)
-			return CallNextPlanner(rewritten, queryString, cursorOptions,
-								   boundParams);
+			return KeepPermissionChecks(CallNextPlanner(rewritten, queryString,
+														cursorOptions, boundParams),
+										parse);
 	}
 
 	return CallNextPlanner(parse, queryString, cursorOptions, boundParams);

@@ -117,7 +117,6 @@ static Query *FinishOuterQuery(StringInfo outer, Query *parse, List *targetTexts
 static Query *RewriteWholeGroups(Query *parse);
 static List *WholeRowTargetList(Query *inner, int64 rowCount);
 static Node *LimitPlusOffset(Const *limit, Const *offset);
-static void KeepSelectedColumns(Query *rewritten, Query *original);
 
 /*
  * RewriteForShardPushdown returns the two-level form of a multi-shard query
@@ -1075,8 +1074,6 @@ RewriteTopN(Query *parse)
 	Node	   *limitOffset = parse->limitOffset ?
 		eval_const_expressions(NULL, parse->limitOffset) : NULL;
 	List	   *targetTexts = NIL;
-	Query	   *rewritten;
-	bool		wholeRows;
 	StringInfoData outer;
 
 	if (!IsA(limitCount, Const) || ((Const *) limitCount)->constisnull ||
@@ -1092,8 +1089,7 @@ RewriteTopN(Query *parse)
 	targetTexts = (inner->limitCount == NULL) ? NIL :
 		WholeRowTargetList(inner,
 						   DatumGetInt64(((Const *) inner->limitCount)->constvalue));
-	wholeRows = (targetTexts != NIL);
-	if (!wholeRows)
+	if (targetTexts == NIL)
 		inner->targetList = NamedTargetList(parse->targetList);
 
 	initStringInfo(&outer);
@@ -1101,12 +1097,12 @@ RewriteTopN(Query *parse)
 						   OuterSelectOfColumns(parse,
 												DeparseQueryForShards(inner, NIL),
 												&targetTexts));
-	rewritten = FinishOuterQuery(&outer, parse, targetTexts, limitCount,
-								 limitOffset);
-	/* whole rows: the user needs no privilege on the columns not asked for */
-	if (rewritten != NULL && wholeRows)
-		KeepSelectedColumns(rewritten, parse);
-	return rewritten;
+	/*
+	 * Whole rows need no privilege on the columns not asked for: privileges
+	 * are checked on the original query's entries (planner.c).
+	 */
+	return FinishOuterQuery(&outer, parse, targetTexts, limitCount,
+							limitOffset);
 }
 
 /*
@@ -1186,24 +1182,6 @@ WholeRowTargetList(Query *inner, int64 rowCount)
 	}
 	table_close(rel, NoLock);
 	return ok ? texts : NIL;
-}
-
-/*
- * KeepSelectedColumns gives the table read inside a rewritten whole-row
- * top-N the original query's selected columns: reading the other columns
- * on the shards needs no privilege of the user on them.
- */
-static void
-KeepSelectedColumns(Query *rewritten, Query *original)
-{
-	RangeTblEntry *partial = linitial(rewritten->rtable);
-	RangeTblEntry *inner;
-	RangeTblEntry *table = linitial(original->rtable);
-
-	Assert(partial->rtekind == RTE_SUBQUERY);
-	inner = linitial(partial->subquery->rtable);
-	Assert(inner->rtekind == RTE_RELATION && inner->relid == table->relid);
-	inner->selectedCols = bms_copy(table->selectedCols);
 }
 
 /*
