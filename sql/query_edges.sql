@@ -132,6 +132,47 @@ INSERT INTO a VALUES (5, 1000, 1) RETURNING (SELECT count(*) FROM a);
 INSERT INTO a VALUES (5, 1000, 1) RETURNING current_setting('application_name');
 UPDATE a x SET w = 1 FROM ref r WHERE r.rk = x.k AND x.id < 0 RETURNING x;
 
+-- an UPDATE/DELETE that reads its own table does not see its own changes
+CREATE TABLE st (id int PRIMARY KEY, n numeric, k int);
+INSERT INTO st SELECT g, g * 1.5, g % 3 FROM generate_series(1, 10) g;
+CREATE TABLE local_st AS SELECT * FROM st;
+SET client_min_messages = warning;
+SELECT create_distributed_table('st', 'id', shard_count => 4);
+RESET client_min_messages;
+UPDATE st SET n = t2.n FROM st t2 WHERE t2.id = st.id + 1 AND st.id < 8;
+UPDATE local_st SET n = t2.n FROM local_st t2 WHERE t2.id = local_st.id + 1 AND local_st.id < 8;
+UPDATE st SET n = (SELECT avg(n) FROM st t2 WHERE t2.k = st.k);
+UPDATE local_st SET n = (SELECT avg(n) FROM local_st t2 WHERE t2.k = local_st.k);
+DELETE FROM st WHERE NOT EXISTS (SELECT 1 FROM st t2 WHERE t2.id = st.id + 1);
+DELETE FROM local_st WHERE NOT EXISTS (SELECT 1 FROM local_st t2 WHERE t2.id = local_st.id + 1);
+SELECT (SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM st) =
+       (SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM local_st) AS same_rows,
+       (SELECT count(*) FROM st) AS rows_left;
+
+-- writes the nodes would not carry out as PostgreSQL does are refused
+CREATE VIEW stv AS SELECT id, n, k FROM st WHERE k < 2 WITH CHECK OPTION;
+INSERT INTO stv VALUES (70, 1, 2);
+UPDATE stv SET k = 5 WHERE id = 1;
+UPDATE st SET (n, k) = (SELECT 1, 2) WHERE id = 1;
+
+-- floats keep all their digits on the way to and from the nodes, whatever
+-- extra_float_digits the session uses
+CREATE TABLE ft (id int PRIMARY KEY, f float8);
+SET client_min_messages = warning;
+SELECT create_distributed_table('ft', 'id', shard_count => 4);
+RESET client_min_messages;
+SET extra_float_digits = 0;
+INSERT INTO ft VALUES (1, 1::float8 / 3);
+PREPARE fi(int, float8) AS INSERT INTO ft VALUES ($1, $2);
+EXECUTE fi(2, 1::float8 / 3);
+INSERT INTO ft SELECT 3, 1::float8 / 3;
+INSERT INTO ft VALUES (4, 1.7976931348623157e308);
+SELECT id, f * 3 = 1 AS exact FROM ft WHERE id < 4 ORDER BY id;
+SELECT f FROM ft WHERE id = 4;
+SELECT count(*) FROM ft WHERE f = 1::float8 / 3;
+RESET extra_float_digits;
+SELECT id, f FROM ft ORDER BY id;
+
 -- SCROLL cursors over router queries move backward (as on the local copy)
 BEGIN;
 DECLARE c SCROLL CURSOR FOR SELECT id FROM a WHERE k = 3 ORDER BY id;

@@ -184,7 +184,7 @@ RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot)
 			appendStringInfoString(buf, "\\N");
 		else
 			AppendCopyText(buf,
-						   OutputFunctionCall(&router->outputFunctions[attnum - 1],
+						   ExactOutputFunctionCall(&router->outputFunctions[attnum - 1],
 											  slot->tts_values[attnum - 1]));
 	}
 	appendStringInfoChar(buf, '\n');

@@ -372,6 +372,8 @@ RunModify(ModifyScanState *state)
 	HTAB	   *seen;
 	HASHCTL		info;
 	Oid		   *types = palloc(sizeof(Oid) * state->columnCount);
+	Tuplestorestate *foundRows;
+	TupleTableSlot *foundSlot;
 	int			i;
 
 	if (table == NULL)
@@ -394,9 +396,28 @@ RunModify(ModifyScanState *state)
 	if (state->css.ss.ps.plan->targetlist != NIL)
 		state->returning = tuplestore_begin_heap(false, false, work_mem);
 
+	/*
+	 * Every row is found before any is changed: the statement may read its
+	 * own table again (UPDATE ... FROM t t2, EXISTS on t), and must not see
+	 * its own changes, as on PostgreSQL.
+	 */
+	foundRows = tuplestore_begin_heap(false, false, work_mem);
 	for (;;)
 	{
 		TupleTableSlot *slot = ExecProcNode(source);
+
+		if (TupIsNull(slot))
+			break;
+		tuplestore_puttupleslot(foundRows, slot);
+	}
+	foundSlot = MakeSingleTupleTableSlot(ExecGetResultType(source),
+										 &TTSOpsMinimalTuple);
+
+	for (;;)
+	{
+		TupleTableSlot *slot =
+			tuplestore_gettupleslot(foundRows, true, false, foundSlot) ?
+			foundSlot : NULL;
 		MemoryContext old;
 		const char **values;
 		StringInfoData key;
@@ -419,7 +440,7 @@ RunModify(ModifyScanState *state)
 		for (i = 0; i < state->columnCount; i++)
 		{
 			values[i] = slot->tts_isnull[i] ? NULL :
-				OutputFunctionCall(&state->outputFunctions[i], slot->tts_values[i]);
+				ExactOutputFunctionCall(&state->outputFunctions[i], slot->tts_values[i]);
 			if (i >= state->columnCount - state->keyCount)
 				appendStringInfo(&key, "%s\x1f", values[i] ? values[i] : "");
 		}
@@ -476,6 +497,8 @@ RunModify(ModifyScanState *state)
 		}
 		MemoryContextSwitchTo(old);
 	}
+	ExecDropSingleTupleTableSlot(foundSlot);
+	tuplestore_end(foundRows);
 	MemoryContextDelete(rowContext);
 }
 

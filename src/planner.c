@@ -95,6 +95,8 @@ static List *AddRemoteResultRte(List *rtable, List *targetList);
 static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
 static PlannedStmt *MaterializeForScroll(PlannedStmt *stmt, int cursorOptions);
 static PlannedStmt *KeepPermissionChecks(PlannedStmt *result, Query *original);
+static bool HasMultiAssignment(Node *node, void *context);
+static void CheckWriteShape(Query *parse, ShardextTable *target);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
@@ -144,6 +146,46 @@ ReferencesDistributedTable(List *rtes)
 			return true;
 	}
 	return false;
+}
+
+/* HasMultiAssignment finds UPDATE ... SET (a, b) = (SELECT ...). */
+static bool
+HasMultiAssignment(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_MULTIEXPR)
+		return true;
+	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == MULTIEXPR_SUBLINK)
+		return true;
+	return expression_tree_walker(node, HasMultiAssignment, context);
+}
+
+/*
+ * CheckWriteShape refuses, with a clear error, writes of a distributed
+ * table that the nodes would not carry out as PostgreSQL does: through a
+ * view WITH CHECK OPTION (the check would not run), and UPDATE ... SET
+ * (columns) = (SELECT ...).
+ */
+static void
+CheckWriteShape(Query *parse, ShardextTable *target)
+{
+	if (parse->withCheckOptions != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("writes through a view WITH CHECK OPTION are not supported on distributed table \"%s\"",
+						get_rel_name(target->relid)),
+				 errdetail("The nodes write the rows; the view's check would not run."),
+				 errhint("Write to the table itself, or recreate the view without "
+						 "WITH CHECK OPTION.")));
+	if (parse->commandType == CMD_UPDATE &&
+		HasMultiAssignment((Node *) parse->targetList, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("UPDATE ... SET (columns) = (SELECT ...) is not supported on distributed table \"%s\"",
+						get_rel_name(target->relid)),
+				 errhint("Set each column with its own expression or subquery, or use "
+						 "UPDATE ... FROM.")));
 }
 
 /*
@@ -218,6 +260,9 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	if (parse->resultRelation > 0)
 		target = ShardextGetTable(rt_fetch(parse->resultRelation,
 										   parse->rtable)->relid);
+
+	if (target != NULL)
+		CheckWriteShape(parse, target);
 
 	/*
 	 * RETURNING tableoid of a distributed table is the table's OID, not the

@@ -25,6 +25,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -66,11 +67,13 @@ static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 	"max_parallel_workers_per_gather"	/* from shardext.node_parallel_workers */
 };
 #define PARALLEL_SETTING (SESSION_SETTING_COUNT - 1)
+#define EXTRA_FLOAT_DIGITS_SETTING 3
 
 static void WaitForConnectionInput(NodeConnection *nc);
 static void CancelRemoteStatement(NodeConnection *nc);
 static bool ReadRemainingResults(NodeConnection *nc, TimestampTz deadline);
 static void SyncSessionSettings(NodeConnection *nc);
+static const char *ExactSettingValue(int i);
 static void ForgetStaleStatements(NodeConnection *nc);
 static const char *NodeParallelWorkers(int32 nodeId);
 static char *LogicalNames(const char *message);
@@ -257,6 +260,19 @@ NodeParallelWorkers(int32 nodeId)
 }
 
 /*
+ * ExactSettingValue returns the value of session setting i for the nodes:
+ * the session's, except that extra_float_digits is at least 1, so that
+ * floats travel with all their digits both ways.
+ */
+static const char *
+ExactSettingValue(int i)
+{
+	if (i == EXTRA_FLOAT_DIGITS_SETTING && extra_float_digits < 1)
+		return "1";
+	return GetConfigOption(SessionSettingNames[i], false, false);
+}
+
+/*
  * SyncSessionSettings sends the session's settings that change how values
  * are read, written and computed (TimeZone, DateStyle, IntervalStyle,
  * extra_float_digits, bytea_output, default_text_search_config, xmloption,
@@ -282,8 +298,7 @@ SyncSessionSettings(NodeConnection *nc)
 	for (i = 0; i < lengthof(SessionSettingNames) && same; i++)
 	{
 		const char *value = (i == PARALLEL_SETTING) ?
-			NodeParallelWorkers(nc->nodeId) :
-			GetConfigOption(SessionSettingNames[i], false, false);
+			NodeParallelWorkers(nc->nodeId) : ExactSettingValue(i);
 
 		if (nc->settings[i] == NULL || strcmp(nc->settings[i], value) != 0)
 			same = false;
@@ -293,7 +308,7 @@ SyncSessionSettings(NodeConnection *nc)
 	for (i = 0; i < lengthof(SessionSettingNames); i++)
 		values[i] = (i == PARALLEL_SETTING) ?
 			NodeParallelWorkers(nc->nodeId) :
-			pstrdup(GetConfigOption(SessionSettingNames[i], false, false));
+			pstrdup(ExactSettingValue(i));
 
 	initStringInfo(&sql);
 	for (i = 0; i < lengthof(SessionSettingNames); i++)
@@ -990,4 +1005,30 @@ RemoteCopyIn(NodeConnection *nc, const char *copyCommand, const char *data,
 	nc->copyPending = true;
 	if (wait)
 		FinishPendingCopy(nc);
+}
+
+/*
+ * ExactOutputFunctionCall returns a value as text for a node: floats with
+ * all their digits (extra_float_digits at least 1) even when the session
+ * asked for fewer, which the node would store or compare rounded.
+ */
+char *
+ExactOutputFunctionCall(FmgrInfo *flinfo, Datum value)
+{
+	int			saved = extra_float_digits;
+	char	   *result;
+
+	if (saved >= 1)
+		return OutputFunctionCall(flinfo, value);
+	extra_float_digits = 1;
+	PG_TRY();
+	{
+		result = OutputFunctionCall(flinfo, value);
+	}
+	PG_FINALLY();
+	{
+		extra_float_digits = saved;
+	}
+	PG_END_TRY();
+	return result;
 }

@@ -481,11 +481,13 @@ ParamValueText(Oid type, Datum value, bool isNull)
 {
 	Oid			outputFunction;
 	bool		isVarlena;
+	FmgrInfo	flinfo;
 
 	if (isNull)
 		return NULL;
 	getTypeOutputInfo(type, &outputFunction, &isVarlena);
-	return OidOutputFunctionCall(outputFunction, value);
+	fmgr_info(outputFunction, &flinfo);
+	return ExactOutputFunctionCall(&flinfo, value);
 }
 
 /*
@@ -2126,7 +2128,7 @@ RunInsert(InsertScanState *state)
 		row->ordinal = state->nextOrdinal++;
 		for (c = 0; c < ncolumns; c++)
 			row->values[c] = slot->tts_isnull[c] ? NULL :
-				OutputFunctionCall(&state->outputFunctions[c],
+				ExactOutputFunctionCall(&state->outputFunctions[c],
 								   slot->tts_values[c]);
 		pending[shard->shardIndex] = lappend(pending[shard->shardIndex], row);
 		MemoryContextSwitchTo(old);

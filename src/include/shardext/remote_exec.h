@@ -11,6 +11,7 @@
 #ifndef SHARDEXT_REMOTE_EXEC_H
 #define SHARDEXT_REMOTE_EXEC_H
 
+#include "fmgr.h"
 #include "libpq-fe.h"
 #include "nodes/pg_list.h"
 
@@ -49,5 +50,7 @@ extern void FinishPendingCopy(NodeConnection *nc);
 extern bool DiscardPendingCopy(NodeConnection *nc);
 extern bool DrainConnection(NodeConnection *nc, bool cancel);
 extern void LogRemoteCommand(NodeConnection *nc, const char *sql);
+
+extern char *ExactOutputFunctionCall(FmgrInfo *flinfo, Datum value);
 
 #endif							/* SHARDEXT_REMOTE_EXEC_H */
