@@ -149,11 +149,33 @@ SELECT (SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM st) =
        (SELECT string_agg(id || ':' || n, ',' ORDER BY id) FROM local_st) AS same_rows,
        (SELECT count(*) FROM st) AS rows_left;
 
+-- a write of now() and its kin gets the coordinator's transaction time on
+-- every row, whichever node holds it
+CREATE TABLE tt (id int PRIMARY KEY, ts timestamptz, d date);
+INSERT INTO tt SELECT g FROM generate_series(1, 40) g;
+SET client_min_messages = warning;
+SELECT create_distributed_table('tt', 'id', shard_count => 4);
+RESET client_min_messages;
+BEGIN;
+UPDATE tt SET ts = now(), d = CURRENT_DATE;
+UPDATE tt SET ts = transaction_timestamp() WHERE id = 3;
+SELECT count(DISTINCT ts) AS values, bool_and(ts = (SELECT now())) AS all_now,
+       bool_and(d = (SELECT CURRENT_DATE)) AS all_today FROM tt;
+INSERT INTO tt SELECT id + 100, now(), CURRENT_DATE FROM tt;
+SELECT count(DISTINCT ts) AS values FROM tt;
+COMMIT;
+
 -- writes the nodes would not carry out as PostgreSQL does are refused
 CREATE VIEW stv AS SELECT id, n, k FROM st WHERE k < 2 WITH CHECK OPTION;
 INSERT INTO stv VALUES (70, 1, 2);
 UPDATE stv SET k = 5 WHERE id = 1;
 UPDATE st SET (n, k) = (SELECT 1, 2) WHERE id = 1;
+BEGIN;
+DECLARE cur CURSOR FOR SELECT id FROM st WHERE id = 5 FOR UPDATE;
+FETCH 1 FROM cur;
+UPDATE st SET n = 0 WHERE CURRENT OF cur;
+ROLLBACK;
+SELECT count(ctid) FROM st;
 
 -- floats keep all their digits on the way to and from the nodes, whatever
 -- extra_float_digits the session uses

@@ -324,11 +324,12 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot read system columns of distributed table \"%s\"",
 							RelationGetRelationName(relation)),
-					 errdetail("Shard rows have no system columns the coordinator can use; "
-							   "an UPDATE or DELETE of another table that joins this one "
-							   "asks for them."),
-					 errhint("Select the rows needed into a temporary table first, "
-							 "and join that.")));
+					 errdetail("Rows come from shards on the nodes, whose ctid, xmin and "
+							   "other system columns mean nothing on the coordinator (an "
+							   "UPDATE or DELETE of another table that joins this one asks "
+							   "for them too)."),
+					 errhint("Use the table's key columns; or select the rows needed into "
+							 "a temporary table first, and join that.")));
 	}
 	table_close(relation, NoLock);
 

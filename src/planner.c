@@ -96,6 +96,7 @@ static PlannedStmt *MakePlannedStmt(Query *parse, Plan *plan, List *rtes);
 static PlannedStmt *MaterializeForScroll(PlannedStmt *stmt, int cursorOptions);
 static PlannedStmt *KeepPermissionChecks(PlannedStmt *result, Query *original);
 static bool HasMultiAssignment(Node *node, void *context);
+static bool HasCurrentOf(Node *node, void *context);
 static void CheckWriteShape(Query *parse, ShardextTable *target);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
@@ -148,6 +149,17 @@ ReferencesDistributedTable(List *rtes)
 	return false;
 }
 
+/* HasCurrentOf finds WHERE CURRENT OF. */
+static bool
+HasCurrentOf(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, CurrentOfExpr))
+		return true;
+	return expression_tree_walker(node, HasCurrentOf, context);
+}
+
 /* HasMultiAssignment finds UPDATE ... SET (a, b) = (SELECT ...). */
 static bool
 HasMultiAssignment(Node *node, void *context)
@@ -178,6 +190,15 @@ CheckWriteShape(Query *parse, ShardextTable *target)
 				 errdetail("The nodes write the rows; the view's check would not run."),
 				 errhint("Write to the table itself, or recreate the view without "
 						 "WITH CHECK OPTION.")));
+	if (parse->jointree != NULL && parse->jointree->quals != NULL &&
+		HasCurrentOf(parse->jointree->quals, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("WHERE CURRENT OF is not supported on distributed table \"%s\"",
+						get_rel_name(target->relid)),
+				 errdetail("The cursor's rows come from the nodes; their positions are not "
+						   "known on the coordinator."),
+				 errhint("Filter on the table's primary key instead.")));
 	if (parse->commandType == CMD_UPDATE &&
 		HasMultiAssignment((Node *) parse->targetList, NULL))
 		ereport(ERROR,

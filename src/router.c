@@ -71,6 +71,7 @@ static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
 static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
+static bool ReadsTransactionTime(Node *node);
 static bool ContainsAnyVar(Node *node, void *context);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
 static void AddSingleShardTable(RouterAnalysis *analysis, Oid relid);
@@ -90,6 +91,7 @@ AnalyzeRouterQuery(Query *query)
 
 	analysis->shippable = true;
 	analysis->allPinned = true;
+	analysis->writes = (query->commandType != CMD_SELECT);
 	ShippabilityWalker((Node *) query, analysis);
 	return analysis;
 }
@@ -114,6 +116,43 @@ IsBuiltinFunction(Oid funcid, void *context)
 		default:
 			return false;
 	}
+}
+
+/*
+ * ReadsTransactionTime tells whether a node is a call of now() or one of its
+ * kin (CURRENT_TIMESTAMP, CURRENT_DATE, ..., statement_timestamp()): each
+ * node would answer with its own transaction's time, so a write that uses
+ * one computes its values on the coordinator instead.
+ */
+static bool
+ReadsTransactionTime(Node *node)
+{
+	if (IsA(node, FuncExpr))
+	{
+		Oid			funcid = ((FuncExpr *) node)->funcid;
+
+		return funcid == F_NOW || funcid == F_TRANSACTION_TIMESTAMP ||
+			funcid == F_STATEMENT_TIMESTAMP;
+	}
+	if (IsA(node, SQLValueFunction))
+	{
+		switch (((SQLValueFunction *) node)->op)
+		{
+			case SVFOP_CURRENT_DATE:
+			case SVFOP_CURRENT_TIME:
+			case SVFOP_CURRENT_TIME_N:
+			case SVFOP_CURRENT_TIMESTAMP:
+			case SVFOP_CURRENT_TIMESTAMP_N:
+			case SVFOP_LOCALTIME:
+			case SVFOP_LOCALTIME_N:
+			case SVFOP_LOCALTIMESTAMP:
+			case SVFOP_LOCALTIMESTAMP_N:
+				return true;
+			default:
+				return false;
+		}
+	}
+	return false;
 }
 
 /* ReadsSessionStateChecker is ReadsSessionState for check_functions_in_node. */
@@ -157,6 +196,12 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a function that the nodes do not have";
+		return true;
+	}
+	if (analysis->writes && ReadsTransactionTime(node))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the statement writes the transaction's time, which each node would take its own";
 		return true;
 	}
 	if (check_functions_in_node(node, ReadsSessionStateChecker, NULL) ||

@@ -25,6 +25,7 @@ typedef struct RouterAnalysis
 	bool		allPinned;		/* every occurrence of every table pinned */
 	bool		shippable;		/* the whole query can run on a node */
 	const char *reason;			/* why not, when it cannot */
+	bool		writes;			/* the query is an INSERT, UPDATE or DELETE */
 } RouterAnalysis;
 
 extern RouterAnalysis *AnalyzeRouterQuery(Query *query);
