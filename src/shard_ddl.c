@@ -50,6 +50,7 @@
 #include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/fmgrtab.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -1045,7 +1046,7 @@ SQLValueReadsSessionState(SQLValueFunction *svf)
 bool
 ReadsSessionState(Oid funcid)
 {
-	char	   *name;
+	const char *name;
 
 	switch (funcid)
 	{
@@ -1087,12 +1088,17 @@ ReadsSessionState(Oid funcid)
 		default:
 			break;
 	}
-	/* has_table_privilege() and its kin, pg_has_role() */
-	name = get_func_name(funcid);
-	return name != NULL &&
-		((strncmp(name, "has_", 4) == 0 &&
-		  strstr(name, "_privilege") != NULL) ||
-		 strcmp(name, "pg_has_role") == 0);
+	/*
+	 * has_table_privilege() and its kin, pg_has_role(): found by the name of
+	 * their C function in the table of built-in functions (no catalog
+	 * lookup, as this runs for every function of every statement planned).
+	 */
+	if (funcid > fmgr_last_builtin_oid ||
+		fmgr_builtin_oid_index[funcid] == InvalidOidBuiltinMapping)
+		return false;
+	name = fmgr_builtins[fmgr_builtin_oid_index[funcid]].funcName;
+	return (strncmp(name, "has_", 4) == 0 && strstr(name, "_privilege") != NULL) ||
+		strncmp(name, "pg_has_role", 11) == 0;
 }
 
 /*
