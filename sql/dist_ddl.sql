@@ -157,5 +157,18 @@ SELECT count(*) AS tables_left FROM shardext.tables
 \c regression - 127.0.0.1 :s0_port
 SELECT count(*) AS shard_tables_left FROM pg_tables WHERE schemaname = 'dist_ddl_moved';
 \c regression - 127.0.0.1 :coord_port
+-- SET LOGGED / UNLOGGED reach the shards
+CREATE UNLOGGED TABLE dist_ddl.ulog (id int PRIMARY KEY);
+SELECT create_distributed_table('dist_ddl.ulog', 'id', shard_count => 2);
+ALTER TABLE dist_ddl.ulog SET LOGGED;
+SELECT shard_name AS s0, port AS s0_port FROM shard0('dist_ddl.ulog') \gset
+\c regression - 127.0.0.1 :s0_port
+SELECT relpersistence AS shard_persistence FROM pg_class WHERE relname = :'s0';
+\c regression - 127.0.0.1 :coord_port
+ALTER TABLE dist_ddl.ulog SET UNLOGGED;
+\c regression - 127.0.0.1 :s0_port
+SELECT relpersistence AS shard_persistence FROM pg_class WHERE relname = :'s0';
+\c regression - 127.0.0.1 :coord_port
+DROP TABLE dist_ddl.ulog;
 DROP FUNCTION public.shard0(regclass);
 DROP TABLE public.dist_ddl_ports;

@@ -97,6 +97,15 @@ DROP TABLE wide;
 -- or on the columns the query reads (whole rows fetched for a top-N need none
 -- on the other columns)
 CREATE ROLE pd_reader;
+-- it reaches the nodes through user mappings of its own
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('CREATE USER MAPPING FOR pd_reader SERVER %I OPTIONS (user %L)', s, current_user);
+	END LOOP;
+END $$;
 GRANT USAGE ON SCHEMA pd TO pd_reader;
 SET ROLE pd_reader;
 SELECT count(*) FROM customers;
@@ -115,6 +124,14 @@ SELECT count(*), max(name) FROM customers;
 RESET ROLE;
 REVOKE ALL ON customers FROM pd_reader;
 REVOKE USAGE ON SCHEMA pd FROM pd_reader;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('DROP USER MAPPING FOR pd_reader SERVER %I', s);
+	END LOOP;
+END $$;
 DROP ROLE pd_reader;
 -- co-located joins, with aggregation, top-N, outer joins
 SELECT plan('SELECT c.region, count(*), sum(o.amount) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.region');

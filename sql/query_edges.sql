@@ -221,6 +221,15 @@ COPY gen (g) TO STDOUT;
 INSERT INTO gen (id, b) VALUES (2, 5);
 COPY (SELECT * FROM gen ORDER BY id) TO STDOUT;
 CREATE ROLE edges_loader;
+-- it reaches the nodes through user mappings of its own
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('CREATE USER MAPPING FOR edges_loader SERVER %I OPTIONS (user %L)', s, current_user);
+	END LOOP;
+END $$;
 GRANT USAGE ON SCHEMA edges TO edges_loader;
 GRANT INSERT (id, b) ON gen TO edges_loader;
 SET ROLE edges_loader;
@@ -232,8 +241,35 @@ COPY gen FROM STDIN;
 \.
 RESET ROLE;
 SELECT * FROM gen ORDER BY id;
+-- functions of a statement sent whole to a node need EXECUTE here too
+RESET ROLE;
+GRANT SELECT ON a TO edges_loader;
+CREATE FUNCTION count_a() RETURNS bigint LANGUAGE sql SECURITY DEFINER
+  AS $$ SELECT count(*) FROM edges.a $$;
+SET ROLE edges_loader;
+SELECT pg_read_file('PG_VERSION') FROM a WHERE k = 3 LIMIT 1;
+-- a SECURITY DEFINER function reaches the nodes as its owner, the caller
+-- as itself; one transaction cannot use a node as both
+SELECT count_a() > 0 AS counted;
+SELECT count(*) FROM a WHERE k = 3;
+SELECT pg_read_file('PG_VERSION') FROM a WHERE k = 3 LIMIT 1;
+BEGIN;
+SELECT count(*) FROM a WHERE k = 3;
+SELECT count_a();
+ROLLBACK;
+RESET ROLE;
+REVOKE ALL ON a FROM edges_loader;
+DROP FUNCTION count_a();
 REVOKE ALL ON gen FROM edges_loader;
 REVOKE USAGE ON SCHEMA edges FROM edges_loader;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('DROP USER MAPPING FOR edges_loader SERVER %I', s);
+	END LOOP;
+END $$;
 DROP ROLE edges_loader;
 
 -- COPY input errors name the line and column
@@ -251,6 +287,24 @@ COPY cp FROM STDIN WITH (FORMAT csv);
 301,b,2,extra
 \.
 SELECT count(*) FROM cp;
+
+-- what the shards could not follow is refused: partitions, inheritance,
+-- foreign keys to a distributed table, triggers, dropping a node's server
+CREATE TABLE parted (id int, v int) PARTITION BY RANGE (id);
+ALTER TABLE parted ATTACH PARTITION cp FOR VALUES FROM (0) TO (1000);
+CREATE TABLE cp_child () INHERITS (cp);
+CREATE TABLE loose (id int);
+ALTER TABLE loose INHERIT cp;
+CREATE TABLE referencing (id int REFERENCES cp (id));
+ALTER TABLE loose ADD FOREIGN KEY (id) REFERENCES cp (id);
+CREATE FUNCTION noop_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER cp_trigger BEFORE INSERT ON cp FOR EACH ROW EXECUTE FUNCTION noop_trigger();
+SELECT format('DROP SERVER %I CASCADE', min(server_name)) AS drop_server
+  FROM shardext.nodes WHERE role = 'worker' \gset
+:drop_server;
+DROP EXTENSION postgres_fdw CASCADE;
+DROP TABLE parted, loose;
+DROP FUNCTION noop_trigger();
 
 -- COPY FROM in a read-only transaction is refused before any input is read
 BEGIN READ ONLY;

@@ -37,6 +37,7 @@
 #include "pgstat.h"
 #include "storage/fd.h"
 #include "storage/latch.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -209,16 +210,42 @@ ConnectToAddress(const char *host, int port, const char *dbname)
 PGconn *
 ConnectToNode(const ShardextNode *node)
 {
-	ForeignServer *server = GetForeignServerByName(node->serverName, false);
-	UserMapping *mapping = GetUserMapping(GetUserId(), server->serverid);
-	List	   *options = list_concat(list_copy(server->options),
-									  mapping->options);
-	int			n = list_length(options) + 4;
-	const char **keywords = palloc0(sizeof(char *) * n);
-	const char **values = palloc0(sizeof(char *) * n);
+	ForeignServer *server = GetForeignServerByName(node->serverName, true);
+	UserMapping *mapping;
+	List	   *options;
+	int			n;
+	const char **keywords;
+	const char **values;
 	bool		hasUser = false;
 	ListCell   *lc;
 	int			i = 0;
+
+	if (server == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("foreign server \"%s\" of node %d (%s:%d) does not exist",
+						node->serverName, node->nodeId, node->host, node->port),
+				 errhint("Register the node again, or create the server as "
+						 "shardext_add_node does.")));
+	if (!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
+							   ObjectIdGetDatum(server->serverid)) &&
+		!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							   ObjectIdGetDatum(server->serverid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" has no user mapping for node %d (%s:%d)",
+						GetUserNameFromId(GetUserId(), false), node->nodeId,
+						node->host, node->port),
+				 errdetail("Nodes are reached through the foreign server \"%s\", "
+						   "as the user its user mapping names.", node->serverName),
+				 errhint("Create one: CREATE USER MAPPING FOR %s SERVER %s OPTIONS (user '...').",
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)),
+						 quote_identifier(node->serverName))));
+	mapping = GetUserMapping(GetUserId(), server->serverid);
+	options = list_concat(list_copy(server->options), mapping->options);
+	n = list_length(options) + 4;
+	keywords = palloc0(sizeof(char *) * n);
+	values = palloc0(sizeof(char *) * n);
 
 	foreach(lc, options)
 	{
@@ -455,6 +482,27 @@ GetNodeConnectionSlot(int32 nodeId, int32 slot)
 	 * IDLE_CHECK_INTERVAL_MS before this statement started is not checked
 	 * (no node restarts that fast).
 	 */
+	/*
+	 * A connection acts as the role it was opened for (its user mapping):
+	 * another role (SET ROLE, a SECURITY DEFINER function) gets its own,
+	 * opened anew; within a remote transaction that cannot be.
+	 */
+	if (nc->conn != NULL && nc->userid != GetUserId())
+	{
+		if (nc->inTransaction || nc->copyPending || nc->pendingDrain != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot reach node %s as role \"%s\" in a transaction that reached it as role \"%s\"",
+							nc->label, GetUserNameFromId(GetUserId(), false),
+							GetUserNameFromId(nc->userid, true) ?
+							GetUserNameFromId(nc->userid, true) : "?"),
+					 errdetail("A transaction works on a node through one connection, "
+							   "opened with one role's user mapping."),
+					 errhint("Run what the other role does (SET ROLE, SECURITY DEFINER "
+							 "functions) in a transaction of its own.")));
+		ResetNodeConnection(nc);
+	}
+
 	statementStart = GetCurrentStatementStartTimestamp();
 	if (nc->conn != NULL && !nc->inTransaction &&
 		(nc->broken || nc->invalidated ||
@@ -482,6 +530,7 @@ GetNodeConnectionSlot(int32 nodeId, int32 slot)
 										psprintf("%d (%s:%d)", node->nodeId,
 												 node->host, node->port));
 		nc->conn = ConnectToNode(node);
+		nc->userid = GetUserId();
 	}
 	return nc;
 }

@@ -31,6 +31,7 @@
 #include "access/table.h"
 #include "catalog/index.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
@@ -88,6 +89,7 @@ struct TableShape
 	Oid			relid;
 	char	   *schemaName;
 	char	   *tableName;
+	char		persistence;	/* relpersistence: logged or unlogged */
 	int			natts;
 	ColumnShape *columns;
 	List	   *constraints;	/* ObjectShape * */
@@ -137,6 +139,7 @@ CaptureTableShape(Oid relid)
 	shape->relid = relid;
 	shape->schemaName = get_namespace_name(RelationGetNamespace(rel));
 	shape->tableName = pstrdup(RelationGetRelationName(rel));
+	shape->persistence = rel->rd_rel->relpersistence;
 	shape->natts = desc->natts;
 	shape->columns = palloc0(sizeof(ColumnShape) * Max(desc->natts, 1));
 	for (i = 0; i < desc->natts; i++)
@@ -387,6 +390,12 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		name = psprintf("%s.%s", schema, newTable);
 	}
 	*newShardName = name;
+
+	if (before->persistence != after->persistence)
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s SET %s", name,
+									after->persistence == RELPERSISTENCE_UNLOGGED ?
+									"UNLOGGED" : "LOGGED"));
 
 	/* constraints and indexes that went away or changed */
 	foreach(lc, before->constraints)

@@ -211,6 +211,7 @@ shardext_remove_node(PG_FUNCTION_ARGS)
 	int			placements;
 	Oid			argTypes[1] = {INT4OID};
 	Datum		args[1];
+	char	   *serverName;
 
 	RequireSuperuser("shardext_remove_node");
 
@@ -252,13 +253,16 @@ shardext_remove_node(PG_FUNCTION_ARGS)
 	DropReferenceCopies(node);
 
 	args[0] = Int32GetDatum(node->nodeId);
+	serverName = pstrdup(node->serverName);
 	ExecuteCatalogSql("DELETE FROM shardext.placements WHERE node_id = $1",
 					  1, argTypes, args, NULL);
-	ExecuteCatalogSql(psprintf("DROP SERVER IF EXISTS %s CASCADE",
-							   quote_identifier(node->serverName)),
-					  0, NULL, NULL, NULL);
+	/* the node goes first: its server cannot be dropped while it is registered */
 	ExecuteCatalogSql("DELETE FROM shardext.nodes WHERE node_id = $1",
 					  1, argTypes, args, NULL);
+	CommandCounterIncrement();
+	ExecuteCatalogSql(psprintf("DROP SERVER IF EXISTS %s CASCADE",
+							   quote_identifier(serverName)),
+					  0, NULL, NULL, NULL);
 
 	PG_RETURN_VOID();
 }

@@ -97,6 +97,9 @@ static PlannedStmt *MaterializeForScroll(PlannedStmt *stmt, int cursorOptions);
 static PlannedStmt *KeepPermissionChecks(PlannedStmt *result, Query *original);
 static bool HasMultiAssignment(Node *node, void *context);
 static bool HasCurrentOf(Node *node, void *context);
+static List *CollectFunctions(Node *query);
+static bool CollectFunctionsWalker(Node *node, void *context);
+static bool CollectFunctionChecker(Oid funcid, void *context);
 static void CheckWriteShape(Query *parse, ShardextTable *target);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
@@ -147,6 +150,43 @@ ReferencesDistributedTable(List *rtes)
 			return true;
 	}
 	return false;
+}
+
+/* CollectFunctionChecker adds a function to the list in context. */
+static bool
+CollectFunctionChecker(Oid funcid, void *context)
+{
+	List	  **functions = (List **) context;
+
+	if (!list_member_oid(*functions, funcid))
+		*functions = lappend_oid(*functions, funcid);
+	return false;
+}
+
+/* CollectFunctionsWalker collects the functions of a query tree. */
+static bool
+CollectFunctionsWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, CollectFunctionsWalker, context, 0);
+	(void) check_functions_in_node(node, CollectFunctionChecker, context);
+	return expression_tree_walker(node, CollectFunctionsWalker, context);
+}
+
+/*
+ * CollectFunctions returns the OIDs of the functions (operators' too) a
+ * query sent whole to a node calls: the executor checks the user's EXECUTE
+ * privilege on them, as it would evaluating them here.
+ */
+static List *
+CollectFunctions(Node *query)
+{
+	List	   *functions = NIL;
+
+	(void) CollectFunctionsWalker(query, &functions);
+	return functions;
 }
 
 /* HasCurrentOf finds WHERE CURRENT OF. */
@@ -986,6 +1026,8 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 	cscan->custom_private = lappend(cscan->custom_private,
 									makeInteger(parse->commandType));
 	cscan->custom_private = lappend(cscan->custom_private, constants.consts);
+	cscan->custom_private = lappend(cscan->custom_private,
+									CollectFunctions((Node *) parse));
 	cscan->methods = &ShardextQueryScanMethods;
 
 	result = MakePlannedStmt(parse, (Plan *) cscan, rtes);

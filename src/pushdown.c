@@ -56,6 +56,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
@@ -93,6 +94,7 @@ typedef struct AggRewrite
 } AggRewrite;
 
 static bool IsPushableQueryShape(Query *parse);
+static bool CoordinatorAggregateExists(const char *name);
 static bool ReadsSystemColumns(Node *node);
 static char *RowColumn(AggRewrite *rewrite, Node *expr);
 static char *PartialColumn(AggRewrite *rewrite, const char *partial);
@@ -307,6 +309,20 @@ PartialColumn(AggRewrite *rewrite, const char *partial)
 	return psprintf("%s.p%d", PER_SHARD_ALIAS, list_length(rewrite->partials));
 }
 
+/*
+ * CoordinatorAggregateExists tells whether the extension's schema has the
+ * combining aggregate name: it came with version 0.2, and an extension not
+ * updated yet (ALTER EXTENSION shardext UPDATE) lacks it, so the aggregate
+ * is then computed on the coordinator instead.
+ */
+static bool
+CoordinatorAggregateExists(const char *name)
+{
+	return OidIsValid(LookupFuncName(list_make2(makeString("shardext"),
+												makeString(pstrdup(name))),
+									 -1, NULL, true));
+}
+
 /* IsVarianceAggregate tells whether name is one of the variance family. */
 static bool
 IsVarianceAggregate(const char *name)
@@ -396,7 +412,7 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 							resultType);
 		return true;
 	}
-	if (strcmp(name, "array_agg") == 0)
+	if (strcmp(name, "array_agg") == 0 && CoordinatorAggregateExists("array_cat_agg"))
 	{
 		/* arrays per shard, concatenated (no order guaranteed, as without ORDER BY) */
 		*combine = psprintf("shardext.array_cat_agg(%s)",
@@ -453,7 +469,8 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 							variance);
 		return true;
 	}
-	if (IsVarianceAggregate(name) && aggref->aggtype == FLOAT8OID)
+	if (IsVarianceAggregate(name) && aggref->aggtype == FLOAT8OID &&
+		CoordinatorAggregateExists("float8_state_agg"))
 	{
 		const char *final;
 		char	   *x = psprintf("(%s)::float8", argument);

@@ -43,6 +43,7 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/array.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -1172,6 +1173,16 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
 	state->paramCount = intVal(list_nth(private, QUERY_PRIVATE_PARAMS));
 	state->commandType = intVal(list_nth(private, QUERY_PRIVATE_COMMAND));
 	state->constants = list_nth(private, QUERY_PRIVATE_CONSTANTS);
+
+	/* the statement's functions run on a node: the user may call them here */
+	foreach(lc, (List *) list_nth(private, QUERY_PRIVATE_FUNCTIONS))
+	{
+		Oid			funcid = lfirst_oid(lc);
+		AclResult	aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
+
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+	}
 	foreach(lc, (List *) list_nth(private, QUERY_PRIVATE_PINS))
 	{
 		Expr	   *pin = lfirst(lc);

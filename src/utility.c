@@ -89,6 +89,9 @@ static void ShardextObjectAccess(ObjectAccessType access, Oid classId,
 static void ForgetPendingDrops(XactEvent event, void *arg);
 static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
+static void RefuseUnsupportedLinks(Node *parsetree);
+static bool IsDistributedRangeVar(RangeVar *rangeVar);
+static void RefuseForeignKeyTo(Node *node);
 static void DropNodeServers(void);
 static List *TablesChangedByStatement(Node *parsetree);
 static void RenameDistributionColumn(Node *parsetree);
@@ -217,6 +220,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				   queryEnv, dest, qc))
 		return;
 
+	RefuseUnsupportedLinks(parsetree);
+
 	foreach(lc, TablesChangedByStatement(parsetree))
 	{
 		TableShape *shape = CaptureTableShape(lfirst_oid(lc));
@@ -238,6 +243,145 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			PropagateShapeChange(lfirst(lc));
 	}
 	ProcessPendingDrops();
+}
+
+/* IsDistributedRangeVar tells whether a RangeVar names a distributed table. */
+static bool
+IsDistributedRangeVar(RangeVar *rangeVar)
+{
+	Oid			relid = rangeVar ? RangeVarGetRelid(rangeVar, NoLock, true) : InvalidOid;
+
+	return OidIsValid(relid) && ShardextGetTable(relid) != NULL;
+}
+
+/* RefuseForeignKeyTo refuses a foreign key constraint to a distributed table. */
+static void
+RefuseForeignKeyTo(Node *node)
+{
+	Constraint *constraint = (Constraint *) node;
+
+	if (node == NULL || !IsA(node, Constraint) ||
+		constraint->contype != CONSTR_FOREIGN ||
+		!IsDistributedRangeVar(constraint->pktable))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("foreign keys to distributed table \"%s\" are not supported",
+					constraint->pktable->relname),
+			 errdetail("Deletes and updates of its rows run on the nodes, which cannot "
+					   "check rows referencing them here.")));
+}
+
+/*
+ * RefuseUnsupportedLinks refuses statements that would tie a distributed
+ * table to something its shards cannot follow: becoming a partition, a
+ * parent or child of inheritance, the target of a foreign key, getting a
+ * trigger; and dropping the foreign server of a registered node, or
+ * postgres_fdw with shardext.  create_distributed_table refuses such tables;
+ * this keeps them from being made so afterwards (rows would go to the
+ * coordinator's empty table, or checks and triggers would not run).
+ */
+static void
+RefuseUnsupportedLinks(Node *parsetree)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			{
+				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+				bool		distributed = IsDistributedRangeVar(stmt->relation);
+
+				foreach(lc, stmt->cmds)
+				{
+					AlterTableCmd *cmd = lfirst(lc);
+
+					if ((cmd->subtype == AT_AttachPartition &&
+						 (distributed ||
+						  IsDistributedRangeVar(((PartitionCmd *) cmd->def)->name))) ||
+						(cmd->subtype == AT_AddInherit &&
+						 (distributed || IsDistributedRangeVar((RangeVar *) cmd->def))))
+						ereport(ERROR,
+								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								 errmsg("distributed tables cannot be partitions, partitioned "
+										"tables or take part in inheritance"),
+								 errdetail("The rows would go to the coordinator's own table, "
+										   "which queries of the distributed table do not read."),
+								 errhint("Call undistribute_table() first.")));
+					if (cmd->subtype == AT_AddConstraint)
+						RefuseForeignKeyTo(cmd->def);
+				}
+				break;
+			}
+		case T_CreateStmt:
+			{
+				CreateStmt *stmt = (CreateStmt *) parsetree;
+
+				foreach(lc, stmt->inhRelations)
+					if (IsDistributedRangeVar(lfirst(lc)))
+						ereport(ERROR,
+								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								 errmsg("cannot create a partition or child of distributed table \"%s\"",
+										((RangeVar *) lfirst(lc))->relname),
+								 errdetail("Distributed tables cannot take part in "
+										   "partitioning or inheritance.")));
+				foreach(lc, stmt->constraints)
+					RefuseForeignKeyTo(lfirst(lc));
+				foreach(lc, stmt->tableElts)
+				{
+					ColumnDef  *column = lfirst(lc);
+					ListCell   *cc;
+
+					if (!IsA(column, ColumnDef))
+						continue;
+					foreach(cc, column->constraints)
+						RefuseForeignKeyTo(lfirst(cc));
+				}
+				break;
+			}
+		case T_CreateTrigStmt:
+			if (IsDistributedRangeVar(((CreateTrigStmt *) parsetree)->relation))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("triggers on distributed table \"%s\" are not supported",
+								((CreateTrigStmt *) parsetree)->relation->relname),
+						 errdetail("Rows are written on the nodes, where the trigger would not run.")));
+			break;
+		case T_DropStmt:
+			{
+				DropStmt   *stmt = (DropStmt *) parsetree;
+
+				foreach(lc, stmt->objects)
+				{
+					if (stmt->removeType == OBJECT_FOREIGN_SERVER)
+					{
+						ListCell   *nodeCell;
+
+						foreach(nodeCell, ShardextAllNodes())
+							if (strcmp(((ShardextNode *) lfirst(nodeCell))->serverName,
+									   strVal(lfirst(lc))) == 0)
+								ereport(ERROR,
+										(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+										 errmsg("cannot drop server \"%s\": node %d uses it",
+												strVal(lfirst(lc)),
+												((ShardextNode *) lfirst(nodeCell))->nodeId),
+										 errhint("Remove the node with shardext_remove_node() instead.")));
+					}
+					if (stmt->removeType == OBJECT_EXTENSION &&
+						strcmp(strVal(lfirst(lc)), "postgres_fdw") == 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+								 errmsg("cannot drop extension postgres_fdw while tables are distributed"),
+								 errdetail("shardext reaches the nodes through its servers."),
+								 errhint("Call undistribute_table() on each table in "
+										 "shardext.tables, or drop them, first.")));
+				}
+				break;
+			}
+		default:
+			break;
+	}
 }
 
 /* DropsShardextExtension tells whether a statement is DROP EXTENSION shardext. */

@@ -53,6 +53,8 @@ typedef struct NodeConnection
 	int			statementCount;
 	uint64		statementEpoch; /* ShardextShapeEpoch when statements were
 								 * last known valid */
+	Oid			userid;			/* the role it was opened for (its user
+								 * mapping) */
 } NodeConnection;
 
 extern void ShardextInitConnections(void);

@@ -29,6 +29,7 @@ typedef enum QueryScanMode
 #define QUERY_PRIVATE_PARAMS 5
 #define QUERY_PRIVATE_COMMAND 6
 #define QUERY_PRIVATE_CONSTANTS 7
+#define QUERY_PRIVATE_FUNCTIONS 8
 
 /* positions in custom_private of a ShardextScan */
 #define SCAN_PRIVATE_RELID 0
