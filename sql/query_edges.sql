@@ -258,6 +258,15 @@ SELECT count(*) FROM a WHERE k = 3;
 SELECT count_a();
 ROLLBACK;
 RESET ROLE;
+-- also in multi-shard scans and pushed-down aggregates
+REVOKE EXECUTE ON FUNCTION md5(text) FROM PUBLIC;
+SET ROLE edges_loader;
+SELECT md5(s) FROM a ORDER BY id LIMIT 1;
+SELECT count(*) FROM a WHERE md5(s) = 'x';
+SELECT k, string_agg(md5(s), ',') FROM a GROUP BY k LIMIT 1;
+SELECT count(*) FROM a WHERE s = 'x';
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION md5(text) TO PUBLIC;
 REVOKE ALL ON a FROM edges_loader;
 DROP FUNCTION count_a();
 REVOKE ALL ON gen FROM edges_loader;

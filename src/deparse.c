@@ -392,6 +392,9 @@ typedef struct TableOidContext
 	Oid			relid;
 } TableOidContext;
 
+static bool CollectFunctionChecker(Oid funcid, void *context);
+static bool CollectFunctionsWalker(Node *node, void *context);
+
 static Node *
 ReplaceTableOidMutator(Node *node, TableOidContext *context)
 {
@@ -418,3 +421,42 @@ ReplaceTableOidVars(Node *node, Index varno, Oid relid)
 
 	return ReplaceTableOidMutator(node, &context);
 }
+
+/* CollectFunctionChecker adds a function to the list in context. */
+static bool
+CollectFunctionChecker(Oid funcid, void *context)
+{
+	List	  **functions = (List **) context;
+
+	if (!list_member_oid(*functions, funcid))
+		*functions = lappend_oid(*functions, funcid);
+	return false;
+}
+
+/* CollectFunctionsWalker collects the functions of a query tree. */
+static bool
+CollectFunctionsWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, CollectFunctionsWalker, context, 0);
+	(void) check_functions_in_node(node, CollectFunctionChecker, context);
+	return expression_tree_walker(node, CollectFunctionsWalker, context);
+}
+
+/*
+ * CollectFunctions returns the OIDs of the functions (operators' too) an
+ * expression or query sent to nodes calls: the scans check the user's
+ * EXECUTE privilege on them at executor start, as PostgreSQL does for
+ * what it evaluates itself.
+ */
+List *
+CollectFunctions(Node *query)
+{
+	List	   *functions = NIL;
+
+	(void) CollectFunctionsWalker(query, &functions);
+	return functions;
+}
+

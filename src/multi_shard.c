@@ -220,9 +220,10 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
-	cscan->custom_private = list_make4(template->fragments, template->slots,
+	cscan->custom_private = list_make5(template->fragments, template->slots,
 									   relids,
-									   makeInteger(MaxExternParamId((Node *) subquery)));
+									   makeInteger(MaxExternParamId((Node *) subquery)),
+									   CollectFunctions((Node *) subquery));
 	cscan->methods = &ShardextPartialScanMethods;
 	return (Plan *) cscan;
 }
@@ -369,6 +370,8 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 													Max(MaxExternParamId((Node *) pin),
 														MaxExternParamId((Node *) pinList)))));
 	cscan->custom_private = lappend(cscan->custom_private, pinList);
+	cscan->custom_private = lappend(cscan->custom_private,
+									CollectFunctions((Node *) remoteClauses));
 	cscan->methods = &ShardextTableScanMethods;
 	return (Plan *) cscan;
 }

@@ -97,9 +97,7 @@ static PlannedStmt *MaterializeForScroll(PlannedStmt *stmt, int cursorOptions);
 static PlannedStmt *KeepPermissionChecks(PlannedStmt *result, Query *original);
 static bool HasMultiAssignment(Node *node, void *context);
 static bool HasCurrentOf(Node *node, void *context);
-static List *CollectFunctions(Node *query);
-static bool CollectFunctionsWalker(Node *node, void *context);
-static bool CollectFunctionChecker(Oid funcid, void *context);
+
 static void CheckWriteShape(Query *parse, ShardextTable *target);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
@@ -150,43 +148,6 @@ ReferencesDistributedTable(List *rtes)
 			return true;
 	}
 	return false;
-}
-
-/* CollectFunctionChecker adds a function to the list in context. */
-static bool
-CollectFunctionChecker(Oid funcid, void *context)
-{
-	List	  **functions = (List **) context;
-
-	if (!list_member_oid(*functions, funcid))
-		*functions = lappend_oid(*functions, funcid);
-	return false;
-}
-
-/* CollectFunctionsWalker collects the functions of a query tree. */
-static bool
-CollectFunctionsWalker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, CollectFunctionsWalker, context, 0);
-	(void) check_functions_in_node(node, CollectFunctionChecker, context);
-	return expression_tree_walker(node, CollectFunctionsWalker, context);
-}
-
-/*
- * CollectFunctions returns the OIDs of the functions (operators' too) a
- * query sent whole to a node calls: the executor checks the user's EXECUTE
- * privilege on them, as it would evaluating them here.
- */
-static List *
-CollectFunctions(Node *query)
-{
-	List	   *functions = NIL;
-
-	(void) CollectFunctionsWalker(query, &functions);
-	return functions;
 }
 
 /* HasCurrentOf finds WHERE CURRENT OF. */
@@ -1289,6 +1250,10 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	cscan->custom_private = lappend(cscan->custom_private,
 									list_length(arbiterColumns) == list_length(arbiterAttnos) ?
 									arbiterColumns : NIL);
+	/* what the nodes compute: ON CONFLICT DO UPDATE and RETURNING */
+	cscan->custom_private = lappend(cscan->custom_private,
+									list_concat(CollectFunctions((Node *) parse->onConflict),
+												CollectFunctions((Node *) parse->returningList)));
 	cscan->methods = &ShardextInsertScanMethods;
 
 	result->planTree = (Plan *) cscan;

@@ -222,6 +222,7 @@ typedef struct PartialScanState
 	MemoryContext rowContext;
 } PartialScanState;
 
+static void CheckExecutePrivileges(List *functions);
 static void RememberArbiterKey(InsertScanState *state, HTAB *keys,
 							   PendingRow *row, bool check);
 static void RememberBatchKeys(InsertScanState *state, int shardIndex, List *rows);
@@ -864,6 +865,7 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 	state->template.slots = list_nth(private, PARTIAL_PRIVATE_SLOTS);
 	state->relids = list_nth(private, PARTIAL_PRIVATE_RELID);
 	state->paramCount = intVal(list_nth(private, PARTIAL_PRIVATE_PARAMS));
+	CheckExecutePrivileges(list_nth(private, PARTIAL_PRIVATE_FUNCTIONS));
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
@@ -1174,15 +1176,7 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
 	state->commandType = intVal(list_nth(private, QUERY_PRIVATE_COMMAND));
 	state->constants = list_nth(private, QUERY_PRIVATE_CONSTANTS);
 
-	/* the statement's functions run on a node: the user may call them here */
-	foreach(lc, (List *) list_nth(private, QUERY_PRIVATE_FUNCTIONS))
-	{
-		Oid			funcid = lfirst_oid(lc);
-		AclResult	aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
-
-		if (aclresult != ACLCHECK_OK)
-			aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
-	}
+	CheckExecutePrivileges(list_nth(private, QUERY_PRIVATE_FUNCTIONS));
 	foreach(lc, (List *) list_nth(private, QUERY_PRIVATE_PINS))
 	{
 		Expr	   *pin = lfirst(lc);
@@ -1198,6 +1192,26 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
 	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
 											  "shardext remote row",
 											  ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * CheckExecutePrivileges checks the user's EXECUTE privilege on functions a
+ * scan sends to nodes, which PostgreSQL never evaluates here and so would
+ * not check: the nodes may run them as another role.
+ */
+static void
+CheckExecutePrivileges(List *functions)
+{
+	ListCell   *lc;
+
+	foreach(lc, functions)
+	{
+		Oid			funcid = lfirst_oid(lc);
+		AclResult	aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
+
+		if (aclresult != ACLCHECK_OK)
+			aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+	}
 }
 
 /*
@@ -1637,6 +1651,7 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 	state->selectSql = strVal(list_nth(private, SCAN_PRIVATE_SELECT));
 	state->whereSql = strVal(list_nth(private, SCAN_PRIVATE_WHERE));
 	state->attnums = list_nth(private, SCAN_PRIVATE_ATTNUMS);
+	CheckExecutePrivileges(list_nth(private, SCAN_PRIVATE_FUNCTIONS));
 	pin = (Expr *) list_nth(private, SCAN_PRIVATE_PIN);
 	if (pin != NULL)
 	{
@@ -1888,6 +1903,7 @@ BeginInsertScan(CustomScanState *node, EState *estate, int eflags)
 	state->distColumn = intVal(list_nth(private, INSERT_PRIVATE_DIST_COLUMN));
 	state->paramCount = intVal(list_nth(private, INSERT_PRIVATE_PARAMS));
 	state->arbiterColumns = list_nth(private, INSERT_PRIVATE_ARBITER);
+	CheckExecutePrivileges(list_nth(private, INSERT_PRIVATE_FUNCTIONS));
 
 	source = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
 	node->custom_ps = list_make1(source);

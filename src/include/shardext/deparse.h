@@ -37,4 +37,6 @@ extern void PopDeparseGucs(int nestLevel);
 
 extern Node *ReplaceTableOidVars(Node *node, Index varno, Oid relid);
 
+extern List *CollectFunctions(Node *query);
+
 #endif							/* SHARDEXT_DEPARSE_H */

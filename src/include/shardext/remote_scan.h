@@ -39,6 +39,7 @@ typedef enum QueryScanMode
 #define SCAN_PRIVATE_PIN 4
 #define SCAN_PRIVATE_PARAMS 5
 #define SCAN_PRIVATE_PIN_LIST 6
+#define SCAN_PRIVATE_FUNCTIONS 7
 
 /* positions in custom_private of a ShardextInsert */
 #define INSERT_PRIVATE_RELID 0
@@ -50,12 +51,14 @@ typedef enum QueryScanMode
 #define INSERT_PRIVATE_DIST_COLUMN 6
 #define INSERT_PRIVATE_PARAMS 7
 #define INSERT_PRIVATE_ARBITER 8
+#define INSERT_PRIVATE_FUNCTIONS 9
 
 /* positions in custom_private of a ShardextPartialScan */
 #define PARTIAL_PRIVATE_FRAGMENTS 0
 #define PARTIAL_PRIVATE_SLOTS 1
 #define PARTIAL_PRIVATE_RELID 2
 #define PARTIAL_PRIVATE_PARAMS 3
+#define PARTIAL_PRIVATE_FUNCTIONS 4
 
 extern CustomScanMethods ShardextPartialScanMethods;
 extern CustomScanMethods ShardextQueryScanMethods;
