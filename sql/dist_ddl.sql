@@ -170,5 +170,58 @@ ALTER TABLE dist_ddl.ulog SET UNLOGGED;
 SELECT relpersistence AS shard_persistence FROM pg_class WHERE relname = :'s0';
 \c regression - 127.0.0.1 :coord_port
 DROP TABLE dist_ddl.ulog;
+
+-- GRANT and REVOKE reach the shards (and the schema on the workers), for
+-- roles that exist on the nodes: a role whose user mapping names its own
+-- node role reads and writes with the privileges it has here
+\c regression - 127.0.0.1 :worker1_port
+CREATE ROLE dist_ddl_app LOGIN;
+\c regression - 127.0.0.1 :worker2_port
+CREATE ROLE dist_ddl_app LOGIN;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+CREATE ROLE dist_ddl_app LOGIN;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('CREATE USER MAPPING FOR dist_ddl_app SERVER %I OPTIONS (user %L)',
+					   s, 'dist_ddl_app');
+	END LOOP;
+END $$;
+CREATE TABLE granted (id int PRIMARY KEY, qty int);
+INSERT INTO granted SELECT g, g FROM generate_series(1, 20) g;
+SELECT create_distributed_table('granted', 'id', shard_count => 2);
+GRANT USAGE ON SCHEMA dist_ddl TO dist_ddl_app;
+CREATE ROLE dist_ddl_coordinator_only_role;
+GRANT SELECT, UPDATE ON granted TO dist_ddl_app, dist_ddl_coordinator_only_role;
+SET ROLE dist_ddl_app;
+SELECT count(*) FROM granted;
+UPDATE granted SET qty = qty WHERE id = 3;
+RESET ROLE;
+REVOKE UPDATE ON granted FROM dist_ddl_app;
+SET ROLE dist_ddl_app;
+UPDATE granted SET qty = qty WHERE id = 3;
+SELECT count(*) > 0 AS still_reads FROM granted WHERE id = 3;
+RESET ROLE;
+REVOKE ALL ON granted FROM dist_ddl_app, dist_ddl_coordinator_only_role;
+REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
+DROP TABLE granted;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('DROP USER MAPPING FOR dist_ddl_app SERVER %I', s);
+	END LOOP;
+END $$;
+DROP ROLE dist_ddl_app, dist_ddl_coordinator_only_role;
+\c regression - 127.0.0.1 :worker1_port
+DROP ROLE dist_ddl_app;
+\c regression - 127.0.0.1 :worker2_port
+DROP ROLE dist_ddl_app;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
 DROP FUNCTION public.shard0(regclass);
 DROP TABLE public.dist_ddl_ports;

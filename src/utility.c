@@ -90,6 +90,10 @@ static void ForgetPendingDrops(XactEvent event, void *arg);
 static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
+static void GrantOnShards(GrantStmt *stmt);
+static bool SchemaHasDistributedTables(const char *schemaName);
+static const char *GranteesOnNode(NodeConnection *nc, int32 nodeId, List *grantees,
+								  List **known);
 static bool IsDistributedRangeVar(RangeVar *rangeVar);
 static void RefuseForeignKeyTo(Node *node);
 static void DropNodeServers(void);
@@ -236,6 +240,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	if (IsA(parsetree, TruncateStmt))
 		TruncateShards((TruncateStmt *) parsetree);
+	if (IsA(parsetree, GrantStmt))
+		GrantOnShards((GrantStmt *) parsetree);
 	if (shapes != NIL)
 	{
 		CommandCounterIncrement();
@@ -243,6 +249,191 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			PropagateShapeChange(lfirst(lc));
 	}
 	ProcessPendingDrops();
+}
+
+/* SchemaHasDistributedTables tells whether a schema holds distributed tables. */
+static bool
+SchemaHasDistributedTables(const char *schemaName)
+{
+	Oid			namespace = get_namespace_oid(schemaName, true);
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+		if (OidIsValid(namespace) &&
+			get_rel_namespace(((ShardextTable *) lfirst(lc))->relid) == namespace)
+			return true;
+	return false;
+}
+
+/*
+ * GranteesOnNode returns the grantees (NULL: PUBLIC) that exist on a node as
+ * the text of a GRANT's TO list (empty when none does), asking the node once
+ * per statement: *known remembers the answer per node (a List of
+ * "nodeId:text" strings).
+ */
+static const char *
+GranteesOnNode(NodeConnection *nc, int32 nodeId, List *grantees, List **known)
+{
+	char	   *prefix = psprintf("%d:", nodeId);
+	StringInfoData to;
+	ListCell   *lc;
+
+	foreach(lc, *known)
+		if (strncmp(lfirst(lc), prefix, strlen(prefix)) == 0)
+			return (char *) lfirst(lc) + strlen(prefix);
+
+	initStringInfo(&to);
+	foreach(lc, grantees)
+	{
+		char	   *name = lfirst(lc);
+		const char *values[1];
+		PGresult   *res;
+		bool		exists;
+
+		if (name == NULL)
+		{
+			appendStringInfo(&to, "%sPUBLIC", to.len > 0 ? ", " : "");
+			continue;
+		}
+		values[0] = name;
+		res = RemoteExecute(nc, "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1",
+							1, values);
+		exists = (PQntuples(res) == 1);
+		PQclear(res);
+		if (exists)
+			appendStringInfo(&to, "%s%s", to.len > 0 ? ", " : "",
+							 quote_identifier(name));
+	}
+	*known = lappend(*known, psprintf("%s%s", prefix, to.data));
+	return to.data;
+}
+
+/*
+ * GrantOnShards gives the shards of the distributed tables a GRANT or REVOKE
+ * names (and the schemas that hold distributed tables, on the workers) the
+ * same privileges, for the grantees that exist on each node (a
+ * role may exist on the coordinator only, when the user mappings name other
+ * node roles): nodes are reached as the current role's mapping, whose node
+ * role needs access to the shards as the role has to the table.
+ */
+static void
+GrantOnShards(GrantStmt *stmt)
+{
+	StringInfoData privileges;
+	List	   *grantees = NIL;
+	List	   *known = NIL;
+	ListCell   *lc;
+
+	if (stmt->targtype != ACL_TARGET_OBJECT ||
+		(stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_SCHEMA))
+		return;
+
+	initStringInfo(&privileges);
+	if (stmt->privileges == NIL)
+		appendStringInfoString(&privileges, "ALL PRIVILEGES");
+	foreach(lc, stmt->privileges)
+	{
+		AccessPriv *priv = lfirst(lc);
+		ListCell   *cc;
+
+		appendStringInfo(&privileges, "%s%s", privileges.len > 0 ? ", " : "",
+						 priv->priv_name ? priv->priv_name : "ALL PRIVILEGES");
+		foreach(cc, priv->cols)
+			appendStringInfo(&privileges, "%s%s", cc == list_head(priv->cols) ? " (" : ", ",
+							 quote_identifier(strVal(lfirst(cc))));
+		if (priv->cols != NIL)
+			appendStringInfoChar(&privileges, ')');
+	}
+	foreach(lc, stmt->grantees)
+	{
+		RoleSpec   *role = lfirst(lc);
+
+		grantees = lappend(grantees, role->roletype == ROLESPEC_PUBLIC ? NULL :
+						   get_rolespec_name(role));
+	}
+
+	/* schemas: on every worker that has them (shards live in them) */
+	if (stmt->objtype == OBJECT_SCHEMA)
+	{
+		foreach(lc, ShardextAllNodes())
+		{
+			ShardextNode *node = lfirst(lc);
+			ListCell   *sc;
+			NodeConnection *nc;
+			const char *to;
+
+			if (node->role != NODE_ROLE_WORKER || !node->isActive)
+				continue;
+			nc = GetNodeConnectionInTransaction(node->nodeId, true);
+			to = GranteesOnNode(nc, node->nodeId, grantees, &known);
+			if (to[0] == '\0')
+				continue;
+			foreach(sc, stmt->objects)
+			{
+				const char *values[1] = {strVal(lfirst(sc))};
+				PGresult   *res;
+				bool		exists;
+
+				if (!SchemaHasDistributedTables(strVal(lfirst(sc))))
+					continue;
+				res = RemoteExecute(nc, "SELECT 1 FROM pg_catalog.pg_namespace "
+									"WHERE nspname = $1", 1, values);
+				exists = (PQntuples(res) == 1);
+				PQclear(res);
+				if (!exists)
+					continue;
+				RemoteExecuteCommand(nc, psprintf("%s %s%s ON SCHEMA %s %s %s%s",
+												  stmt->is_grant ? "GRANT" : "REVOKE",
+												  !stmt->is_grant && stmt->grant_option ?
+												  "GRANT OPTION FOR " : "",
+												  privileges.data,
+												  quote_identifier(strVal(lfirst(sc))),
+												  stmt->is_grant ? "TO" : "FROM", to,
+												  stmt->is_grant ?
+												  (stmt->grant_option ? " WITH GRANT OPTION" : "") :
+												  (stmt->behavior == DROP_CASCADE ? " CASCADE" : "")));
+			}
+		}
+		return;
+	}
+
+	foreach(lc, stmt->objects)
+	{
+		Oid			relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
+		ShardextTable *table = OidIsValid(relid) ? ShardextGetTable(relid) : NULL;
+		int			i;
+
+		if (table == NULL)
+			continue;
+		for (i = 0; i < table->shardCount; i++)
+		{
+			ShardextShard *shard = table->shards[i];
+			ListCell   *nodeCell;
+
+			foreach(nodeCell, shard->placementNodeIds)
+			{
+				int32		nodeId = lfirst_int(nodeCell);
+				NodeConnection *nc = GetNodeConnectionInTransaction(nodeId, true);
+				StringInfoData to;
+
+				initStringInfo(&to);
+				appendStringInfoString(&to, GranteesOnNode(nc, nodeId, grantees, &known));
+				if (to.len == 0)
+					continue;
+				if (stmt->is_grant)
+					RemoteExecuteCommand(nc, psprintf("GRANT %s ON %s TO %s%s",
+													  privileges.data, shard->relationName,
+													  to.data,
+													  stmt->grant_option ? " WITH GRANT OPTION" : ""));
+				else
+					RemoteExecuteCommand(nc, psprintf("REVOKE %s%s ON %s FROM %s%s",
+													  stmt->grant_option ? "GRANT OPTION FOR " : "",
+													  privileges.data, shard->relationName,
+													  to.data,
+													  stmt->behavior == DROP_CASCADE ? " CASCADE" : ""));
+			}
+		}
+	}
 }
 
 /* IsDistributedRangeVar tells whether a RangeVar names a distributed table. */
