@@ -60,6 +60,7 @@
 #define MODIFY_PRIVATE_SUFFIX 2
 #define MODIFY_PRIVATE_KEYS 3
 #define MODIFY_PRIVATE_DIST_KEY 4
+#define MODIFY_PRIVATE_FUNCTIONS 5
 
 /* alias of the target in the statements sent to shards */
 #define TARGET_ALIAS "t"
@@ -301,6 +302,9 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 									   makeString(suffix.data),
 									   makeInteger(list_length(keys)),
 									   makeInteger(distKey));
+	/* the nodes compute RETURNING: its functions are checked here */
+	cscan->custom_private = lappend(cscan->custom_private,
+									CollectFunctions((Node *) parse->returningList));
 	cscan->methods = &ShardextModifyScanMethods;
 
 	result->planTree = (Plan *) cscan;
@@ -336,6 +340,7 @@ BeginModifyScan(CustomScanState *node, EState *estate, int eflags)
 	state->suffix = strVal(list_nth(private, MODIFY_PRIVATE_SUFFIX));
 	state->keyCount = intVal(list_nth(private, MODIFY_PRIVATE_KEYS));
 	state->distKey = intVal(list_nth(private, MODIFY_PRIVATE_DIST_KEY));
+	CheckExecutePrivileges(list_nth(private, MODIFY_PRIVATE_FUNCTIONS));
 
 	source = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
 	node->custom_ps = list_make1(source);

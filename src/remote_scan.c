@@ -222,7 +222,6 @@ typedef struct PartialScanState
 	MemoryContext rowContext;
 } PartialScanState;
 
-static void CheckExecutePrivileges(List *functions);
 static void RememberArbiterKey(InsertScanState *state, HTAB *keys,
 							   PendingRow *row, bool check);
 static void RememberBatchKeys(InsertScanState *state, int shardIndex, List *rows);
@@ -1199,7 +1198,7 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
  * scan sends to nodes, which PostgreSQL never evaluates here and so would
  * not check: the nodes may run them as another role.
  */
-static void
+void
 CheckExecutePrivileges(List *functions)
 {
 	ListCell   *lc;

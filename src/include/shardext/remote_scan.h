@@ -70,4 +70,6 @@ extern TupleTableSlot *NextStoredRow(CustomScanState *node,
 									 struct Tuplestorestate *store,
 									 TupleTableSlot **slot);
 
+extern void CheckExecutePrivileges(List *functions);
+
 #endif							/* SHARDEXT_REMOTE_SCAN_H */
