@@ -30,9 +30,21 @@ DECLARE
 BEGIN
 	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|', q) INTO d;
 	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|',
-				   regexp_replace(q, '\m(a|tk|ref)\M', 'local_\1', 'g')) INTO l;
+				   regexp_replace(q, '\m(a|a2|tk|ref)\M', 'local_\1', 'g')) INTO l;
 	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same'
 		   ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
+END $$;
+
+-- the plan shape, without costs and node names
+CREATE FUNCTION plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		IF line !~ 'Node:|Shard:' THEN
+			RETURN NEXT line;
+		END IF;
+	END LOOP;
 END $$;
 
 -- HAVING without GROUP BY filters the one row (it does not become WHERE)
@@ -120,6 +132,23 @@ UPDATE a SET w = w + 1 WHERE k = 3 AND id = 3
 SELECT same('SELECT rk FROM ref r WHERE EXISTS (SELECT 1 FROM a h WHERE h.k = r.rk)');
 SELECT same('SELECT rk, (SELECT count(*) FROM a h WHERE h.k = r.rk) FROM ref r');
 SELECT same('SELECT r.rk, x.n FROM ref r, LATERAL (SELECT count(*) AS n FROM a h WHERE h.k = r.rk) x');
+
+-- a subquery tied to a pinned outer table by the distribution column (or
+-- pinned by the same value) runs with it on one node
+CREATE TABLE a2 (k int, id int, ref_id int, PRIMARY KEY (k, id));
+INSERT INTO a2 SELECT g % 10, g, g % 7 FROM generate_series(1, 200) g;
+CREATE TABLE local_a2 AS SELECT * FROM a2;
+SET client_min_messages = warning;
+SELECT create_distributed_table('a2', 'k', colocate_with => 'a', shard_count => 4);
+RESET client_min_messages;
+SELECT same('SELECT count(*) FROM a t WHERE t.k = 3 AND EXISTS (SELECT 1 FROM a2 c WHERE c.k = t.k AND c.ref_id = t.id % 7)');
+SELECT same('SELECT count(*) FROM a t WHERE t.k = 3 AND NOT EXISTS (SELECT 1 FROM a2 c WHERE c.k = t.k AND c.id = t.id)');
+SELECT same('SELECT count(*) FROM a t WHERE t.k = 4 AND t.id IN (SELECT id FROM a2 WHERE k = 4)');
+SELECT same('SELECT count(*) FROM a t WHERE t.k = 4 AND t.id NOT IN (SELECT id FROM a2 WHERE k = 4 AND id > 50)');
+SELECT same('SELECT t.id, x.n FROM a t, LATERAL (SELECT count(*) AS n FROM a2 c WHERE c.k = t.k AND c.ref_id = t.id % 7) x WHERE t.k = 5');
+SELECT plan('SELECT count(*) FROM a t WHERE t.k = 3 AND EXISTS (SELECT 1 FROM a2 c WHERE c.k = t.k AND c.ref_id = t.id % 7)');
+SELECT plan('SELECT count(*) FROM a t WHERE t.k = 4 AND t.id IN (SELECT id FROM a2 WHERE k = 4)');
+SELECT plan('UPDATE a SET w = w WHERE k = 4 AND id IN (SELECT id FROM a2 WHERE k = 4)');
 
 -- RETURNING: tableoid is the distributed table's; what the nodes cannot
 -- compute for each row (subqueries, session functions, whole rows in rows

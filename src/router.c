@@ -59,6 +59,7 @@ typedef struct LevelState
 {
 	PinMember  *members;
 	int			count;
+	struct LevelState *parent;	/* the enclosing query level, or NULL */
 } LevelState;
 
 static bool AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis);
@@ -71,6 +72,7 @@ static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
 static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
+static Expr *OuterLevelPin(Node *node, LevelState *state, ShardextTable *table);
 static bool ReadsTransactionTime(Node *node);
 static bool ContainsAnyVar(Node *node, void *context);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
@@ -174,11 +176,16 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 	if (IsA(node, Query))
 	{
 		Query	   *query = (Query *) node;
+		void	   *enclosing = analysis->level;
+		bool		result;
 
+		/* AnalyzeQueryLevel makes this level the current one */
 		if (!AnalyzeQueryLevel(query, analysis))
 			return true;
-		return query_tree_walker(query, ShippabilityWalker, analysis,
-								 QTW_EXAMINE_RTES_BEFORE);
+		result = query_tree_walker(query, ShippabilityWalker, analysis,
+								   QTW_EXAMINE_RTES_BEFORE);
+		analysis->level = enclosing;
+		return result;
 	}
 	if (IsA(node, RangeTblEntry))
 	{
@@ -237,7 +244,9 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query reads a system column";
 		return true;
 	}
-	if (IsA(node, Param) && ((Param *) node)->paramkind != PARAM_EXTERN)
+	/* PARAM_SUBLINK: the output of "x IN (SELECT ...)", deparsed with it */
+	if (IsA(node, Param) && ((Param *) node)->paramkind != PARAM_EXTERN &&
+		((Param *) node)->paramkind != PARAM_SUBLINK)
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses an internal parameter";
@@ -329,6 +338,36 @@ IsPinValue(Node *node)
 }
 
 /*
+ * OuterLevelPin returns the pin of the class of the enclosing level's
+ * distribution column that node is (a Var of an outer level, possibly under
+ * a binary-compatible relabeling), when that column belongs to a table
+ * co-located with table; else NULL.
+ */
+static Expr *
+OuterLevelPin(Node *node, LevelState *state, ShardextTable *table)
+{
+	Var		   *var;
+	LevelState *outer = state;
+	int			member;
+	Index		up;
+
+	while (node != NULL && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	if (node == NULL || !IsA(node, Var) || ((Var *) node)->varlevelsup == 0)
+		return NULL;
+	var = (Var *) node;
+	for (up = 0; up < var->varlevelsup && outer != NULL; up++)
+		outer = outer->parent;
+	if (outer == NULL)
+		return NULL;
+	member = FindMember(outer, var->varno);
+	if (member < 0 || outer->members[member].table->distAttno != var->varattno ||
+		outer->members[member].table->colocationId != table->colocationId)
+		return NULL;
+	return outer->members[FindRoot(outer, member)].pin;
+}
+
+/*
  * IsDistributionEquality tells whether an operator is the equality that
  * distribution by table's column relies on: an equality of the column
  * type's default hash or btree operator family.
@@ -407,10 +446,21 @@ CollectEqualities(Node *quals, LevelState *state, bool valuesToo)
 		{
 			int			member = (left >= 0) ? left : right;
 			Node	   *value = (left >= 0) ? lsecond(op->args) : linitial(op->args);
+			Expr	   *outerPin;
 			int			root;
 
-			if (!IsDistributionEquality(op, state->members[member].table) ||
-				!IsPinValue(value))
+			if (!IsDistributionEquality(op, state->members[member].table))
+				continue;
+
+			/*
+			 * The distribution column of a co-located table of an enclosing
+			 * level (a correlated subquery): this table lies in the same
+			 * shard group, so it takes that table's pin.
+			 */
+			outerPin = OuterLevelPin(value, state, state->members[member].table);
+			if (outerPin != NULL)
+				value = (Node *) outerPin;
+			else if (!IsPinValue(value))
 				continue;
 			root = FindRoot(state, member);
 			if (state->members[root].pin == NULL)
@@ -493,6 +543,7 @@ AddSingleShardTable(RouterAnalysis *analysis, Oid relid)
 static bool
 AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 {
+	LevelState *levelState = palloc0(sizeof(LevelState));
 	LevelState	state;
 	ListCell   *lc;
 	List	   *singleShardTables = NIL;
@@ -501,6 +552,7 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 
 	state.members = palloc0(sizeof(PinMember) * Max(list_length(query->rtable), 1));
 	state.count = 0;
+	state.parent = (LevelState *) analysis->level;
 
 	foreach(lc, query->rtable)
 	{
@@ -557,6 +609,10 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 	}
 	foreach(lc, singleShardTables)
 		AddSingleShardTable(analysis, lfirst_oid(lc));
+
+	/* kept for the levels below, whose columns may equal this one's */
+	*levelState = state;
+	analysis->level = levelState;
 	return true;
 }
 
@@ -587,6 +643,7 @@ InitSingleTableState(LevelState *state, PinMember *member, Index rtindex,
 {
 	state->members = member;
 	state->count = 0;
+	state->parent = NULL;
 	AddMember(state, rtindex, table);
 }
 
@@ -768,6 +825,7 @@ DistributedTablesJoinedOnDistribution(Query *query)
 
 	state.members = palloc0(sizeof(PinMember) * Max(list_length(query->rtable), 1));
 	state.count = 0;
+	state.parent = NULL;
 	foreach(lc, query->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);

@@ -26,6 +26,8 @@ typedef struct RouterAnalysis
 	bool		shippable;		/* the whole query can run on a node */
 	const char *reason;			/* why not, when it cannot */
 	bool		writes;			/* the query is an INSERT, UPDATE or DELETE */
+	void	   *level;			/* while walking: the query level being
+								 * analysed (router.c's LevelState) */
 } RouterAnalysis;
 
 extern RouterAnalysis *AnalyzeRouterQuery(Query *query);
