@@ -150,6 +150,16 @@ SELECT plan('SELECT count(*) FROM a t WHERE t.k = 3 AND EXISTS (SELECT 1 FROM a2
 SELECT plan('SELECT count(*) FROM a t WHERE t.k = 4 AND t.id IN (SELECT id FROM a2 WHERE k = 4)');
 SELECT plan('UPDATE a SET w = w WHERE k = 4 AND id IN (SELECT id FROM a2 WHERE k = 4)');
 
+-- a data-modifying WITH goes whole to one node or is refused, saying why
+CREATE TABLE local_log (k int, note text);
+WITH gone AS (DELETE FROM a2 WHERE k = 4 AND id < 0 RETURNING *)
+  INSERT INTO local_log SELECT k, 'gone ' || id FROM gone;
+WITH gone AS (DELETE FROM a2 WHERE k = 4 AND id < 0 RETURNING k, id)
+  INSERT INTO a (k, id) SELECT k, id FROM gone;
+WITH gone AS (DELETE FROM a2 WHERE k = 4 AND id < 0 RETURNING k, id)
+  SELECT count(*) FROM gone;
+DROP TABLE local_log;
+
 -- RETURNING: tableoid is the distributed table's; what the nodes cannot
 -- compute for each row (subqueries, session functions, whole rows in rows
 -- changed one by one) is refused

@@ -97,6 +97,7 @@ static PlannedStmt *MaterializeForScroll(PlannedStmt *stmt, int cursorOptions);
 static PlannedStmt *KeepPermissionChecks(PlannedStmt *result, Query *original);
 static bool HasMultiAssignment(Node *node, void *context);
 static bool HasCurrentOf(Node *node, void *context);
+static void ReportModifyingCteNotRouted(void) pg_attribute_noreturn();
 
 static void CheckWriteShape(Query *parse, ShardextTable *target);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
@@ -148,6 +149,26 @@ ReferencesDistributedTable(List *rtes)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * ReportModifyingCteNotRouted raises the error of a data-modifying WITH on
+ * distributed tables that cannot go whole to one node.
+ */
+static void
+ReportModifyingCteNotRouted(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("data-modifying WITH on distributed tables is only "
+					"supported when the whole statement goes to one node"),
+			 errdetail("That needs every table of the statement distributed (or a "
+					   "reference table), every distributed table filtered on its "
+					   "distribution column with the same value, and no INSERT "
+					   "into a distributed table fed by the WITH; local tables "
+					   "cannot take part."),
+			 errhint("Run the data-modifying part as its own statement (with "
+					 "RETURNING into a temporary table, for instance).")));
 }
 
 /* HasCurrentOf finds WHERE CURRENT OF. */
@@ -323,7 +344,12 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 
 	if (parse->commandType == CMD_INSERT && target != NULL)
 	{
-		List	   *relids = CoLocatedInsertSelect(parse, target);
+		List	   *relids;
+
+		/* the rows of an INSERT into a distributed table come through here */
+		if (parse->hasModifyingCTE)
+			ReportModifyingCteNotRouted();
+		relids = CoLocatedInsertSelect(parse, target);
 
 		if (relids != NIL)
 		{
@@ -378,12 +404,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	}
 
 	if (parse->hasModifyingCTE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("data-modifying WITH on distributed tables is only "
-						"supported when one shard group answers the query"),
-				 errhint("Filter every distributed table on its distribution "
-						 "column with the same value.")));
+		ReportModifyingCteNotRouted();
 	if (parse->rowMarks != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
