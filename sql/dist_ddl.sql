@@ -206,6 +206,19 @@ UPDATE granted SET qty = qty WHERE id = 3;
 SELECT count(*) > 0 AS still_reads FROM granted WHERE id = 3;
 RESET ROLE;
 REVOKE ALL ON granted FROM dist_ddl_app, dist_ddl_coordinator_only_role;
+-- a new owner too, where the role exists
+ALTER TABLE granted OWNER TO dist_ddl_app;
+\c regression - 127.0.0.1 :worker1_port
+SELECT DISTINCT pg_get_userbyid(relowner) AS shard_owner FROM pg_class
+ WHERE relname LIKE 'granted\_%' AND relkind = 'r';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+ALTER TABLE granted OWNER TO dist_ddl_coordinator_only_role;
+\c regression - 127.0.0.1 :worker1_port
+SELECT DISTINCT pg_get_userbyid(relowner) AS shard_owner FROM pg_class
+ WHERE relname LIKE 'granted\_%' AND relkind = 'r';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
 REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
 DROP TABLE granted;
 DO $$

@@ -37,6 +37,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_expr.h"
 #include "parser/parse_relation.h"
@@ -90,6 +91,7 @@ struct TableShape
 	char	   *schemaName;
 	char	   *tableName;
 	char		persistence;	/* relpersistence: logged or unlogged */
+	Oid			owner;			/* relowner */
 	int			natts;
 	ColumnShape *columns;
 	List	   *constraints;	/* ObjectShape * */
@@ -140,6 +142,7 @@ CaptureTableShape(Oid relid)
 	shape->schemaName = get_namespace_name(RelationGetNamespace(rel));
 	shape->tableName = pstrdup(RelationGetRelationName(rel));
 	shape->persistence = rel->rd_rel->relpersistence;
+	shape->owner = rel->rd_rel->relowner;
 	shape->natts = desc->natts;
 	shape->columns = palloc0(sizeof(ColumnShape) * Max(desc->natts, 1));
 	for (i = 0; i < desc->natts; i++)
@@ -391,6 +394,18 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 	}
 	*newShardName = name;
 
+	/* a new owner, on the nodes where the role exists */
+	if (before->owner != after->owner)
+	{
+		char	   *role = GetUserNameFromId(after->owner, false);
+		char	   *alter = psprintf("ALTER TABLE %s OWNER TO %s", name,
+									 quote_identifier(role));
+
+		commands = lappend(commands,
+						   psprintf("DO $shardext$ BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+									"WHERE rolname = %s) THEN EXECUTE %s; END IF; END $shardext$",
+									quote_literal_cstr(role), quote_literal_cstr(alter)));
+	}
 	if (before->persistence != after->persistence)
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s SET %s", name,
