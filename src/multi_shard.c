@@ -59,8 +59,12 @@ static Plan *PlanPartialScan(PlannerInfo *root, RelOptInfo *rel,
 							 CustomPath *best_path, List *tlist,
 							 List *clauses, List *custom_plans);
 static void AddPartialScanPath(RelOptInfo *rel, RangeTblEntry *rte);
+static void EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table);
 static void ReplaceWithCustomPath(RelOptInfo *rel, const CustomPathMethods *methods,
 								  Cost totalCost);
+
+/* rows each shard of a distributed table is assumed to hold, for planning */
+#define SHARD_ROWS_GUESS 1000.0
 
 static const CustomPathMethods PartialScanPathMethods = {
 	.CustomName = "ShardextPartialScan",
@@ -114,8 +118,28 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (table == NULL)
 		return;
 
+	EstimateShardRows(root, rel, table);
 	ReplaceWithCustomPath(rel, &ShardextScanPathMethods,
 						  100.0 + 10.0 * table->shardCount + rel->rows * 0.02);
+}
+
+/*
+ * EstimateShardRows gives a distributed table's relation the row estimate
+ * the planner would otherwise take from the coordinator's own table, which
+ * is empty (after VACUUM, one row): joins that stay on the coordinator were
+ * then planned as nested loops rescanning the shards for every outer row.
+ * Without statistics from the nodes, each shard is assumed to hold
+ * SHARD_ROWS_GUESS rows; the query's restrictions scale that as usual.
+ */
+static void
+EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table)
+{
+	double		tuples = SHARD_ROWS_GUESS * Max(table->shardCount, 1);
+
+	rel->tuples = tuples;
+	rel->rows = clamp_row_est(tuples *
+							  clauselist_selectivity(root, rel->baserestrictinfo,
+													 0, JOIN_INNER, NULL));
 }
 
 /*
