@@ -63,6 +63,19 @@ typedef struct PendingDrop
 	List	   *nodeIds;
 } PendingDrop;
 
+/* what to do with one placement of a shard (ForEachPlacement) */
+typedef void (*PlacementFunction) (ShardextTable *table, ShardextShard *shard,
+								   int32 nodeId, void *arg);
+
+/* a GRANT or REVOKE being applied to shards */
+typedef struct GrantContext
+{
+	GrantStmt  *stmt;
+	const char *privileges;		/* the privilege list, as SQL */
+	List	   *grantees;		/* role names, NULL for PUBLIC */
+	List	   *known;			/* grantees found per node (GranteesOnNode) */
+} GrantContext;
+
 static ProcessUtility_hook_type PrevProcessUtility = NULL;
 static object_access_hook_type PrevObjectAccessHook = NULL;
 
@@ -91,6 +104,11 @@ static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt);
+static void GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
+							 void *arg);
+static void ForEachPlacement(List *rangeVars, PlacementFunction fn, void *arg);
+static void TruncatePlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
+							  void *arg);
 static bool SchemaHasDistributedTables(const char *schemaName);
 static const char *GranteesOnNode(NodeConnection *nc, int32 nodeId, List *grantees,
 								  List **known);
@@ -322,6 +340,7 @@ GrantOnShards(GrantStmt *stmt)
 	StringInfoData privileges;
 	List	   *grantees = NIL;
 	List	   *known = NIL;
+	GrantContext context;
 	ListCell   *lc;
 
 	if (stmt->targtype != ACL_TARGET_OBJECT ||
@@ -397,43 +416,34 @@ GrantOnShards(GrantStmt *stmt)
 		return;
 	}
 
-	foreach(lc, stmt->objects)
-	{
-		Oid			relid = RangeVarGetRelid((RangeVar *) lfirst(lc), NoLock, true);
-		ShardextTable *table = OidIsValid(relid) ? ShardextGetTable(relid) : NULL;
-		int			i;
+	context.stmt = stmt;
+	context.privileges = privileges.data;
+	context.grantees = grantees;
+	context.known = NIL;
+	ForEachPlacement(stmt->objects, GrantOnPlacement, &context);
+}
 
-		if (table == NULL)
-			continue;
-		for (i = 0; i < table->shardCount; i++)
-		{
-			ShardextShard *shard = table->shards[i];
-			ListCell   *nodeCell;
+/* GrantOnPlacement runs a GrantContext's GRANT or REVOKE on one placement. */
+static void
+GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
+				 void *arg)
+{
+	GrantContext *context = (GrantContext *) arg;
+	GrantStmt  *stmt = context->stmt;
+	NodeConnection *nc = GetNodeConnectionInTransaction(nodeId, true);
+	const char *to = GranteesOnNode(nc, nodeId, context->grantees, &context->known);
 
-			foreach(nodeCell, shard->placementNodeIds)
-			{
-				int32		nodeId = lfirst_int(nodeCell);
-				NodeConnection *nc = GetNodeConnectionInTransaction(nodeId, true);
-				StringInfoData to;
-
-				initStringInfo(&to);
-				appendStringInfoString(&to, GranteesOnNode(nc, nodeId, grantees, &known));
-				if (to.len == 0)
-					continue;
-				if (stmt->is_grant)
-					RemoteExecuteCommand(nc, psprintf("GRANT %s ON %s TO %s%s",
-													  privileges.data, shard->relationName,
-													  to.data,
-													  stmt->grant_option ? " WITH GRANT OPTION" : ""));
-				else
-					RemoteExecuteCommand(nc, psprintf("REVOKE %s%s ON %s FROM %s%s",
-													  stmt->grant_option ? "GRANT OPTION FOR " : "",
-													  privileges.data, shard->relationName,
-													  to.data,
-													  stmt->behavior == DROP_CASCADE ? " CASCADE" : ""));
-			}
-		}
-	}
+	if (to[0] == '\0')
+		return;
+	if (stmt->is_grant)
+		RemoteExecuteCommand(nc, psprintf("GRANT %s ON %s TO %s%s",
+										  context->privileges, shard->relationName, to,
+										  stmt->grant_option ? " WITH GRANT OPTION" : ""));
+	else
+		RemoteExecuteCommand(nc, psprintf("REVOKE %s%s ON %s FROM %s%s",
+										  stmt->grant_option ? "GRANT OPTION FOR " : "",
+										  context->privileges, shard->relationName, to,
+										  stmt->behavior == DROP_CASCADE ? " CASCADE" : ""));
 }
 
 /* IsDistributedRangeVar tells whether a RangeVar names a distributed table. */
@@ -826,9 +836,31 @@ TablesChangedByStatement(Node *parsetree)
 static void
 TruncateShards(TruncateStmt *stmt)
 {
+	ForEachPlacement(stmt->relations, TruncatePlacement, NULL);
+}
+
+/* TruncatePlacement empties one placement of a shard. */
+static void
+TruncatePlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
+				  void *arg)
+{
+	if (nodeId == COORDINATOR_NODE_ID)
+		CheckCopyNotInLocalUse(table->relid, shard->relationName);
+	RemoteExecuteCommand(GetNodeConnectionInTransaction(nodeId, true),
+						 psprintf("TRUNCATE %s", shard->relationName));
+}
+
+/*
+ * ForEachPlacement calls fn for every placement (node) of every shard of the
+ * distributed tables among rangeVars, in shard then node order; the other
+ * tables are skipped.
+ */
+static void
+ForEachPlacement(List *rangeVars, PlacementFunction fn, void *arg)
+{
 	ListCell   *lc;
 
-	foreach(lc, stmt->relations)
+	foreach(lc, rangeVars)
 	{
 		Oid			relid = RangeVarGetRelid(lfirst(lc), NoLock, true);
 		ShardextTable *table = OidIsValid(relid) ? ShardextGetTable(relid) : NULL;
@@ -838,18 +870,10 @@ TruncateShards(TruncateStmt *stmt)
 			continue;
 		for (i = 0; i < table->shardCount; i++)
 		{
-			ShardextShard *shard = table->shards[i];
 			ListCell   *nodeCell;
 
-			foreach(nodeCell, shard->placementNodeIds)
-			{
-				NodeConnection *nc;
-
-				if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
-					CheckCopyNotInLocalUse(table->relid, shard->relationName);
-				nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
-				RemoteExecuteCommand(nc, psprintf("TRUNCATE %s", shard->relationName));
-			}
+			foreach(nodeCell, table->shards[i]->placementNodeIds)
+				fn(table, table->shards[i], lfirst_int(nodeCell), arg);
 		}
 	}
 }
