@@ -232,12 +232,13 @@ CheckWriteShape(Query *parse, ShardextTable *target)
 }
 
 /*
- * KeepPermissionChecks adds to the range table of a plan whose distributed
- * tables are read inside a per-shard subquery (pushdown.c) the original
- * query's table entries: PostgreSQL checks privileges on the entries of
- * the final range table, and a subquery planned into a custom scan has none
- * there (the standard planner pulls a subquery's entries up only from a
- * SubqueryScan).  Nothing in the plan refers to them.
+ * KeepPermissionChecks adds to the range table of a plan that does not scan
+ * the original query's distributed tables themselves (a per-shard subquery
+ * planned into a custom scan, pushdown.c; the coordinator's copies of
+ * reference tables read in their place) the original entries of those
+ * tables: PostgreSQL checks privileges on the entries of the final range
+ * table, and the plan depends on the tables (relationOids).  Nothing in the
+ * plan refers to them.
  */
 static PlannedStmt *
 KeepPermissionChecks(PlannedStmt *result, Query *original)
@@ -248,7 +249,7 @@ KeepPermissionChecks(PlannedStmt *result, Query *original)
 	{
 		RangeTblEntry *rte = copyObject((RangeTblEntry *) lfirst(lc));
 
-		if (rte->requiredPerms == 0)
+		if (ShardextGetTable(rte->relid) == NULL)
 			continue;
 		result->rtable = lappend(result->rtable, rte);
 		if (!list_member_oid(result->relationOids, rte->relid))
@@ -495,8 +496,6 @@ PlanOnLocalCopies(Query *parse, const char *queryString, int cursorOptions,
 {
 	NodeConnection *loopback = FindNodeConnection(COORDINATOR_NODE_ID);
 	Query	   *local;
-	List	   *originals = NIL;
-	PlannedStmt *result;
 	ListCell   *lc;
 
 	/*
@@ -529,22 +528,15 @@ PlanOnLocalCopies(Query *parse, const char *queryString, int cursorOptions,
 		copy = LocalCopyOf(table);
 		if (!OidIsValid(copy))
 			return NULL;
-		originals = lappend(originals, copyObject(rte));
 		rte->relid = copy;
 		rte->requiredPerms = 0;
 		rte->selectedCols = NULL;
 		rte->inh = false;
 	}
 
-	result = CallNextPlanner(local, queryString, cursorOptions, boundParams);
-	foreach(lc, originals)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-
-		result->rtable = lappend(result->rtable, rte);
-		result->relationOids = lappend_oid(result->relationOids, rte->relid);
-	}
-	return result;
+	return KeepPermissionChecks(CallNextPlanner(local, queryString, cursorOptions,
+												boundParams),
+								parse);
 }
 
 /* OnlyReferenceTables tells whether every RTE is a reference table. */
