@@ -65,9 +65,10 @@ static MetadataCache *Cache = NULL;
 static bool CacheStale = true;
 
 /*
- * Counts the invalidations of distributed tables and of the catalog: the
- * statements prepared on node connections before the last one may read
- * shards whose shape changed (remote_exec.c deallocates them).
+ * Counts the invalidations of distributed tables (their shape may have
+ * changed): the statements prepared on node connections before the last one
+ * may read shards whose result type changed (remote_exec.c deallocates
+ * them).  Catalog changes alone (directory keys, placements) do not count.
  */
 uint64		ShardextShapeEpoch = 0;
 
@@ -119,13 +120,15 @@ ShardextInitMetadataCache(void)
 
 /*
  * InvalidateShardMap marks the cache stale when the invalidated relation is
- * one the cache depends on (and counts the change in ShardextShapeEpoch).
+ * one the cache depends on (and counts a distributed table's change in
+ * ShardextShapeEpoch).
  * It never touches the catalog.
  */
 static void
 InvalidateShardMap(Datum arg, Oid relid)
 {
-	bool		relevant = !OidIsValid(relid);
+	bool		catalog = false;
+	bool		table;
 	int			i;
 
 	/* the key EndOwnDirectoryKey adds to the map itself */
@@ -136,15 +139,15 @@ InvalidateShardMap(Datum arg, Oid relid)
 		return;
 	}
 
-	for (i = 0; i < lengthof(CatalogRelids) && !relevant; i++)
-		relevant = (CatalogRelids[i] == relid);
-	if (!relevant && Cache != NULL)
-		relevant = (hash_search(Cache->tables, &relid, HASH_FIND, NULL) != NULL);
-	if (relevant)
-	{
+	for (i = 0; i < lengthof(CatalogRelids) && !catalog; i++)
+		catalog = (CatalogRelids[i] == relid);
+	table = !OidIsValid(relid) ||
+		(Cache != NULL && hash_search(Cache->tables, &relid, HASH_FIND, NULL) != NULL);
+	if (catalog || table)
 		CacheStale = true;
+	/* only a table's own change can change what its shards return */
+	if (table)
 		ShardextShapeEpoch++;
-	}
 }
 
 /*
@@ -632,7 +635,6 @@ EndOwnDirectoryKey(bool inserted, Oid relid, const char *key, Datum value,
 	if (!inserted || AbsorbedDirectoryInvalidations != 1)
 	{
 		CacheStale = true;
-		ShardextShapeEpoch++;
 		return;
 	}
 	if (Cache == NULL || CacheStale)
