@@ -104,6 +104,8 @@ static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt);
+static char *GrantSql(GrantStmt *stmt, const char *privileges, const char *object,
+					  const char *to);
 static void GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
 							 void *arg);
 static void ForEachPlacement(List *rangeVars, PlacementFunction fn, void *arg);
@@ -401,16 +403,10 @@ GrantOnShards(GrantStmt *stmt)
 				PQclear(res);
 				if (!exists)
 					continue;
-				RemoteExecuteCommand(nc, psprintf("%s %s%s ON SCHEMA %s %s %s%s",
-												  stmt->is_grant ? "GRANT" : "REVOKE",
-												  !stmt->is_grant && stmt->grant_option ?
-												  "GRANT OPTION FOR " : "",
-												  privileges.data,
-												  quote_identifier(strVal(lfirst(sc))),
-												  stmt->is_grant ? "TO" : "FROM", to,
-												  stmt->is_grant ?
-												  (stmt->grant_option ? " WITH GRANT OPTION" : "") :
-												  (stmt->behavior == DROP_CASCADE ? " CASCADE" : "")));
+				RemoteExecuteCommand(nc, GrantSql(stmt, privileges.data,
+												  psprintf("SCHEMA %s",
+														   quote_identifier(strVal(lfirst(sc)))),
+												  to));
 			}
 		}
 		return;
@@ -435,15 +431,25 @@ GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
 
 	if (to[0] == '\0')
 		return;
+	RemoteExecuteCommand(nc, GrantSql(stmt, context->privileges,
+									  shard->relationName, to));
+}
+
+/*
+ * GrantSql returns the GRANT or REVOKE of stmt for object (as SQL: a shard's
+ * name, or "SCHEMA name") and the grantees to.
+ */
+static char *
+GrantSql(GrantStmt *stmt, const char *privileges, const char *object,
+		 const char *to)
+{
 	if (stmt->is_grant)
-		RemoteExecuteCommand(nc, psprintf("GRANT %s ON %s TO %s%s",
-										  context->privileges, shard->relationName, to,
-										  stmt->grant_option ? " WITH GRANT OPTION" : ""));
-	else
-		RemoteExecuteCommand(nc, psprintf("REVOKE %s%s ON %s FROM %s%s",
-										  stmt->grant_option ? "GRANT OPTION FOR " : "",
-										  context->privileges, shard->relationName, to,
-										  stmt->behavior == DROP_CASCADE ? " CASCADE" : ""));
+		return psprintf("GRANT %s ON %s TO %s%s", privileges, object, to,
+						stmt->grant_option ? " WITH GRANT OPTION" : "");
+	return psprintf("REVOKE %s%s ON %s FROM %s%s",
+					stmt->grant_option ? "GRANT OPTION FOR " : "",
+					privileges, object, to,
+					stmt->behavior == DROP_CASCADE ? " CASCADE" : "");
 }
 
 /* IsDistributedRangeVar tells whether a RangeVar names a distributed table. */
