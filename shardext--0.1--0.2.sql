@@ -54,3 +54,22 @@ CREATE AGGREGATE shardext.float8_state_agg(float8[]) (
 );
 COMMENT ON AGGREGATE shardext.float8_state_agg(float8[])
 	IS 'combines float variance states {N, Sx, Sxx}: the partial variances of shards';
+
+/* Statistics */
+
+-- Row count and size of each shard as its node reported them to the last
+-- VACUUM or ANALYZE of the distributed table on the coordinator: the
+-- coordinator's planner estimates distributed tables from them.  Not dumped
+-- (like pg_statistic): ANALYZE makes them again.
+CREATE TABLE shardext.shard_statistics (
+	shard_id bigint PRIMARY KEY
+		REFERENCES shardext.shards (shard_id) ON DELETE CASCADE,
+	row_count float8 NOT NULL CHECK (row_count >= 0),
+	page_count bigint NOT NULL CHECK (page_count >= 0),
+	collected_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON shardext.shard_statistics FROM PUBLIC;
+GRANT SELECT ON shardext.shard_statistics TO PUBLIC;
+CREATE TRIGGER shard_statistics_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON shardext.shard_statistics
+	FOR EACH STATEMENT EXECUTE FUNCTION shardext.catalog_changed();

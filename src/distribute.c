@@ -52,6 +52,7 @@
 #include "shardext/remote_exec.h"
 #include "shardext/routing.h"
 #include "shardext/shard_ddl.h"
+#include "shardext/statistics.h"
 
 PG_FUNCTION_INFO_V1(create_distributed_table);
 PG_FUNCTION_INFO_V1(undistribute_table);
@@ -90,7 +91,7 @@ static void InsertTableMetadata(Oid relid, DistributionType type,
 								const char *column, ShardPlan *plan,
 								char **shardNames);
 static uint64 MoveRowsIntoShards(Oid relid, ShardextTable *table);
-static void TruncateLocalTable(Oid relid);
+static void RunLocalUtility(const char *command, Oid relid);
 static void AnalyzeShards(ShardextTable *table);
 static void CheckNotDistributed(Oid relid);
 static void DistributeTable(Oid relid, DistributionType type,
@@ -550,13 +551,14 @@ AnalyzeShards(ShardextTable *table)
 }
 
 /*
- * TruncateLocalTable empties the coordinator's copy of the table, without
- * the propagation to shards that TRUNCATE of a distributed table has.
+ * RunLocalUtility runs "command table" on the coordinator's own table only,
+ * without what shardext adds to the command for a distributed table (the
+ * shards are not truncated by TRUNCATE, not analyzed by ANALYZE).
  */
 static void
-TruncateLocalTable(Oid relid)
+RunLocalUtility(const char *command, Oid relid)
 {
-	char	   *sql = psprintf("TRUNCATE ONLY %s",
+	char	   *sql = psprintf("%s %s", command,
 							   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 														  get_rel_name(relid)));
 
@@ -566,7 +568,7 @@ TruncateLocalTable(Oid relid)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
-			elog(ERROR, "could not truncate the local table");
+			elog(ERROR, "could not run %s on the local table", command);
 		SPI_finish();
 	}
 	PG_FINALLY();
@@ -757,8 +759,13 @@ DistributeTable(Oid relid, DistributionType type, const char *column,
 		elog(ERROR, "distributed table %u is missing from the cache", relid);
 	rows = MoveRowsIntoShards(relid, table);
 	if (rows > 0)
+	{
+		/* the local rows give the coordinator's statistics, for the last time */
 		AnalyzeShards(table);
-	TruncateLocalTable(relid);
+		RunLocalUtility("ANALYZE", relid);
+		RecordShardStatistics(table);
+	}
+	RunLocalUtility("TRUNCATE ONLY", relid);
 
 	/* plans that read the local table must be made again */
 	CacheInvalidateRelcacheByRelid(relid);

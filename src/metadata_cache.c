@@ -57,9 +57,14 @@ typedef struct ShardLookupEntry
 	ShardextTable *table;
 } ShardLookupEntry;
 
-static const char *const CatalogTableNames[5] = {
-	"nodes", "tables", "shards", "placements", "directory"
+static const char *const CatalogTableNames[6] = {
+	"nodes", "tables", "shards", "placements", "directory", "shard_statistics"
 };
+
+/* index of shardext.directory in CatalogTableNames */
+#define DIRECTORY_CATALOG 4
+/* index of shardext.shard_statistics, which extension version 0.1 lacks */
+#define STATISTICS_CATALOG 5
 
 static MetadataCache *Cache = NULL;
 static bool CacheStale = true;
@@ -88,7 +93,7 @@ typedef struct AddedKeys
 } AddedKeys;
 
 /* OIDs of the catalog tables, known from the first rebuild on */
-static Oid	CatalogRelids[5];
+static Oid	CatalogRelids[6];
 
 /* contexts of replaced caches, freed at the end of the transaction */
 static List *RetiredContexts = NIL;
@@ -104,6 +109,8 @@ static const char *HostKey(const char *host);
 static void MarkNodesSharingHosts(List *nodes);
 static void PrepareDirectory(ShardextTable *table);
 static void BuildPlacementCallback(Datum *values, bool *nulls, void *arg);
+static void BuildStatisticsCallback(Datum *values, bool *nulls, void *arg);
+static void EstimateTableRows(ShardextTable *table);
 static void CompleteTables(MetadataCache *cache);
 static int	CompareNodes(const ListCell *a, const ListCell *b);
 
@@ -133,7 +140,7 @@ InvalidateShardMap(Datum arg, Oid relid)
 
 	/* the key EndOwnDirectoryKey adds to the map itself */
 	if (AbsorbingOwnDirectoryKey && OidIsValid(relid) &&
-		relid == CatalogRelids[lengthof(CatalogRelids) - 1])
+		relid == CatalogRelids[DIRECTORY_CATALOG])
 	{
 		AbsorbedDirectoryInvalidations++;
 		return;
@@ -221,7 +228,8 @@ GetCache(void)
 	ShardextCheckExtensionLoaded();
 
 	for (i = 0; i < lengthof(CatalogTableNames); i++)
-		CatalogRelids[i] = ShardextCatalogRelid(CatalogTableNames[i], false);
+		CatalogRelids[i] = ShardextCatalogRelid(CatalogTableNames[i],
+												i == STATISTICS_CATALOG);
 
 	context = AllocSetContextCreate(CacheMemoryContext,
 									"shardext metadata cache",
@@ -258,6 +266,8 @@ GetCache(void)
 		ScanCatalogTable("shards", BuildShardCallback, cache);
 		ScanCatalogTable("placements", BuildPlacementCallback, cache);
 		ScanCatalogTable("directory", BuildDirectoryCallback, cache);
+		if (OidIsValid(CatalogRelids[STATISTICS_CATALOG]))
+			ScanCatalogTable("shard_statistics", BuildStatisticsCallback, cache);
 		CompleteTables(cache);
 	}
 	PG_CATCH();
@@ -416,6 +426,8 @@ BuildShardCallback(Datum *values, bool *nulls, void *arg)
 		return;
 
 	shard = palloc0(sizeof(ShardextShard));
+	shard->rowCount = -1;
+	shard->pageCount = -1;
 	shard->shardId = DatumGetInt64(values[Anum_shards_shard_id - 1]);
 	shard->shardIndex = DatumGetInt32(values[Anum_shards_shard_index - 1]);
 	shard->relationName =
@@ -455,6 +467,48 @@ BuildShardCallback(Datum *values, bool *nulls, void *arg)
 	lookup = hash_search(cache->shards, &shard->shardId, HASH_ENTER, NULL);
 	lookup->shard = shard;
 	lookup->table = table;
+}
+
+/*
+ * BuildStatisticsCallback adds one row of shardext.shard_statistics to its
+ * shard.
+ */
+static void
+BuildStatisticsCallback(Datum *values, bool *nulls, void *arg)
+{
+	MetadataCache *cache = (MetadataCache *) arg;
+	int64		shardId = DatumGetInt64(values[Anum_shard_statistics_shard_id - 1]);
+	ShardLookupEntry *lookup = hash_search(cache->shards, &shardId,
+										   HASH_FIND, NULL);
+
+	if (lookup == NULL)
+		return;
+	lookup->shard->rowCount =
+		DatumGetFloat8(values[Anum_shard_statistics_row_count - 1]);
+	lookup->shard->pageCount =
+		DatumGetInt64(values[Anum_shard_statistics_page_count - 1]);
+}
+
+/*
+ * EstimateTableRows sets a table's row estimate from its shards' statistics:
+ * shards never measured (created since) count as the average of the others;
+ * -1 when no shard was measured.
+ */
+static void
+EstimateTableRows(ShardextTable *table)
+{
+	double		rows = 0;
+	int			measured = 0;
+	int			i;
+
+	for (i = 0; i < table->shardCount; i++)
+	{
+		if (table->shards[i]->rowCount < 0)
+			continue;
+		rows += table->shards[i]->rowCount;
+		measured++;
+	}
+	table->rowEstimate = measured > 0 ? rows * table->shardCount / measured : -1;
 }
 
 /* BuildPlacementCallback adds one row of shardext.placements to its shard. */
@@ -706,7 +760,10 @@ CompleteTables(MetadataCache *cache)
 		if (ok && table->type == DIST_DIRECTORY)
 			PrepareDirectory(table);
 		if (ok)
+		{
+			EstimateTableRows(table);
 			complete = lappend(complete, table);
+		}
 		else
 			hash_search(cache->tables, &table->relid, HASH_REMOVE, NULL);
 	}

@@ -128,13 +128,17 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
  * the planner would otherwise take from the coordinator's own table, which
  * is empty (after VACUUM, one row): joins that stay on the coordinator were
  * then planned as nested loops rescanning the shards for every outer row.
- * Without statistics from the nodes, each shard is assumed to hold
- * SHARD_ROWS_GUESS rows; the query's restrictions scale that as usual.
+ * The rows are those the shards' nodes reported to the last VACUUM or
+ * ANALYZE on the coordinator (statistics.c); a table never measured is
+ * assumed to hold SHARD_ROWS_GUESS rows per shard.  The query's
+ * restrictions scale that as usual, with the column statistics ANALYZE
+ * gathered.
  */
 static void
 EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table)
 {
-	double		tuples = SHARD_ROWS_GUESS * Max(table->shardCount, 1);
+	double		tuples = table->rowEstimate >= 0 ? table->rowEstimate :
+		SHARD_ROWS_GUESS * Max(table->shardCount, 1);
 
 	rel->tuples = tuples;
 	rel->rows = clamp_row_est(tuples *

@@ -8,6 +8,8 @@
  *   and DROP INDEX, ...) runs locally, then ddl.c applies the resulting
  *   change of the table's shape to every shard in the remote transactions.
  * - TRUNCATE truncates the shards too.
+ * - VACUUM and ANALYZE reach the shards, and ANALYZE gathers the
+ *   coordinator's statistics of distributed tables (statistics.c).
  * - COPY FROM routes the rows to the shards; COPY TO reads the shards
  *   through a query.
  * - Dropping a distributed table (DROP TABLE, DROP SCHEMA ... CASCADE, DROP
@@ -53,6 +55,7 @@
 #include "shardext/hooks.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
+#include "shardext/statistics.h"
 #include "shardext/transaction.h"
 
 /* a dropped distributed table whose shards are still to be dropped */
@@ -258,6 +261,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
 						   params, queryEnv, dest, qc);
 
+	if (IsA(parsetree, VacuumStmt))
+		VacuumDistributedTables((VacuumStmt *) parsetree);
 	if (IsA(parsetree, TruncateStmt))
 		TruncateShards((TruncateStmt *) parsetree);
 	if (IsA(parsetree, GrantStmt))

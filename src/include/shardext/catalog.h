@@ -56,6 +56,13 @@
 #define Anum_directory_shard_id 3
 #define Natts_directory 3
 
+/* column numbers of shardext.shard_statistics */
+#define Anum_shard_statistics_shard_id 1
+#define Anum_shard_statistics_row_count 2
+#define Anum_shard_statistics_page_count 3
+#define Anum_shard_statistics_collected_at 4
+#define Natts_shard_statistics 4
+
 /* callback of ScanCatalogTable, called for each row */
 typedef void (*CatalogRowCallback) (Datum *values, bool *nulls, void *arg);
 

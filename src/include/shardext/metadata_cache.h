@@ -64,6 +64,8 @@ typedef struct ShardextShard
 	char	   *relationName;	/* schema-qualified, quoted name on the node */
 	int32		nodeId;			/* node of the first placement */
 	List	   *placementNodeIds;	/* int list of every node holding it */
+	double		rowCount;		/* rows and pages its node last reported */
+	int64		pageCount;		/* (shardext.shard_statistics), or -1 */
 } ShardextShard;
 
 /* a row of shardext.directory: a key (canonical text) and its shard */
@@ -100,6 +102,8 @@ typedef struct ShardextTable
 	struct HTAB *directoryAdded;	/* directory: keys this backend assigned
 									 * since the map was built, by hash */
 	List	   *directoryRows;	/* while the cache is built */
+	double		rowEstimate;	/* rows of all shards from their statistics,
+								 * or -1 when none was ever measured */
 } ShardextTable;
 
 /*
