@@ -323,3 +323,24 @@ BEGIN
 	RAISE NOTICE '% rows', n;
 END $$;
 SELECT id, x FROM odd_values ORDER BY id;
+
+-- subqueries that read only the shard group of the row they test (tied to
+-- it by the distribution column: correlated, or a semi-join `col IN
+-- (SELECT col ...)`) run per shard group with the rest of the query
+SELECT plan('SELECT o.id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = o.customer_id AND c.region = 2)');
+SELECT same('SELECT o.id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = o.customer_id AND c.region = 2)');
+SELECT same('SELECT c.id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.shipped)');
+SELECT plan('SELECT region, count(*) FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE amount > 100) GROUP BY region');
+SELECT same('SELECT region, count(*) FROM customers WHERE id IN (SELECT customer_id FROM orders WHERE amount > 100) GROUP BY region');
+SELECT same('SELECT count(*) FROM customers c WHERE c.region > (SELECT count(*) FROM orders o WHERE o.customer_id = c.id) / 3');
+SELECT same('SELECT c.id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND EXISTS (SELECT 1 FROM order_copies x WHERE x.customer_id = o.customer_id AND x.id = o.id AND x.amount > 140)) ORDER BY c.id LIMIT 5', true);
+SELECT same('SELECT sum(o.amount) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.name LIKE ''customer 1%'' AND o.customer_id = ANY (SELECT customer_id FROM order_copies WHERE amount > 50)');
+SELECT same('SELECT c.id FROM customers c WHERE c.id NOT IN (SELECT o.customer_id FROM orders o WHERE o.customer_id = c.id AND o.amount < 3)');
+-- not tied: the coordinator joins the shards' rows
+SELECT plan('SELECT count(*) FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)');
+SELECT same('SELECT count(*) FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)');
+SELECT plan('SELECT count(*) FROM customers WHERE id IN (SELECT max(customer_id) FROM orders)');
+SELECT same('SELECT count(*) FROM customers WHERE id IN (SELECT max(customer_id) FROM orders)');
+SELECT same('SELECT count(*) FROM customers WHERE id IN (SELECT customer_id FROM orders ORDER BY amount DESC, id LIMIT 3)');
+SELECT same('SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.id = c.id)');
+SELECT same('SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id OR o.amount = 3)');

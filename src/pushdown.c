@@ -36,7 +36,8 @@
  * down: count, sum, min, max, avg of numbers, bool_and, bool_or (with or
  * without FILTER); anything else (DISTINCT aggregates, ordered aggregates,
  * joins, window functions, grouping sets, ...) keeps the plain multi-shard
- * plan.
+ * plan.  Subqueries in WHERE and JOIN ... ON go along when they read only the
+ * shard group of the row they test (see DistributedTablesJoinedOnDistribution).
  *
  * IDENTIFICATION
  *	  src/pushdown.c
@@ -114,6 +115,7 @@ static Query *MoveHavingToWhere(Query *parse);
 static bool GroupsByDistributionColumn(Query *parse);
 static bool RteNullable(Node *node, Index rtindex, bool nullable);
 static bool TargetListShippable(List *targetList);
+static bool QualsShippable(Node *quals);
 static Query *FinishOuterQuery(StringInfo outer, Query *parse, List *targetTexts,
 								Node *limitCount, Node *limitOffset);
 static Query *RewriteWholeGroups(Query *parse);
@@ -143,7 +145,7 @@ RewriteForShardPushdown(Query *parse)
 		return RewriteJoin(parse);
 	if (parse->sortClause != NIL && parse->limitCount != NULL)
 		return RewriteTopN(parse);
-	if (list_length(parse->rtable) > 1)
+	if (list_length(parse->rtable) > 1 || parse->hasSubLinks)
 		return RewriteJoin(parse);
 	return NULL;
 }
@@ -211,7 +213,20 @@ ReadsSystemColumns(Node *node)
 	return ReadsSystemColumnsWalker(node, NULL);
 }
 
-/* JoinTreeQualsWalker checks that every qual of a join tree can be shipped. */
+/*
+ * QualsShippable tells whether conditions of a join tree can run per shard
+ * group: shippable and stable.  Conditions with subqueries were checked by
+ * IsPushableQueryShape through the router's analysis of the whole query.
+ */
+static bool
+QualsShippable(Node *quals)
+{
+	return quals == NULL ||
+		((checkExprHasSubLink(quals) || IsShippableExpression(quals)) &&
+		 !contain_volatile_functions(quals));
+}
+
+/* JoinTreeQualsShippable checks that every qual of a join tree can be shipped. */
 static bool
 JoinTreeQualsShippable(Node *node)
 {
@@ -225,9 +240,7 @@ JoinTreeQualsShippable(Node *node)
 		foreach(lc, from->fromlist)
 			if (!JoinTreeQualsShippable(lfirst(lc)))
 				return false;
-		return from->quals == NULL ||
-			(IsShippableExpression(from->quals) &&
-			 !contain_volatile_functions(from->quals));
+		return QualsShippable(from->quals);
 	}
 	if (IsA(node, JoinExpr))
 	{
@@ -235,9 +248,7 @@ JoinTreeQualsShippable(Node *node)
 
 		return JoinTreeQualsShippable(join->larg) &&
 			JoinTreeQualsShippable(join->rarg) &&
-			(join->quals == NULL ||
-			 (IsShippableExpression(join->quals) &&
-			  !contain_volatile_functions(join->quals)));
+			QualsShippable(join->quals);
 	}
 	return IsA(node, RangeTblRef);
 }
@@ -251,7 +262,7 @@ static bool
 IsPushableQueryShape(Query *parse)
 {
 	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL ||
-		parse->hasSubLinks || parse->hasWindowFuncs || parse->hasTargetSRFs ||
+		parse->hasWindowFuncs || parse->hasTargetSRFs ||
 		parse->hasRecursive || parse->hasModifyingCTE ||
 		parse->hasForUpdate || parse->hasRowSecurity ||
 		parse->cteList != NIL || parse->setOperations != NULL ||
@@ -260,6 +271,18 @@ IsPushableQueryShape(Query *parse)
 		 (parse->hasAggs || parse->groupClause != NIL)) ||
 		parse->rowMarks != NIL || parse->limitOption != LIMIT_OPTION_COUNT ||
 		parse->jointree == NULL)
+		return false;
+	/*
+	 * Subqueries in WHERE and JOIN ... ON (not elsewhere: the two-level form
+	 * rewrites the target list and HAVING) that read only the shard group
+	 * of the row they are evaluated for (DistributedTablesJoinedOnDistribution
+	 * checks that) run per group as they are, if every part can run on a
+	 * node.
+	 */
+	if (parse->hasSubLinks &&
+		(checkExprHasSubLink((Node *) parse->targetList) ||
+		 checkExprHasSubLink(parse->havingQual) ||
+		 !AnalyzeRouterQuery(parse)->shippable))
 		return false;
 	if (!DistributedTablesJoinedOnDistribution(parse) ||
 		ReadsSystemColumns((Node *) parse) ||

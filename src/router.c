@@ -31,6 +31,7 @@
 #include "access/stratnum.h"
 #include "access/transam.h"
 #include "catalog/pg_operator.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
@@ -52,6 +53,9 @@ typedef struct PinMember
 	ShardextTable *table;
 	int			parent;			/* union-find parent, index in members */
 	Expr	   *pin;			/* value, on the root of a class */
+	bool		tied;			/* equal to a co-located distribution column
+								 * of an enclosing level (a correlated
+								 * subquery) */
 } PinMember;
 
 /* state of the analysis of one query level */
@@ -72,7 +76,12 @@ static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
 static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
-static Expr *OuterLevelPin(Node *node, LevelState *state, ShardextTable *table);
+static bool OuterDistributionColumn(Node *node, LevelState *state,
+									ShardextTable *table, Expr **pin);
+static bool LevelHasUntiedSubLinks(Query *query, LevelState *state,
+								   int32 colocationId);
+static bool SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
+						 int tiedResno);
 static bool ReadsTransactionTime(Node *node);
 static bool ContainsAnyVar(Node *node, void *context);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
@@ -338,13 +347,14 @@ IsPinValue(Node *node)
 }
 
 /*
- * OuterLevelPin returns the pin of the class of the enclosing level's
- * distribution column that node is (a Var of an outer level, possibly under
- * a binary-compatible relabeling), when that column belongs to a table
- * co-located with table; else NULL.
+ * OuterDistributionColumn tells whether node is (a Var of an enclosing
+ * level, possibly under a binary-compatible relabeling) the distribution
+ * column of a table co-located with table; *pin is then the pin of that
+ * column's class, or NULL when it has none.
  */
-static Expr *
-OuterLevelPin(Node *node, LevelState *state, ShardextTable *table)
+static bool
+OuterDistributionColumn(Node *node, LevelState *state, ShardextTable *table,
+						Expr **pin)
 {
 	Var		   *var;
 	LevelState *outer = state;
@@ -354,17 +364,18 @@ OuterLevelPin(Node *node, LevelState *state, ShardextTable *table)
 	while (node != NULL && IsA(node, RelabelType))
 		node = (Node *) ((RelabelType *) node)->arg;
 	if (node == NULL || !IsA(node, Var) || ((Var *) node)->varlevelsup == 0)
-		return NULL;
+		return false;
 	var = (Var *) node;
 	for (up = 0; up < var->varlevelsup && outer != NULL; up++)
 		outer = outer->parent;
 	if (outer == NULL)
-		return NULL;
+		return false;
 	member = FindMember(outer, var->varno);
 	if (member < 0 || outer->members[member].table->distAttno != var->varattno ||
 		outer->members[member].table->colocationId != table->colocationId)
-		return NULL;
-	return outer->members[FindRoot(outer, member)].pin;
+		return false;
+	*pin = outer->members[FindRoot(outer, member)].pin;
+	return true;
 }
 
 /*
@@ -454,12 +465,17 @@ CollectEqualities(Node *quals, LevelState *state, bool valuesToo)
 
 			/*
 			 * The distribution column of a co-located table of an enclosing
-			 * level (a correlated subquery): this table lies in the same
-			 * shard group, so it takes that table's pin.
+			 * level (a correlated subquery): for each row there, this table's
+			 * rows lie in the same shard group, so it takes that table's pin.
 			 */
-			outerPin = OuterLevelPin(value, state, state->members[member].table);
-			if (outerPin != NULL)
+			if (OuterDistributionColumn(value, state, state->members[member].table,
+										&outerPin))
+			{
+				state->members[member].tied = true;
+				if (outerPin == NULL)
+					continue;
 				value = (Node *) outerPin;
+			}
 			else if (!IsPinValue(value))
 				continue;
 			root = FindRoot(state, member);
@@ -630,6 +646,7 @@ AddMember(LevelState *state, Index rtindex, ShardextTable *table)
 	member->table = table;
 	member->parent = state->count;
 	member->pin = NULL;
+	member->tied = false;
 	state->count++;
 }
 
@@ -860,7 +877,180 @@ DistributedTablesJoinedOnDistribution(Query *query)
 			return false;
 		root = memberRoot;
 	}
-	return true;
+	return !LevelHasUntiedSubLinks(query, &state, colocationId);
+}
+
+/* context of UntiedSubLinkWalker */
+typedef struct SubLinkContext
+{
+	LevelState *level;			/* the level whose expressions are walked */
+	int32		colocationId;	/* of its distributed tables */
+	List	   *conjuncts;		/* SubLinks that are conjuncts of its WHERE */
+} SubLinkContext;
+
+/*
+ * SemiJoinResno returns, for a sublink `column IN (SELECT ...)` whose column
+ * is a distribution column of level and whose test is the distribution
+ * equality, the number of the subquery's output column it is compared
+ * with; else 0.
+ */
+static int
+SemiJoinResno(SubLink *sublink, LevelState *level)
+{
+	OpExpr	   *op;
+	Node	   *param;
+	int			member;
+
+	if (sublink->subLinkType != ANY_SUBLINK || sublink->testexpr == NULL ||
+		!IsA(sublink->testexpr, OpExpr))
+		return 0;
+	op = (OpExpr *) sublink->testexpr;
+	if (list_length(op->args) != 2)
+		return 0;
+	member = DistributionColumnMember(linitial(op->args), level);
+	param = lsecond(op->args);
+	while (param != NULL && IsA(param, RelabelType))
+		param = (Node *) ((RelabelType *) param)->arg;
+	if (member < 0 || param == NULL || !IsA(param, Param) ||
+		((Param *) param)->paramkind != PARAM_SUBLINK ||
+		!IsDistributionEquality(op, level->members[member].table))
+		return 0;
+	return ((Param *) param)->paramid;
+}
+
+/*
+ * UntiedSubLinkWalker finds a sublink of the level whose subquery is not
+ * tied to it (see SubqueryTied).
+ */
+static bool
+UntiedSubLinkWalker(Node *node, SubLinkContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+	{
+		SubLink    *sublink = (SubLink *) node;
+		int			tiedResno = 0;
+
+		/*
+		 * `column IN (SELECT ...)` as a condition of WHERE is a semi-join:
+		 * rows whose test is false or null alike are left out, so only the
+		 * subquery's rows equal to the column, in the column's shard group,
+		 * matter.
+		 */
+		if (list_member_ptr(context->conjuncts, sublink))
+			tiedResno = SemiJoinResno(sublink, context->level);
+		if (!SubqueryTied(castNode(Query, sublink->subselect), context->level,
+						  context->colocationId, tiedResno))
+			return true;
+		return UntiedSubLinkWalker(sublink->testexpr, context);
+	}
+	if (IsA(node, Query))
+		return false;
+	return expression_tree_walker(node, UntiedSubLinkWalker, context);
+}
+
+/*
+ * LevelHasUntiedSubLinks tells whether a query level (whose distributed
+ * tables state holds) has a sublink that may read other shard groups than
+ * the row it is evaluated for.
+ */
+static bool
+LevelHasUntiedSubLinks(Query *query, LevelState *state, int32 colocationId)
+{
+	SubLinkContext context;
+	ListCell   *lc;
+
+	if (!query->hasSubLinks)
+		return false;
+	context.level = state;
+	context.colocationId = colocationId;
+	context.conjuncts = NIL;
+	if (query->jointree != NULL)
+		foreach(lc, make_ands_implicit((Expr *) query->jointree->quals))
+			if (IsA(lfirst(lc), SubLink))
+				context.conjuncts = lappend(context.conjuncts, lfirst(lc));
+	return query_tree_walker(query, UntiedSubLinkWalker, &context,
+							 QTW_IGNORE_RANGE_TABLE);
+}
+
+/*
+ * SubqueryTied tells whether a subquery (and the subqueries in it) reads,
+ * for each row of the enclosing level, only that row's shard group: each of
+ * its distributed tables is co-located with the enclosing level's and
+ * joined, through inner joins of its level, to one equal to a distribution
+ * column of an enclosing level (a correlation), or to its output column
+ * tiedResno (of a semi-join); reference tables may join in.  The query can
+ * then run per shard group as it is.
+ */
+static bool
+SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
+			 int tiedResno)
+{
+	LevelState	state;
+	ListCell   *lc;
+	Index		rtindex = 0;
+	bool	   *tied;
+	int			i;
+
+	if (query->commandType != CMD_SELECT || query->setOperations != NULL ||
+		query->cteList != NIL || query->hasRecursive ||
+		query->hasModifyingCTE || query->rowMarks != NIL ||
+		query->jointree == NULL)
+		return false;
+
+	state.members = palloc0(sizeof(PinMember) * Max(list_length(query->rtable), 1));
+	state.count = 0;
+	state.parent = parent;
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		ShardextTable *table;
+
+		rtindex++;
+		if (rte->rtekind == RTE_JOIN || rte->rtekind == RTE_VALUES ||
+			rte->rtekind == RTE_FUNCTION || rte->rtekind == RTE_RESULT)
+			continue;
+		if (rte->rtekind != RTE_RELATION)
+			return false;
+		table = ShardextGetTable(rte->relid);
+		if (table == NULL || rte->securityQuals != NIL)
+			return false;
+		if (IsReferenceTable(table))
+			continue;
+		if (IsSingleShardTable(table) || table->colocationId != colocationId)
+			return false;
+		AddMember(&state, rtindex, table);
+	}
+	if (PreservedReferenceTable((Node *) query->jointree, query, false))
+		return false;
+	WalkJoinTree((Node *) query->jointree, &state, true);
+	/*
+	 * A semi-join's output rows must each come from rows of the same
+	 * distribution value: no aggregation, limit or the like across rows.
+	 */
+	if (tiedResno > 0 && !query->hasAggs && query->groupClause == NIL &&
+		query->groupingSets == NIL && query->havingQual == NULL &&
+		query->limitCount == NULL && query->limitOffset == NULL &&
+		!query->hasWindowFuncs && !query->hasTargetSRFs &&
+		!query->hasDistinctOn)
+	{
+		TargetEntry *tle = get_tle_by_resno(query->targetList, tiedResno);
+		int			member = tle ? DistributionColumnMember((Node *) tle->expr, &state) : -1;
+
+		if (member >= 0)
+			state.members[member].tied = true;
+	}
+
+	/* every class of the level's distribution columns must be tied */
+	tied = palloc0(sizeof(bool) * Max(state.count, 1));
+	for (i = 0; i < state.count; i++)
+		if (state.members[i].tied)
+			tied[FindRoot(&state, i)] = true;
+	for (i = 0; i < state.count; i++)
+		if (!tied[FindRoot(&state, i)])
+			return false;
+	return !LevelHasUntiedSubLinks(query, &state, colocationId);
 }
 
 /* context of CollectParamTypesWalker */
