@@ -30,7 +30,7 @@ DECLARE
 BEGIN
 	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|', q) INTO d;
 	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|',
-				   regexp_replace(q, '\m(a|a2|tk|ref)\M', 'local_\1', 'g')) INTO l;
+				   regexp_replace(q, '\m(a|a2|tk|ref|h8)\M', 'local_\1', 'g')) INTO l;
 	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same'
 		   ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
 END $$;
@@ -390,6 +390,72 @@ BEGIN
 END $$;
 SELECT count(*), min(id), max(id) FROM big;
 COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/shardext_regress_big.csv';
+
+
+-- hunt 8 (analytics): each query on distributed tables and on local copies
+CREATE TABLE h8 (k int, id int, v int, c text, f float8, PRIMARY KEY (k, id));
+INSERT INTO h8 SELECT g % 10, g, g * 2, (ARRAY['p','Q','q','P','Z'])[1 + g % 5], g / 3.0
+  FROM generate_series(1, 100) g;
+CREATE TABLE local_h8 AS SELECT * FROM h8;
+ALTER TABLE local_h8 ADD PRIMARY KEY (k, id);
+SET client_min_messages = warning;
+SELECT create_distributed_table('h8', 'k', shard_count => 4);
+RESET client_min_messages;
+-- grouped by the primary key, other columns of the table may be selected
+-- (each shard, not a union of shards, runs the query)
+SELECT same('SELECT k, id, v, count(*) FROM h8 GROUP BY k, id ORDER BY id LIMIT 3');
+SELECT same('SELECT k, id, v, count(*) FROM h8 GROUP BY k, id HAVING count(*) > 0');
+-- router queries: constants of grouped expressions, casts to a length
+SELECT same('SELECT v % 7 * 2, count(*) FROM h8 WHERE k = 1 GROUP BY v % 7 * 2 HAVING v % 7 * 2 > 4');
+SELECT same('SELECT CASE WHEN v > 40 THEN ''big'' ELSE ''small'' END, count(*) FROM h8 WHERE k = 1 GROUP BY v > 40');
+SELECT same('SELECT v % 3 + 1, count(*) FROM h8 WHERE k = 2 GROUP BY v % 3 ORDER BY v % 3 + 0');
+SELECT same('SELECT c::varchar(1) || ''x'', length((c || ''yz'')::varchar(2)), (f::numeric(10,1))::text FROM h8 WHERE k = 3');
+SELECT same('SELECT count(*) FROM h8 WHERE k = 3 AND (c || ''q'')::char(1) = ''p''');
+-- a COLLATE on a column reaches the shards
+SELECT same('SELECT c, count(*) FROM (SELECT c FROM h8 WHERE c COLLATE "C" < ''p'' OFFSET 0) s GROUP BY c');
+SELECT same('SELECT id FROM h8 WHERE c COLLATE "C" BETWEEN ''Q'' AND ''p''');
+-- float constants are sent exactly whatever extra_float_digits
+SET extra_float_digits = 0;
+SELECT same('SELECT k FROM h8 WHERE f = 58 / 3.0::float8');
+PREPARE fq(float8) AS SELECT id FROM h8 WHERE f = $1;
+EXECUTE fq(58 / 3.0::float8);
+EXECUTE fq(58 / 3.0::float8);
+EXECUTE fq(58 / 3.0::float8);
+EXECUTE fq(58 / 3.0::float8);
+EXECUTE fq(58 / 3.0::float8);
+EXECUTE fq(58 / 3.0::float8);
+RESET extra_float_digits;
+-- a distribution column compared with a value of another type
+CREATE TABLE fk (k float8 NOT NULL);
+INSERT INTO fk VALUES (0.1::float4), (0.7::float4), (0.1);
+CREATE TABLE local_fk AS SELECT * FROM fk;
+CREATE TABLE f4 (k float4 NOT NULL);
+INSERT INTO f4 VALUES (1), (0.5);
+CREATE TABLE vc (k varchar(3) NOT NULL);
+INSERT INTO vc VALUES ('abc');
+SET client_min_messages = warning;
+SELECT create_distributed_table('fk', 'k', shard_count => 4);
+SELECT create_distributed_table('f4', 'k', shard_count => 4);
+SELECT create_distributed_table('vc', 'k', shard_count => 4);
+RESET client_min_messages;
+SELECT k FROM fk WHERE k = 0.1::float4;
+SELECT k FROM local_fk WHERE k = 0.1::float4;
+SELECT k FROM fk WHERE k IN (0.1::float4, 0.7::float4) ORDER BY k;
+SELECT k FROM f4 WHERE k = 1e40::float8;
+SELECT k FROM f4 WHERE k = 0.5::float8;
+SELECT k FROM f4 WHERE k = 0.1::float8;
+SELECT k FROM vc WHERE k = 'abcdef';
+SELECT k FROM vc WHERE k IN ('abc', 'abcd');
+-- a collation the nodes lack, or one under which equal values differ in
+-- bytes, keeps a query off the one-shard path
+CREATE COLLATION edges.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE ck (k text NOT NULL, v int);
+INSERT INTO ck VALUES ('apple', 1), ('APPLE', 2), ('pear', 3);
+SET client_min_messages = warning;
+SELECT create_distributed_table('ck', 'k', shard_count => 4);
+RESET client_min_messages;
+SELECT * FROM ck WHERE k = 'APPLE' COLLATE ci ORDER BY v;
+SELECT * FROM ck WHERE k = 'APPLE' COLLATE "C";
 
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

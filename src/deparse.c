@@ -32,6 +32,7 @@
 #include "nodes/nodeFuncs.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
@@ -50,6 +51,7 @@ static bool RteWalker(Node *node, RteWalkerContext *context);
 static bool IsIdentChar(unsigned char c);
 static int	SkipToken(const char *sql, int pos);
 static char *CollapseWhitespace(const char *sql);
+static Node *RestoreCollateMutator(Node *node, void *context);
 
 /*
  * SetDeparseGucs switches to the settings under which deparsed SQL is
@@ -68,12 +70,18 @@ SetDeparseGucs(void)
 	path->addCatalog = true;
 	path->addTemp = false;
 	PushOverrideSearchPath(path);
-	if (!standard_conforming_strings)
+	if (!standard_conforming_strings || extra_float_digits < 1)
 	{
 		nestLevel = NewGUCNestLevel();
-		(void) set_config_option("standard_conforming_strings", "on",
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
+		if (!standard_conforming_strings)
+			(void) set_config_option("standard_conforming_strings", "on",
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		/* float constants in their exact (shortest) form */
+		if (extra_float_digits < 1)
+			(void) set_config_option("extra_float_digits", "1",
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
 	}
 	return nestLevel;
 }
@@ -365,6 +373,39 @@ RenderQueryTemplate(QueryTemplate *template, char **tableNames)
 }
 
 /*
+ * RestoreCollateMutator turns the relabelings that change an expression's
+ * collation back into the COLLATE clauses they came from: the planner
+ * makes a CollateExpr a RelabelType, which the deparser prints without its
+ * collation.
+ */
+static Node *
+RestoreCollateMutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, RelabelType))
+	{
+		RelabelType *relabel = (RelabelType *) node;
+		Oid			argCollation = exprCollation((Node *) relabel->arg);
+
+		if (OidIsValid(relabel->resultcollid) &&
+			relabel->resultcollid != argCollation)
+		{
+			CollateExpr *collate = makeNode(CollateExpr);
+			RelabelType *inner = copyObject(relabel);
+
+			inner->arg = (Expr *) RestoreCollateMutator((Node *) relabel->arg, context);
+			inner->resultcollid = argCollation;
+			collate->arg = (Expr *) inner;
+			collate->collOid = relabel->resultcollid;
+			collate->location = -1;
+			return (Node *) collate;
+		}
+	}
+	return expression_tree_mutator(node, RestoreCollateMutator, context);
+}
+
+/*
  * DeparseExpressionForShard returns the SQL of an expression over one
  * relation (whose Vars have the given varno), naming its columns through
  * alias.
@@ -372,7 +413,7 @@ RenderQueryTemplate(QueryTemplate *template, char **tableNames)
 char *
 DeparseExpressionForShard(Node *expr, Oid relid, Index varno, const char *alias)
 {
-	Node	   *copy = copyObject(expr);
+	Node	   *copy = RestoreCollateMutator(copyObject(expr), NULL);
 	int			nestLevel;
 	char	   *sql;
 

@@ -59,6 +59,7 @@ static Plan *PlanPartialScan(PlannerInfo *root, RelOptInfo *rel,
 							 CustomPath *best_path, List *tlist,
 							 List *clauses, List *custom_plans);
 static void AddPartialScanPath(RelOptInfo *rel, RangeTblEntry *rte);
+static bool DependsOnConstraints(Node *node, void *context);
 static void EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table);
 static void ReplaceWithCustomPath(RelOptInfo *rel, const CustomPathMethods *methods,
 								  Cost totalCost);
@@ -252,8 +253,30 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 									   relids,
 									   makeInteger(MaxExternParamId((Node *) subquery)),
 									   CollectFunctions((Node *) subquery));
+	cscan->custom_private = lappend(cscan->custom_private,
+									makeBoolean(DependsOnConstraints((Node *) subquery, NULL)));
 	cscan->methods = &ShardextPartialScanMethods;
 	return (Plan *) cscan;
+}
+
+/*
+ * DependsOnConstraints tells whether a query (at any level) is valid only
+ * through a table's constraint: grouped by a primary key, it may select
+ * the table's other columns.  A node must then run it on the shard tables
+ * themselves, not on a union of them (see PartialScanTasks).
+ */
+static bool
+DependsOnConstraints(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		if (((Query *) node)->constraintDeps != NIL)
+			return true;
+		return query_tree_walker((Query *) node, DependsOnConstraints, context, 0);
+	}
+	return expression_tree_walker(node, DependsOnConstraints, context);
 }
 
 /*

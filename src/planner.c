@@ -61,6 +61,9 @@
 
 static planner_hook_type PrevPlannerHook = NULL;
 
+/* constants ConstToParamMutator compares a new one with, at most */
+#define MAX_SHARED_CONSTS 64
+
 /* state of ConstToParamMutator */
 typedef struct ConstToParamContext
 {
@@ -891,7 +894,9 @@ MakePlannedStmt(Query *parse, Plan *plan, List *rtes)
  * ConstToParamMutator replaces the constants of a query by parameters
  * numbered after its own, collecting them (in parameter order) to be sent
  * as the parameters' values.  Constants of types a node may not know, and
- * those without a definite type, stay literals.
+ * those without a definite type, stay literals.  Equal constants share one
+ * parameter: an expression of GROUP BY then reads the same in the select
+ * list, HAVING and ORDER BY, where the node's parser must recognize it.
  */
 static Node *
 ConstToParamMutator(Node *node, ConstToParamContext *context)
@@ -902,34 +907,55 @@ ConstToParamMutator(Node *node, ConstToParamContext *context)
 	{
 		Const	   *constant = (Const *) node;
 		Param	   *param;
+		int			paramid = 0;
+		ListCell   *lc;
 
 		if (constant->consttype >= FirstNormalObjectId ||
 			constant->consttype == UNKNOWNOID ||
 			constant->consttype == CSTRINGOID)
 			return node;
+		/* (long IN lists are one constant each: look among the first few) */
+		foreach(lc, context->consts)
+		{
+			if (foreach_current_index(lc) >= MAX_SHARED_CONSTS)
+				break;
+			if (equal(lfirst(lc), constant))
+			{
+				paramid = context->nextId + foreach_current_index(lc) + 1;
+				break;
+			}
+		}
+		if (paramid == 0)
+		{
+			context->consts = lappend(context->consts, copyObject(constant));
+			paramid = context->nextId + list_length(context->consts);
+		}
 		param = makeNode(Param);
 		param->paramkind = PARAM_EXTERN;
-		param->paramid = context->nextId + list_length(context->consts) + 1;
+		param->paramid = paramid;
 		param->paramtype = constant->consttype;
 		param->paramtypmod = constant->consttypmod;
 		param->paramcollid = constant->constcollid;
 		param->location = -1;
-		context->consts = lappend(context->consts, copyObject(constant));
 		return (Node *) param;
 	}
 	if (IsA(node, FuncExpr) &&
-		((FuncExpr *) node)->funcformat == COERCE_SQL_SYNTAX)
+		((FuncExpr *) node)->funcformat != COERCE_EXPLICIT_CALL)
 	{
 		/*
 		 * Special SQL syntax (EXTRACT(field FROM x), TRIM, SUBSTRING, ...)
-		 * is deparsed from its constant arguments: they stay literals.
+		 * is deparsed from its constant arguments, and a cast to a length
+		 * (varchar(2), numeric(10,2)) from its constant length argument:
+		 * they stay literals (but for the value a cast converts).
 		 */
 		FuncExpr   *func = (FuncExpr *) copyObject(node);
 		ListCell   *lc;
 
 		foreach(lc, func->args)
 		{
-			if (!IsA(lfirst(lc), Const))
+			if (!IsA(lfirst(lc), Const) ||
+				(func->funcformat != COERCE_SQL_SYNTAX &&
+				 foreach_current_index(lc) == 0))
 				lfirst(lc) = ConstToParamMutator(lfirst(lc), context);
 		}
 		return (Node *) func;

@@ -211,6 +211,8 @@ typedef struct PartialScanState
 	QueryTemplate template;
 	List	   *relids;			/* co-located tables of the subquery */
 	int			paramCount;
+	bool		perShard;		/* a single table's subquery runs per shard,
+								 * not over the union of a node's shards */
 	RowDecoder *decoder;
 	bool		started;
 	int			nodeCount;
@@ -755,7 +757,7 @@ EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
 	Datum		value;
 
 	value = ExecEvalExprSwitchContext(pinState, econtext, &isNull);
-	if (isNull || !IntegerValueFits(table, value, pinType))
+	if (isNull || !PinValueFits(table, value, pinType))
 		return NULL;
 	value = CoerceToDistributionType(table, value, pinType);
 	return LookupShardForValue(table, value, false);
@@ -795,7 +797,7 @@ PinListShards(ShardextTable *table, ExprState *arrayState, Oid elementType,
 	{
 		ShardextShard *shard;
 
-		if (nulls[i] || !IntegerValueFits(table, values[i], elementType))
+		if (nulls[i] || !PinValueFits(table, values[i], elementType))
 			continue;
 		shard = LookupShardForValue(table,
 									CoerceToDistributionType(table, values[i],
@@ -864,6 +866,7 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 	state->template.slots = list_nth(private, PARTIAL_PRIVATE_SLOTS);
 	state->relids = list_nth(private, PARTIAL_PRIVATE_RELID);
 	state->paramCount = intVal(list_nth(private, PARTIAL_PRIVATE_PARAMS));
+	state->perShard = boolVal(list_nth(private, PARTIAL_PRIVATE_PER_SHARD));
 	CheckExecutePrivileges(list_nth(private, PARTIAL_PRIVATE_FUNCTIONS));
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
@@ -877,13 +880,15 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
  * holding shards, one per connection the node may use at once (see
  * ParallelConnectionsForNode), its shards dealt out over them.  For a
  * single table, the subquery over the union of the node's shards (so that
- * each node aggregates or sorts its rows once); for co-located tables, the
- * subquery on each of the node's shard groups, joined by UNION ALL.
+ * each node aggregates or sorts its rows once); for co-located tables, and
+ * a subquery valid only through the table's constraints (a union has none),
+ * the subquery on each of the node's shard groups, joined by UNION ALL.
  */
 static List *
 PartialScanTasks(PartialScanState *state, bool explainOnly)
 {
 	int			ntables = list_length(state->relids);
+	bool		unionOfShards = (ntables == 1 && !state->perShard);
 	ShardextTable **tables = palloc(sizeof(ShardextTable *) * ntables);
 	char	  **names = palloc(sizeof(char *) * ntables);
 	List	   *nodeIds = NIL;
@@ -935,7 +940,7 @@ PartialScanTasks(PartialScanState *state, bool explainOnly)
 					continue;
 				if (count == 0)
 					task->shardId = driver->shards[i]->shardId;
-				if (ntables == 1)
+				if (unionOfShards)
 					appendStringInfo(&sql, "%sSELECT * FROM %s",
 									 count > 0 ? " UNION ALL " : "",
 									 driver->shards[i]->relationName);
@@ -949,7 +954,7 @@ PartialScanTasks(PartialScanState *state, bool explainOnly)
 				}
 				count++;
 			}
-			if (ntables == 1)
+			if (unionOfShards)
 			{
 				names[0] = (count > 1) ? psprintf("(%s)", sql.data) :
 					strstr(sql.data, " FROM ") + 6;

@@ -240,6 +240,13 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query names an object that the nodes do not have";
 		return true;
 	}
+	if (IsA(node, CollateExpr) &&
+		((CollateExpr *) node)->collOid >= FirstNormalObjectId)
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query uses a collation that the nodes do not have";
+		return true;
+	}
 	if (IsA(node, CoerceToDomain) &&
 		((CoerceToDomain *) node)->resulttype >= FirstNormalObjectId)
 	{
@@ -389,6 +396,18 @@ IsDistributionEquality(OpExpr *op, ShardextTable *table)
 	TypeCacheEntry *typentry = lookup_type_cache(table->distTypeId,
 												 TYPECACHE_HASH_OPFAMILY |
 												 TYPECACHE_BTREE_OPFAMILY);
+
+	/*
+	 * Under another collation than the column's, equal values may differ
+	 * in bytes (a case-insensitive collation): rows equal to the value may
+	 * then lie in any shard.
+	 */
+	if (op->inputcollid != table->distCollation &&
+		((OidIsValid(op->inputcollid) &&
+		  !get_collation_isdeterministic(op->inputcollid)) ||
+		 (OidIsValid(table->distCollation) &&
+		  !get_collation_isdeterministic(table->distCollation))))
+		return false;
 
 	if (OidIsValid(typentry->hash_opf) &&
 		op_in_opfamily(op->opno, typentry->hash_opf))
@@ -1142,7 +1161,7 @@ RouterPinsAgree(RouterAnalysis *analysis)
 
 			/* constants: their shards must share a node */
 			if (value->constisnull ||
-				!IntegerValueFits(table, value->constvalue, value->consttype))
+				!PinValueFits(table, value->constvalue, value->consttype))
 				return false;
 			shard = LookupShardForValue(table,
 										CoerceToDistributionType(table,

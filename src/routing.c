@@ -22,6 +22,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "fmgr.h"
 #include "partitioning/partbounds.h"
 #include "utils/builtins.h"
@@ -336,18 +338,25 @@ GetDirectoryTableOrError(Oid relid)
 }
 
 /*
- * IntegerValueFits tells whether a value of an integer type that is compared
- * with an integer distribution column (int4 = int8, ...) lies in the
- * column type's range: when it does not, no row can be equal to it.  Values
- * of other types always "fit".
+ * PinValueFits tells whether a value of another type than the distribution
+ * column's, compared with the column (int4 = int8, float8 = float4, ...),
+ * can equal a value of the column's type: an integer in the column type's
+ * range, a float8 that a float4 holds exactly.  When it cannot, no row is
+ * equal to it.  Values of other types always "fit".
  */
 bool
-IntegerValueFits(ShardextTable *table, Datum value, Oid valueType)
+PinValueFits(ShardextTable *table, Datum value, Oid valueType)
 {
 	int64		v;
 
 	if (valueType == table->distTypeId)
 		return true;
+	if (valueType == FLOAT8OID && table->distTypeId == FLOAT4OID)
+	{
+		float8		f = DatumGetFloat8(value);
+
+		return isnan(f) || (float8) (float4) f == f;
+	}
 	switch (valueType)
 	{
 		case INT2OID:
@@ -375,7 +384,10 @@ IntegerValueFits(ShardextTable *table, Datum value, Oid valueType)
 
 /*
  * CoerceToDistributionType converts a value of another type to the type of
- * the distribution column, through the types' text forms.
+ * the distribution column, as the comparison of the two does: floats
+ * exactly (a float4 value widened to float8; a float8 one narrowed only
+ * when PinValueFits), others through the types' text forms without the
+ * column's length limit (varchar(3) = 'abcdef' is no error, just no row).
  */
 Datum
 CoerceToDistributionType(ShardextTable *table, Datum value, Oid valueType)
@@ -388,11 +400,14 @@ CoerceToDistributionType(ShardextTable *table, Datum value, Oid valueType)
 
 	if (valueType == table->distTypeId)
 		return value;
+	if (valueType == FLOAT4OID && table->distTypeId == FLOAT8OID)
+		return Float8GetDatum((float8) DatumGetFloat4(value));
+	if (valueType == FLOAT8OID && table->distTypeId == FLOAT4OID)
+		return Float4GetDatum((float4) DatumGetFloat8(value));
 	getTypeOutputInfo(valueType, &outputFunction, &isVarlena);
 	text = OidOutputFunctionCall(outputFunction, value);
 	getTypeInputInfo(table->distTypeId, &inputFunction, &ioParam);
-	return OidInputFunctionCall(inputFunction, text, ioParam,
-								table->distTypmod);
+	return OidInputFunctionCall(inputFunction, text, ioParam, -1);
 }
 
 /*

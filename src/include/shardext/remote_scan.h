@@ -59,6 +59,7 @@ typedef enum QueryScanMode
 #define PARTIAL_PRIVATE_RELID 2
 #define PARTIAL_PRIVATE_PARAMS 3
 #define PARTIAL_PRIVATE_FUNCTIONS 4
+#define PARTIAL_PRIVATE_PER_SHARD 5
 
 extern CustomScanMethods ShardextPartialScanMethods;
 extern CustomScanMethods ShardextQueryScanMethods;

@@ -23,7 +23,7 @@ extern char *DirectoryKeyText(ShardextTable *table, Datum value);
 extern ShardextTable *GetDirectoryTableOrError(Oid relid);
 extern bool DirectoryAssignAll;
 extern int	FindShardIndexForHash(ShardextTable *table, int32 hashValue);
-extern bool IntegerValueFits(ShardextTable *table, Datum value, Oid valueType);
+extern bool PinValueFits(ShardextTable *table, Datum value, Oid valueType);
 extern Datum CoerceToDistributionType(ShardextTable *table, Datum value,
 									  Oid valueType);
 
