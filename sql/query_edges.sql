@@ -457,5 +457,25 @@ RESET client_min_messages;
 SELECT * FROM ck WHERE k = 'APPLE' COLLATE ci ORDER BY v;
 SELECT * FROM ck WHERE k = 'APPLE' COLLATE "C";
 
+-- now() and its kin are the coordinator's in reads too (sent as parameters):
+-- a node's own transaction starts when the coordinator's first uses it
+CREATE TABLE tn (k int PRIMARY KEY, ts timestamptz, d date);
+CREATE TABLE local_tn (k int PRIMARY KEY, ts timestamptz, d date);
+SET client_min_messages = warning;
+SELECT create_distributed_table('tn', 'k', shard_count => 4);
+RESET client_min_messages;
+BEGIN;
+SELECT now() IS NOT NULL AS started;
+SELECT pg_sleep(0.2);
+INSERT INTO tn VALUES (1, clock_timestamp(), current_date), (2, now() - interval '1 day', current_date - 1);
+INSERT INTO local_tn SELECT * FROM tn;
+SELECT count(*) FROM tn WHERE ts > now();
+SELECT count(*) FROM local_tn WHERE ts > now();
+SELECT count(*) FROM tn WHERE k = 1 AND ts > now();
+SELECT k FROM tn WHERE ts > now() - interval '1 hour' ORDER BY k;
+SELECT count(*), max(k) FROM tn WHERE ts >= CURRENT_TIMESTAMP AND d = CURRENT_DATE;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM tn WHERE ts > now() - interval '1 hour';
+COMMIT;
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

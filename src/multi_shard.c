@@ -207,6 +207,8 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	AttrNumber	attno = 0;
 	QueryTemplate *template;
 	CustomScan *cscan = makeNode(CustomScan);
+	int			paramCount;
+	List	   *timeExprs = NIL;
 
 	/* the LIMIT ALL that kept the planner's quals out (pushdown.c) */
 	if (subquery->limitCount != NULL && IsA(subquery->limitCount, Const) &&
@@ -215,6 +217,10 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		subquery = copyObject(subquery);
 		subquery->limitCount = NULL;
 	}
+	/* now() and its kin are the coordinator's, sent as parameters */
+	paramCount = MaxExternParamId((Node *) subquery);
+	subquery = (Query *) ParameterizeTransactionTime((Node *) subquery, paramCount,
+													 &timeExprs);
 	sql = DeparseQueryForShards(subquery, NIL);
 
 	/* the distributed tables of the subquery, each once */
@@ -250,11 +256,11 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_private = list_make5(template->fragments, template->slots,
-									   relids,
-									   makeInteger(MaxExternParamId((Node *) subquery)),
+									   relids, makeInteger(paramCount),
 									   CollectFunctions((Node *) subquery));
 	cscan->custom_private = lappend(cscan->custom_private,
 									makeBoolean(DependsOnConstraints((Node *) subquery, NULL)));
+	cscan->custom_private = lappend(cscan->custom_private, timeExprs);
 	cscan->methods = &ShardextPartialScanMethods;
 	return (Plan *) cscan;
 }
@@ -322,6 +328,8 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	Expr	   *pinList;
 	CustomScan *cscan;
 	bool		wholeRow;
+	int			paramCount;
+	List	   *timeExprs = NIL;
 	int			i;
 
 	foreach(lc, clauses)
@@ -385,6 +393,19 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	}
 	table_close(relation, NoLock);
 
+	/* the shard of a single-shard table is known */
+	pin = IsSingleShardTable(table) ? NULL :
+		FindPinInClauses(allClauses, rel->relid, table);
+	pinList = (pin == NULL && !IsSingleShardTable(table)) ?
+		FindPinListInClauses(allClauses, rel->relid, table) : NULL;
+
+	/* now() and its kin are the coordinator's, sent as parameters */
+	paramCount = Max(MaxExternParamId((Node *) remoteClauses),
+					 Max(MaxExternParamId((Node *) pin),
+						 MaxExternParamId((Node *) pinList)));
+	remoteClauses = (List *) ParameterizeTransactionTime((Node *) remoteClauses,
+														 paramCount, &timeExprs);
+
 	initStringInfo(&where);
 	appendStringInfoString(&where, " " SCAN_ALIAS);
 	foreach(lc, remoteClauses)
@@ -396,9 +417,6 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 														 rel->relid, SCAN_ALIAS));
 	}
 
-	/* the shard of a single-shard table is known */
-	pin = IsSingleShardTable(table) ? NULL :
-		FindPinInClauses(allClauses, rel->relid, table);
 
 	cscan = makeNode(CustomScan);
 	cscan->scan.plan.targetlist = tlist;
@@ -414,15 +432,11 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 									   makeString(where.data),
 									   attnums,
 									   pin);
-	pinList = (pin == NULL && !IsSingleShardTable(table)) ?
-		FindPinListInClauses(allClauses, rel->relid, table) : NULL;
-	cscan->custom_private = lappend(cscan->custom_private,
-									makeInteger(Max(MaxExternParamId((Node *) remoteClauses),
-													Max(MaxExternParamId((Node *) pin),
-														MaxExternParamId((Node *) pinList)))));
+	cscan->custom_private = lappend(cscan->custom_private, makeInteger(paramCount));
 	cscan->custom_private = lappend(cscan->custom_private, pinList);
 	cscan->custom_private = lappend(cscan->custom_private,
 									CollectFunctions((Node *) remoteClauses));
+	cscan->custom_private = lappend(cscan->custom_private, timeExprs);
 	cscan->methods = &ShardextTableScanMethods;
 	return (Plan *) cscan;
 }

@@ -991,8 +991,10 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 	 * is then the same for every value, so the node keeps it prepared (and
 	 * plans it once) however the query was sent to the coordinator.
 	 */
+	shipped = (Query *) ParameterizeTransactionTime((Node *) parse, paramCount,
+													&constants.consts);
 	if (mode == QUERY_SCAN_ROUTER && ShardextParameterizeConstants)
-		shipped = query_tree_mutator(copyObject(parse), ConstToParamMutator,
+		shipped = query_tree_mutator(copyObject(shipped), ConstToParamMutator,
 									 &constants, 0);
 	sql = DeparseQueryForShards(shipped, analysis->relids);
 	template = SplitQueryTemplate(sql, analysis->relids);

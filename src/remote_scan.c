@@ -159,6 +159,7 @@ typedef struct TableScanState
 	ExprState  *pinListState;	/* column IN (array): one shard per element */
 	Oid			pinListType;	/* the array's element type */
 	int			paramCount;
+	List	   *timeExprs;		/* now() and its kin, sent after the params */
 	RowDecoder *decoder;
 	List	   *shardIndexes;
 	bool		shardsReady;
@@ -213,6 +214,7 @@ typedef struct PartialScanState
 	int			paramCount;
 	bool		perShard;		/* a single table's subquery runs per shard,
 								 * not over the union of a node's shards */
+	List	   *timeExprs;		/* now() and its kin, sent after the params */
 	RowDecoder *decoder;
 	bool		started;
 	int			nodeCount;
@@ -495,22 +497,38 @@ ParamValueText(Oid type, Datum value, bool isNull)
 
 /*
  * AddConstantParams appends the values of constants turned into parameters
- * (see ConstToParamMutator) after the statement's own parameters.
+ * (see ConstToParamMutator) after the statement's own parameters, and of
+ * the calls of now() and its kin (see ParameterizeTransactionTime),
+ * evaluated here.
  */
 static void
-AddConstantParams(RemoteParams *params, List *constants)
+AddConstantParams(RemoteParams *params, List *constants, EState *estate)
 {
 	ListCell   *lc;
 
 	foreach(lc, constants)
 	{
-		Const	   *constant = lfirst(lc);
+		Node	   *item = lfirst(lc);
 		int			n = params->count++;
+		Oid			type = exprType(item);
+		Datum		value;
+		bool		isNull;
 
-		params->types[n] = constant->consttype;
-		params->values[n] = ParamValueText(constant->consttype,
-										   constant->constvalue,
-										   constant->constisnull);
+		if (IsA(item, Const))
+		{
+			value = ((Const *) item)->constvalue;
+			isNull = ((Const *) item)->constisnull;
+		}
+		else
+		{
+			ExprState  *exprState = ExecInitExpr((Expr *) item, NULL);
+
+			value = ExecEvalExprSwitchContext(exprState,
+											  GetPerTupleExprContext(estate),
+											  &isNull);
+		}
+		params->types[n] = type;
+		params->values[n] = ParamValueText(type, value, isNull);
 	}
 }
 
@@ -867,6 +885,7 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 	state->relids = list_nth(private, PARTIAL_PRIVATE_RELID);
 	state->paramCount = intVal(list_nth(private, PARTIAL_PRIVATE_PARAMS));
 	state->perShard = boolVal(list_nth(private, PARTIAL_PRIVATE_PER_SHARD));
+	state->timeExprs = list_nth(private, PARTIAL_PRIVATE_TIME);
 	CheckExecutePrivileges(list_nth(private, PARTIAL_PRIVATE_FUNCTIONS));
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
@@ -981,9 +1000,12 @@ StartPartialScan(PartialScanState *state)
 	EState	   *estate = state->css.ss.ps.state;
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 	List	   *tasks = PartialScanTasks(state, false);
-	RemoteParams params = BuildRemoteParams(estate, state->paramCount, 0);
+	RemoteParams params = BuildRemoteParams(estate, state->paramCount,
+											list_length(state->timeExprs));
 	TupleDesc	desc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	ListCell   *lc;
+
+	AddConstantParams(&params, state->timeExprs, estate);
 
 	if (state->streams == NULL || state->nodeCount != list_length(tasks))
 	{
@@ -1517,7 +1539,7 @@ QueryScanNext(ScanState *node)
 											XactIsoLevel == XACT_READ_COMMITTED));
 		params = BuildRemoteParams(estate, state->paramCount,
 								   list_length(state->constants));
-		AddConstantParams(&params, state->constants);
+		AddConstantParams(&params, state->constants, estate);
 		INSTR_TIME_SET_CURRENT(start);
 		res = RemoteExecutePrepared(nc, task->sql, params.count, params.types,
 									params.values);
@@ -1669,6 +1691,7 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 		state->pinListType = get_element_type(exprType((Node *) pin));
 	}
 	state->paramCount = intVal(list_nth(private, SCAN_PRIVATE_PARAMS));
+	state->timeExprs = list_nth(private, SCAN_PRIVATE_TIME);
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
@@ -1729,8 +1752,10 @@ StartShardStream(TableScanState *state, RowStream *stream, int position)
 	ShardextShard *shard = table->shards[list_nth_int(state->shardIndexes, position)];
 	NodeConnection *nc = GetNodeConnectionForStatement(shard->nodeId, false,
 													   XactIsoLevel == XACT_READ_COMMITTED);
-	RemoteParams params = BuildRemoteParams(estate, state->paramCount, 0);
+	RemoteParams params = BuildRemoteParams(estate, state->paramCount,
+											list_length(state->timeExprs));
 
+	AddConstantParams(&params, state->timeExprs, estate);
 	StartRowStream(stream, nc, ShardScanSql(state, shard), &params);
 }
 

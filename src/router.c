@@ -83,6 +83,7 @@ static bool LevelHasUntiedSubLinks(Query *query, LevelState *state,
 static bool SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
 						 int tiedResno);
 static bool ReadsTransactionTime(Node *node);
+static bool TransactionTimeWalker(Node *node, void *context);
 static bool ContainsAnyVar(Node *node, void *context);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
 static void AddSingleShardTable(RouterAnalysis *analysis, Oid relid);
@@ -164,6 +165,83 @@ ReadsTransactionTime(Node *node)
 		}
 	}
 	return false;
+}
+
+/* context of TransactionTimeMutator */
+typedef struct TransactionTimeContext
+{
+	int			firstParamId;
+	List	  **exprs;
+} TransactionTimeContext;
+
+/*
+ * TransactionTimeMutator replaces calls of now() and its kin by parameters
+ * (see ParameterizeTransactionTime).
+ */
+static Node *
+TransactionTimeMutator(Node *node, TransactionTimeContext *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (ReadsTransactionTime(node))
+	{
+		Param	   *param = makeNode(Param);
+		int			index = -1;
+		ListCell   *lc;
+
+		foreach(lc, *context->exprs)
+			if (equal(lfirst(lc), node))
+				index = foreach_current_index(lc);
+		if (index < 0)
+		{
+			*context->exprs = lappend(*context->exprs, copyObject(node));
+			index = list_length(*context->exprs) - 1;
+		}
+		param->paramkind = PARAM_EXTERN;
+		param->paramid = context->firstParamId + index + 1;
+		param->paramtype = exprType(node);
+		param->paramtypmod = exprTypmod(node);
+		param->paramcollid = InvalidOid;
+		param->location = -1;
+		return (Node *) param;
+	}
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, TransactionTimeMutator,
+										   context, 0);
+	return expression_tree_mutator(node, TransactionTimeMutator, context);
+}
+
+/*
+ * ParameterizeTransactionTime returns node (an expression tree or a query;
+ * a copy when it changes anything) with every call of now() and its kin
+ * (CURRENT_TIMESTAMP, CURRENT_DATE, LOCALTIME, statement_timestamp(), ...)
+ * replaced by a parameter: each node would answer with the start of its
+ * own transaction, while the query must see the coordinator's.  The calls
+ * are appended to *exprs (equal calls share one), parameter firstParamId +
+ * 1 + their position there; the executor evaluates them on the
+ * coordinator and sends their values.
+ */
+Node *
+ParameterizeTransactionTime(Node *node, int firstParamId, List **exprs)
+{
+	TransactionTimeContext context = {firstParamId, exprs};
+
+	if (node == NULL || !TransactionTimeWalker(node, NULL))
+		return node;
+	return TransactionTimeMutator(copyObject(node), &context);
+}
+
+/* TransactionTimeWalker tells whether node calls now() or its kin. */
+static bool
+TransactionTimeWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (ReadsTransactionTime(node))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, TransactionTimeWalker, context, 0);
+	return expression_tree_walker(node, TransactionTimeWalker, context);
 }
 
 /* ReadsSessionStateChecker is ReadsSessionState for check_functions_in_node. */

@@ -40,6 +40,7 @@ typedef enum QueryScanMode
 #define SCAN_PRIVATE_PARAMS 5
 #define SCAN_PRIVATE_PIN_LIST 6
 #define SCAN_PRIVATE_FUNCTIONS 7
+#define SCAN_PRIVATE_TIME 8
 
 /* positions in custom_private of a ShardextInsert */
 #define INSERT_PRIVATE_RELID 0
@@ -60,6 +61,7 @@ typedef enum QueryScanMode
 #define PARTIAL_PRIVATE_PARAMS 3
 #define PARTIAL_PRIVATE_FUNCTIONS 4
 #define PARTIAL_PRIVATE_PER_SHARD 5
+#define PARTIAL_PRIVATE_TIME 6
 
 extern CustomScanMethods ShardextPartialScanMethods;
 extern CustomScanMethods ShardextQueryScanMethods;

@@ -37,6 +37,8 @@ extern Expr *FindPinInClauses(List *clauses, Index rtindex,
 extern Expr *FindPinListInClauses(List *clauses, Index rtindex,
 								  ShardextTable *table);
 extern int	MaxExternParamId(Node *node);
+extern Node *ParameterizeTransactionTime(Node *node, int firstParamId,
+										 List **exprs);
 extern bool DistributedTablesJoinedOnDistribution(Query *query);
 extern void CollectParamTypes(Node *node, Oid *types, int count);
 
