@@ -477,5 +477,29 @@ SELECT count(*), max(k) FROM tn WHERE ts >= CURRENT_TIMESTAMP AND d = CURRENT_DA
 EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM tn WHERE ts > now() - interval '1 hour';
 COMMIT;
 
+-- writes with now() and its kin go to the nodes whole, with the
+-- coordinator's values as parameters
+BEGIN;
+SELECT pg_sleep(0.1);
+SELECT plan('UPDATE tn SET ts = now() WHERE k = 2');
+UPDATE tn SET ts = now() WHERE k = 2;
+UPDATE local_tn SET ts = now() WHERE k = 2;
+UPDATE tn SET d = current_date WHERE ts < now() - interval '1 hour';
+UPDATE local_tn SET d = current_date WHERE ts < now() - interval '1 hour';
+INSERT INTO tn VALUES (3, '2000-01-01', NULL) ON CONFLICT (k) DO UPDATE SET ts = now()
+  RETURNING k, ts = now() AS now, d = current_date AS today;
+INSERT INTO tn VALUES (2, '2000-01-01', NULL) ON CONFLICT (k) DO UPDATE SET ts = excluded.ts
+  RETURNING k, ts = now() AS now, d = current_date AS today;
+INSERT INTO local_tn VALUES (3, '2000-01-01', NULL), (2, '2000-01-01', current_date)
+  ON CONFLICT (k) DO UPDATE SET ts = excluded.ts;
+INSERT INTO tn SELECT k + 10, now(), current_date FROM tn WHERE k < 3;
+INSERT INTO local_tn SELECT k + 10, now(), current_date FROM local_tn WHERE k < 3;
+INSERT INTO tn VALUES (3, '2000-01-01', NULL) ON CONFLICT (k) DO UPDATE SET ts = now()
+  RETURNING k, ts = now() AS now;
+INSERT INTO local_tn VALUES (3, '2000-01-01', NULL) ON CONFLICT (k) DO UPDATE SET ts = now();
+SELECT k, ts = now() AS now, d = current_date AS today FROM tn ORDER BY k;
+SELECT k, ts = now() AS now, d = current_date AS today FROM local_tn ORDER BY k;
+COMMIT;
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

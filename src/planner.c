@@ -717,7 +717,8 @@ CoLocatedInsertSelect(Query *parse, ShardextTable *target)
 		source->hasWindowFuncs || source->hasTargetSRFs ||
 		source->setOperations != NULL || source->hasSubLinks ||
 		source->cteList != NIL || source->hasRowSecurity ||
-		!DistributedTablesJoinedOnDistribution(source))
+		!DistributedTablesJoinedOnDistribution(source) ||
+		ContainsTransactionTime((Node *) parse))
 		return NIL;
 
 	/* everything the statement computes must run on a node */
@@ -1116,7 +1117,21 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	char	   *found;
 	List	   *arbiterAttnos = NIL;
 	List	   *arbiterColumns = NIL;
+	List	   *timeExprs = NIL;
 	ListCell   *lc;
+
+	/*
+	 * now() and its kin in ON CONFLICT DO UPDATE and RETURNING, which the
+	 * nodes compute, are the coordinator's: parameters after the statement's
+	 * own, before the rows'.
+	 */
+	statement->onConflict = (OnConflictExpr *)
+		ParameterizeTransactionTime((Node *) statement->onConflict, paramBase,
+									&timeExprs);
+	statement->returningList = (List *)
+		ParameterizeTransactionTime((Node *) statement->returningList, paramBase,
+									&timeExprs);
+	paramBase += list_length(timeExprs);
 
 	if (parse->onConflict != NULL)
 	{
@@ -1295,6 +1310,7 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	cscan->custom_private = lappend(cscan->custom_private,
 									list_concat(CollectFunctions((Node *) parse->onConflict),
 												CollectFunctions((Node *) parse->returningList)));
+	cscan->custom_private = lappend(cscan->custom_private, timeExprs);
 	cscan->methods = &ShardextInsertScanMethods;
 
 	result->planTree = (Plan *) cscan;

@@ -179,7 +179,8 @@ typedef struct InsertScanState
 	QueryTemplate tail;
 	int			columnCount;
 	int			distColumn;		/* 1-based position in the subplan's rows */
-	int			paramCount;
+	int			paramCount;		/* the statement's own and timeExprs' */
+	List	   *timeExprs;		/* now() and its kin, after its own params */
 	RowDecoder *decoder;		/* for RETURNING rows */
 	FmgrInfo   *outputFunctions;
 	Oid		   *columnTypes;
@@ -1490,7 +1491,7 @@ QueryScanNext(ScanState *node)
 
 		state->tasks = ComputeQueryTasks(state);
 		if (state->mode == QUERY_SCAN_ALL_SHARDS && state->paramCount == 0 &&
-			list_length(state->tasks) > 1)
+			state->constants == NIL && list_length(state->tasks) > 1)
 			RunBatchedTasks(state);
 		MemoryContextSwitchTo(old);
 		state->tasksReady = true;
@@ -1931,6 +1932,7 @@ BeginInsertScan(CustomScanState *node, EState *estate, int eflags)
 	state->columnCount = intVal(list_nth(private, INSERT_PRIVATE_COLUMNS));
 	state->distColumn = intVal(list_nth(private, INSERT_PRIVATE_DIST_COLUMN));
 	state->paramCount = intVal(list_nth(private, INSERT_PRIVATE_PARAMS));
+	state->timeExprs = list_nth(private, INSERT_PRIVATE_TIME);
 	state->arbiterColumns = list_nth(private, INSERT_PRIVATE_ARBITER);
 	CheckExecutePrivileges(list_nth(private, INSERT_PRIVATE_FUNCTIONS));
 
@@ -1967,8 +1969,9 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 	EState	   *estate = state->css.ss.ps.state;
 	int			ncolumns = state->columnCount;
 	int			nrows = list_length(rows);
-	RemoteParams params = BuildRemoteParams(estate, state->paramCount,
-											nrows * ncolumns);
+	int			ntime = list_length(state->timeExprs);
+	RemoteParams params = BuildRemoteParams(estate, state->paramCount - ntime,
+											ntime + nrows * ncolumns);
 	char	   *names[1];
 	StringInfoData sql;
 	ListCell   *lc;
@@ -1976,6 +1979,8 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 	PGresult   *res;
 	NodeConnection *nc;
 	int			r;
+
+	AddConstantParams(&params, state->timeExprs, estate);
 
 	names[0] = shard->relationName;
 	initStringInfo(&sql);

@@ -231,6 +231,17 @@ ParameterizeTransactionTime(Node *node, int firstParamId, List **exprs)
 	return TransactionTimeMutator(copyObject(node), &context);
 }
 
+/*
+ * ContainsTransactionTime tells whether node (an expression tree or a
+ * query) calls now() or its kin: statements shipped with such calls must
+ * go through ParameterizeTransactionTime.
+ */
+bool
+ContainsTransactionTime(Node *node)
+{
+	return TransactionTimeWalker(node, NULL);
+}
+
 /* TransactionTimeWalker tells whether node calls now() or its kin. */
 static bool
 TransactionTimeWalker(Node *node, void *context)
@@ -290,12 +301,6 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a function that the nodes do not have";
-		return true;
-	}
-	if (analysis->writes && ReadsTransactionTime(node))
-	{
-		analysis->shippable = false;
-		analysis->reason = "the statement writes the transaction's time, which each node would take its own";
 		return true;
 	}
 	if (check_functions_in_node(node, ReadsSessionStateChecker, NULL) ||

@@ -53,6 +53,7 @@ typedef enum QueryScanMode
 #define INSERT_PRIVATE_PARAMS 7
 #define INSERT_PRIVATE_ARBITER 8
 #define INSERT_PRIVATE_FUNCTIONS 9
+#define INSERT_PRIVATE_TIME 10
 
 /* positions in custom_private of a ShardextPartialScan */
 #define PARTIAL_PRIVATE_FRAGMENTS 0

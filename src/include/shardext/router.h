@@ -39,6 +39,7 @@ extern Expr *FindPinListInClauses(List *clauses, Index rtindex,
 extern int	MaxExternParamId(Node *node);
 extern Node *ParameterizeTransactionTime(Node *node, int firstParamId,
 										 List **exprs);
+extern bool ContainsTransactionTime(Node *node);
 extern bool DistributedTablesJoinedOnDistribution(Query *query);
 extern void CollectParamTypes(Node *node, Oid *types, int count);
 
