@@ -117,6 +117,7 @@ static void CopyColumnStatistics(Oid sampleRelid, Oid relid,
 								 AnalyzedColumn *column, bool distinctKnown,
 								 double distinct);
 static void RunSampleSql(const char *sql, int expected);
+static double StoreSample(Relation sampleRel, List *columns, List *results);
 
 /*
  * VacuumDistributedTables runs a VACUUM or ANALYZE statement, which
@@ -537,7 +538,7 @@ FetchSample(ShardextTable *table, ShardSizes *sizes, List *columns,
 	StringInfoData select;
 	StringInfoData sample;
 	List	   *nodes = GroupShardsByReadNode(table);
-	List	   *results = NIL;
+	List	   *volatile results = NIL;
 	ListCell   *lc;
 	double		fraction = Min(1.0, targetRows / sizes->totalRows);
 
@@ -585,13 +586,23 @@ FetchSample(ShardextTable *table, ShardSizes *sizes, List *columns,
 		node->nc = GetNodeConnectionInTransaction(node->nodeId, false);
 		SendRemoteStatements(node->nc, sql.data);
 	}
-	foreach(lc, nodes)
+	PG_TRY();
 	{
-		NodeShards *node = lfirst(lc);
+		foreach(lc, nodes)
+		{
+			NodeShards *node = lfirst(lc);
 
-		if (node->nc != NULL)
-			results = list_concat(results, GetRemoteResults(node->nc));
+			if (node->nc != NULL)
+				results = list_concat(results, GetRemoteResults(node->nc));
+		}
 	}
+	PG_CATCH();
+	{
+		foreach(lc, results)
+			PQclear(lfirst(lc));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	return results;
 }
 
@@ -612,12 +623,6 @@ AnalyzeSample(Relation rel, List *columns, List *results, double totalRows,
 	StringInfoData targets;
 	Oid			sampleRelid;
 	Relation	sampleRel;
-	FmgrInfo   *inputs;
-	Oid		   *ioparams;
-	Datum	   *values;
-	bool	   *nulls;
-	MemoryContext rowContext;
-	MemoryContext oldContext;
 	double		sampleRows = 0;
 	ListCell   *lc;
 
@@ -640,52 +645,22 @@ AnalyzeSample(Relation rel, List *columns, List *results, double totalRows,
 
 	/* the sample's rows, read by the coordinator's input functions */
 	sampleRel = table_open(sampleRelid, RowExclusiveLock);
-	inputs = palloc(sizeof(FmgrInfo) * list_length(columns));
-	ioparams = palloc(sizeof(Oid) * list_length(columns));
-	values = palloc0(sizeof(Datum) * RelationGetDescr(sampleRel)->natts);
-	nulls = palloc(sizeof(bool) * RelationGetDescr(sampleRel)->natts);
-	memset(nulls, true, sizeof(bool) * RelationGetDescr(sampleRel)->natts);
 	foreach(lc, columns)
 	{
 		AnalyzedColumn *column = lfirst(lc);
-		Oid			input;
 
 		column->sampleAttnum = get_attnum(sampleRelid, column->name);
-		getTypeInputInfo(column->typid, &input, &ioparams[foreach_current_index(lc)]);
-		fmgr_info(input, &inputs[foreach_current_index(lc)]);
 	}
-	rowContext = AllocSetContextCreate(CurrentMemoryContext, "shardext sample row",
-									   ALLOCSET_DEFAULT_SIZES);
-	foreach(lc, results)
+	PG_TRY();
 	{
-		PGresult   *res = lfirst(lc);
-		int			row;
-
-		for (row = 0; row < PQntuples(res); row++)
-		{
-			ListCell   *columnCell;
-
-			MemoryContextReset(rowContext);
-			oldContext = MemoryContextSwitchTo(rowContext);
-			foreach(columnCell, columns)
-			{
-				AnalyzedColumn *column = lfirst(columnCell);
-				int			field = foreach_current_index(columnCell);
-				int			index = column->sampleAttnum - 1;
-
-				nulls[index] = PQgetisnull(res, row, field);
-				values[index] = InputFunctionCall(&inputs[field],
-												  nulls[index] ? NULL : PQgetvalue(res, row, field),
-												  ioparams[field], column->typmod);
-			}
-			simple_heap_insert(sampleRel,
-							   heap_form_tuple(RelationGetDescr(sampleRel), values, nulls));
-			MemoryContextSwitchTo(oldContext);
-			sampleRows++;
-		}
-		PQclear(res);
+		sampleRows = StoreSample(sampleRel, columns, results);
 	}
-	MemoryContextDelete(rowContext);
+	PG_FINALLY();
+	{
+		foreach(lc, results)
+			PQclear(lfirst(lc));
+	}
+	PG_END_TRY();
 	table_close(sampleRel, NoLock);
 	CommandCounterIncrement();
 
@@ -734,6 +709,65 @@ AnalyzeSample(Relation rel, List *columns, List *results, double totalRows,
 			(errmsg("\"%s\": %d shards, %.0f rows in all, %.0f rows sampled",
 					RelationGetRelationName(rel), shardCount, totalRows,
 					sampleRows)));
+}
+
+/*
+ * StoreSample inserts the rows of the sample's results (text, the columns
+ * in order) into the temporary table, and returns how many there were.
+ */
+static double
+StoreSample(Relation sampleRel, List *columns, List *results)
+{
+	TupleDesc	desc = RelationGetDescr(sampleRel);
+	FmgrInfo   *inputs = palloc(sizeof(FmgrInfo) * list_length(columns));
+	Oid		   *ioparams = palloc(sizeof(Oid) * list_length(columns));
+	Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	MemoryContext rowContext;
+	MemoryContext oldContext;
+	double		rows = 0;
+	ListCell   *lc;
+
+	memset(nulls, true, sizeof(bool) * desc->natts);
+	foreach(lc, columns)
+	{
+		AnalyzedColumn *column = lfirst(lc);
+		Oid			input;
+
+		getTypeInputInfo(column->typid, &input, &ioparams[foreach_current_index(lc)]);
+		fmgr_info(input, &inputs[foreach_current_index(lc)]);
+	}
+	rowContext = AllocSetContextCreate(CurrentMemoryContext, "shardext sample row",
+									   ALLOCSET_DEFAULT_SIZES);
+	foreach(lc, results)
+	{
+		PGresult   *res = lfirst(lc);
+		int			row;
+
+		for (row = 0; row < PQntuples(res); row++)
+		{
+			ListCell   *columnCell;
+
+			MemoryContextReset(rowContext);
+			oldContext = MemoryContextSwitchTo(rowContext);
+			foreach(columnCell, columns)
+			{
+				AnalyzedColumn *column = lfirst(columnCell);
+				int			field = foreach_current_index(columnCell);
+				int			index = column->sampleAttnum - 1;
+
+				nulls[index] = PQgetisnull(res, row, field);
+				values[index] = InputFunctionCall(&inputs[field],
+												  nulls[index] ? NULL : PQgetvalue(res, row, field),
+												  ioparams[field], column->typmod);
+			}
+			simple_heap_insert(sampleRel, heap_form_tuple(desc, values, nulls));
+			MemoryContextSwitchTo(oldContext);
+			rows++;
+		}
+	}
+	MemoryContextDelete(rowContext);
+	return rows;
 }
 
 /* RunSampleSql runs one statement through SPI, expecting a result code. */
