@@ -30,7 +30,7 @@ DECLARE
 BEGIN
 	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|', q) INTO d;
 	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|',
-				   regexp_replace(q, '\m(a|a2|tk|ref|h8)\M', 'local_\1', 'g')) INTO l;
+				   regexp_replace(q, '\m(a|a2|tk|ref|h8|tzt)\M', 'local_\1', 'g')) INTO l;
 	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same'
 		   ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
 END $$;
@@ -500,6 +500,33 @@ INSERT INTO local_tn VALUES (3, '2000-01-01', NULL) ON CONFLICT (k) DO UPDATE SE
 SELECT k, ts = now() AS now, d = current_date AS today FROM tn ORDER BY k;
 SELECT k, ts = now() AS now, d = current_date AS today FROM local_tn ORDER BY k;
 COMMIT;
+
+-- values cross in ISO/postgres styles whatever the session's DateStyle and
+-- IntervalStyle: zone abbreviations (IST) and sql_standard interval signs
+-- would be read differently by the nodes
+CREATE TABLE tzt (id int PRIMARY KEY, ts timestamptz, iv interval, d date);
+CREATE TABLE local_tzt (id int PRIMARY KEY, ts timestamptz, iv interval, d date);
+SET client_min_messages = warning;
+SELECT create_distributed_table('tzt', 'id', shard_count => 4);
+RESET client_min_messages;
+SET TimeZone = 'Asia/Kolkata';
+SET DateStyle = 'SQL, DMY';
+SET IntervalStyle = 'sql_standard';
+INSERT INTO tzt VALUES (1, '2024-06-05 10:00:00+00', '-1 2:03:04', '05/06/2024');
+INSERT INTO local_tzt VALUES (1, '2024-06-05 10:00:00+00', '-1 2:03:04', '05/06/2024');
+PREPARE tz_ins(int, timestamptz, interval, date) AS INSERT INTO tzt VALUES ($1, $2, $3, $4);
+EXECUTE tz_ins(2, '2024-06-05 10:00:00+00', '-1 2:03:04', '05/06/2024');
+INSERT INTO local_tzt VALUES (2, '2024-06-05 10:00:00+00', '-1 2:03:04', '05/06/2024');
+UPDATE tzt SET ts = ts + interval '1 hour' WHERE id = 2;
+UPDATE local_tzt SET ts = ts + interval '1 hour' WHERE id = 2;
+SELECT * FROM tzt ORDER BY id;
+SELECT same('SELECT * FROM tzt');
+SELECT same('SELECT id FROM tzt WHERE ts = ''05/06/2024 15:30:00+05:30'' AND iv = interval ''-1 2:03:04'' AND d = ''05/06/2024''');
+SELECT same('SELECT id FROM tzt WHERE id = 2 AND ts > ''05/06/2024 16:00:00+05:30''');
+RESET TimeZone;
+RESET DateStyle;
+RESET IntervalStyle;
+SELECT * FROM tzt ORDER BY id;
 
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

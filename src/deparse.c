@@ -27,6 +27,7 @@
 
 #include "catalog/namespace.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "parser/parser.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -70,16 +71,29 @@ SetDeparseGucs(void)
 	path->addCatalog = true;
 	path->addTemp = false;
 	PushOverrideSearchPath(path);
-	if (!standard_conforming_strings || extra_float_digits < 1)
+	if (!standard_conforming_strings || extra_float_digits < 1 ||
+		DateStyle != USE_ISO_DATES || IntervalStyle != INTSTYLE_POSTGRES)
 	{
 		nestLevel = NewGUCNestLevel();
 		if (!standard_conforming_strings)
 			(void) set_config_option("standard_conforming_strings", "on",
 									 PGC_USERSET, PGC_S_SESSION,
 									 GUC_ACTION_SAVE, true, 0, false);
-		/* float constants in their exact (shortest) form */
+		/*
+		 * Constants in the forms the nodes read exactly (see
+		 * ExactOutputFunctionCall): floats with all their digits, dates
+		 * and times in ISO style, intervals in postgres style.
+		 */
 		if (extra_float_digits < 1)
 			(void) set_config_option("extra_float_digits", "1",
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		if (DateStyle != USE_ISO_DATES)
+			(void) set_config_option("DateStyle", "ISO",
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		if (IntervalStyle != INTSTYLE_POSTGRES)
+			(void) set_config_option("IntervalStyle", "postgres",
 									 PGC_USERSET, PGC_S_SESSION,
 									 GUC_ACTION_SAVE, true, 0, false);
 	}

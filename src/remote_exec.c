@@ -67,6 +67,8 @@ static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 	"max_parallel_workers_per_gather"	/* from shardext.node_parallel_workers */
 };
 #define PARALLEL_SETTING (SESSION_SETTING_COUNT - 1)
+#define DATESTYLE_SETTING 1
+#define INTERVALSTYLE_SETTING 2
 #define EXTRA_FLOAT_DIGITS_SETTING 3
 
 static void WaitForConnectionInput(NodeConnection *nc);
@@ -261,14 +263,24 @@ NodeParallelWorkers(int32 nodeId)
 
 /*
  * ExactSettingValue returns the value of session setting i for the nodes:
- * the session's, except that extra_float_digits is at least 1, so that
- * floats travel with all their digits both ways.
+ * the session's, except for the output formats of values, which are those
+ * in which values cross exactly both ways (ExactOutputFunctionCall writes
+ * the coordinator's so): extra_float_digits at least 1 (floats with all
+ * their digits), DateStyle ISO with the session's field order (time zones
+ * as numeric offsets: the abbreviations other styles print, IST or CST,
+ * are read through timezone_abbreviations, not as the session's zone), and
+ * IntervalStyle postgres (sql_standard's signs read differently).
  */
 static const char *
 ExactSettingValue(int i)
 {
 	if (i == EXTRA_FLOAT_DIGITS_SETTING && extra_float_digits < 1)
 		return "1";
+	if (i == DATESTYLE_SETTING)
+		return DateOrder == DATEORDER_DMY ? "ISO, DMY" :
+			DateOrder == DATEORDER_YMD ? "ISO, YMD" : "ISO, MDY";
+	if (i == INTERVALSTYLE_SETTING)
+		return "postgres";
 	return GetConfigOption(SessionSettingNames[i], false, false);
 }
 
@@ -1008,26 +1020,37 @@ RemoteCopyIn(NodeConnection *nc, const char *copyCommand, const char *data,
 }
 
 /*
- * ExactOutputFunctionCall returns a value as text for a node: floats with
- * all their digits (extra_float_digits at least 1) even when the session
- * asked for fewer, which the node would store or compare rounded.
+ * ExactOutputFunctionCall returns a value as text for a node, in the
+ * formats the nodes are given (see ExactSettingValue): floats with all
+ * their digits even when the session asked for fewer (the node would store
+ * or compare them rounded), dates and times in ISO style (with numeric
+ * time zone offsets) and intervals in postgres style whatever the session's
+ * DateStyle and IntervalStyle.  The output functions read these settings
+ * from their variables, which are set around the call.
  */
 char *
 ExactOutputFunctionCall(FmgrInfo *flinfo, Datum value)
 {
-	int			saved = extra_float_digits;
+	int			savedDigits = extra_float_digits;
+	int			savedDateStyle = DateStyle;
+	int			savedIntervalStyle = IntervalStyle;
 	char	   *result;
 
-	if (saved >= 1)
+	if (savedDigits >= 1 && savedDateStyle == USE_ISO_DATES &&
+		savedIntervalStyle == INTSTYLE_POSTGRES)
 		return OutputFunctionCall(flinfo, value);
-	extra_float_digits = 1;
+	extra_float_digits = Max(savedDigits, 1);
+	DateStyle = USE_ISO_DATES;
+	IntervalStyle = INTSTYLE_POSTGRES;
 	PG_TRY();
 	{
 		result = OutputFunctionCall(flinfo, value);
 	}
 	PG_FINALLY();
 	{
-		extra_float_digits = saved;
+		extra_float_digits = savedDigits;
+		DateStyle = savedDateStyle;
+		IntervalStyle = savedIntervalStyle;
 	}
 	PG_END_TRY();
 	return result;

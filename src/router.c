@@ -311,6 +311,12 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query uses a function that answers from the session";
 		return true;
 	}
+	if (WritesInSessionStyle(node))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query writes dates, times or floats as text, which the nodes write in other styles";
+		return true;
+	}
 	if (IsA(node, Const) && ((Const *) node)->consttype >= FirstNormalObjectId)
 	{
 		analysis->shippable = false;

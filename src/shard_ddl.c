@@ -46,9 +46,11 @@
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrtab.h"
 #include "utils/guc.h"
@@ -1102,6 +1104,101 @@ ReadsSessionState(Oid funcid)
 }
 
 /*
+ * TypeWrittenInSessionStyle tells whether the text form of a value of type
+ * typid depends on a setting the nodes are given otherwise than the session
+ * has it (see ExactSettingValue): dates and times when DateStyle is not
+ * ISO or IntervalStyle not postgres, floats when extra_float_digits is
+ * below 1; arrays, ranges and rows (of any columns) of them.
+ */
+static bool
+TypeWrittenInSessionStyle(Oid typid, bool dates, bool floats)
+{
+	Oid			element;
+
+	typid = getBaseType(typid);
+	switch (typid)
+	{
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INTERVALOID:
+		case DATERANGEOID:
+		case TSRANGEOID:
+		case TSTZRANGEOID:
+		case DATEMULTIRANGEOID:
+		case TSMULTIRANGEOID:
+		case TSTZMULTIRANGEOID:
+			return dates;
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return floats;
+		case RECORDOID:
+			return true;
+		default:
+			break;
+	}
+	element = get_element_type(typid);
+	if (OidIsValid(element))
+		return TypeWrittenInSessionStyle(element, dates, floats);
+	return get_typtype(typid) == TYPTYPE_COMPOSITE;
+}
+
+/*
+ * WritesInSessionStyle tells whether node turns a value into text in a way
+ * that depends on DateStyle, IntervalStyle or extra_float_digits while the
+ * session's differ from the nodes' (which write values in the forms that
+ * cross exactly): such an expression runs on the coordinator.  Covers
+ * casts through text and the functions that write any argument (||,
+ * concat, format, array_to_string).  Costs nothing in a session with the
+ * usual settings.
+ */
+bool
+WritesInSessionStyle(Node *node)
+{
+	bool		dates = (DateStyle != USE_ISO_DATES ||
+						 IntervalStyle != INTSTYLE_POSTGRES);
+	bool		floats = (extra_float_digits < 1);
+	List	   *args = NIL;
+	Oid			funcid = InvalidOid;
+	ListCell   *lc;
+
+	if (!dates && !floats)
+		return false;
+	if (IsA(node, CoerceViaIO))
+		return TypeWrittenInSessionStyle(exprType((Node *) ((CoerceViaIO *) node)->arg),
+										 dates, floats);
+	if (IsA(node, FuncExpr))
+	{
+		funcid = ((FuncExpr *) node)->funcid;
+		args = ((FuncExpr *) node)->args;
+	}
+	else if (IsA(node, OpExpr))
+	{
+		set_opfuncid((OpExpr *) node);
+		funcid = ((OpExpr *) node)->opfuncid;
+		args = ((OpExpr *) node)->args;
+	}
+	switch (funcid)
+	{
+		case F_TEXTANYCAT:
+		case F_ANYTEXTCAT:
+		case F_CONCAT:
+		case F_CONCAT_WS:
+		case F_FORMAT_TEXT_ANY:
+		case F_ARRAY_TO_STRING_ANYARRAY_TEXT:
+		case F_ARRAY_TO_STRING_ANYARRAY_TEXT_TEXT:
+			foreach(lc, args)
+				if (TypeWrittenInSessionStyle(exprType(lfirst(lc)), dates, floats))
+					return true;
+			return false;
+		default:
+			return false;
+	}
+}
+
+/*
  * NotShippableWalker returns true as soon as it finds in node something a
  * worker cannot evaluate (the expression_tree_walker convention, see
  * IsShippableExpression).
@@ -1111,6 +1208,8 @@ NotShippableWalker(Node *node, void *context)
 {
 	if (node == NULL)
 		return false;
+	if (WritesInSessionStyle(node))
+		return true;
 
 	switch (nodeTag(node))
 	{

@@ -135,6 +135,7 @@ VacuumDistributedTables(VacuumStmt *stmt)
 	bool		verbose = false;
 	bool		skipLocked = false;
 	char	   *prefix = NodeCommandPrefix(stmt);
+	List	   *done = NIL;
 	ListCell   *lc;
 
 	foreach(lc, stmt->options)
@@ -149,11 +150,15 @@ VacuumDistributedTables(VacuumStmt *stmt)
 			skipLocked = defGetBoolean(opt);
 	}
 
+	/*
+	 * First the statement on the nodes, for every table: VACUUM runs outside
+	 * any transaction there, so before the statistics below open remote
+	 * transactions on the same connections.
+	 */
 	foreach(lc, DistributedTablesOf(stmt))
 	{
 		VacuumRelation *vrel = lfirst(lc);
 		ShardextTable *table;
-		ShardSizes *sizes;
 
 		if (skipLocked)
 		{
@@ -165,10 +170,19 @@ VacuumDistributedTables(VacuumStmt *stmt)
 		table = ShardextGetTable(vrel->oid);
 		if (table == NULL || !MayVacuum(vrel->oid))
 			continue;
-
-		/* VACUUM cannot run in a transaction, on the nodes either */
 		RunOnPlacements(table, prefix, vrel->va_cols, !vacuum);
+		done = lappend(done, vrel);
+	}
 
+	/* then the coordinator's statistics of each */
+	foreach(lc, done)
+	{
+		VacuumRelation *vrel = lfirst(lc);
+		ShardextTable *table = ShardextGetTable(vrel->oid);
+		ShardSizes *sizes;
+
+		if (table == NULL)
+			continue;
 		sizes = ReadShardSizes(table);
 		SaveShardSizes(table, sizes);
 		if (analyze)

@@ -23,6 +23,7 @@ extern List *ShardCreateCommands(Oid relid, const char *shardName,
 extern char *ShardObjectName(const char *name, int64 shardId);
 extern char *ShardTableName(Oid relid, int64 shardId);
 extern bool ReadsSessionState(Oid funcid);
+extern bool WritesInSessionStyle(Node *node);
 extern bool SQLValueReadsSessionState(SQLValueFunction *svf);
 extern bool IsShippableConst(Const *constant);
 extern bool IsShippableExpression(Node *expr);
