@@ -344,3 +344,9 @@ SELECT same('SELECT count(*) FROM customers WHERE id IN (SELECT max(customer_id)
 SELECT same('SELECT count(*) FROM customers WHERE id IN (SELECT customer_id FROM orders ORDER BY amount DESC, id LIMIT 3)');
 SELECT same('SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.id = c.id)');
 SELECT same('SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id OR o.amount = 3)');
+-- subqueries in a VALUES list, in the arguments of a function in FROM or of
+-- TABLESAMPLE are checked too
+SELECT same('SELECT count(*) FROM orders WHERE amount IN (VALUES ((SELECT max(amount) FROM order_copies)))');
+SELECT same('SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM generate_series(1, (SELECT count(*)::int FROM orders)) g WHERE g = c.id)');
+SELECT same('SELECT count(*) FROM customers c TABLESAMPLE BERNOULLI (CASE WHEN (SELECT count(*) FROM orders) > 0 THEN 100 ELSE 0 END) WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)');
+SELECT same('SELECT count(*) FROM customers WHERE id IN (SELECT g FROM generate_series((SELECT min(customer_id) FROM orders), 20) g)');

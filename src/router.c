@@ -1078,8 +1078,8 @@ LevelHasUntiedSubLinks(Query *query, LevelState *state, int32 colocationId)
 		foreach(lc, make_ands_implicit((Expr *) query->jointree->quals))
 			if (IsA(lfirst(lc), SubLink))
 				context.conjuncts = lappend(context.conjuncts, lfirst(lc));
-	return query_tree_walker(query, UntiedSubLinkWalker, &context,
-							 QTW_IGNORE_RANGE_TABLE);
+	/* the range table too: VALUES lists, function arguments, TABLESAMPLE */
+	return query_tree_walker(query, UntiedSubLinkWalker, &context, 0);
 }
 
 /*
