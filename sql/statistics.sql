@@ -146,6 +146,13 @@ SELECT create_reference_table('rt');
 DELETE FROM pg_statistic WHERE starelid = 'rt'::regclass;
 ANALYZE rt;
 SELECT attname, n_distinct FROM pg_stats WHERE schemaname = 'stats' AND tablename = 'rt' ORDER BY 1;
+-- the coordinator's copy is its own table (not vacuumed through a
+-- connection to itself, which would wait for this statement's locks)
+VACUUM rt;
+VACUUM (ANALYZE) rt, st, wide;
+BEGIN;
+ANALYZE;
+COMMIT;
 
 SET client_min_messages = warning;
 DROP SCHEMA stats CASCADE;

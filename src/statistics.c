@@ -220,10 +220,21 @@ RecordShardStatistics(ShardextTable *table)
 	SaveShardSizes(table, ReadShardSizes(table));
 }
 
+/* CompareVacuumRelations orders VacuumRelations by OID. */
+static int
+CompareVacuumRelations(const ListCell *a, const ListCell *b)
+{
+	Oid			left = ((VacuumRelation *) lfirst(a))->oid;
+	Oid			right = ((VacuumRelation *) lfirst(b))->oid;
+
+	return (left > right) - (left < right);
+}
+
 /*
  * DistributedTablesOf returns the distributed tables a VACUUM or ANALYZE
  * statement names, as VacuumRelations with their OIDs, or every distributed
- * table when it names none.
+ * table when it names none; in OID order, so that sessions lock them in the
+ * same order (the locks are held to the end of the transaction).
  */
 static List *
 DistributedTablesOf(VacuumStmt *stmt)
@@ -239,6 +250,7 @@ DistributedTablesOf(VacuumStmt *stmt)
 
 			result = lappend(result, makeVacuumRelation(NULL, table->relid, NIL));
 		}
+		list_sort(result, CompareVacuumRelations);
 		return result;
 	}
 
@@ -251,6 +263,7 @@ DistributedTablesOf(VacuumStmt *stmt)
 		if (OidIsValid(relid) && ShardextGetTable(relid) != NULL)
 			result = lappend(result, makeVacuumRelation(NULL, relid, vrel->va_cols));
 	}
+	list_sort(result, CompareVacuumRelations);
 	return result;
 }
 
@@ -328,6 +341,15 @@ RunOnPlacements(ShardextTable *table, const char *prefix, List *columns,
 		{
 			int32		nodeId = lfirst_int(nodeCell);
 			NodeShards *node = NULL;
+
+			/*
+			 * The coordinator's copy of a reference table is one of its own
+			 * tables, vacuumed and analyzed as such (by autovacuum, or a
+			 * VACUUM naming it or none): through a connection to itself it
+			 * would wait for the locks this statement holds.
+			 */
+			if (nodeId == COORDINATOR_NODE_ID)
+				continue;
 
 			foreach(lc, nodes)
 				if (((NodeShards *) lfirst(lc))->nodeId == nodeId)
