@@ -223,3 +223,32 @@ COMMIT;
 
 SELECT count(*), sum(balance) FROM acct;
 SELECT count(*) FROM acct_log;
+
+--
+-- A statement cancelled inside a savepoint (statement_timeout caught by
+-- the application) leaves its node usable: ROLLBACK TO SAVEPOINT, then more
+-- work there, then COMMIT
+--
+CREATE TABLE canc (id int PRIMARY KEY, v int);
+SELECT create_distributed_table('canc', 'id', shard_count => 2);
+INSERT INTO canc SELECT g, 0 FROM generate_series(1, 10) g;
+BEGIN;
+UPDATE canc SET v = v + 1 WHERE id = 2;
+SAVEPOINT s;
+SET LOCAL statement_timeout = '300ms';
+SELECT pg_sleep(3) FROM canc WHERE id = 1;
+ROLLBACK TO SAVEPOINT s;
+UPDATE canc SET v = v + 10 WHERE id = 1;
+UPDATE canc SET v = v + 100 WHERE id = 6;
+COMMIT;
+SELECT id, v FROM canc WHERE v > 0 ORDER BY id;
+BEGIN;
+UPDATE canc SET v = v + 1000 WHERE id = 1;
+SAVEPOINT s;
+SET LOCAL statement_timeout = '300ms';
+SELECT count(*) FROM canc WHERE pg_sleep(3) IS NOT NULL;
+ROLLBACK TO SAVEPOINT s;
+UPDATE canc SET v = v + 1000 WHERE id = 1;
+COMMIT;
+SELECT id, v FROM canc WHERE id = 1;
+DROP TABLE canc;

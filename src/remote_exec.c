@@ -507,17 +507,25 @@ WaitForConnectionInput(NodeConnection *nc)
 		if (event.events & WL_LATCH_SET)
 		{
 			ResetLatch(MyLatch);
-			if (InterruptPending)
+			if (InterruptPending && (QueryCancelPending || ProcDiePending))
 			{
+				TimestampTz deadline =
+					TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												ShardextConnectTimeout * 1000L);
+
 				/*
 				 * Ask the node to cancel the statement (it may be waiting for
-				 * a lock), and do not reuse the connection, whose state is
-				 * unknown.
+				 * a lock) and read how it ended: the connection then serves
+				 * what follows, such as the ROLLBACK TO SAVEPOINT of a
+				 * subtransaction that catches the cancel.  A node that does
+				 * not answer in time leaves it in an unknown state: it is not
+				 * reused.
 				 */
 				CancelRemoteStatement(nc);
-				CloseConnectionAtEndOfTransaction(nc);
-				CHECK_FOR_INTERRUPTS();
+				if (!ReadRemainingResults(nc, deadline))
+					CloseConnectionAtEndOfTransaction(nc);
 			}
+			CHECK_FOR_INTERRUPTS();
 		}
 		if (event.events & WL_SOCKET_READABLE)
 		{
