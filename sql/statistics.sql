@@ -22,8 +22,10 @@ ANALYZE local_st;
 SELECT create_distributed_table('st', 'id', shard_count => 8);
 RESET client_min_messages;
 
--- stats_diff(): the columns whose statistics differ between st and local_st
-CREATE FUNCTION stats_diff() RETURNS SETOF text LANGUAGE sql AS $$
+-- stats_diff(): the columns whose statistics differ between a distributed
+-- table and its local copy (st and local_st unless named)
+CREATE FUNCTION stats_diff(dist text DEFAULT 'st', local text DEFAULT 'local_st')
+RETURNS SETOF text LANGUAGE sql AS $$
 	WITH s AS (
 		SELECT tablename AS t, attname AS a, null_frac, avg_width, n_distinct,
 			   most_common_vals::text AS mcv, most_common_freqs::text AS mcf,
@@ -31,7 +33,7 @@ CREATE FUNCTION stats_diff() RETURNS SETOF text LANGUAGE sql AS $$
 		FROM pg_stats WHERE schemaname = 'stats'
 	)
 	SELECT a || ': ' || coalesce(d.n_distinct::text, '-') || ' vs ' || coalesce(l.n_distinct::text, '-')
-	FROM (SELECT * FROM s WHERE t = 'st') d FULL JOIN (SELECT * FROM s WHERE t = 'local_st') l USING (a)
+	FROM (SELECT * FROM s WHERE t = dist) d FULL JOIN (SELECT * FROM s WHERE t = local) l USING (a)
 	WHERE (d.null_frac, d.avg_width, d.n_distinct, d.mcv, d.mcf, d.hist)
 		  IS DISTINCT FROM (l.null_frac, l.avg_width, l.n_distinct, l.mcv, l.mcf, l.hist)
 	ORDER BY 1
@@ -139,6 +141,27 @@ ANALYZE wide (id, grp);
 SELECT attname, n_distinct FROM pg_stats WHERE schemaname = 'stats' AND tablename = 'wide' ORDER BY 1;
 SELECT plan_rows('SELECT * FROM wide WHERE grp = 3') BETWEEN 250 AND 1000 AS grp_estimate;
 
+-- types with statistics of their own (ranges, tsvector), values too wide
+-- to count (over 1 kB), a table whose owner may not create temporary tables
+CREATE TABLE kinds (id int NOT NULL, r int4range, tv tsvector, w text);
+INSERT INTO kinds SELECT g, int4range(g % 5, g % 5 + 2), to_tsvector('simple', 'w' || (g % 5)),
+  repeat('x', 1100) || (g % 5) FROM generate_series(1, 1000) g;
+CREATE TABLE local_kinds AS SELECT * FROM kinds;
+SET client_min_messages = warning;
+SELECT create_distributed_table('kinds', 'id', shard_count => 4);
+RESET client_min_messages;
+CREATE ROLE stats_owner;
+GRANT USAGE, CREATE ON SCHEMA stats TO stats_owner;
+ALTER TABLE kinds OWNER TO stats_owner;
+ALTER TABLE local_kinds OWNER TO stats_owner;
+DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$;
+DELETE FROM pg_statistic WHERE starelid = 'kinds'::regclass;
+ANALYZE kinds;
+ANALYZE local_kinds;
+DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO PUBLIC', current_database()); END $$;
+SELECT * FROM stats_diff('kinds', 'local_kinds');
+SELECT attname, n_distinct FROM pg_stats WHERE schemaname = 'stats' AND tablename = 'kinds' ORDER BY 1;
+
 -- reference tables are sampled from one copy
 CREATE TABLE rt (k int PRIMARY KEY, v text);
 INSERT INTO rt SELECT g, 'v' || (g % 13) FROM generate_series(1, 500) g;
@@ -157,4 +180,5 @@ COMMIT;
 SET client_min_messages = warning;
 DROP SCHEMA stats CASCADE;
 DROP ROLE stats_reader;
+DROP ROLE stats_owner;
 RESET client_min_messages;

@@ -18,20 +18,20 @@
  *    planner the table's row count (multi_shard.c);
  * 3. for ANALYZE, has a random sample of its rows fetched from the nodes
  *    (every shard in proportion to its rows, about as many rows in all as
- *    ANALYZE samples from a table), stored in a temporary table, analyzed
- *    there by PostgreSQL's own ANALYZE, and the column statistics copied
- *    into pg_statistic as the distributed table's.  The number of distinct
- *    values is then estimated again for the whole table, as ANALYZE does
- *    for a sample (Haas and Stokes), since the temporary table is all
- *    ANALYZE saw.
+ *    ANALYZE samples from a table), read with the columns' input functions,
+ *    and its column statistics computed from it as ANALYZE computes them
+ *    from its sample of a local table (each type's typanalyze and
+ *    compute_stats functions, told the whole table's row count, so that
+ *    the number of distinct values is estimated for the whole table), and
+ *    written into pg_statistic as the distributed table's.
  *
  * The nodes sample with TABLESAMPLE: BERNOULLI while the table has no more
  * pages than rows are sampled (ANALYZE would read every page too), SYSTEM
  * with a per-row filter beyond, so that about as many pages are read as
  * ANALYZE reads.
  *
- * The temporary table, its ANALYZE and the conversion of the sample's text
- * run as the table's owner, as ANALYZE runs a table's functions.
+ * The input, typanalyze and compute functions run as the table's owner,
+ * as ANALYZE runs a table's functions.
  *
  * IDENTIFICATION
  *	  src/statistics.c
@@ -74,7 +74,6 @@
 typedef struct AnalyzedColumn
 {
 	AttrNumber	attnum;			/* in the distributed table */
-	AttrNumber	sampleAttnum;	/* in the temporary table */
 	char	   *name;
 	Oid			typid;
 	int32		typmod;
@@ -111,13 +110,12 @@ static List *FetchSample(ShardextTable *table, ShardSizes *sizes, List *columns,
 						 int targetRows);
 static void AnalyzeSample(Relation rel, List *columns, List *results,
 						  double totalRows, bool verbose, int shardCount);
-static double SampleDistinct(const char *sampleName, AnalyzedColumn *column,
-							 double sampleRows, double totalRows, bool *known);
-static void CopyColumnStatistics(Oid sampleRelid, Oid relid,
-								 AnalyzedColumn *column, bool distinctKnown,
-								 double distinct);
-static void RunSampleSql(const char *sql, int expected);
-static double StoreSample(Relation sampleRel, List *columns, List *results);
+static void DecodeSample(List *columns, List *results, Datum **values,
+						 bool **nulls);
+static VacAttrStats *MakeColumnStats(Relation rel, AnalyzedColumn *column);
+static Datum StoredForm(Datum value);
+static void WriteColumnStatistics(Oid relid, AttrNumber attnum,
+								  VacAttrStats *stats);
 
 /*
  * VacuumDistributedTables runs a VACUUM or ANALYZE statement, which
@@ -642,54 +640,57 @@ FetchSample(ShardextTable *table, ShardSizes *sizes, List *columns,
 	return results;
 }
 
+/* FetchSampleValue is the compute_stats fetch function over a column's values. */
+static Datum
+FetchSampleValue(VacAttrStatsP stats, int rownum, bool *isNull)
+{
+	*isNull = stats->exprnulls[rownum];
+	return stats->exprvals[rownum];
+}
+
 /*
- * AnalyzeSample stores the sample in a temporary table like the
- * distributed one, analyzes it and copies its column statistics to the
- * distributed table, as the table's owner.  It frees the results.
+ * AnalyzeSample computes the statistics of the columns from the sample's
+ * rows (text, the columns in order), as ANALYZE computes them from its
+ * sample of a local table: each column's type's own typanalyze function
+ * (std_typanalyze for most) and compute_stats, told the whole table's row
+ * count, and writes them into pg_statistic.  The input, typanalyze and
+ * compute functions run as the table's owner, in a restricted operation,
+ * as ANALYZE runs them.  It frees the results.
  */
 static void
 AnalyzeSample(Relation rel, List *columns, List *results, double totalRows,
 			  bool verbose, int shardCount)
 {
+	MemoryContext sampleContext = AllocSetContextCreate(CurrentMemoryContext,
+														"shardext sample",
+														ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldContext = MemoryContextSwitchTo(sampleContext);
+	int			ncolumns = list_length(columns);
+	int			nrows = 0;
+	Datum	  **values = palloc(sizeof(Datum *) * ncolumns);
+	bool	  **nulls = palloc(sizeof(bool *) * ncolumns);
 	Oid			savedUserId;
 	int			savedSecContext;
 	int			gucNestLevel;
-	char	   *sampleName = psprintf("shardext_sample_%u", RelationGetRelid(rel));
-	StringInfoData sql;
-	StringInfoData targets;
-	Oid			sampleRelid;
-	Relation	sampleRel;
-	double		sampleRows = 0;
 	ListCell   *lc;
+	int			c;
+
+	foreach(lc, results)
+		nrows += PQntuples((PGresult *) lfirst(lc));
+	for (c = 0; c < ncolumns; c++)
+	{
+		values[c] = palloc(sizeof(Datum) * Max(nrows, 1));
+		nulls[c] = palloc(sizeof(bool) * Max(nrows, 1));
+	}
 
 	GetUserIdAndSecContext(&savedUserId, &savedSecContext);
 	SetUserIdAndSecContext(rel->rd_rel->relowner,
-						   savedSecContext | SECURITY_LOCAL_USERID_CHANGE);
+						   savedSecContext | SECURITY_RESTRICTED_OPERATION);
 	gucNestLevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 
-	RunSampleSql(psprintf("CREATE TEMPORARY TABLE pg_temp.%s (LIKE %s)",
-						  quote_identifier(sampleName),
-						  quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-													 RelationGetRelationName(rel))),
-				 SPI_OK_UTILITY);
-	sampleRelid = get_relname_relid(sampleName, LookupExplicitNamespace("pg_temp", false));
-
-	/* the sample's rows, read by the coordinator's input functions */
-	sampleRel = table_open(sampleRelid, RowExclusiveLock);
-	foreach(lc, columns)
-	{
-		AnalyzedColumn *column = lfirst(lc);
-
-		column->sampleAttnum = get_attnum(sampleRelid, column->name);
-	}
 	PG_TRY();
 	{
-		sampleRows = StoreSample(sampleRel, columns, results);
+		DecodeSample(columns, results, values, nulls);
 	}
 	PG_FINALLY();
 	{
@@ -697,74 +698,49 @@ AnalyzeSample(Relation rel, List *columns, List *results, double totalRows,
 			PQclear(lfirst(lc));
 	}
 	PG_END_TRY();
-	table_close(sampleRel, NoLock);
-	CommandCounterIncrement();
-
-	/* the columns' statistics targets, then ANALYZE of the sample */
-	initStringInfo(&targets);
-	initStringInfo(&sql);
-	foreach(lc, columns)
-	{
-		AnalyzedColumn *column = lfirst(lc);
-
-		if (column->statTarget > 0)
-			appendStringInfo(&targets, "%sALTER COLUMN %s SET STATISTICS %d",
-							 targets.len > 0 ? ", " : "",
-							 quote_identifier(column->name), column->statTarget);
-		appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "",
-						 quote_identifier(column->name));
-	}
-	if (targets.len > 0)
-		RunSampleSql(psprintf("ALTER TABLE pg_temp.%s %s",
-							  quote_identifier(sampleName), targets.data),
-					 SPI_OK_UTILITY);
-	RunSampleSql(psprintf("ANALYZE pg_temp.%s (%s)", quote_identifier(sampleName),
-						  sql.data),
-				 SPI_OK_UTILITY);
-	CommandCounterIncrement();
 
 	foreach(lc, columns)
 	{
 		AnalyzedColumn *column = lfirst(lc);
-		bool		known;
-		double		distinct = SampleDistinct(sampleName, column, sampleRows,
-											  totalRows, &known);
+		VacAttrStats *stats = MakeColumnStats(rel, column);
 
-		CopyColumnStatistics(sampleRelid, RelationGetRelid(rel), column,
-							 known, distinct);
+		c = foreach_current_index(lc);
+		if (stats == NULL || nrows == 0)
+			continue;
+		stats->exprvals = values[c];
+		stats->exprnulls = nulls[c];
+		stats->rowstride = 1;
+		stats->compute_stats(stats, FetchSampleValue, nrows, totalRows);
+		if (stats->stats_valid)
+			WriteColumnStatistics(RelationGetRelid(rel), column->attnum, stats);
 	}
 	CommandCounterIncrement();
 
-	RunSampleSql(psprintf("DROP TABLE pg_temp.%s", quote_identifier(sampleName)),
-				 SPI_OK_UTILITY);
-	SPI_finish();
-	AtEOXact_GUC(true, gucNestLevel);
+	AtEOXact_GUC(false, gucNestLevel);
 	SetUserIdAndSecContext(savedUserId, savedSecContext);
+	MemoryContextSwitchTo(oldContext);
+	MemoryContextDelete(sampleContext);
 
 	ereport(verbose ? INFO : DEBUG1,
-			(errmsg("\"%s\": %d shards, %.0f rows in all, %.0f rows sampled",
-					RelationGetRelationName(rel), shardCount, totalRows,
-					sampleRows)));
+			(errmsg("\"%s\": %d shards, %.0f rows in all, %d rows sampled",
+					RelationGetRelationName(rel), shardCount, totalRows, nrows)));
 }
 
 /*
- * StoreSample inserts the rows of the sample's results (text, the columns
- * in order) into the temporary table, and returns how many there were.
+ * DecodeSample reads the sample's rows (text, the columns in order) with
+ * the columns' input functions into one array of values and one of nulls
+ * per column.
  */
-static double
-StoreSample(Relation sampleRel, List *columns, List *results)
+static void
+DecodeSample(List *columns, List *results, Datum **values, bool **nulls)
 {
-	TupleDesc	desc = RelationGetDescr(sampleRel);
-	FmgrInfo   *inputs = palloc(sizeof(FmgrInfo) * list_length(columns));
-	Oid		   *ioparams = palloc(sizeof(Oid) * list_length(columns));
-	Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
-	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-	MemoryContext rowContext;
-	MemoryContext oldContext;
-	double		rows = 0;
+	int			ncolumns = list_length(columns);
+	FmgrInfo   *inputs = palloc(sizeof(FmgrInfo) * ncolumns);
+	Oid		   *ioparams = palloc(sizeof(Oid) * ncolumns);
+	bool	   *varlena = palloc(sizeof(bool) * ncolumns);
+	int			row = 0;
 	ListCell   *lc;
 
-	memset(nulls, true, sizeof(bool) * desc->natts);
 	foreach(lc, columns)
 	{
 		AnalyzedColumn *column = lfirst(lc);
@@ -772,154 +748,166 @@ StoreSample(Relation sampleRel, List *columns, List *results)
 
 		getTypeInputInfo(column->typid, &input, &ioparams[foreach_current_index(lc)]);
 		fmgr_info(input, &inputs[foreach_current_index(lc)]);
+		varlena[foreach_current_index(lc)] = (get_typlen(column->typid) == -1);
 	}
-	rowContext = AllocSetContextCreate(CurrentMemoryContext, "shardext sample row",
-									   ALLOCSET_DEFAULT_SIZES);
 	foreach(lc, results)
 	{
 		PGresult   *res = lfirst(lc);
-		int			row;
+		int			r;
 
-		for (row = 0; row < PQntuples(res); row++)
+		for (r = 0; r < PQntuples(res); r++, row++)
 		{
 			ListCell   *columnCell;
 
-			MemoryContextReset(rowContext);
-			oldContext = MemoryContextSwitchTo(rowContext);
+			CHECK_FOR_INTERRUPTS();
 			foreach(columnCell, columns)
 			{
 				AnalyzedColumn *column = lfirst(columnCell);
-				int			field = foreach_current_index(columnCell);
-				int			index = column->sampleAttnum - 1;
+				int			c = foreach_current_index(columnCell);
 
-				nulls[index] = PQgetisnull(res, row, field);
-				values[index] = InputFunctionCall(&inputs[field],
-												  nulls[index] ? NULL : PQgetvalue(res, row, field),
-												  ioparams[field], column->typmod);
+				nulls[c][row] = PQgetisnull(res, r, c);
+				values[c][row] = InputFunctionCall(&inputs[c],
+												   nulls[c][row] ? NULL : PQgetvalue(res, r, c),
+												   ioparams[c], column->typmod);
+				if (!nulls[c][row] && varlena[c])
+					values[c][row] = StoredForm(values[c][row]);
 			}
-			simple_heap_insert(sampleRel, heap_form_tuple(desc, values, nulls));
-			MemoryContextSwitchTo(oldContext);
-			rows++;
 		}
 	}
-	MemoryContextDelete(rowContext);
-	return rows;
-}
-
-/* RunSampleSql runs one statement through SPI, expecting a result code. */
-static void
-RunSampleSql(const char *sql, int expected)
-{
-	int			rc = SPI_execute(sql, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "statement on the statistics sample failed (%s): %s",
-			 SPI_result_code_string(rc), sql);
 }
 
 /*
- * SampleDistinct estimates the number of distinct values of a column in
- * the whole table from the sample, as ANALYZE's compute_scalar_stats does
- * from its sample (a negative value is a fraction of the rows).  *known is
- * false when the column's type cannot be grouped.
+ * StoredForm returns a variable-length value with the short header a
+ * table's row gives it when it fits in one, as ANALYZE of a local table
+ * sees it: the columns' average widths are those of the values as stored.
  */
-static double
-SampleDistinct(const char *sampleName, AnalyzedColumn *column, double sampleRows,
-			   double totalRows, bool *known)
+static Datum
+StoredForm(Datum value)
 {
-	TypeCacheEntry *type = lookup_type_cache(column->typid,
-											 TYPECACHE_EQ_OPR | TYPECACHE_LT_OPR |
-											 TYPECACHE_HASH_PROC);
-	double		d;
-	double		f1;
-	double		nonNull;
-	double		nullFraction;
-	double		nMultiple;
-	double		distinct;
+	char	   *pointer = DatumGetPointer(value);
+	Size		size;
+	char	   *shortForm;
 
-	*known = false;
-	if (!OidIsValid(type->eq_opr) ||
-		(!OidIsValid(type->lt_opr) && !OidIsValid(type->hash_proc)) ||
-		sampleRows <= 0)
-		return 0;
+	if (!VARATT_IS_4B_U(pointer) || !VARATT_CAN_MAKE_SHORT(pointer))
+		return value;
+	size = VARATT_CONVERTED_SHORT_SIZE(pointer);
+	shortForm = palloc(size);
+	SET_VARSIZE_SHORT(shortForm, size);
+	memcpy(shortForm + VARHDRSZ_SHORT, VARDATA(pointer), size - VARHDRSZ_SHORT);
+	return PointerGetDatum(shortForm);
+}
 
-	RunSampleSql(psprintf("SELECT count(*)::float8, (count(*) FILTER (WHERE n = 1))::float8, "
-						  "coalesce(sum(n), 0)::float8 FROM (SELECT count(*) AS n "
-						  "FROM pg_temp.%s WHERE %s IS NOT NULL GROUP BY %s) AS g",
-						  quote_identifier(sampleName), quote_identifier(column->name),
-						  quote_identifier(column->name)),
-				 SPI_OK_SELECT);
+/*
+ * MakeColumnStats prepares the statistics of one column, as ANALYZE does
+ * for a table's column: its type's typanalyze function (std_typanalyze when
+ * it has none) chooses how they are computed.  NULL when the type has no
+ * statistics.
+ */
+static VacAttrStats *
+MakeColumnStats(Relation rel, AnalyzedColumn *column)
+{
+	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), column->attnum - 1);
+	VacAttrStats *stats = palloc0(sizeof(VacAttrStats));
+	HeapTuple	typeTuple;
+	bool		ok;
+	int			i;
+
+	stats->attr = palloc(ATTRIBUTE_FIXED_PART_SIZE);
+	memcpy(stats->attr, attr, ATTRIBUTE_FIXED_PART_SIZE);
+	stats->attrtypid = attr->atttypid;
+	stats->attrtypmod = attr->atttypmod;
+	stats->attrcollid = attr->attcollation;
+	typeTuple = SearchSysCacheCopy1(TYPEOID, ObjectIdGetDatum(stats->attrtypid));
+	if (!HeapTupleIsValid(typeTuple))
+		elog(ERROR, "cache lookup failed for type %u", stats->attrtypid);
+	stats->attrtype = (Form_pg_type) GETSTRUCT(typeTuple);
+	stats->anl_context = CurrentMemoryContext;
+	stats->tupattnum = column->attnum;
+	for (i = 0; i < STATISTIC_NUM_SLOTS; i++)
 	{
-		bool		isnull;
-		HeapTuple	tuple = SPI_tuptable->vals[0];
-		TupleDesc	tupdesc = SPI_tuptable->tupdesc;
-
-		d = DatumGetFloat8(SPI_getbinval(tuple, tupdesc, 1, &isnull));
-		f1 = DatumGetFloat8(SPI_getbinval(tuple, tupdesc, 2, &isnull));
-		nonNull = DatumGetFloat8(SPI_getbinval(tuple, tupdesc, 3, &isnull));
+		stats->statypid[i] = stats->attrtypid;
+		stats->statyplen[i] = stats->attrtype->typlen;
+		stats->statypbyval[i] = stats->attrtype->typbyval;
+		stats->statypalign[i] = stats->attrtype->typalign;
 	}
-
-	*known = true;
-	nullFraction = 1.0 - nonNull / sampleRows;
-	nMultiple = d - f1;
-	if (nonNull == 0)
-		distinct = 0;
-	else if (nMultiple == 0)
-		distinct = -1.0 * (1.0 - nullFraction);	/* all different: unique */
-	else if (nMultiple == d)
-		distinct = d;			/* every value seen twice: all seen */
+	if (OidIsValid(stats->attrtype->typanalyze))
+		ok = DatumGetBool(OidFunctionCall1(stats->attrtype->typanalyze,
+										   PointerGetDatum(stats)));
 	else
-	{
-		double		n = nonNull;
-		double		N = totalRows * (1.0 - nullFraction);
-
-		distinct = N > 0 ? (n * d) / ((n - f1) + f1 * n / N) : 0;
-		distinct = Min(Max(distinct, d), N);
-		distinct = floor(distinct + 0.5);
-	}
-	if (distinct > 0.1 * totalRows)
-		distinct = -(distinct / totalRows);
-	return distinct;
+		ok = std_typanalyze(stats);
+	if (!ok || stats->compute_stats == NULL || stats->minrows <= 0)
+		return NULL;
+	return stats;
 }
 
 /*
- * CopyColumnStatistics makes the sample column's pg_statistic row the
- * distributed table's column's (with the whole table's number of distinct
- * values when known), replacing the row it had.
+ * WriteColumnStatistics makes the computed statistics the pg_statistic row
+ * of the distributed table's column, replacing the one it had.
  */
 static void
-CopyColumnStatistics(Oid sampleRelid, Oid relid, AnalyzedColumn *column,
-					 bool distinctKnown, double distinct)
+WriteColumnStatistics(Oid relid, AttrNumber attnum, VacAttrStats *stats)
 {
 	Relation	statistics = table_open(StatisticRelationId, RowExclusiveLock);
-	HeapTuple	sampleTuple;
-	HeapTuple	oldTuple;
-	HeapTuple	newTuple;
 	Datum		values[Natts_pg_statistic];
 	bool		nulls[Natts_pg_statistic];
+	bool		replaces[Natts_pg_statistic];
+	HeapTuple	oldTuple;
+	HeapTuple	newTuple;
+	int			k;
 
-	sampleTuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(sampleRelid),
-								  Int16GetDatum(column->sampleAttnum),
-								  BoolGetDatum(false));
-	oldTuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
-							   Int16GetDatum(column->attnum), BoolGetDatum(false));
-	if (HeapTupleIsValid(sampleTuple))
+	memset(nulls, false, sizeof(nulls));
+	memset(replaces, true, sizeof(replaces));
+	values[Anum_pg_statistic_starelid - 1] = ObjectIdGetDatum(relid);
+	values[Anum_pg_statistic_staattnum - 1] = Int16GetDatum(attnum);
+	values[Anum_pg_statistic_stainherit - 1] = BoolGetDatum(false);
+	values[Anum_pg_statistic_stanullfrac - 1] = Float4GetDatum(stats->stanullfrac);
+	values[Anum_pg_statistic_stawidth - 1] = Int32GetDatum(stats->stawidth);
+	values[Anum_pg_statistic_stadistinct - 1] = Float4GetDatum(stats->stadistinct);
+	for (k = 0; k < STATISTIC_NUM_SLOTS; k++)
 	{
-		heap_deform_tuple(sampleTuple, RelationGetDescr(statistics), values, nulls);
-		values[Anum_pg_statistic_starelid - 1] = ObjectIdGetDatum(relid);
-		values[Anum_pg_statistic_staattnum - 1] = Int16GetDatum(column->attnum);
-		if (distinctKnown)
-			values[Anum_pg_statistic_stadistinct - 1] = Float4GetDatum((float4) distinct);
-		newTuple = heap_form_tuple(RelationGetDescr(statistics), values, nulls);
-		if (HeapTupleIsValid(oldTuple))
-			CatalogTupleUpdate(statistics, &oldTuple->t_self, newTuple);
+		int			numbers = Anum_pg_statistic_stanumbers1 - 1 + k;
+		int			valuesColumn = Anum_pg_statistic_stavalues1 - 1 + k;
+
+		values[Anum_pg_statistic_stakind1 - 1 + k] = Int16GetDatum(stats->stakind[k]);
+		values[Anum_pg_statistic_staop1 - 1 + k] = ObjectIdGetDatum(stats->staop[k]);
+		values[Anum_pg_statistic_stacoll1 - 1 + k] = ObjectIdGetDatum(stats->stacoll[k]);
+		if (stats->numnumbers[k] > 0)
+		{
+			Datum	   *items = palloc(sizeof(Datum) * stats->numnumbers[k]);
+			int			n;
+
+			for (n = 0; n < stats->numnumbers[k]; n++)
+				items[n] = Float4GetDatum(stats->stanumbers[k][n]);
+			values[numbers] = PointerGetDatum(construct_array(items, stats->numnumbers[k],
+															  FLOAT4OID, sizeof(float4),
+															  true,
+															  TYPALIGN_INT));
+		}
 		else
-			CatalogTupleInsert(statistics, newTuple);
-		ReleaseSysCache(sampleTuple);
+			nulls[numbers] = true;
+		if (stats->numvalues[k] > 0)
+			values[valuesColumn] =
+				PointerGetDatum(construct_array(stats->stavalues[k], stats->numvalues[k],
+												stats->statypid[k], stats->statyplen[k],
+												stats->statypbyval[k],
+												stats->statypalign[k]));
+		else
+			nulls[valuesColumn] = true;
 	}
-	else if (HeapTupleIsValid(oldTuple))
-		CatalogTupleDelete(statistics, &oldTuple->t_self);
+
+	oldTuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+							   Int16GetDatum(attnum), BoolGetDatum(false));
 	if (HeapTupleIsValid(oldTuple))
+	{
+		newTuple = heap_modify_tuple(oldTuple, RelationGetDescr(statistics),
+									 values, nulls, replaces);
+		CatalogTupleUpdate(statistics, &newTuple->t_self, newTuple);
 		ReleaseSysCache(oldTuple);
+	}
+	else
+	{
+		newTuple = heap_form_tuple(RelationGetDescr(statistics), values, nulls);
+		CatalogTupleInsert(statistics, newTuple);
+	}
 	table_close(statistics, RowExclusiveLock);
 }
