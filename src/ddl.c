@@ -114,7 +114,6 @@ static ColumnConversion *FindConversion(TableShape *shape, const char *column);
 static List *ShardCommands(TableShape *before, TableShape *after,
 						   ShardextShard *shard, char **newShardName);
 static void UpdateShardRelation(int64 shardId, const char *shardName);
-static void StaysDistributableContext(void *arg);
 static List *NewCoordinatorDefaultColumns(TableShape *before, TableShape *after);
 static void FillNewColumn(ShardextTable *table, ShardextShard *shard,
 						  const char *shardName, ColumnShape *column);
@@ -582,14 +581,6 @@ UpdateShardRelation(int64 shardId, const char *shardName)
 					  "WHERE shard_id = $1", 2, argTypes, args, NULL);
 }
 
-/* StaysDistributableContext says why a DDL statement was checked. */
-static void
-StaysDistributableContext(void *arg)
-{
-	errcontext("the statement changes distributed table \"%s\", which must stay distributable",
-			   (char *) arg);
-}
-
 /*
  * PropagateShapeChange compares a table's shape before a statement with
  * its shape now, checks that it can stay distributed, and applies the
@@ -602,7 +593,6 @@ PropagateShapeChange(TableShape *before)
 	TableShape *after;
 	ColumnShape *distBefore;
 	ColumnShape *distAfter;
-	ErrorContextCallback errorContext;
 	int			i;
 
 	if (table == NULL || get_rel_name(before->relid) == NULL)
@@ -638,14 +628,9 @@ PropagateShapeChange(TableShape *before)
 							  "WHERE table_name::oid = $1", 2, argTypes, args, NULL);
 		}
 	}
-	errorContext.callback = StaysDistributableContext;
-	errorContext.arg = before->tableName;
-	errorContext.previous = error_context_stack;
-	error_context_stack = &errorContext;
-	CheckTableDistributable(before->relid, table->distAttno,
-							IsSingleShardTable(table) ? 'n' :
-							table->type == DIST_RANGE ? 'r' : 'h');
-	error_context_stack = errorContext.previous;
+	CheckTableStaysDistributable(before->relid, table->distAttno,
+								 IsSingleShardTable(table) ? 'n' :
+								 table->type == DIST_RANGE ? 'r' : 'h');
 
 	for (i = 0; i < table->shardCount; i++)
 	{

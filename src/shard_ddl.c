@@ -213,6 +213,46 @@ RelationAccessMethod(Oid relid)
 }
 
 /*
+ * Set while CheckTableStaysDistributable checks a distributed table after a
+ * statement changed it: the messages then speak of the change.
+ */
+static bool CheckingChange = false;
+
+/* NotDistributable begins a message saying why a table cannot be distributed. */
+static char *
+NotDistributable(const char *tableName)
+{
+	return psprintf(CheckingChange ? "cannot change distributed table %s" :
+					"cannot distribute table %s", tableName);
+}
+
+/* BeforeDistributing ends a hint saying what to do first. */
+static const char *
+BeforeDistributing(void)
+{
+	return CheckingChange ? "" : " before distributing the table";
+}
+
+/*
+ * CheckTableStaysDistributable is CheckTableDistributable for a distributed
+ * table that a statement changed.
+ */
+void
+CheckTableStaysDistributable(Oid relid, AttrNumber distAttno, char method)
+{
+	CheckingChange = true;
+	PG_TRY();
+	{
+		CheckTableDistributable(relid, distAttno, method);
+	}
+	PG_FINALLY();
+	{
+		CheckingChange = false;
+	}
+	PG_END_TRY();
+}
+
+/*
  * CheckTableDistributable raises an error, saying why and what to do, unless
  * table relid can be distributed with method ('h' hash, 'r' range, or 'n' for
  * tables without a distribution column, with distAttno InvalidAttrNumber)
@@ -251,11 +291,11 @@ CheckTableDistributable(Oid relid, AttrNumber distAttno, char method)
 	if (rel->rd_rel->relrowsecurity)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot distribute table %s because it has row level security enabled",
-						tableName),
+				 errmsg("%s because it has row level security enabled",
+						NotDistributable(tableName)),
 				 errdetail("Row level security policies are not enforced on shards."),
-				 errhint("Disable it with ALTER TABLE %s DISABLE ROW LEVEL SECURITY before distributing the table.",
-						 tableName)));
+				 errhint("Disable it with ALTER TABLE %s DISABLE ROW LEVEL SECURITY%s.",
+						 tableName, BeforeDistributing())));
 
 	relation_close(rel, NoLock);
 }
@@ -314,10 +354,10 @@ CheckInheritance(Relation rel, const char *tableName)
 
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot distribute table %s because it is a partition of %s",
-						tableName, parentName),
-				 errhint("Detach it with ALTER TABLE %s DETACH PARTITION %s before distributing it.",
-						 parentName, tableName)));
+				 errmsg("%s because it is a partition of %s",
+						NotDistributable(tableName), parentName),
+				 errhint("Detach it with ALTER TABLE %s DETACH PARTITION %s%s.",
+						 parentName, tableName, BeforeDistributing())));
 	}
 
 	inheritsRel = table_open(InheritsRelationId, AccessShareLock);
@@ -334,20 +374,20 @@ CheckInheritance(Relation rel, const char *tableName)
 	if (OidIsValid(parentOid))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot distribute table %s because it inherits from table %s",
-						tableName, RelationQualifiedName(parentOid)),
-				 errhint("Remove the inheritance with ALTER TABLE %s NO INHERIT %s before distributing the table.",
-						 tableName, RelationQualifiedName(parentOid))));
+				 errmsg("%s because it inherits from table %s",
+						NotDistributable(tableName), RelationQualifiedName(parentOid)),
+				 errhint("Remove the inheritance with ALTER TABLE %s NO INHERIT %s%s.",
+						 tableName, RelationQualifiedName(parentOid), BeforeDistributing())));
 
 	children = find_inheritance_children(relid, NoLock);
 	if (children != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot distribute table %s because table %s inherits from it",
-						tableName, RelationQualifiedName(linitial_oid(children))),
-				 errhint("Remove the inheritance with ALTER TABLE %s NO INHERIT %s before distributing the table.",
+				 errmsg("%s because table %s inherits from it",
+						NotDistributable(tableName), RelationQualifiedName(linitial_oid(children))),
+				 errhint("Remove the inheritance with ALTER TABLE %s NO INHERIT %s%s.",
 						 RelationQualifiedName(linitial_oid(children)),
-						 tableName)));
+						 tableName, BeforeDistributing())));
 }
 
 /*
@@ -371,29 +411,29 @@ CheckColumns(Relation rel, const char *tableName)
 		if (!IsBuiltinType(attr->atttypid))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot distribute table %s because column %s has type %s, which is not built in",
-							tableName, columnName,
+					 errmsg("%s because column %s has type %s, which is not built in",
+							NotDistributable(tableName), columnName,
 							format_type_be(attr->atttypid)),
 					 errdetail("Workers only have the built-in types of PostgreSQL."),
-					 errhint("Change the type of column %s to a built-in type before distributing the table.",
-							 columnName)));
+					 errhint("Change the type of column %s to a built-in type%s.",
+							 columnName, BeforeDistributing())));
 		if (IsUserObject(attr->attcollation))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot distribute table %s because column %s has collation %s, which is not built in",
-							tableName, columnName,
+					 errmsg("%s because column %s has collation %s, which is not built in",
+							NotDistributable(tableName), columnName,
 							QualifiedCollationName(attr->attcollation)),
 					 errdetail("Workers only have the collations created by initdb."),
-					 errhint("Change the collation of column %s to a built-in collation before distributing the table.",
-							 columnName)));
+					 errhint("Change the collation of column %s to a built-in collation%s.",
+							 columnName, BeforeDistributing())));
 		if (attr->attgenerated == ATTRIBUTE_GENERATED_STORED &&
 			!IsShippableExpression(ColumnDefaultExpression(rel, attr->attnum)))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot distribute table %s because generated column %s uses objects that are not built in",
-							tableName, columnName),
+					 errmsg("%s because generated column %s uses objects that are not built in",
+							NotDistributable(tableName), columnName),
 					 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
-					 errhint("Drop the generated column, or define it with built-in functions only, before distributing the table.")));
+					 errhint("Drop the generated column, or define it with built-in functions only,%s.", BeforeDistributing())));
 	}
 }
 
@@ -413,8 +453,8 @@ CheckDistributionColumn(Relation rel, const char *tableName,
 	if (distAttno < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot distribute table %s by a system column",
-						tableName),
+				 errmsg("%s by a system column",
+						NotDistributable(tableName)),
 				 errhint("Choose one of the table's own columns.")));
 	if (distAttno == 0 || distAttno > tupleDesc->natts ||
 		TupleDescAttr(tupleDesc, distAttno - 1)->attisdropped)
@@ -429,8 +469,8 @@ CheckDistributionColumn(Relation rel, const char *tableName,
 	if (attr->attgenerated)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot distribute table %s by generated column %s",
-						tableName, columnName),
+				 errmsg("%s by generated column %s",
+						NotDistributable(tableName), columnName),
 				 errhint("Choose a column that is not generated.")));
 
 	if (method == 'h')
@@ -486,17 +526,17 @@ CheckConstraints(Relation rel, const char *tableName)
 		if (constraint->contype == CONSTRAINT_FOREIGN)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot distribute table %s because it has foreign key %s",
-							tableName, constraintName),
+					 errmsg("%s because it has foreign key %s",
+							NotDistributable(tableName), constraintName),
 					 errdetail("Foreign keys are not enforced between shards."),
-					 errhint("Drop the foreign key before distributing the table.")));
+					 errhint("Drop the foreign key%s.", BeforeDistributing())));
 		if (constraint->contype == CONSTRAINT_EXCLUSION)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot distribute table %s because it has exclusion constraint %s",
-							tableName, constraintName),
+					 errmsg("%s because it has exclusion constraint %s",
+							NotDistributable(tableName), constraintName),
 					 errdetail("Exclusion constraints are not enforced between shards."),
-					 errhint("Drop the exclusion constraint before distributing the table.")));
+					 errhint("Drop the exclusion constraint%s.", BeforeDistributing())));
 		if (constraint->contype == CONSTRAINT_CHECK)
 		{
 			bool		isNull;
@@ -510,10 +550,10 @@ CheckConstraints(Relation rel, const char *tableName)
 			if (!IsShippableExpression(stringToNode(TextDatumGetCString(conbin))))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot distribute table %s because check constraint %s uses objects that are not built in",
-								tableName, constraintName),
+						 errmsg("%s because check constraint %s uses objects that are not built in",
+								NotDistributable(tableName), constraintName),
 						 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
-						 errhint("Drop the constraint before distributing the table.")));
+						 errhint("Drop the constraint%s.", BeforeDistributing())));
 		}
 	}
 	systable_endscan(scan);
@@ -545,12 +585,12 @@ CheckReferencingForeignKeys(Relation rel, const char *tableName)
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot distribute table %s because foreign key %s of table %s references it",
-						tableName,
+				 errmsg("%s because foreign key %s of table %s references it",
+						NotDistributable(tableName),
 						quote_identifier(NameStr(constraint->conname)),
 						RelationQualifiedName(constraint->conrelid)),
 				 errdetail("Foreign keys are not enforced between shards."),
-				 errhint("Drop the foreign key before distributing the table.")));
+				 errhint("Drop the foreign key%s.", BeforeDistributing())));
 	}
 	systable_endscan(scan);
 	table_close(constraintRel, AccessShareLock);
@@ -613,11 +653,11 @@ CheckIndexes(Relation rel, const char *tableName, AttrNumber distAttno,
 
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot distribute table %s because %s does not include distribution column %s",
-								tableName, indexDescription, columnName),
+						 errmsg("%s because %s does not include distribution column %s",
+								NotDistributable(tableName), indexDescription, columnName),
 						 errdetail("Shards can only enforce uniqueness when rows with equal keys are in the same shard."),
-						 errhint("Add column %s to the key of %s before distributing the table.",
-								 columnName, indexDescription)));
+						 errhint("Add column %s to the key of %s%s.",
+								 columnName, indexDescription, BeforeDistributing())));
 			}
 		}
 
@@ -655,11 +695,11 @@ CheckIndexes(Relation rel, const char *tableName, AttrNumber distAttno,
 		if (problem != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot distribute table %s because %s uses %s that is not built in",
-							tableName, indexDescription, problem),
+					 errmsg("%s because %s uses %s that is not built in",
+							NotDistributable(tableName), indexDescription, problem),
 					 errdetail("Workers only have the built-in objects of PostgreSQL."),
-					 errhint("Drop %s before distributing the table.",
-							 indexDescription)));
+					 errhint("Drop %s%s.",
+							 indexDescription, BeforeDistributing())));
 	}
 }
 
@@ -688,10 +728,10 @@ CheckTriggers(Relation rel, const char *tableName)
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot distribute table %s because it has trigger %s",
-						tableName, quote_identifier(NameStr(trigger->tgname))),
+				 errmsg("%s because it has trigger %s",
+						NotDistributable(tableName), quote_identifier(NameStr(trigger->tgname))),
 				 errdetail("Triggers would not fire on the shards."),
-				 errhint("Drop the trigger before distributing the table.")));
+				 errhint("Drop the trigger%s.", BeforeDistributing())));
 	}
 	systable_endscan(scan);
 	table_close(triggerRel, AccessShareLock);

@@ -471,14 +471,18 @@ static void
 RefuseForeignKeyTo(Node *node)
 {
 	Constraint *constraint = (Constraint *) node;
+	ShardextTable *table;
 
 	if (node == NULL || !IsA(node, Constraint) ||
 		constraint->contype != CONSTR_FOREIGN ||
 		!IsDistributedRangeVar(constraint->pktable))
 		return;
+	table = ShardextGetTable(RangeVarGetRelid(constraint->pktable, NoLock, false));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("foreign keys to distributed table \"%s\" are not supported",
+			 errmsg("foreign keys to %s table \"%s\" are not supported",
+					IsReferenceTable(table) ? "reference" :
+					IsSingleShardTable(table) ? "federated" : "distributed",
 					constraint->pktable->relname),
 			 errdetail("Deletes and updates of its rows run on the nodes, which cannot "
 					   "check rows referencing them here.")));

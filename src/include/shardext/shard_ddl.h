@@ -16,6 +16,8 @@
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
 
+extern void CheckTableStaysDistributable(Oid relid, AttrNumber distAttno,
+										 char method);
 extern void CheckTableDistributable(Oid relid, AttrNumber distAttno,
 									char method);
 extern List *ShardCreateCommands(Oid relid, const char *shardName,
