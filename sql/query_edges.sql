@@ -528,5 +528,22 @@ RESET DateStyle;
 RESET IntervalStyle;
 SELECT * FROM tzt ORDER BY id;
 
+-- an error a node raises about a COPY row names the row's line in the input
+CREATE TABLE cpl (id int PRIMARY KEY, v text CHECK (v <> 'bad'));
+SET client_min_messages = warning;
+SELECT create_distributed_table('cpl', 'id', shard_count => 4);
+RESET client_min_messages;
+COPY cpl FROM STDIN;
+1	a
+2	b
+3	bad
+4	c
+\.
+COPY (SELECT CASE WHEN g = 15001 THEN 77 ELSE g END, 'v' || g FROM generate_series(1, 20000) g)
+  TO '/tmp/shardext_regress_lines.txt';
+COPY cpl FROM '/tmp/shardext_regress_lines.txt';
+COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/shardext_regress_lines.txt';
+SELECT count(*) FROM cpl;
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

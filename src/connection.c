@@ -452,6 +452,9 @@ GetNodeConnectionSlot(int32 nodeId, int32 slot)
 		nc->label = NULL;
 		nc->statements = NULL;
 		nc->waitSet = NULL;
+		nc->copyLines = NULL;
+		nc->copyLineCount = 0;
+		nc->copyTable = NULL;
 		memset(nc->settings, 0, sizeof(nc->settings));
 		ResetNodeConnection(nc);
 	}

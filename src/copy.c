@@ -26,6 +26,7 @@
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "shardext/copy.h"
@@ -150,6 +151,9 @@ CreateShardRowRouter(ShardextTable *table, TupleDesc tupleDesc)
 	for (i = 0; i < table->shardCount; i++)
 		initStringInfo(&router->buffers[i]);
 	router->rowCounts = palloc0(sizeof(uint64) * table->shardCount);
+	router->lines = palloc0(sizeof(uint64 *) * table->shardCount);
+	router->lineCounts = palloc0(sizeof(int) * table->shardCount);
+	router->lineCapacities = palloc0(sizeof(int) * table->shardCount);
 	router->flushThreshold = SHARD_FLUSH_THRESHOLD;
 	return router;
 }
@@ -157,9 +161,11 @@ CreateShardRowRouter(ShardextTable *table, TupleDesc tupleDesc)
 /*
  * RouteSlotToShard appends the row in slot to the buffer of its shard,
  * flushing the buffer when it is full, and returns the shard index.
+ * inputLine is the row's line in the COPY input (0 when there is none): a
+ * node's error about the row names it.
  */
 int
-RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot)
+RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot, uint64 inputLine)
 {
 	ShardextTable *table = router->table;
 	ShardextShard *shard;
@@ -188,6 +194,20 @@ RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot)
 											  slot->tts_values[attnum - 1]));
 	}
 	appendStringInfoChar(buf, '\n');
+	if (inputLine > 0)
+	{
+		int			i = shard->shardIndex;
+
+		if (router->lineCounts[i] >= router->lineCapacities[i])
+		{
+			router->lineCapacities[i] = Max(64, router->lineCapacities[i] * 2);
+			router->lines[i] = router->lines[i] == NULL ?
+				MemoryContextAlloc(GetMemoryChunkContext(router),
+								   sizeof(uint64) * router->lineCapacities[i]) :
+				repalloc(router->lines[i], sizeof(uint64) * router->lineCapacities[i]);
+		}
+		router->lines[i][router->lineCounts[i]++] = inputLine;
+	}
 	router->rowCounts[shard->shardIndex]++;
 	router->totalRows++;
 
@@ -218,8 +238,13 @@ FlushShardBuffer(ShardRowRouter *router, int shardIndex)
 															true);
 
 		RemoteCopyIn(nc, command, buf->data, buf->len, false);
+		if (router->lineCounts[shardIndex] > 0)
+			RememberCopyLines(nc, router->lines[shardIndex],
+							  router->lineCounts[shardIndex],
+							  get_rel_name(router->table->relid));
 	}
 	resetStringInfo(buf);
+	router->lineCounts[shardIndex] = 0;
 }
 
 /*

@@ -485,7 +485,7 @@ MoveRowsIntoShards(Oid relid, ShardextTable *table)
 	{
 		MemoryContext old = MemoryContextSwitchTo(rowContext);
 
-		RouteSlotToShard(router, slot);
+		RouteSlotToShard(router, slot, 0);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowContext);
 		if (router->totalRows % 1000 == 0)

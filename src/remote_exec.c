@@ -72,6 +72,10 @@ static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 #define EXTRA_FLOAT_DIGITS_SETTING 3
 
 static void WaitForConnectionInput(NodeConnection *nc);
+static void ReportRemoteErrorContext(NodeConnection *nc, PGresult *res,
+									 const char *context) pg_attribute_noreturn();
+static void ForgetCopyLines(NodeConnection *nc);
+static char *CopyInputLineContext(NodeConnection *nc, PGresult *res);
 static void CancelRemoteStatement(NodeConnection *nc);
 static bool ReadRemainingResults(NodeConnection *nc, TimestampTz deadline);
 static void SyncSessionSettings(NodeConnection *nc);
@@ -642,6 +646,16 @@ GetRemoteResults(NodeConnection *nc)
 void
 ReportRemoteError(NodeConnection *nc, PGresult *res)
 {
+	ReportRemoteErrorContext(nc, res, NULL);
+}
+
+/*
+ * ReportRemoteErrorContext is ReportRemoteError with a context line of our
+ * own (when not NULL) before the node's.
+ */
+static void
+ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
+{
 	char	   *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	char	   *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	char	   *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
@@ -663,7 +677,60 @@ ReportRemoteError(NodeConnection *nc, PGresult *res)
 			 errmsg_internal("%s", primary),
 			 detail ? errdetail_internal("%s", detail) : 0,
 			 hint ? errhint("%s", hint) : 0,
+			 context ? errcontext("%s", context) : 0,
 			 errcontext("while executing on node %s", nc->label)));
+}
+
+/*
+ * RememberCopyLines records the input lines of the rows of the COPY just
+ * sent on the connection (its batch's line i is input line lines[i - 1]),
+ * so that a node's error about a row names the line the user wrote.
+ */
+void
+RememberCopyLines(NodeConnection *nc, const uint64 *lines, int count,
+				  const char *tableName)
+{
+	ForgetCopyLines(nc);
+	nc->copyLines = MemoryContextAlloc(TopMemoryContext, sizeof(uint64) * count);
+	memcpy(nc->copyLines, lines, sizeof(uint64) * count);
+	nc->copyLineCount = count;
+	nc->copyTable = MemoryContextStrdup(TopMemoryContext, tableName ? tableName : "?");
+}
+
+/* ForgetCopyLines drops what RememberCopyLines recorded. */
+static void
+ForgetCopyLines(NodeConnection *nc)
+{
+	if (nc->copyLines != NULL)
+		pfree(nc->copyLines);
+	if (nc->copyTable != NULL)
+		pfree(nc->copyTable);
+	nc->copyLines = NULL;
+	nc->copyTable = NULL;
+	nc->copyLineCount = 0;
+}
+
+/*
+ * CopyInputLineContext returns "COPY table, line N" for a node's error about
+ * line n of the COPY batch it was sent (its context says "COPY shard, line
+ * n"), N being the row's line in the coordinator's input; NULL when unknown.
+ */
+static char *
+CopyInputLineContext(NodeConnection *nc, PGresult *res)
+{
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *found;
+	long		line;
+
+	if (context == NULL || nc->copyLines == NULL ||
+		strncmp(context, "COPY ", 5) != 0 ||
+		(found = strstr(context, ", line ")) == NULL)
+		return NULL;
+	line = strtol(found + strlen(", line "), NULL, 10);
+	if (line < 1 || line > nc->copyLineCount || nc->copyLines[line - 1] == 0)
+		return NULL;
+	return psprintf("COPY %s, line " UINT64_FORMAT, nc->copyTable,
+					nc->copyLines[line - 1]);
 }
 
 /*
@@ -949,7 +1016,8 @@ FinishPendingCopy(NodeConnection *nc)
 	nc->copyPending = false;
 	res = GetRemoteResult(nc);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		ReportRemoteError(nc, res);
+		ReportRemoteErrorContext(nc, res, CopyInputLineContext(nc, res));
+	ForgetCopyLines(nc);
 	PQclear(res);
 }
 
@@ -968,6 +1036,7 @@ DiscardPendingCopy(NodeConnection *nc)
 	if (!nc->copyPending)
 		return true;
 	nc->copyPending = false;
+	ForgetCopyLines(nc);
 	if (nc->conn == NULL)
 		return false;
 	while ((res = PQgetResult(nc->conn)) != NULL)

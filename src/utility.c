@@ -35,6 +35,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "commands/copy.h"
+#include "commands/copyfrom_internal.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -1140,7 +1141,14 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 			break;
 		}
 		ExecStoreVirtualTuple(slot);
-		RouteSlotToShard(router, slot);
+
+		/*
+		 * Not under the input's error context: an error of a node about an
+		 * earlier batch surfaces here, naming its own row's line.
+		 */
+		error_context_stack = errorCallback.previous;
+		RouteSlotToShard(router, slot, cstate->cur_lineno);
+		error_context_stack = &errorCallback;
 		MemoryContextSwitchTo(old);
 	}
 	error_context_stack = errorCallback.previous;

@@ -41,6 +41,10 @@ typedef struct NodeConnection
 	bool		broken;			/* must be closed at transaction end */
 	bool		invalidated;	/* server options changed: reconnect */
 	bool		copyPending;	/* a COPY was sent, its result not read */
+	/* the input lines of that COPY's rows (see FinishPendingCopy), or NULL */
+	uint64	   *copyLines;		/* in TopMemoryContext */
+	int			copyLineCount;
+	char	   *copyTable;		/* the table, for messages */
 	/* a statement sent ahead by a scan: how to read its result first */
 	void		(*pendingDrain) (struct NodeConnection *nc, void *arg);
 	void	   *pendingArg;

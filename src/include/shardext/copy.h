@@ -27,6 +27,10 @@ typedef struct ShardRowRouter
 	char	   *columnList;		/* "(a, b, ...)" */
 	StringInfoData *buffers;	/* one per shard index */
 	uint64	   *rowCounts;		/* rows routed to each shard */
+	uint64	  **lines;			/* per shard, the input line of each buffered
+								 * row (0: none), for the nodes' errors */
+	int		   *lineCounts;
+	int		   *lineCapacities;
 	uint64		totalRows;
 	int			flushThreshold; /* bytes buffered per shard before a flush */
 } ShardRowRouter;
@@ -36,7 +40,8 @@ extern char *ColumnListSql(TupleDesc tupleDesc, List *attnums);
 extern void AppendCopyText(StringInfo buf, const char *value);
 extern ShardRowRouter *CreateShardRowRouter(ShardextTable *table,
 											TupleDesc tupleDesc);
-extern int	RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot);
+extern int	RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot,
+							 uint64 inputLine);
 extern void FlushShardBuffer(ShardRowRouter *router, int shardIndex);
 extern void FlushAllShardBuffers(ShardRowRouter *router);
 extern uint64 CopyShardToNode(int32 sourceNodeId, int32 targetNodeId,

@@ -47,6 +47,8 @@ extern void ReportRemoteError(NodeConnection *nc, PGresult *res) pg_attribute_no
 extern void RemoteCopyIn(NodeConnection *nc, const char *copyCommand,
 						 const char *data, int length, bool wait);
 extern void FinishPendingCopy(NodeConnection *nc);
+extern void RememberCopyLines(NodeConnection *nc, const uint64 *lines,
+							  int count, const char *tableName);
 extern bool DiscardPendingCopy(NodeConnection *nc);
 extern bool DrainConnection(NodeConnection *nc, bool cancel);
 extern void LogRemoteCommand(NodeConnection *nc, const char *sql);
