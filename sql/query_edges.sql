@@ -30,7 +30,7 @@ DECLARE
 BEGIN
 	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|', q) INTO d;
 	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|',
-				   regexp_replace(q, '\m(a|a2|tk|ref|h8|tzt)\M', 'local_\1', 'g')) INTO l;
+				   regexp_replace(q, '\m(a|a2|tk|ref|h8|tzt|ss)\M', 'local_\1', 'g')) INTO l;
 	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same'
 		   ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
 END $$;
@@ -544,6 +544,62 @@ COPY (SELECT CASE WHEN g = 15001 THEN 77 ELSE g END, 'v' || g FROM generate_seri
 COPY cpl FROM '/tmp/shardext_regress_lines.txt';
 COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/shardext_regress_lines.txt';
 SELECT count(*) FROM cpl;
+
+-- errors about shard objects whose names were cut and hashed (long names)
+-- name the coordinator's objects
+CREATE TABLE a_table_with_a_really_quite_long_name_for_testing_purposes_x (
+  id int PRIMARY KEY,
+  v int CONSTRAINT a_check_constraint_with_a_very_long_name_that_goes_on_and_on CHECK (v > 0));
+SET client_min_messages = warning;
+SELECT create_distributed_table('a_table_with_a_really_quite_long_name_for_testing_purposes_x', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO a_table_with_a_really_quite_long_name_for_testing_purposes_x VALUES (1, 1);
+INSERT INTO a_table_with_a_really_quite_long_name_for_testing_purposes_x VALUES (1, 1);
+INSERT INTO a_table_with_a_really_quite_long_name_for_testing_purposes_x VALUES (2, -1);
+
+-- hunt 10 (session settings): conversions between values and text follow
+-- the session's styles as on PostgreSQL, or are refused clearly
+CREATE TABLE ss (k int PRIMARY KEY, t text, iv interval, f float8, ts timestamptz, d date);
+CREATE TABLE local_ss (k int PRIMARY KEY, t text, iv interval, f float8, ts timestamptz, d date);
+SET client_min_messages = warning;
+SELECT create_distributed_table('ss', 'k', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO ss VALUES (1, '-1 2:03:04', '1 year', 1.0/3, '2024-01-01 00:00+00', '2024-01-01'),
+  (2, '2024-03-01 10:00 IST', '-1 days +01:00', 0.1, '2024-06-01 12:00+00', '2024-06-01');
+INSERT INTO local_ss SELECT * FROM ss;
+-- a text constant cast to a date in a multi-shard filter
+SELECT same('SELECT k FROM ss WHERE d = ''2024-01-01''::text::date');
+PREPARE ss_d(text) AS SELECT k FROM ss WHERE d = $1::date;
+EXECUTE ss_d('2024-06-01');
+SET IntervalStyle = 'sql_standard';
+SET timezone_abbreviations = 'India';
+SET TimeZone = 'UTC';
+SET extra_float_digits = 0;
+SET DateStyle = 'SQL, DMY';
+SELECT same('SELECT k, t::interval FROM ss WHERE k = 1');
+SELECT same('SELECT k, t::timestamptz FROM ss WHERE k = 2');
+SELECT same('SELECT k, to_json(iv)::text, to_jsonb(f)::text, json_build_object(''f'', f)::text, xmlforest(iv, f)::text FROM ss');
+SELECT same('SELECT k FROM ss WHERE to_json(iv)::text = ''"1-0"''');
+SELECT same('SELECT k, ts::text, d::text, ''at '' || ts, format(''%s'', f) FROM ss');
+UPDATE ss SET iv = t::interval WHERE k = 1;
+UPDATE local_ss SET iv = t::interval WHERE k = 1;
+SELECT same('SELECT k, iv FROM ss');
+INSERT INTO ss VALUES (1) ON CONFLICT (k) DO UPDATE SET t = 'at ' || ss.ts;
+INSERT INTO ss (k, ts) VALUES (60, '2024-01-01') RETURNING ts::text;
+ALTER TABLE ss ALTER COLUMN ts TYPE text;
+ALTER TABLE ss ADD COLUMN g float8 DEFAULT (1.0/3 + 0 * random())::float8;
+ALTER TABLE local_ss ADD COLUMN g float8 DEFAULT (1.0/3 + 0 * random())::float8;
+RESET IntervalStyle;
+RESET timezone_abbreviations;
+RESET TimeZone;
+RESET extra_float_digits;
+RESET DateStyle;
+SELECT same('SELECT k, g FROM ss');
+SET standard_conforming_strings = off;
+SET escape_string_warning = off;
+SELECT same($q$SELECT length(string_agg(t, '\\')) FROM ss$q$);
+RESET escape_string_warning;
+RESET standard_conforming_strings;
 
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

@@ -38,9 +38,12 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_expr.h"
 #include "parser/parse_relation.h"
+#include "parser/parse_type.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -109,6 +112,8 @@ typedef struct ColumnConversion
 	char	   *usingSql;		/* deparsed USING expression, or NULL */
 } ColumnConversion;
 
+static void CheckImplicitConversion(TableShape *shape, const char *column,
+									TypeName *typeName);
 static ObjectShape *FindObject(List *objects, Oid oid);
 static ColumnConversion *FindConversion(TableShape *shape, const char *column);
 static List *ShardCommands(TableShape *before, TableShape *after,
@@ -253,6 +258,46 @@ CaptureTableShape(Oid relid)
 }
 
 /*
+ * CheckImplicitConversion refuses an ALTER COLUMN ... TYPE without USING
+ * whose conversion the nodes would compute otherwise than the coordinator:
+ * dates, times, intervals or floats turned into text in a session whose
+ * DateStyle, IntervalStyle or extra_float_digits the nodes do not have (see
+ * WritesInSessionStyle).
+ */
+static void
+CheckImplicitConversion(TableShape *shape, const char *column, TypeName *typeName)
+{
+	Oid			typid;
+	int32		typmod;
+	Oid			oldType;
+	int32		oldTypmod;
+	Oid			oldCollation;
+	AttrNumber	attnum = get_attnum(shape->relid, column);
+	Node	   *expr;
+
+	if (attnum == InvalidAttrNumber)
+		return;
+	typenameTypeIdAndMod(NULL, typeName, &typid, &typmod);
+	get_atttypetypmodcoll(shape->relid, attnum, &oldType, &oldTypmod, &oldCollation);
+	expr = coerce_to_target_type(NULL,
+								 (Node *) makeVar(1, attnum, oldType, oldTypmod,
+												  oldCollation, 0),
+								 oldType, typid, typmod, COERCION_ASSIGNMENT,
+								 COERCE_IMPLICIT_CAST, -1);
+	if (expr != NULL && !IsShippableExpression(expr))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the conversion of column \"%s\" of distributed table \"%s\" to type %s cannot be computed on the nodes",
+						column, shape->tableName, format_type_with_typemod(typid, typmod)),
+				 errdetail("The shards convert their own rows, writing dates, times and intervals "
+						   "in ISO and postgres styles and floats with all their digits, while this "
+						   "session's DateStyle, IntervalStyle or extra_float_digits differ."),
+				 errhint("Run the statement with DateStyle ISO, IntervalStyle postgres and "
+						 "extra_float_digits 1 (the defaults), or add a new column, fill it with "
+						 "UPDATE, then drop the old one.")));
+}
+
+/*
  * CaptureStatementDetails records what the shape difference alone cannot
  * tell: that a statement renames the table's schema, and, before an ALTER
  * TABLE runs, the USING
@@ -322,6 +367,8 @@ CaptureStatementDetails(TableShape *shape, Node *parsetree)
 			conversion->usingSql = deparse_expression(expr, context, false, false);
 			PopDeparseGucs(nestLevel);
 		}
+		else if (def != NULL && IsA(def, ColumnDef) && def->typeName != NULL)
+			CheckImplicitConversion(shape, cmd->name, def->typeName);
 		shape->conversions = lappend(shape->conversions, conversion);
 	}
 	if (rel != NULL)
@@ -729,10 +776,12 @@ FillNewColumn(ShardextTable *table, ShardextShard *shard, const char *shardName,
 			int			dims[1];
 			int			lbs[1] = {1};
 			const char *params[1];
+			FmgrInfo	output;
 			int64		r;
 
 			getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), column->attnum - 1)->atttypid,
 							  &outputFunction, &isVarlena);
+			fmgr_info(outputFunction, &output);
 			state = ExecInitExpr(expression_planner((Expr *) def), NULL);
 			for (r = 0; r < rows; r++)
 			{
@@ -741,7 +790,7 @@ FillNewColumn(ShardextTable *table, ShardextShard *shard, const char *shardName,
 
 				nulls[r] = isNull;
 				texts[r] = isNull ? (Datum) 0 :
-					CStringGetTextDatum(OidOutputFunctionCall(outputFunction, value));
+					CStringGetTextDatum(ExactOutputFunctionCall(&output, value));
 				ResetExprContext(econtext);
 			}
 			FreeExprContext(econtext, true);

@@ -26,6 +26,8 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/parser.h"
@@ -387,16 +389,56 @@ RenderQueryTemplate(QueryTemplate *template, char **tableNames)
 }
 
 /*
- * RestoreCollateMutator turns the relabelings that change an expression's
- * collation back into the COLLATE clauses they came from: the planner
- * makes a CollateExpr a RelabelType, which the deparser prints without its
- * collation.
+ * RestoreCollateMutator undoes what the planner's simplification did to an
+ * expression that the deparser cannot print back for a node: relabelings
+ * that change an expression's collation become the COLLATE clauses they
+ * came from (the deparser prints a RelabelType without its collation), and
+ * casts through text of a constant ('2024-01-01'::text::date), which it
+ * leaves as a cast (or a call of the type's input function) of a cstring
+ * constant that a node refuses, become casts of a text constant again.
  */
 static Node *
 RestoreCollateMutator(Node *node, void *context)
 {
 	if (node == NULL)
 		return NULL;
+	if (IsA(node, CoerceViaIO) && IsA(((CoerceViaIO *) node)->arg, Const) &&
+		((Const *) ((CoerceViaIO *) node)->arg)->consttype == CSTRINGOID)
+	{
+		CoerceViaIO *coerce = copyObject((CoerceViaIO *) node);
+		Const	   *input = (Const *) coerce->arg;
+
+		coerce->arg = (Expr *) makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+										 input->constisnull ? (Datum) 0 :
+										 CStringGetTextDatum(DatumGetCString(input->constvalue)),
+										 input->constisnull, false);
+		return (Node *) coerce;
+	}
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->args != NIL &&
+		IsA(linitial(((FuncExpr *) node)->args), Const) &&
+		((Const *) linitial(((FuncExpr *) node)->args))->consttype == CSTRINGOID)
+	{
+		FuncExpr   *func = (FuncExpr *) node;
+		Const	   *input = linitial(func->args);
+		Oid			inputFunction;
+		Oid			ioParam;
+
+		getTypeInputInfo(func->funcresulttype, &inputFunction, &ioParam);
+		if (inputFunction == func->funcid)
+		{
+			CoerceViaIO *coerce = makeNode(CoerceViaIO);
+
+			coerce->arg = (Expr *) makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+											 input->constisnull ? (Datum) 0 :
+											 CStringGetTextDatum(DatumGetCString(input->constvalue)),
+											 input->constisnull, false);
+			coerce->resulttype = func->funcresulttype;
+			coerce->resultcollid = func->funccollid;
+			coerce->coerceformat = COERCE_EXPLICIT_CAST;
+			coerce->location = -1;
+			return (Node *) coerce;
+		}
+	}
 	if (IsA(node, RelabelType))
 	{
 		RelabelType *relabel = (RelabelType *) node;

@@ -177,11 +177,14 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot run this %s on distributed table \"%s\"",
 						action, get_rel_name(table->relid)),
-				 errdetail("The statement reads other tables and is not limited to "
-						   "one shard group; rows are then changed by primary key, "
-						   "and the table has none."),
-				 errhint("Add a primary key (with the distribution column), or filter "
-						 "on the distribution column.")));
+				 errdetail("The statement cannot run whole on the nodes: it reads other tables "
+						   "and is not limited to one shard group, or computes what the nodes "
+						   "cannot (functions they lack; in a session whose DateStyle is not ISO, "
+						   "IntervalStyle not postgres or extra_float_digits below 1, dates, "
+						   "times, intervals or floats written as text).  The coordinator then "
+						   "changes the rows by primary key, and the table has none."),
+				 errhint("Add a primary key (with the distribution column), filter "
+						 "on the distribution column, or compute the values otherwise.")));
 	foreach(lc, parse->returningList)
 	{
 		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
@@ -195,7 +198,10 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in this %s "
 							"on distributed table \"%s\"", action,
 							get_rel_name(table->relid)),
-					 errdetail("The rows are changed one by one on their nodes, which compute RETURNING."),
+					 errdetail("The rows are changed one by one on their nodes, which compute RETURNING: "
+							   "it may use only built-in functions, and, in a session whose DateStyle "
+							   "is not ISO, IntervalStyle not postgres or extra_float_digits below 1, "
+							   "not write dates, times, intervals or floats as text."),
 					 errhint("Return the table's columns (t.* rather than t), and compute the rest in a query afterwards.")));
 		if (!bms_is_empty(varnos) &&
 			!(bms_num_members(varnos) == 1 && bms_is_member(resultRelation, varnos)))

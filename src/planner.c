@@ -1158,7 +1158,9 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in INSERT into distributed table \"%s\"",
 							get_rel_name(table->relid)),
-					 errdetail("Each node computes RETURNING for the rows it inserts."),
+					 errdetail("Each node computes RETURNING for the rows it inserts: it may use only built-in functions, and, "
+							   "in a session whose DateStyle is not ISO, IntervalStyle not postgres or "
+							   "extra_float_digits below 1, not write dates, times, intervals or floats as text."),
 					 errhint("Return the table's columns, and compute the rest in a query afterwards.")));
 	}
 
@@ -1174,6 +1176,19 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 				 errmsg("ON CONFLICT DO UPDATE on distributed table \"%s\" cannot use subqueries",
 						get_rel_name(table->relid)),
 				 errdetail("The update runs on the node of each row's shard."),
+				 errhint("Compute the values in the inserted rows and use excluded.column "
+						 "in the SET list, or run an UPDATE afterwards.")));
+	/* ... and where only what a node can compute can be used */
+	if (parse->onConflict != NULL &&
+		(!IsShippableExpression((Node *) parse->onConflict->onConflictSet) ||
+		 !IsShippableExpression(parse->onConflict->onConflictWhere)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ON CONFLICT DO UPDATE on distributed table \"%s\" uses functions or conversions the nodes cannot compute",
+						get_rel_name(table->relid)),
+				 errdetail("The update runs on the node of each row's shard: it may use only built-in functions, and, "
+						   "in a session whose DateStyle is not ISO, IntervalStyle not postgres or "
+						   "extra_float_digits below 1, not write dates, times, intervals or floats as text."),
 				 errhint("Compute the values in the inserted rows and use excluded.column "
 						 "in the SET list, or run an UPDATE afterwards.")));
 	/* the copies of a reference table must change alike */

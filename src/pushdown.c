@@ -383,7 +383,12 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 		if (!IsA(delimiter, Const) || ((Const *) delimiter)->constisnull ||
 			!IsShippableExpression(value) || contain_volatile_functions(value))
 			return false;
-		delimiterSql = deparse_expression(delimiter, NIL, false, false);
+		{
+			int			nestLevel = SetDeparseGucs();
+
+			delimiterSql = deparse_expression(delimiter, NIL, false, false);
+			PopDeparseGucs(nestLevel);
+		}
 		if (aggref->aggfilter != NULL)
 		{
 			if (!IsShippableExpression((Node *) aggref->aggfilter))

@@ -34,6 +34,7 @@
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
+#include "shardext/shard_ddl.h"
 
 /* most statements prepared on one connection */
 #define MAX_PREPARED_STATEMENTS 1000
@@ -63,7 +64,7 @@ typedef struct PreparedStatement
 static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits",
 	"bytea_output", "default_text_search_config", "xmloption", "xmlbinary",
-	"lock_timeout",
+	"lock_timeout", "timezone_abbreviations",
 	"max_parallel_workers_per_gather"	/* from shardext.node_parallel_workers */
 };
 #define PARALLEL_SETTING (SESSION_SETTING_COUNT - 1)
@@ -292,7 +293,8 @@ ExactSettingValue(int i)
  * SyncSessionSettings sends the session's settings that change how values
  * are read, written and computed (TimeZone, DateStyle, IntervalStyle,
  * extra_float_digits, bytea_output, default_text_search_config, xmloption,
- * xmlbinary; lock_timeout; and max_parallel_workers_per_gather, see
+ * xmlbinary, timezone_abbreviations, the value formats as ExactSettingValue
+ * gives them; lock_timeout; and max_parallel_workers_per_gather, see
  * NodeParallelWorkers)
  * to the node when they differ from what the connection was last given, so that the node reads and writes values (parameters, results, COPY
  * data, casts to text, now()::date, to_tsvector(text)) as the coordinator's
@@ -374,11 +376,21 @@ LogicalNames(const char *message)
 		if (*underscore == '_' && end - underscore > 1 && end - underscore < 20)
 		{
 			int64		shardId = strtoi64(underscore + 1, NULL, 10);
+			ShardextTable *table;
 
-			if (ShardextGetShard(shardId, NULL) != NULL)
+			if (ShardextGetShard(shardId, &table) != NULL)
 			{
-				appendBinaryStringInfo(&buf, p, underscore - p);
-				appendStringInfoChar(&buf, '"');
+				char	   *quoted = pnstrdup(p + 1, end - p - 1);
+				char	   *logical = LogicalObjectName(table->relid, shardId, quoted);
+
+				/* the coordinator's name; else the suffix removed */
+				if (logical != NULL)
+					appendStringInfo(&buf, "\"%s\"", logical);
+				else
+				{
+					appendBinaryStringInfo(&buf, p, underscore - p);
+					appendStringInfoChar(&buf, '"');
+				}
 				p = end + 1;
 				continue;
 			}

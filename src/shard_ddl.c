@@ -40,6 +40,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
@@ -128,6 +129,61 @@ ShardNameUnquoted(const char *name, int64 shardId)
 	return psprintf("%.*s_%08x%s",
 					pg_mbcliplen(name, nameLength, maxPrefixLength), name,
 					nameHash, suffix);
+}
+
+/*
+ * LogicalObjectName returns the name, on the coordinator, of the table relid
+ * or of one of its indexes or constraints whose name on shard shardId is
+ * shardName (unquoted), or NULL: a node's messages name shard objects, which
+ * long names make unrecognizable (their names are cut and hashed).
+ */
+char *
+LogicalObjectName(Oid relid, int64 shardId, const char *shardName)
+{
+	Relation	rel;
+	Relation	constraints;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	ListCell   *lc;
+	char	   *result = NULL;
+	char	   *relationName = get_rel_name(relid);
+
+	if (relationName == NULL)
+		return NULL;
+	if (strcmp(ShardNameUnquoted(relationName, shardId), shardName) == 0)
+		return relationName;
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return NULL;
+	foreach(lc, RelationGetIndexList(rel))
+	{
+		char	   *indexName = get_rel_name(lfirst_oid(lc));
+
+		if (indexName != NULL &&
+			strcmp(ShardNameUnquoted(indexName, shardId), shardName) == 0)
+			result = indexName;
+	}
+	relation_close(rel, AccessShareLock);
+	if (result != NULL)
+		return result;
+
+	constraints = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(constraints, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (result == NULL && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		char	   *name = NameStr(((Form_pg_constraint) GETSTRUCT(tuple))->conname);
+
+		if (strcmp(ShardNameUnquoted(name, shardId), shardName) == 0)
+			result = pstrdup(name);
+	}
+	systable_endscan(scan);
+	table_close(constraints, AccessShareLock);
+	return result;
 }
 
 /*
@@ -1186,13 +1242,55 @@ TypeWrittenInSessionStyle(Oid typid, bool dates, bool floats)
 }
 
 /*
- * WritesInSessionStyle tells whether node turns a value into text in a way
- * that depends on DateStyle, IntervalStyle or extra_float_digits while the
- * session's differ from the nodes' (which write values in the forms that
- * cross exactly): such an expression runs on the coordinator.  Covers
- * casts through text and the functions that write any argument (||,
- * concat, format, array_to_string).  Costs nothing in a session with the
- * usual settings.
+ * FunctionWritesInSessionStyle tells whether a call of function funcid with
+ * args writes one of them as text in a session-dependent style: a type's
+ * output function (it returns cstring), or a function that takes any type
+ * (a pseudo-type parameter: ||, concat, format, to_json, json_build_object,
+ * row_to_json, ...) and writes it.
+ */
+static bool
+FunctionWritesInSessionStyle(Oid funcid, List *args, bool dates, bool floats)
+{
+	HeapTuple	procTuple;
+	Form_pg_proc proc;
+	bool		result = false;
+	ListCell   *lc;
+
+	if (args == NIL)
+		return false;
+	procTuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(procTuple))
+		return false;
+	proc = (Form_pg_proc) GETSTRUCT(procTuple);
+	foreach(lc, args)
+	{
+		int			i = foreach_current_index(lc);
+		Oid			declared = (i < proc->pronargs) ? proc->proargtypes.values[i] :
+			proc->provariadic;
+
+		if ((proc->prorettype == CSTRINGOID ||
+			 (OidIsValid(declared) && get_typtype(declared) == TYPTYPE_PSEUDO)) &&
+			TypeWrittenInSessionStyle(exprType(lfirst(lc)), dates, floats))
+		{
+			result = true;
+			break;
+		}
+	}
+	ReleaseSysCache(procTuple);
+	return result;
+}
+
+/*
+ * WritesInSessionStyle tells whether node converts between values and text
+ * in a way that depends on a setting the session has otherwise than the
+ * nodes (which read and write values in the forms that cross exactly):
+ * dates, times and intervals written while DateStyle is not ISO or
+ * IntervalStyle not postgres, floats written while extra_float_digits is
+ * below 1, intervals read while IntervalStyle is sql_standard (its signs
+ * read differently).  Such an expression runs on the coordinator.  Covers
+ * casts through text, output functions, and the functions that write any
+ * argument (||, concat, format, to_json, XML functions, ...).  Costs nothing
+ * in a session with the usual settings.
  */
 bool
 WritesInSessionStyle(Node *node)
@@ -1200,36 +1298,47 @@ WritesInSessionStyle(Node *node)
 	bool		dates = (DateStyle != USE_ISO_DATES ||
 						 IntervalStyle != INTSTYLE_POSTGRES);
 	bool		floats = (extra_float_digits < 1);
-	List	   *args = NIL;
-	Oid			funcid = InvalidOid;
+	bool		readsIntervals = (IntervalStyle == INTSTYLE_SQL_STANDARD);
 	ListCell   *lc;
 
 	if (!dates && !floats)
 		return false;
-	if (IsA(node, CoerceViaIO))
-		return TypeWrittenInSessionStyle(exprType((Node *) ((CoerceViaIO *) node)->arg),
-										 dates, floats);
-	if (IsA(node, FuncExpr))
+	switch (nodeTag(node))
 	{
-		funcid = ((FuncExpr *) node)->funcid;
-		args = ((FuncExpr *) node)->args;
-	}
-	else if (IsA(node, OpExpr))
-	{
-		set_opfuncid((OpExpr *) node);
-		funcid = ((OpExpr *) node)->opfuncid;
-		args = ((OpExpr *) node)->args;
-	}
-	switch (funcid)
-	{
-		case F_TEXTANYCAT:
-		case F_ANYTEXTCAT:
-		case F_CONCAT:
-		case F_CONCAT_WS:
-		case F_FORMAT_TEXT_ANY:
-		case F_ARRAY_TO_STRING_ANYARRAY_TEXT:
-		case F_ARRAY_TO_STRING_ANYARRAY_TEXT_TEXT:
-			foreach(lc, args)
+		case T_CoerceViaIO:
+			{
+				CoerceViaIO *coerce = (CoerceViaIO *) node;
+
+				return TypeWrittenInSessionStyle(exprType((Node *) coerce->arg),
+												 dates, floats) ||
+					(readsIntervals && getBaseType(coerce->resulttype) == INTERVALOID);
+			}
+		case T_FuncExpr:
+			{
+				FuncExpr   *func = (FuncExpr *) node;
+
+				if (readsIntervals && func->funcid == F_INTERVAL_IN)
+					return true;
+				return FunctionWritesInSessionStyle(func->funcid, func->args,
+													dates, floats);
+			}
+		case T_OpExpr:
+			set_opfuncid((OpExpr *) node);
+			return FunctionWritesInSessionStyle(((OpExpr *) node)->opfuncid,
+												((OpExpr *) node)->args,
+												dates, floats);
+		case T_Aggref:
+			{
+				Aggref	   *aggref = (Aggref *) node;
+				List	   *args = NIL;
+
+				foreach(lc, aggref->args)
+					args = lappend(args, ((TargetEntry *) lfirst(lc))->expr);
+				return FunctionWritesInSessionStyle(aggref->aggfnoid, args,
+													dates, floats);
+			}
+		case T_XmlExpr:
+			foreach(lc, ((XmlExpr *) node)->args)
 				if (TypeWrittenInSessionStyle(exprType(lfirst(lc)), dates, floats))
 					return true;
 			return false;

@@ -25,7 +25,7 @@ extern PGconn *ConnectToNode(const ShardextNode *node);
 
 /* a node's connection of this backend, and its remote transaction state */
 /* how many session settings follow the coordinator's (remote_exec.c) */
-#define SESSION_SETTING_COUNT 10
+#define SESSION_SETTING_COUNT 11
 
 typedef struct NodeConnection
 {

@@ -16,6 +16,7 @@
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
 
+extern char *LogicalObjectName(Oid relid, int64 shardId, const char *shardName);
 extern void CheckTableStaysDistributable(Oid relid, AttrNumber distAttno,
 										 char method);
 extern void CheckTableDistributable(Oid relid, AttrNumber distAttno,
