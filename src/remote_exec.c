@@ -53,6 +53,9 @@ typedef struct PreparedStatement
 	Oid		   *types;
 } PreparedStatement;
 
+/* how long a cancelled statement's end is waited for (ms) */
+#define CANCEL_ANSWER_MS 2000
+
 /* how long a statement's rest is read before it is cancelled instead (ms) */
 #define DRAIN_BEFORE_CANCEL_MS 5
 
@@ -471,9 +474,14 @@ ReadRemainingResults(NodeConnection *nc, TimestampTz deadline)
 
 			if (timeout <= 0)
 				return false;
-			rc = WaitLatchOrSocket(NULL, WL_SOCKET_READABLE | WL_TIMEOUT |
-								   WL_EXIT_ON_PM_DEATH, PQsocket(nc->conn),
-								   timeout, PG_WAIT_EXTENSION);
+			/* a backend told to exit does not wait */
+			if (ProcDiePending)
+				return false;
+			rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE |
+								   WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								   PQsocket(nc->conn), timeout, PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
+				ResetLatch(MyLatch);
 			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(nc->conn))
 				return false;
 		}
@@ -527,18 +535,19 @@ WaitForConnectionInput(NodeConnection *nc)
 			{
 				TimestampTz deadline =
 					TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												ShardextConnectTimeout * 1000L);
+												CANCEL_ANSWER_MS);
 
 				/*
 				 * Ask the node to cancel the statement (it may be waiting for
-				 * a lock) and read how it ended: the connection then serves
-				 * what follows, such as the ROLLBACK TO SAVEPOINT of a
+				 * a lock) and, for a cancel, read how it ended (briefly, and
+				 * not when the backend is to exit): the connection then
+				 * serves what follows, such as the ROLLBACK TO SAVEPOINT of a
 				 * subtransaction that catches the cancel.  A node that does
 				 * not answer in time leaves it in an unknown state: it is not
 				 * reused.
 				 */
 				CancelRemoteStatement(nc);
-				if (!ReadRemainingResults(nc, deadline))
+				if (ProcDiePending || !ReadRemainingResults(nc, deadline))
 					CloseConnectionAtEndOfTransaction(nc);
 			}
 			CHECK_FOR_INTERRUPTS();
@@ -869,9 +878,18 @@ retry:
 		/* the hash's own context: freed with it */
 		MemoryContext hashContext = GetMemoryChunkContext(nc->statements);
 
+		int			id;
+
 		if (nc->statementCount >= MAX_PREPARED_STATEMENTS)
 			return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
-		snprintf(name, sizeof(name), "shardext_%d", nc->statementCount + 1);
+
+		/*
+		 * The name is used up before the node is asked: a PREPARE that ends
+		 * in an error here (a cancel that came after the node prepared it)
+		 * may have left the statement on the node under that name.
+		 */
+		id = ++nc->statementCount;
+		snprintf(name, sizeof(name), "shardext_%d", id);
 		LogRemoteCommandWithParams(nc, sql, nParams, paramValues);
 		if (!PQsendPrepare(nc->conn, name, sql, nParams, paramTypes))
 			ReportConnectionFailure(nc);
@@ -880,7 +898,7 @@ retry:
 			ReportRemoteError(nc, res);
 		PQclear(res);
 		entry = hash_search(nc->statements, &key, HASH_ENTER, &found);
-		entry->id = ++nc->statementCount;
+		entry->id = id;
 		entry->sql = MemoryContextStrdup(hashContext, sql);
 		entry->nParams = nParams;
 		entry->types = MemoryContextAllocZero(hashContext, sizeof(Oid) * nParams);

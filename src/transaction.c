@@ -373,9 +373,14 @@ CommitRemoteTransactions(void)
 			 * is unknown (lost connection) is rolled back by recovery, as no
 			 * decision to commit gets committed.
 			 */
+			/*
+			 * The gid is known before the node is asked: an error here (a
+			 * cancel that came after the node prepared) must not leave a
+			 * prepared transaction the abort would not roll back.
+			 */
+			strlcpy(nc->preparedGid, gid, sizeof(nc->preparedGid));
 			RemoteExecuteCommand(nc, psprintf("PREPARE TRANSACTION %s",
 											  quote_literal_cstr(gid)));
-			strlcpy(nc->preparedGid, gid, sizeof(nc->preparedGid));
 			nc->inTransaction = false;
 			nc->xactDepth = 0;
 			nc->wroteInTransaction = false;
@@ -417,6 +422,28 @@ CommitRemoteTransactions(void)
 }
 
 /*
+ * RemotePreparedTransactionExists tells whether the node has a prepared
+ * transaction gid, or may have it (the connection cannot tell).  Never
+ * raises an error.
+ */
+static bool
+RemotePreparedTransactionExists(NodeConnection *nc, const char *gid)
+{
+	PGresult   *res;
+	bool		exists = true;
+
+	if (nc->conn == NULL || PQstatus(nc->conn) != CONNECTION_OK ||
+		PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE)
+		return true;
+	res = PQexec(nc->conn, psprintf("SELECT 1 FROM pg_catalog.pg_prepared_xacts WHERE gid = %s",
+									quote_literal_cstr(gid)));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		exists = (PQntuples(res) > 0);
+	PQclear(res);
+	return exists;
+}
+
+/*
  * FinishPreparedTransactions commits (after a local commit) or rolls back
  * (after an abort) the transactions prepared at pre-commit.  It must not
  * fail: a node that cannot be reached keeps its prepared transaction, and
@@ -449,6 +476,10 @@ FinishPreparedTransactions(bool commit)
 				FinishedGids = lappend(FinishedGids, pstrdup(nc->preparedGid));
 				MemoryContextSwitchTo(old);
 			}
+		}
+		else if (!commit && !RemotePreparedTransactionExists(nc, nc->preparedGid))
+		{
+			/* its PREPARE failed or never ran: nothing was prepared */
 		}
 		else
 		{

@@ -57,6 +57,8 @@ sub prepared_left
 	return $total;
 }
 
+my ($ret, $stdout, $stderr);
+
 # a normal commit on both nodes
 $coordinator->safe_psql('postgres',
 	"BEGIN; UPDATE t SET v = 1 WHERE id = $k1; UPDATE t SET v = 1 WHERE id = $k2; COMMIT;");
@@ -141,6 +143,45 @@ is(prepared_left(), 0, 'nothing is left prepared');
 is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM shardext.transactions'),
 	'0', 'and no decision is kept once done');
 
+# a cancel (statement_timeout) that comes while a node runs PREPARE
+# TRANSACTION (made slow by a deferred trigger that sleeps through the first
+# cancel) leaves nothing prepared once the node has answered
+my $shard2 = $coordinator->safe_psql('postgres',
+	"SELECT shard_relation FROM shardext.shards WHERE shard_id = shardext_shard_for_value('t', $k2)");
+$workers[1]->safe_psql(
+	'postgres', qq{
+	CREATE FUNCTION slow_check() RETURNS trigger LANGUAGE plpgsql AS \$\$
+	BEGIN
+		BEGIN
+			PERFORM pg_sleep(5);
+		EXCEPTION WHEN query_canceled THEN
+			PERFORM pg_sleep(0.3);
+		END;
+		RETURN NULL;
+	END \$\$;
+	CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON $shard2
+		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_check();
+});
+$session = $coordinator->background_psql('postgres', on_error_stop => 0);
+$session->query_safe("BEGIN");
+$session->query_safe("UPDATE t SET v = v + 1 WHERE id IN ($k1, $k2)");
+my $pid = $session->query_safe('SELECT pg_backend_pid()');
+$session->{stderr} = '';
+$session->{stdin} .= "COMMIT;\n";
+$session->{run}->pump_nb();
+sleep 1;
+$coordinator->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+$session->query('SELECT 1');
+like($session->{stderr}, qr/canceling statement due to user request/,
+	'the commit is cancelled while a node prepares');
+$session->quit;
+is(prepared_left(), 0, 'the transaction the node prepared is rolled back');
+# (had it been left, recovery rolls it back: its locks would keep the
+# trigger from being dropped)
+$coordinator->safe_psql('postgres', 'SELECT shardext_recover_transactions()');
+is(values_of(), '5,5', 'neither node has the change');
+$workers[1]->safe_psql('postgres', "DROP TRIGGER slow ON $shard2");
+
 # a node without prepared transactions gets a clear error; off means best effort
 my $plain = PostgreSQL::Test::Cluster->new('plain');
 $plain->init;
@@ -154,7 +195,7 @@ $coordinator->safe_psql('postgres', q{
 	SELECT create_distributed_table('u', 'id', shard_count => 3, colocate_with => 'none');
 	INSERT INTO u SELECT g, 0 FROM generate_series(1, 30) g;
 });
-my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
 	'UPDATE u SET v = 1');
 isnt($ret, 0, 'a write across nodes fails when a node cannot prepare');
 like($stderr, qr/prepared transactions are disabled/, 'the node says why');
