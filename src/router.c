@@ -82,6 +82,9 @@ static bool LevelHasUntiedSubLinks(Query *query, LevelState *state,
 								   int32 colocationId);
 static bool SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
 						 int tiedResno);
+static bool CollectCoLocatedMembers(Query *query, LevelState *state,
+									LevelState *parent, int32 *colocationId,
+									bool otherRtes);
 static bool ReadsTransactionTime(Node *node);
 static bool TransactionTimeWalker(Node *node, void *context);
 static bool ContainsAnyVar(Node *node, void *context);
@@ -930,6 +933,52 @@ PreservedReferenceTable(Node *node, Query *query, bool preserved)
 }
 
 /*
+ * CollectCoLocatedMembers makes state a level (under parent) whose members
+ * are the distribution columns of the query level's distributed tables, all
+ * co-located: with *colocationId when it is set, else with the first one's
+ * (set there).  Reference tables are left out (a copy is next to every
+ * shard group); VALUES, functions and RESULT entries too when otherRtes.
+ * Returns false when the level reads anything else (a local, federated or
+ * not co-located table, a subquery in FROM, row security).
+ */
+static bool
+CollectCoLocatedMembers(Query *query, LevelState *state, LevelState *parent,
+						int32 *colocationId, bool otherRtes)
+{
+	ListCell   *lc;
+	Index		rtindex = 0;
+
+	state->members = palloc0(sizeof(PinMember) * Max(list_length(query->rtable), 1));
+	state->count = 0;
+	state->parent = parent;
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		ShardextTable *table;
+
+		rtindex++;
+		if (rte->rtekind == RTE_JOIN ||
+			(otherRtes && (rte->rtekind == RTE_VALUES ||
+						   rte->rtekind == RTE_FUNCTION ||
+						   rte->rtekind == RTE_RESULT)))
+			continue;
+		if (rte->rtekind != RTE_RELATION)
+			return false;
+		table = ShardextGetTable(rte->relid);
+		if (table == NULL || rte->securityQuals != NIL)
+			return false;
+		if (IsReferenceTable(table))
+			continue;
+		if (IsSingleShardTable(table) ||
+			(*colocationId >= 0 && table->colocationId != *colocationId))
+			return false;
+		*colocationId = table->colocationId;
+		AddMember(state, rtindex, table);
+	}
+	return true;
+}
+
+/*
  * DistributedTablesJoinedOnDistribution tells whether the top level of a
  * query reads only distributed tables of one co-location group, all joined
  * (directly or through each other) by equalities of their distribution
@@ -942,37 +991,12 @@ bool
 DistributedTablesJoinedOnDistribution(Query *query)
 {
 	LevelState	state;
-	ListCell   *lc;
-	Index		rtindex = 0;
 	int32		colocationId = -1;
 	int			root = -1;
 	int			i;
 
-	state.members = palloc0(sizeof(PinMember) * Max(list_length(query->rtable), 1));
-	state.count = 0;
-	state.parent = NULL;
-	foreach(lc, query->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-		ShardextTable *table;
-
-		rtindex++;
-		if (rte->rtekind == RTE_JOIN)
-			continue;
-		if (rte->rtekind != RTE_RELATION)
-			return false;
-		table = ShardextGetTable(rte->relid);
-		if (table == NULL || rte->securityQuals != NIL)
-			return false;
-		/* a copy of a reference table is next to every shard group */
-		if (IsReferenceTable(table))
-			continue;
-		if (IsSingleShardTable(table) ||
-			(colocationId >= 0 && table->colocationId != colocationId))
-			return false;
-		colocationId = table->colocationId;
-		AddMember(&state, rtindex, table);
-	}
+	if (!CollectCoLocatedMembers(query, &state, NULL, &colocationId, false))
+		return false;
 	if (state.count == 0 ||
 		PreservedReferenceTable((Node *) query->jointree, query, false))
 		return false;
@@ -1096,40 +1120,15 @@ SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
 			 int tiedResno)
 {
 	LevelState	state;
-	ListCell   *lc;
-	Index		rtindex = 0;
 	bool	   *tied;
 	int			i;
 
 	if (query->commandType != CMD_SELECT || query->setOperations != NULL ||
 		query->cteList != NIL || query->hasRecursive ||
 		query->hasModifyingCTE || query->rowMarks != NIL ||
-		query->jointree == NULL)
+		query->jointree == NULL ||
+		!CollectCoLocatedMembers(query, &state, parent, &colocationId, true))
 		return false;
-
-	state.members = palloc0(sizeof(PinMember) * Max(list_length(query->rtable), 1));
-	state.count = 0;
-	state.parent = parent;
-	foreach(lc, query->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-		ShardextTable *table;
-
-		rtindex++;
-		if (rte->rtekind == RTE_JOIN || rte->rtekind == RTE_VALUES ||
-			rte->rtekind == RTE_FUNCTION || rte->rtekind == RTE_RESULT)
-			continue;
-		if (rte->rtekind != RTE_RELATION)
-			return false;
-		table = ShardextGetTable(rte->relid);
-		if (table == NULL || rte->securityQuals != NIL)
-			return false;
-		if (IsReferenceTable(table))
-			continue;
-		if (IsSingleShardTable(table) || table->colocationId != colocationId)
-			return false;
-		AddMember(&state, rtindex, table);
-	}
 	if (PreservedReferenceTable((Node *) query->jointree, query, false))
 		return false;
 	WalkJoinTree((Node *) query->jointree, &state, true);

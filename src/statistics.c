@@ -103,6 +103,7 @@ static char *NodeCommandPrefix(VacuumStmt *stmt);
 static void RunOnPlacements(ShardextTable *table, const char *prefix,
 							List *columns, bool inTransaction);
 static List *GroupShardsByReadNode(ShardextTable *table);
+static List *AddNodeShard(List *nodes, int32 nodeId, ShardextShard *shard);
 static ShardSizes *ReadShardSizes(ShardextTable *table);
 static void SaveShardSizes(ShardextTable *table, ShardSizes *sizes);
 static List *AnalyzedColumns(Relation rel, List *names);
@@ -309,6 +310,29 @@ NodeCommandPrefix(VacuumStmt *stmt)
 }
 
 /*
+ * AddNodeShard adds a shard to the entry of its node in a list of
+ * NodeShards (made when missing), and returns the list.
+ */
+static List *
+AddNodeShard(List *nodes, int32 nodeId, ShardextShard *shard)
+{
+	NodeShards *node = NULL;
+	ListCell   *lc;
+
+	foreach(lc, nodes)
+		if (((NodeShards *) lfirst(lc))->nodeId == nodeId)
+			node = lfirst(lc);
+	if (node == NULL)
+	{
+		node = palloc0(sizeof(NodeShards));
+		node->nodeId = nodeId;
+		nodes = lappend(nodes, node);
+	}
+	node->shards = lappend(node->shards, shard);
+	return nodes;
+}
+
+/*
  * RunOnPlacements runs "prefix shard (columns), ..." on every node holding
  * shards of the table, once per node, the nodes in parallel: in the remote
  * transactions for ANALYZE, outside any for VACUUM.
@@ -338,7 +362,6 @@ RunOnPlacements(ShardextTable *table, const char *prefix, List *columns,
 		foreach(nodeCell, shard->placementNodeIds)
 		{
 			int32		nodeId = lfirst_int(nodeCell);
-			NodeShards *node = NULL;
 
 			/*
 			 * The coordinator's copy of a reference table is one of its own
@@ -348,17 +371,7 @@ RunOnPlacements(ShardextTable *table, const char *prefix, List *columns,
 			 */
 			if (nodeId == COORDINATOR_NODE_ID)
 				continue;
-
-			foreach(lc, nodes)
-				if (((NodeShards *) lfirst(lc))->nodeId == nodeId)
-					node = lfirst(lc);
-			if (node == NULL)
-			{
-				node = palloc0(sizeof(NodeShards));
-				node->nodeId = nodeId;
-				nodes = lappend(nodes, node);
-			}
-			node->shards = lappend(node->shards, shard);
+			nodes = AddNodeShard(nodes, nodeId, shard);
 		}
 	}
 
@@ -405,7 +418,6 @@ GroupShardsByReadNode(ShardextTable *table)
 	{
 		ShardextShard *shard = table->shards[i];
 		int32		nodeId = shard->nodeId;
-		NodeShards *node = NULL;
 		ListCell   *lc;
 
 		foreach(lc, shard->placementNodeIds)
@@ -414,16 +426,7 @@ GroupShardsByReadNode(ShardextTable *table)
 				nodeId = lfirst_int(lc);
 				break;
 			}
-		foreach(lc, nodes)
-			if (((NodeShards *) lfirst(lc))->nodeId == nodeId)
-				node = lfirst(lc);
-		if (node == NULL)
-		{
-			node = palloc0(sizeof(NodeShards));
-			node->nodeId = nodeId;
-			nodes = lappend(nodes, node);
-		}
-		node->shards = lappend(node->shards, shard);
+		nodes = AddNodeShard(nodes, nodeId, shard);
 	}
 	return nodes;
 }
