@@ -601,5 +601,25 @@ SELECT same($q$SELECT length(string_agg(t, '\\')) FROM ss$q$);
 RESET escape_string_warning;
 RESET standard_conforming_strings;
 
+-- RETURNING now() of UPDATE/DELETE changed row by row (reference tables,
+-- statements reading local tables) is the coordinator's time too
+CREATE TABLE rtn (id int PRIMARY KEY, ts timestamptz);
+CREATE TABLE dtn (id int PRIMARY KEY, ts timestamptz);
+CREATE TABLE loc_ids (id int);
+INSERT INTO loc_ids VALUES (1);
+SET client_min_messages = warning;
+SELECT create_reference_table('rtn');
+SELECT create_distributed_table('dtn', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO rtn VALUES (1, now()), (2, now());
+INSERT INTO dtn VALUES (1, now()), (2, now());
+BEGIN;
+SELECT pg_sleep(0.2);
+UPDATE rtn SET ts = now() WHERE id = 1 RETURNING ts = now() AS same, now() = transaction_timestamp() AS txn_time;
+DELETE FROM rtn WHERE id = 2 RETURNING now() = transaction_timestamp() AS txn_time;
+UPDATE dtn SET ts = now() - interval '1 s' WHERE id IN (SELECT id FROM loc_ids)
+  RETURNING ts = now() - interval '1 s' AS same, CURRENT_DATE = transaction_timestamp()::date AS today;
+COMMIT;
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

@@ -160,6 +160,8 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 	const char *action = (parse->commandType == CMD_UPDATE) ? "UPDATE" : "DELETE";
 	int			param = 0;
 	int			distKey = 0;
+	List	   *returning;
+	List	   *timeExprs = NIL;
 	ListCell   *lc;
 
 	if (keys == NIL && IsSingleShardTable(table))
@@ -235,6 +237,22 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 												 psprintf("v%d", param), false));
 		}
 	}
+	/*
+	 * now() and its kin in RETURNING are the coordinator's: computed by the
+	 * first step with each row, sent as parameters (before the keys, which
+	 * stay last).
+	 */
+	returning = (List *) ParameterizeTransactionTime((Node *) parse->returningList,
+													 param, &timeExprs);
+	foreach(lc, timeExprs)
+	{
+		Expr	   *expr = (Expr *) lfirst(lc);
+
+		param++;
+		targetList = lappend(targetList,
+							 makeTargetEntry(expr, param, psprintf("t%d", param), false));
+	}
+
 	appendStringInfoString(&suffix, " WHERE ");
 	foreach(lc, keys)
 	{
@@ -256,11 +274,11 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 															  collation, 0),
 											 param, psprintf("k%d", param), false));
 	}
-	foreach(lc, parse->returningList)
+	foreach(lc, returning)
 	{
 		TargetEntry *tle = lfirst(lc);
 
-		appendStringInfoString(&suffix, lc == list_head(parse->returningList) ?
+		appendStringInfoString(&suffix, lc == list_head(returning) ?
 							   " RETURNING " : ", ");
 		appendStringInfoString(&suffix,
 							   DeparseExpressionForShard((Node *) tle->expr,

@@ -130,16 +130,19 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
  * is empty (after VACUUM, one row): joins that stay on the coordinator were
  * then planned as nested loops rescanning the shards for every outer row.
  * The rows are those the shards' nodes reported to the last VACUUM or
- * ANALYZE on the coordinator (statistics.c); a table never measured is
- * assumed to hold SHARD_ROWS_GUESS rows per shard.  The query's
+ * ANALYZE on the coordinator (statistics.c), but at least SHARD_ROWS_GUESS
+ * per shard (also for a table never measured): the figures do not follow
+ * later loads, and a table measured empty or small and loaded since would
+ * be planned as one row, in nested loops that query the shards again for
+ * every outer row; overestimating a small table costs little.  The query's
  * restrictions scale that as usual, with the column statistics ANALYZE
  * gathered.
  */
 static void
 EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table)
 {
-	double		tuples = table->rowEstimate >= 0 ? table->rowEstimate :
-		SHARD_ROWS_GUESS * Max(table->shardCount, 1);
+	double		guess = SHARD_ROWS_GUESS * Max(table->shardCount, 1);
+	double		tuples = Max(table->rowEstimate, guess);
 
 	rel->tuples = tuples;
 	rel->rows = clamp_row_est(tuples *
