@@ -544,6 +544,11 @@ COPY (SELECT CASE WHEN g = 15001 THEN 77 ELSE g END, 'v' || g FROM generate_seri
 COPY cpl FROM '/tmp/shardext_regress_lines.txt';
 COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/shardext_regress_lines.txt';
 SELECT count(*) FROM cpl;
+-- errors of the coordinator's own (a NULL distribution value) name the input line
+COPY cpl FROM STDIN;
+1	a
+\N	b
+\.
 
 -- errors about shard objects whose names were cut and hashed (long names)
 -- name the coordinator's objects

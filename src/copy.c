@@ -232,17 +232,34 @@ FlushShardBuffer(ShardRowRouter *router, int shardIndex)
 		return;
 	command = psprintf("COPY %s %s FROM STDIN", shard->relationName,
 					   router->columnList);
-	foreach(lc, shard->placementNodeIds)
-	{
-		NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(lc),
-															true);
 
-		RemoteCopyIn(nc, command, buf->data, buf->len, false);
-		if (router->lineCounts[shardIndex] > 0)
-			RememberCopyLines(nc, router->lines[shardIndex],
-							  router->lineCounts[shardIndex],
-							  get_rel_name(router->table->relid));
+	/*
+	 * A node's error about an earlier batch surfaces here: it names its own
+	 * row's line (see RememberCopyLines), not the input line being read.
+	 */
+	if (router->inputContext != NULL && error_context_stack == router->inputContext)
+		error_context_stack = router->inputContext->previous;
+	PG_TRY();
+	{
+		foreach(lc, shard->placementNodeIds)
+		{
+			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(lc),
+																true);
+
+			RemoteCopyIn(nc, command, buf->data, buf->len, false);
+			if (router->lineCounts[shardIndex] > 0)
+				RememberCopyLines(nc, router->lines[shardIndex],
+								  router->lineCounts[shardIndex],
+								  get_rel_name(router->table->relid));
+		}
 	}
+	PG_FINALLY();
+	{
+		if (router->inputContext != NULL &&
+			error_context_stack == router->inputContext->previous)
+			error_context_stack = router->inputContext;
+	}
+	PG_END_TRY();
 	resetStringInfo(buf);
 	router->lineCounts[shardIndex] = 0;
 }

@@ -1121,6 +1121,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	econtext = GetPerTupleExprContext(estate);
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
 	router = CreateShardRowRouter(table, RelationGetDescr(rel));
+	router->inputContext = &errorCallback;
 
 	/* errors name the input line (and column), as for COPY of a table */
 	errorCallback.callback = CopyFromErrorCallback;
@@ -1142,13 +1143,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 		}
 		ExecStoreVirtualTuple(slot);
 
-		/*
-		 * Not under the input's error context: an error of a node about an
-		 * earlier batch surfaces here, naming its own row's line.
-		 */
-		error_context_stack = errorCallback.previous;
 		RouteSlotToShard(router, slot, cstate->cur_lineno);
-		error_context_stack = &errorCallback;
 		MemoryContextSwitchTo(old);
 	}
 	error_context_stack = errorCallback.previous;

@@ -31,6 +31,8 @@ typedef struct ShardRowRouter
 								 * row (0: none), for the nodes' errors */
 	int		   *lineCounts;
 	int		   *lineCapacities;
+	/* the error context of the input's line, not applied to the nodes' errors */
+	struct ErrorContextCallback *inputContext;
 	uint64		totalRows;
 	int			flushThreshold; /* bytes buffered per shard before a flush */
 } ShardRowRouter;
