@@ -190,6 +190,25 @@ SELECT count(*) FILTER (WHERE line ~ 'Nested Loop') AS nested_loops
   FROM plan_lines('SELECT count(*) FROM j1 JOIN j2 USING (id)') AS line;
 SELECT count(*) FROM j1 JOIN j2 USING (id);
 
+-- extended statistics (CREATE STATISTICS) are built from the sample too
+CREATE TABLE corr (id int NOT NULL, g int, val int);
+INSERT INTO corr SELECT i, i % 100, (i % 100) * 10 + 5 FROM generate_series(1, 20000) i;
+CREATE TABLE local_corr AS SELECT * FROM corr;
+SET client_min_messages = warning;
+SELECT create_distributed_table('corr', 'id', shard_count => 4);
+RESET client_min_messages;
+CREATE STATISTICS corr_dep (dependencies, ndistinct, mcv) ON g, val FROM corr;
+CREATE STATISTICS local_corr_dep (dependencies, ndistinct, mcv) ON g, val FROM local_corr;
+ANALYZE corr;
+ANALYZE local_corr;
+SELECT d.statistics_name, d.dependencies::text = l.dependencies::text AS same_dependencies,
+       d.n_distinct::text = l.n_distinct::text AS same_ndistinct,
+       d.most_common_vals::text = l.most_common_vals::text AS same_mcv
+  FROM pg_stats_ext d, pg_stats_ext l
+ WHERE d.statistics_name = 'corr_dep' AND l.statistics_name = 'local_corr_dep';
+SELECT plan_rows('SELECT * FROM corr WHERE g = 5 AND val = 55') AS distributed,
+       plan_rows('SELECT * FROM local_corr WHERE g = 5 AND val = 55') AS local;
+
 -- reference tables are sampled from one copy
 CREATE TABLE rt (k int PRIMARY KEY, v text);
 INSERT INTO rt SELECT g, 'v' || (g % 13) FROM generate_series(1, 500) g;

@@ -64,6 +64,8 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "statistics/statistics.h"
+
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
 #include "shardext/remote_exec.h"
@@ -115,6 +117,8 @@ static void DecodeSample(List *columns, List *results, Datum **values,
 						 bool **nulls);
 static VacAttrStats *MakeColumnStats(Relation rel, AnalyzedColumn *column);
 static Datum StoredForm(Datum value);
+static HeapTuple *SampleRows(Relation rel, List *columns, Datum **values,
+							 bool **nulls, int nrows);
 static void WriteColumnStatistics(Oid relid, AttrNumber attnum,
 								  VacAttrStats *stats);
 
@@ -675,6 +679,8 @@ AnalyzeSample(Relation rel, List *columns, List *results, double totalRows,
 	Oid			savedUserId;
 	int			savedSecContext;
 	int			gucNestLevel;
+	VacAttrStats **built;
+	int			nbuilt = 0;
 	ListCell   *lc;
 	int			c;
 
@@ -702,6 +708,7 @@ AnalyzeSample(Relation rel, List *columns, List *results, double totalRows,
 	}
 	PG_END_TRY();
 
+	built = palloc(sizeof(VacAttrStats *) * Max(ncolumns, 1));
 	foreach(lc, columns)
 	{
 		AnalyzedColumn *column = lfirst(lc);
@@ -716,6 +723,22 @@ AnalyzeSample(Relation rel, List *columns, List *results, double totalRows,
 		stats->compute_stats(stats, FetchSampleValue, nrows, totalRows);
 		if (stats->stats_valid)
 			WriteColumnStatistics(RelationGetRelid(rel), column->attnum, stats);
+		built[nbuilt++] = stats;
+	}
+
+	/* the extended statistics (CREATE STATISTICS) from the same sample */
+	if (nrows > 0 && nbuilt > 0 && RelationGetStatExtList(rel) != NIL)
+	{
+		HeapTuple  *rows = SampleRows(rel, columns, values, nulls, nrows);
+		int			i;
+
+		/* as ANALYZE leaves them: the rows, through the table's descriptor */
+		for (i = 0; i < nbuilt; i++)
+		{
+			built[i]->rows = rows;
+			built[i]->tupDesc = RelationGetDescr(rel);
+		}
+		BuildRelationExtStatistics(rel, false, totalRows, nrows, rows, nbuilt, built);
 	}
 	CommandCounterIncrement();
 
@@ -777,6 +800,37 @@ DecodeSample(List *columns, List *results, Datum **values, bool **nulls)
 			}
 		}
 	}
+}
+
+/*
+ * SampleRows returns the sample as rows of the table (the columns not
+ * sampled null), for the extended statistics.
+ */
+static HeapTuple *
+SampleRows(Relation rel, List *columns, Datum **values, bool **nulls, int nrows)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	HeapTuple  *rows = palloc(sizeof(HeapTuple) * nrows);
+	Datum	   *rowValues = palloc0(sizeof(Datum) * desc->natts);
+	bool	   *rowNulls = palloc(sizeof(bool) * desc->natts);
+	int			r;
+
+	for (r = 0; r < nrows; r++)
+	{
+		ListCell   *lc;
+
+		memset(rowNulls, true, sizeof(bool) * desc->natts);
+		foreach(lc, columns)
+		{
+			AnalyzedColumn *column = lfirst(lc);
+			int			c = foreach_current_index(lc);
+
+			rowValues[column->attnum - 1] = values[c][r];
+			rowNulls[column->attnum - 1] = nulls[c][r];
+		}
+		rows[r] = heap_form_tuple(desc, rowValues, rowNulls);
+	}
+	return rows;
 }
 
 /*
