@@ -350,3 +350,9 @@ SELECT same('SELECT count(*) FROM orders WHERE amount IN (VALUES ((SELECT max(am
 SELECT same('SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM generate_series(1, (SELECT count(*)::int FROM orders)) g WHERE g = c.id)');
 SELECT same('SELECT count(*) FROM customers c TABLESAMPLE BERNOULLI (CASE WHEN (SELECT count(*) FROM orders) > 0 THEN 100 ELSE 0 END) WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)');
 SELECT same('SELECT count(*) FROM customers WHERE id IN (SELECT g FROM generate_series((SELECT min(customer_id) FROM orders), 20) g)');
+-- TABLESAMPLE in a pushed-down query samples each shard (a union of shards
+-- cannot be sampled)
+SELECT count(*) FROM customers TABLESAMPLE SYSTEM (100);
+SELECT sum(amount) = (SELECT sum(amount) FROM local_orders) AS same_sum
+  FROM orders TABLESAMPLE BERNOULLI (100) WHERE amount >= 0;
+SELECT id FROM customers TABLESAMPLE SYSTEM (100) ORDER BY id LIMIT 2;

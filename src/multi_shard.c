@@ -269,10 +269,11 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 }
 
 /*
- * DependsOnConstraints tells whether a query (at any level) is valid only
- * through a table's constraint: grouped by a primary key, it may select
- * the table's other columns.  A node must then run it on the shard tables
- * themselves, not on a union of them (see PartialScanTasks).
+ * DependsOnConstraints tells whether a query (at any level) needs the shard
+ * tables themselves, not a union of them (see PartialScanTasks): it is
+ * valid only through a table's constraint (grouped by a primary key, it may
+ * select the table's other columns), or samples a table (TABLESAMPLE takes
+ * a table only).
  */
 static bool
 DependsOnConstraints(Node *node, void *context)
@@ -281,9 +282,15 @@ DependsOnConstraints(Node *node, void *context)
 		return false;
 	if (IsA(node, Query))
 	{
-		if (((Query *) node)->constraintDeps != NIL)
+		Query	   *query = (Query *) node;
+		ListCell   *lc;
+
+		if (query->constraintDeps != NIL)
 			return true;
-		return query_tree_walker((Query *) node, DependsOnConstraints, context, 0);
+		foreach(lc, query->rtable)
+			if (((RangeTblEntry *) lfirst(lc))->tablesample != NULL)
+				return true;
+		return query_tree_walker(query, DependsOnConstraints, context, 0);
 	}
 	return expression_tree_walker(node, DependsOnConstraints, context);
 }
