@@ -24,12 +24,17 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "pgtime.h"
+#include "storage/proc.h"
+#include "tsearch/ts_cache.h"
 #include "utils/builtins.h"
+#include "utils/bytea.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "utils/xml.h"
 
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
@@ -310,7 +315,28 @@ SyncSessionSettings(NodeConnection *nc)
 	StringInfoData sql;
 	PGresult   *res;
 	bool		same = true;
+	SettingsFingerprint fingerprint;
 	int			i;
+
+	/* nothing the settings depend on changed since they were sent */
+	memset(&fingerprint, 0, sizeof(fingerprint));
+	fingerprint.timezone = session_timezone;
+	fingerprint.textSearchConfig = TSCurrentConfig;
+	fingerprint.abbreviations = GetConfigOption("timezone_abbreviations", false, false);
+	fingerprint.node = (ShardextNodeParallelWorkers >= 0) ? NULL :
+		ShardextGetNode(nc->nodeId, true);
+	fingerprint.dateStyle = DateStyle;
+	fingerprint.dateOrder = DateOrder;
+	fingerprint.intervalStyle = IntervalStyle;
+	fingerprint.floatDigits = extra_float_digits;
+	fingerprint.byteaOutput = bytea_output;
+	fingerprint.xmlOption = xmloption;
+	fingerprint.xmlBinary = xmlbinary;
+	fingerprint.lockTimeout = LockTimeout;
+	fingerprint.nodeParallelWorkers = ShardextNodeParallelWorkers;
+	if (nc->settings[0] != NULL &&
+		memcmp(&fingerprint, &nc->fingerprint, sizeof(fingerprint)) == 0)
+		return;
 
 	/*
 	 * GetConfigOption returns integer settings in a buffer it reuses: each
@@ -325,7 +351,10 @@ SyncSessionSettings(NodeConnection *nc)
 			same = false;
 	}
 	if (same)
+	{
+		nc->fingerprint = fingerprint;
 		return;
+	}
 	for (i = 0; i < lengthof(SessionSettingNames); i++)
 		values[i] = (i == PARALLEL_SETTING) ?
 			NodeParallelWorkers(nc->nodeId) :
@@ -348,6 +377,7 @@ SyncSessionSettings(NodeConnection *nc)
 	ForgetSessionSettings(nc);
 	for (i = 0; i < lengthof(SessionSettingNames); i++)
 		nc->settings[i] = MemoryContextStrdup(TopMemoryContext, values[i]);
+	nc->fingerprint = fingerprint;
 }
 
 /*

@@ -27,6 +27,28 @@ extern PGconn *ConnectToNode(const ShardextNode *node);
 /* how many session settings follow the coordinator's (remote_exec.c) */
 #define SESSION_SETTING_COUNT 11
 
+/*
+ * What the session settings sent to a node depend on, as raw values: when
+ * none changed since they were last sent, SyncSessionSettings need not
+ * compare the settings' text.
+ */
+typedef struct SettingsFingerprint
+{
+	const void *timezone;
+	const void *textSearchConfig;
+	const void *abbreviations;
+	const void *node;
+	int			dateStyle;
+	int			dateOrder;
+	int			intervalStyle;
+	int			floatDigits;
+	int			byteaOutput;
+	int			xmlOption;
+	int			xmlBinary;
+	int			lockTimeout;
+	int			nodeParallelWorkers;
+} SettingsFingerprint;
+
 typedef struct NodeConnection
 {
 	int32		nodeId;			/* hash key (node, slot): must be first */
@@ -53,6 +75,8 @@ typedef struct NodeConnection
 	char	   *settings[SESSION_SETTING_COUNT];	/* session settings sent to
 												 * the node, or NULL: see
 												 * SyncSessionSettings */
+	SettingsFingerprint fingerprint;	/* of those settings, valid while
+										 * settings[0] is set */
 	TimestampTz lastUsed;		/* start of the last statement that used it */
 	int			statementCount;
 	uint64		statementEpoch; /* ShardextShapeEpoch when statements were
