@@ -145,12 +145,16 @@ static void
 ReportConnectionFailure(NodeConnection *nc)
 {
 	char	   *message = pchomp(PQerrorMessage(nc->conn));
+	bool		inTransaction = nc->inTransaction;
 
 	CloseConnectionAtEndOfTransaction(nc);
 	ereport(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
 			 errmsg("lost connection to node %s", nc->label),
 			 errdetail_internal("%s", message),
+			 inTransaction ?
+			 errhint("Check that the node is running; roll back the transaction "
+					 "(its work on that node is lost) and retry it once the node is back.") :
 			 errhint("Check that the node is running; the statement can be "
 					 "retried once it is back.")));
 }
