@@ -54,7 +54,7 @@ static bool RteWalker(Node *node, RteWalkerContext *context);
 static bool IsIdentChar(unsigned char c);
 static int	SkipToken(const char *sql, int pos);
 static char *CollapseWhitespace(const char *sql);
-static Node *RestoreCollateMutator(Node *node, void *context);
+static Node *ExpressionForNodesMutator(Node *node, void *context);
 
 /*
  * SetDeparseGucs switches to the settings under which deparsed SQL is
@@ -389,7 +389,7 @@ RenderQueryTemplate(QueryTemplate *template, char **tableNames)
 }
 
 /*
- * RestoreCollateMutator undoes what the planner's simplification did to an
+ * ExpressionForNodesMutator undoes what the planner's simplification did to an
  * expression that the deparser cannot print back for a node: relabelings
  * that change an expression's collation become the COLLATE clauses they
  * came from (the deparser prints a RelabelType without its collation), and
@@ -398,7 +398,7 @@ RenderQueryTemplate(QueryTemplate *template, char **tableNames)
  * constant that a node refuses, become casts of a text constant again.
  */
 static Node *
-RestoreCollateMutator(Node *node, void *context)
+ExpressionForNodesMutator(Node *node, void *context)
 {
 	if (node == NULL)
 		return NULL;
@@ -450,7 +450,7 @@ RestoreCollateMutator(Node *node, void *context)
 			CollateExpr *collate = makeNode(CollateExpr);
 			RelabelType *inner = copyObject(relabel);
 
-			inner->arg = (Expr *) RestoreCollateMutator((Node *) relabel->arg, context);
+			inner->arg = (Expr *) ExpressionForNodesMutator((Node *) relabel->arg, context);
 			inner->resultcollid = argCollation;
 			collate->arg = (Expr *) inner;
 			collate->collOid = relabel->resultcollid;
@@ -458,7 +458,7 @@ RestoreCollateMutator(Node *node, void *context)
 			return (Node *) collate;
 		}
 	}
-	return expression_tree_mutator(node, RestoreCollateMutator, context);
+	return expression_tree_mutator(node, ExpressionForNodesMutator, context);
 }
 
 /*
@@ -469,7 +469,7 @@ RestoreCollateMutator(Node *node, void *context)
 char *
 DeparseExpressionForShard(Node *expr, Oid relid, Index varno, const char *alias)
 {
-	Node	   *copy = RestoreCollateMutator(copyObject(expr), NULL);
+	Node	   *copy = ExpressionForNodesMutator(copyObject(expr), NULL);
 	int			nestLevel;
 	char	   *sql;
 

@@ -11,8 +11,9 @@
  * statement naming none:
  *
  * 1. gets the same VACUUM or ANALYZE, with the same options and columns,
- *    run on every placement of its shards: one statement per node, the
- *    nodes in parallel;
+ *    run on every placement of its shards but the coordinator's own copies
+ *    of reference tables (local tables, vacuumed as such): one statement
+ *    per node, the nodes in parallel;
  * 2. has each shard's row count and size read from its node's pg_class
  *    into shardext.shard_statistics, from which the metadata cache gives the
  *    planner the table's row count (multi_shard.c);
@@ -40,20 +41,19 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
-#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_statistic.h"
 #include "commands/defrem.h"
 #include "commands/vacuum.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "statistics/statistics.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -62,9 +62,6 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
-#include "utils/typcache.h"
-
-#include "statistics/statistics.h"
 
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
@@ -478,7 +475,9 @@ ReadShardSizes(ShardextTable *table)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
 					 errmsg("shards of table \"%s\" are missing on node %s",
-							get_rel_name(table->relid), node->nc->label)));
+							get_rel_name(table->relid), node->nc->label),
+					 errhint("The shard map names tables the node does not have (dropped or "
+							 "restored there by hand); compare shardext.shards with the node.")));
 		foreach(shardCell, node->shards)
 		{
 			ShardextShard *shard = lfirst(shardCell);
