@@ -281,6 +281,28 @@ EXECUTE hit('new key');
 EXECUTE hit('key 1');
 SELECT * FROM by_text WHERE k IN ('key 1', 'new key', 'another') ORDER BY k;
 
+-- parameters used in the rows only, and in ON CONFLICT / RETURNING
+-- (the shard's statement gets the latter and the rows' values)
+PREPARE hit_by(text, int, text) AS
+	INSERT INTO by_text VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET hits = by_text.hits + $2
+	RETURNING k, hits, $3 AS who;
+EXECUTE hit_by('by 1', 1, 'ann');
+EXECUTE hit_by('by 1', 10, 'bob');
+EXECUTE hit_by('by 2', 5, NULL);
+EXECUTE hit_by('by 1', 100, 'cy');
+EXECUTE hit_by('by 2', 50, 'dee');
+EXECUTE hit_by('by 1', 1000, 'eve');
+EXECUTE hit_by('by 2', 500, 'fay');
+PREPARE ins_ret(int, text, int) AS
+	INSERT INTO by_int (k, v) VALUES ($1, $2 || '!') RETURNING k, v, $3 * k AS times;
+EXECUTE ins_ret(130, 'x', 2);
+EXECUTE ins_ret(131, NULL, 3);
+EXECUTE ins_ret(132, 'z', NULL);
+EXECUTE ins_ret(133, 'w', 4);
+EXECUTE ins_ret(134, 'v', 5);
+EXECUTE ins_ret(135, 'u', 6);
+SELECT k, v FROM by_int WHERE k BETWEEN 130 AND 135 ORDER BY k;
+
 PREPARE ins_date(date, text) AS INSERT INTO by_date VALUES ($1, $2);
 EXECUTE ins_date('2025-01-01', 'new year');
 EXECUTE ins_date('2025-01-02', 'day two');

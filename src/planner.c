@@ -1106,7 +1106,7 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	Query	   *statement = copyObject(parse);
 	PlannedStmt *result;
 	CustomScan *cscan = makeNode(CustomScan);
-	int			paramBase = MaxExternParamId((Node *) parse);
+	int			paramBase;
 	int			distColumn = 0;
 	int			ncolumns = 0;
 	List	   *relids = list_make1_oid(table->relid);
@@ -1119,6 +1119,15 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	List	   *arbiterColumns = NIL;
 	List	   *timeExprs = NIL;
 	ListCell   *lc;
+
+	/*
+	 * The shard's statement is sent the parameters its ON CONFLICT and
+	 * RETURNING parts use (numbered as in the statement: the nodes see $1
+	 * up to the highest of them), then the rows' values; parameters used
+	 * only in the rows are evaluated here and not sent.
+	 */
+	paramBase = Max(MaxExternParamId((Node *) parse->onConflict),
+					MaxExternParamId((Node *) parse->returningList));
 
 	/*
 	 * now() and its kin in ON CONFLICT DO UPDATE and RETURNING, which the
