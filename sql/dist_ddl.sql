@@ -221,6 +221,60 @@ SELECT DISTINCT pg_get_userbyid(relowner) AS shard_owner FROM pg_class
 SET search_path = dist_ddl, public;
 REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
 DROP TABLE granted;
+
+-- privileges given before a table is distributed reach its shards (table and
+-- column grants, grant options), a schema the nodes do not have yet arrives
+-- with its privileges, and the table's owner owns the shards where the role
+-- exists (here on worker 1 only)
+\c regression - 127.0.0.1 :worker1_port
+CREATE ROLE dist_ddl_owner;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+CREATE ROLE dist_ddl_owner;
+CREATE SCHEMA dist_ddl_early;
+GRANT USAGE ON SCHEMA dist_ddl_early TO dist_ddl_app;
+CREATE TABLE dist_ddl_early.early (id int PRIMARY KEY, pub text, secret text);
+INSERT INTO dist_ddl_early.early SELECT g, 'p' || g, 's' || g FROM generate_series(1, 10) g;
+ALTER TABLE dist_ddl_early.early OWNER TO dist_ddl_owner;
+GRANT SELECT (id, pub), UPDATE (pub) ON dist_ddl_early.early TO dist_ddl_app;
+GRANT INSERT ON dist_ddl_early.early TO dist_ddl_app WITH GRANT OPTION;
+SELECT create_distributed_table('dist_ddl_early.early', 'id', shard_count => 4);
+SET ROLE dist_ddl_app;
+SELECT id, pub FROM dist_ddl_early.early WHERE id = 3;
+SELECT count(*) FROM dist_ddl_early.early;
+SELECT pub, count(*) FROM dist_ddl_early.early WHERE id < 5 GROUP BY pub ORDER BY pub;
+SELECT e.id, e.pub FROM dist_ddl_early.early e JOIN generate_series(2, 3) g ON e.id = g ORDER BY 1;
+SELECT e.id, e.pub FROM dist_ddl_early.early e WHERE e.id < 3 UNION ALL SELECT 0, 'x' ORDER BY 1;
+UPDATE dist_ddl_early.early SET pub = 'q' WHERE id = 4;
+INSERT INTO dist_ddl_early.early (id, pub) VALUES (11, 'p11');
+SELECT secret FROM dist_ddl_early.early WHERE id = 3;
+RESET ROLE;
+SELECT id, pub, secret FROM dist_ddl_early.early WHERE id IN (4, 11) ORDER BY id;
+\c regression - 127.0.0.1 :worker1_port
+SELECT DISTINCT pg_get_userbyid(c.relowner) AS shard_owner, c.relacl::text AS shard_acl,
+       (SELECT string_agg(a.attname || ' ' || a.attacl::text, ', ' ORDER BY a.attnum)
+          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL) AS column_acls
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'dist_ddl_early' AND c.relkind = 'r';
+SELECT nspacl::text LIKE '%dist_ddl_app=U/%' AS schema_usage FROM pg_namespace
+ WHERE nspname = 'dist_ddl_early';
+\c regression - 127.0.0.1 :worker2_port
+SELECT DISTINCT c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) AS owned_by_node_role
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'dist_ddl_early' AND c.relkind = 'r';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+REVOKE USAGE ON SCHEMA dist_ddl_early FROM dist_ddl_app;
+DROP TABLE dist_ddl_early.early;
+DROP SCHEMA dist_ddl_early;
+DROP ROLE dist_ddl_owner;
+\c regression - 127.0.0.1 :worker1_port
+DROP SCHEMA dist_ddl_early;
+DROP ROLE dist_ddl_owner;
+\c regression - 127.0.0.1 :worker2_port
+DROP SCHEMA dist_ddl_early;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
 DO $$
 DECLARE
 	s text;

@@ -60,6 +60,17 @@ static Plan *PlanPartialScan(PlannerInfo *root, RelOptInfo *rel,
 							 List *clauses, List *custom_plans);
 static void AddPartialScanPath(RelOptInfo *rel, RangeTblEntry *rte);
 static bool DependsOnConstraints(Node *node, void *context);
+static char *UnionColumns(Query *subquery, Oid relid);
+static bool UsedColumnsWalker(Node *node, void *context);
+
+/* the columns of a table that a query reads (UsedColumnsWalker) */
+typedef struct UsedColumnsContext
+{
+	Oid			relid;
+	List	   *queries;		/* the query levels, innermost first */
+	Bitmapset  *attnos;
+	bool		wholeRow;
+} UsedColumnsContext;
 static void EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table);
 static void ReplaceWithCustomPath(RelOptInfo *rel, const CustomPathMethods *methods,
 								  Cost totalCost);
@@ -264,8 +275,109 @@ PlanPartialScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_private = lappend(cscan->custom_private,
 									makeBoolean(DependsOnConstraints((Node *) subquery, NULL)));
 	cscan->custom_private = lappend(cscan->custom_private, timeExprs);
+	cscan->custom_private = lappend(cscan->custom_private,
+									makeString(list_length(relids) == 1 ?
+											   UnionColumns(subquery, linitial_oid(relids)) :
+											   "*"));
 	cscan->methods = &ShardextPartialScanMethods;
 	return (Plan *) cscan;
+}
+
+/*
+ * UnionColumns returns the select list of each shard in the union of a
+ * node's shards that stands for table relid in subquery (PartialScanTasks):
+ * the columns the subquery reads, and a typed NULL for each other column,
+ * so that the union has the table's columns in their order (whatever
+ * aliases the subquery gives them) while a node checks the privileges on
+ * the columns read only, as PostgreSQL checks them here.  "*" when every
+ * column is read.
+ */
+static char *
+UnionColumns(Query *subquery, Oid relid)
+{
+	UsedColumnsContext context;
+	Relation	rel;
+	TupleDesc	tupleDesc;
+	StringInfoData buf;
+	bool		allUsed = true;
+	int			i;
+
+	memset(&context, 0, sizeof(context));
+	context.relid = relid;
+	(void) UsedColumnsWalker((Node *) subquery, &context);
+	if (context.wholeRow)
+		return "*";
+
+	rel = table_open(relid, AccessShareLock);
+	tupleDesc = RelationGetDescr(rel);
+	initStringInfo(&buf);
+	for (i = 0; i < tupleDesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupleDesc, i);
+
+		if (attr->attisdropped)
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		if (bms_is_member(attr->attnum - FirstLowInvalidHeapAttributeNumber,
+						  context.attnos))
+			appendStringInfoString(&buf, quote_identifier(NameStr(attr->attname)));
+		else
+		{
+			allUsed = false;
+			appendStringInfo(&buf, "NULL::%s AS %s",
+							 format_type_extended(attr->atttypid, attr->atttypmod,
+												  FORMAT_TYPE_TYPEMOD_GIVEN |
+												  FORMAT_TYPE_FORCE_QUALIFY),
+							 quote_identifier(NameStr(attr->attname)));
+		}
+	}
+	table_close(rel, AccessShareLock);
+	return allUsed ? "*" : buf.data;
+}
+
+/*
+ * UsedColumnsWalker collects the columns of the context's table that Vars
+ * at any query level refer to.
+ */
+static bool
+UsedColumnsWalker(Node *node, void *context)
+{
+	UsedColumnsContext *used = (UsedColumnsContext *) context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+		Query	   *query;
+		RangeTblEntry *rte;
+
+		if (var->varlevelsup >= list_length(used->queries))
+			return false;
+		query = list_nth(used->queries, var->varlevelsup);
+		if (var->varno < 1 || var->varno > list_length(query->rtable))
+			return false;
+		rte = rt_fetch(var->varno, query->rtable);
+		if (rte->rtekind != RTE_RELATION || rte->relid != used->relid)
+			return false;
+		if (var->varattno == InvalidAttrNumber)
+			used->wholeRow = true;
+		else
+			used->attnos = bms_add_member(used->attnos,
+										  var->varattno - FirstLowInvalidHeapAttributeNumber);
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		used->queries = lcons(node, used->queries);
+		result = query_tree_walker((Query *) node, UsedColumnsWalker, context, 0);
+		used->queries = list_delete_first(used->queries);
+		return result;
+	}
+	return expression_tree_walker(node, UsedColumnsWalker, context);
 }
 
 /*

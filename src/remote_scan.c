@@ -216,6 +216,7 @@ typedef struct PartialScanState
 	bool		perShard;		/* a single table's subquery runs per shard,
 								 * not over the union of a node's shards */
 	List	   *timeExprs;		/* now() and its kin, sent after the params */
+	char	   *unionColumns;	/* select list of each shard in a union */
 	RowDecoder *decoder;
 	bool		started;
 	int			nodeCount;
@@ -887,6 +888,7 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 	state->paramCount = intVal(list_nth(private, PARTIAL_PRIVATE_PARAMS));
 	state->perShard = boolVal(list_nth(private, PARTIAL_PRIVATE_PER_SHARD));
 	state->timeExprs = list_nth(private, PARTIAL_PRIVATE_TIME);
+	state->unionColumns = strVal(list_nth(private, PARTIAL_PRIVATE_UNION_COLUMNS));
 	CheckExecutePrivileges(list_nth(private, PARTIAL_PRIVATE_FUNCTIONS));
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
@@ -961,8 +963,9 @@ PartialScanTasks(PartialScanState *state, bool explainOnly)
 				if (count == 0)
 					task->shardId = driver->shards[i]->shardId;
 				if (unionOfShards)
-					appendStringInfo(&sql, "%sSELECT * FROM %s",
+					appendStringInfo(&sql, "%sSELECT %s FROM %s",
 									 count > 0 ? " UNION ALL " : "",
+									 state->unionColumns,
 									 driver->shards[i]->relationName);
 				else
 				{

@@ -42,6 +42,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -50,6 +51,7 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/fmgroids.h"
@@ -81,6 +83,10 @@ static void CheckTriggers(Relation rel, const char *tableName);
 static Node *ColumnDefaultExpression(Relation rel, AttrNumber attnum);
 static char *QualifiedCollationName(Oid collationId);
 static char *CreateTableCommand(Relation rel, const char *shardName);
+static char *SchemaCreateCommand(Oid namespaceId);
+static char *PrivilegeCommand(Relation rel, const char *shardName);
+static void AppendAclGrants(StringInfo body, Datum aclDatum, Oid ownerId,
+							const char *object, const char *column);
 static List *ConstraintCommands(Relation rel, const char *shardName,
 								int64 shardId);
 static List *IndexCommands(Relation rel, const char *shardName,
@@ -856,17 +862,188 @@ ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 
-	commands = lappend(commands,
-					   psprintf("CREATE SCHEMA IF NOT EXISTS %s",
-								quote_identifier(get_namespace_name(RelationGetNamespace(rel)))));
+	commands = lappend(commands, SchemaCreateCommand(RelationGetNamespace(rel)));
 	commands = lappend(commands, CreateTableCommand(rel, shardName));
 	commands = list_concat(commands,
 						   ConstraintCommands(rel, shardName, shardId));
 	commands = list_concat(commands, IndexCommands(rel, shardName, shardId));
+	commands = lappend(commands, PrivilegeCommand(rel, shardName));
 
 	AtEOXact_GUC(true, gucNestLevel);
 	relation_close(rel, NoLock);
 	return commands;
+}
+
+/*
+ * SchemaCreateCommand returns the statement that creates the schema of a
+ * table on a node that does not have it yet, with the privileges it has on
+ * the coordinator (for the roles that exist on the node): the roles that
+ * may use the table must be able to reach its shards.  A schema the node
+ * already has is left as it is (later GRANTs on the schema reach it).
+ */
+static char *
+SchemaCreateCommand(Oid namespaceId)
+{
+	HeapTuple	tuple;
+	const char *name;
+	StringInfoData body;
+	Datum		acl;
+	bool		isNull;
+
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(namespaceId));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for namespace %u", namespaceId);
+	name = quote_identifier(NameStr(((Form_pg_namespace) GETSTRUCT(tuple))->nspname));
+	initStringInfo(&body);
+	appendStringInfo(&body, "EXECUTE %s;",
+					 quote_literal_cstr(psprintf("CREATE SCHEMA %s", name)));
+	acl = SysCacheGetAttr(NAMESPACEOID, tuple, Anum_pg_namespace_nspacl, &isNull);
+	if (!isNull)
+		AppendAclGrants(&body, acl,
+						((Form_pg_namespace) GETSTRUCT(tuple))->nspowner,
+						psprintf("SCHEMA %s", name), NULL);
+	ReleaseSysCache(tuple);
+
+	return psprintf("DO $shardext$ BEGIN "
+					"IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s) "
+					"THEN %s END IF; END $shardext$",
+					quote_literal_cstr(get_namespace_name(namespaceId)), body.data);
+}
+
+/*
+ * PrivilegeCommand returns the statement that gives a new shard the
+ * privileges its table has on the coordinator, table and column grants
+ * alike, to the roles that exist on the node, and makes the table's owner,
+ * where the node has that role and the connection's role may hand the shard
+ * over, the shard's owner too: GRANTs and owner changes made before the
+ * shard existed reach it this way, later ones are applied to it as they
+ * are made.  The owner's own privileges are implied.
+ */
+static char *
+PrivilegeCommand(Relation rel, const char *shardName)
+{
+	TupleDesc	tupleDesc = RelationGetDescr(rel);
+	Oid			ownerId = rel->rd_rel->relowner;
+	StringInfoData body;
+	HeapTuple	tuple;
+	Datum		acl;
+	bool		isNull;
+	char	   *owner;
+	int			i;
+
+	initStringInfo(&body);
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(RelationGetRelid(rel)));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", RelationGetRelid(rel));
+	acl = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isNull);
+	if (!isNull)
+		AppendAclGrants(&body, acl, ownerId, psprintf("TABLE %s", shardName), NULL);
+	ReleaseSysCache(tuple);
+
+	for (i = 0; i < tupleDesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupleDesc, i);
+
+		if (attr->attisdropped)
+			continue;
+		tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(RelationGetRelid(rel)),
+								Int16GetDatum(attr->attnum));
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		acl = SysCacheGetAttr(ATTNUM, tuple, Anum_pg_attribute_attacl, &isNull);
+		if (!isNull)
+			AppendAclGrants(&body, acl, ownerId, psprintf("TABLE %s", shardName),
+							NameStr(attr->attname));
+		ReleaseSysCache(tuple);
+	}
+
+	owner = GetUserNameFromId(ownerId, false);
+	appendStringInfo(&body,
+					 " IF current_user <> %s AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+					 "WHERE rolname = %s) AND pg_catalog.pg_has_role(%s, 'MEMBER') "
+					 "THEN EXECUTE %s; END IF;",
+					 quote_literal_cstr(owner), quote_literal_cstr(owner),
+					 quote_literal_cstr(owner),
+					 quote_literal_cstr(psprintf("ALTER TABLE %s OWNER TO %s", shardName,
+												 quote_identifier(owner))));
+	return psprintf("DO $shardext$ BEGIN %s END $shardext$", body.data);
+}
+
+/*
+ * AppendAclGrants appends to the body of a DO block the GRANTs that give
+ * object (SQL such as "TABLE name"; with column, that column of it) the
+ * privileges of an ACL, each role's only when the role exists on the node
+ * it runs on.  The owner's entries are skipped (an owner has them anyway).
+ */
+static void
+AppendAclGrants(StringInfo body, Datum aclDatum, Oid ownerId,
+				const char *object, const char *column)
+{
+	static const struct
+	{
+		AclMode		mode;
+		const char *name;
+	}			privileges[] =
+	{
+		{ACL_SELECT, "SELECT"}, {ACL_INSERT, "INSERT"}, {ACL_UPDATE, "UPDATE"},
+		{ACL_DELETE, "DELETE"}, {ACL_TRUNCATE, "TRUNCATE"},
+		{ACL_REFERENCES, "REFERENCES"}, {ACL_TRIGGER, "TRIGGER"},
+		{ACL_USAGE, "USAGE"}, {ACL_CREATE, "CREATE"}
+	};
+	Acl		   *acl = DatumGetAclP(aclDatum);
+	AclItem    *items = ACL_DAT(acl);
+	int			i;
+
+	for (i = 0; i < ACL_NUM(acl); i++)
+	{
+		AclItem    *item = &items[i];
+		AclMode		modes = ACLITEM_GET_PRIVS(*item);
+		AclMode		options = ACLITEM_GET_GOPTIONS(*item);
+		const char *grantee;
+		int			pass;
+
+		if (item->ai_grantee == ownerId)
+			continue;
+		if (item->ai_grantee == ACL_ID_PUBLIC)
+			grantee = "PUBLIC";
+		else
+		{
+			char	   *name = GetUserNameFromId(item->ai_grantee, true);
+
+			if (name == NULL)
+				continue;
+			grantee = quote_identifier(name);
+			appendStringInfo(body, " IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+							 "WHERE rolname = %s) THEN", quote_literal_cstr(name));
+		}
+
+		/* without, then with grant option */
+		for (pass = 0; pass < 2; pass++)
+		{
+			AclMode		these = (pass == 0) ? (modes & ~options) : options;
+			StringInfoData grant;
+			int			p;
+
+			if (these == 0)
+				continue;
+			initStringInfo(&grant);
+			appendStringInfoString(&grant, "GRANT ");
+			for (p = 0; p < lengthof(privileges); p++)
+			{
+				if ((these & privileges[p].mode) == 0)
+					continue;
+				appendStringInfo(&grant, "%s%s", grant.len > 6 ? ", " : "",
+								 privileges[p].name);
+				if (column != NULL)
+					appendStringInfo(&grant, " (%s)", quote_identifier(column));
+			}
+			appendStringInfo(&grant, " ON %s TO %s%s", object, grantee,
+							 pass == 1 ? " WITH GRANT OPTION" : "");
+			appendStringInfo(body, " EXECUTE %s;", quote_literal_cstr(grant.data));
+		}
+		if (item->ai_grantee != ACL_ID_PUBLIC)
+			appendStringInfoString(body, " END IF;");
+	}
 }
 
 /*

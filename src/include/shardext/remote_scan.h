@@ -63,6 +63,7 @@ typedef enum QueryScanMode
 #define PARTIAL_PRIVATE_FUNCTIONS 4
 #define PARTIAL_PRIVATE_PER_SHARD 5
 #define PARTIAL_PRIVATE_TIME 6
+#define PARTIAL_PRIVATE_UNION_COLUMNS 7
 
 extern CustomScanMethods ShardextPartialScanMethods;
 extern CustomScanMethods ShardextQueryScanMethods;
