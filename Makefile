@@ -23,6 +23,7 @@ OBJS = \
 	src/modify.o \
 	src/planner.o \
 	src/statistics.o \
+	src/deadlock.o \
 	src/utility.o
 
 EXTENSION = shardext

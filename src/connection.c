@@ -30,6 +30,7 @@
 #include <poll.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
@@ -59,6 +60,9 @@ static bool IsLibpqOption(const char *keyword);
 #define IDLE_CHECK_INTERVAL_MS 100
 
 static bool IdleConnectionHasInput(PGconn *conn);
+static bool NodeConnectionOptions(const ShardextNode *node, bool missingOk,
+								  int extra, const char ***keywordsOut,
+								  const char ***valuesOut);
 static void InvalidateConnections(Datum arg, int cacheId, uint32 hashValue);
 
 /*
@@ -204,11 +208,33 @@ ConnectToAddress(const char *host, int port, const char *dbname)
 }
 
 /*
- * ConnectToNode connects to a registered node with the options of its
- * foreign server and of the current user's user mapping.
+ * NodeSessionTag returns the application_name of this backend's sessions on
+ * the nodes (unless the node's server options set one): "shardext <system
+ * identifier of the coordinator>:<pid of this backend>", so that a node's
+ * pg_stat_activity tells which coordinator backend each session serves
+ * (distributed deadlock detection reads it).
  */
-PGconn *
-ConnectToNode(const ShardextNode *node)
+const char *
+NodeSessionTag(void)
+{
+	static char tag[64] = "";
+
+	if (tag[0] == '\0')
+		snprintf(tag, sizeof(tag), "shardext " UINT64_FORMAT ":%d",
+				 GetSystemIdentifier(), MyProcPid);
+	return tag;
+}
+
+/*
+ * NodeConnectionOptions returns, in *keywords and *values (NULL-terminated,
+ * with room for extra more entries), the libpq options of a connection to
+ * a registered node: its foreign server's and the current user's user
+ * mapping's.  Without a server or a mapping it raises an error, or returns
+ * false with missingOk.
+ */
+static bool
+NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
+					  const char ***keywordsOut, const char ***valuesOut)
 {
 	ForeignServer *server = GetForeignServerByName(node->serverName, true);
 	UserMapping *mapping;
@@ -221,16 +247,23 @@ ConnectToNode(const ShardextNode *node)
 	int			i = 0;
 
 	if (server == NULL)
+	{
+		if (missingOk)
+			return false;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("foreign server \"%s\" of node %d (%s:%d) does not exist",
 						node->serverName, node->nodeId, node->host, node->port),
 				 errhint("Register the node again, or create the server as "
 						 "shardext_add_node does.")));
+	}
 	if (!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
 							   ObjectIdGetDatum(server->serverid)) &&
 		!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
 							   ObjectIdGetDatum(server->serverid)))
+	{
+		if (missingOk)
+			return false;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("role \"%s\" has no user mapping for node %d (%s:%d)",
@@ -241,9 +274,10 @@ ConnectToNode(const ShardextNode *node)
 				 errhint("Create one: CREATE USER MAPPING FOR %s SERVER %s OPTIONS (user '...').",
 						 quote_identifier(GetUserNameFromId(GetUserId(), false)),
 						 quote_identifier(node->serverName))));
+	}
 	mapping = GetUserMapping(GetUserId(), server->serverid);
 	options = list_concat(list_copy(server->options), mapping->options);
-	n = list_length(options) + 4;
+	n = list_length(options) + 4 + extra;
 	keywords = palloc0(sizeof(char *) * n);
 	values = palloc0(sizeof(char *) * n);
 
@@ -266,14 +300,63 @@ ConnectToNode(const ShardextNode *node)
 		i++;
 	}
 	keywords[i] = "fallback_application_name";
-	values[i] = "shardext";
+	values[i] = NodeSessionTag();
 	i++;
 	keywords[i] = "client_encoding";
 	values[i] = GetDatabaseEncodingName();
 
+	*keywordsOut = keywords;
+	*valuesOut = values;
+	return true;
+}
+
+/*
+ * ConnectToNode connects to a registered node with the options of its
+ * foreign server and of the current user's user mapping.
+ */
+PGconn *
+ConnectToNode(const ShardextNode *node)
+{
+	const char **keywords;
+	const char **values;
+
+	(void) NodeConnectionOptions(node, false, 0, &keywords, &values);
 	return ConnectWithTimeout(keywords, values,
 							  psprintf("%d (%s:%d)", node->nodeId,
 									   node->host, node->port));
+}
+
+/*
+ * ConnectToNodeQuietly is ConnectToNode for a short look at a node: it
+ * waits at most timeoutSeconds, without serving interrupts, and returns
+ * NULL instead of raising an error when it cannot connect.  The caller
+ * closes the result with CloseNodeConnection.
+ */
+PGconn *
+ConnectToNodeQuietly(const ShardextNode *node, int timeoutSeconds)
+{
+	const char **keywords;
+	const char **values;
+	char		timeout[12];
+	PGconn	   *conn;
+	int			i;
+
+	if (!NodeConnectionOptions(node, true, 1, &keywords, &values))
+		return NULL;
+	for (i = 0; keywords[i] != NULL; i++)
+		;
+	snprintf(timeout, sizeof(timeout), "%d", Max(timeoutSeconds, 1));
+	keywords[i] = "connect_timeout";
+	values[i] = timeout;
+	if (!AcquireExternalFD())
+		return NULL;
+	conn = PQconnectdbParams(keywords, values, false);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		CloseNodeConnection(conn);
+		return NULL;
+	}
+	return conn;
 }
 
 /*

@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 #include "utils/xml.h"
 
+#include "shardext/deadlock.h"
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
@@ -81,6 +82,7 @@ static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 #define EXTRA_FLOAT_DIGITS_SETTING 3
 
 static void WaitForConnectionInput(NodeConnection *nc);
+static void StopRemoteStatement(NodeConnection *nc);
 static void ReportRemoteErrorContext(NodeConnection *nc, PGresult *res,
 									 const char *context) pg_attribute_noreturn();
 static void ForgetCopyLines(NodeConnection *nc);
@@ -534,6 +536,25 @@ ReadRemainingResults(NodeConnection *nc, TimestampTz deadline)
 }
 
 /*
+ * StopRemoteStatement asks the node to cancel the statement running on a
+ * connection (it may be waiting for a lock) and, unless the backend is to
+ * exit, reads how it ended (briefly): the connection then serves what
+ * follows, such as the ROLLBACK TO SAVEPOINT of a subtransaction that
+ * catches the error that follows.  A node that does not answer in time
+ * leaves it in an unknown state: it is not reused.
+ */
+static void
+StopRemoteStatement(NodeConnection *nc)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   CANCEL_ANSWER_MS);
+
+	CancelRemoteStatement(nc);
+	if (ProcDiePending || !ReadRemainingResults(nc, deadline))
+		CloseConnectionAtEndOfTransaction(nc);
+}
+
+/*
  * WaitForConnectionInput waits until a result can be read from the
  * connection without blocking, serving interrupts meanwhile.
  */
@@ -558,32 +579,32 @@ WaitForConnectionInput(NodeConnection *nc)
 	while (PQisBusy(nc->conn))
 	{
 		WaitEvent	event;
+		char	   *detail;
 
-		if (WaitEventSetWait(nc->waitSet, -1L, &event, 1,
+		/*
+		 * Every deadlock_timeout of waiting, look for a deadlock across the
+		 * nodes (deadlock.c).
+		 */
+		if (WaitEventSetWait(nc->waitSet, DeadlockTimeout, &event, 1,
 							 PG_WAIT_EXTENSION) == 0)
+		{
+			if (DistributedDeadlockVictim(&detail))
+			{
+				StopRemoteStatement(nc);
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
+						 errmsg("deadlock detected"),
+						 errdetail_internal("%s", detail),
+						 errhint("The transactions waited for each other on different "
+								 "nodes; retry the transaction.")));
+			}
 			continue;
+		}
 		if (event.events & WL_LATCH_SET)
 		{
 			ResetLatch(MyLatch);
 			if (InterruptPending && (QueryCancelPending || ProcDiePending))
-			{
-				TimestampTz deadline =
-					TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												CANCEL_ANSWER_MS);
-
-				/*
-				 * Ask the node to cancel the statement (it may be waiting for
-				 * a lock) and, for a cancel, read how it ended (briefly, and
-				 * not when the backend is to exit): the connection then
-				 * serves what follows, such as the ROLLBACK TO SAVEPOINT of a
-				 * subtransaction that catches the cancel.  A node that does
-				 * not answer in time leaves it in an unknown state: it is not
-				 * reused.
-				 */
-				CancelRemoteStatement(nc);
-				if (ProcDiePending || !ReadRemainingResults(nc, deadline))
-					CloseConnectionAtEndOfTransaction(nc);
-			}
+				StopRemoteStatement(nc);
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (event.events & WL_SOCKET_READABLE)

@@ -1,8 +1,11 @@
 # Writers that wait for each other on the workers: a multi-shard UPDATE
-# waits for another transaction's row locks and applies after its commit;
-# a deadlock across two nodes (which no node can see) ends with the
-# coordinator's statement_timeout, which cancels the waiting remote
-# statement, or with the session's lock_timeout, which the nodes apply.
+# waits for another transaction's row locks (longer than deadlock_timeout,
+# without being taken for a deadlock) and applies after its commit; a
+# deadlock across two nodes (which no node can see) is found by the
+# coordinator after deadlock_timeout, one transaction gives way and the
+# other commits; with detection put off (a long deadlock_timeout), the
+# coordinator's statement_timeout cancels the waiting remote statement,
+# and the session's lock_timeout, which the nodes apply, ends the wait.
 use strict;
 use warnings;
 
@@ -51,18 +54,65 @@ $s1->query_safe('BEGIN');
 $s1->query_safe('UPDATE t SET v = v + 1');
 $s2->{stdin} .= "UPDATE t SET v = v + 10;\n\\echo s2_done\n";
 $s2->{run}->pump_nb();
-sleep 1;
+sleep 3;
 $s2->{run}->pump_nb();
 unlike($s2->{stdout}, qr/s2_done/, 'the second UPDATE waits for the first');
+unlike($s2->{stderr}, qr/deadlock/, 'a wait longer than deadlock_timeout is no deadlock');
 $s1->query_safe('COMMIT');
 $s2->{run}->pump() until $s2->{stdout} =~ /s2_done/;
 pass('the second UPDATE finishes after the first commits');
 is($coordinator->safe_psql('postgres', 'SELECT sum(v) FROM t'), '440',
 	'both updates applied to every row');
 
-# a deadlock across nodes ends with statement_timeout
+my ($start, $elapsed);
+
+# a deadlock across nodes is detected: one transaction gives way
+# (PostgreSQL's error, SQLSTATE 40P01), the other goes on and commits
+$s1->{stdout} = '';
+$s1->{stderr} = '';
 $s2->{stdout} = '';
 $s2->{stderr} = '';
+$s1->query_safe('BEGIN');
+$s1->query_safe("UPDATE t SET v = 5 WHERE id = $k1");
+$s2->query_safe('BEGIN');
+$s2->query_safe("UPDATE t SET v = 6 WHERE id = $k2");
+$s1->{stdin} .= "\\set VERBOSITY verbose\nUPDATE t SET v = 5 WHERE id = $k2;\n\\echo s1_done\n";
+$s2->{stdin} .= "\\set VERBOSITY verbose\nUPDATE t SET v = 6 WHERE id = $k1;\n\\echo s2_done\n";
+$start = time;
+$s1->{run}->pump_nb();
+$s2->{run}->pump_nb();
+until (($s1->{stdout} =~ /s1_done/ && $s2->{stdout} =~ /s2_done/) || time - $start > 60)
+{
+	$s1->{run}->pump_nb();
+	$s2->{run}->pump_nb();
+	Time::HiRes::sleep(0.1);
+	last if $s1->{stderr} =~ /deadlock/ && $s2->{stdout} =~ /s2_done/;
+	last if $s2->{stderr} =~ /deadlock/ && $s1->{stdout} =~ /s1_done/;
+}
+$elapsed = time - $start;
+my $victims = ($s1->{stderr} =~ /deadlock detected/ ? 1 : 0) +
+  ($s2->{stderr} =~ /deadlock detected/ ? 1 : 0);
+is($victims, 1, 'one transaction of the cycle is told of the deadlock');
+like($s1->{stderr} . $s2->{stderr}, qr/40P01/, 'with SQLSTATE 40P01');
+like($s1->{stderr} . $s2->{stderr}, qr/waits on node \d+ .* for process \d+/,
+	'the detail names the waits');
+cmp_ok($elapsed, '<', 20, 'soon after deadlock_timeout');
+my ($winner, $loser, $value) =
+  $s1->{stderr} =~ /deadlock detected/ ? ($s2, $s1, 6) : ($s1, $s2, 5);
+$winner->{run}->pump() until $winner->{stdout} =~ /_done/;
+$_->{stdout} = $_->{stderr} = '' for ($s1, $s2);
+$loser->query('ROLLBACK');
+$winner->query_safe('COMMIT');
+is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id IN ($k1, $k2) ORDER BY id"),
+	"$value\n$value", 'the other transaction committed on both nodes');
+
+# a deadlock across nodes ends with statement_timeout when detection is
+# put off
+$s1->{stdout} = '';
+$s2->{stdout} = '';
+$s2->{stderr} = '';
+$s1->query_safe("SET deadlock_timeout = '10min'");
+$s2->query_safe("SET deadlock_timeout = '10min'");
 $s1->query_safe('BEGIN');
 $s1->query_safe("UPDATE t SET v = 1 WHERE id = $k1");
 $s2->query_safe('BEGIN');
@@ -70,9 +120,9 @@ $s2->query_safe("SET LOCAL statement_timeout = '2s'");
 $s2->query_safe("UPDATE t SET v = 2 WHERE id = $k2");
 $s1->{stdin} .= "UPDATE t SET v = 1 WHERE id = $k2;\n\\echo s1_done\n";
 $s1->{run}->pump_nb();
-my $start = time;
+$start = time;
 my ($out, $failed) = $s2->query("UPDATE t SET v = 2 WHERE id = $k1");
-my $elapsed = time - $start;
+$elapsed = time - $start;
 ok($failed, 'the statement closing the cycle fails');
 like($s2->{stderr}, qr/canceling statement due to statement timeout/,
 	'because of statement_timeout');

@@ -22,6 +22,8 @@ extern PGconn *ConnectWithTimeout(const char *const *keywords,
 extern void CloseNodeConnection(PGconn *conn);
 extern PGconn *ConnectToAddress(const char *host, int port, const char *dbname);
 extern PGconn *ConnectToNode(const ShardextNode *node);
+extern PGconn *ConnectToNodeQuietly(const ShardextNode *node, int timeoutSeconds);
+extern const char *NodeSessionTag(void);
 
 /* a node's connection of this backend, and its remote transaction state */
 /* how many session settings follow the coordinator's (remote_exec.c) */
