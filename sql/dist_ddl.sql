@@ -222,6 +222,13 @@ SET search_path = dist_ddl, public;
 REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
 DROP TABLE granted;
 
+-- a column whose name holds " FROM " (a node's one-shard union)
+CREATE TABLE from_name (id int PRIMARY KEY, "x FROM y" int, z int);
+INSERT INTO from_name SELECT g, g, g FROM generate_series(1, 10) g;
+SELECT create_distributed_table('from_name', 'id', shard_count => 2);
+SELECT sum(z), count(DISTINCT "x FROM y") FROM from_name;
+DROP TABLE from_name;
+
 -- privileges given before a table is distributed reach its shards (table and
 -- column grants, grant options), a schema the nodes do not have yet arrives
 -- with its privileges, and the table's owner owns the shards where the role
@@ -231,7 +238,7 @@ CREATE ROLE dist_ddl_owner;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
 CREATE ROLE dist_ddl_owner;
-CREATE SCHEMA dist_ddl_early;
+CREATE SCHEMA dist_ddl_early AUTHORIZATION dist_ddl_owner;
 GRANT USAGE ON SCHEMA dist_ddl_early TO dist_ddl_app;
 CREATE TABLE dist_ddl_early.early (id int PRIMARY KEY, pub text, secret text);
 INSERT INTO dist_ddl_early.early SELECT g, 'p' || g, 's' || g FROM generate_series(1, 10) g;
@@ -245,6 +252,10 @@ SELECT count(*) FROM dist_ddl_early.early;
 SELECT pub, count(*) FROM dist_ddl_early.early WHERE id < 5 GROUP BY pub ORDER BY pub;
 SELECT e.id, e.pub FROM dist_ddl_early.early e JOIN generate_series(2, 3) g ON e.id = g ORDER BY 1;
 SELECT e.id, e.pub FROM dist_ddl_early.early e WHERE e.id < 3 UNION ALL SELECT 0, 'x' ORDER BY 1;
+SELECT id, pub FROM dist_ddl_early.early ORDER BY id DESC LIMIT 2;
+SELECT count(*) FROM dist_ddl_early.early e1 JOIN dist_ddl_early.early e2 USING (id);
+SELECT count(*) FROM dist_ddl_early.early e1 JOIN dist_ddl_early.early e2 ON e1.id = e2.id
+ WHERE e2.pub <> 'x';
 UPDATE dist_ddl_early.early SET pub = 'q' WHERE id = 4;
 INSERT INTO dist_ddl_early.early (id, pub) VALUES (11, 'p11');
 SELECT secret FROM dist_ddl_early.early WHERE id = 3;
@@ -256,7 +267,8 @@ SELECT DISTINCT pg_get_userbyid(c.relowner) AS shard_owner, c.relacl::text AS sh
           FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL) AS column_acls
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'dist_ddl_early' AND c.relkind = 'r';
-SELECT nspacl::text LIKE '%dist_ddl_app=U/%' AS schema_usage FROM pg_namespace
+SELECT nspacl::text LIKE '%dist_ddl_app=U/%' AS schema_usage,
+       pg_get_userbyid(nspowner) AS schema_owner FROM pg_namespace
  WHERE nspname = 'dist_ddl_early';
 \c regression - 127.0.0.1 :worker2_port
 SELECT DISTINCT c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) AS owned_by_node_role
@@ -264,6 +276,23 @@ SELECT DISTINCT c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_u
  WHERE n.nspname = 'dist_ddl_early' AND c.relkind = 'r';
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
+-- GRANT ... ON ALL TABLES IN SCHEMA reaches the shards of the distributed ones
+CREATE TABLE dist_ddl_early.later (id int PRIMARY KEY, v text);
+SELECT create_distributed_table('dist_ddl_early.later', 'id', shard_count => 2);
+INSERT INTO dist_ddl_early.later VALUES (1, 'one');
+SET ROLE dist_ddl_app;
+SELECT v FROM dist_ddl_early.later WHERE id = 1;
+RESET ROLE;
+GRANT SELECT ON ALL TABLES IN SCHEMA dist_ddl_early TO dist_ddl_app;
+SET ROLE dist_ddl_app;
+SELECT v FROM dist_ddl_early.later WHERE id = 1;
+SELECT count(*) FROM dist_ddl_early.early WHERE secret IS NOT NULL;
+RESET ROLE;
+REVOKE SELECT ON ALL TABLES IN SCHEMA dist_ddl_early FROM dist_ddl_app;
+SET ROLE dist_ddl_app;
+SELECT v FROM dist_ddl_early.later WHERE id = 1;
+RESET ROLE;
+DROP TABLE dist_ddl_early.later;
 REVOKE USAGE ON SCHEMA dist_ddl_early FROM dist_ddl_app;
 DROP TABLE dist_ddl_early.early;
 DROP SCHEMA dist_ddl_early;

@@ -31,6 +31,7 @@
 #include "access/table.h"
 #include "catalog/index.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_constraint.h"
@@ -424,7 +425,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 	if (strcmp(before->schemaName, after->schemaName) != 0)
 	{
 		commands = lappend(commands,
-						   psprintf("CREATE SCHEMA IF NOT EXISTS %s", schema));
+						   SchemaCreateCommand(get_namespace_oid(after->schemaName, false)));
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s SET SCHEMA %s", name, schema));
 		name = psprintf("%s.%s", schema,

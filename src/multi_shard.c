@@ -31,6 +31,7 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -359,6 +360,22 @@ UsedColumnsWalker(Node *node, void *context)
 		if (var->varno < 1 || var->varno > list_length(query->rtable))
 			return false;
 		rte = rt_fetch(var->varno, query->rtable);
+
+		/* a join's column: the columns it stands for, at the Var's level */
+		if (rte->rtekind == RTE_JOIN)
+		{
+			Node	   *aliases = (var->varattno == InvalidAttrNumber) ?
+				(Node *) rte->joinaliasvars :
+				(var->varattno > 0 &&
+				 var->varattno <= list_length(rte->joinaliasvars)) ?
+				list_nth(rte->joinaliasvars, var->varattno - 1) : NULL;
+
+			if (aliases == NULL)
+				return false;
+			aliases = copyObject(aliases);
+			IncrementVarSublevelsUp(aliases, var->varlevelsup, 0);
+			return UsedColumnsWalker(aliases, context);
+		}
 		if (rte->rtekind != RTE_RELATION || rte->relid != used->relid)
 			return false;
 		if (var->varattno == InvalidAttrNumber)
@@ -373,7 +390,8 @@ UsedColumnsWalker(Node *node, void *context)
 		bool		result;
 
 		used->queries = lcons(node, used->queries);
-		result = query_tree_walker((Query *) node, UsedColumnsWalker, context, 0);
+		result = query_tree_walker((Query *) node, UsedColumnsWalker, context,
+								   QTW_IGNORE_JOINALIASES);
 		used->queries = list_delete_first(used->queries);
 		return result;
 	}

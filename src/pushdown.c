@@ -66,6 +66,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "shardext/deparse.h"
@@ -120,6 +121,7 @@ static Query *FinishOuterQuery(StringInfo outer, Query *parse, List *targetTexts
 								Node *limitCount, Node *limitOffset);
 static Query *RewriteWholeGroups(Query *parse);
 static List *WholeRowTargetList(Query *inner, int64 rowCount);
+static bool ColumnHasPrivileges(Oid relid, AttrNumber attnum);
 static Node *LimitPlusOffset(Const *limit, Const *offset);
 
 /*
@@ -1151,6 +1153,28 @@ RewriteTopN(Query *parse)
 }
 
 /*
+ * ColumnHasPrivileges tells whether a column has privileges of its own
+ * (column GRANTs): a role may then read some columns of the table and not
+ * others, and a node, which checks privileges too, must only be asked for
+ * the columns the query reads.  A GRANT invalidates the plans that read
+ * the table, so the answer may be kept in a plan.
+ */
+static bool
+ColumnHasPrivileges(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tuple;
+	bool		isNull = true;
+
+	tuple = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+	if (HeapTupleIsValid(tuple))
+	{
+		(void) SysCacheGetAttr(ATTNUM, tuple, Anum_pg_attribute_attacl, &isNull);
+		ReleaseSysCache(tuple);
+	}
+	return !isNull;
+}
+
+/*
  * WholeRowTargetList makes the shards' query of a top-N over one table
  * return whole rows: when every target entry (sort keys included) is a
  * column of the table and at most WHOLE_ROW_TOPN_MAX rows come back, the
@@ -1159,7 +1183,8 @@ RewriteTopN(Query *parse)
  * each row as it is instead of forming a new tuple: on 500k rows a node's
  * top-N takes about 30% less time.  Returns how the original target
  * entries read the new columns (p.c<attno>), or NIL when the form does not
- * apply (also with dropped columns: the rows would not match the table).
+ * apply (also with dropped columns: the rows would not match the table;
+ * and with column privileges: a node would check them on every column).
  */
 static List *
 WholeRowTargetList(Query *inner, int64 rowCount)
@@ -1186,8 +1211,12 @@ WholeRowTargetList(Query *inner, int64 rowCount)
 	tupdesc = RelationGetDescr(rel);
 	sortRefs = palloc0(sizeof(Index) * (tupdesc->natts + 1));
 	for (i = 0; i < tupdesc->natts; i++)
-		if (TupleDescAttr(tupdesc, i)->attisdropped)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+
+		if (attr->attisdropped || ColumnHasPrivileges(rte->relid, attr->attnum))
 			ok = false;
+	}
 	foreach(lc, inner->targetList)
 	{
 		TargetEntry *tle = lfirst(lc);

@@ -952,6 +952,7 @@ PartialScanTasks(PartialScanState *state, bool explainOnly)
 			StringInfoData sql;
 			int			count = 0;
 			int			seen = 0;
+			char	   *onlyShard = NULL;
 
 			initStringInfo(&sql);
 			for (i = 0; i < shardCount; i++)
@@ -963,10 +964,13 @@ PartialScanTasks(PartialScanState *state, bool explainOnly)
 				if (count == 0)
 					task->shardId = driver->shards[i]->shardId;
 				if (unionOfShards)
+				{
 					appendStringInfo(&sql, "%sSELECT %s FROM %s",
 									 count > 0 ? " UNION ALL " : "",
 									 state->unionColumns,
 									 driver->shards[i]->relationName);
+					onlyShard = driver->shards[i]->relationName;
+				}
 				else
 				{
 					for (j = 0; j < ntables; j++)
@@ -979,8 +983,7 @@ PartialScanTasks(PartialScanState *state, bool explainOnly)
 			}
 			if (unionOfShards)
 			{
-				names[0] = (count > 1) ? psprintf("(%s)", sql.data) :
-					strstr(sql.data, " FROM ") + 6;
+				names[0] = (count > 1) ? psprintf("(%s)", sql.data) : onlyShard;
 				task->sql = RenderQueryTemplate(&state->template, names);
 			}
 			else

@@ -83,7 +83,6 @@ static void CheckTriggers(Relation rel, const char *tableName);
 static Node *ColumnDefaultExpression(Relation rel, AttrNumber attnum);
 static char *QualifiedCollationName(Oid collationId);
 static char *CreateTableCommand(Relation rel, const char *shardName);
-static char *SchemaCreateCommand(Oid namespaceId);
 static char *PrivilegeCommand(Relation rel, const char *shardName);
 static void AppendAclGrants(StringInfo body, Datum aclDatum, Oid ownerId,
 							const char *object, const char *column);
@@ -875,39 +874,57 @@ ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
 }
 
 /*
- * SchemaCreateCommand returns the statement that creates the schema of a
- * table on a node that does not have it yet, with the privileges it has on
- * the coordinator (for the roles that exist on the node): the roles that
- * may use the table must be able to reach its shards.  A schema the node
- * already has is left as it is (later GRANTs on the schema reach it).
+ * SchemaCreateCommand returns the statement that makes sure a node has the
+ * schema of a table, created when missing with the coordinator schema's
+ * owner where that role exists on the node (and the connection's role may
+ * hand it over), and with the privileges the schema has on the coordinator,
+ * for the roles that exist on the node (given also to a schema the node
+ * already has, where the connection's role may): the roles that may use
+ * the table must be able to reach its shards.  On the coordinator itself
+ * (node 0, where shardext is installed) the schema is the original and is
+ * left alone.
  */
-static char *
+char *
 SchemaCreateCommand(Oid namespaceId)
 {
 	HeapTuple	tuple;
+	Form_pg_namespace form;
 	const char *name;
-	StringInfoData body;
+	const char *literal;
+	char	   *owner;
+	StringInfoData grants;
 	Datum		acl;
 	bool		isNull;
 
 	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(namespaceId));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for namespace %u", namespaceId);
-	name = quote_identifier(NameStr(((Form_pg_namespace) GETSTRUCT(tuple))->nspname));
-	initStringInfo(&body);
-	appendStringInfo(&body, "EXECUTE %s;",
-					 quote_literal_cstr(psprintf("CREATE SCHEMA %s", name)));
+	form = (Form_pg_namespace) GETSTRUCT(tuple);
+	name = quote_identifier(pstrdup(NameStr(form->nspname)));
+	literal = quote_literal_cstr(NameStr(form->nspname));
+	owner = GetUserNameFromId(form->nspowner, false);
+	initStringInfo(&grants);
 	acl = SysCacheGetAttr(NAMESPACEOID, tuple, Anum_pg_namespace_nspacl, &isNull);
 	if (!isNull)
-		AppendAclGrants(&body, acl,
-						((Form_pg_namespace) GETSTRUCT(tuple))->nspowner,
+		AppendAclGrants(&grants, acl, form->nspowner,
 						psprintf("SCHEMA %s", name), NULL);
 	ReleaseSysCache(tuple);
 
-	return psprintf("DO $shardext$ BEGIN "
+	return psprintf("DO $shardext$ DECLARE created bool := false; BEGIN "
 					"IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s) "
-					"THEN %s END IF; END $shardext$",
-					quote_literal_cstr(get_namespace_name(namespaceId)), body.data);
+					"THEN EXECUTE %s; created := true; END IF; "
+					"IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
+					"AND pg_catalog.pg_has_role((SELECT nspowner FROM pg_catalog.pg_namespace "
+					"WHERE nspname = %s), 'USAGE') THEN %s END IF; "
+					"IF created AND current_user <> %s AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+					"WHERE rolname = %s) AND pg_catalog.pg_has_role(%s, 'MEMBER') "
+					"THEN EXECUTE %s; END IF; END $shardext$",
+					literal, quote_literal_cstr(psprintf("CREATE SCHEMA %s", name)),
+					literal, grants.data,
+					quote_literal_cstr(owner), quote_literal_cstr(owner),
+					quote_literal_cstr(owner),
+					quote_literal_cstr(psprintf("ALTER SCHEMA %s OWNER TO %s", name,
+												quote_identifier(owner))));
 }
 
 /*

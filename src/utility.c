@@ -38,6 +38,7 @@
 #include "commands/copyfrom_internal.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "tcop/utility.h"
@@ -108,6 +109,7 @@ static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt);
+static List *DistributedTablesInSchemas(List *schemaNames);
 static char *GrantSql(GrantStmt *stmt, const char *privileges, const char *object,
 					  const char *to);
 static void GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
@@ -348,11 +350,14 @@ GrantOnShards(GrantStmt *stmt)
 	StringInfoData privileges;
 	List	   *grantees = NIL;
 	List	   *known = NIL;
+	List	   *objects = stmt->objects;
 	GrantContext context;
 	ListCell   *lc;
 
-	if (stmt->targtype != ACL_TARGET_OBJECT ||
-		(stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_SCHEMA))
+	if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA && stmt->objtype == OBJECT_TABLE)
+		objects = DistributedTablesInSchemas(stmt->objects);
+	else if (stmt->targtype != ACL_TARGET_OBJECT ||
+			 (stmt->objtype != OBJECT_TABLE && stmt->objtype != OBJECT_SCHEMA))
 		return;
 
 	initStringInfo(&privileges);
@@ -422,7 +427,34 @@ GrantOnShards(GrantStmt *stmt)
 	context.privileges = privileges.data;
 	context.grantees = grantees;
 	context.known = NIL;
-	ForEachPlacement(stmt->objects, GrantOnPlacement, &context);
+	ForEachPlacement(objects, GrantOnPlacement, &context);
+}
+
+/*
+ * DistributedTablesInSchemas returns the distributed tables in the schemas
+ * named (a List of String), as RangeVars: what GRANT ... ON ALL TABLES IN
+ * SCHEMA changed that has shards.
+ */
+static List *
+DistributedTablesInSchemas(List *schemaNames)
+{
+	List	   *rangeVars = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+		char	   *schema = get_namespace_name(get_rel_namespace(table->relid));
+		ListCell   *sc;
+
+		if (schema == NULL)
+			continue;
+		foreach(sc, schemaNames)
+			if (strcmp(strVal(lfirst(sc)), schema) == 0)
+				rangeVars = lappend(rangeVars,
+									makeRangeVar(schema, get_rel_name(table->relid), -1));
+	}
+	return rangeVars;
 }
 
 /* GrantOnPlacement runs a GrantContext's GRANT or REVOKE on one placement. */
