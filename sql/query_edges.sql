@@ -626,5 +626,15 @@ UPDATE dtn SET ts = now() - interval '1 s' WHERE id IN (SELECT id FROM loc_ids)
   RETURNING ts = now() - interval '1 s' AS same, CURRENT_DATE = transaction_timestamp()::date AS today;
 COMMIT;
 
+-- values of anonymous record types are computed on the coordinator (a node
+-- sends them as text that cannot be read back)
+SELECT same('SELECT ROW(k, id) FROM a WHERE k = 2');
+SELECT same('SELECT ROW(k, id), (w, s) FROM a WHERE k = 2 AND id = 12');
+SELECT same('SELECT ARRAY[ROW(k, s)] FROM a WHERE k = 3');
+SELECT same('SELECT (k, s) AS r, count(*) FROM a GROUP BY 1');
+SELECT same('SELECT array_agg(ROW(k, id)) IS NOT NULL FROM a WHERE id < 5');
+SELECT same('SELECT k, count(*) FROM a GROUP BY k, (id % 2, s)');
+UPDATE a SET w = w WHERE k = 1 AND id = 11 RETURNING ROW(k, id);
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

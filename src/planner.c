@@ -1162,7 +1162,8 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	{
 		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
 
-		if (checkExprHasSubLink(expr) || !IsShippableExpression(expr))
+		if (checkExprHasSubLink(expr) || !IsShippableExpression(expr) ||
+			ReturnsAnonymousRecord(list_make1(lfirst(lc))))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in INSERT into distributed table \"%s\"",

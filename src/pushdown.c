@@ -418,7 +418,8 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 	{
 		Node	   *arg = (Node *) ((TargetEntry *) linitial(aggref->args))->expr;
 
-		if (!IsShippableExpression(arg) || contain_volatile_functions(arg))
+		if (!IsShippableExpression(arg) || contain_volatile_functions(arg) ||
+			exprType(arg) == RECORDOID || exprType(arg) == RECORDARRAYOID)
 			return false;
 		argument = RowColumn(rewrite, arg);
 	}
@@ -781,7 +782,9 @@ RewriteAggregates(Query *parse)
 		TargetEntry *tle = get_sortgroupclause_tle(sgc, parse->targetList);
 		Node	   *expr = (Node *) tle->expr;
 
-		if (!IsShippableExpression(expr) || contain_volatile_functions(expr))
+		/* (a group key of an anonymous record type could not be read back) */
+		if (!IsShippableExpression(expr) || contain_volatile_functions(expr) ||
+			exprType(expr) == RECORDOID || exprType(expr) == RECORDARRAYOID)
 			return NULL;
 		rewrite.groupExprs = lappend(rewrite.groupExprs, expr);
 		(void) RowColumn(&rewrite, expr);
@@ -955,6 +958,8 @@ TargetListShippable(List *targetList)
 {
 	ListCell   *lc;
 
+	if (ReturnsAnonymousRecord(targetList))
+		return false;
 	foreach(lc, targetList)
 	{
 		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;

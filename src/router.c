@@ -108,6 +108,13 @@ AnalyzeRouterQuery(Query *query)
 	analysis->allPinned = true;
 	analysis->writes = (query->commandType != CMD_SELECT);
 	ShippabilityWalker((Node *) query, analysis);
+	if (analysis->shippable &&
+		(ReturnsAnonymousRecord(query->targetList) ||
+		 ReturnsAnonymousRecord(query->returningList)))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query returns values of an anonymous record type";
+	}
 	return analysis;
 }
 

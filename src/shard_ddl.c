@@ -1064,6 +1064,27 @@ AppendAclGrants(StringInfo body, Datum aclDatum, Oid ownerId,
 }
 
 /*
+ * ReturnsAnonymousRecord tells whether a target list has a value of an
+ * anonymous record type (ROW(...), or an array of them): a node sends it
+ * as text, which the coordinator cannot read back ("input of anonymous
+ * composite types is not implemented"), so it must be computed here.
+ */
+bool
+ReturnsAnonymousRecord(List *targetList)
+{
+	ListCell   *lc;
+
+	foreach(lc, targetList)
+	{
+		Oid			type = exprType((Node *) ((TargetEntry *) lfirst(lc))->expr);
+
+		if (type == RECORDOID || type == RECORDARRAYOID)
+			return true;
+	}
+	return false;
+}
+
+/*
  * CreateTableCommand returns the CREATE TABLE statement of shard shardName
  * of rel: every column with its type, collation when not the type's, NOT
  * NULL, a default a worker can evaluate (others are left out: the

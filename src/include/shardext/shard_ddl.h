@@ -24,6 +24,7 @@ extern void CheckTableDistributable(Oid relid, AttrNumber distAttno,
 extern List *ShardCreateCommands(Oid relid, const char *shardName,
 								 int64 shardId);
 extern char *SchemaCreateCommand(Oid namespaceId);
+extern bool ReturnsAnonymousRecord(List *targetList);
 extern char *ShardObjectName(const char *name, int64 shardId);
 extern char *ShardTableName(Oid relid, int64 shardId);
 extern bool ReadsSessionState(Oid funcid);
