@@ -243,6 +243,7 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 	const char **keywords;
 	const char **values;
 	bool		hasUser = false;
+	bool		hasApplicationName = false;
 	ListCell   *lc;
 	int			i = 0;
 
@@ -289,6 +290,8 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 			continue;
 		if (strcmp(option->defname, "user") == 0)
 			hasUser = true;
+		if (strcmp(option->defname, "application_name") == 0)
+			hasApplicationName = true;
 		keywords[i] = option->defname;
 		values[i] = defGetString(option);
 		i++;
@@ -299,9 +302,13 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 		values[i] = GetUserNameFromId(GetUserId(), false);
 		i++;
 	}
-	keywords[i] = "fallback_application_name";
-	values[i] = NodeSessionTag();
-	i++;
+	/* set, not a fallback: PGAPPNAME in the server's environment would win */
+	if (!hasApplicationName)
+	{
+		keywords[i] = "application_name";
+		values[i] = NodeSessionTag();
+		i++;
+	}
 	keywords[i] = "client_encoding";
 	values[i] = GetDatabaseEncodingName();
 
@@ -328,30 +335,61 @@ ConnectToNode(const ShardextNode *node)
 
 /*
  * ConnectToNodeQuietly is ConnectToNode for a short look at a node: it
- * waits at most timeoutSeconds, without serving interrupts, and returns
- * NULL instead of raising an error when it cannot connect.  The caller
- * closes the result with CloseNodeConnection.
+ * waits at most timeoutMs (serving interrupts) and returns NULL instead of
+ * raising an error when it cannot connect.  The caller closes the result
+ * with CloseNodeConnection.
  */
 PGconn *
-ConnectToNodeQuietly(const ShardextNode *node, int timeoutSeconds)
+ConnectToNodeQuietly(const ShardextNode *node, int timeoutMs)
 {
 	const char **keywords;
 	const char **values;
-	char		timeout[12];
-	PGconn	   *conn;
-	int			i;
+	PGconn	   *volatile conn = NULL;
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   timeoutMs);
+	PostgresPollingStatusType pollStatus = PGRES_POLLING_WRITING;
 
-	if (!NodeConnectionOptions(node, true, 1, &keywords, &values))
+	if (!NodeConnectionOptions(node, true, 0, &keywords, &values))
 		return NULL;
-	for (i = 0; keywords[i] != NULL; i++)
-		;
-	snprintf(timeout, sizeof(timeout), "%d", Max(timeoutSeconds, 1));
-	keywords[i] = "connect_timeout";
-	values[i] = timeout;
 	if (!AcquireExternalFD())
 		return NULL;
-	conn = PQconnectdbParams(keywords, values, false);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	PG_TRY();
+	{
+		conn = PQconnectStartParams(keywords, values, false);
+		if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
+			pollStatus = PGRES_POLLING_FAILED;
+		while (pollStatus != PGRES_POLLING_OK && pollStatus != PGRES_POLLING_FAILED)
+		{
+			long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+																	deadline);
+			int			events = (pollStatus == PGRES_POLLING_READING) ?
+				WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+			int			rc;
+
+			if (remaining <= 0)
+			{
+				pollStatus = PGRES_POLLING_FAILED;
+				break;
+			}
+			rc = WaitLatchOrSocket(MyLatch,
+								   WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH | events,
+								   PQsocket(conn), remaining, PG_WAIT_EXTENSION);
+			if (rc & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+			}
+			if (rc & events)
+				pollStatus = PQconnectPoll(conn);
+		}
+	}
+	PG_CATCH();
+	{
+		CloseNodeConnection(conn);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (pollStatus != PGRES_POLLING_OK)
 	{
 		CloseNodeConnection(conn);
 		return NULL;

@@ -14,9 +14,16 @@
  * so each wait between two such sessions becomes a wait between two
  * coordinator backends.  A cycle through this backend is a deadlock.
  *
+ * A check first asks the node waited on whether this backend's session
+ * there waits for a lock (a long statement that does not is no deadlock);
+ * only then are the other nodes read.  The connections a check opens are
+ * kept until the wait ends (EndDeadlockWatch), so a long wait costs one
+ * connection per node, not one per check; their I/O serves interrupts.
+ *
  * The cycle's member with the highest pid gives way; another member that
- * finds the same cycle still there one deadlock_timeout later gives way
- * itself (the designated one may not be waiting where it would look).
+ * finds the same cycle still there one deadlock_timeout later, in the same
+ * wait, gives way itself (the designated one may not be waiting where it
+ * would look).
  * The backend that gives way cancels its node's statement and raises
  * PostgreSQL's "deadlock detected"; its transaction's rollback on the
  * nodes lets the others go on.  The nodes' waits are read one node after
@@ -25,7 +32,7 @@
  *
  * Waits on the coordinator's own locks are not seen (PostgreSQL's detector
  * covers cycles made of them only), nor sessions whose node server sets
- * application_name.
+ * application_name; a node with no free connection slot cannot be read.
  *
  * IDENTIFICATION
  *	  src/deadlock.c
@@ -35,6 +42,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/timestamp.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
@@ -44,8 +54,12 @@
 #include "shardext/deadlock.h"
 #include "shardext/metadata_cache.h"
 
-/* how long a look at one node may take to connect */
-#define DEADLOCK_CONNECT_SECONDS 2
+/* how long a look at one node may take (to connect, to answer) */
+#define DEADLOCK_NODE_MS 2000
+
+/* is a session of this backend (its pid on the node) waiting for a lock? */
+#define WAITING_SQL \
+	"SELECT 1 FROM pg_catalog.pg_locks WHERE pid = $1 AND NOT granted LIMIT 1"
 
 /* waits between sessions of coordinator backends, on one node */
 #define WAIT_EDGES_SQL \
@@ -64,22 +78,39 @@ typedef struct WaitEdge
 	ShardextNode *node;
 } WaitEdge;
 
-/* the members of the last cycle found (sorted pids), to see it again */
+/* a connection of the checks of the current wait */
+typedef struct WatchConnection
+{
+	int32		nodeId;
+	PGconn	   *conn;			/* NULL: the node could not be reached */
+} WatchConnection;
+
+/* the current wait's connections (in TopMemoryContext) */
+static List *watchConnections = NIL;
+
+/* the members of the cycle found in the current wait (sorted pids) */
 static List *lastCycle = NIL;
 static bool detecting = false;
 
+static bool LookForCycle(NodeConnection *waiting, MemoryContext resultContext,
+						 char **detail);
+static PGconn *WatchConnectionFor(ShardextNode *node);
+static PGresult *QueryNode(PGconn *conn, const char *sql, const char *value);
+static bool WaitForSocket(PGconn *conn, int events, TimestampTz deadline);
+static void CloseWatchConnection(PGconn *conn);
 static List *CollectNodeWaits(ShardextNode *node, const char *pattern,
 							  size_t prefixLength, List *edges);
-static bool LookForCycle(MemoryContext resultContext, char **detail);
 static bool PathBackToMe(List *edges, int pid, List **visited, List **path);
 
 /*
  * DistributedDeadlockVictim looks for a cycle of waits through this
- * backend across the nodes, and tells whether this backend is to give way
- * (see the file header); then *detail describes the cycle.
+ * backend, which waits for a statement on connection waiting, across the
+ * nodes, and tells whether this backend is to give way (see the file
+ * header); then *detail describes the cycle.  firstCheck: the first check
+ * of this wait.
  */
 bool
-DistributedDeadlockVictim(char **detail)
+DistributedDeadlockVictim(NodeConnection *waiting, bool firstCheck, char **detail)
 {
 	MemoryContext context;
 	MemoryContext old;
@@ -87,6 +118,9 @@ DistributedDeadlockVictim(char **detail)
 
 	if (detecting || !IsTransactionState())
 		return false;
+	/* what an earlier wait left (one that an error ended) */
+	if (firstCheck)
+		EndDeadlockWatch();
 
 	context = AllocSetContextCreate(CurrentMemoryContext, "shardext deadlock",
 									ALLOCSET_SMALL_SIZES);
@@ -94,7 +128,7 @@ DistributedDeadlockVictim(char **detail)
 	detecting = true;
 	PG_TRY();
 	{
-		victim = LookForCycle(old, detail);
+		victim = LookForCycle(waiting, old, detail);
 	}
 	PG_FINALLY();
 	{
@@ -107,22 +141,64 @@ DistributedDeadlockVictim(char **detail)
 }
 
 /*
+ * EndDeadlockWatch closes the connections the checks of a wait opened and
+ * forgets the cycle it saw: called when a wait ends, and at the end of a
+ * transaction (a wait an error ended).
+ */
+void
+EndDeadlockWatch(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, watchConnections)
+	{
+		WatchConnection *watch = lfirst(lc);
+
+		if (watch->conn != NULL)
+			CloseNodeConnection(watch->conn);
+		pfree(watch);
+	}
+	list_free(watchConnections);
+	watchConnections = NIL;
+	list_free(lastCycle);
+	lastCycle = NIL;
+}
+
+/*
  * LookForCycle is DistributedDeadlockVictim's search, in a memory context
  * of its own; *detail is made in resultContext.
  */
 static bool
-LookForCycle(MemoryContext resultContext, char **detail)
+LookForCycle(NodeConnection *waiting, MemoryContext resultContext,
+			 char **detail)
 {
 	List	   *edges = NIL;
 	List	   *path = NIL;
 	List	   *visited = NIL;
 	List	   *members = NIL;
+	ShardextNode *waitedNode = ShardextGetNode(waiting->nodeId, true);
+	PGconn	   *conn;
+	PGresult   *res;
+	char		pid[12];
 	char	   *prefix;
 	char	   *pattern;
 	bool		victim;
+	bool		lockWait;
 	int			highest = 0;
 	StringInfoData buf;
 	ListCell   *lc;
+
+	/* no cycle through this backend unless its session waits for a lock */
+	if (waitedNode == NULL || waiting->conn == NULL ||
+		(conn = WatchConnectionFor(waitedNode)) == NULL)
+		return false;
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(waiting->conn));
+	res = QueryNode(conn, WAITING_SQL, pid);
+	lockWait = (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
+				PQntuples(res) > 0);
+	PQclear(res);
+	if (!lockWait)
+		return false;
 
 	/* "shardext <system id>:" of this coordinator's sessions */
 	prefix = pstrdup(NodeSessionTag());
@@ -171,6 +247,116 @@ LookForCycle(MemoryContext resultContext, char **detail)
 }
 
 /*
+ * WatchConnectionFor returns the current wait's connection to a node,
+ * connecting at the first check (NULL when the node cannot be reached:
+ * not tried again in this wait).
+ */
+static PGconn *
+WatchConnectionFor(ShardextNode *node)
+{
+	WatchConnection *watch;
+	MemoryContext old;
+	ListCell   *lc;
+
+	foreach(lc, watchConnections)
+	{
+		watch = lfirst(lc);
+		if (watch->nodeId == node->nodeId)
+			return watch->conn;
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	watch = palloc(sizeof(WatchConnection));
+	watch->nodeId = node->nodeId;
+	watch->conn = NULL;
+	watchConnections = lappend(watchConnections, watch);
+	MemoryContextSwitchTo(old);
+	watch->conn = ConnectToNodeQuietly(node, DEADLOCK_NODE_MS);
+	return watch->conn;
+}
+
+/*
+ * QueryNode runs a query with one text parameter on a watch connection,
+ * waiting at most DEADLOCK_NODE_MS and serving interrupts; NULL when it
+ * did not complete (the connection is then not used again in this wait).
+ */
+static PGresult *
+QueryNode(PGconn *conn, const char *sql, const char *value)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   DEADLOCK_NODE_MS);
+	const char *values[1] = {value};
+	PGresult   *res = NULL;
+	PGresult   *next;
+
+	if (PQstatus(conn) != CONNECTION_OK ||
+		!PQsendQueryParams(conn, sql, 1, NULL, values, NULL, NULL, 0))
+		return NULL;
+	for (;;)
+	{
+		while (PQisBusy(conn))
+		{
+			if (!WaitForSocket(conn, WL_SOCKET_READABLE, deadline) ||
+				!PQconsumeInput(conn))
+			{
+				PQclear(res);
+				/* unusable from now on: a statement may still run there */
+				CloseWatchConnection(conn);
+				return NULL;
+			}
+		}
+		next = PQgetResult(conn);
+		if (next == NULL)
+			return res;
+		PQclear(res);
+		res = next;
+	}
+}
+
+/* CloseWatchConnection closes one connection of the current wait's. */
+static void
+CloseWatchConnection(PGconn *conn)
+{
+	ListCell   *lc;
+
+	foreach(lc, watchConnections)
+	{
+		WatchConnection *watch = lfirst(lc);
+
+		if (watch->conn == conn)
+			watch->conn = NULL;
+	}
+	CloseNodeConnection(conn);
+}
+
+/*
+ * WaitForSocket waits until a connection's socket is ready for events or
+ * deadline passes (false), serving interrupts.
+ */
+static bool
+WaitForSocket(PGconn *conn, int events, TimestampTz deadline)
+{
+	for (;;)
+	{
+		long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+															  deadline);
+		int			rc;
+
+		if (timeout <= 0)
+			return false;
+		rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT |
+							   WL_EXIT_ON_PM_DEATH | events,
+							   PQsocket(conn), timeout, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (rc & events)
+			return true;
+	}
+}
+
+/*
  * CollectNodeWaits adds to edges the waits between sessions of this
  * coordinator's backends on a node.  A node that cannot be reached, or
  * does not answer, adds none.
@@ -179,16 +365,14 @@ static List *
 CollectNodeWaits(ShardextNode *node, const char *pattern, size_t prefixLength,
 				 List *edges)
 {
-	PGconn	   *conn = ConnectToNodeQuietly(node, DEADLOCK_CONNECT_SECONDS);
-	const char *values[1] = {pattern};
+	PGconn	   *conn = WatchConnectionFor(node);
 	PGresult   *res;
 	int			row;
 
 	if (conn == NULL)
 		return edges;
-	PQclear(PQexec(conn, "SET statement_timeout = '2s'"));
-	res = PQexecParams(conn, WAIT_EDGES_SQL, 1, NULL, values, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	res = QueryNode(conn, WAIT_EDGES_SQL, pattern);
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
 	{
 		for (row = 0; row < PQntuples(res); row++)
 		{
@@ -203,7 +387,6 @@ CollectNodeWaits(ShardextNode *node, const char *pattern, size_t prefixLength,
 		}
 	}
 	PQclear(res);
-	CloseNodeConnection(conn);
 	return edges;
 }
 

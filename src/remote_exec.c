@@ -561,6 +561,9 @@ StopRemoteStatement(NodeConnection *nc)
 static void
 WaitForConnectionInput(NodeConnection *nc)
 {
+	TimestampTz checkAt = 0;
+	bool		watched = false;
+
 	if (!PQisBusy(nc->conn))
 		return;
 
@@ -580,16 +583,28 @@ WaitForConnectionInput(NodeConnection *nc)
 	{
 		WaitEvent	event;
 		char	   *detail;
+		long		timeout = DeadlockTimeout;
 
 		/*
 		 * Every deadlock_timeout of waiting, look for a deadlock across the
-		 * nodes (deadlock.c).
+		 * nodes (deadlock.c).  The time of the next check is taken at the
+		 * first wakeup that is not the answer, so that interrupts do not
+		 * put the check off (and the fast path reads no clock).
 		 */
-		if (WaitEventSetWait(nc->waitSet, DeadlockTimeout, &event, 1,
+		if (checkAt != 0)
+			timeout = Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														  checkAt), 0);
+		if (WaitEventSetWait(nc->waitSet, timeout, &event, 1,
 							 PG_WAIT_EXTENSION) == 0)
 		{
-			if (DistributedDeadlockVictim(&detail))
+			bool		first = !watched;
+
+			checkAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												  DeadlockTimeout);
+			watched = true;
+			if (DistributedDeadlockVictim(nc, first, &detail))
 			{
+				EndDeadlockWatch();
 				StopRemoteStatement(nc);
 				ereport(ERROR,
 						(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
@@ -603,6 +618,9 @@ WaitForConnectionInput(NodeConnection *nc)
 		if (event.events & WL_LATCH_SET)
 		{
 			ResetLatch(MyLatch);
+			if (checkAt == 0)
+				checkAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													  DeadlockTimeout);
 			if (InterruptPending && (QueryCancelPending || ProcDiePending))
 				StopRemoteStatement(nc);
 			CHECK_FOR_INTERRUPTS();
@@ -613,6 +631,8 @@ WaitForConnectionInput(NodeConnection *nc)
 				ReportConnectionFailure(nc);
 		}
 	}
+	if (watched)
+		EndDeadlockWatch();
 }
 
 /*

@@ -46,6 +46,7 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
+#include "shardext/deadlock.h"
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
 #include "shardext/guc.h"
@@ -522,6 +523,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 			return;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			EndDeadlockWatch();
 			DrainBusyConnections(true, true);
 			FinishPreparedTransactions(false);
 			connections = OpenNodeConnections();
@@ -541,6 +543,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			EndDeadlockWatch();
 			FinishPreparedTransactions(true);
 			connections = OpenNodeConnections();
 			foreach(lc, connections)

@@ -22,7 +22,7 @@ extern PGconn *ConnectWithTimeout(const char *const *keywords,
 extern void CloseNodeConnection(PGconn *conn);
 extern PGconn *ConnectToAddress(const char *host, int port, const char *dbname);
 extern PGconn *ConnectToNode(const ShardextNode *node);
-extern PGconn *ConnectToNodeQuietly(const ShardextNode *node, int timeoutSeconds);
+extern PGconn *ConnectToNodeQuietly(const ShardextNode *node, int timeoutMs);
 extern const char *NodeSessionTag(void);
 
 /* a node's connection of this backend, and its remote transaction state */

@@ -11,6 +11,10 @@
 #ifndef SHARDEXT_DEADLOCK_H
 #define SHARDEXT_DEADLOCK_H
 
-extern bool DistributedDeadlockVictim(char **detail);
+#include "shardext/connection.h"
+
+extern bool DistributedDeadlockVictim(NodeConnection *waiting, bool firstCheck,
+									  char **detail);
+extern void EndDeadlockWatch(void);
 
 #endif							/* SHARDEXT_DEADLOCK_H */
