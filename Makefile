@@ -24,6 +24,7 @@ OBJS = \
 	src/planner.o \
 	src/statistics.o \
 	src/deadlock.o \
+	src/maintenance.o \
 	src/utility.o
 
 EXTENSION = shardext

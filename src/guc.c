@@ -31,6 +31,7 @@ bool		ShardextDirectoryAutoAssign = false;
 bool		ShardextLogRemoteCommands = false;
 bool		ShardextEnablePushdown = true;
 bool		ShardextParameterizeConstants = true;
+int			ShardextRecoveryInterval = 60000;
 int			ShardextDebugCommitDelay = 0;
 int			ShardextDebugCommitPreparedDelay = 0;
 
@@ -148,6 +149,17 @@ ShardextDefineGucs(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardext.recovery_interval",
+							gettext_noop("How often the maintenance worker of each database "
+										 "finishes transactions that failures left prepared "
+										 "on the nodes."),
+							gettext_noop("0 turns the worker off (then run "
+										 "shardext_recover_transactions() after failures)."),
+							&ShardextRecoveryInterval,
+							60000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("shardext.debug_commit_delay",
 							gettext_noop("Pause between the prepare and the commit phase "

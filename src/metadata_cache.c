@@ -37,6 +37,7 @@
 
 #include "shardext/catalog.h"
 #include "shardext/deparse.h"
+#include "shardext/maintenance.h"
 #include "shardext/metadata_cache.h"
 
 /* the cached catalog; everything hangs off CacheContext */
@@ -226,6 +227,8 @@ GetCache(void)
 		return Cache;
 
 	ShardextCheckExtensionLoaded();
+	/* the extension is in use here: its maintenance worker should run */
+	StartMaintenanceWorker();
 
 	for (i = 0; i < lengthof(CatalogTableNames); i++)
 		CatalogRelids[i] = ShardextCatalogRelid(CatalogTableNames[i],

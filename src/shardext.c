@@ -22,6 +22,7 @@
 #include "shardext/connection.h"
 #include "shardext/guc.h"
 #include "shardext/hooks.h"
+#include "shardext/maintenance.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/transaction.h"
 
@@ -49,6 +50,7 @@ _PG_init(void)
 	ShardextInitMetadataCache();
 	ShardextInitConnections();
 	ShardextInitTransactions();
+	ShardextInitMaintenance();
 	ShardextInstallPlannerHooks();
 	ShardextInstallUtilityHook();
 }

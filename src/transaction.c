@@ -564,6 +564,7 @@ typedef struct RecoverContext
 {
 	ShardextNode *node;
 	List	  **stillPrepared;
+	int			minAgeMs;
 	int			finished;
 } RecoverContext;
 
@@ -581,7 +582,7 @@ typedef struct PreparedOnNode
  * finished.
  */
 static int
-RecoverNode(ShardextNode *node, List **stillPrepared)
+RecoverNode(ShardextNode *node, int minAgeMs, List **stillPrepared)
 {
 	NodeConnection nc;
 	char	   *prefix = psprintf("shardext_" UINT64_FORMAT "_",
@@ -595,16 +596,19 @@ RecoverNode(ShardextNode *node, List **stillPrepared)
 	nc.conn = ConnectToNode(node);
 	PG_TRY();
 	{
-		const char *params[1];
+		const char *params[2];
 		PGresult   *res;
 		List	   *prepared = NIL;
 		ListCell   *lc;
 		int			i;
 
+		/* (those younger than minAgeMs, by the node's clock, are left) */
 		params[0] = psprintf("%s%%", prefix);
-		res = RemoteExecute(&nc, "SELECT gid FROM pg_catalog.pg_prepared_xacts "
+		params[1] = psprintf("%d", minAgeMs);
+		res = RemoteExecute(&nc, "SELECT gid, prepared > now() - make_interval(secs => $2::int / 1000.0) "
+							"FROM pg_catalog.pg_prepared_xacts "
 							"WHERE gid LIKE $1 AND database = current_database()",
-							1, params);
+							2, params);
 		for (i = 0; i < PQntuples(res); i++)
 		{
 			PreparedOnNode *p = palloc0(sizeof(PreparedOnNode));
@@ -616,6 +620,11 @@ RecoverNode(ShardextNode *node, List **stillPrepared)
 					   &fullXid, &nodeId) != 2)
 				continue;
 			p->xid = XidFromFullTransactionId(FullTransactionIdFromU64(fullXid));
+			if (strcmp(PQgetvalue(res, i, 1), "t") == 0)
+			{
+				*stillPrepared = lappend(*stillPrepared, p->gid);
+				continue;
+			}
 			prepared = lappend(prepared, p);
 		}
 		PQclear(res);
@@ -729,7 +738,8 @@ RecoverNodeInSubtransaction(void *arg)
 {
 	RecoverContext *context = (RecoverContext *) arg;
 
-	context->finished = RecoverNode(context->node, context->stillPrepared);
+	context->finished = RecoverNode(context->node, context->minAgeMs,
+									context->stillPrepared);
 }
 
 /*
@@ -741,17 +751,34 @@ RecoverNodeInSubtransaction(void *arg)
 Datum
 shardext_recover_transactions(PG_FUNCTION_ARGS)
 {
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function shardext_recover_transactions"),
+				 errhint("Only a superuser can finish prepared transactions.")));
+	PG_RETURN_INT32(ShardextRecoverTransactions(0));
+}
+
+/*
+ * ShardextRecoverTransactions is shardext_recover_transactions for
+ * transactions prepared at least minAgeMs ago (the maintenance worker
+ * leaves younger ones to the backends committing them).
+ */
+int
+ShardextRecoverTransactions(int minAgeMs)
+{
 	List	   *records = NIL;
 	List	   *stillPrepared = NIL;
 	List	   *reachedNodes = NIL;
 	ListCell   *lc;
 	int			finished = 0;
 
-	if (!superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for function shardext_recover_transactions"),
-				 errhint("Only a superuser can finish prepared transactions.")));
+	/*
+	 * The decisions that may be forgotten are read before the nodes: a
+	 * decision committed later may be of a transaction whose PREPARE came
+	 * after a node was read (it would look finished there).
+	 */
+	ScanCatalogTable("transactions", CollectRecordCallback, &records);
 
 	foreach(lc, ShardextAllNodes())
 	{
@@ -760,6 +787,7 @@ shardext_recover_transactions(PG_FUNCTION_ARGS)
 
 		context.node = lfirst(lc);
 		context.stillPrepared = &stillPrepared;
+		context.minAgeMs = minAgeMs;
 		context.finished = 0;
 		if (context.node->role == NODE_ROLE_REPLICA)
 			continue;
@@ -785,7 +813,6 @@ shardext_recover_transactions(PG_FUNCTION_ARGS)
 	 * A decision is done with once its node was reached and no longer has
 	 * the transaction prepared.
 	 */
-	ScanCatalogTable("transactions", CollectRecordCallback, &records);
 	foreach(lc, records)
 	{
 		DecisionRecord *record = lfirst(lc);
@@ -805,7 +832,7 @@ shardext_recover_transactions(PG_FUNCTION_ARGS)
 		ExecuteCatalogSql("DELETE FROM shardext.transactions WHERE gid = $1",
 						  1, argTypes, args, NULL);
 	}
-	PG_RETURN_INT32(finished);
+	return finished;
 }
 
 /*

@@ -36,6 +36,8 @@
 #include "catalog/pg_class.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -55,6 +57,7 @@
 #include "shardext/deparse.h"
 #include "shardext/distribute.h"
 #include "shardext/hooks.h"
+#include "shardext/maintenance.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
 #include "shardext/statistics.h"
@@ -109,6 +112,7 @@ static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt);
+static void StopWorkerOfDatabaseUsed(Node *parsetree);
 static List *DistributedTablesInSchemas(List *schemaNames);
 static char *GrantSql(GrantStmt *stmt, const char *privileges, const char *object,
 					  const char *to);
@@ -195,6 +199,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	Node	   *parsetree = pstmt->utilityStmt;
 	List	   *shapes = NIL;
 	ListCell   *lc;
+
+	StopWorkerOfDatabaseUsed(parsetree);
 
 	/*
 	 * Statements that touch no table pass untouched, before anything reads
@@ -291,6 +297,40 @@ SchemaHasDistributedTables(const char *schemaName)
 			get_rel_namespace(((ShardextTable *) lfirst(lc))->relid) == namespace)
 			return true;
 	return false;
+}
+
+/*
+ * StopWorkerOfDatabaseUsed stops the maintenance worker of the database a
+ * statement needs without other sessions (DROP DATABASE, CREATE DATABASE
+ * from it as template, renaming it, moving it to another tablespace): the
+ * worker's session would make the statement fail.  It starts again when a
+ * backend next uses the extension there.
+ */
+static void
+StopWorkerOfDatabaseUsed(Node *parsetree)
+{
+	const char *name = NULL;
+	ListCell   *lc;
+
+	if (IsA(parsetree, DropdbStmt))
+		name = ((DropdbStmt *) parsetree)->dbname;
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+		name = ((RenameStmt *) parsetree)->subname;
+	else if (IsA(parsetree, CreatedbStmt))
+	{
+		foreach(lc, ((CreatedbStmt *) parsetree)->options)
+			if (strcmp(((DefElem *) lfirst(lc))->defname, "template") == 0)
+				name = defGetString(lfirst(lc));
+	}
+	else if (IsA(parsetree, AlterDatabaseStmt))
+	{
+		foreach(lc, ((AlterDatabaseStmt *) parsetree)->options)
+			if (strcmp(((DefElem *) lfirst(lc))->defname, "tablespace") == 0)
+				name = ((AlterDatabaseStmt *) parsetree)->dbname;
+	}
+	if (name != NULL)
+		StopMaintenanceWorker(get_database_oid(name, true));
 }
 
 /*

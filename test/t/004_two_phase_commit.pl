@@ -10,8 +10,9 @@ use Test::More;
 
 my $coordinator = PostgreSQL::Test::Cluster->new('coordinator');
 $coordinator->init;
+# (the maintenance worker's recovery is off until its own test below)
 $coordinator->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'shardext'\n");
+	"shared_preload_libraries = 'shardext'\nshardext.recovery_interval = 0\n");
 $coordinator->start;
 
 my @workers;
@@ -181,6 +182,47 @@ is(prepared_left(), 0, 'the transaction the node prepared is rolled back');
 $coordinator->safe_psql('postgres', 'SELECT shardext_recover_transactions()');
 is(values_of(), '5,5', 'neither node has the change');
 $workers[1]->safe_psql('postgres', "DROP TRIGGER slow ON $shard2");
+
+# the maintenance worker finishes what a failure left prepared, unasked: the
+# coordinator dies after its own commit, before COMMIT PREPARED
+$coordinator->safe_psql('postgres', "ALTER SYSTEM SET shardext.recovery_interval = '1s'");
+$session = $coordinator->background_psql('postgres', on_error_stop => 0);
+$session->query_safe('SET shardext.debug_commit_prepared_delay = 5000');
+$session->query_safe("BEGIN");
+$session->query_safe("UPDATE t SET v = 6 WHERE id = $k1");
+$session->query_safe("UPDATE t SET v = 6 WHERE id = $k2");
+$session->{stdin} .= "COMMIT;\n";
+$session->{run}->pump_nb();
+sleep 2;
+$coordinator->stop('immediate');
+eval { $session->quit; };
+$coordinator->start;
+is(prepared_left(), 2, 'both workers hold a prepared transaction');
+# the first session that uses the extension starts the worker
+$coordinator->safe_psql('postgres', 'SELECT count(*) FROM shardext.nodes');
+ok( $coordinator->poll_query_until(
+		'postgres', q{SELECT count(*) > 0 FROM pg_stat_activity
+		  WHERE backend_type = 'shardext maintenance'}),
+	'the maintenance worker runs');
+ok($workers[0]->poll_query_until('postgres', 'SELECT count(*) = 0 FROM pg_prepared_xacts')
+	  && $workers[1]->poll_query_until('postgres', 'SELECT count(*) = 0 FROM pg_prepared_xacts'),
+	'the worker finishes the prepared transactions');
+is(values_of(), '6,6', 'the change is committed on both nodes');
+ok( $coordinator->poll_query_until(
+		'postgres', 'SELECT count(*) = 0 FROM shardext.transactions'),
+	'and forgets the decision');
+# it leaves the database that is dropped
+$coordinator->safe_psql('postgres', 'CREATE DATABASE other');
+$coordinator->safe_psql('other', 'CREATE EXTENSION shardext CASCADE');
+$coordinator->safe_psql('other', 'SELECT count(*) FROM shardext.nodes');
+ok( $coordinator->poll_query_until(
+		'postgres', q{SELECT count(*) = 2 FROM pg_stat_activity
+		  WHERE backend_type = 'shardext maintenance'}),
+	'a second database gets its own worker');
+$coordinator->safe_psql('postgres', 'DROP DATABASE other');
+pass('DROP DATABASE stops the worker of that database');
+$coordinator->safe_psql('postgres', "ALTER SYSTEM SET shardext.recovery_interval = 0");
+$coordinator->reload;
 
 # a node without prepared transactions gets a clear error; off means best effort
 my $plain = PostgreSQL::Test::Cluster->new('plain');

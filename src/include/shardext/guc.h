@@ -30,6 +30,7 @@ extern bool ShardextDirectoryAutoAssign;
 extern bool ShardextLogRemoteCommands;
 extern bool ShardextEnablePushdown;
 extern bool ShardextParameterizeConstants;
+extern int	ShardextRecoveryInterval;
 extern int	ShardextDebugCommitDelay;
 extern int	ShardextDebugCommitPreparedDelay;
 

@@ -19,5 +19,6 @@ extern bool StatementMayRunWithoutTransaction(void);
 extern int	ParallelConnectionsForNode(int32 nodeId, bool explainOnly);
 extern void CheckCopyNotInLocalUse(Oid table, const char *copyName);
 extern ErrorData *TryInSubtransaction(void (*fn) (void *arg), void *arg);
+extern int	ShardextRecoverTransactions(int minAgeMs);
 
 #endif							/* SHARDEXT_TRANSACTION_H */
