@@ -16,8 +16,9 @@
  * worker does not race a backend finishing its own commit.
  *
  * The worker is started by the first backend that reads the shard map of a
- * database (StartMaintenanceWorker); shared memory lists the databases that
- * have one.  It runs as the extension's owner (who must be a superuser, as
+ * database (StartMaintenanceWorker), except in template databases (a
+ * session there would keep CREATE DATABASE from copying it); shared memory
+ * lists the databases that have one.  It runs as the extension's owner (who must be a superuser, as
  * the one who created it was, and needs user mappings like any role), and
  * stops when the extension is dropped or the interval is set to 0.  An
  * error ends it; the postmaster starts it again after a while.
@@ -29,7 +30,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_database.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -44,6 +47,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "shardext/guc.h"
 #include "shardext/maintenance.h"
@@ -236,13 +240,21 @@ void
 StartMaintenanceWorker(void)
 {
 	BackgroundWorker worker;
+	HeapTuple	tuple;
+	bool		isTemplate;
 
 	if (WorkerRequested || Shared == NULL || !IsUnderPostmaster ||
 		MyBackendType != B_BACKEND || ShardextRecoveryInterval <= 0 ||
 		!OidIsValid(MyDatabaseId))
 		return;
 	WorkerRequested = true;
-	if (!ClaimDatabase(MyDatabaseId))
+	/* a template database must stay free of sessions to be copied */
+	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	isTemplate = ((Form_pg_database) GETSTRUCT(tuple))->datistemplate;
+	ReleaseSysCache(tuple);
+	if (isTemplate || !ClaimDatabase(MyDatabaseId))
 		return;
 
 	memset(&worker, 0, sizeof(worker));

@@ -319,6 +319,7 @@ StopWorkerOfDatabaseUsed(Node *parsetree)
 		name = ((RenameStmt *) parsetree)->subname;
 	else if (IsA(parsetree, CreatedbStmt))
 	{
+		name = "template1";
 		foreach(lc, ((CreatedbStmt *) parsetree)->options)
 			if (strcmp(((DefElem *) lfirst(lc))->defname, "template") == 0)
 				name = defGetString(lfirst(lc));
