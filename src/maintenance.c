@@ -21,7 +21,10 @@
  * lists the databases that have one.  It runs as the extension's owner (who must be a superuser, as
  * the one who created it was, and needs user mappings like any role), and
  * stops when the extension is dropped or the interval is set to 0.  An
- * error ends it; the postmaster starts it again after a while.
+ * error or SIGTERM ends it too (SIGTERM also ends a wait for a node); it is
+ * not restarted by the postmaster, but backends look every 10 s (at most,
+ * when they read the shard map) whether their database's worker runs and
+ * start it again, so that long-lived pooled sessions bring it back too.
  *
  * IDENTIFICATION
  *	  src/maintenance.c
@@ -48,6 +51,7 @@
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "shardext/guc.h"
 #include "shardext/maintenance.h"
@@ -71,11 +75,11 @@ static MaintenanceShared *Shared = NULL;
 static shmem_request_hook_type PrevShmemRequestHook = NULL;
 static shmem_startup_hook_type PrevShmemStartupHook = NULL;
 
-/* this backend asked for its database's worker already */
-static bool WorkerRequested = false;
+/* when this backend looks again whether its database's worker runs */
+static TimestampTz NextCheck = 0;
 
-/* the worker got SIGTERM */
-static volatile sig_atomic_t StopRequested = false;
+/* how often a backend looks (a worker may have stopped: an error, a reload) */
+#define WORKER_CHECK_MS 10000
 
 static void MaintenanceShmemRequest(void);
 static void MaintenanceShmemStartup(void);
@@ -83,7 +87,6 @@ static bool ClaimDatabase(Oid databaseId);
 static void ReleaseDatabase(int code, Datum arg);
 static bool RunMaintenance(void);
 static void SetWorkerPid(Oid databaseId);
-static void MaintenanceSigterm(SIGNAL_ARGS);
 
 PGDLLEXPORT void ShardextMaintenanceMain(Datum arg);
 
@@ -233,8 +236,9 @@ ReleaseDatabase(int code, Datum arg)
 
 /*
  * StartMaintenanceWorker starts the current database's maintenance worker
- * unless it runs already: called by a backend when it reads the shard map
- * (the extension is in use here).  Cheap after the first call.
+ * unless it runs already: called by a backend whenever it reads the shard
+ * map (the extension is in use here); it looks at most every 10 s, and is
+ * a comparison of timestamps in between.
  */
 void
 StartMaintenanceWorker(void)
@@ -243,11 +247,19 @@ StartMaintenanceWorker(void)
 	HeapTuple	tuple;
 	bool		isTemplate;
 
-	if (WorkerRequested || Shared == NULL || !IsUnderPostmaster ||
-		MyBackendType != B_BACKEND || ShardextRecoveryInterval <= 0 ||
-		!OidIsValid(MyDatabaseId))
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
+	if (now < NextCheck)
 		return;
-	WorkerRequested = true;
+	NextCheck = TimestampTzPlusMilliseconds(now, WORKER_CHECK_MS);
+	if (Shared == NULL || !IsUnderPostmaster || MyBackendType != B_BACKEND ||
+		ShardextRecoveryInterval <= 0 || !OidIsValid(MyDatabaseId))
+	{
+		/* other processes never ask */
+		if (MyBackendType != B_BACKEND)
+			NextCheck = DT_NOEND;
+		return;
+	}
 	/* a template database must stay free of sessions to be copied */
 	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
 	if (!HeapTupleIsValid(tuple))
@@ -260,7 +272,8 @@ StartMaintenanceWorker(void)
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 10;
+	/* not restarted: backends start it again when they find it missing */
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "shardext");
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "ShardextMaintenanceMain");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "shardext maintenance for database %u",
@@ -279,17 +292,6 @@ StartMaintenanceWorker(void)
 	}
 }
 
-/* MaintenanceSigterm asks the worker to stop at its next wakeup. */
-static void
-MaintenanceSigterm(SIGNAL_ARGS)
-{
-	int			savedErrno = errno;
-
-	StopRequested = true;
-	SetLatch(MyLatch);
-	errno = savedErrno;
-}
-
 /*
  * ShardextMaintenanceMain is the worker's main function: recovery at
  * start, then every shardext.recovery_interval.
@@ -300,7 +302,8 @@ ShardextMaintenanceMain(Datum arg)
 	Oid			databaseId = DatumGetObjectId(arg);
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, MaintenanceSigterm);
+	/* SIGTERM also ends a wait for a node (DROP DATABASE waits for it) */
+	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(databaseId, InvalidOid, 0);
 	pgstat_report_appname("shardext maintenance");
@@ -310,15 +313,12 @@ ShardextMaintenanceMain(Datum arg)
 
 	for (;;)
 	{
-		/* asked to stop: exit 0, so that the postmaster does not restart it */
-		if (StopRequested)
-			proc_exit(0);
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		if (ShardextRecoveryInterval <= 0 || StopRequested || !RunMaintenance())
+		if (ShardextRecoveryInterval <= 0 || !RunMaintenance())
 			proc_exit(0);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 ShardextRecoveryInterval, PG_WAIT_EXTENSION);

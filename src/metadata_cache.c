@@ -223,11 +223,14 @@ GetCache(void)
 	MetadataCache *cache;
 	int			i;
 
+	/* the extension is in use here: its maintenance worker should run */
 	if (Cache != NULL && !CacheStale)
+	{
+		StartMaintenanceWorker();
 		return Cache;
+	}
 
 	ShardextCheckExtensionLoaded();
-	/* the extension is in use here: its maintenance worker should run */
 	StartMaintenanceWorker();
 
 	for (i = 0; i < lengthof(CatalogTableNames); i++)

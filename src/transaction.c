@@ -478,9 +478,13 @@ FinishPreparedTransactions(bool commit)
 				MemoryContextSwitchTo(old);
 			}
 		}
-		else if (!commit && !RemotePreparedTransactionExists(nc, nc->preparedGid))
+		else if (!RemotePreparedTransactionExists(nc, nc->preparedGid))
 		{
-			/* its PREPARE failed or never ran: nothing was prepared */
+			/*
+			 * Gone: for a rollback, its PREPARE failed or never ran; for a
+			 * commit, recovery (the maintenance worker, after a commit that
+			 * took long) finished it already — by the committed decision.
+			 */
 		}
 		else
 		{

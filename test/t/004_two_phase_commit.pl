@@ -7,6 +7,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time);
 
 my $coordinator = PostgreSQL::Test::Cluster->new('coordinator');
 $coordinator->init;
@@ -219,8 +220,38 @@ ok( $coordinator->poll_query_until(
 		'postgres', q{SELECT count(*) = 2 FROM pg_stat_activity
 		  WHERE backend_type = 'shardext maintenance'}),
 	'a second database gets its own worker');
+# ... also while it waits for a node that does not answer
+my $worker1_pid = (split /\n/, slurp_file($workers[0]->data_dir . '/postmaster.pid'))[0];
+kill 'STOP', $worker1_pid;
+sleep 3;
+my $drop_start = time;
 $coordinator->safe_psql('postgres', 'DROP DATABASE other');
-pass('DROP DATABASE stops the worker of that database');
+my $drop_time = time - $drop_start;
+kill 'CONT', $worker1_pid;
+cmp_ok($drop_time, '<', 5, 'DROP DATABASE stops the worker of that database at once');
+
+# a worker that stopped (interval 0) comes back for a session that stays
+$coordinator->safe_psql('postgres', "ALTER SYSTEM SET shardext.recovery_interval = 0");
+$coordinator->reload;
+ok( $coordinator->poll_query_until(
+		'postgres', q{SELECT count(*) = 0 FROM pg_stat_activity
+		  WHERE backend_type = 'shardext maintenance'}),
+	'the worker exits when the interval is 0');
+$session = $coordinator->background_psql('postgres', on_error_stop => 0);
+$session->query_safe('SELECT count(*) FROM t');
+$coordinator->safe_psql('postgres', "ALTER SYSTEM SET shardext.recovery_interval = '1s'");
+$coordinator->reload;
+my $back = 0;
+for (1 .. 60)
+{
+	$session->query_safe('SELECT count(*) FROM t');
+	$back = $coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity
+		  WHERE backend_type = 'shardext maintenance'});
+	last if $back > 0;
+	sleep 1;
+}
+is($back, 1, 'and comes back for a session that was open meanwhile');
+$session->quit;
 $coordinator->safe_psql('postgres', "ALTER SYSTEM SET shardext.recovery_interval = 0");
 $coordinator->reload;
 
