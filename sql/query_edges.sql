@@ -636,5 +636,21 @@ SELECT same('SELECT array_agg(ROW(k, id)) IS NOT NULL FROM a WHERE id < 5');
 SELECT same('SELECT k, count(*) FROM a GROUP BY k, (id % 2, s)');
 UPDATE a SET w = w WHERE k = 1 AND id = 11 RETURNING ROW(k, id);
 
+-- a prepared statement planned under one DateStyle follows a later SET
+-- (its plan, which had the node write dates as text, is made again)
+SET DateStyle = ISO;
+PREPARE styled AS SELECT (date '2024-03-05' + k)::text AS d FROM a WHERE k = 1 AND id = 11;
+EXECUTE styled;
+SET DateStyle = German;
+EXECUTE styled;
+BEGIN;
+SET LOCAL DateStyle = 'SQL, DMY';
+EXECUTE styled;
+COMMIT;
+EXECUTE styled;
+RESET DateStyle;
+EXECUTE styled;
+DEALLOCATE styled;
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

@@ -43,6 +43,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
@@ -54,6 +55,7 @@
 #include "shardext/remote_exec.h"
 #include "shardext/transaction.h"
 
+bool		StyleSetLocally = false;
 int			ShardextUtilityDepth = 0;
 
 /* nesting of executor runs: 1 while a top-level statement runs */
@@ -74,6 +76,7 @@ static void CommitRemoteTransactions(void);
 /* gids committed on every node, whose decision rows can go (TopMemoryContext) */
 static List *FinishedGids = NIL;
 static void FinishPreparedTransactions(bool commit);
+static void ForgetPlansOfLocalStyles(void);
 
 static void CollectGidCallback(Datum *values, bool *nulls, void *arg);
 static void CollectRecordCallback(Datum *values, bool *nulls, void *arg);
@@ -503,6 +506,21 @@ FinishPreparedTransactions(bool commit)
 }
 
 /*
+ * ForgetPlansOfLocalStyles drops the cached plans made while a SET LOCAL
+ * of a value style was in force (see ForgetPlansOfOtherStyles, utility.c):
+ * the style ends with the transaction.
+ */
+static void
+ForgetPlansOfLocalStyles(void)
+{
+	if (StyleSetLocally)
+	{
+		ResetPlanCache();
+		StyleSetLocally = false;
+	}
+}
+
+/*
  * ShardextXactCallback commits or rolls back the remote transactions with
  * the local one.
  */
@@ -527,6 +545,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 			return;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			ForgetPlansOfLocalStyles();
 			EndDeadlockWatch();
 			DrainBusyConnections(true, true);
 			FinishPreparedTransactions(false);
@@ -547,6 +566,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			ForgetPlansOfLocalStyles();
 			EndDeadlockWatch();
 			FinishPreparedTransactions(true);
 			connections = OpenNodeConnections();

@@ -48,6 +48,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
 
@@ -113,6 +114,7 @@ static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt);
 static void StopWorkerOfDatabaseUsed(Node *parsetree);
+static void ForgetPlansOfOtherStyles(VariableSetStmt *stmt);
 static List *DistributedTablesInSchemas(List *schemaNames);
 static char *GrantSql(GrantStmt *stmt, const char *privileges, const char *object,
 					  const char *to);
@@ -217,6 +219,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	{
 		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
 							   params, queryEnv, dest, qc);
+		if (IsA(parsetree, VariableSetStmt))
+			ForgetPlansOfOtherStyles((VariableSetStmt *) parsetree);
 		return;
 	}
 
@@ -297,6 +301,30 @@ SchemaHasDistributedTables(const char *schemaName)
 			get_rel_namespace(((ShardextTable *) lfirst(lc))->relid) == namespace)
 			return true;
 	return false;
+}
+
+/*
+ * ForgetPlansOfOtherStyles drops this backend's cached plans (prepared
+ * statements, PL/pgSQL) when a SET or RESET changes how values are written
+ * as text (DateStyle, IntervalStyle, extra_float_digits): which expressions
+ * a node may compute depends on them (WritesInSessionStyle), and a plan made
+ * under the old style would have a node write text in the wrong form.  A
+ * SET LOCAL's value ends with the transaction: its plans are dropped then
+ * too (ShardextXactCallback).
+ */
+static void
+ForgetPlansOfOtherStyles(VariableSetStmt *stmt)
+{
+	if (stmt->kind == VAR_RESET_ALL ||
+		(stmt->name != NULL &&
+		 (pg_strcasecmp(stmt->name, "datestyle") == 0 ||
+		  pg_strcasecmp(stmt->name, "intervalstyle") == 0 ||
+		  pg_strcasecmp(stmt->name, "extra_float_digits") == 0)))
+	{
+		ResetPlanCache();
+		if (stmt->is_local)
+			StyleSetLocally = true;
+	}
 }
 
 /*

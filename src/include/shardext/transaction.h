@@ -13,6 +13,7 @@
 
 /* nesting of utility statements being processed (utility.c counts) */
 extern int	ShardextUtilityDepth;
+extern bool StyleSetLocally;
 
 extern void ShardextInitTransactions(void);
 extern bool StatementMayRunWithoutTransaction(void);
