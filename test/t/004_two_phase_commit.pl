@@ -59,6 +59,27 @@ sub prepared_left
 	return $total;
 }
 
+# crash_in_commit($setting, $value): a transaction sets v = $value on both
+# nodes and commits with a debug pause (shardext.debug_commit_delay: after
+# PREPARE, before the coordinator's own commit; debug_commit_prepared_delay:
+# after it, before COMMIT PREPARED), during which the coordinator dies; it is
+# started again
+sub crash_in_commit
+{
+	my ($setting, $value) = @_;
+	my $s = $coordinator->background_psql('postgres', on_error_stop => 0);
+	$s->query_safe("SET shardext.$setting = 5000");
+	$s->query_safe("BEGIN");
+	$s->query_safe("UPDATE t SET v = $value WHERE id = $k1");
+	$s->query_safe("UPDATE t SET v = $value WHERE id = $k2");
+	$s->{stdin} .= "COMMIT;\n";
+	$s->{run}->pump_nb();
+	sleep 2;
+	$coordinator->stop('immediate');
+	eval { $s->quit; };
+	$coordinator->start;
+}
+
 my ($ret, $stdout, $stderr);
 
 # a normal commit on both nodes
@@ -107,17 +128,7 @@ $session->quit;
 
 # 3. the coordinator dies after PREPARE, before its own commit: recovery
 # rolls the prepared transactions back
-$session = $coordinator->background_psql('postgres', on_error_stop => 0);
-$session->query_safe('SET shardext.debug_commit_delay = 5000');
-$session->query_safe("BEGIN");
-$session->query_safe("UPDATE t SET v = 4 WHERE id = $k1");
-$session->query_safe("UPDATE t SET v = 4 WHERE id = $k2");
-$session->{stdin} .= "COMMIT;\n";
-$session->{run}->pump_nb();
-sleep 2;
-$coordinator->stop('immediate');
-eval { $session->quit; };
-$coordinator->start;
+crash_in_commit('debug_commit_delay', 4);
 is(prepared_left(), 2, 'both workers hold a prepared transaction');
 is($coordinator->safe_psql('postgres', 'SELECT shardext_recover_transactions()'),
 	'2', 'recovery finishes both');
@@ -126,17 +137,7 @@ is(prepared_left(), 0, 'nothing is left prepared');
 
 # 4. the coordinator dies after its own commit, before COMMIT PREPARED:
 # recovery commits on both nodes
-$session = $coordinator->background_psql('postgres', on_error_stop => 0);
-$session->query_safe('SET shardext.debug_commit_prepared_delay = 5000');
-$session->query_safe("BEGIN");
-$session->query_safe("UPDATE t SET v = 5 WHERE id = $k1");
-$session->query_safe("UPDATE t SET v = 5 WHERE id = $k2");
-$session->{stdin} .= "COMMIT;\n";
-$session->{run}->pump_nb();
-sleep 2;
-$coordinator->stop('immediate');
-eval { $session->quit; };
-$coordinator->start;
+crash_in_commit('debug_commit_prepared_delay', 5);
 is(prepared_left(), 2, 'both workers hold a prepared transaction');
 is($coordinator->safe_psql('postgres', 'SELECT shardext_recover_transactions()'),
 	'2', 'recovery finishes both');
@@ -187,17 +188,7 @@ $workers[1]->safe_psql('postgres', "DROP TRIGGER slow ON $shard2");
 # the maintenance worker finishes what a failure left prepared, unasked: the
 # coordinator dies after its own commit, before COMMIT PREPARED
 $coordinator->safe_psql('postgres', "ALTER SYSTEM SET shardext.recovery_interval = '1s'");
-$session = $coordinator->background_psql('postgres', on_error_stop => 0);
-$session->query_safe('SET shardext.debug_commit_prepared_delay = 5000');
-$session->query_safe("BEGIN");
-$session->query_safe("UPDATE t SET v = 6 WHERE id = $k1");
-$session->query_safe("UPDATE t SET v = 6 WHERE id = $k2");
-$session->{stdin} .= "COMMIT;\n";
-$session->{run}->pump_nb();
-sleep 2;
-$coordinator->stop('immediate');
-eval { $session->quit; };
-$coordinator->start;
+crash_in_commit('debug_commit_prepared_delay', 6);
 is(prepared_left(), 2, 'both workers hold a prepared transaction');
 # the first session that uses the extension starts the worker
 $coordinator->safe_psql('postgres', 'SELECT count(*) FROM shardext.nodes');
