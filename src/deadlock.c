@@ -23,8 +23,7 @@
  * The cycle's member with the highest pid gives way; another member that
  * finds the same cycle still there one deadlock_timeout later, in the same
  * wait, gives way itself (the designated one may not be waiting where it
- * would look).
- * The backend that gives way cancels its node's statement and raises
+ * would look).  The backend that gives way cancels its node's statement and raises
  * PostgreSQL's "deadlock detected"; its transaction's rollback on the
  * nodes lets the others go on.  The nodes' waits are read one node after
  * the other, not at one instant, so a cycle must be seen whole: waits that
@@ -42,13 +41,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "pgstat.h"
-#include "storage/latch.h"
-#include "utils/timestamp.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "shardext/connection.h"
 #include "shardext/deadlock.h"
