@@ -636,6 +636,29 @@ SELECT same('SELECT array_agg(ROW(k, id)) IS NOT NULL FROM a WHERE id < 5');
 SELECT same('SELECT k, count(*) FROM a GROUP BY k, (id % 2, s)');
 UPDATE a SET w = w WHERE k = 1 AND id = 11 RETURNING ROW(k, id);
 
+-- an alias named like a schema, with a column named like the table: its
+-- columns are not taken for the table (edges.al read like table edges.al)
+CREATE TABLE al (id int PRIMARY KEY, al int, b text);
+INSERT INTO al SELECT g, g % 5, 'x' || (g % 3) FROM generate_series(1, 60) g;
+CREATE TABLE loc_al AS SELECT * FROM al;
+SET client_min_messages = warning;
+SELECT create_distributed_table('al', 'id', shard_count => 4);
+RESET client_min_messages;
+-- (run at the top level: inside same() they would be subqueries, planned
+-- otherwise; the local twin's results follow each)
+SELECT edges.al, count(*) FROM al AS edges GROUP BY 1 ORDER BY 1;
+SELECT edges.al, count(*) FROM loc_al AS edges GROUP BY 1 ORDER BY 1;
+SELECT count(*) FROM al AS edges WHERE edges.al = 3;
+SELECT count(*) FROM loc_al AS edges WHERE edges.al = 3;
+SELECT sum(edges.al) FROM (SELECT al FROM al) AS edges;
+SELECT sum(edges.al) FROM (SELECT al FROM loc_al) AS edges;
+SELECT edges.id, edges.al FROM al AS edges WHERE edges.id = 2;
+SELECT edges.al, edges.b FROM al AS edges ORDER BY edges.al DESC, edges.id LIMIT 3;
+SELECT edges.al, edges.b FROM loc_al AS edges ORDER BY edges.al DESC, edges.id LIMIT 3;
+BEGIN;
+UPDATE al AS edges SET al = edges.al + 1 WHERE edges.id = 4 RETURNING edges.al;
+ROLLBACK;
+
 -- a prepared statement planned under one DateStyle follows a later SET
 -- (its plan, which had the node write dates as text, is made again)
 SET DateStyle = ISO;

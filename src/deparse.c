@@ -51,6 +51,7 @@ typedef struct RteWalkerContext
 } RteWalkerContext;
 
 static bool RteWalker(Node *node, RteWalkerContext *context);
+static void AvoidSchemaNamedAlias(RangeTblEntry *rte);
 static bool IsIdentChar(unsigned char c);
 static int	SkipToken(const char *sql, int pos);
 static char *CollapseWhitespace(const char *sql);
@@ -176,12 +177,38 @@ RteWalker(Node *node, RteWalkerContext *context)
 				rte->inh = true;
 			}
 		}
+		if (context->setAliases)
+			AvoidSchemaNamedAlias(rte);
 		return false;
 	}
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, RteWalker, context,
 								 QTW_EXAMINE_RTES_BEFORE);
 	return expression_tree_walker(node, RteWalker, context);
+}
+
+/*
+ * AvoidSchemaNamedAlias renames a range table entry named like a schema:
+ * the deparsed SQL would qualify its columns as "schema.column", which
+ * reads like a table of that schema where SplitQueryTemplate fills in
+ * shard names ("w AS public" with a column w of table public.w).  Only
+ * the name changes; a join without an alias keeps having none.
+ */
+static void
+AvoidSchemaNamedAlias(RangeTblEntry *rte)
+{
+	const char *name = (rte->alias != NULL) ? rte->alias->aliasname :
+		(rte->eref != NULL) ? rte->eref->aliasname : NULL;
+
+	if (name == NULL || !OidIsValid(get_namespace_oid(name, true)))
+		return;
+	if (rte->alias == NULL)
+	{
+		if (rte->rtekind == RTE_JOIN)
+			return;
+		rte->alias = makeAlias(name, NIL);
+	}
+	rte->alias->aliasname = psprintf("%s_r", name);
 }
 
 /*
