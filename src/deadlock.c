@@ -29,9 +29,12 @@
  * the other, not at one instant, so a cycle must be seen whole: waits that
  * ended meanwhile only make a cycle appear if they came back.
  *
- * Waits on the coordinator's own locks are not seen (PostgreSQL's detector
- * covers cycles made of them only), nor sessions whose node server sets
- * application_name; a node with no free connection slot cannot be read.
+ * Waits for locks on the coordinator itself between the backends found
+ * (pg_blocking_pids) are part of the graph too: a backend waiting here for
+ * one that waits on a node closes a cycle that PostgreSQL's own detector,
+ * which sees only local waits, cannot see.  Sessions whose node server sets
+ * application_name are not seen, and a node with no free connection slot
+ * cannot be read.
  *
  * IDENTIFICATION
  *	  src/deadlock.c
@@ -41,11 +44,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "utils/array.h"
+#include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -69,7 +75,7 @@
 	"JOIN pg_catalog.pg_stat_activity b ON b.pid = bp.pid " \
 	"WHERE w.application_name LIKE $1 AND b.application_name LIKE $1"
 
-/* a coordinator backend waiting for another on a node */
+/* a coordinator backend waiting for another on a node (NULL: here) */
 typedef struct WaitEdge
 {
 	int			waiter;
@@ -99,6 +105,7 @@ static bool WaitForSocket(PGconn *conn, int events, TimestampTz deadline);
 static void CloseWatchConnection(PGconn *conn);
 static List *CollectNodeWaits(ShardextNode *node, const char *pattern,
 							  size_t prefixLength, List *edges);
+static List *CollectLocalWaits(List *edges);
 static bool PathBackToMe(List *edges, int pid, List **visited, List **path);
 
 /*
@@ -211,6 +218,7 @@ LookForCycle(NodeConnection *waiting, MemoryContext resultContext,
 		if (node->isActive && node->role != NODE_ROLE_REPLICA)
 			edges = CollectNodeWaits(node, pattern, strlen(prefix), edges);
 	}
+	edges = CollectLocalWaits(edges);
 	if (!PathBackToMe(edges, MyProcPid, &visited, &path))
 	{
 		list_free(lastCycle);
@@ -223,10 +231,14 @@ LookForCycle(NodeConnection *waiting, MemoryContext resultContext,
 	{
 		WaitEdge   *edge = lfirst(lc);
 
-		appendStringInfo(&buf, "%sProcess %d waits on node %d (%s:%d) for process %d.",
-						 buf.len > 0 ? "\n" : "", edge->waiter,
-						 edge->node->nodeId, edge->node->host,
-						 edge->node->port, edge->blocker);
+		if (edge->node == NULL)
+			appendStringInfo(&buf, "%sProcess %d waits on the coordinator for process %d.",
+							 buf.len > 0 ? "\n" : "", edge->waiter, edge->blocker);
+		else
+			appendStringInfo(&buf, "%sProcess %d waits on node %d (%s:%d) for process %d.",
+							 buf.len > 0 ? "\n" : "", edge->waiter,
+							 edge->node->nodeId, edge->node->host,
+							 edge->node->port, edge->blocker);
 		members = lappend_int(members, edge->waiter);
 		highest = Max(highest, edge->waiter);
 	}
@@ -386,6 +398,60 @@ CollectNodeWaits(ShardextNode *node, const char *pattern, size_t prefixLength,
 		}
 	}
 	PQclear(res);
+	return edges;
+}
+
+/*
+ * CollectLocalWaits adds to edges the waits for locks on the coordinator
+ * itself of the backends the edges name (and of those these waits lead
+ * to): a backend that waits here for one that waits on a node closes a
+ * cycle no node, and not PostgreSQL's own detector, can see.  The node of
+ * such an edge is NULL.
+ */
+static List *
+CollectLocalWaits(List *edges)
+{
+	List	   *pids = list_make1_int(MyProcPid);
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, edges)
+	{
+		WaitEdge   *edge = lfirst(lc);
+
+		pids = list_append_unique_int(pids, edge->waiter);
+		pids = list_append_unique_int(pids, edge->blocker);
+	}
+	/* (pids grows while it is walked: the waits lead to more backends) */
+	for (i = 0; i < list_length(pids); i++)
+	{
+		int			pid = list_nth_int(pids, i);
+		ArrayType  *blockers;
+		Datum	   *elements;
+		bool	   *nulls;
+		int			count;
+		int			j;
+
+		if (pid == MyProcPid)
+			continue;			/* this backend waits on a node, not here */
+		blockers = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids,
+														  Int32GetDatum(pid)));
+		deconstruct_array(blockers, INT4OID, sizeof(int32), true, TYPALIGN_INT,
+						  &elements, &nulls, &count);
+		for (j = 0; j < count; j++)
+		{
+			WaitEdge   *edge;
+
+			if (nulls[j] || DatumGetInt32(elements[j]) <= 0)
+				continue;
+			edge = palloc(sizeof(WaitEdge));
+			edge->waiter = pid;
+			edge->blocker = DatumGetInt32(elements[j]);
+			edge->node = NULL;
+			edges = lappend(edges, edge);
+			pids = list_append_unique_int(pids, edge->blocker);
+		}
+	}
 	return edges;
 }
 

@@ -610,8 +610,8 @@ WaitForConnectionInput(NodeConnection *nc)
 						(errcode(ERRCODE_T_R_DEADLOCK_DETECTED),
 						 errmsg("deadlock detected"),
 						 errdetail_internal("%s", detail),
-						 errhint("The transactions waited for each other on different "
-								 "nodes; retry the transaction.")));
+						 errhint("The transactions waited for each other across nodes, "
+								 "where no single server could see it; retry the transaction.")));
 			}
 			continue;
 		}

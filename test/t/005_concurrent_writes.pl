@@ -112,6 +112,37 @@ for my $round (1 .. 3)
 		"$value\n$value", "round $round: the other transaction committed on both nodes");
 }
 
+# a cycle through a lock on the coordinator itself: one session holds a
+# local table's lock and waits on a node for the other, which waits here for
+# that lock (PostgreSQL's own detector sees only this half)
+$coordinator->safe_psql('postgres', 'CREATE TABLE local_lock (i int)');
+$_->{stdout} = $_->{stderr} = '' for ($s1, $s2);
+$s2->query_safe('BEGIN');
+$s2->query_safe("UPDATE t SET v = 40 WHERE id = $k2");
+$s1->query_safe('BEGIN');
+$s1->query_safe('LOCK TABLE local_lock IN EXCLUSIVE MODE');
+$s1->{stdin} .= "UPDATE t SET v = 41 WHERE id = $k2;\n\\echo s1_done\n";
+$s1->{run}->pump_nb();
+sleep 0.3;
+$s2->{stdin} .= "LOCK TABLE local_lock IN EXCLUSIVE MODE;\n\\echo s2_done\n";
+$start = time;
+$s2->{run}->pump_nb();
+until (($s1->{stdout} =~ /s1_done/ && $s2->{stdout} =~ /s2_done/) || time - $start > 60)
+{
+	$s1->{run}->pump_nb();
+	$s2->{run}->pump_nb();
+	Time::HiRes::sleep(0.1);
+}
+$elapsed = time - $start;
+like($s1->{stderr} . $s2->{stderr}, qr/deadlock detected/,
+	'a cycle through a coordinator lock is detected');
+like($s1->{stderr} . $s2->{stderr}, qr/waits on the coordinator for process/,
+	'the detail names the wait on the coordinator');
+cmp_ok($elapsed, '<', 20, 'soon after deadlock_timeout');
+$_->{stdout} = $_->{stderr} = '' for ($s1, $s2);
+$s1->query('ROLLBACK');
+$s2->query('ROLLBACK');
+
 # a deadlock across nodes ends with statement_timeout when detection is
 # put off
 $s1->{stdout} = '';
