@@ -487,6 +487,8 @@ ResetNodeConnection(NodeConnection *nc)
 	nc->wroteInTransaction = false;
 	nc->preparedGid[0] = '\0';
 	nc->broken = false;
+	nc->soleWrite = false;
+	nc->cancelSent = false;
 	nc->invalidated = false;
 	nc->copyPending = false;
 	nc->pendingDrain = NULL;
@@ -566,6 +568,9 @@ GetNodeConnectionSlot(int32 nodeId, int32 slot)
 	bool		found;
 
 	nc = hash_search(ConnectionHash, key, HASH_ENTER, &found);
+	/* (GetNodeConnectionForStatement says when it is a sole write) */
+	if (found)
+		nc->soleWrite = false;
 	if (!found)
 	{
 		nc->lastUsed = 0;

@@ -562,6 +562,7 @@ static void
 WaitForConnectionInput(NodeConnection *nc)
 {
 	TimestampTz checkAt = 0;
+	TimestampTz cancelDeadline = 0;
 	bool		watched = false;
 
 	if (!PQisBusy(nc->conn))
@@ -591,13 +592,25 @@ WaitForConnectionInput(NodeConnection *nc)
 		 * first wakeup that is not the answer, so that interrupts do not
 		 * put the check off (and the fast path reads no clock).
 		 */
-		if (checkAt != 0)
+		if (nc->cancelSent)
+			timeout = Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														  cancelDeadline), 0);
+		else if (checkAt != 0)
 			timeout = Max(TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
 														  checkAt), 0);
 		if (WaitEventSetWait(nc->waitSet, timeout, &event, 1,
 							 PG_WAIT_EXTENSION) == 0)
 		{
 			bool		first = !watched;
+
+			/* a cancelled write that the node did not end in time */
+			if (nc->cancelSent)
+			{
+				nc->cancelSent = false;
+				StopRemoteStatement(nc);
+				CHECK_FOR_INTERRUPTS();
+				continue;
+			}
 
 			checkAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												  DeadlockTimeout);
@@ -621,6 +634,25 @@ WaitForConnectionInput(NodeConnection *nc)
 			if (checkAt == 0)
 				checkAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													  DeadlockTimeout);
+			if (nc->cancelSent && !ProcDiePending)
+				continue;		/* waiting for how the cancelled write ended */
+			if (InterruptPending && QueryCancelPending && !ProcDiePending &&
+				nc->soleWrite && !nc->inTransaction && !nc->cancelSent)
+			{
+				/*
+				 * A write that is its node's whole transaction: the node is
+				 * asked to cancel it, and how it ended decides what is
+				 * reported (GetRemoteResult) — one that finished anyway is
+				 * committed there, and is reported done, as PostgreSQL
+				 * reports a statement the cancel came too late for.
+				 */
+				CancelRemoteStatement(nc);
+				nc->cancelSent = true;
+				cancelDeadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+															 CANCEL_ANSWER_MS);
+				continue;
+			}
+			nc->cancelSent = false;
 			if (InterruptPending && (QueryCancelPending || ProcDiePending))
 				StopRemoteStatement(nc);
 			CHECK_FOR_INTERRUPTS();
@@ -677,10 +709,26 @@ GetRemoteResult(NodeConnection *nc)
 	{
 		if (last != NULL)
 			PQclear(last);
+		nc->cancelSent = false;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
+	/* a write cancelled while it ran (WaitForConnectionInput) */
+	if (nc->cancelSent)
+	{
+		nc->cancelSent = false;
+		if (last != NULL && (PQresultStatus(last) == PGRES_COMMAND_OK ||
+							 PQresultStatus(last) == PGRES_TUPLES_OK))
+			QueryCancelPending = false; /* it finished, and is committed */
+		else if (InterruptPending && QueryCancelPending)
+		{
+			if (last != NULL)
+				PQclear(last);
+			CHECK_FOR_INTERRUPTS();
+			last = NULL;
+		}
+	}
 	if (last == NULL)
 		ReportConnectionFailure(nc);
 	return last;

@@ -145,14 +145,20 @@ StatementMayRunWithoutTransaction(void)
 NodeConnection *
 GetNodeConnectionForStatement(int32 nodeId, bool forWrite, bool onlyStatement)
 {
+	NodeConnection *nc;
+
 	if (onlyStatement && StatementMayRunWithoutTransaction())
 	{
-		NodeConnection *nc = GetNodeConnection(nodeId);
-
+		nc = GetNodeConnection(nodeId);
 		if (!nc->inTransaction && !nc->broken)
+		{
+			nc->soleWrite = forWrite;
 			return nc;
+		}
 	}
-	return GetNodeConnectionInTransaction(nodeId, forWrite);
+	nc = GetNodeConnectionInTransaction(nodeId, forWrite);
+	nc->soleWrite = false;
+	return nc;
 }
 
 /*

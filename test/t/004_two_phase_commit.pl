@@ -185,6 +185,33 @@ $coordinator->safe_psql('postgres', 'SELECT shardext_recover_transactions()');
 is(values_of(), '5,5', 'neither node has the change');
 $workers[1]->safe_psql('postgres', "DROP TRIGGER slow ON $shard2");
 
+# a statement_timeout that comes while a single-row write runs alone on its
+# node, which finishes it anyway (the trigger sleeps through the cancel):
+# the write is committed there, and is reported done, as PostgreSQL does
+$workers[1]->safe_psql('postgres',
+	"CREATE TRIGGER slow_row AFTER UPDATE ON $shard2 FOR EACH ROW EXECUTE FUNCTION slow_check()");
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SET statement_timeout = '1s'; UPDATE t SET v = 77 WHERE id = $k2");
+is($ret, 0, 'a write the node finished despite the cancel is reported done');
+unlike($stderr, qr/canceling statement/, 'with no cancel error');
+is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id = $k2"), '77',
+	'and it is committed');
+# one that the cancel stops is reported cancelled
+$workers[1]->safe_psql('postgres', qq{
+	CREATE OR REPLACE FUNCTION slow_check() RETURNS trigger LANGUAGE plpgsql AS \$\$
+	BEGIN
+		PERFORM pg_sleep(5);
+		RETURN NULL;
+	END \$\$;
+});
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SET statement_timeout = '1s'; UPDATE t SET v = 78 WHERE id = $k2");
+like($stderr, qr/canceling statement due to statement timeout/,
+	'a write the cancel stopped is reported cancelled');
+is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id = $k2"), '77',
+	'and is not applied');
+$workers[1]->safe_psql('postgres', "DROP TRIGGER slow_row ON $shard2");
+
 # the maintenance worker finishes what a failure left prepared, unasked: the
 # coordinator dies after its own commit, before COMMIT PREPARED
 $coordinator->safe_psql('postgres', "ALTER SYSTEM SET shardext.recovery_interval = '1s'");
