@@ -243,11 +243,10 @@ ReleaseDatabase(int code, Datum arg)
 void
 StartMaintenanceWorker(void)
 {
+	TimestampTz now = GetCurrentStatementStartTimestamp();
 	BackgroundWorker worker;
 	HeapTuple	tuple;
 	bool		isTemplate;
-
-	TimestampTz now = GetCurrentStatementStartTimestamp();
 
 	if (now < NextCheck)
 		return;
@@ -305,11 +304,11 @@ ShardextMaintenanceMain(Datum arg)
 	/* SIGTERM also ends a wait for a node (DROP DATABASE waits for it) */
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	/* (off the list however it ends: connecting may fail too) */
+	before_shmem_exit(ReleaseDatabase, ObjectIdGetDatum(databaseId));
+	SetWorkerPid(databaseId);
 	BackgroundWorkerInitializeConnectionByOid(databaseId, InvalidOid, 0);
 	pgstat_report_appname("shardext maintenance");
-
-	SetWorkerPid(databaseId);
-	before_shmem_exit(ReleaseDatabase, ObjectIdGetDatum(databaseId));
 
 	for (;;)
 	{
