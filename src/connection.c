@@ -488,6 +488,7 @@ ResetNodeConnection(NodeConnection *nc)
 	nc->preparedGid[0] = '\0';
 	nc->broken = false;
 	nc->soleWrite = false;
+	nc->writeSent = false;
 	nc->cancelSent = false;
 	nc->invalidated = false;
 	nc->copyPending = false;

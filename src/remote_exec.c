@@ -83,6 +83,9 @@ static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 
 static void WaitForConnectionInput(NodeConnection *nc);
 static void StopRemoteStatement(NodeConnection *nc);
+static PGresult *ExecuteStatementTyped(NodeConnection *nc, const char *sql, int nParams,
+									   const Oid *paramTypes,
+									   const char *const *paramValues);
 static void ReportRemoteErrorContext(NodeConnection *nc, PGresult *res,
 									 const char *context) pg_attribute_noreturn();
 static void ForgetCopyLines(NodeConnection *nc);
@@ -563,6 +566,7 @@ WaitForConnectionInput(NodeConnection *nc)
 {
 	TimestampTz checkAt = 0;
 	TimestampTz cancelDeadline = 0;
+	int			cancelsSent = 0;
 	bool		watched = false;
 
 	if (!PQisBusy(nc->conn))
@@ -603,9 +607,20 @@ WaitForConnectionInput(NodeConnection *nc)
 		{
 			bool		first = !watched;
 
-			/* a cancelled write that the node did not end in time */
+			/*
+			 * A cancelled write the node has not ended yet (it may be
+			 * catching cancels): asked again, up to three times; after
+			 * that its outcome is unknown, and the cancel is raised.
+			 */
 			if (nc->cancelSent)
 			{
+				if (++cancelsSent < 3)
+				{
+					CancelRemoteStatement(nc);
+					cancelDeadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+																 CANCEL_ANSWER_MS);
+					continue;
+				}
 				nc->cancelSent = false;
 				StopRemoteStatement(nc);
 				CHECK_FOR_INTERRUPTS();
@@ -637,7 +652,7 @@ WaitForConnectionInput(NodeConnection *nc)
 			if (nc->cancelSent && !ProcDiePending)
 				continue;		/* waiting for how the cancelled write ended */
 			if (InterruptPending && QueryCancelPending && !ProcDiePending &&
-				nc->soleWrite && !nc->inTransaction && !nc->cancelSent)
+				nc->writeSent && !nc->inTransaction && !nc->cancelSent)
 			{
 				/*
 				 * A write that is its node's whole transaction: the node is
@@ -648,6 +663,7 @@ WaitForConnectionInput(NodeConnection *nc)
 				 */
 				CancelRemoteStatement(nc);
 				nc->cancelSent = true;
+				cancelsSent = 1;
 				cancelDeadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 															 CANCEL_ANSWER_MS);
 				continue;
@@ -710,10 +726,12 @@ GetRemoteResult(NodeConnection *nc)
 		if (last != NULL)
 			PQclear(last);
 		nc->cancelSent = false;
+		nc->writeSent = false;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
+	nc->writeSent = false;
 	/* a write cancelled while it ran (WaitForConnectionInput) */
 	if (nc->cancelSent)
 	{
@@ -907,6 +925,28 @@ RemoteExecuteTyped(NodeConnection *nc, const char *sql, int nParams,
 	return res;
 }
 
+/*
+ * ExecuteStatementTyped is RemoteExecuteTyped for the statement a caller of
+ * RemoteExecutePrepared asked for (not the settings or PREPARE sent before
+ * it): a cancel that comes while it runs as a sole write is handled as such
+ * (WaitForConnectionInput).
+ */
+static PGresult *
+ExecuteStatementTyped(NodeConnection *nc, const char *sql, int nParams,
+					  const Oid *paramTypes, const char *const *paramValues)
+{
+	PGresult   *res;
+	ExecStatusType status;
+
+	SendRemoteQueryTyped(nc, sql, nParams, paramTypes, paramValues);
+	nc->writeSent = nc->soleWrite;
+	res = GetRemoteResult(nc);
+	status = PQresultStatus(res);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		ReportRemoteError(nc, res);
+	return res;
+}
+
 /* RemoteExecuteCommand runs a statement whose result is not needed. */
 void
 RemoteExecuteCommand(NodeConnection *nc, const char *sql)
@@ -971,7 +1011,7 @@ RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 	PGresult   *res;
 
 	if (nParams == 0)
-		return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
+		return ExecuteStatementTyped(nc, sql, nParams, paramTypes, paramValues);
 retry:
 
 	FinishPendingCopy(nc);
@@ -994,7 +1034,7 @@ retry:
 		(strcmp(entry->sql, sql) != 0 || entry->nParams != nParams ||
 		 (paramTypes != NULL &&
 		  memcmp(entry->types, paramTypes, sizeof(Oid) * nParams) != 0)))
-		return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
+		return ExecuteStatementTyped(nc, sql, nParams, paramTypes, paramValues);
 
 	if (entry == NULL)
 	{
@@ -1004,7 +1044,7 @@ retry:
 		int			id;
 
 		if (nc->statementCount >= MAX_PREPARED_STATEMENTS)
-			return RemoteExecuteTyped(nc, sql, nParams, paramTypes, paramValues);
+			return ExecuteStatementTyped(nc, sql, nParams, paramTypes, paramValues);
 
 		/*
 		 * The name is used up before the node is asked: a PREPARE that ends
@@ -1034,6 +1074,7 @@ retry:
 	snprintf(name, sizeof(name), "shardext_%d", entry->id);
 	if (!PQsendQueryPrepared(nc->conn, name, nParams, paramValues, NULL, NULL, 0))
 		ReportConnectionFailure(nc);
+	nc->writeSent = nc->soleWrite;
 	res = GetRemoteResult(nc);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 		PQresultStatus(res) != PGRES_TUPLES_OK)

@@ -1419,6 +1419,18 @@ ComputeQueryTasks(QueryScanState *state)
 }
 
 /*
+ * QueryScanWrites tells whether a query scan's statement writes: an
+ * INSERT, UPDATE or DELETE, or a SELECT with a data-modifying WITH (a
+ * write for the node's transaction and for how a cancel is handled).
+ */
+static bool
+QueryScanWrites(QueryScanState *state)
+{
+	return state->commandType != CMD_SELECT ||
+		state->css.ss.ps.state->es_plannedstmt->hasModifyingCTE;
+}
+
+/*
  * RunBatchedTasks runs the statements of an all-shards statement without
  * parameters node by node in one message each, every node at the same
  * time, and keeps their results; the tasks are then done.
@@ -1455,8 +1467,7 @@ RunBatchedTasks(QueryScanState *state)
 			if (task->nodeId == nodeId)
 				appendStringInfo(&sql, "%s%s", sql.len > 0 ? "; " : "", task->sql);
 		}
-		nc = GetNodeConnectionForStatement(nodeId, state->commandType != CMD_SELECT,
-										   false);
+		nc = GetNodeConnectionForStatement(nodeId, QueryScanWrites(state), false);
 		SendRemoteStatements(nc, sql.data);
 		connections = lappend(connections, nc);
 	}
@@ -1539,10 +1550,9 @@ QueryScanNext(ScanState *node)
 			return ExecClearTuple(slot);
 
 		task = list_nth(state->tasks, state->nextTask++);
-		nc = GetNodeConnectionForStatement(task->nodeId,
-										   state->commandType != CMD_SELECT,
+		nc = GetNodeConnectionForStatement(task->nodeId, QueryScanWrites(state),
 										   list_length(state->tasks) == 1 ||
-										   (state->commandType == CMD_SELECT &&
+										   (!QueryScanWrites(state) &&
 											XactIsoLevel == XACT_READ_COMMITTED));
 		params = BuildRemoteParams(estate, state->paramCount,
 								   list_length(state->constants));

@@ -189,13 +189,30 @@ $workers[1]->safe_psql('postgres', "DROP TRIGGER slow ON $shard2");
 # node, which finishes it anyway (the trigger sleeps through the cancel):
 # the write is committed there, and is reported done, as PostgreSQL does
 $workers[1]->safe_psql('postgres',
-	"CREATE TRIGGER slow_row AFTER UPDATE ON $shard2 FOR EACH ROW EXECUTE FUNCTION slow_check()");
+	"CREATE TRIGGER slow_row AFTER INSERT OR UPDATE ON $shard2 FOR EACH ROW EXECUTE FUNCTION slow_check()");
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
 	"SET statement_timeout = '1s'; UPDATE t SET v = 77 WHERE id = $k2");
 is($ret, 0, 'a write the node finished despite the cancel is reported done');
 unlike($stderr, qr/canceling statement/, 'with no cancel error');
 is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id = $k2"), '77',
 	'and it is committed');
+# ... also one that takes two cancels to finish (two rows, each trigger
+# sleeps through one), and a SELECT whose WITH writes
+my ($n1, $n2) = split /\n/, $coordinator->safe_psql('postgres',
+	"SELECT g FROM generate_series(1000, 2000) g
+	  WHERE shardext_shard_for_value('t', g) = shardext_shard_for_value('t', $k2)
+	  ORDER BY g LIMIT 2");
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SET statement_timeout = '1s'; INSERT INTO t VALUES ($n1, 1), ($n2, 1)");
+is($ret, 0, 'a write that finished after two cancels is reported done');
+is($coordinator->safe_psql('postgres', "SELECT count(*) FROM t WHERE id IN ($n1, $n2)"), '2',
+	'and it is committed');
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SET statement_timeout = '1s'; WITH w AS (UPDATE t SET v = 79 WHERE id = $k2 RETURNING v) SELECT v FROM w");
+is($ret, 0, 'so is a SELECT whose WITH writes');
+is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id = $k2"), '79',
+	'and it is committed');
+$coordinator->safe_psql('postgres', "UPDATE t SET v = 77 WHERE id = $k2");
 # one that the cancel stops is reported cancelled
 $workers[1]->safe_psql('postgres', qq{
 	CREATE OR REPLACE FUNCTION slow_check() RETURNS trigger LANGUAGE plpgsql AS \$\$

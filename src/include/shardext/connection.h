@@ -63,8 +63,10 @@ typedef struct NodeConnection
 	bool		wroteInTransaction; /* a write was sent in this transaction */
 	char		preparedGid[64];	/* prepared for two-phase commit, or "" */
 	bool		broken;			/* must be closed at transaction end */
-	bool		soleWrite;		/* the statement running is a write that is
+	bool		soleWrite;		/* the statement asked for is a write that is
 								 * its node's whole (implicit) transaction */
+	bool		writeSent;		/* ... and it is the one running (not the
+								 * settings or PREPARE sent before it) */
 	bool		cancelSent;		/* a cancel of that write was sent: how the
 								 * statement ended decides (GetRemoteResult) */
 	bool		invalidated;	/* server options changed: reconnect */
