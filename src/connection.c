@@ -60,10 +60,69 @@ static bool IsLibpqOption(const char *keyword);
 #define IDLE_CHECK_INTERVAL_MS 100
 
 static bool IdleConnectionHasInput(PGconn *conn);
+static bool PollConnection(PGconn *conn, TimestampTz deadline, bool *timedOut);
 static bool NodeConnectionOptions(const ShardextNode *node, bool missingOk,
 								  int extra, const char ***keywordsOut,
 								  const char ***valuesOut);
 static void InvalidateConnections(Datum arg, int cacheId, uint32 hashValue);
+
+/*
+ * WaitForNodeSocket waits until a node connection's socket is ready for
+ * events (WL_SOCKET_READABLE or WL_SOCKET_WRITEABLE), serving interrupts;
+ * false when deadline passes first.
+ */
+bool
+WaitForNodeSocket(PGconn *conn, int events, TimestampTz deadline)
+{
+	for (;;)
+	{
+		long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+																deadline);
+		int			rc;
+
+		if (remaining <= 0)
+			return false;
+		rc = WaitLatchOrSocket(MyLatch,
+							   WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH | events,
+							   PQsocket(conn), remaining, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+		{
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (rc & events)
+			return true;
+	}
+}
+
+/*
+ * PollConnection drives a connection started by PQconnectStartParams until
+ * it is made (true) or fails or deadline passes (false; *timedOut tells
+ * which), serving interrupts.
+ */
+static bool
+PollConnection(PGconn *conn, TimestampTz deadline, bool *timedOut)
+{
+	PostgresPollingStatusType pollStatus = PGRES_POLLING_WRITING;
+
+	*timedOut = false;
+	if (PQstatus(conn) == CONNECTION_BAD)
+		return false;
+	while (pollStatus != PGRES_POLLING_OK)
+	{
+		if (pollStatus == PGRES_POLLING_FAILED)
+			return false;
+		if (!WaitForNodeSocket(conn, (pollStatus == PGRES_POLLING_READING) ?
+							   WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE,
+							   deadline))
+		{
+			*timedOut = true;
+			return false;
+		}
+		pollStatus = PQconnectPoll(conn);
+	}
+	return true;
+}
 
 /*
  * ConnectWithTimeout opens a connection with the given libpq keywords and
@@ -90,7 +149,7 @@ ConnectWithTimeout(const char *const *keywords, const char *const *values,
 										   ShardextConnectTimeout * 1000);
 	PG_TRY();
 	{
-		PostgresPollingStatusType pollStatus = PGRES_POLLING_WRITING;
+		bool		timedOut;
 
 		conn = PQconnectStartParams(keywords, values, false);
 		if (conn == NULL)
@@ -98,30 +157,9 @@ ConnectWithTimeout(const char *const *keywords, const char *const *values,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory while connecting to node %s",
 							nodeLabel)));
-		if (PQstatus(conn) == CONNECTION_BAD)
-			pollStatus = PGRES_POLLING_FAILED;
-
-		while (pollStatus != PGRES_POLLING_OK)
+		if (!PollConnection(conn, deadline, &timedOut))
 		{
-			long		remaining;
-			int			events;
-			int			rc;
-
-			if (pollStatus == PGRES_POLLING_FAILED)
-			{
-				char	   *message = pchomp(PQerrorMessage(conn));
-
-				ereport(ERROR,
-						(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
-						 errmsg("could not connect to node %s", nodeLabel),
-						 errdetail_internal("%s", message),
-						 errhint("Check that the node is running and accepts "
-								 "connections from the coordinator.")));
-			}
-
-			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-														deadline);
-			if (remaining <= 0)
+			if (timedOut)
 				ereport(ERROR,
 						(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 						 errmsg("could not connect to node %s", nodeLabel),
@@ -130,21 +168,12 @@ ConnectWithTimeout(const char *const *keywords, const char *const *values,
 								   ShardextConnectTimeout),
 						 errhint("Check that the node is running and reachable, "
 								 "or raise shardext.connect_timeout.")));
-
-			events = (pollStatus == PGRES_POLLING_READING) ?
-				WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
-			rc = WaitLatchOrSocket(MyLatch,
-								   WL_LATCH_SET | WL_TIMEOUT |
-								   WL_EXIT_ON_PM_DEATH | events,
-								   PQsocket(conn), remaining,
-								   PG_WAIT_EXTENSION);
-			if (rc & WL_LATCH_SET)
-			{
-				ResetLatch(MyLatch);
-				CHECK_FOR_INTERRUPTS();
-			}
-			if (rc & events)
-				pollStatus = PQconnectPoll(conn);
+			ereport(ERROR,
+					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					 errmsg("could not connect to node %s", nodeLabel),
+					 errdetail_internal("%s", pchomp(PQerrorMessage(conn))),
+					 errhint("Check that the node is running and accepts "
+							 "connections from the coordinator.")));
 		}
 
 		if (PQserverVersion(conn) < MIN_NODE_SERVER_VERSION)
@@ -347,7 +376,8 @@ ConnectToNodeQuietly(const ShardextNode *node, int timeoutMs)
 	PGconn	   *volatile conn = NULL;
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													   timeoutMs);
-	PostgresPollingStatusType pollStatus = PGRES_POLLING_WRITING;
+	bool		connected = false;
+	bool		timedOut;
 
 	if (!NodeConnectionOptions(node, true, 0, &keywords, &values))
 		return NULL;
@@ -356,32 +386,7 @@ ConnectToNodeQuietly(const ShardextNode *node, int timeoutMs)
 	PG_TRY();
 	{
 		conn = PQconnectStartParams(keywords, values, false);
-		if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
-			pollStatus = PGRES_POLLING_FAILED;
-		while (pollStatus != PGRES_POLLING_OK && pollStatus != PGRES_POLLING_FAILED)
-		{
-			long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-																	deadline);
-			int			events = (pollStatus == PGRES_POLLING_READING) ?
-				WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
-			int			rc;
-
-			if (remaining <= 0)
-			{
-				pollStatus = PGRES_POLLING_FAILED;
-				break;
-			}
-			rc = WaitLatchOrSocket(MyLatch,
-								   WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH | events,
-								   PQsocket(conn), remaining, PG_WAIT_EXTENSION);
-			if (rc & WL_LATCH_SET)
-			{
-				ResetLatch(MyLatch);
-				CHECK_FOR_INTERRUPTS();
-			}
-			if (rc & events)
-				pollStatus = PQconnectPoll(conn);
-		}
+		connected = (conn != NULL && PollConnection(conn, deadline, &timedOut));
 	}
 	PG_CATCH();
 	{
@@ -389,7 +394,7 @@ ConnectToNodeQuietly(const ShardextNode *node, int timeoutMs)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (pollStatus != PGRES_POLLING_OK)
+	if (!connected)
 	{
 		CloseNodeConnection(conn);
 		return NULL;

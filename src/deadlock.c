@@ -48,7 +48,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
-#include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/fmgrprotos.h"
@@ -101,7 +100,6 @@ static bool LookForCycle(NodeConnection *waiting, MemoryContext resultContext,
 						 char **detail);
 static PGconn *WatchConnectionFor(ShardextNode *node);
 static PGresult *QueryNode(PGconn *conn, const char *sql, const char *value);
-static bool WaitForSocket(PGconn *conn, int events, TimestampTz deadline);
 static void CloseWatchConnection(PGconn *conn);
 static List *CollectNodeWaits(ShardextNode *node, const char *pattern,
 							  size_t prefixLength, List *edges);
@@ -306,7 +304,7 @@ QueryNode(PGconn *conn, const char *sql, const char *value)
 	{
 		while (PQisBusy(conn))
 		{
-			if (!WaitForSocket(conn, WL_SOCKET_READABLE, deadline) ||
+			if (!WaitForNodeSocket(conn, WL_SOCKET_READABLE, deadline) ||
 				!PQconsumeInput(conn))
 			{
 				PQclear(res);
@@ -337,34 +335,6 @@ CloseWatchConnection(PGconn *conn)
 			watch->conn = NULL;
 	}
 	CloseNodeConnection(conn);
-}
-
-/*
- * WaitForSocket waits until a connection's socket is ready for events or
- * deadline passes (false), serving interrupts.
- */
-static bool
-WaitForSocket(PGconn *conn, int events, TimestampTz deadline)
-{
-	for (;;)
-	{
-		long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-															  deadline);
-		int			rc;
-
-		if (timeout <= 0)
-			return false;
-		rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT |
-							   WL_EXIT_ON_PM_DEATH | events,
-							   PQsocket(conn), timeout, PG_WAIT_EXTENSION);
-		if (rc & WL_LATCH_SET)
-		{
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
-		if (rc & events)
-			return true;
-	}
 }
 
 /*

@@ -20,6 +20,7 @@ extern PGconn *ConnectWithTimeout(const char *const *keywords,
 								  const char *const *values,
 								  const char *nodeLabel);
 extern void CloseNodeConnection(PGconn *conn);
+extern bool WaitForNodeSocket(PGconn *conn, int events, TimestampTz deadline);
 extern PGconn *ConnectToAddress(const char *host, int port, const char *dbname);
 extern PGconn *ConnectToNode(const ShardextNode *node);
 extern PGconn *ConnectToNodeQuietly(const ShardextNode *node, int timeoutMs);
