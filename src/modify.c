@@ -194,8 +194,7 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 
 		/* the RETURNING list runs on the node, with each changed row */
 		if (checkExprHasSubLink(expr) || !IsShippableExpression(expr) ||
-			ContainsWholeRowVar(expr, NULL) ||
-			ReturnsAnonymousRecord(list_make1(lfirst(lc))))
+			ContainsWholeRowVar(expr, NULL) || IsAnonymousRecord(expr))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in this %s "

@@ -49,6 +49,15 @@
 
 static set_rel_pathlist_hook_type PrevSetRelPathlistHook = NULL;
 
+/* the columns of a table that a query reads (UsedColumnsWalker) */
+typedef struct UsedColumnsContext
+{
+	Oid			relid;
+	List	   *queries;		/* the query levels, innermost first */
+	Bitmapset  *attnos;
+	bool		wholeRow;
+} UsedColumnsContext;
+
 static void ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel,
 								   Index rti, RangeTblEntry *rte);
 static Plan *PlanShardextScan(PlannerInfo *root, RelOptInfo *rel,
@@ -64,14 +73,6 @@ static bool DependsOnConstraints(Node *node, void *context);
 static char *UnionColumns(Query *subquery, Oid relid);
 static bool UsedColumnsWalker(Node *node, void *context);
 
-/* the columns of a table that a query reads (UsedColumnsWalker) */
-typedef struct UsedColumnsContext
-{
-	Oid			relid;
-	List	   *queries;		/* the query levels, innermost first */
-	Bitmapset  *attnos;
-	bool		wholeRow;
-} UsedColumnsContext;
 static void EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table);
 static void ReplaceWithCustomPath(RelOptInfo *rel, const CustomPathMethods *methods,
 								  Cost totalCost);

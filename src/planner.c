@@ -1163,7 +1163,7 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 		Node	   *expr = (Node *) ((TargetEntry *) lfirst(lc))->expr;
 
 		if (checkExprHasSubLink(expr) || !IsShippableExpression(expr) ||
-			ReturnsAnonymousRecord(list_make1(lfirst(lc))))
+			IsAnonymousRecord(expr))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in INSERT into distributed table \"%s\"",

@@ -419,7 +419,7 @@ CombineAggregate(Aggref *aggref, AggRewrite *rewrite, char **combine)
 		Node	   *arg = (Node *) ((TargetEntry *) linitial(aggref->args))->expr;
 
 		if (!IsShippableExpression(arg) || contain_volatile_functions(arg) ||
-			exprType(arg) == RECORDOID || exprType(arg) == RECORDARRAYOID)
+			IsAnonymousRecord(arg))
 			return false;
 		argument = RowColumn(rewrite, arg);
 	}
@@ -784,7 +784,7 @@ RewriteAggregates(Query *parse)
 
 		/* (a group key of an anonymous record type could not be read back) */
 		if (!IsShippableExpression(expr) || contain_volatile_functions(expr) ||
-			exprType(expr) == RECORDOID || exprType(expr) == RECORDARRAYOID)
+			IsAnonymousRecord(expr))
 			return NULL;
 		rewrite.groupExprs = lappend(rewrite.groupExprs, expr);
 		(void) RowColumn(&rewrite, expr);

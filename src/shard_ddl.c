@@ -84,6 +84,8 @@ static Node *ColumnDefaultExpression(Relation rel, AttrNumber attnum);
 static char *QualifiedCollationName(Oid collationId);
 static char *CreateTableCommand(Relation rel, const char *shardName);
 static char *PrivilegeCommand(Relation rel, const char *shardName);
+static void AppendOwnerHandover(StringInfo body, const char *condition,
+								const char *object, Oid ownerId);
 static void AppendAclGrants(StringInfo body, Datum aclDatum, Oid ownerId,
 							const char *object, const char *column);
 static List *ConstraintCommands(Relation rel, const char *shardName,
@@ -891,7 +893,7 @@ SchemaCreateCommand(Oid namespaceId)
 	Form_pg_namespace form;
 	const char *name;
 	const char *literal;
-	char	   *owner;
+	StringInfoData body;
 	StringInfoData grants;
 	Datum		acl;
 	bool		isNull;
@@ -902,29 +904,27 @@ SchemaCreateCommand(Oid namespaceId)
 	form = (Form_pg_namespace) GETSTRUCT(tuple);
 	name = quote_identifier(pstrdup(NameStr(form->nspname)));
 	literal = quote_literal_cstr(NameStr(form->nspname));
-	owner = GetUserNameFromId(form->nspowner, false);
 	initStringInfo(&grants);
 	acl = SysCacheGetAttr(NAMESPACEOID, tuple, Anum_pg_namespace_nspacl, &isNull);
 	if (!isNull)
 		AppendAclGrants(&grants, acl, form->nspowner,
 						psprintf("SCHEMA %s", name), NULL);
-	ReleaseSysCache(tuple);
 
-	return psprintf("DO $shardext$ DECLARE created bool := false; BEGIN "
-					"IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s) "
-					"THEN EXECUTE %s; created := true; END IF; "
-					"IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
-					"AND pg_catalog.pg_has_role((SELECT nspowner FROM pg_catalog.pg_namespace "
-					"WHERE nspname = %s), 'USAGE') THEN %s END IF; "
-					"IF created AND current_user <> %s AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
-					"WHERE rolname = %s) AND pg_catalog.pg_has_role(%s, 'MEMBER') "
-					"THEN EXECUTE %s; END IF; END $shardext$",
-					literal, quote_literal_cstr(psprintf("CREATE SCHEMA %s", name)),
-					literal, grants.data,
-					quote_literal_cstr(owner), quote_literal_cstr(owner),
-					quote_literal_cstr(owner),
-					quote_literal_cstr(psprintf("ALTER SCHEMA %s OWNER TO %s", name,
-												quote_identifier(owner))));
+	initStringInfo(&body);
+	appendStringInfo(&body,
+					 "DO $shardext$ DECLARE created bool := false; BEGIN "
+					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s) "
+					 "THEN EXECUTE %s; created := true; END IF; "
+					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
+					 "AND pg_catalog.pg_has_role((SELECT nspowner FROM pg_catalog.pg_namespace "
+					 "WHERE nspname = %s), 'USAGE') THEN %s END IF;",
+					 literal, quote_literal_cstr(psprintf("CREATE SCHEMA %s", name)),
+					 literal, grants.data);
+	AppendOwnerHandover(&body, "created AND", psprintf("SCHEMA %s", name),
+						form->nspowner);
+	appendStringInfoString(&body, " END $shardext$");
+	ReleaseSysCache(tuple);
+	return body.data;
 }
 
 /*
@@ -945,7 +945,6 @@ PrivilegeCommand(Relation rel, const char *shardName)
 	HeapTuple	tuple;
 	Datum		acl;
 	bool		isNull;
-	char	   *owner;
 	int			i;
 
 	initStringInfo(&body);
@@ -974,16 +973,31 @@ PrivilegeCommand(Relation rel, const char *shardName)
 		ReleaseSysCache(tuple);
 	}
 
-	owner = GetUserNameFromId(ownerId, false);
-	appendStringInfo(&body,
-					 " IF current_user <> %s AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+	AppendOwnerHandover(&body, "", psprintf("TABLE %s", shardName), ownerId);
+	return psprintf("DO $shardext$ BEGIN %s END $shardext$", body.data);
+}
+
+/*
+ * AppendOwnerHandover appends to the body of a DO block the ALTER ... OWNER
+ * that makes ownerId's role the owner of object (SQL such as "TABLE name")
+ * on a node, when condition (PL/pgSQL, followed by AND; "" for none) holds,
+ * the node has the role and the connection's role may hand the object over
+ * (it is a member of that role).
+ */
+static void
+AppendOwnerHandover(StringInfo body, const char *condition, const char *object,
+					Oid ownerId)
+{
+	char	   *owner = GetUserNameFromId(ownerId, false);
+	const char *literal = quote_literal_cstr(owner);
+
+	appendStringInfo(body,
+					 " IF %s current_user <> %s AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
 					 "WHERE rolname = %s) AND pg_catalog.pg_has_role(%s, 'MEMBER') "
 					 "THEN EXECUTE %s; END IF;",
-					 quote_literal_cstr(owner), quote_literal_cstr(owner),
-					 quote_literal_cstr(owner),
-					 quote_literal_cstr(psprintf("ALTER TABLE %s OWNER TO %s", shardName,
+					 condition, literal, literal, literal,
+					 quote_literal_cstr(psprintf("ALTER %s OWNER TO %s", object,
 												 quote_identifier(owner))));
-	return psprintf("DO $shardext$ BEGIN %s END $shardext$", body.data);
 }
 
 /*
@@ -1075,13 +1089,18 @@ ReturnsAnonymousRecord(List *targetList)
 	ListCell   *lc;
 
 	foreach(lc, targetList)
-	{
-		Oid			type = exprType((Node *) ((TargetEntry *) lfirst(lc))->expr);
-
-		if (type == RECORDOID || type == RECORDARRAYOID)
+		if (IsAnonymousRecord((Node *) ((TargetEntry *) lfirst(lc))->expr))
 			return true;
-	}
 	return false;
+}
+
+/* IsAnonymousRecord tells whether an expression's type is RECORD or RECORD[]. */
+bool
+IsAnonymousRecord(Node *expr)
+{
+	Oid			type = exprType(expr);
+
+	return type == RECORDOID || type == RECORDARRAYOID;
 }
 
 /*

@@ -47,9 +47,9 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
-#include "shardext/deadlock.h"
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
+#include "shardext/deadlock.h"
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
@@ -381,12 +381,10 @@ CommitRemoteTransactions(void)
 			/*
 			 * A failed PREPARE aborts the node's transaction; one whose fate
 			 * is unknown (lost connection) is rolled back by recovery, as no
-			 * decision to commit gets committed.
-			 */
-			/*
-			 * The gid is known before the node is asked: an error here (a
-			 * cancel that came after the node prepared) must not leave a
-			 * prepared transaction the abort would not roll back.
+			 * decision to commit gets committed.  The gid is recorded before
+			 * the node is asked: an error here (a cancel that came after the
+			 * node prepared) must not leave a prepared transaction the abort
+			 * would not roll back.
 			 */
 			strlcpy(nc->preparedGid, gid, sizeof(nc->preparedGid));
 			RemoteExecuteCommand(nc, psprintf("PREPARE TRANSACTION %s",

@@ -25,6 +25,7 @@ extern List *ShardCreateCommands(Oid relid, const char *shardName,
 								 int64 shardId);
 extern char *SchemaCreateCommand(Oid namespaceId);
 extern bool ReturnsAnonymousRecord(List *targetList);
+extern bool IsAnonymousRecord(Node *expr);
 extern char *ShardObjectName(const char *name, int64 shardId);
 extern char *ShardTableName(Oid relid, int64 shardId);
 extern bool ReadsSessionState(Oid funcid);
