@@ -15,8 +15,13 @@
  * At commit, the remote transactions are committed in the pre-commit
  * callback (where an error still aborts the local transaction); at abort
  * they are rolled back, and a connection in an unknown state is closed.
- * Transactions that wrote on several nodes are committed one node after the
- * other: two-phase commit is a later step (see docs/architecture.md).
+ * Transactions that wrote on several nodes (or on a node and locally) are
+ * committed with two-phase commit (see docs/architecture.md).
+ *
+ * A top-level statement that is its transaction's whole work sends a node
+ * its part without BEGIN and COMMIT (one round trip): in the extended query
+ * protocol that needs a look at the client's next message, as statements
+ * pipelined before one Sync are one transaction.
  *
  * IDENTIFICATION
  *	  src/transaction.c
@@ -25,25 +30,32 @@
  */
 #include "postgres.h"
 
+#include <sys/socket.h>
+
 #include "access/transam.h"
 #include "access/twophase.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "libpq/libpq-be.h"
+#include "libpq/libpq.h"
 #include "miscadmin.h"
-#include "storage/latch.h"
-#include "storage/procarray.h"
-#include "catalog/namespace.h"
-#include "storage/lock.h"
 #include "nodes/makefuncs.h"
-#include "utils/regproc.h"
-#include "utils/lsyscache.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "storage/procarray.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
+#include "utils/portal.h"
+#include "utils/regproc.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
@@ -56,6 +68,12 @@
 #include "shardext/transaction.h"
 
 bool		StyleSetLocally = false;
+
+/* the client's portal running a top-level SQL EXECUTE (utility.c), or NULL */
+Portal		ExecuteStmtClientPortal = NULL;
+
+/* a remote transaction was opened in this transaction (on any node) */
+static bool RemoteTransactionOpened = false;
 int			ShardextUtilityDepth = 0;
 
 /* nesting of executor runs: 1 while a top-level statement runs */
@@ -71,6 +89,8 @@ static void ShardextSubXactCallback(SubXactEvent event,
 									SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);
 static const char *RemoteBeginCommand(void);
+static bool StatementEndsTransaction(void);
+static bool NextClientMessageIsSync(void);
 static void CommitRemoteTransactions(void);
 
 /* gids committed on every node, whose decision rows can go (TopMemoryContext) */
@@ -135,6 +155,62 @@ StatementMayRunWithoutTransaction(void)
 }
 
 /*
+ * StatementEndsTransaction tells whether the transaction of a top-level
+ * statement outside a transaction block ends with it.  In the simple query
+ * protocol it does.  In the extended protocol the implicit transaction lasts
+ * until the client's Sync, and statements a client pipelines before one Sync
+ * (a JDBC batch in autocommit mode) are one transaction, atomic like any
+ * other.  Then the statement is the transaction's whole work only when the
+ * client's next message, already received, is that Sync, and nothing before
+ * it in the transaction wrote locally or opened a remote transaction.
+ */
+static bool
+StatementEndsTransaction(void)
+{
+	Portal		portal = (ExecuteStmtClientPortal != NULL) ?
+		ExecuteStmtClientPortal : ActivePortal;
+
+	/* a portal of the simple protocol (or of no client) runs no cached plan */
+	if (portal == NULL || portal->cplan == NULL || whereToSendOutput != DestRemote)
+		return true;
+	if (RemoteTransactionOpened || TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		return false;
+	return NextClientMessageIsSync();
+}
+
+/*
+ * NextClientMessageIsSync tells whether the next message from the client is
+ * a Sync and has already arrived (in the backend's input buffer or, for an
+ * unencrypted connection, in the socket's).  It does not wait for input.
+ */
+static bool
+NextClientMessageIsSync(void)
+{
+	unsigned char next;
+
+	if (MyProcPort == NULL || pq_is_reading_msg())
+		return false;
+	if (pq_buffer_has_data())
+	{
+		int			type;
+
+		/* a whole message was read before this one ran: this is its type */
+		pq_startmsgread();
+		type = pq_peekbyte();
+		pq_endmsgread();
+		return type == 'S';
+	}
+	if (MyProcPort->ssl_in_use)
+		return false;
+#ifdef ENABLE_GSS
+	if (be_gssapi_get_enc(MyProcPort))
+		return false;
+#endif
+	return recv(MyProcPort->sock, &next, 1, MSG_PEEK | MSG_DONTWAIT) == 1 &&
+		next == 'S';
+}
+
+/*
  * GetNodeConnectionForStatement returns the connection for one remote
  * statement.  onlyStatement says that it is the only statement the running
  * statement sends anywhere, or a read at READ COMMITTED: then, in a
@@ -147,7 +223,8 @@ GetNodeConnectionForStatement(int32 nodeId, bool forWrite, bool onlyStatement)
 {
 	NodeConnection *nc;
 
-	if (onlyStatement && StatementMayRunWithoutTransaction())
+	if (onlyStatement && StatementMayRunWithoutTransaction() &&
+		StatementEndsTransaction())
 	{
 		nc = GetNodeConnection(nodeId);
 		if (!nc->inTransaction && !nc->broken)
@@ -243,6 +320,7 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 		}
 		nc->inTransaction = true;
 		nc->xactDepth = 1;
+		RemoteTransactionOpened = true;
 	}
 	while (nc->xactDepth < currentLevel)
 	{
@@ -549,6 +627,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 			return;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			RemoteTransactionOpened = false;
 			ForgetPlansOfLocalStyles();
 			EndDeadlockWatch();
 			DrainBusyConnections(true, true);
@@ -570,6 +649,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
+			RemoteTransactionOpened = false;
 			ForgetPlansOfLocalStyles();
 			EndDeadlockWatch();
 			FinishPreparedTransactions(true);

@@ -43,6 +43,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -171,6 +172,11 @@ CallNextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		(context == PROCESS_UTILITY_TOPLEVEL &&
 		 IsA(pstmt->utilityStmt, ExecuteStmt)) ? 0 : 1;
 
+	Portal		savedClientPortal = ExecuteStmtClientPortal;
+
+	/* the protocol of a top-level EXECUTE is its client portal's */
+	if (depthIncrement == 0)
+		ExecuteStmtClientPortal = ActivePortal;
 	ShardextUtilityDepth += depthIncrement;
 	PG_TRY();
 	{
@@ -184,6 +190,7 @@ CallNextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	PG_FINALLY();
 	{
 		ShardextUtilityDepth -= depthIncrement;
+		ExecuteStmtClientPortal = savedClientPortal;
 	}
 	PG_END_TRY();
 }

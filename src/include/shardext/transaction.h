@@ -11,9 +11,12 @@
 #ifndef SHARDEXT_TRANSACTION_H
 #define SHARDEXT_TRANSACTION_H
 
+#include "utils/portal.h"
+
 /* nesting of utility statements being processed (utility.c counts) */
 extern int	ShardextUtilityDepth;
 extern bool StyleSetLocally;
+extern Portal ExecuteStmtClientPortal;
 
 extern void ShardextInitTransactions(void);
 extern bool StatementMayRunWithoutTransaction(void);
