@@ -108,6 +108,25 @@ COPY items FROM STDIN;
 102	bad row
 \.
 SELECT count(*) FROM items WHERE id = 102;
+-- COPY FROM ... WHERE loads the rows its condition accepts
+COPY items (id, title, note) FROM STDIN WHERE id % 2 = 0 AND note IS NOT NULL;
+103	odd	x
+104	even	y
+106	even, no note	\N
+\.
+COPY local_items (id, title, note) FROM STDIN WHERE id % 2 = 0 AND note IS NOT NULL;
+103	odd	x
+104	even	y
+106	even, no note	\N
+\.
+SELECT id, title, note FROM items WHERE id BETWEEN 103 AND 106 ORDER BY id;
+COPY items FROM STDIN WHERE qty / 0 > 0;
+107	t	1	n
+\.
+SELECT count(*) FROM items WHERE id = 107;
+-- (psql skips what follows a COPY that fails before it starts, up to \.)
+COPY items FROM STDIN WHERE (SELECT true);
+\.
 
 -- the oracle: same rows as the local copy
 SELECT count(*) AS missing FROM (TABLE local_items EXCEPT TABLE items) x;

@@ -42,6 +42,11 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
 #include "parser/parser.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
@@ -139,6 +144,7 @@ static bool HandleCopy(PlannedStmt *pstmt, const char *queryString,
 					   bool readOnlyTree, ProcessUtilityContext context,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
 					   DestReceiver *dest, QueryCompletion *qc);
+static List *TransformCopyWhere(ParseState *pstate, Relation rel, Node *rawWhere);
 static uint64 CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString,
 									   Oid relid);
 
@@ -1164,8 +1170,31 @@ HandleCopy(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 }
 
 /*
+ * TransformCopyWhere turns the WHERE clause of a COPY FROM into a qual over
+ * the table's columns, as COPY of a table does (no subqueries, aggregates or
+ * set-returning functions: the parser refuses them in this place).
+ */
+static List *
+TransformCopyWhere(ParseState *pstate, Relation rel, Node *rawWhere)
+{
+	ParseNamespaceItem *nsitem;
+	Node	   *where;
+
+	nsitem = addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock,
+										   NULL, false, false);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	where = transformExpr(pstate, rawWhere, EXPR_KIND_COPY_WHERE);
+	where = coerce_to_boolean(pstate, where, "WHERE");
+	assign_expr_collations(pstate, where);
+	where = eval_const_expressions(NULL, where);
+	where = (Node *) canonicalize_qual((Expr *) where, false);
+	return make_ands_implicit((Expr *) where);
+}
+
+/*
  * CopyIntoDistributedTable reads COPY FROM input with PostgreSQL's COPY
- * machinery (defaults included) and routes each row to its shard.
+ * machinery (defaults included), skips the rows its WHERE clause rejects
+ * and routes each other row to its shard.
  */
 static uint64
 CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
@@ -1181,12 +1210,9 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	uint64		rows;
 	AclResult	aclresult;
 	ErrorContextCallback errorCallback;
+	List	   *whereClause = NIL;
+	ExprState  *qual = NULL;
 
-	if (stmt->whereClause != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("COPY FROM ... WHERE is not supported on distributed tables"),
-				 errhint("Load into a staging table, then INSERT ... SELECT.")));
 	if (stmt->filename != NULL)
 	{
 		if (stmt->is_program && !has_privs_of_role(GetUserId(),
@@ -1223,10 +1249,14 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = queryString;
+	if (stmt->whereClause != NULL)
+		whereClause = TransformCopyWhere(pstate, rel, stmt->whereClause);
 	cstate = BeginCopyFrom(pstate, rel, NULL, stmt->filename, stmt->is_program,
 						   NULL, stmt->attlist, stmt->options);
 	estate = CreateExecutorState();
 	econtext = GetPerTupleExprContext(estate);
+	if (whereClause != NIL)
+		qual = ExecPrepareQual(whereClause, estate);
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
 	router = CreateShardRowRouter(table, RelationGetDescr(rel));
 	router->inputContext = &errorCallback;
@@ -1251,6 +1281,13 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 		}
 		ExecStoreVirtualTuple(slot);
 
+		/* rows the WHERE clause rejects are skipped, as by COPY of a table */
+		econtext->ecxt_scantuple = slot;
+		if (qual != NULL && !ExecQual(qual, econtext))
+		{
+			MemoryContextSwitchTo(old);
+			continue;
+		}
 		RouteSlotToShard(router, slot, cstate->cur_lineno);
 		MemoryContextSwitchTo(old);
 	}
