@@ -19,6 +19,7 @@ OBJS = \
 	src/remote_scan.o \
 	src/multi_shard.o \
 	src/ddl.o \
+	src/index_commands.o \
 	src/pushdown.o \
 	src/modify.o \
 	src/planner.o \

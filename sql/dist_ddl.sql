@@ -88,7 +88,10 @@ ALTER TABLE items DROP COLUMN id;
 ALTER TABLE items ALTER COLUMN id TYPE text;
 ALTER TABLE items ADD CONSTRAINT title_unique UNIQUE (title);
 ALTER TABLE items ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES local_items (id);
+-- (CREATE/DROP INDEX CONCURRENTLY work: test/t/009_concurrent_indexes.pl)
 CREATE INDEX CONCURRENTLY items_qty_idx ON items (qty);
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_qty_idx'::regclass;
+DROP INDEX CONCURRENTLY items_qty_idx;
 -- unique keys that contain the distribution column are fine
 ALTER TABLE items ADD CONSTRAINT id_title_unique UNIQUE (id, title);
 INSERT INTO items VALUES (42, 'zero qty', 1, 'y');

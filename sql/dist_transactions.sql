@@ -252,3 +252,33 @@ UPDATE canc SET v = v + 1000 WHERE id = 1;
 COMMIT;
 SELECT id, v FROM canc WHERE id = 1;
 DROP TABLE canc;
+
+--
+-- Statements that triggers of local tables run are part of the transaction:
+-- a trigger that changes rows on several shards and then fails leaves
+-- nothing changed, whether it fires after each row, after the statement
+-- (also when no row changed), or at commit (deferred)
+--
+SELECT acct_state() AS before_triggers \gset
+CREATE TABLE trg_src (x int);
+CREATE FUNCTION trg_moves() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE dist_transactions.acct SET balance = balance + 7 WHERE id = 1;
+	UPDATE dist_transactions.acct SET balance = balance + 7 WHERE id = 2;
+	UPDATE dist_transactions.acct SET balance = balance + 7 WHERE id = 3;
+	RAISE EXCEPTION 'trigger says no';
+END $$;
+CREATE TRIGGER after_row AFTER INSERT ON trg_src
+	FOR EACH ROW EXECUTE FUNCTION trg_moves();
+INSERT INTO trg_src VALUES (1);
+DROP TRIGGER after_row ON trg_src;
+CREATE TRIGGER after_statement AFTER UPDATE ON trg_src
+	FOR EACH STATEMENT EXECUTE FUNCTION trg_moves();
+UPDATE trg_src SET x = 2 WHERE false;
+DROP TRIGGER after_statement ON trg_src;
+CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON trg_src
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION trg_moves();
+INSERT INTO trg_src VALUES (3);
+SELECT acct_state() = :'before_triggers' AS unchanged;
+DROP TABLE trg_src;
+DROP FUNCTION trg_moves();

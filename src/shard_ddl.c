@@ -35,6 +35,7 @@
 #include "access/table.h"
 #include "access/transam.h"
 #include "catalog/dependency.h"
+#include "catalog/index.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
@@ -1231,22 +1232,13 @@ static List *
 IndexCommands(Relation rel, const char *shardName, int64 shardId)
 {
 	List	   *commands = NIL;
-	List	   *indexList = RelationGetIndexList(rel);
-	char	   *tableName = RelationQualifiedName(RelationGetRelid(rel));
 	ListCell   *cell;
 
-	foreach(cell, indexList)
+	foreach(cell, RelationGetIndexList(rel))
 	{
 		Oid			indexOid = lfirst_oid(cell);
 		HeapTuple	indexTuple;
-		Form_pg_index indexForm;
-		bool		isUnique;
 		bool		isUsable;
-		char	   *indexName;
-		char	   *definition;
-		char	   *prefix;
-		char	   *onlyPrefix;
-		char	   *rest;
 
 		if (OidIsValid(get_index_constraint(indexOid)))
 			continue;
@@ -1254,42 +1246,69 @@ IndexCommands(Relation rel, const char *shardName, int64 shardId)
 		indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
 		if (!HeapTupleIsValid(indexTuple))
 			elog(ERROR, "cache lookup failed for index %u", indexOid);
-		indexForm = (Form_pg_index) GETSTRUCT(indexTuple);
-		isUnique = indexForm->indisunique;
-		isUsable = indexForm->indisvalid && indexForm->indislive;
+		isUsable = ((Form_pg_index) GETSTRUCT(indexTuple))->indisvalid &&
+			((Form_pg_index) GETSTRUCT(indexTuple))->indislive;
 		ReleaseSysCache(indexTuple);
 		if (!isUsable)
 			continue;
-
-		/*
-		 * The SQL-level pg_get_indexdef(), unlike pg_get_indexdef_string(),
-		 * leaves out the index's tablespace, which the worker may not have.
-		 * Both name the table schema-qualified.
-		 */
-		definition = TextDatumGetCString(DirectFunctionCall1(pg_get_indexdef,
-															 ObjectIdGetDatum(indexOid)));
-		indexName = get_rel_name(indexOid);
-		prefix = psprintf("CREATE %sINDEX %s ON %s ",
-						  isUnique ? "UNIQUE " : "",
-						  quote_identifier(indexName), tableName);
-		onlyPrefix = psprintf("CREATE %sINDEX %s ON ONLY %s ",
-							  isUnique ? "UNIQUE " : "",
-							  quote_identifier(indexName), tableName);
-		if (strncmp(definition, prefix, strlen(prefix)) == 0)
-			rest = definition + strlen(prefix);
-		else if (strncmp(definition, onlyPrefix, strlen(onlyPrefix)) == 0)
-			rest = definition + strlen(onlyPrefix);
-		else
-			elog(ERROR, "unexpected definition of index %u: %s",
-				 indexOid, definition);
-
 		commands = lappend(commands,
-						   psprintf("CREATE %sINDEX %s ON %s %s",
-									isUnique ? "UNIQUE " : "",
-									ShardObjectName(indexName, shardId),
-									shardName, rest));
+						   ShardIndexCommand(indexOid, shardName, shardId, false));
 	}
 	return commands;
+}
+
+/*
+ * ShardIndexCommand returns the CREATE INDEX statement (CONCURRENTLY when
+ * asked) that builds index indexOid on shard shardName, named with
+ * ShardObjectName.
+ */
+char *
+ShardIndexCommand(Oid indexOid, const char *shardName, int64 shardId,
+				  bool concurrently)
+{
+	Oid			tableOid = IndexGetRelation(indexOid, false);
+	char	   *tableName = RelationQualifiedName(tableOid);
+	HeapTuple	indexTuple;
+	bool		isUnique;
+	char	   *indexName;
+	char	   *definition;
+	char	   *prefix;
+	char	   *onlyPrefix;
+	char	   *rest;
+
+	indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
+	if (!HeapTupleIsValid(indexTuple))
+		elog(ERROR, "cache lookup failed for index %u", indexOid);
+	isUnique = ((Form_pg_index) GETSTRUCT(indexTuple))->indisunique;
+	ReleaseSysCache(indexTuple);
+
+	/*
+	 * The SQL-level pg_get_indexdef(), unlike pg_get_indexdef_string(),
+	 * leaves out the index's tablespace, which the worker may not have.
+	 * Both name the table schema-qualified.
+	 */
+	definition = TextDatumGetCString(DirectFunctionCall1(pg_get_indexdef,
+														 ObjectIdGetDatum(indexOid)));
+	indexName = get_rel_name(indexOid);
+	prefix = psprintf("CREATE %sINDEX %s ON %s ",
+					  isUnique ? "UNIQUE " : "",
+					  quote_identifier(indexName), tableName);
+	onlyPrefix = psprintf("CREATE %sINDEX %s ON ONLY %s ",
+						  isUnique ? "UNIQUE " : "",
+						  quote_identifier(indexName), tableName);
+	if (strncmp(definition, prefix, strlen(prefix)) == 0)
+		rest = definition + strlen(prefix);
+	else if (strncmp(definition, onlyPrefix, strlen(onlyPrefix)) == 0)
+		rest = definition + strlen(onlyPrefix);
+	else
+		elog(ERROR, "unexpected definition of index %u: %s",
+			 indexOid, definition);
+
+	return psprintf("CREATE %sINDEX %s%s ON %s %s",
+					isUnique ? "UNIQUE " : "",
+					concurrently ? "CONCURRENTLY " : "",
+					ShardObjectName(indexName, shardId),
+					shardName, rest);
 }
 
 /*

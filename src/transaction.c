@@ -76,12 +76,17 @@ Portal		ExecuteStmtClientPortal = NULL;
 static bool RemoteTransactionOpened = false;
 int			ShardextUtilityDepth = 0;
 
-/* nesting of executor runs: 1 while a top-level statement runs */
+/*
+ * nesting of executor runs and finishes (where AFTER triggers fire): 1 while
+ * a top-level statement runs
+ */
 static int	ExecutorDepth = 0;
 static ExecutorRun_hook_type PrevExecutorRun = NULL;
+static ExecutorFinish_hook_type PrevExecutorFinish = NULL;
 
 static void ShardextExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 								uint64 count, bool execute_once);
+static void ShardextExecutorFinish(QueryDesc *queryDesc);
 static void ShardextXactCallback(XactEvent event, void *arg);
 static void ForgetLocalCopyPlans(void);
 static void RecoverNodeInSubtransaction(void *arg);
@@ -114,11 +119,13 @@ ShardextInitTransactions(void)
 	RegisterSubXactCallback(ShardextSubXactCallback, NULL);
 	PrevExecutorRun = ExecutorRun_hook;
 	ExecutorRun_hook = ShardextExecutorRun;
+	PrevExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = ShardextExecutorFinish;
 }
 
 /*
  * ShardextExecutorRun counts how deeply executor runs nest, so that a
- * statement can tell whether it is the whole transaction.
+ * statement can tell whether it is a top-level one.
  */
 static void
 ShardextExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
@@ -131,6 +138,28 @@ ShardextExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 			PrevExecutorRun(queryDesc, direction, count, execute_once);
 		else
 			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		ExecutorDepth--;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * ShardextExecutorFinish counts as ShardextExecutorRun does: the AFTER
+ * triggers a statement fires when it finishes run inside it.
+ */
+static void
+ShardextExecutorFinish(QueryDesc *queryDesc)
+{
+	ExecutorDepth++;
+	PG_TRY();
+	{
+		if (PrevExecutorFinish != NULL)
+			PrevExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
 	}
 	PG_FINALLY();
 	{
@@ -170,11 +199,24 @@ StatementEndsTransaction(void)
 	Portal		portal = (ExecuteStmtClientPortal != NULL) ?
 		ExecuteStmtClientPortal : ActivePortal;
 
-	/* a portal of the simple protocol (or of no client) runs no cached plan */
-	if (portal == NULL || portal->cplan == NULL || whereToSendOutput != DestRemote)
-		return true;
+	/*
+	 * Without a portal it is no client's statement but, say, one of a
+	 * function called with the function-call protocol, or of a deferred
+	 * trigger at commit: more may follow.
+	 */
+	if (portal == NULL)
+		return false;
+
+	/*
+	 * Earlier work of the transaction commits with it (also before a simple
+	 * query that joins an extended-protocol transaction before its Sync).
+	 */
 	if (RemoteTransactionOpened || TransactionIdIsValid(GetTopTransactionIdIfAny()))
 		return false;
+
+	/* a portal of the simple protocol runs no cached plan */
+	if (portal->cplan == NULL || whereToSendOutput != DestRemote)
+		return true;
 	return NextClientMessageIsSync();
 }
 

@@ -63,6 +63,7 @@
 #include "shardext/ddl.h"
 #include "shardext/deparse.h"
 #include "shardext/distribute.h"
+#include "shardext/index_commands.h"
 #include "shardext/hooks.h"
 #include "shardext/maintenance.h"
 #include "shardext/metadata_cache.h"
@@ -201,6 +202,30 @@ CallNextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	PG_END_TRY();
 }
 
+/* the arguments of a ProcessUtility call, to run it later */
+typedef struct NextUtilityCall
+{
+	PlannedStmt *pstmt;
+	const char *queryString;
+	bool		readOnlyTree;
+	ProcessUtilityContext context;
+	ParamListInfo params;
+	QueryEnvironment *queryEnv;
+	DestReceiver *dest;
+	QueryCompletion *qc;
+} NextUtilityCall;
+
+/* RunNextUtilityCall runs a NextUtilityCall through the previous hook. */
+static void
+RunNextUtilityCall(void *arg)
+{
+	NextUtilityCall *call = arg;
+
+	CallNextProcessUtility(call->pstmt, call->queryString, call->readOnlyTree,
+						   call->context, call->params, call->queryEnv,
+						   call->dest, call->qc);
+}
+
 /*
  * ShardextProcessUtility handles the utility statements that concern
  * distributed tables around their local execution.
@@ -274,6 +299,19 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		return;
 
 	RefuseUnsupportedLinks(parsetree);
+
+	/* CREATE/DROP INDEX CONCURRENTLY and REINDEX (index_commands.c) */
+	{
+		NextUtilityCall call = {pstmt, queryString, readOnlyTree, context,
+		params, queryEnv, dest, qc};
+
+		if (RunIndexStatement(parsetree, context == PROCESS_UTILITY_TOPLEVEL,
+							  RunNextUtilityCall, &call))
+		{
+			ProcessPendingDrops();
+			return;
+		}
+	}
 
 	foreach(lc, TablesChangedByStatement(parsetree))
 	{
@@ -860,7 +898,7 @@ RenameDistributionColumn(Node *parsetree)
 
 /*
  * TablesChangedByStatement returns the distributed tables whose shape a
- * DDL statement may change.  CREATE INDEX CONCURRENTLY on one is refused.
+ * DDL statement may change.
  */
 static List *
 TablesChangedByStatement(Node *parsetree)
@@ -918,14 +956,6 @@ TablesChangedByStatement(Node *parsetree)
 				IndexStmt  *stmt = (IndexStmt *) parsetree;
 
 				relid = DistributedRelidOfRangeVar(stmt->relation, false);
-				if (OidIsValid(relid) && stmt->concurrent)
-					ereport(ERROR,
-							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							 errmsg("CREATE INDEX CONCURRENTLY is not supported on "
-									"distributed table \"%s\"", get_rel_name(relid)),
-							 errdetail("The index is built on every shard within the "
-									   "transaction."),
-							 errhint("Use CREATE INDEX without CONCURRENTLY.")));
 				break;
 			}
 		case T_DropStmt:
@@ -940,12 +970,6 @@ TablesChangedByStatement(Node *parsetree)
 					Oid			table = DistributedRelidOfRangeVar(makeRangeVarFromNameList(lfirst(lc)),
 																   true);
 
-					if (OidIsValid(table) && stmt->concurrent)
-						ereport(ERROR,
-								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-								 errmsg("DROP INDEX CONCURRENTLY is not supported on "
-										"distributed tables"),
-								 errhint("Use DROP INDEX without CONCURRENTLY.")));
 					if (OidIsValid(table) && !list_member_oid(relids, table))
 						relids = lappend_oid(relids, table);
 				}

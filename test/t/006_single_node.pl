@@ -43,6 +43,20 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), '102',
 $node->safe_psql('postgres', "ALTER TABLE t ADD COLUMN w int DEFAULT 7");
 is($node->safe_psql('postgres', 'SELECT sum(w) FROM t'), '714',
 	'DDL reaches the shards');
+
+# CREATE INDEX CONCURRENTLY and REINDEX CONCURRENTLY build the shards'
+# indexes through the connection to itself (which waits for older snapshots:
+# this session holds none meanwhile)
+my $validIndexes = q{SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+	WHERE c.relname LIKE 't\_w%' AND i.indisvalid};
+$node->safe_psql('postgres', 'CREATE INDEX CONCURRENTLY t_w ON t (w)');
+is($node->safe_psql('postgres', $validIndexes), '5',
+	'CREATE INDEX CONCURRENTLY: the table and its 4 shards have the index');
+$node->safe_psql('postgres', 'REINDEX TABLE CONCURRENTLY t');
+is($node->safe_psql('postgres', $validIndexes), '5', 'REINDEX TABLE CONCURRENTLY');
+$node->safe_psql('postgres', 'DROP INDEX CONCURRENTLY t_w');
+is($node->safe_psql('postgres', $validIndexes), '0',
+	'DROP INDEX CONCURRENTLY drops them all');
 $node->safe_psql('postgres', "SELECT undistribute_table('t')");
 is($node->safe_psql('postgres', 'SELECT count(*) FROM ONLY t'), '102',
 	'undistribute_table brings every row back');

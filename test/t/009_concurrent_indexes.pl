@@ -1,0 +1,160 @@
+# CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and REINDEX on a
+# distributed table reach every shard.  The concurrent forms wait for a
+# transaction that writes to the table, as on PostgreSQL, while other
+# sessions go on writing; a build that fails on a shard leaves the index
+# invalid (as PostgreSQL leaves a failed build), and DROP INDEX removes it
+# from the coordinator and every shard.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $coordinator = PostgreSQL::Test::Cluster->new('coordinator');
+$coordinator->init;
+$coordinator->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'shardext'\n");
+$coordinator->start;
+
+my @workers;
+for my $i (1 .. 2)
+{
+	my $worker = PostgreSQL::Test::Cluster->new("worker$i");
+	$worker->init;
+	$worker->append_conf('postgresql.conf', "max_prepared_transactions = 10\n");
+	$worker->start;
+	push @workers, $worker;
+}
+$coordinator->safe_psql('postgres', 'CREATE EXTENSION shardext CASCADE');
+for my $worker (@workers)
+{
+	my ($host, $port) = ($worker->host, $worker->port);
+	$coordinator->safe_psql('postgres',
+		"SELECT shardext_add_node('$host', $port, 'postgres')");
+}
+$coordinator->safe_psql(
+	'postgres', q{
+	CREATE TABLE t (id int PRIMARY KEY, v int, d int);
+	INSERT INTO t SELECT g, g % 7, g FROM generate_series(1, 200) g;
+	SELECT create_distributed_table('t', 'id', shard_count => 4);
+});
+
+# shard_indexes returns "name:valid" of the shards' indexes whose names
+# start with prefix, on every worker, sorted
+sub shard_indexes
+{
+	my ($prefix) = @_;
+	my @found;
+	for my $worker (@workers)
+	{
+		my $rows = $worker->safe_psql('postgres',
+			"SELECT c.relname || ':' || i.indisvalid FROM pg_index i "
+			  . "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE '${prefix}\\_%'"
+		);
+		push @found, split(/\n/, $rows);
+	}
+	return join(',', sort @found);
+}
+
+# coordinator_index returns whether the coordinator's index is valid, or ''
+sub coordinator_index
+{
+	my ($name) = @_;
+	return $coordinator->safe_psql('postgres',
+		"SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('$name')");
+}
+
+my $shardIds = $coordinator->safe_psql('postgres',
+	"SELECT string_agg(shard_id::text, ',' ORDER BY shard_id) FROM shardext.shards WHERE table_name = 't'::regclass"
+);
+my @shardIds = split(/,/, $shardIds);
+
+# CREATE INDEX CONCURRENTLY waits for a writing transaction; others write on
+my $holder = $coordinator->background_psql('postgres', on_error_stop => 0);
+my $builder = $coordinator->background_psql('postgres', on_error_stop => 0);
+$holder->query_safe('BEGIN');
+$holder->query_safe('INSERT INTO t VALUES (1001, 1, 1)');
+$builder->{stdin} .= "CREATE INDEX CONCURRENTLY t_v ON t (v);\n\\echo built\n";
+$builder->{run}->pump_nb();
+sleep 2;
+$coordinator->safe_psql('postgres',
+	'INSERT INTO t SELECT g, g % 7, g FROM generate_series(1002, 1010) g; UPDATE t SET d = d + 1 WHERE id <= 10'
+);
+pass('other sessions write while the index is built');
+$builder->{run}->pump_nb();
+unlike($builder->{stdout}, qr/built/,
+	'CREATE INDEX CONCURRENTLY waits for the writing transaction');
+$holder->query_safe('COMMIT');
+$builder->{run}->pump() until $builder->{stdout} =~ /built/;
+is($builder->{stderr}, '', 'and finishes after it commits');
+is(coordinator_index('t_v'), 't', 'the index is valid');
+is(shard_indexes('t_v'), join(',', sort map { "t_v_$_:true" } @shardIds),
+	'every shard has a valid index');
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM t WHERE v = 3'),
+	$coordinator->safe_psql('postgres', 'SELECT count(*) FROM (SELECT * FROM t OFFSET 0) x WHERE v + 0 = 3'),
+	'the rows written meanwhile are found');
+
+# a build that fails on a shard leaves the index invalid; DROP INDEX cleans up
+my ($ret, $out, $err) = $coordinator->psql('postgres',
+	'CREATE UNIQUE INDEX CONCURRENTLY t_v_unique ON t (v)');
+like($err, qr/could not create unique index.*left invalid/s,
+	'a unique index over duplicates fails, saying the index is left invalid');
+is(coordinator_index('t_v_unique'), 'f', 'the coordinator index is invalid');
+like($coordinator->safe_psql('postgres', 'SELECT pg_get_indexdef(\'t_v_unique\'::regclass)'),
+	qr/UNIQUE/, 'and still in the catalog');
+$coordinator->safe_psql('postgres', 'DROP INDEX t_v_unique');
+is(coordinator_index('t_v_unique'), '', 'DROP INDEX drops it');
+is(shard_indexes('t_v_unique'), '', 'and whatever the shards had of it');
+$coordinator->safe_psql('postgres',
+	'CREATE UNIQUE INDEX CONCURRENTLY t_id_v_unique ON t (id, v)');
+is(coordinator_index('t_id_v_unique'), 't', 'a unique index over distinct values builds');
+
+# REINDEX rebuilds the shards' indexes (a new relfilenode; CONCURRENTLY: a
+# new index), in the transaction when not concurrent
+sub shard_index_files
+{
+	my $files = '';
+	for my $worker (@workers)
+	{
+		$files .= $worker->safe_psql('postgres',
+			"SELECT string_agg(c.oid || '/' || c.relfilenode, ',' ORDER BY c.relname) FROM pg_class c "
+			  . "WHERE c.relname LIKE 't\\_v\\_%' AND c.relkind = 'i'");
+	}
+	return $files;
+}
+my $files = shard_index_files();
+$coordinator->safe_psql('postgres', 'BEGIN; REINDEX TABLE t; ROLLBACK;');
+is(shard_index_files(), $files, 'a REINDEX rolled back leaves the shards as they were');
+$coordinator->safe_psql('postgres', 'REINDEX INDEX t_v');
+my $reindexed = shard_index_files();
+isnt($reindexed, $files, 'REINDEX INDEX rebuilds the shards\' indexes');
+$coordinator->safe_psql('postgres', 'REINDEX TABLE CONCURRENTLY t');
+isnt(shard_index_files(), $reindexed, 'REINDEX TABLE CONCURRENTLY too');
+is(shard_indexes('t_v'), join(',', sort map { "t_v_$_:true" } @shardIds),
+	'under the same names, valid');
+my ($rret, $rout, $rerr) = $coordinator->psql('postgres',
+	'BEGIN; REINDEX TABLE CONCURRENTLY t; COMMIT;');
+like($rerr, qr/cannot run inside a transaction block/,
+	'REINDEX CONCURRENTLY in a transaction block is refused');
+
+# DROP INDEX CONCURRENTLY waits for a writing transaction too
+$holder->query_safe('BEGIN');
+$holder->query_safe('UPDATE t SET d = d + 1000 WHERE id = 5');
+$builder->{stdout} = '';
+$builder->{stdin} .= "DROP INDEX CONCURRENTLY t_v;\n\\echo dropped\n";
+$builder->{run}->pump_nb();
+sleep 2;
+$builder->{run}->pump_nb();
+unlike($builder->{stdout}, qr/dropped/,
+	'DROP INDEX CONCURRENTLY waits for the writing transaction');
+$holder->query_safe('COMMIT');
+$builder->{run}->pump() until $builder->{stdout} =~ /dropped/;
+is(coordinator_index('t_v'), '', 'then drops the index');
+is(shard_indexes('t_v'), '', 'on every shard');
+
+$holder->quit;
+$builder->quit;
+$coordinator->stop;
+$_->stop for @workers;
+done_testing();
