@@ -61,6 +61,7 @@ static bool IsLibpqOption(const char *keyword);
 
 static bool IdleConnectionHasInput(PGconn *conn);
 static bool PollConnection(PGconn *conn, TimestampTz deadline, bool *timedOut);
+static void NodeNoticeReceiver(void *arg, const PGresult *res);
 static bool NodeConnectionOptions(const ShardextNode *node, bool missingOk,
 								  int extra, const char ***keywordsOut,
 								  const char ***valuesOut);
@@ -125,6 +126,31 @@ PollConnection(PGconn *conn, TimestampTz deadline, bool *timedOut)
 }
 
 /*
+ * NodeNoticeReceiver puts the notices and warnings of a node (arg: the
+ * connection) into the server log (instead of libpq's default, bare lines
+ * on stderr): warnings at LOG,
+ * the rest at DEBUG1, as the nodes' answers to statements the coordinator
+ * composed (a DROP INDEX IF EXISTS on each shard) are not the user's.
+ */
+static void
+NodeNoticeReceiver(void *arg, const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	PGconn	   *conn = arg;
+	const char *host = PQhost(conn);
+	const char *port = PQport(conn);
+
+	/* no interrupt may be served (an error thrown) inside libpq */
+	HOLD_INTERRUPTS();
+	ereport((severity != NULL && strcmp(severity, "WARNING") == 0) ? LOG : DEBUG1,
+			(errmsg_internal("node %s:%s said: %s: %s", host ? host : "?",
+							 port ? port : "?", severity ? severity : "NOTICE",
+							 message ? message : "")));
+	RESUME_INTERRUPTS();
+}
+
+/*
  * ConnectWithTimeout opens a connection with the given libpq keywords and
  * values (NULL-terminated arrays), waiting at most shardext.connect_timeout.
  * nodeLabel ("host:port" or a node name) appears in every error.  The
@@ -176,6 +202,7 @@ ConnectWithTimeout(const char *const *keywords, const char *const *values,
 							 "connections from the coordinator.")));
 		}
 
+		PQsetNoticeReceiver(conn, NodeNoticeReceiver, (void *) conn);
 		if (PQserverVersion(conn) < MIN_NODE_SERVER_VERSION)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

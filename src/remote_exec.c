@@ -82,6 +82,8 @@ static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 #define EXTRA_FLOAT_DIGITS_SETTING 3
 
 static void WaitForConnectionInput(NodeConnection *nc);
+static bool DeadlockCheckHoldingCancel(NodeConnection *nc, bool firstCheck,
+									   char **detail);
 static void StopRemoteStatement(NodeConnection *nc);
 static PGresult *ExecuteStatementTyped(NodeConnection *nc, const char *sql, int nParams,
 									   const Oid *paramTypes,
@@ -558,6 +560,33 @@ StopRemoteStatement(NodeConnection *nc)
 }
 
 /*
+ * DeadlockCheckHoldingCancel runs DistributedDeadlockVictim with query
+ * cancels held off: a cancel (statement_timeout) that comes during the check
+ * is served by the wait afterwards (the latch is set again), which decides
+ * how a write that is its node's whole transaction ended; raised inside the
+ * check it would skip that.
+ */
+static bool
+DeadlockCheckHoldingCancel(NodeConnection *nc, bool firstCheck, char **detail)
+{
+	bool		victim;
+
+	HOLD_CANCEL_INTERRUPTS();
+	PG_TRY();
+	{
+		victim = DistributedDeadlockVictim(nc, firstCheck, detail);
+	}
+	PG_FINALLY();
+	{
+		RESUME_CANCEL_INTERRUPTS();
+	}
+	PG_END_TRY();
+	if (QueryCancelPending)
+		SetLatch(MyLatch);
+	return victim;
+}
+
+/*
  * WaitForConnectionInput waits until a result can be read from the
  * connection without blocking, serving interrupts meanwhile.
  */
@@ -630,7 +659,7 @@ WaitForConnectionInput(NodeConnection *nc)
 			checkAt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												  DeadlockTimeout);
 			watched = true;
-			if (DistributedDeadlockVictim(nc, first, &detail))
+			if (DeadlockCheckHoldingCancel(nc, first, &detail))
 			{
 				EndDeadlockWatch();
 				StopRemoteStatement(nc);

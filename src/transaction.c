@@ -74,6 +74,12 @@ Portal		ExecuteStmtClientPortal = NULL;
 
 /* a remote transaction was opened in this transaction (on any node) */
 static bool RemoteTransactionOpened = false;
+
+/*
+ * the transaction had written locally or opened a remote transaction when
+ * the running top-level statement started
+ */
+static bool EarlierWorkInTransaction = false;
 int			ShardextUtilityDepth = 0;
 
 /*
@@ -131,6 +137,9 @@ static void
 ShardextExecutorRun(QueryDesc *queryDesc, ScanDirection direction,
 					uint64 count, bool execute_once)
 {
+	if (ExecutorDepth == 0)
+		EarlierWorkInTransaction = RemoteTransactionOpened ||
+			TransactionIdIsValid(GetTopTransactionIdIfAny());
 	ExecutorDepth++;
 	PG_TRY();
 	{
@@ -208,10 +217,12 @@ StatementEndsTransaction(void)
 		return false;
 
 	/*
-	 * Earlier work of the transaction commits with it (also before a simple
-	 * query that joins an extended-protocol transaction before its Sync).
+	 * Earlier work of the transaction commits with it (a simple query can
+	 * join an extended-protocol transaction before its Sync).  What the
+	 * statement itself did locally does not count (a sequence's nextval
+	 * takes a transaction id).
 	 */
-	if (RemoteTransactionOpened || TransactionIdIsValid(GetTopTransactionIdIfAny()))
+	if (EarlierWorkInTransaction)
 		return false;
 
 	/* a portal of the simple protocol runs no cached plan */
