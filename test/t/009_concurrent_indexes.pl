@@ -10,29 +10,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use ShardextTestCluster;
 
-my $coordinator = PostgreSQL::Test::Cluster->new('coordinator');
-$coordinator->init;
-$coordinator->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'shardext'\n");
-$coordinator->start;
-
-my @workers;
-for my $i (1 .. 2)
-{
-	my $worker = PostgreSQL::Test::Cluster->new("worker$i");
-	$worker->init;
-	$worker->append_conf('postgresql.conf', "max_prepared_transactions = 10\n");
-	$worker->start;
-	push @workers, $worker;
-}
-$coordinator->safe_psql('postgres', 'CREATE EXTENSION shardext CASCADE');
-for my $worker (@workers)
-{
-	my ($host, $port) = ($worker->host, $worker->port);
-	$coordinator->safe_psql('postgres',
-		"SELECT shardext_add_node('$host', $port, 'postgres')");
-}
+my ($coordinator, @workers) = start_shardext_cluster();
 $coordinator->safe_psql(
 	'postgres', q{
 	CREATE TABLE t (id int PRIMARY KEY, v int, d int);
