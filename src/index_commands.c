@@ -6,8 +6,9 @@
  *
  * CREATE INDEX CONCURRENTLY and DROP INDEX CONCURRENTLY build or drop the
  * index on each shard with the same statement, outside any transaction, so
- * that writes to the shards go on meanwhile; REINDEX of a table or an index
- * (CONCURRENTLY or not) changes no shape and is sent to every shard.  The
+ * that writes to the shards go on meanwhile; REINDEX of a table, an index, a
+ * schema or the database (CONCURRENTLY or not) and CLUSTER of a table change
+ * no shape and are sent to every shard.  The
  * shards of different nodes are worked on at the same time, one statement
  * per node at a time.
  *
@@ -32,6 +33,7 @@
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_index.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
@@ -42,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "shardext/connection.h"
 #include "shardext/index_commands.h"
@@ -73,7 +76,9 @@ static void CreateIndexConcurrently(Oid relid, void (*runLocally) (void *arg),
 static void DropIndexConcurrently(DropStmt *stmt, Oid indexOid, Oid relid,
 								  bool isTopLevel, void (*runLocally) (void *arg),
 								  void *arg);
-static void ReindexShards(ReindexStmt *stmt, Oid indexOid, Oid relid,
+static void ReindexShards(ReindexStmt *stmt, Oid indexOid, List *tables,
+						  void (*runLocally) (void *arg), void *arg);
+static void ClusterShards(ClusterStmt *stmt, Oid relid,
 						  void (*runLocally) (void *arg), void *arg);
 static char *ShardIndexName(Oid relid, Oid indexOid, int64 shardId);
 static List *AddPlacementCommands(List *commands, ShardextShard *shard,
@@ -84,8 +89,8 @@ static void PlacementErrorCallback(void *arg);
 
 /*
  * RunIndexStatement handles the index statements on distributed tables that
- * need more than the shape comparison: CREATE/DROP INDEX CONCURRENTLY and
- * REINDEX TABLE/INDEX.  runLocally(arg) runs the statement on the
+ * need more than the shape comparison: CREATE/DROP INDEX CONCURRENTLY,
+ * REINDEX and CLUSTER.  runLocally(arg) runs the statement on the
  * coordinator.  Returns false, having done nothing, for other statements.
  */
 bool
@@ -127,20 +132,59 @@ RunIndexStatement(Node *parsetree, bool isTopLevel,
 	if (IsA(parsetree, ReindexStmt))
 	{
 		ReindexStmt *stmt = (ReindexStmt *) parsetree;
-		Oid			relid = InvalidOid;
+		List	   *tables = NIL;
 		Oid			indexOid = InvalidOid;
+		Oid			relid;
+		ListCell   *lc;
 
-		if (stmt->kind == REINDEX_OBJECT_TABLE)
-			relid = DistributedTableOf(RangeVarGetRelid(stmt->relation, NoLock, true));
-		else if (stmt->kind == REINDEX_OBJECT_INDEX)
+		switch (stmt->kind)
 		{
-			indexOid = RangeVarGetRelid(stmt->relation, NoLock, true);
-			if (OidIsValid(indexOid) && get_rel_relkind(indexOid) == RELKIND_INDEX)
-				relid = DistributedTableOf(IndexGetRelation(indexOid, false));
+			case REINDEX_OBJECT_TABLE:
+				relid = DistributedTableOf(RangeVarGetRelid(stmt->relation, NoLock, true));
+				if (OidIsValid(relid))
+					tables = list_make1_oid(relid);
+				break;
+			case REINDEX_OBJECT_INDEX:
+				indexOid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				if (OidIsValid(indexOid) && get_rel_relkind(indexOid) == RELKIND_INDEX)
+				{
+					relid = DistributedTableOf(IndexGetRelation(indexOid, false));
+					if (OidIsValid(relid))
+						tables = list_make1_oid(relid);
+				}
+				break;
+			case REINDEX_OBJECT_SCHEMA:
+			case REINDEX_OBJECT_DATABASE:
+				/* the distributed tables in it, which the user may reindex */
+				foreach(lc, ShardextAllTables())
+				{
+					ShardextTable *table = lfirst(lc);
+
+					if (stmt->kind == REINDEX_OBJECT_SCHEMA &&
+						get_rel_namespace(table->relid) !=
+						get_namespace_oid(stmt->name, true))
+						continue;
+					if (pg_class_ownercheck(table->relid, GetUserId()))
+						tables = lappend_oid(tables, table->relid);
+				}
+				break;
+			default:
+				break;
 		}
+		if (tables == NIL)
+			return false;
+		ReindexShards(stmt, indexOid, tables, runLocally, arg);
+		return true;
+	}
+	if (IsA(parsetree, ClusterStmt) && ((ClusterStmt *) parsetree)->relation != NULL)
+	{
+		ClusterStmt *stmt = (ClusterStmt *) parsetree;
+		Oid			relid = DistributedTableOf(RangeVarGetRelid(stmt->relation,
+																NoLock, true));
+
 		if (!OidIsValid(relid))
 			return false;
-		ReindexShards(stmt, indexOid, relid, runLocally, arg);
+		ClusterShards(stmt, relid, runLocally, arg);
 		return true;
 	}
 	return false;
@@ -267,23 +311,22 @@ DropIndexConcurrently(DropStmt *stmt, Oid indexOid, Oid relid, bool isTopLevel,
 }
 
 /*
- * ReindexShards runs a REINDEX of a distributed table's indexes (or of one
- * index, indexOid) on the coordinator, then on every shard placement: in the
- * remote transactions, or, CONCURRENTLY, outside of them.  The names are
- * taken first: REINDEX CONCURRENTLY replaces the index by a new one.  The
- * TABLESPACE option stays on the coordinator (a node may not have the
- * tablespace); VERBOSE's reports come only from the coordinator.
+ * ReindexShards runs a REINDEX of the indexes of distributed tables (or of
+ * one index, indexOid, of the one table) on the coordinator, then on every
+ * shard placement: in the remote transactions, or, CONCURRENTLY, outside of
+ * them.  The names are taken first: REINDEX CONCURRENTLY replaces an index
+ * by a new one.  The TABLESPACE option stays on the coordinator (a node may
+ * not have the tablespace); VERBOSE's reports come only from the
+ * coordinator.
  */
 static void
-ReindexShards(ReindexStmt *stmt, Oid indexOid, Oid relid,
+ReindexShards(ReindexStmt *stmt, Oid indexOid, List *tables,
 			  void (*runLocally) (void *arg), void *arg)
 {
-	ShardextTable *table = ShardextGetTable(relid);
 	bool		concurrently = false;
 	PlacementErrorContext errorContext;
 	List	   *commands = NIL;
 	ListCell   *lc;
-	int			i;
 
 	foreach(lc, stmt->params)
 	{
@@ -292,25 +335,79 @@ ReindexShards(ReindexStmt *stmt, Oid indexOid, Oid relid,
 		if (strcmp(option->defname, "concurrently") == 0)
 			concurrently = defGetBoolean(option);
 	}
-	for (i = 0; i < table->shardCount; i++)
+	foreach(lc, tables)
 	{
-		ShardextShard *shard = table->shards[i];
-		char	   *sql;
+		Oid			relid = lfirst_oid(lc);
+		ShardextTable *table = ShardextGetTable(relid);
+		int			i;
 
-		if (OidIsValid(indexOid))
-			sql = psprintf("REINDEX INDEX %s%s", concurrently ? "CONCURRENTLY " : "",
-						   ShardIndexName(relid, indexOid, shard->shardId));
-		else
-			sql = psprintf("REINDEX TABLE %s%s", concurrently ? "CONCURRENTLY " : "",
-						   shard->relationName);
-		commands = AddPlacementCommands(commands, shard, sql);
+		for (i = 0; i < table->shardCount; i++)
+		{
+			ShardextShard *shard = table->shards[i];
+			char	   *sql;
+
+			if (OidIsValid(indexOid))
+				sql = psprintf("REINDEX INDEX %s%s", concurrently ? "CONCURRENTLY " : "",
+							   ShardIndexName(relid, indexOid, shard->shardId));
+			else
+				sql = psprintf("REINDEX TABLE %s%s", concurrently ? "CONCURRENTLY " : "",
+							   shard->relationName);
+			commands = AddPlacementCommands(commands, shard, sql);
+		}
 	}
 	errorContext.action = OidIsValid(indexOid) ?
 		psprintf("reindexing index \"%s\"", get_rel_name(indexOid)) :
-		psprintf("reindexing table \"%s\"", get_rel_name(relid));
+		pstrdup("reindexing");
 	errorContext.consequence = NULL;
 	runLocally(arg);
 	RunOnPlacements(commands, !concurrently, concurrently, &errorContext);
+}
+
+/*
+ * ClusterShards runs a CLUSTER of a distributed table on the coordinator,
+ * then on every shard placement, in the remote transactions, with the
+ * shards' counterpart of the index the coordinator used (named, or the one
+ * marked by an earlier CLUSTER).
+ */
+static void
+ClusterShards(ClusterStmt *stmt, Oid relid, void (*runLocally) (void *arg),
+			  void *arg)
+{
+	ShardextTable *table;
+	PlacementErrorContext errorContext;
+	List	   *commands = NIL;
+	Oid			indexOid = InvalidOid;
+	ListCell   *lc;
+	int			i;
+
+	runLocally(arg);
+
+	/* the index CLUSTER used is the one it marked clustered */
+	foreach(lc, IndexOidsOf(relid))
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		if (((Form_pg_index) GETSTRUCT(tuple))->indisclustered)
+			indexOid = lfirst_oid(lc);
+		ReleaseSysCache(tuple);
+	}
+	if (!OidIsValid(indexOid))
+		return;
+	table = ShardextGetTable(relid);
+	for (i = 0; i < table->shardCount; i++)
+	{
+		ShardextShard *shard = table->shards[i];
+
+		commands = AddPlacementCommands(commands, shard,
+										psprintf("CLUSTER %s USING %s", shard->relationName,
+												 ShardObjectName(get_rel_name(indexOid),
+																 shard->shardId)));
+	}
+	errorContext.action = psprintf("clustering table \"%s\"", get_rel_name(relid));
+	errorContext.consequence = NULL;
+	RunOnPlacements(commands, true, false, &errorContext);
 }
 
 /*

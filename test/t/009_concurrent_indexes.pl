@@ -118,6 +118,25 @@ my ($rret, $rout, $rerr) = $coordinator->psql('postgres',
 like($rerr, qr/cannot run inside a transaction block/,
 	'REINDEX CONCURRENTLY in a transaction block is refused');
 
+# REINDEX SCHEMA and CLUSTER reach the shards too
+$files = shard_index_files();
+my $schema = $coordinator->safe_psql('postgres',
+	"SELECT relnamespace::regnamespace FROM pg_class WHERE oid = 't'::regclass");
+$coordinator->safe_psql('postgres', "REINDEX SCHEMA $schema");
+isnt(shard_index_files(), $files, 'REINDEX SCHEMA rebuilds the shards\' indexes');
+$coordinator->safe_psql('postgres', 'CLUSTER t USING t_v');
+my $clustered = 0;
+for my $worker (@workers)
+{
+	$clustered += $worker->safe_psql('postgres',
+		"SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+		  . "WHERE c.relname LIKE 't\\_v\\_%' AND i.indisclustered");
+}
+is($clustered, scalar(@shardIds), 'CLUSTER orders every shard by its index');
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM t WHERE v = 3'),
+	$coordinator->safe_psql('postgres', 'SELECT count(*) FROM (SELECT * FROM t OFFSET 0) x WHERE v + 0 = 3'),
+	'and keeps its rows');
+
 # DROP INDEX CONCURRENTLY waits for a writing transaction too
 $holder->query_safe('BEGIN');
 $holder->query_safe('UPDATE t SET d = d + 1000 WHERE id = 5');
