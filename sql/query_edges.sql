@@ -659,6 +659,50 @@ BEGIN;
 UPDATE al AS edges SET al = edges.al + 1 WHERE edges.id = 4 RETURNING edges.al;
 ROLLBACK;
 
+-- a bare column in ORDER BY or DISTINCT ON means an output column first, so
+-- the nodes get qualified columns (a router query over one table had them
+-- bare: sorted by the wrong column, or "ORDER BY k is ambiguous"), also where
+-- the shards' outputs are renamed c1, c2, ... and columns have those names;
+-- same_order(q) compares the rows in their order
+CREATE FUNCTION same_order(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+	l text;
+BEGIN
+	EXECUTE format('SELECT string_agg(t::text, %L) FROM (%s) t', '|', q) INTO d;
+	EXECUTE format('SELECT string_agg(t::text, %L) FROM (%s) t', '|',
+				   regexp_replace(q, '\m(a|cn)\M', 'local_\1', 'g')) INTO l;
+	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same'
+		   ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
+END $$;
+SELECT same_order('SELECT s AS w FROM a WHERE k = 1 ORDER BY a.w DESC, id');
+SELECT same_order('SELECT DISTINCT ON (a.w) s AS w FROM a WHERE k = 1 ORDER BY a.w DESC');
+SELECT same_order('SELECT k, k::text FROM a WHERE k = 1 ORDER BY 1 LIMIT 2');
+SELECT same_order('SELECT upper(s) AS s, s FROM a WHERE k = 3 ORDER BY 2, 1 LIMIT 3');
+SET client_min_messages = warning;
+CREATE TABLE cn (c3 int NOT NULL, c1 int);
+INSERT INTO cn SELECT g, (g * 7) % 100 FROM generate_series(1, 300) g;
+CREATE TABLE local_cn AS SELECT * FROM cn;
+SELECT create_distributed_table('cn', 'c3', shard_count => 4);
+RESET client_min_messages;
+SELECT same_order('SELECT c1 FROM cn ORDER BY c1, c3 LIMIT 3');
+SELECT same_order('SELECT c1, count(*) FROM cn GROUP BY c1 ORDER BY c1 LIMIT 3');
+SELECT same_order('SELECT c3, c1 FROM cn WHERE c3 = 7 ORDER BY 2');
+
+-- an equality in an outer join's ON clause filters no preserved row: it
+-- does not make the tables it names co-located (each shard group would
+-- join only its own rows), nor pin them to one shard; between the
+-- preserved and the nullable side it does
+SELECT same('SELECT count(*) FROM a CROSS JOIN a2 LEFT JOIN ref ON a.k = a2.k');
+SELECT same('SELECT count(*) FROM a x JOIN a y ON x.k = y.k + 1 LEFT JOIN ref ON x.k = y.k');
+SELECT same('SELECT count(*) FROM a CROSS JOIN a2 LEFT JOIN ref ON a.k = a2.k WHERE a.k = 5');
+SELECT same('SELECT count(*) FROM a CROSS JOIN a2 LEFT JOIN a2 z ON z.k = a.k AND z.k = a2.k');
+SELECT same('SELECT count(*) FROM a2 RIGHT JOIN (a CROSS JOIN ref) ON a2.k = a.k AND a2.k = ref.rk');
+SELECT same('SELECT count(*), count(a2.id) FROM a LEFT JOIN a2 ON a.k = a2.k AND a.id = a2.id');
+SELECT same('SELECT count(*), count(a2.id) FROM a FULL JOIN a2 ON a.k = a2.k AND a.id = a2.id + 1');
+SELECT plan('SELECT count(*) FROM a LEFT JOIN a2 ON a.k = a2.k');
+SELECT plan('SELECT count(*) FROM a CROSS JOIN a2 LEFT JOIN ref ON a.k = a2.k WHERE a.k = 5');
+
 -- a prepared statement planned under one DateStyle follows a later SET
 -- (its plan, which had the node write dates as text, is made again)
 SET DateStyle = ISO;

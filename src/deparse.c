@@ -52,6 +52,7 @@ typedef struct RteWalkerContext
 
 static bool RteWalker(Node *node, RteWalkerContext *context);
 static void AvoidSchemaNamedAlias(RangeTblEntry *rte);
+static void QualifyColumns(Query *query);
 static bool IsIdentChar(unsigned char c);
 static int	SkipToken(const char *sql, int pos);
 static char *CollapseWhitespace(const char *sql);
@@ -233,6 +234,29 @@ RelationQualifiedName(Oid relid)
 }
 
 /*
+ * QualifyColumns makes the deparser qualify the columns of a query over a
+ * single range table entry, which it prints bare: in ORDER BY and DISTINCT
+ * ON a bare name means an output column of that name first ("SELECT a AS b
+ * ... ORDER BY t.b" would sort by a; "SELECT k, k::text ... ORDER BY 1" is
+ * ambiguous), and the shards' queries rename their outputs.  The deparser
+ * qualifies them when the range table has more than one entry, so a copy
+ * of the entry is appended that nothing refers to (it is not printed).
+ */
+static void
+QualifyColumns(Query *query)
+{
+	RangeTblEntry *unused;
+
+	if (list_length(query->rtable) != 1)
+		return;
+	unused = copyObject((RangeTblEntry *) linitial(query->rtable));
+	unused->alias = makeAlias("shardext_unused", NIL);
+	unused->lateral = false;
+	unused->inFromCl = false;
+	query->rtable = lappend(query->rtable, unused);
+}
+
+/*
  * DeparseQueryForShards returns the SQL of a query (which it copies first),
  * with every table schema-qualified and every distributed table aliased.
  */
@@ -245,6 +269,7 @@ DeparseQueryForShards(Query *query, List *relids)
 	char	   *sql;
 
 	RteWalker((Node *) copy, &context);
+	QualifyColumns(copy);
 	nestLevel = SetDeparseGucs();
 	sql = pg_get_querydef(copy, false);
 	PopDeparseGucs(nestLevel);

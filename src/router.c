@@ -35,6 +35,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/prep.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/fmgroids.h"
@@ -72,6 +73,8 @@ static bool IsBuiltinFunction(Oid funcid, void *context);
 static int	FindMember(LevelState *state, Index rtindex);
 static int	FindRoot(LevelState *state, int member);
 static void CollectEqualities(Node *quals, LevelState *state, bool valuesToo);
+static void UniteMembers(LevelState *state, int left, int right);
+static void CollectOuterJoinEqualities(JoinExpr *join, LevelState *state);
 static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
 static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
@@ -555,21 +558,10 @@ CollectEqualities(Node *quals, LevelState *state, bool valuesToo)
 
 		if (left >= 0 && right >= 0)
 		{
-			int			leftRoot;
-			int			rightRoot;
-
-			if (state->members[left].table->colocationId !=
-				state->members[right].table->colocationId ||
-				!IsDistributionEquality(op, state->members[left].table))
-				continue;
-			leftRoot = FindRoot(state, left);
-			rightRoot = FindRoot(state, right);
-			if (leftRoot != rightRoot)
-			{
-				state->members[rightRoot].parent = leftRoot;
-				if (state->members[leftRoot].pin == NULL)
-					state->members[leftRoot].pin = state->members[rightRoot].pin;
-			}
+			if (state->members[left].table->colocationId ==
+				state->members[right].table->colocationId &&
+				IsDistributionEquality(op, state->members[left].table))
+				UniteMembers(state, left, right);
 		}
 		else if (valuesToo && (left >= 0 || right >= 0))
 		{
@@ -603,6 +595,111 @@ CollectEqualities(Node *quals, LevelState *state, bool valuesToo)
 	}
 }
 
+/* UniteMembers joins the classes of two members (the pin goes along). */
+static void
+UniteMembers(LevelState *state, int left, int right)
+{
+	int			leftRoot = FindRoot(state, left);
+	int			rightRoot = FindRoot(state, right);
+
+	if (leftRoot == rightRoot)
+		return;
+	state->members[rightRoot].parent = leftRoot;
+	if (state->members[leftRoot].pin == NULL)
+		state->members[leftRoot].pin = state->members[rightRoot].pin;
+}
+
+/*
+ * CollectOuterJoinEqualities applies the distribution column equalities of
+ * an outer join's ON clause, which decide which rows match but filter
+ * neither the preserved side nor, in a full join, either side.  Columns of
+ * the nullable side equal to each other join their classes (unmatched rows
+ * there are dropped); equalities within a preserved side say nothing.  An
+ * equality across the join ties a nullable row to the preserved row it
+ * matches: the nullable side joins the preserved side's class when all
+ * such equalities name one class there (two preserved classes equal to the
+ * same nullable column are not equal to each other).
+ */
+static void
+CollectOuterJoinEqualities(JoinExpr *join, LevelState *state)
+{
+	Relids		leftRelids = get_relids_in_jointree(join->larg, false);
+	Relids		rightRelids = get_relids_in_jointree(join->rarg, false);
+	bool		full = (join->jointype == JOIN_FULL);
+	List	   *leftMembers = NIL;
+	List	   *rightMembers = NIL;
+	int			leftRoot = -1;
+	int			rightRoot = -1;
+	bool		oneLeftClass = true;
+	bool		oneRightClass = true;
+	ListCell   *lc;
+
+	foreach(lc, make_ands_implicit((Expr *) join->quals))
+	{
+		Node	   *clause = lfirst(lc);
+		OpExpr	   *op;
+		int			a;
+		int			b;
+		bool		aLeft;
+		bool		bLeft;
+
+		if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
+			continue;
+		op = (OpExpr *) clause;
+		a = DistributionColumnMember(linitial(op->args), state);
+		b = DistributionColumnMember(lsecond(op->args), state);
+		if (a < 0 || b < 0 ||
+			state->members[a].table->colocationId !=
+			state->members[b].table->colocationId ||
+			!IsDistributionEquality(op, state->members[a].table))
+			continue;
+		aLeft = bms_is_member(state->members[a].rtindex, leftRelids);
+		bLeft = bms_is_member(state->members[b].rtindex, leftRelids);
+		if ((!aLeft && !bms_is_member(state->members[a].rtindex, rightRelids)) ||
+			(!bLeft && !bms_is_member(state->members[b].rtindex, rightRelids)))
+			continue;
+		if (aLeft == bLeft)
+		{
+			/* both on the nullable side of a left or right join */
+			if (!full && aLeft == (join->jointype == JOIN_RIGHT))
+				UniteMembers(state, a, b);
+			continue;
+		}
+		leftMembers = lappend_int(leftMembers, aLeft ? a : b);
+		rightMembers = lappend_int(rightMembers, aLeft ? b : a);
+	}
+
+	foreach(lc, leftMembers)
+	{
+		int			root = FindRoot(state, lfirst_int(lc));
+
+		oneLeftClass &= (leftRoot < 0 || leftRoot == root);
+		leftRoot = root;
+	}
+	foreach(lc, rightMembers)
+	{
+		int			root = FindRoot(state, lfirst_int(lc));
+
+		oneRightClass &= (rightRoot < 0 || rightRoot == root);
+		rightRoot = root;
+	}
+	if (leftMembers == NIL ||
+		(join->jointype != JOIN_RIGHT && !oneLeftClass) ||
+		(join->jointype != JOIN_LEFT && !oneRightClass))
+		return;
+	/* the nullable side's members go to the preserved side's class */
+	if (join->jointype == JOIN_RIGHT)
+	{
+		foreach(lc, leftMembers)
+			UniteMembers(state, rightRoot, lfirst_int(lc));
+	}
+	else
+	{
+		foreach(lc, rightMembers)
+			UniteMembers(state, leftRoot, lfirst_int(lc));
+	}
+}
+
 /*
  * WalkJoinTree collects the equalities of a level's join tree; innerPath
  * tells whether the node is reached from the top through inner joins only.
@@ -628,7 +725,10 @@ WalkJoinTree(Node *node, LevelState *state, bool innerPath)
 
 		WalkJoinTree(join->larg, state, inner);
 		WalkJoinTree(join->rarg, state, inner);
-		CollectEqualities(join->quals, state, inner);
+		if (join->jointype == JOIN_INNER)
+			CollectEqualities(join->quals, state, inner);
+		else
+			CollectOuterJoinEqualities(join, state);
 	}
 }
 
