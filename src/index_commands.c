@@ -73,13 +73,11 @@ static Oid	DistributedTableOf(Oid relid);
 static List *IndexOidsOf(Oid relid);
 static void CreateIndexConcurrently(Oid relid, void (*runLocally) (void *arg),
 									void *arg);
-static void DropIndexConcurrently(DropStmt *stmt, Oid indexOid, Oid relid,
-								  bool isTopLevel, void (*runLocally) (void *arg),
-								  void *arg);
+static void DropIndexConcurrently(Oid indexOid, Oid relid, bool isTopLevel,
+								  void (*runLocally) (void *arg), void *arg);
 static void ReindexShards(ReindexStmt *stmt, Oid indexOid, List *tables,
 						  void (*runLocally) (void *arg), void *arg);
-static void ClusterShards(ClusterStmt *stmt, Oid relid,
-						  void (*runLocally) (void *arg), void *arg);
+static void ClusterShards(Oid relid, void (*runLocally) (void *arg), void *arg);
 static char *ShardIndexName(Oid relid, Oid indexOid, int64 shardId);
 static List *AddPlacementCommands(List *commands, ShardextShard *shard,
 								  char *sql);
@@ -126,7 +124,7 @@ RunIndexStatement(Node *parsetree, bool isTopLevel,
 		relid = DistributedTableOf(IndexGetRelation(indexOid, false));
 		if (!OidIsValid(relid))
 			return false;
-		DropIndexConcurrently(stmt, indexOid, relid, isTopLevel, runLocally, arg);
+		DropIndexConcurrently(indexOid, relid, isTopLevel, runLocally, arg);
 		return true;
 	}
 	if (IsA(parsetree, ReindexStmt))
@@ -184,7 +182,7 @@ RunIndexStatement(Node *parsetree, bool isTopLevel,
 
 		if (!OidIsValid(relid))
 			return false;
-		ClusterShards(stmt, relid, runLocally, arg);
+		ClusterShards(relid, runLocally, arg);
 		return true;
 	}
 	return false;
@@ -277,7 +275,7 @@ CreateIndexConcurrently(Oid relid, void (*runLocally) (void *arg), void *arg)
  * coordinator's.
  */
 static void
-DropIndexConcurrently(DropStmt *stmt, Oid indexOid, Oid relid, bool isTopLevel,
+DropIndexConcurrently(Oid indexOid, Oid relid, bool isTopLevel,
 					  void (*runLocally) (void *arg), void *arg)
 {
 	ShardextTable *table = ShardextGetTable(relid);
@@ -370,8 +368,7 @@ ReindexShards(ReindexStmt *stmt, Oid indexOid, List *tables,
  * marked by an earlier CLUSTER).
  */
 static void
-ClusterShards(ClusterStmt *stmt, Oid relid, void (*runLocally) (void *arg),
-			  void *arg)
+ClusterShards(Oid relid, void (*runLocally) (void *arg), void *arg)
 {
 	ShardextTable *table;
 	PlacementErrorContext errorContext;
