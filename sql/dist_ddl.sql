@@ -127,6 +127,14 @@ COPY items FROM STDIN WHERE qty / 0 > 0;
 107	t	1	n
 \.
 SELECT count(*) FROM items WHERE id = 107;
+-- as for a local table, a condition on tableoid sees the table's
+COPY items (id, title) FROM STDIN WHERE tableoid = 'items'::regclass;
+108	tableoid
+\.
+COPY local_items (id, title) FROM STDIN WHERE tableoid = 'local_items'::regclass;
+108	tableoid
+\.
+SELECT title FROM items WHERE id = 108;
 -- (psql skips what follows a COPY that fails before it starts, up to \.)
 COPY items FROM STDIN WHERE (SELECT true);
 \.

@@ -278,7 +278,15 @@ COPY gen (id, b) FROM STDIN;
 COPY gen FROM STDIN;
 4	8
 \.
+-- a COPY FROM ... WHERE condition needs SELECT on the columns it reads
+COPY gen (id, b) FROM STDIN WHERE b > 0;
+\.
 RESET ROLE;
+-- and may not read generated columns (not computed yet)
+COPY gen (id, b) FROM STDIN WHERE g > 0;
+\.
+COPY gen (id, b) FROM STDIN WHERE gen IS NOT NULL;
+\.
 SELECT * FROM gen ORDER BY id;
 -- functions of a statement sent whole to a node need EXECUTE here too
 RESET ROLE;

@@ -482,7 +482,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		{
 			if (strcmp(new->name, old->name) != 0)
 				commands = lappend(commands,
-								   psprintf("ALTER INDEX %s.%s RENAME TO %s", schema,
+								   psprintf("ALTER INDEX IF EXISTS %s.%s RENAME TO %s", schema,
 											ShardObjectName(old->name, shard->shardId),
 											ShardObjectName(new->name, shard->shardId)));
 			continue;

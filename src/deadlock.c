@@ -97,6 +97,9 @@ static List *watchConnections = NIL;
 static List *lastCycle = NIL;
 static bool detecting = false;
 
+/* set while waits must take no snapshot, so no catalog lookup (see .h) */
+bool		DeadlockDetectionPaused = false;
+
 static bool LookForCycle(NodeConnection *waiting, MemoryContext resultContext,
 						 char **detail);
 static PGconn *WatchConnectionFor(ShardextNode *node);
@@ -121,7 +124,7 @@ DistributedDeadlockVictim(NodeConnection *waiting, bool firstCheck, char **detai
 	MemoryContext old;
 	volatile bool victim = false;
 
-	if (detecting || !IsTransactionState())
+	if (detecting || DeadlockDetectionPaused || !IsTransactionState())
 		return false;
 	/* what an earlier wait left (one that an error ended) */
 	if (firstCheck)

@@ -36,6 +36,7 @@
 #include "catalog/pg_index.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
@@ -47,6 +48,7 @@
 #include "utils/syscache.h"
 
 #include "shardext/connection.h"
+#include "shardext/deadlock.h"
 #include "shardext/index_commands.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
@@ -70,6 +72,8 @@ typedef struct PlacementErrorContext
 } PlacementErrorContext;
 
 static Oid	DistributedTableOf(Oid relid);
+static void RefuseInvalidIndexes(Oid relid, Oid indexOid);
+static void InvalidIndexCallback(void *arg);
 static List *IndexOidsOf(Oid relid);
 static void CreateIndexConcurrently(Oid relid, void (*runLocally) (void *arg),
 									void *arg);
@@ -98,8 +102,14 @@ RunIndexStatement(Node *parsetree, bool isTopLevel,
 	if (IsA(parsetree, IndexStmt) && ((IndexStmt *) parsetree)->concurrent)
 	{
 		IndexStmt  *stmt = (IndexStmt *) parsetree;
+
+		/*
+		 * Locked as CREATE INDEX CONCURRENTLY locks it, so that a table being
+		 * distributed by another session is seen distributed.
+		 */
 		Oid			relid = DistributedTableOf(RangeVarGetRelid(stmt->relation,
-																NoLock, true));
+																ShareUpdateExclusiveLock,
+																true));
 
 		if (!OidIsValid(relid))
 			return false;
@@ -121,8 +131,9 @@ RunIndexStatement(Node *parsetree, bool isTopLevel,
 									NoLock, true);
 		if (!OidIsValid(indexOid) || get_rel_relkind(indexOid) != RELKIND_INDEX)
 			return false;
-		relid = DistributedTableOf(IndexGetRelation(indexOid, false));
-		if (!OidIsValid(relid))
+		relid = IndexGetRelation(indexOid, false);
+		LockRelationOid(relid, ShareUpdateExclusiveLock);
+		if (!OidIsValid(DistributedTableOf(relid)))
 			return false;
 		DropIndexConcurrently(indexOid, relid, isTopLevel, runLocally, arg);
 		return true;
@@ -171,6 +182,8 @@ RunIndexStatement(Node *parsetree, bool isTopLevel,
 		}
 		if (tables == NIL)
 			return false;
+		foreach(lc, tables)
+			RefuseInvalidIndexes(lfirst_oid(lc), indexOid);
 		ReindexShards(stmt, indexOid, tables, runLocally, arg);
 		return true;
 	}
@@ -186,6 +199,39 @@ RunIndexStatement(Node *parsetree, bool isTopLevel,
 		return true;
 	}
 	return false;
+}
+
+/*
+ * RefuseInvalidIndexes raises an error if an index of a distributed table (or
+ * the one index indexOid) is invalid: a failed concurrent build left it on
+ * some shards only, and REINDEX, which rebuilds what each shard has, would
+ * make it valid without the missing parts.
+ */
+static void
+RefuseInvalidIndexes(Oid relid, Oid indexOid)
+{
+	ListCell   *lc;
+
+	foreach(lc, IndexOidsOf(relid))
+	{
+		HeapTuple	tuple;
+		bool		isValid;
+
+		if (OidIsValid(indexOid) && lfirst_oid(lc) != indexOid)
+			continue;
+		tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		isValid = ((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
+		ReleaseSysCache(tuple);
+		if (!isValid)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot reindex invalid index \"%s\" of distributed table \"%s\"",
+							get_rel_name(lfirst_oid(lc)), get_rel_name(relid)),
+					 errdetail("A concurrent build that failed left it on some shards only."),
+					 errhint("Drop it (DROP INDEX) and create it again.")));
+	}
 }
 
 /* DistributedTableOf returns relid if it is a distributed table, else InvalidOid. */
@@ -222,6 +268,8 @@ CreateIndexConcurrently(Oid relid, void (*runLocally) (void *arg), void *arg)
 	Oid			indexOid = InvalidOid;
 	ShardextTable *table;
 	PlacementErrorContext errorContext;
+	ErrorContextCallback invalidCallback;
+	LockRelId	lockRelId;
 	List	   *commands = NIL;
 	ListCell   *lc;
 	int			i;
@@ -235,20 +283,36 @@ CreateIndexConcurrently(Oid relid, void (*runLocally) (void *arg), void *arg)
 	if (!OidIsValid(indexOid))
 		return;					/* IF NOT EXISTS found the index */
 
-	/* invalid until every shard has it, committed so that a failure keeps it */
+	/*
+	 * Invalid until every shard has it, committed so that a failure keeps it
+	 * so; the table stays locked against other schema changes meanwhile, as
+	 * PostgreSQL's build keeps it (a session lock, which an error releases).
+	 */
+	lockRelId.relId = relid;
+	lockRelId.dbId = MyDatabaseId;
+	LockRelationIdForSession(&lockRelId, ShareUpdateExclusiveLock);
 	index_set_state_flags(indexOid, INDEX_DROP_CLEAR_VALID);
 	CacheInvalidateRelcacheByRelid(relid);
 	CommitTransactionCommand();
 	StartTransactionCommand();
 	MemoryContextSwitchTo(portalContext);
 
+	invalidCallback.callback = InvalidIndexCallback;
+	invalidCallback.arg = get_rel_name(indexOid);
+	invalidCallback.previous = error_context_stack;
+	error_context_stack = &invalidCallback;
 	table = ShardextGetTable(relid);
 	if (table == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" stopped being distributed while its index was built",
-						get_rel_name(relid)),
-				 errhint("Drop the invalid index \"%s\".", get_rel_name(indexOid))));
+						get_rel_name(relid))));
+	/* what CREATE INDEX refuses on a distributed table (a unique key
+	 * without the distribution column, functions nodes lack) */
+	CheckNewIndex(relid, indexOid, table->distAttno,
+				  IsSingleShardTable(table) ? 'n' :
+				  table->type == DIST_RANGE ? 'r' : 'h');
+	error_context_stack = invalidCallback.previous;
 	for (i = 0; i < table->shardCount; i++)
 	{
 		ShardextShard *shard = table->shards[i];
@@ -266,6 +330,15 @@ CreateIndexConcurrently(Oid relid, void (*runLocally) (void *arg), void *arg)
 
 	index_set_state_flags(indexOid, INDEX_CREATE_SET_VALID);
 	CacheInvalidateRelcacheByRelid(relid);
+	UnlockRelationIdForSession(&lockRelId, ShareUpdateExclusiveLock);
+}
+
+/* InvalidIndexCallback says that the index (arg: its name) is left invalid. */
+static void
+InvalidIndexCallback(void *arg)
+{
+	errcontext("index \"%s\" is left invalid: drop it (DROP INDEX) and create it again",
+			   (const char *) arg);
 }
 
 /*
@@ -458,66 +531,95 @@ RunOnPlacements(List *commands, bool inTransaction, bool waitsForSnapshots,
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
 
-	while (pending != NIL)
+	PG_TRY();
 	{
-		List	   *round = NIL;
-		List	   *nodesInRound = NIL;
-		List	   *later = NIL;
-		ListCell   *lc;
-
-		/* the first pending command of each node */
-		foreach(lc, pending)
+		while (pending != NIL)
 		{
-			PlacementCommand *command = lfirst(lc);
+			List	   *round = NIL;
+			List	   *nodesInRound = NIL;
+			List	   *later = NIL;
+			ListCell   *lc;
 
-			if (list_member_int(nodesInRound, command->nodeId))
-				later = lappend(later, command);
-			else
+			/* the first pending command of each node */
+			foreach(lc, pending)
 			{
-				nodesInRound = lappend_int(nodesInRound, command->nodeId);
-				round = lappend(round, command);
+				PlacementCommand *command = lfirst(lc);
+
+				if (list_member_int(nodesInRound, command->nodeId))
+					later = lappend(later, command);
+				else
+				{
+					nodesInRound = lappend_int(nodesInRound, command->nodeId);
+					round = lappend(round, command);
+				}
 			}
-		}
 
-		foreach(lc, round)
-		{
-			PlacementCommand *command = lfirst(lc);
-			NodeConnection *nc;
+			/* every connection first: opening one reads the catalog */
+			foreach(lc, round)
+			{
+				PlacementCommand *command = lfirst(lc);
+				NodeConnection *nc;
 
-			context->current = command;
-			nc = inTransaction ? GetNodeConnectionInTransaction(command->nodeId, true) :
-				GetNodeConnection(command->nodeId);
-			if (!inTransaction && nc->inTransaction)
-				ereport(ERROR,
-						(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-						 errmsg("node %s is in use by this transaction", nc->label)));
-			SendRemoteStatements(nc, command->sql);
-			command->nc = nc;
-		}
+				context->current = command;
+				nc = inTransaction ? GetNodeConnectionInTransaction(command->nodeId, true) :
+					GetNodeConnection(command->nodeId);
+				if (!inTransaction && nc->inTransaction)
+					ereport(ERROR,
+							(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+							 errmsg("node %s is in use by this transaction", nc->label)));
+				command->nc = nc;
+			}
 
-		/*
-		 * A node waiting for this backend's snapshot to go (CREATE INDEX
-		 * CONCURRENTLY waits for older snapshots, and the coordinator may be
-		 * a node) would wait forever: none is held while the nodes work.
-		 */
-		if (waitsForSnapshots)
-		{
-			InvalidateCatalogSnapshot();
-			if (list_member_int(nodesInRound, COORDINATOR_NODE_ID) &&
-				(ActiveSnapshotSet() || TransactionIdIsValid(MyProc->xmin)))
-				elog(ERROR, "a snapshot is held while the coordinator runs an index statement on its shards");
-		}
-		foreach(lc, round)
-		{
-			PlacementCommand *command = lfirst(lc);
-			ListCell   *rc;
+			/*
+			 * A node waiting for this backend's snapshot to go (CREATE INDEX
+			 * CONCURRENTLY waits for older snapshots, and the coordinator may be
+			 * a node) would wait forever: none is held from the moment the
+			 * coordinator's own statement is sent (last) until all have answered,
+			 * and no deadlock check (catalog lookups) runs meanwhile.
+			 */
+			if (waitsForSnapshots)
+				DeadlockDetectionPaused = true;
+			foreach(lc, round)
+			{
+				PlacementCommand *command = lfirst(lc);
 
-			context->current = command;
-			foreach(rc, GetRemoteResults(command->nc))
-				PQclear(lfirst(rc));
+				if (command->nodeId == COORDINATOR_NODE_ID)
+					continue;
+				context->current = command;
+				SendRemoteStatements(command->nc, command->sql);
+			}
+			foreach(lc, round)
+			{
+				PlacementCommand *command = lfirst(lc);
+
+				if (command->nodeId != COORDINATOR_NODE_ID)
+					continue;
+				context->current = command;
+				if (waitsForSnapshots)
+				{
+					InvalidateCatalogSnapshot();
+					if (ActiveSnapshotSet() || TransactionIdIsValid(MyProc->xmin))
+						elog(ERROR, "a snapshot is held while the coordinator runs an index statement on its shards");
+				}
+				SendRemoteStatements(command->nc, command->sql);
+			}
+			foreach(lc, round)
+			{
+				PlacementCommand *command = lfirst(lc);
+				ListCell   *rc;
+
+				context->current = command;
+				foreach(rc, GetRemoteResults(command->nc))
+					PQclear(lfirst(rc));
+			}
+			pending = later;
 		}
-		pending = later;
 	}
+	PG_FINALLY();
+	{
+		DeadlockDetectionPaused = false;
+	}
+	PG_END_TRY();
 	error_context_stack = callback.previous;
 }
 

@@ -78,6 +78,8 @@ static void CheckDistributionColumn(Relation rel, const char *tableName,
 									AttrNumber distAttno, char method);
 static void CheckConstraints(Relation rel, const char *tableName);
 static void CheckReferencingForeignKeys(Relation rel, const char *tableName);
+static void CheckIndex(Relation rel, Oid indexOid, const char *tableName,
+					   AttrNumber distAttno, char method);
 static void CheckIndexes(Relation rel, const char *tableName,
 						 AttrNumber distAttno, char method);
 static void CheckTriggers(Relation rel, const char *tableName);
@@ -661,110 +663,152 @@ CheckReferencingForeignKeys(Relation rel, const char *tableName)
 }
 
 /*
- * CheckIndexes raises an error if a unique index (or the index of a primary
- * key or unique constraint) of rel does not have the distribution column
- * among its key columns, so that shards could not enforce it, or if an index
- * uses an access method, operator class, collation or expression a worker
- * does not have.  Exclusion constraints are reported by CheckConstraints.
+ * CheckIndexes checks every valid index of rel with CheckIndex.  Exclusion
+ * constraints are reported by CheckConstraints.
  */
 static void
 CheckIndexes(Relation rel, const char *tableName, AttrNumber distAttno,
 			 char method)
 {
-	List	   *indexList = RelationGetIndexList(rel);
 	ListCell   *cell;
 
-	foreach(cell, indexList)
+	foreach(cell, RelationGetIndexList(rel))
 	{
 		Oid			indexOid = lfirst_oid(cell);
-		HeapTuple	indexTuple;
-		Form_pg_index indexForm;
-		Oid			constraintOid = get_index_constraint(indexOid);
-		char	   *indexDescription;
-		Datum		datum;
-		bool		isNull;
-		oidvector  *opclasses;
-		oidvector  *collations;
-		Node	   *expressions = NULL;
-		Node	   *predicate = NULL;
-		const char *problem = NULL;
-		int			i;
+		HeapTuple	indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
+		bool		isValid;
 
-		if (OidIsValid(constraintOid))
-			indexDescription = psprintf("constraint %s",
-										quote_identifier(get_constraint_name(constraintOid)));
-		else
-			indexDescription = psprintf("index %s",
-										quote_identifier(get_rel_name(indexOid)));
-
-		indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
 		if (!HeapTupleIsValid(indexTuple))
 			elog(ERROR, "cache lookup failed for index %u", indexOid);
-		indexForm = (Form_pg_index) GETSTRUCT(indexTuple);
-
-		if (indexForm->indisunique && method != 'n')
-		{
-			bool		hasDistColumn = false;
-
-			for (i = 0; i < indexForm->indnkeyatts; i++)
-				if (indexForm->indkey.values[i] == distAttno)
-					hasDistColumn = true;
-			if (!hasDistColumn)
-			{
-				const char *columnName =
-				quote_identifier(get_attname(RelationGetRelid(rel),
-											 distAttno, false));
-
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("%s because %s does not include distribution column %s",
-								NotDistributable(tableName), indexDescription, columnName),
-						 errdetail("Shards can only enforce uniqueness when rows with equal keys are in the same shard."),
-						 errhint("Add column %s to the key of %s%s.",
-								 columnName, indexDescription, BeforeDistributing())));
-			}
-		}
-
-		datum = SysCacheGetAttr(INDEXRELID, indexTuple,
-								Anum_pg_index_indclass, &isNull);
-		Assert(!isNull);
-		opclasses = (oidvector *) DatumGetPointer(datum);
-		datum = SysCacheGetAttr(INDEXRELID, indexTuple,
-								Anum_pg_index_indcollation, &isNull);
-		Assert(!isNull);
-		collations = (oidvector *) DatumGetPointer(datum);
-		datum = SysCacheGetAttr(INDEXRELID, indexTuple,
-								Anum_pg_index_indexprs, &isNull);
-		if (!isNull)
-			expressions = stringToNode(TextDatumGetCString(datum));
-		datum = SysCacheGetAttr(INDEXRELID, indexTuple,
-								Anum_pg_index_indpred, &isNull);
-		if (!isNull)
-			predicate = stringToNode(TextDatumGetCString(datum));
-
-		if (IsUserObject(RelationAccessMethod(indexOid)))
-			problem = "an access method";
-		for (i = 0; i < opclasses->dim1 && problem == NULL; i++)
-			if (IsUserObject(opclasses->values[i]))
-				problem = "an operator class";
-		for (i = 0; i < collations->dim1 && problem == NULL; i++)
-			if (IsUserObject(collations->values[i]))
-				problem = "a collation";
-		if (problem == NULL &&
-			(!IsShippableExpression(expressions) ||
-			 !IsShippableExpression(predicate)))
-			problem = "a function, operator or type";
+		isValid = ((Form_pg_index) GETSTRUCT(indexTuple))->indisvalid;
 		ReleaseSysCache(indexTuple);
 
-		if (problem != NULL)
+		/* one a failed CREATE INDEX CONCURRENTLY left binds nothing */
+		if (isValid)
+			CheckIndex(rel, indexOid, tableName, distAttno, method);
+	}
+}
+
+/*
+ * CheckIndex raises an error if a unique index (or the index of a primary
+ * key or unique constraint) of rel does not have the distribution column
+ * among its key columns, so that shards could not enforce it, or if the
+ * index uses an access method, operator class, collation or expression a
+ * worker does not have.
+ */
+static void
+CheckIndex(Relation rel, Oid indexOid, const char *tableName,
+		   AttrNumber distAttno, char method)
+{
+	HeapTuple	indexTuple;
+	Form_pg_index indexForm;
+	Oid			constraintOid = get_index_constraint(indexOid);
+	char	   *indexDescription;
+	Datum		datum;
+	bool		isNull;
+	oidvector  *opclasses;
+	oidvector  *collations;
+	Node	   *expressions = NULL;
+	Node	   *predicate = NULL;
+	const char *problem = NULL;
+	int			i;
+
+	if (OidIsValid(constraintOid))
+		indexDescription = psprintf("constraint %s",
+									quote_identifier(get_constraint_name(constraintOid)));
+	else
+		indexDescription = psprintf("index %s",
+									quote_identifier(get_rel_name(indexOid)));
+
+	indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
+	if (!HeapTupleIsValid(indexTuple))
+		elog(ERROR, "cache lookup failed for index %u", indexOid);
+	indexForm = (Form_pg_index) GETSTRUCT(indexTuple);
+
+	if (indexForm->indisunique && method != 'n')
+	{
+		bool		hasDistColumn = false;
+
+		for (i = 0; i < indexForm->indnkeyatts; i++)
+			if (indexForm->indkey.values[i] == distAttno)
+				hasDistColumn = true;
+		if (!hasDistColumn)
+		{
+			const char *columnName =
+			quote_identifier(get_attname(RelationGetRelid(rel),
+										 distAttno, false));
+
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s because %s uses %s that is not built in",
-							NotDistributable(tableName), indexDescription, problem),
-					 errdetail("Workers only have the built-in objects of PostgreSQL."),
-					 errhint("Drop %s%s.",
-							 indexDescription, BeforeDistributing())));
+					 errmsg("%s because %s does not include distribution column %s",
+							NotDistributable(tableName), indexDescription, columnName),
+					 errdetail("Shards can only enforce uniqueness when rows with equal keys are in the same shard."),
+					 errhint("Add column %s to the key of %s%s.",
+							 columnName, indexDescription, BeforeDistributing())));
+		}
 	}
+
+	datum = SysCacheGetAttr(INDEXRELID, indexTuple,
+							Anum_pg_index_indclass, &isNull);
+	Assert(!isNull);
+	opclasses = (oidvector *) DatumGetPointer(datum);
+	datum = SysCacheGetAttr(INDEXRELID, indexTuple,
+							Anum_pg_index_indcollation, &isNull);
+	Assert(!isNull);
+	collations = (oidvector *) DatumGetPointer(datum);
+	datum = SysCacheGetAttr(INDEXRELID, indexTuple,
+							Anum_pg_index_indexprs, &isNull);
+	if (!isNull)
+		expressions = stringToNode(TextDatumGetCString(datum));
+	datum = SysCacheGetAttr(INDEXRELID, indexTuple,
+							Anum_pg_index_indpred, &isNull);
+	if (!isNull)
+		predicate = stringToNode(TextDatumGetCString(datum));
+
+	if (IsUserObject(RelationAccessMethod(indexOid)))
+		problem = "an access method";
+	for (i = 0; i < opclasses->dim1 && problem == NULL; i++)
+		if (IsUserObject(opclasses->values[i]))
+			problem = "an operator class";
+	for (i = 0; i < collations->dim1 && problem == NULL; i++)
+		if (IsUserObject(collations->values[i]))
+			problem = "a collation";
+	if (problem == NULL &&
+		(!IsShippableExpression(expressions) ||
+		 !IsShippableExpression(predicate)))
+		problem = "a function, operator or type";
+	ReleaseSysCache(indexTuple);
+
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s because %s uses %s that is not built in",
+						NotDistributable(tableName), indexDescription, problem),
+				 errdetail("Workers only have the built-in objects of PostgreSQL."),
+				 errhint("Drop %s%s.",
+						 indexDescription, BeforeDistributing())));
+}
+
+/*
+ * CheckNewIndex checks, as for a changed distributed table, that shards can
+ * have the new index indexOid of distributed table relid (valid or not).
+ */
+void
+CheckNewIndex(Oid relid, Oid indexOid, AttrNumber distAttno, char method)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+
+	CheckingChange = true;
+	PG_TRY();
+	{
+		CheckIndex(rel, indexOid, RelationQualifiedName(relid), distAttno, method);
+	}
+	PG_FINALLY();
+	{
+		CheckingChange = false;
+	}
+	PG_END_TRY();
+	relation_close(rel, AccessShareLock);
 }
 
 /*

@@ -27,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/index.h"
@@ -146,6 +147,7 @@ static bool HandleCopy(PlannedStmt *pstmt, const char *queryString,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
 					   DestReceiver *dest, QueryCompletion *qc);
 static List *TransformCopyWhere(ParseState *pstate, Relation rel, Node *rawWhere);
+static void CheckCopyWhereColumns(Relation rel, Node *where);
 static uint64 CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString,
 									   Oid relid);
 
@@ -1194,6 +1196,49 @@ HandleCopy(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 }
 
 /*
+ * CheckCopyWhereColumns refuses, as COPY of a table does, a COPY FROM WHERE
+ * condition that reads a generated column (not computed yet when the
+ * condition is evaluated), also through a whole-row reference, or a column
+ * the user may not SELECT.
+ */
+static void
+CheckCopyWhereColumns(Relation rel, Node *where)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			relid = RelationGetRelid(rel);
+	bool		mayReadAll = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+	Bitmapset  *attrs = NULL;
+	int			member = -1;
+
+	pull_varattnos(where, 1, &attrs);
+	while ((member = bms_next_member(attrs, member)) >= 0)
+	{
+		AttrNumber	attnum = member + FirstLowInvalidHeapAttributeNumber;
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+			if (attr->attgenerated && (attnum == 0 || attnum == attr->attnum))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+						 errmsg("generated columns are not supported in COPY FROM WHERE conditions"),
+						 errdetail("Column \"%s\" is a generated column.",
+								   NameStr(attr->attname))));
+		}
+		if (mayReadAll)
+			continue;
+		if (attnum > 0 ?
+			pg_attribute_aclcheck(relid, attnum, GetUserId(), ACL_SELECT) != ACLCHECK_OK :
+			attnum < 0 ||
+			pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(rel->rd_rel->relkind),
+						   RelationGetRelationName(rel));
+	}
+}
+
+/*
  * TransformCopyWhere turns the WHERE clause of a COPY FROM into a qual over
  * the table's columns, as COPY of a table does (no subqueries, aggregates or
  * set-returning functions: the parser refuses them in this place).
@@ -1210,6 +1255,7 @@ TransformCopyWhere(ParseState *pstate, Relation rel, Node *rawWhere)
 	where = transformExpr(pstate, rawWhere, EXPR_KIND_COPY_WHERE);
 	where = coerce_to_boolean(pstate, where, "WHERE");
 	assign_expr_collations(pstate, where);
+	CheckCopyWhereColumns(rel, where);
 	where = eval_const_expressions(NULL, where);
 	where = (Node *) canonicalize_qual((Expr *) where, false);
 	return make_ands_implicit((Expr *) where);
@@ -1306,6 +1352,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 		ExecStoreVirtualTuple(slot);
 
 		/* rows the WHERE clause rejects are skipped, as by COPY of a table */
+		slot->tts_tableOid = RelationGetRelid(rel);
 		econtext->ecxt_scantuple = slot;
 		if (qual != NULL && !ExecQual(qual, econtext))
 		{

@@ -77,18 +77,34 @@ is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM t WHERE v = 3'),
 
 # a build that fails on a shard leaves the index invalid; DROP INDEX cleans up
 my ($ret, $out, $err) = $coordinator->psql('postgres',
-	'CREATE UNIQUE INDEX CONCURRENTLY t_v_unique ON t (v)');
-like($err, qr/could not create unique index.*left invalid/s,
-	'a unique index over duplicates fails, saying the index is left invalid');
-is(coordinator_index('t_v_unique'), 'f', 'the coordinator index is invalid');
-like($coordinator->safe_psql('postgres', 'SELECT pg_get_indexdef(\'t_v_unique\'::regclass)'),
-	qr/UNIQUE/, 'and still in the catalog');
-$coordinator->safe_psql('postgres', 'DROP INDEX t_v_unique');
-is(coordinator_index('t_v_unique'), '', 'DROP INDEX drops it');
-is(shard_indexes('t_v_unique'), '', 'and whatever the shards had of it');
+	'CREATE INDEX CONCURRENTLY t_v_bad ON t ((100 / (v - 3)))');
+like($err, qr/division by zero.*left invalid/s,
+	'an index whose expression fails on some rows fails, saying the index is left invalid');
+is(coordinator_index('t_v_bad'), 'f', 'the coordinator index is invalid');
+like($coordinator->safe_psql('postgres', 'SELECT pg_get_indexdef(\'t_v_bad\'::regclass)'),
+	qr/100/, 'and still in the catalog');
+$coordinator->safe_psql('postgres', 'DROP INDEX t_v_bad');
+is(coordinator_index('t_v_bad'), '', 'DROP INDEX drops it');
+is(shard_indexes('t_v_bad'), '', 'and whatever the shards had of it');
 $coordinator->safe_psql('postgres',
 	'CREATE UNIQUE INDEX CONCURRENTLY t_id_v_unique ON t (id, v)');
 is(coordinator_index('t_id_v_unique'), 't', 'a unique index over distinct values builds');
+
+# an index the shards cannot have (a unique key without the distribution
+# column) is refused after PostgreSQL's build, and left invalid; it binds
+# nothing then (other DDL goes on), REINDEX refuses it, DROP INDEX drops it
+($ret, $out, $err) = $coordinator->psql('postgres',
+	'CREATE UNIQUE INDEX CONCURRENTLY t_d_unique ON t (d)');
+like($err, qr/does not include distribution column.*left invalid/s,
+	'a unique index without the distribution column is refused');
+is(coordinator_index('t_d_unique'), 'f', 'and left invalid');
+is(shard_indexes('t_d_unique'), '', 'with no shard having it');
+$coordinator->safe_psql('postgres', 'ALTER TABLE t ADD COLUMN e int; ALTER TABLE t DROP COLUMN e');
+pass('other schema changes go on');
+($ret, $out, $err) = $coordinator->psql('postgres', 'REINDEX TABLE t');
+like($err, qr/cannot reindex invalid index "t_d_unique"/, 'REINDEX refuses the invalid index');
+$coordinator->safe_psql('postgres', 'DROP INDEX t_d_unique');
+is(coordinator_index('t_d_unique'), '', 'DROP INDEX drops it');
 
 # REINDEX rebuilds the shards' indexes (a new relfilenode; CONCURRENTLY: a
 # new index), in the transaction when not concurrent
@@ -136,6 +152,36 @@ is($clustered, scalar(@shardIds), 'CLUSTER orders every shard by its index');
 is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM t WHERE v = 3'),
 	$coordinator->safe_psql('postgres', 'SELECT count(*) FROM (SELECT * FROM t OFFSET 0) x WHERE v + 0 = 3'),
 	'and keeps its rows');
+
+# a reference table: its copy on the coordinator is built through the
+# coordinator's connection to itself, which waits for older snapshots
+$coordinator->safe_psql(
+	'postgres', q{
+	CREATE TABLE r (id int PRIMARY KEY, v text);
+	INSERT INTO r SELECT g, 'v' || g FROM generate_series(1, 100) g;
+	SELECT create_reference_table('r');
+});
+for my $round (1 .. 3)
+{
+	$coordinator->safe_psql('postgres', "CREATE INDEX CONCURRENTLY r_v$round ON r (v)",
+		timeout => 60);
+	$coordinator->safe_psql('postgres', 'REINDEX TABLE CONCURRENTLY r', timeout => 60);
+}
+is($coordinator->safe_psql('postgres',
+		"SELECT count(*) FROM pg_index WHERE indrelid = 'r'::regclass AND indisvalid"),
+	'4', 'CREATE INDEX and REINDEX CONCURRENTLY of a reference table finish');
+
+# a DROP INDEX CONCURRENTLY that cannot lock the table drops nothing
+my $locker = $coordinator->background_psql('postgres', on_error_stop => 0);
+$locker->query_safe('BEGIN');
+$locker->query_safe('LOCK t IN SHARE MODE');
+($ret, $out, $err) = $coordinator->psql('postgres',
+	"SET lock_timeout = '500ms'; DROP INDEX CONCURRENTLY t_v");
+like($err, qr/lock timeout/, 'DROP INDEX CONCURRENTLY times out on the lock');
+$locker->query_safe('COMMIT');
+$locker->quit;
+is(shard_indexes('t_v'), join(',', sort map { "t_v_$_:true" } @shardIds),
+	'and every shard keeps its index');
 
 # DROP INDEX CONCURRENTLY waits for a writing transaction too
 $holder->query_safe('BEGIN');

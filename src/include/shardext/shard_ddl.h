@@ -28,6 +28,8 @@ extern bool ReturnsAnonymousRecord(List *targetList);
 extern bool IsAnonymousRecord(Node *expr);
 extern char *ShardObjectName(const char *name, int64 shardId);
 extern char *ShardTableName(Oid relid, int64 shardId);
+extern void CheckNewIndex(Oid relid, Oid indexOid, AttrNumber distAttno,
+						  char method);
 extern char *ShardIndexCommand(Oid indexOid, const char *shardName,
 							   int64 shardId, bool concurrently);
 extern bool ReadsSessionState(Oid funcid);
