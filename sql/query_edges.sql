@@ -23,14 +23,17 @@ SELECT create_reference_table('ref');
 RESET client_min_messages;
 
 -- same(q): the rows of q on the distributed tables and on the local copies
-CREATE FUNCTION same(q text) RETURNS text LANGUAGE plpgsql AS $$
+-- (ordered: in their order rather than as a set)
+CREATE FUNCTION same(q text, ordered boolean DEFAULT false) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
+	agg text := format('string_agg(t::text, %L%s)', '|',
+					   CASE WHEN ordered THEN '' ELSE ' ORDER BY t::text' END);
 	d text;
 	l text;
 BEGIN
-	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|', q) INTO d;
-	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|',
-				   regexp_replace(q, '\m(a|a2|tk|ref|h8|tzt|ss)\M', 'local_\1', 'g')) INTO l;
+	EXECUTE format('SELECT %s FROM (%s) t', agg, q) INTO d;
+	EXECUTE format('SELECT %s FROM (%s) t', agg,
+				   regexp_replace(q, '\m(a|a2|tk|ref|h8|tzt|ss|cn)\M', 'local_\1', 'g')) INTO l;
 	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same'
 		   ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
 END $$;
@@ -671,31 +674,20 @@ ROLLBACK;
 -- the nodes get qualified columns (a router query over one table had them
 -- bare: sorted by the wrong column, or "ORDER BY k is ambiguous"), also where
 -- the shards' outputs are renamed c1, c2, ... and columns have those names;
--- same_order(q) compares the rows in their order
-CREATE FUNCTION same_order(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	d text;
-	l text;
-BEGIN
-	EXECUTE format('SELECT string_agg(t::text, %L) FROM (%s) t', '|', q) INTO d;
-	EXECUTE format('SELECT string_agg(t::text, %L) FROM (%s) t', '|',
-				   regexp_replace(q, '\m(a|cn)\M', 'local_\1', 'g')) INTO l;
-	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same'
-		   ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
-END $$;
-SELECT same_order('SELECT s AS w FROM a WHERE k = 1 ORDER BY a.w DESC, id');
-SELECT same_order('SELECT DISTINCT ON (a.w) s AS w FROM a WHERE k = 1 ORDER BY a.w DESC');
-SELECT same_order('SELECT k, k::text FROM a WHERE k = 1 ORDER BY 1 LIMIT 2');
-SELECT same_order('SELECT upper(s) AS s, s FROM a WHERE k = 3 ORDER BY 2, 1 LIMIT 3');
+-- same(q, true) compares the rows in their order
+SELECT same('SELECT s AS w FROM a WHERE k = 1 ORDER BY a.w DESC, id', true);
+SELECT same('SELECT DISTINCT ON (a.w) s AS w FROM a WHERE k = 1 ORDER BY a.w DESC', true);
+SELECT same('SELECT k, k::text FROM a WHERE k = 1 ORDER BY 1 LIMIT 2', true);
+SELECT same('SELECT upper(s) AS s, s FROM a WHERE k = 3 ORDER BY 2, 1 LIMIT 3', true);
 SET client_min_messages = warning;
 CREATE TABLE cn (c3 int NOT NULL, c1 int);
 INSERT INTO cn SELECT g, (g * 7) % 100 FROM generate_series(1, 300) g;
 CREATE TABLE local_cn AS SELECT * FROM cn;
 SELECT create_distributed_table('cn', 'c3', shard_count => 4);
 RESET client_min_messages;
-SELECT same_order('SELECT c1 FROM cn ORDER BY c1, c3 LIMIT 3');
-SELECT same_order('SELECT c1, count(*) FROM cn GROUP BY c1 ORDER BY c1 LIMIT 3');
-SELECT same_order('SELECT c3, c1 FROM cn WHERE c3 = 7 ORDER BY 2');
+SELECT same('SELECT c1 FROM cn ORDER BY c1, c3 LIMIT 3', true);
+SELECT same('SELECT c1, count(*) FROM cn GROUP BY c1 ORDER BY c1 LIMIT 3', true);
+SELECT same('SELECT c3, c1 FROM cn WHERE c3 = 7 ORDER BY 2', true);
 
 -- an equality in an outer join's ON clause filters no preserved row: it
 -- does not make the tables it names co-located (each shard group would
