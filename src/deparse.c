@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -32,10 +33,12 @@
 #include "miscadmin.h"
 #include "parser/parser.h"
 #include "nodes/makefuncs.h"
+#include "parser/parsetree.h"
 #include "nodes/nodeFuncs.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/rel.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
@@ -53,6 +56,7 @@ typedef struct RteWalkerContext
 static bool RteWalker(Node *node, RteWalkerContext *context);
 static void AvoidSchemaNamedAlias(RangeTblEntry *rte);
 static void QualifyColumns(Query *query);
+static void KeepUpdateTarget(Query *query);
 static bool IsIdentChar(unsigned char c);
 static int	SkipToken(const char *sql, int pos);
 static char *CollapseWhitespace(const char *sql);
@@ -257,6 +261,46 @@ QualifyColumns(Query *query)
 }
 
 /*
+ * KeepUpdateTarget gives an UPDATE whose SET list the rewriter emptied
+ * ("SET generated_column = DEFAULT": stored generated columns are computed
+ * by the node) an assignment of the distribution column to itself: the
+ * rows are still updated and counted, as on PostgreSQL, and an empty SET
+ * would not parse.  (The first column: the distribution column assigned to
+ * itself reads as moving rows only to a reader, not to the node.)
+ */
+static void
+KeepUpdateTarget(Query *query)
+{
+	Relation	rel;
+	TupleDesc	desc;
+	ListCell   *lc;
+	int			i;
+
+	if (query->commandType != CMD_UPDATE)
+		return;
+	foreach(lc, query->targetList)
+		if (!((TargetEntry *) lfirst(lc))->resjunk)
+			return;
+	rel = relation_open(rt_fetch(query->resultRelation, query->rtable)->relid, NoLock);
+	desc = RelationGetDescr(rel);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (attr->attisdropped || attr->attgenerated)
+			continue;
+		query->targetList =
+			lcons(makeTargetEntry((Expr *) makeVar(query->resultRelation, attr->attnum,
+												   attr->atttypid, attr->atttypmod,
+												   attr->attcollation, 0),
+								  attr->attnum, pstrdup(NameStr(attr->attname)), false),
+				  query->targetList);
+		break;
+	}
+	relation_close(rel, NoLock);
+}
+
+/*
  * DeparseQueryForShards returns the SQL of a query (which it copies first),
  * with every table schema-qualified and every distributed table aliased.
  */
@@ -270,6 +314,7 @@ DeparseQueryForShards(Query *query, List *relids)
 
 	RteWalker((Node *) copy, &context);
 	QualifyColumns(copy);
+	KeepUpdateTarget(copy);
 	nestLevel = SetDeparseGucs();
 	sql = pg_get_querydef(copy, false);
 	PopDeparseGucs(nestLevel);

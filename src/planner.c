@@ -383,8 +383,13 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	if (target != NULL && IsReferenceTable(target) &&
 		(!OnlyReferenceTables(rtes) ||
 		 contain_mutable_functions((Node *) parse)))
+	{
+		/* (its WITH would write the coordinator's own tables) */
+		if (parse->hasModifyingCTE)
+			ReportModifyingCteNotRouted();
 		return PlanModifyThroughCoordinator(parse, queryString, cursorOptions,
 											boundParams, target);
+	}
 
 	analysis = AnalyzeRouterQuery(parse);
 	if (RouterPinsAgree(analysis))
@@ -397,8 +402,11 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		/*
 		 * UPDATE or DELETE that is not pinned: run it on every shard when it
 		 * reads only its table, else find the rows first and change them by
-		 * primary key.
+		 * primary key.  A data-modifying WITH would run on every shard, or
+		 * on the coordinator's own tables.
 		 */
+		if (parse->hasModifyingCTE)
+			ReportModifyingCteNotRouted();
 		if (!analysis->shippable || list_length(analysis->relids) != 1 ||
 			list_length(rtes) != 1)
 			return PlanModifyThroughCoordinator(parse, queryString,

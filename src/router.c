@@ -316,6 +316,20 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query uses a function that the nodes do not have";
 		return true;
 	}
+	/* an identity column's next value: the sequence is the coordinator's */
+	if (IsA(node, NextValueExpr))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query takes a sequence's next value";
+		return true;
+	}
+	/* a shard's system columns are not the table's (ctid is per shard) */
+	if (IsA(node, Var) && ((Var *) node)->varattno < 0)
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query reads system columns";
+		return true;
+	}
 	if (check_functions_in_node(node, ReadsSessionStateChecker, NULL) ||
 		(IsA(node, SQLValueFunction) &&
 		 SQLValueReadsSessionState((SQLValueFunction *) node)))
@@ -809,10 +823,22 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 			analysis->reason = "row level security applies";
 			return false;
 		}
-		/* the target of INSERT is not read; its rows are routed one by one */
+		/*
+		 * The target of a top-level INSERT is not read; its rows are routed
+		 * one by one.  An INSERT in a WITH is not routed: the statement
+		 * would reach one node with the table's own name.
+		 */
 		if (query->commandType == CMD_INSERT &&
 			rtindex == (Index) query->resultRelation)
+		{
+			if (state.parent != NULL)
+			{
+				analysis->shippable = false;
+				analysis->reason = "a WITH inserts into a distributed table";
+				return false;
+			}
 			continue;
+		}
 		/*
 		 * A single-shard table needs no pin: its shard is in every group.
 		 * It is recorded after the distributed tables, unless it is the

@@ -1674,6 +1674,9 @@ NotShippableWalker(Node *node, void *context)
 			{
 				Var		   *var = (Var *) node;
 
+				/* a shard's system columns are not the table's */
+				if (var->varattno < 0)
+					return true;
 				if (var->varattno != InvalidAttrNumber &&
 					(!IsBuiltinType(var->vartype) ||
 					 IsUserObject(var->varcollid)))
