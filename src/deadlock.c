@@ -52,7 +52,6 @@
 #include "utils/array.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "shardext/connection.h"
@@ -145,13 +144,6 @@ DistributedDeadlockVictim(NodeConnection *waiting, bool firstCheck, char **detai
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(context);
-
-	/*
-	 * The catalog lookups leave no snapshot behind: a statement on the
-	 * coordinator's connection to itself may wait for older snapshots to go
-	 * (CREATE INDEX CONCURRENTLY), and this backend's would never go.
-	 */
-	InvalidateCatalogSnapshot();
 	return victim;
 }
 

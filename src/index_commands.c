@@ -33,7 +33,6 @@
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_index.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -45,7 +44,6 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 
 #include "shardext/connection.h"
 #include "shardext/deadlock.h"
@@ -214,17 +212,9 @@ RefuseInvalidIndexes(Oid relid, Oid indexOid)
 
 	foreach(lc, IndexOidsOf(relid))
 	{
-		HeapTuple	tuple;
-		bool		isValid;
-
 		if (OidIsValid(indexOid) && lfirst_oid(lc) != indexOid)
 			continue;
-		tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		isValid = ((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
-		ReleaseSysCache(tuple);
-		if (!isValid)
+		if (!get_index_isvalid(lfirst_oid(lc)))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("cannot reindex invalid index \"%s\" of distributed table \"%s\"",
@@ -454,15 +444,8 @@ ClusterShards(Oid relid, void (*runLocally) (void *arg), void *arg)
 
 	/* the index CLUSTER used is the one it marked clustered */
 	foreach(lc, IndexOidsOf(relid))
-	{
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		if (((Form_pg_index) GETSTRUCT(tuple))->indisclustered)
+		if (get_index_isclustered(lfirst_oid(lc)))
 			indexOid = lfirst_oid(lc);
-		ReleaseSysCache(tuple);
-	}
 	if (!OidIsValid(indexOid))
 		return;
 	table = ShardextGetTable(relid);

@@ -73,6 +73,8 @@ static bool IsBuiltinFunction(Oid funcid, void *context);
 static int	FindMember(LevelState *state, Index rtindex);
 static int	FindRoot(LevelState *state, int member);
 static void CollectEqualities(Node *quals, LevelState *state, bool valuesToo);
+static bool EquatesCoLocatedMembers(OpExpr *op, LevelState *state, int left,
+									int right);
 static void UniteMembers(LevelState *state, int left, int right);
 static void CollectOuterJoinEqualities(JoinExpr *join, LevelState *state);
 static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
@@ -572,9 +574,7 @@ CollectEqualities(Node *quals, LevelState *state, bool valuesToo)
 
 		if (left >= 0 && right >= 0)
 		{
-			if (state->members[left].table->colocationId ==
-				state->members[right].table->colocationId &&
-				IsDistributionEquality(op, state->members[left].table))
+			if (EquatesCoLocatedMembers(op, state, left, right))
 				UniteMembers(state, left, right);
 		}
 		else if (valuesToo && (left >= 0 || right >= 0))
@@ -607,6 +607,19 @@ CollectEqualities(Node *quals, LevelState *state, bool valuesToo)
 				state->members[root].pin = (Expr *) value;
 		}
 	}
+}
+
+/*
+ * EquatesCoLocatedMembers tells whether op, over the distribution columns of
+ * members left and right, is an equality that puts their equal rows in the
+ * same shard group (co-located tables, an equality of the column's type).
+ */
+static bool
+EquatesCoLocatedMembers(OpExpr *op, LevelState *state, int left, int right)
+{
+	return state->members[left].table->colocationId ==
+		state->members[right].table->colocationId &&
+		IsDistributionEquality(op, state->members[left].table);
 }
 
 /* UniteMembers joins the classes of two members (the pin goes along). */
@@ -662,10 +675,7 @@ CollectOuterJoinEqualities(JoinExpr *join, LevelState *state)
 		op = (OpExpr *) clause;
 		a = DistributionColumnMember(linitial(op->args), state);
 		b = DistributionColumnMember(lsecond(op->args), state);
-		if (a < 0 || b < 0 ||
-			state->members[a].table->colocationId !=
-			state->members[b].table->colocationId ||
-			!IsDistributionEquality(op, state->members[a].table))
+		if (a < 0 || b < 0 || !EquatesCoLocatedMembers(op, state, a, b))
 			continue;
 		aLeft = bms_is_member(state->members[a].rtindex, leftRelids);
 		bLeft = bms_is_member(state->members[b].rtindex, leftRelids);

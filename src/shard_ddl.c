@@ -672,21 +672,10 @@ CheckIndexes(Relation rel, const char *tableName, AttrNumber distAttno,
 {
 	ListCell   *cell;
 
+	/* an index a failed CREATE INDEX CONCURRENTLY left binds nothing */
 	foreach(cell, RelationGetIndexList(rel))
-	{
-		Oid			indexOid = lfirst_oid(cell);
-		HeapTuple	indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
-		bool		isValid;
-
-		if (!HeapTupleIsValid(indexTuple))
-			elog(ERROR, "cache lookup failed for index %u", indexOid);
-		isValid = ((Form_pg_index) GETSTRUCT(indexTuple))->indisvalid;
-		ReleaseSysCache(indexTuple);
-
-		/* one a failed CREATE INDEX CONCURRENTLY left binds nothing */
-		if (isValid)
-			CheckIndex(rel, indexOid, tableName, distAttno, method);
-	}
+		if (get_index_isvalid(lfirst_oid(cell)))
+			CheckIndex(rel, lfirst_oid(cell), tableName, distAttno, method);
 }
 
 /*

@@ -108,6 +108,7 @@ static void CommitRemoteTransactions(void);
 static List *FinishedGids = NIL;
 static void FinishPreparedTransactions(bool commit);
 static void ForgetPlansOfLocalStyles(void);
+static void ForgetTransactionState(void);
 
 static void CollectGidCallback(Datum *values, bool *nulls, void *arg);
 static void CollectRecordCallback(Datum *values, bool *nulls, void *arg);
@@ -641,6 +642,19 @@ FinishPreparedTransactions(bool commit)
 }
 
 /*
+ * ForgetTransactionState ends what lasts as long as a transaction: the
+ * remote-transaction flag, plans made under a SET LOCAL style, the
+ * deadlock watch's connections.
+ */
+static void
+ForgetTransactionState(void)
+{
+	RemoteTransactionOpened = false;
+	ForgetPlansOfLocalStyles();
+	EndDeadlockWatch();
+}
+
+/*
  * ForgetPlansOfLocalStyles drops the cached plans made while a SET LOCAL
  * of a value style was in force (see ForgetPlansOfOtherStyles, utility.c):
  * the style ends with the transaction.
@@ -680,9 +694,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 			return;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			RemoteTransactionOpened = false;
-			ForgetPlansOfLocalStyles();
-			EndDeadlockWatch();
+			ForgetTransactionState();
 			DrainBusyConnections(true, true);
 			FinishPreparedTransactions(false);
 			connections = OpenNodeConnections();
@@ -702,9 +714,7 @@ ShardextXactCallback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
-			RemoteTransactionOpened = false;
-			ForgetPlansOfLocalStyles();
-			EndDeadlockWatch();
+			ForgetTransactionState();
 			FinishPreparedTransactions(true);
 			connections = OpenNodeConnections();
 			foreach(lc, connections)
