@@ -14,9 +14,16 @@
  * CREATE INDEX, DROP INDEX, ...), the same few shard statements follow.
  *
  * The new shape must still be distributable (unique keys holding the
- * distribution column, no foreign keys, built-in types): the checks of
- * create_distributed_table run again and roll the statement back when they
- * fail.  The distribution column cannot be dropped or change type.
+ * distribution column, foreign keys that can hold between shards, built-in
+ * types): the checks of create_distributed_table run again and roll the
+ * statement back when they fail.  The distribution column cannot be dropped
+ * or change type.
+ *
+ * Constraints and indexes are compared by an identity read from the catalog
+ * (columns by number), so a column rename leaves them alone on the shards.
+ * Foreign keys are dropped before, and added after, every other change of
+ * every table a statement touched: a referenced key may only change while no
+ * foreign key uses it.
  *
  * IDENTIFICATION
  *	  src/ddl.c
@@ -50,6 +57,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
@@ -57,6 +65,7 @@
 #include "shardext/catalog.h"
 #include "shardext/ddl.h"
 #include "shardext/deparse.h"
+#include "shardext/foreign_keys.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
 #include "shardext/shard_ddl.h"
@@ -84,8 +93,15 @@ typedef struct ObjectShape
 	Oid			oid;
 	char	   *name;
 	bool		isCheck;		/* CHECK constraints keep their name */
+	bool		isForeign;		/* foreign keys too; their definition is
+								 * ForeignKeyIdentity (the body names the
+								 * referenced shard, which differs per shard) */
+	bool		validated;		/* foreign keys: convalidated */
 	char	   *definition;		/* constraint body, or index definition
 								 * after "ON table " */
+	char	   *identity;		/* what it enforces, from the catalog by
+								 * column number: a column rename leaves it,
+								 * and the shards, as they are */
 	bool		isUnique;
 } ObjectShape;
 
@@ -104,6 +120,9 @@ struct TableShape
 								 * the statement */
 	bool		schemaRenamed;	/* the statement renames the table's schema:
 								 * the coordinator's copies moved with it */
+	struct TableShape *after;	/* the shape after the statement, while it
+								 * is propagated */
+	List	   *shardNames;		/* of an after shape: each shard's new name */
 };
 
 /* one ALTER COLUMN ... TYPE of a statement, with its USING expression */
@@ -119,10 +138,118 @@ static ObjectShape *FindObject(List *objects, Oid oid);
 static ColumnConversion *FindConversion(TableShape *shape, const char *column);
 static List *ShardCommands(TableShape *before, TableShape *after,
 						   ShardextShard *shard, char **newShardName);
+static List *ForeignKeyCommands(TableShape *before, TableShape *after,
+								ShardextShard *shard, const char *shardName,
+								bool adding);
+static void RunOnShardPlacements(TableShape *before, ShardextTable *table,
+								 ShardextShard *shard, List *commands);
+static void CheckShapeChange(TableShape *before);
+static void AppendVector(StringInfo buf, Datum datum, bool isOid);
+static char *IndexIdentity(Oid indexOid);
+static char *ConstraintIdentity(HeapTuple tuple, TupleDesc desc);
+static void DropForeignKeysOfShard(TableShape *before, ShardextTable *table,
+								   ShardextShard *shard);
 static void UpdateShardRelation(int64 shardId, const char *shardName);
 static List *NewCoordinatorDefaultColumns(TableShape *before, TableShape *after);
 static void FillNewColumn(ShardextTable *table, ShardextShard *shard,
 						  const char *shardName, ColumnShape *column);
+
+/*
+ * AppendVector appends the count values of an int2vector or oidvector.
+ */
+static void
+AppendVector(StringInfo buf, Datum datum, bool isOid)
+{
+	int			i;
+
+	if (isOid)
+	{
+		oidvector  *vector = (oidvector *) DatumGetPointer(datum);
+
+		for (i = 0; i < vector->dim1; i++)
+			appendStringInfo(buf, " %u", vector->values[i]);
+	}
+	else
+	{
+		int2vector *vector = (int2vector *) DatumGetPointer(datum);
+
+		for (i = 0; i < vector->dim1; i++)
+			appendStringInfo(buf, " %d", vector->values[i]);
+	}
+	appendStringInfoChar(buf, ';');
+}
+
+/*
+ * IndexIdentity returns what an index indexes and how (access method,
+ * columns by number, operator classes, collations, options, expressions
+ * and predicate as node trees, storage parameters), without names.
+ */
+static char *
+IndexIdentity(Oid indexOid)
+{
+	HeapTuple	indexTuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexOid));
+	HeapTuple	classTuple = SearchSysCache1(RELOID, ObjectIdGetDatum(indexOid));
+	Form_pg_index index;
+	StringInfoData buf;
+	bool		isNull;
+	Datum		datum;
+	AttrNumber	vectors[] = {Anum_pg_index_indkey, Anum_pg_index_indclass,
+	Anum_pg_index_indcollation, Anum_pg_index_indoption};
+	AttrNumber	trees[] = {Anum_pg_index_indexprs, Anum_pg_index_indpred};
+	int			i;
+
+	if (!HeapTupleIsValid(indexTuple) || !HeapTupleIsValid(classTuple))
+		elog(ERROR, "cache lookup failed for index %u", indexOid);
+	index = (Form_pg_index) GETSTRUCT(indexTuple);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%u %d %d %d;",
+					 ((Form_pg_class) GETSTRUCT(classTuple))->relam,
+					 index->indisunique, index->indnullsnotdistinct,
+					 index->indimmediate);
+	for (i = 0; i < lengthof(vectors); i++)
+	{
+		datum = SysCacheGetAttr(INDEXRELID, indexTuple, vectors[i], &isNull);
+		if (!isNull)
+			AppendVector(&buf, datum,
+						 vectors[i] != Anum_pg_index_indkey &&
+						 vectors[i] != Anum_pg_index_indoption);
+	}
+	for (i = 0; i < lengthof(trees); i++)
+	{
+		datum = SysCacheGetAttr(INDEXRELID, indexTuple, trees[i], &isNull);
+		if (!isNull)
+			appendStringInfoString(&buf, TextDatumGetCString(datum));
+		appendStringInfoChar(&buf, ';');
+	}
+	datum = SysCacheGetAttr(RELOID, classTuple, Anum_pg_class_reloptions, &isNull);
+	if (!isNull)
+		appendStringInfoString(&buf,
+							   TextDatumGetCString(OidOutputFunctionCall(F_ARRAY_OUT,
+																		 datum)));
+	ReleaseSysCache(classTuple);
+	ReleaseSysCache(indexTuple);
+	return buf.data;
+}
+
+/*
+ * ConstraintIdentity returns what a CHECK, primary key or unique constraint
+ * (a pg_constraint tuple) enforces, without names: its type,
+ * deferrability, validation and expression tree or index.
+ */
+static char *
+ConstraintIdentity(HeapTuple tuple, TupleDesc desc)
+{
+	Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+	bool		isNull;
+	Datum		conbin = heap_getattr(tuple, Anum_pg_constraint_conbin, desc,
+									  &isNull);
+
+	return psprintf("%c %d %d %d %d %s", constraint->contype,
+					constraint->condeferrable, constraint->condeferred,
+					constraint->convalidated, constraint->connoinherit,
+					isNull ? IndexIdentity(constraint->conindid) :
+					TextDatumGetCString(conbin));
+}
 
 /*
  * CaptureTableShape reads the current shape of a table (as seen by the
@@ -207,15 +334,28 @@ CaptureTableShape(Oid relid)
 
 		if (constraint->contype != CONSTRAINT_CHECK &&
 			constraint->contype != CONSTRAINT_PRIMARY &&
-			constraint->contype != CONSTRAINT_UNIQUE)
+			constraint->contype != CONSTRAINT_UNIQUE &&
+			constraint->contype != CONSTRAINT_FOREIGN)
 			continue;
 		object = palloc0(sizeof(ObjectShape));
 		object->oid = constraint->oid;
 		object->name = pstrdup(NameStr(constraint->conname));
 		object->isCheck = (constraint->contype == CONSTRAINT_CHECK);
-		object->definition =
-			TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
-													ObjectIdGetDatum(constraint->oid)));
+		object->isForeign = (constraint->contype == CONSTRAINT_FOREIGN);
+		if (object->isForeign)
+		{
+			object->definition = ForeignKeyIdentity(constraint->oid);
+			object->identity = object->definition;
+			object->validated = constraint->convalidated;
+		}
+		else
+		{
+			object->definition =
+				TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+														ObjectIdGetDatum(constraint->oid)));
+			object->identity = ConstraintIdentity(tuple,
+												  RelationGetDescr(constraintRel));
+		}
 		shape->constraints = lappend(shape->constraints, object);
 	}
 	systable_endscan(scan);
@@ -250,6 +390,7 @@ CaptureTableShape(Oid relid)
 			elog(ERROR, "unexpected definition of index %u: %s", indexOid,
 				 definition);
 		object->definition = pstrdup(on + 1);
+		object->identity = IndexIdentity(indexOid);
 		shape->indexes = lappend(shape->indexes, object);
 	}
 
@@ -465,8 +606,21 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		ObjectShape *old = lfirst(lc);
 		ObjectShape *new = FindObject(after->constraints, old->oid);
 
-		if (new != NULL && strcmp(new->name, old->name) == 0 &&
-			strcmp(new->definition, old->definition) == 0)
+		/* a new name only (foreign keys change in ForeignKeyCommands) */
+		if (new != NULL && strcmp(new->identity, old->identity) == 0)
+		{
+			if (strcmp(new->name, old->name) != 0)
+				commands = lappend(commands,
+								   psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", name,
+											old->isCheck || old->isForeign ?
+											quote_identifier(old->name) :
+											ShardObjectName(old->name, shard->shardId),
+											old->isCheck || old->isForeign ?
+											quote_identifier(new->name) :
+											ShardObjectName(new->name, shard->shardId)));
+			continue;
+		}
+		if (old->isForeign)
 			continue;
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
@@ -478,7 +632,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		ObjectShape *old = lfirst(lc);
 		ObjectShape *new = FindObject(after->indexes, old->oid);
 
-		if (new != NULL && strcmp(new->definition, old->definition) == 0)
+		if (new != NULL && strcmp(new->identity, old->identity) == 0)
 		{
 			if (strcmp(new->name, old->name) != 0)
 				commands = lappend(commands,
@@ -591,8 +745,8 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		ObjectShape *new = lfirst(lc);
 		ObjectShape *old = FindObject(before->constraints, new->oid);
 
-		if (old != NULL && strcmp(new->name, old->name) == 0 &&
-			strcmp(new->definition, old->definition) == 0)
+		if (new->isForeign ||
+			(old != NULL && strcmp(new->identity, old->identity) == 0))
 			continue;
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", name,
@@ -605,7 +759,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		ObjectShape *new = lfirst(lc);
 		ObjectShape *old = FindObject(before->indexes, new->oid);
 
-		if (old != NULL && strcmp(new->definition, old->definition) == 0)
+		if (old != NULL && strcmp(new->identity, old->identity) == 0)
 			continue;
 		commands = lappend(commands,
 						   psprintf("CREATE %sINDEX %s ON %s %s",
@@ -630,19 +784,142 @@ UpdateShardRelation(int64 shardId, const char *shardName)
 }
 
 /*
- * PropagateShapeChange compares a table's shape before a statement with
- * its shape now, checks that it can stay distributed, and applies the
- * difference to every shard.
+ * ForeignKeyCommands returns, for one shard (named shardName) of the table
+ * of a shape, the statements that drop the foreign keys the statement
+ * removed or changed (adding false), or that add the new and changed ones
+ * and validate those it validated (adding true).  Drops run before, adds
+ * after, every other change of every table the statement touched: a
+ * referenced table's key may only change while no foreign key uses it.
  */
-void
-PropagateShapeChange(TableShape *before)
+static List *
+ForeignKeyCommands(TableShape *before, TableShape *after, ShardextShard *shard,
+				   const char *shardName, bool adding)
+{
+	List	   *commands = NIL;
+	ListCell   *lc;
+
+	foreach(lc, adding ? after->constraints : before->constraints)
+	{
+		ObjectShape *object = lfirst(lc);
+		ObjectShape *other = FindObject(adding ? before->constraints :
+										after->constraints, object->oid);
+		bool		same = (other != NULL &&
+							strcmp(other->identity, object->identity) == 0);
+
+		if (!object->isForeign)
+			continue;
+		if (!adding && !same)
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+										shardName, quote_identifier(object->name)));
+		else if (adding && !same)
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", shardName,
+										quote_identifier(object->name),
+										ForeignKeyShardDefinition(object->oid,
+																  shard->shardIndex)));
+		else if (adding && object->validated && !other->validated)
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", shardName,
+										quote_identifier(object->name)));
+	}
+	return commands;
+}
+
+/*
+ * DropForeignKeysOfShard drops on every placement of a shard the foreign
+ * keys the statement removed or changed.  The coordinator's own copy (of a
+ * reference table) may have lost them already, with the copy they
+ * referenced (DROP SCHEMA ... CASCADE): then the statement holds the
+ * copy's lock, and the copy is left alone.
+ */
+static void
+DropForeignKeysOfShard(TableShape *before, ShardextTable *table,
+					   ShardextShard *shard)
+{
+	List	   *commands = ForeignKeyCommands(before, before->after, shard,
+											  shard->relationName, false);
+	ListCell   *nodeCell;
+	ListCell   *lc;
+
+	if (commands == NIL)
+		return;
+	foreach(nodeCell, shard->placementNodeIds)
+	{
+		NodeConnection *nc;
+
+		if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
+		{
+			Oid			copy = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shard->relationName)),
+												NoLock, true);
+			bool		touched = !OidIsValid(copy);
+
+			foreach(lc, before->constraints)
+			{
+				ObjectShape *object = lfirst(lc);
+				ObjectShape *after = FindObject(before->after->constraints,
+												object->oid);
+
+				if (object->isForeign && OidIsValid(copy) &&
+					(after == NULL ||
+					 strcmp(after->identity, object->identity) != 0) &&
+					!OidIsValid(get_relation_constraint_oid(copy, object->name, true)))
+					touched = true;
+			}
+			if (before->schemaRenamed || touched)
+				continue;
+			CheckCopyNotInLocalUse(table->relid, shard->relationName);
+		}
+		nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
+		foreach(lc, commands)
+			RemoteExecuteCommand(nc, (char *) lfirst(lc));
+	}
+}
+
+/*
+ * RunOnShardPlacements sends commands to every placement of a shard of the
+ * table of shape before, in the remote transactions.
+ */
+static void
+RunOnShardPlacements(TableShape *before, ShardextTable *table,
+					 ShardextShard *shard, List *commands)
+{
+	ListCell   *nodeCell;
+	ListCell   *lc;
+
+	if (commands == NIL)
+		return;
+	foreach(nodeCell, shard->placementNodeIds)
+	{
+		NodeConnection *nc;
+
+		if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
+		{
+			/* the coordinator's copy was in the renamed schema too */
+			if (before->schemaRenamed)
+				continue;
+			CheckCopyNotInLocalUse(table->relid, shard->relationName);
+		}
+		nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
+		foreach(lc, commands)
+			RemoteExecuteCommand(nc, (char *) lfirst(lc));
+	}
+}
+
+/*
+ * CheckShapeChange compares a table's shape before a statement with its
+ * shape now (kept in before->after) and checks that the table can stay
+ * distributed.  A table the statement dropped gets no after shape.
+ */
+static void
+CheckShapeChange(TableShape *before)
 {
 	ShardextTable *table = ShardextGetTable(before->relid);
 	TableShape *after;
 	ColumnShape *distBefore;
 	ColumnShape *distAfter;
-	int			i;
 
+	before->after = NULL;
 	if (table == NULL || get_rel_name(before->relid) == NULL)
 		return;
 	after = CaptureTableShape(before->relid);
@@ -679,36 +956,75 @@ PropagateShapeChange(TableShape *before)
 	CheckTableStaysDistributable(before->relid, table->distAttno,
 								 IsSingleShardTable(table) ? 'n' :
 								 table->type == DIST_RANGE ? 'r' : 'h');
+	CheckForeignKeys(before->relid);
+	before->after = after;
+}
 
-	for (i = 0; i < table->shardCount; i++)
+/*
+ * PropagateShapeChanges applies to every shard the difference between the
+ * shapes of tables before a statement (TableShape *) and their shapes now,
+ * after checking that they can stay distributed: first the foreign keys
+ * that went away on every table, then every other change table by table,
+ * then the new foreign keys.
+ */
+void
+PropagateShapeChanges(List *shapes)
+{
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, shapes)
+		CheckShapeChange(lfirst(lc));
+
+	foreach(lc, shapes)
 	{
-		ShardextShard *shard = table->shards[i];
-		char	   *newName;
-		List	   *commands = ShardCommands(before, after, shard, &newName);
-		ListCell   *lc;
-		ListCell   *nodeCell;
+		TableShape *before = lfirst(lc);
+		ShardextTable *table = ShardextGetTable(before->relid);
 
-		if (commands == NIL)
+		if (before->after == NULL)
 			continue;
-		foreach(nodeCell, shard->placementNodeIds)
-		{
-			NodeConnection *nc;
+		for (i = 0; i < table->shardCount; i++)
+			DropForeignKeysOfShard(before, table, table->shards[i]);
+	}
 
-			if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
-			{
-				/* the coordinator's copy was in the renamed schema too */
-				if (before->schemaRenamed)
-					continue;
-				CheckCopyNotInLocalUse(table->relid, shard->relationName);
-			}
-			nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
-			foreach(lc, commands)
-				RemoteExecuteCommand(nc, (char *) lfirst(lc));
+	foreach(lc, shapes)
+	{
+		TableShape *before = lfirst(lc);
+		ShardextTable *table = ShardextGetTable(before->relid);
+
+		if (before->after == NULL)
+			continue;
+		for (i = 0; i < table->shardCount; i++)
+		{
+			ShardextShard *shard = table->shards[i];
+			char	   *newName;
+			List	   *commands = ShardCommands(before, before->after, shard,
+												 &newName);
+			ListCell   *cc;
+
+			RunOnShardPlacements(before, table, shard, commands);
+			foreach(cc, NewCoordinatorDefaultColumns(before, before->after))
+				FillNewColumn(table, shard, newName, lfirst(cc));
+			if (strcmp(newName, shard->relationName) != 0)
+				UpdateShardRelation(shard->shardId, newName);
+			before->after->shardNames = lappend(before->after->shardNames,
+												newName);
 		}
-		foreach(lc, NewCoordinatorDefaultColumns(before, after))
-			FillNewColumn(table, shard, newName, lfirst(lc));
-		if (strcmp(newName, shard->relationName) != 0)
-			UpdateShardRelation(shard->shardId, newName);
+	}
+
+	foreach(lc, shapes)
+	{
+		TableShape *before = lfirst(lc);
+		ShardextTable *table = ShardextGetTable(before->relid);
+
+		if (before->after == NULL)
+			continue;
+		for (i = 0; i < table->shardCount; i++)
+			RunOnShardPlacements(before, table, table->shards[i],
+								 ForeignKeyCommands(before, before->after,
+													table->shards[i],
+													list_nth(before->after->shardNames, i),
+													true));
 	}
 }
 

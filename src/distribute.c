@@ -47,6 +47,7 @@
 #include "shardext/copy.h"
 #include "shardext/deparse.h"
 #include "shardext/distribute.h"
+#include "shardext/foreign_keys.h"
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
@@ -93,6 +94,7 @@ static void InsertTableMetadata(Oid relid, DistributionType type,
 static uint64 MoveRowsIntoShards(Oid relid, ShardextTable *table);
 static void RunLocalUtility(const char *command, Oid relid);
 static void AnalyzeShards(ShardextTable *table);
+static void AddShardForeignKeys(ShardextTable *table);
 static void CheckNotDistributed(Oid relid);
 static void DistributeTable(Oid relid, DistributionType type,
 							const char *column, ShardPlan *plan);
@@ -515,6 +517,37 @@ MoveRowsIntoShards(Oid relid, ShardextTable *table)
 }
 
 /*
+ * AddShardForeignKeys gives every placement of every shard of a table the
+ * table's foreign keys, once the shards have their rows (the nodes check
+ * them all at once).
+ */
+static void
+AddShardForeignKeys(ShardextTable *table)
+{
+	int			i;
+
+	if (ForeignKeyOids(table->relid) == NIL)
+		return;
+	for (i = 0; i < table->shardCount; i++)
+	{
+		ShardextShard *shard = table->shards[i];
+		List	   *commands = ShardForeignKeyCommands(table->relid, i,
+													   shard->relationName);
+		ListCell   *nodeCell;
+		ListCell   *lc;
+
+		foreach(nodeCell, shard->placementNodeIds)
+		{
+			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
+																true);
+
+			foreach(lc, commands)
+				RemoteExecuteCommand(nc, (char *) lfirst(lc));
+		}
+	}
+}
+
+/*
  * AnalyzeShards gathers statistics on the shards that received rows, so
  * that the nodes plan the queries on them well from the start: one ANALYZE
  * per node, in the remote transactions.
@@ -757,7 +790,9 @@ DistributeTable(Oid relid, DistributionType type, const char *column,
 	table = ShardextGetTable(relid);
 	if (table == NULL)
 		elog(ERROR, "distributed table %u is missing from the cache", relid);
+	CheckForeignKeys(relid);
 	rows = MoveRowsIntoShards(relid, table);
+	AddShardForeignKeys(table);
 	if (rows > 0)
 	{
 		/* the local rows give the coordinator's statistics, for the last time */
@@ -859,6 +894,7 @@ void
 CopyReferenceTablesToNode(int32 nodeId)
 {
 	Oid			placementTypes[2] = {INT8OID, INT4OID};
+	List	   *copied = NIL;
 	ListCell   *lc;
 
 	foreach(lc, ShardextAllTables())
@@ -893,8 +929,21 @@ CopyReferenceTablesToNode(int32 nodeId)
 		ereport(NOTICE,
 				(errmsg("copied reference table \"%s\" to node %d: " UINT64_FORMAT " rows",
 						get_rel_name(table->relid), nodeId, rows)));
+		copied = lappend_oid(copied, table->relid);
 	}
 	CommandCounterIncrement();
+
+	/* foreign keys between the copies, once all are there */
+	foreach(lc, copied)
+	{
+		ShardextTable *table = ShardextGetTable(lfirst_oid(lc));
+		ListCell   *commandCell;
+
+		foreach(commandCell, ShardForeignKeyCommands(table->relid, 0,
+													 table->shards[0]->relationName))
+			RemoteExecuteCommand(GetNodeConnectionInTransaction(nodeId, true),
+								 (char *) lfirst(commandCell));
+	}
 }
 
 /*
@@ -983,6 +1032,7 @@ undistribute_table(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("table \"%s\" is not distributed", get_rel_name(relid)),
 				 errhint("shardext.tables lists the distributed tables.")));
+	CheckUndistributeForeignKeys(relid);
 
 	rel = table_open(relid, NoLock);
 	for (i = 0; i < table->shardCount; i++)

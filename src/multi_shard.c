@@ -114,6 +114,10 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (PrevSetRelPathlistHook != NULL)
 		PrevSetRelPathlistHook(root, rel, rti, rte);
 
+	/* a foreign key check of the coordinator's own (empty) tables */
+	if (PlanningCoordinatorTables)
+		return;
+
 	if (rte->rtekind == RTE_SUBQUERY && rte->alias != NULL &&
 		strcmp(rte->alias->aliasname, PER_SHARD_ALIAS) == 0 &&
 		rel->reloptkind == RELOPT_BASEREL && !IS_DUMMY_REL(rel) &&

@@ -61,6 +61,17 @@
 
 static planner_hook_type PrevPlannerHook = NULL;
 
+/*
+ * While set, the queries PostgreSQL runs to check a new foreign key's rows
+ * (a SELECT of ONLY tables, see ReadsOnlyWithoutChildren) are planned on
+ * the coordinator's own (empty) tables: the shards' own ALTER TABLE checks
+ * their rows.  Set while an ALTER TABLE of a distributed table runs.
+ */
+bool		ShardextPlanCoordinatorTables = false;
+
+/* while such a query is planned: no ShardextScan paths */
+bool		PlanningCoordinatorTables = false;
+
 /* constants ConstToParamMutator compares a new one with, at most */
 #define MAX_SHARED_CONSTS 64
 
@@ -87,6 +98,10 @@ static PlannedStmt *CallNextPlanner(Query *parse, const char *queryString,
 									int cursorOptions,
 									ParamListInfo boundParams);
 static bool ReferencesDistributedTable(List *rtes);
+static bool ReadsOnlyWithoutChildren(Query *parse);
+static PlannedStmt *PlanOnCoordinatorTables(Query *parse, const char *queryString,
+											int cursorOptions,
+											ParamListInfo boundParams);
 static PlannedStmt *PlanRemoteQuery(Query *parse, RouterAnalysis *analysis,
 									QueryScanMode mode, List *rtes);
 static PlannedStmt *PlanDistributedInsert(Query *parse, const char *queryString,
@@ -275,6 +290,54 @@ MaterializeForScroll(PlannedStmt *stmt, int cursorOptions)
 }
 
 /*
+ * ReadsOnlyWithoutChildren tells whether a query is a SELECT whose range
+ * table has only tables read with ONLY (and joins), the shape of
+ * PostgreSQL's foreign key checks.
+ */
+static bool
+ReadsOnlyWithoutChildren(Query *parse)
+{
+	ListCell   *lc;
+
+	if (parse->commandType != CMD_SELECT)
+		return false;
+	foreach(lc, parse->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_JOIN)
+			continue;
+		if (rte->rtekind != RTE_RELATION || rte->inh)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * PlanOnCoordinatorTables plans a query with PostgreSQL's planner alone,
+ * on the coordinator's own tables (no ShardextScan paths).
+ */
+static PlannedStmt *
+PlanOnCoordinatorTables(Query *parse, const char *queryString,
+						int cursorOptions, ParamListInfo boundParams)
+{
+	PlannedStmt *result;
+
+	PlanningCoordinatorTables = true;
+	PG_TRY();
+	{
+		result = CallNextPlanner(parse, queryString, cursorOptions,
+								 boundParams);
+	}
+	PG_FINALLY();
+	{
+		PlanningCoordinatorTables = false;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
  * ShardextPlanner plans a query, distributing it when it touches
  * distributed tables.
  */
@@ -285,6 +348,10 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	List	   *rtes;
 	RouterAnalysis *analysis;
 	ShardextTable *target = NULL;
+
+	if (ShardextPlanCoordinatorTables && ReadsOnlyWithoutChildren(parse))
+		return PlanOnCoordinatorTables(parse, queryString, cursorOptions,
+									   boundParams);
 
 	if (parse->commandType == CMD_UTILITY || parse->rtable == NIL ||
 		!ShardextExtensionLoaded() || !ShardextHasDistributedTables())

@@ -64,6 +64,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "shardext/metadata_cache.h"
 #include "shardext/shard_ddl.h"
 
 static char *RelationQualifiedName(Oid relid);
@@ -567,7 +568,8 @@ CheckDistributionColumn(Relation rel, const char *tableName,
 }
 
 /*
- * CheckConstraints raises an error if rel has a foreign key, an exclusion
+ * CheckConstraints raises an error if rel has a foreign key to a local
+ * table, an exclusion
  * constraint, or a CHECK constraint that a worker cannot evaluate.  Primary
  * keys and unique constraints are checked with their indexes.
  */
@@ -589,13 +591,23 @@ CheckConstraints(Relation rel, const char *tableName)
 		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
 		const char *constraintName = quote_identifier(NameStr(constraint->conname));
 
-		if (constraint->contype == CONSTRAINT_FOREIGN)
+		/*
+		 * A foreign key to itself or to a distributed table may hold between
+		 * shards; CheckForeignKeys tells once the table's shards are known.
+		 */
+		if (constraint->contype == CONSTRAINT_FOREIGN &&
+			constraint->confrelid != RelationGetRelid(rel) &&
+			ShardextGetTable(constraint->confrelid) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s because it has foreign key %s",
-							NotDistributable(tableName), constraintName),
-					 errdetail("Foreign keys are not enforced between shards."),
-					 errhint("Drop the foreign key%s.", BeforeDistributing())));
+					 errmsg("%s because its foreign key %s references local table %s",
+							NotDistributable(tableName), constraintName,
+							RelationQualifiedName(constraint->confrelid)),
+					 errdetail("The shards are on the nodes, which cannot see the rows of a local table."),
+					 errhint("Drop the foreign key%s, or first make %s a reference table or "
+							 "a distributed table to co-locate with.",
+							 BeforeDistributing(),
+							 RelationQualifiedName(constraint->confrelid))));
 		if (constraint->contype == CONSTRAINT_EXCLUSION)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -627,7 +639,7 @@ CheckConstraints(Relation rel, const char *tableName)
 }
 
 /*
- * CheckReferencingForeignKeys raises an error if a foreign key of another
+ * CheckReferencingForeignKeys raises an error if a foreign key of a local
  * table references rel (pg_constraint has no index on confrelid: this scans
  * it whole, which is fine for a one-time check).
  */
@@ -647,7 +659,10 @@ CheckReferencingForeignKeys(Relation rel, const char *tableName)
 	{
 		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
 
-		if (constraint->contype != CONSTRAINT_FOREIGN)
+		/* distributed tables referencing it are checked by CheckForeignKeys */
+		if (constraint->contype != CONSTRAINT_FOREIGN ||
+			constraint->conrelid == RelationGetRelid(rel) ||
+			ShardextGetTable(constraint->conrelid) != NULL)
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -655,8 +670,10 @@ CheckReferencingForeignKeys(Relation rel, const char *tableName)
 						NotDistributable(tableName),
 						quote_identifier(NameStr(constraint->conname)),
 						RelationQualifiedName(constraint->conrelid)),
-				 errdetail("Foreign keys are not enforced between shards."),
-				 errhint("Drop the foreign key%s.", BeforeDistributing())));
+				 errdetail("Rows of a distributed table are deleted and updated on the nodes, "
+						   "which cannot check the local rows that reference them."),
+				 errhint("Drop the foreign key%s; distribute both tables, then add it again.",
+						 BeforeDistributing())));
 	}
 	systable_endscan(scan);
 	table_close(constraintRel, AccessShareLock);

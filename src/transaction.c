@@ -315,6 +315,46 @@ ParallelConnectionsForNode(int32 nodeId, bool explainOnly)
 	return ShardextMaxConnectionsPerNode;
 }
 
+/*
+ * The SET CONSTRAINTS of this transaction, in order, with the subtransaction
+ * level of each (a rollback to a savepoint forgets those of deeper levels):
+ * a node that joins the transaction later gets them after its BEGIN.
+ */
+typedef struct ConstraintMode
+{
+	int			nestLevel;
+	char	   *command;
+} ConstraintMode;
+
+static List *ConstraintModes = NIL;
+
+/*
+ * SetRemoteConstraintMode sends a SET CONSTRAINTS to every remote
+ * transaction (at the current savepoint level) and keeps it for the nodes
+ * that join later.
+ */
+void
+SetRemoteConstraintMode(const char *command)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	ConstraintMode *mode = palloc(sizeof(ConstraintMode));
+	ListCell   *lc;
+
+	mode->nestLevel = GetCurrentTransactionNestLevel();
+	mode->command = pstrdup(command);
+	ConstraintModes = lappend(ConstraintModes, mode);
+	MemoryContextSwitchTo(old);
+
+	foreach(lc, OpenNodeConnections())
+	{
+		NodeConnection *nc = lfirst(lc);
+
+		if (nc->inTransaction && !nc->broken && nc->slot == 0)
+			RemoteExecuteCommand(GetNodeConnectionInTransaction(nc->nodeId, false),
+								 command);
+	}
+}
+
 /* RemoteBeginCommand returns the BEGIN that mirrors the local transaction. */
 static const char *
 RemoteBeginCommand(void)
@@ -347,6 +387,7 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 {
 	NodeConnection *nc = GetNodeConnection(nodeId);
 	int			currentLevel = GetCurrentTransactionNestLevel();
+	ListCell   *lc;
 
 	if (nc->broken)
 		ereport(ERROR,
@@ -375,6 +416,8 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 		nc->inTransaction = true;
 		nc->xactDepth = 1;
 		RemoteTransactionOpened = true;
+		foreach(lc, ConstraintModes)
+			RemoteExecuteCommand(nc, ((ConstraintMode *) lfirst(lc))->command);
 	}
 	while (nc->xactDepth < currentLevel)
 	{
@@ -650,6 +693,7 @@ static void
 ForgetTransactionState(void)
 {
 	RemoteTransactionOpened = false;
+	ConstraintModes = NIL;
 	ForgetPlansOfLocalStyles();
 	EndDeadlockWatch();
 }
@@ -1022,6 +1066,17 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 
 	currentLevel = GetCurrentTransactionNestLevel();
+	foreach(lc, ConstraintModes)
+	{
+		ConstraintMode *mode = lfirst(lc);
+
+		if (mode->nestLevel < currentLevel)
+			continue;
+		if (event == SUBXACT_EVENT_ABORT_SUB)
+			ConstraintModes = foreach_delete_current(ConstraintModes, lc);
+		else
+			mode->nestLevel = currentLevel - 1;
+	}
 	DrainBusyConnections(event == SUBXACT_EVENT_ABORT_SUB, false);
 	foreach(lc, OpenNodeConnections())
 	{

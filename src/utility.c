@@ -32,6 +32,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/heap.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
@@ -64,6 +65,7 @@
 #include "shardext/ddl.h"
 #include "shardext/deparse.h"
 #include "shardext/distribute.h"
+#include "shardext/foreign_keys.h"
 #include "shardext/index_commands.h"
 #include "shardext/hooks.h"
 #include "shardext/maintenance.h"
@@ -129,8 +131,6 @@ static char *GrantSql(GrantStmt *stmt, const char *privileges, const char *objec
 static void GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
 							 void *arg);
 static void ForEachPlacement(List *rangeVars, PlacementFunction fn, void *arg);
-static void TruncatePlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
-							  void *arg);
 static bool SchemaHasDistributedTables(const char *schemaName);
 static const char *GranteesOnNode(NodeConnection *nc, int32 nodeId, List *grantees,
 								  List **known);
@@ -138,6 +138,7 @@ static bool IsDistributedRangeVar(RangeVar *rangeVar);
 static void RefuseForeignKeyTo(Node *node);
 static void DropNodeServers(void);
 static List *TablesChangedByStatement(Node *parsetree);
+static List *DroppedDistributedTables(DropStmt *stmt);
 static void RenameDistributionColumn(Node *parsetree);
 static Oid	DistributedRelidOfRangeVar(RangeVar *rangeVar, bool isIndex);
 static void CheckDistributionColumnKept(AlterTableStmt *stmt, Oid relid);
@@ -261,6 +262,16 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							   params, queryEnv, dest, qc);
 		if (IsA(parsetree, VariableSetStmt))
 			ForgetPlansOfOtherStyles((VariableSetStmt *) parsetree);
+		/* deferred foreign keys are checked by the nodes */
+		if (IsA(parsetree, ConstraintsSetStmt) && !ShardextLocalUtilityOnly &&
+			IsTransactionBlock() && ShardextExtensionLoaded() &&
+			ShardextHasDistributedTables())
+		{
+			char	   *command = NodeConstraintsSetCommand((ConstraintsSetStmt *) parsetree);
+
+			if (command != NULL)
+				SetRemoteConstraintMode(command);
+		}
 		return;
 	}
 
@@ -324,8 +335,27 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	}
 	RenameDistributionColumn(parsetree);
 
-	CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
-						   params, queryEnv, dest, qc);
+	/*
+	 * ALTER TABLE of a distributed table checks a new foreign key on the
+	 * coordinator's empty tables; the shards check their rows.
+	 */
+	if (shapes != NIL && IsA(parsetree, AlterTableStmt))
+	{
+		ShardextPlanCoordinatorTables = true;
+		PG_TRY();
+		{
+			CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+								   params, queryEnv, dest, qc);
+		}
+		PG_FINALLY();
+		{
+			ShardextPlanCoordinatorTables = false;
+		}
+		PG_END_TRY();
+	}
+	else
+		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc);
 
 	if (IsA(parsetree, VacuumStmt))
 		VacuumDistributedTables((VacuumStmt *) parsetree);
@@ -336,8 +366,7 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	if (shapes != NIL)
 	{
 		CommandCounterIncrement();
-		foreach(lc, shapes)
-			PropagateShapeChange(lfirst(lc));
+		PropagateShapeChanges(shapes);
 	}
 	ProcessPendingDrops();
 }
@@ -621,7 +650,10 @@ IsDistributedRangeVar(RangeVar *rangeVar)
 	return OidIsValid(relid) && ShardextGetTable(relid) != NULL;
 }
 
-/* RefuseForeignKeyTo refuses a foreign key constraint to a distributed table. */
+/*
+ * RefuseForeignKeyTo refuses a foreign key constraint of a local table to a
+ * distributed table.
+ */
 static void
 RefuseForeignKeyTo(Node *node)
 {
@@ -635,12 +667,15 @@ RefuseForeignKeyTo(Node *node)
 	table = ShardextGetTable(RangeVarGetRelid(constraint->pktable, NoLock, false));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("foreign keys to %s table \"%s\" are not supported",
-					IsReferenceTable(table) ? "reference" :
-					IsSingleShardTable(table) ? "federated" : "distributed",
+			 errmsg("a local table cannot reference %s table \"%s\"",
+					IsSingleShardTable(table) ?
+					DistributionTypeName(table->type) : "distributed",
 					constraint->pktable->relname),
 			 errdetail("Deletes and updates of its rows run on the nodes, which cannot "
-					   "check rows referencing them here.")));
+					   "check rows referencing them here."),
+			 errhint("Create the table without the foreign key, distribute it (co-located "
+					 "with \"%s\", or as a reference table), then add the foreign key with "
+					 "ALTER TABLE.", constraint->pktable->relname)));
 }
 
 /*
@@ -680,7 +715,8 @@ RefuseUnsupportedLinks(Node *parsetree)
 								 errdetail("The rows would go to the coordinator's own table, "
 										   "which queries of the distributed table do not read."),
 								 errhint("Call undistribute_table() first.")));
-					if (cmd->subtype == AT_AddConstraint)
+					/* a distributed table's are checked afterwards */
+					if (cmd->subtype == AT_AddConstraint && !distributed)
 						RefuseForeignKeyTo(cmd->def);
 				}
 				break;
@@ -906,7 +942,9 @@ static List *
 TablesChangedByStatement(Node *parsetree)
 {
 	List	   *relids = NIL;
+	List	   *referenced = NIL;
 	Oid			relid = InvalidOid;
+	ListCell   *lc;
 
 	switch (nodeTag(parsetree))
 	{
@@ -965,6 +1003,14 @@ TablesChangedByStatement(Node *parsetree)
 				DropStmt   *stmt = (DropStmt *) parsetree;
 				ListCell   *lc;
 
+				/* the tables that reference dropped ones lose foreign keys */
+				if (stmt->removeType == OBJECT_TABLE ||
+					stmt->removeType == OBJECT_SCHEMA)
+				{
+					foreach(lc, DroppedDistributedTables(stmt))
+						referenced = lappend_oid(referenced, lfirst_oid(lc));
+					break;
+				}
 				if (stmt->removeType != OBJECT_INDEX)
 					break;
 				foreach(lc, stmt->objects)
@@ -982,28 +1028,137 @@ TablesChangedByStatement(Node *parsetree)
 	}
 	if (OidIsValid(relid))
 		relids = lappend_oid(relids, relid);
+
+	/*
+	 * Distributed tables with foreign keys to these: the statement may drop
+	 * or re-create them (DROP ... CASCADE, ALTER COLUMN TYPE of a key).
+	 */
+	referenced = list_concat(referenced, relids);
+	foreach(lc, referenced)
+	{
+		ListCell   *rc;
+
+		foreach(rc, ReferencingTables(lfirst_oid(lc)))
+			if (ShardextGetTable(lfirst_oid(rc)) != NULL &&
+				!list_member_oid(relids, lfirst_oid(rc)))
+				relids = lappend_oid(relids, lfirst_oid(rc));
+	}
 	return relids;
 }
 
 /*
- * TruncateShards truncates the shards of the distributed tables a TRUNCATE
- * named, in the remote transactions.
+ * DroppedDistributedTables returns the distributed tables a DROP TABLE or
+ * DROP SCHEMA names or holds (those that exist).
+ */
+static List *
+DroppedDistributedTables(DropStmt *stmt)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		if (stmt->removeType == OBJECT_TABLE)
+		{
+			Oid			relid = DistributedRelidOfRangeVar(makeRangeVarFromNameList(lfirst(lc)),
+														   false);
+
+			if (OidIsValid(relid))
+				relids = lappend_oid(relids, relid);
+		}
+		else
+		{
+			Oid			namespace = get_namespace_oid(strVal(lfirst(lc)), true);
+			ListCell   *tc;
+
+			foreach(tc, ShardextAllTables())
+			{
+				ShardextTable *table = lfirst(tc);
+
+				if (OidIsValid(namespace) &&
+					get_rel_namespace(table->relid) == namespace)
+					relids = lappend_oid(relids, table->relid);
+			}
+		}
+	}
+	return relids;
+}
+
+/*
+ * TruncateShards truncates, in the remote transactions, the shards of the
+ * distributed tables a TRUNCATE emptied: those it named and, with CASCADE,
+ * those referencing them (found as PostgreSQL's TRUNCATE finds them).  Each
+ * node gets one TRUNCATE of all its shards, as a shard referenced by a
+ * foreign key can only be truncated together with the shards referencing
+ * it.
  */
 static void
 TruncateShards(TruncateStmt *stmt)
 {
-	ForEachPlacement(stmt->relations, TruncatePlacement, NULL);
-}
+	List	   *relids = NIL;
+	List	   *nodeIds = NIL;
+	List	   *commands = NIL;
+	ListCell   *lc;
+	ListCell   *commandCell;
 
-/* TruncatePlacement empties one placement of a shard. */
-static void
-TruncatePlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
-				  void *arg)
-{
-	if (nodeId == COORDINATOR_NODE_ID)
-		CheckCopyNotInLocalUse(table->relid, shard->relationName);
-	RemoteExecuteCommand(GetNodeConnectionInTransaction(nodeId, true),
-						 psprintf("TRUNCATE %s", shard->relationName));
+	foreach(lc, stmt->relations)
+	{
+		Oid			relid = RangeVarGetRelid(lfirst(lc), NoLock, true);
+
+		if (OidIsValid(relid) && ShardextGetTable(relid) != NULL)
+			relids = list_append_unique_oid(relids, relid);
+	}
+	if (stmt->behavior == DROP_CASCADE)
+	{
+		int			known;
+
+		do
+		{
+			known = list_length(relids);
+			foreach(lc, heap_truncate_find_FKs(relids))
+				if (ShardextGetTable(lfirst_oid(lc)) != NULL)
+					relids = list_append_unique_oid(relids, lfirst_oid(lc));
+		} while (list_length(relids) > known);
+	}
+
+	foreach(lc, relids)
+	{
+		ShardextTable *table = ShardextGetTable(lfirst_oid(lc));
+		int			i;
+
+		for (i = 0; i < table->shardCount; i++)
+		{
+			ShardextShard *shard = table->shards[i];
+			ListCell   *nodeCell;
+
+			foreach(nodeCell, shard->placementNodeIds)
+			{
+				int32		nodeId = lfirst_int(nodeCell);
+				StringInfo	command = NULL;
+				ListCell   *nc;
+				ListCell   *cc;
+
+				if (nodeId == COORDINATOR_NODE_ID)
+					CheckCopyNotInLocalUse(table->relid, shard->relationName);
+				forboth(nc, nodeIds, cc, commands)
+					if (lfirst_int(nc) == nodeId)
+						command = lfirst(cc);
+				if (command == NULL)
+				{
+					command = makeStringInfo();
+					appendStringInfoString(command, "TRUNCATE ");
+					nodeIds = lappend_int(nodeIds, nodeId);
+					commands = lappend(commands, command);
+				}
+				else
+					appendStringInfoString(command, ", ");
+				appendStringInfoString(command, shard->relationName);
+			}
+		}
+	}
+	forboth(lc, nodeIds, commandCell, commands)
+		RemoteExecuteCommand(GetNodeConnectionInTransaction(lfirst_int(lc), true),
+							 ((StringInfo) lfirst(commandCell))->data);
 }
 
 /*
@@ -1087,23 +1242,35 @@ ForgetPendingDrops(XactEvent event, void *arg)
 
 /*
  * ProcessPendingDrops drops the shards of the tables dropped by the
- * statement that just ran, and removes the tables from the catalog.
+ * statement that just ran, and removes the tables from the catalog.  Each
+ * node gets one DROP TABLE of all its shards: shards that foreign keys tie
+ * together can only go together.
  */
 static void
 ProcessPendingDrops(void)
 {
-	while (PendingDrops != NIL)
+	List	   *drops = PendingDrops;
+	List	   *nodeIds = NIL;
+	List	   *commands = NIL;
+	ListCell   *lc;
+	ListCell   *commandCell;
+
+	if (drops == NIL)
+		return;
+	PendingDrops = NIL;
+	foreach(lc, drops)
 	{
-		PendingDrop *drop = linitial(PendingDrops);
+		PendingDrop *drop = lfirst(lc);
 		ListCell   *nameCell;
 		ListCell   *nodeCell;
 
-		PendingDrops = list_delete_first(PendingDrops);
 		forboth(nameCell, drop->shardNames, nodeCell, drop->nodeIds)
 		{
 			char	   *shardName = (char *) lfirst(nameCell);
 			int			nodeId = lfirst_int(nodeCell);
-			NodeConnection *nc;
+			StringInfo	command = NULL;
+			ListCell   *nc;
+			ListCell   *cc;
 
 			/*
 			 * A shard on the coordinator is a table of this database: when
@@ -1118,12 +1285,26 @@ ProcessPendingDrops(void)
 			if (nodeId == COORDINATOR_NODE_ID)
 				CheckCopyNotInLocalUse(drop->relid, shardName);
 
-			nc = GetNodeConnectionInTransaction(nodeId, true);
-			RemoteExecuteCommand(nc, psprintf("DROP TABLE IF EXISTS %s",
-											  shardName));
+			forboth(nc, nodeIds, cc, commands)
+				if (lfirst_int(nc) == nodeId)
+					command = lfirst(cc);
+			if (command == NULL)
+			{
+				command = makeStringInfo();
+				appendStringInfoString(command, "DROP TABLE IF EXISTS ");
+				nodeIds = lappend_int(nodeIds, nodeId);
+				commands = lappend(commands, command);
+			}
+			else
+				appendStringInfoString(command, ", ");
+			appendStringInfoString(command, shardName);
 		}
-		DeleteTableMetadata(drop->relid);
 	}
+	forboth(lc, nodeIds, commandCell, commands)
+		RemoteExecuteCommand(GetNodeConnectionInTransaction(lfirst_int(lc), true),
+							 ((StringInfo) lfirst(commandCell))->data);
+	foreach(lc, drops)
+		DeleteTableMetadata(((PendingDrop *) lfirst(lc))->relid);
 }
 
 /*

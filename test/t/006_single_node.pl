@@ -81,5 +81,35 @@ is($node->safe_psql('postgres',
 		'SELECT count(*) FROM shardext.tables'),
 	'0', 'and forgets the table');
 
+# foreign keys between shards on the coordinator, added and dropped through
+# its connection to itself
+$node->safe_psql(
+	'postgres', q{
+	CREATE TABLE kind (id int PRIMARY KEY);
+	SELECT create_reference_table('kind');
+	INSERT INTO kind VALUES (1), (2);
+	CREATE TABLE p (id int PRIMARY KEY, kind int);
+	CREATE TABLE c (pid int, n int, PRIMARY KEY (pid, n));
+	SELECT create_distributed_table('p', 'id', shard_count => 2);
+	SELECT create_distributed_table('c', 'pid', colocate_with => 'p', shard_count => 2);
+	ALTER TABLE p ADD FOREIGN KEY (kind) REFERENCES kind (id);
+	ALTER TABLE c ADD FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE;
+	INSERT INTO p SELECT g, g % 2 + 1 FROM generate_series(1, 10) g;
+	INSERT INTO c SELECT g % 10 + 1, g FROM generate_series(1, 50) g;
+	DELETE FROM p WHERE id <= 5;
+});
+is($node->safe_psql('postgres', 'SELECT count(*) FROM c'), '25',
+	'a delete cascades between co-located shards on the coordinator');
+($ret, $stdout, $stderr) = $node->psql('postgres', 'INSERT INTO c VALUES (1, 1000)');
+like($stderr, qr/violates foreign key constraint "c_pid_fkey"/,
+	'a row referencing nothing is refused');
+($ret, $stdout, $stderr) = $node->psql('postgres', 'DROP TABLE kind CASCADE; DROP TABLE p CASCADE',
+	timeout => 60);
+is($ret, 0, 'dropping referenced tables takes the keys off the shards') or diag($stderr);
+is($node->safe_psql('postgres',
+		"SELECT string_agg(conrelid::regclass || ' ' || conname, ', ') FROM pg_constraint "
+		  . "WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
+	'', 'no key is left on the coordinator or its shards');
+
 $node->stop;
 done_testing();

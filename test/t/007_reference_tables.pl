@@ -53,6 +53,13 @@ $coordinator->safe_psql(
 	CREATE TABLE orders (customer int, id int, product int, PRIMARY KEY (customer, id));
 	INSERT INTO orders SELECT g % 20, g, g % 50 + 1 FROM generate_series(1, 400) g;
 	SELECT create_distributed_table('orders', 'customer', shard_count => 4);
+	CREATE TABLE kinds (id int PRIMARY KEY);
+	CREATE TABLE things (id int PRIMARY KEY, kind int);
+	INSERT INTO kinds SELECT generate_series(1, 5);
+	INSERT INTO things SELECT g, g % 5 + 1 FROM generate_series(1, 100) g;
+	SELECT create_reference_table('kinds');
+	SELECT create_reference_table('things');
+	ALTER TABLE things ADD FOREIGN KEY (kind) REFERENCES kinds (id) ON DELETE CASCADE;
 });
 my $expected = $coordinator->safe_psql('postgres',
 	"SELECT count(*) || ':' || md5(string_agg(p::text, ',' ORDER BY p::text)) FROM products p");
@@ -70,6 +77,19 @@ is($coordinator->safe_psql('postgres',
 		"SELECT string_agg(node_id::text, ',' ORDER BY node_id) FROM shardext.placements "
 		  . "JOIN shardext.shards USING (shard_id) WHERE table_name = 'products'::regclass"),
 	'0,1,2', 'the placements list every node');
+
+# the new node's copies have the foreign keys between reference tables
+my $things = $coordinator->safe_psql('postgres',
+	"SELECT shard_relation FROM shardext.shards WHERE table_name = 'things'::regclass");
+is($workers[1]->safe_psql('postgres',
+		"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = '$things'::regclass"),
+	'1', 'the new copy of a referencing reference table has its foreign key');
+$coordinator->safe_psql('postgres', 'DELETE FROM kinds WHERE id = 2');
+is($workers[1]->safe_psql('postgres', "SELECT count(*) FROM $things"),
+	'80', 'a delete cascades on the new node');
+my ($ret) = $coordinator->psql('postgres', 'INSERT INTO things VALUES (500, 2)');
+isnt($ret, 0, 'a row referencing nothing is refused');
+$coordinator->safe_psql('postgres', 'DROP TABLE things, kinds');
 
 # shards created now on the new worker join with its copy
 $coordinator->safe_psql(

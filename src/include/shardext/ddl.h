@@ -17,6 +17,6 @@ typedef struct TableShape TableShape;
 
 extern TableShape *CaptureTableShape(Oid relid);
 extern void CaptureStatementDetails(TableShape *shape, Node *parsetree);
-extern void PropagateShapeChange(TableShape *before);
+extern void PropagateShapeChanges(List *shapes);
 
 #endif							/* SHARDEXT_DDL_H */

@@ -11,6 +11,9 @@
 #ifndef SHARDEXT_HOOKS_H
 #define SHARDEXT_HOOKS_H
 
+extern PGDLLIMPORT bool ShardextPlanCoordinatorTables;
+extern PGDLLIMPORT bool PlanningCoordinatorTables;
+
 extern void ShardextInstallPlannerHooks(void);
 extern void ShardextInstallUtilityHook(void);
 extern void ShardextInstallPathlistHook(void);

@@ -1,0 +1,275 @@
+--
+-- Foreign keys between co-located distributed tables, to reference tables
+-- and within a table: enforced by the shards on the nodes.  Each change
+-- runs on the distributed tables and on local twins with the same keys
+-- (the oracle); outcomes (SQLSTATE, row counts) and contents are compared.
+--
+SELECT setval('shardext.shard_id_seq', 700000, false) IS NOT NULL AS shard_ids_set;
+CREATE SCHEMA fk;
+SET search_path = fk, public;
+SET client_min_messages = warning;
+
+CREATE TABLE cur (code text PRIMARY KEY, name text);
+CREATE TABLE tenant (id int PRIMARY KEY, country text, name text);
+CREATE TABLE orders (tenant_id int, id int, amount int, ccy text,
+					 PRIMARY KEY (tenant_id, id));
+CREATE TABLE local_cur (code text PRIMARY KEY, name text);
+CREATE TABLE local_tenant (id int PRIMARY KEY, country text, name text);
+CREATE TABLE local_orders (tenant_id int, id int, amount int, ccy text,
+						   PRIMARY KEY (tenant_id, id));
+SELECT create_reference_table('cur');
+SELECT create_distributed_table('tenant', 'id', shard_count => 4);
+SELECT create_distributed_table('orders', 'tenant_id', shard_count => 4, colocate_with => 'tenant');
+
+-- the same keys on both sides
+ALTER TABLE tenant ADD CONSTRAINT tenant_country FOREIGN KEY (country)
+  REFERENCES cur (code) ON UPDATE CASCADE;
+ALTER TABLE orders ADD CONSTRAINT orders_tenant FOREIGN KEY (tenant_id)
+  REFERENCES tenant (id) ON DELETE CASCADE;
+ALTER TABLE orders ADD CONSTRAINT orders_cur FOREIGN KEY (ccy)
+  REFERENCES cur (code) ON UPDATE CASCADE ON DELETE SET NULL (ccy);
+ALTER TABLE local_tenant ADD CONSTRAINT tenant_country FOREIGN KEY (country)
+  REFERENCES local_cur (code) ON UPDATE CASCADE;
+ALTER TABLE local_orders ADD CONSTRAINT orders_tenant FOREIGN KEY (tenant_id)
+  REFERENCES local_tenant (id) ON DELETE CASCADE;
+ALTER TABLE local_orders ADD CONSTRAINT orders_cur FOREIGN KEY (ccy)
+  REFERENCES local_cur (code) ON UPDATE CASCADE ON DELETE SET NULL (ccy);
+RESET client_min_messages;
+
+-- outcome(q): the SQLSTATE of q, or 'ok' and its row count
+CREATE FUNCTION outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	n bigint;
+BEGIN
+	EXECUTE q;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN 'ok ' || n;
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE;
+END $$;
+
+-- twin(q): q on the distributed tables and on the twins, outcomes compared
+CREATE FUNCTION twin(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text := outcome(q);
+	l text := outcome(regexp_replace(q, '\m(cur|tenant|orders|emp)\M', 'local_\1', 'g'));
+BEGIN
+	RETURN CASE WHEN d = l THEN 'same: ' || d ELSE 'DIFFERENT: ' || d || ' vs ' || l END;
+END $$;
+
+-- contents(): every table's rows compared with its twin's
+CREATE FUNCTION contents() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	t text;
+	d text;
+	l text;
+	result text := '';
+BEGIN
+	FOREACH t IN ARRAY ARRAY['cur', 'tenant', 'orders'] LOOP
+		EXECUTE format('SELECT string_agg(x::text, %L ORDER BY x::text) FROM %I x', '|', t) INTO d;
+		EXECUTE format('SELECT string_agg(x::text, %L ORDER BY x::text) FROM %I x', '|', 'local_' || t) INTO l;
+		result := result || t || CASE WHEN d IS NOT DISTINCT FROM l THEN ' same; '
+			ELSE ' DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') || '; ' END;
+	END LOOP;
+	RETURN result;
+END $$;
+
+SELECT twin($$INSERT INTO cur VALUES ('eur', 'Euro'), ('usd', 'Dollar'), ('chf', 'Franc')$$);
+SELECT twin($$INSERT INTO tenant SELECT g, (ARRAY['eur', 'usd', 'chf'])[g % 3 + 1], 't' || g
+			  FROM generate_series(1, 20) g$$);
+SELECT twin($$INSERT INTO orders SELECT g % 20 + 1, g, g * 10, (ARRAY['eur', 'usd', NULL])[g % 3 + 1]
+			  FROM generate_series(1, 200) g$$);
+SELECT contents();
+
+-- rows that reference nothing are refused, on one shard or several
+SELECT twin($$INSERT INTO orders VALUES (99, 1, 1, 'eur')$$);
+SELECT twin($$INSERT INTO orders VALUES (1, 1000, 1, 'xxx')$$);
+SELECT twin($$INSERT INTO orders VALUES (1, 1001, 1, 'eur'), (21, 1002, 1, 'eur')$$);
+SELECT twin($$INSERT INTO tenant VALUES (50, 'gbp', 'x')$$);
+SELECT twin($$UPDATE orders SET ccy = 'gbp' WHERE id = 5$$);
+SELECT twin($$UPDATE orders SET ccy = 'usd' WHERE tenant_id = 3$$);
+SELECT twin($$INSERT INTO orders SELECT tenant_id, id + 1000, amount, ccy FROM orders WHERE tenant_id < 5$$);
+SELECT twin($$INSERT INTO orders SELECT tenant_id + 100, id + 2000, amount, ccy FROM orders WHERE tenant_id = 7$$);
+-- the error reads as on PostgreSQL, with the coordinator's names
+SELECT expect_error($$INSERT INTO orders VALUES (99, 1, 1, 'eur')$$, true);
+SELECT contents();
+
+-- actions run on the nodes: a delete cascades into the co-located shard,
+-- a reference table's delete and update reach every node's shards
+SELECT twin($$DELETE FROM tenant WHERE id IN (2, 3, 4)$$);
+SELECT twin($$DELETE FROM cur WHERE code = 'usd'$$);
+SELECT twin($$DELETE FROM cur WHERE code = 'chf'$$);
+SELECT twin($$UPDATE cur SET code = 'EUR' WHERE code = 'eur'$$);
+SELECT twin($$INSERT INTO cur VALUES ('gbp', 'Pound')$$);
+SELECT twin($$UPDATE orders SET ccy = 'gbp' WHERE id % 7 = 0$$);
+SELECT twin($$DELETE FROM cur WHERE code = 'gbp'$$);
+SELECT contents();
+SELECT twin($$DELETE FROM tenant WHERE name LIKE 't1%'$$);
+SELECT contents();
+
+-- in transactions over several nodes, with savepoints
+BEGIN;
+SELECT twin($$INSERT INTO tenant VALUES (30, 'EUR', 'new'), (31, NULL, 'new')$$);
+SELECT twin($$INSERT INTO orders VALUES (30, 1, 5, 'EUR'), (31, 1, 6, NULL)$$);
+SAVEPOINT s;
+SELECT twin($$INSERT INTO orders VALUES (32, 1, 7, NULL)$$);
+ROLLBACK TO SAVEPOINT s;
+SELECT twin($$DELETE FROM tenant WHERE id = 31$$);
+COMMIT;
+SELECT contents();
+
+-- COPY checks every row
+\set VERBOSITY terse
+COPY orders (tenant_id, id, amount) FROM stdin;
+30	10	1
+77	11	1
+\.
+COPY orders (tenant_id, id, amount) FROM stdin;
+30	10	1
+30	11	1
+\.
+COPY local_orders (tenant_id, id, amount) FROM stdin;
+30	10	1
+30	11	1
+\.
+SELECT count(*) FROM orders WHERE tenant_id = 30;
+\set VERBOSITY default
+
+-- a deferred key is checked at commit, on each node
+CREATE TABLE emp (co int, id int, boss int, PRIMARY KEY (co, id));
+CREATE TABLE local_emp (co int, id int, boss int, PRIMARY KEY (co, id));
+INSERT INTO emp VALUES (1, 1, NULL), (1, 2, 1), (2, 1, NULL), (2, 2, 1), (2, 3, 2);
+INSERT INTO local_emp SELECT * FROM emp;
+ALTER TABLE emp ADD CONSTRAINT emp_boss FOREIGN KEY (co, boss) REFERENCES emp (co, id)
+  DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE local_emp ADD CONSTRAINT emp_boss FOREIGN KEY (co, boss) REFERENCES local_emp (co, id)
+  DEFERRABLE INITIALLY DEFERRED;
+-- a table referencing itself is distributed with its rows
+SELECT create_distributed_table('emp', 'co', shard_count => 4);
+BEGIN;
+SELECT twin($$INSERT INTO emp VALUES (1, 10, 11)$$);
+SELECT twin($$INSERT INTO emp VALUES (1, 11, 1)$$);
+COMMIT;
+\set VERBOSITY terse
+BEGIN;
+INSERT INTO emp VALUES (3, 10, 11);
+COMMIT;
+BEGIN;
+INSERT INTO local_emp VALUES (3, 10, 11);
+COMMIT;
+\set VERBOSITY default
+SELECT count(*), sum(id) FROM emp;
+SELECT count(*), sum(id) FROM local_emp;
+BEGIN;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT twin($$INSERT INTO emp VALUES (2, 20, 21)$$);
+ROLLBACK;
+
+-- TRUNCATE follows the keys: refused alone, CASCADE empties the referencing shards
+SELECT expect_error('TRUNCATE tenant');
+BEGIN;
+TRUNCATE cur CASCADE;
+SELECT count(*) AS tenants, (SELECT count(*) FROM orders) AS orders FROM tenant;
+ROLLBACK;
+BEGIN;
+TRUNCATE tenant, orders;
+SELECT count(*) FROM orders;
+ROLLBACK;
+SELECT contents();
+
+-- NOT VALID, then VALIDATE: the shards check the rows they hold
+ALTER TABLE orders DROP CONSTRAINT orders_cur;
+ALTER TABLE local_orders DROP CONSTRAINT orders_cur;
+SELECT twin($$INSERT INTO orders VALUES (5, 5000, 1, 'xyz')$$);
+ALTER TABLE orders ADD CONSTRAINT orders_cur FOREIGN KEY (ccy) REFERENCES cur (code) NOT VALID;
+ALTER TABLE local_orders ADD CONSTRAINT orders_cur FOREIGN KEY (ccy) REFERENCES local_cur (code) NOT VALID;
+SELECT twin($$INSERT INTO orders VALUES (5, 5001, 1, 'xyz')$$);
+SELECT expect_error('ALTER TABLE orders VALIDATE CONSTRAINT orders_cur', true);
+SELECT twin($$DELETE FROM orders WHERE ccy = 'xyz'$$);
+ALTER TABLE orders VALIDATE CONSTRAINT orders_cur;
+ALTER TABLE local_orders VALIDATE CONSTRAINT orders_cur;
+SELECT convalidated FROM pg_constraint WHERE conname = 'orders_cur' AND conrelid = 'orders'::regclass;
+
+-- renames change names on the shards, the keys stay (no rebuild)
+ALTER TABLE cur RENAME COLUMN code TO iso;
+ALTER TABLE local_cur RENAME COLUMN code TO iso;
+ALTER TABLE cur RENAME CONSTRAINT cur_pkey TO cur_iso_key;
+ALTER TABLE orders RENAME CONSTRAINT orders_tenant TO orders_of_tenant;
+ALTER TABLE tenant RENAME TO client;
+ALTER TABLE local_tenant RENAME TO local_client;
+SELECT twin($$INSERT INTO orders VALUES (99, 6000, 1, NULL)$$);
+SELECT twin($$INSERT INTO orders VALUES (1, 6000, 1, 'zzz')$$);
+SELECT twin($$DELETE FROM cur WHERE iso = 'EUR'$$);
+SELECT expect_error($$INSERT INTO orders VALUES (99, 6000, 1, NULL)$$, true);
+ALTER TABLE client RENAME TO tenant;
+ALTER TABLE local_client RENAME TO local_tenant;
+-- the referenced key changes type: PostgreSQL makes the keys again
+ALTER TABLE cur ALTER COLUMN iso TYPE varchar(10);
+ALTER TABLE local_cur ALTER COLUMN iso TYPE varchar(10);
+SELECT twin($$INSERT INTO tenant VALUES (60, 'nope', 'x')$$);
+SELECT twin($$INSERT INTO tenant VALUES (60, 'EUR', 'x')$$);
+SELECT contents();
+\d orders
+
+-- each shard has the keys, to its own group's shard or the node's copy
+CREATE FOREIGN TABLE w1_constraints (conname name, contype "char", conrelid oid, confrelid oid)
+  SERVER shardext_node_1 OPTIONS (schema_name 'pg_catalog', table_name 'pg_constraint');
+CREATE FOREIGN TABLE w1_class (oid oid, relname name)
+  SERVER shardext_node_1 OPTIONS (schema_name 'pg_catalog', table_name 'pg_class');
+CREATE VIEW shard_keys AS
+SELECT c.conname, rs.table_name AS referencing, ps.table_name AS referenced,
+	   rs.shard_index = ps.shard_index OR pt.distribution_type = 'reference' AS same_group
+  FROM w1_constraints c
+  JOIN w1_class r ON r.oid = c.conrelid
+  JOIN w1_class p ON p.oid = c.confrelid
+  JOIN shardext.shards rs ON rs.shard_relation = 'fk.' || r.relname
+  JOIN shardext.shards ps ON ps.shard_relation = 'fk.' || p.relname
+  JOIN shardext.tables pt ON pt.table_name = ps.table_name
+ WHERE c.contype = 'f';
+SELECT conname, referencing, referenced, count(*) AS shards, bool_and(same_group) AS same_group
+  FROM shard_keys GROUP BY 1, 2, 3 ORDER BY 1;
+
+-- keys that cannot hold are refused, and nothing changes
+CREATE TABLE other (id int PRIMARY KEY, t int);
+SELECT create_distributed_table('other', 'id', shard_count => 8);
+SELECT expect_error('ALTER TABLE other ADD FOREIGN KEY (id) REFERENCES tenant (id)', true);
+CREATE TABLE same_group (id int PRIMARY KEY, t int, c text);
+SELECT create_distributed_table('same_group', 'id', shard_count => 4, colocate_with => 'tenant');
+SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (t) REFERENCES tenant (id)', true);
+SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (id) REFERENCES orders (id)', true);
+SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (id) REFERENCES tenant (id) ON UPDATE CASCADE');
+SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (id) REFERENCES tenant (id) ON DELETE SET NULL');
+CREATE TABLE ref2 (id int PRIMARY KEY, t int);
+SELECT create_reference_table('ref2');
+SELECT expect_error('ALTER TABLE ref2 ADD FOREIGN KEY (t) REFERENCES tenant (id)', true);
+CREATE TABLE plain (id int PRIMARY KEY, c varchar(10));
+SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (t) REFERENCES plain (id)', true);
+SELECT expect_error('CREATE TABLE local_child (t int REFERENCES tenant (id))');
+SELECT expect_error('ALTER TABLE plain ADD FOREIGN KEY (c) REFERENCES cur (iso)');
+CREATE TABLE child_of_plain (id int PRIMARY KEY, p int REFERENCES plain (id));
+SELECT expect_error($$SELECT create_distributed_table('child_of_plain', 'id')$$);
+SELECT expect_error($$SELECT create_reference_table('plain')$$);
+SELECT expect_error($$SELECT undistribute_table('tenant')$$);
+SELECT expect_error($$SELECT undistribute_table('emp')$$);
+SELECT conname FROM pg_constraint WHERE conrelid = 'fk.same_group'::regclass AND contype = 'f';
+-- a co-located key with the distribution column is fine
+ALTER TABLE tenant ADD UNIQUE (id, country);
+ALTER TABLE same_group ADD FOREIGN KEY (id, c) REFERENCES tenant (id, country) MATCH FULL;
+SELECT expect_error($$INSERT INTO same_group VALUES (1, 1, 'EUR')$$);
+SELECT expect_error($$INSERT INTO same_group VALUES (5, 1, NULL)$$);
+INSERT INTO same_group VALUES (6, 1, 'EUR');
+SELECT conname, referencing, referenced, count(*) AS shards, bool_and(same_group) AS same_group
+  FROM shard_keys WHERE referencing = 'same_group'::regclass GROUP BY 1, 2, 3 ORDER BY 1;
+
+-- DROP ... CASCADE takes the keys off the shards of the referencing tables
+DROP TABLE tenant CASCADE;
+DROP TABLE local_tenant CASCADE;
+SELECT twin($$INSERT INTO orders VALUES (99, 7000, 1, NULL)$$);
+SELECT conname, referencing, referenced, count(*) AS shards
+  FROM shard_keys GROUP BY 1, 2, 3 ORDER BY 1;
+ALTER TABLE cur DROP CONSTRAINT cur_iso_key CASCADE;
+SELECT conname, referencing, referenced, count(*) AS shards
+  FROM shard_keys GROUP BY 1, 2, 3 ORDER BY 1;
+
+SET client_min_messages = warning;
+DROP SCHEMA fk CASCADE;
