@@ -745,5 +745,30 @@ RESET DateStyle;
 EXECUTE styled;
 DEALLOCATE styled;
 
+-- correlated subqueries: a scan whose statement does not depend on the
+-- outer row reads the shards once and replays the rows on later rescans;
+-- one pinned by the outer row (its distribution column) is routed each time
+-- (the local copy takes the rows the writes above left)
+DELETE FROM local_a;
+INSERT INTO local_a SELECT * FROM a;
+SELECT same($$SELECT id, (SELECT count(*) FROM a a2 WHERE a2.id % 7 = a.id % 7 AND a2.w > a.w) FROM a WHERE id <= 40$$);
+SELECT same($$SELECT id, (SELECT sum(w) FROM a a2 WHERE a2.k = a.k AND a2.id < a.id) FROM a WHERE id <= 40$$);
+SELECT same($$SELECT count(*) FROM a WHERE EXISTS (SELECT 1 FROM tk WHERE tk.v > a.id % 3)$$);
+SELECT same($$SELECT count(*) FROM a WHERE NOT EXISTS (SELECT 1 FROM a a2 WHERE a2.id > a.id * 2 + 50)$$);
+SELECT same($$SELECT a.id, l.m FROM a, LATERAL (SELECT max(a2.w) m FROM a a2 WHERE a2.id % 5 = a.id % 5 AND a2.s = a.s) l WHERE a.id < 20$$);
+SELECT same($$SELECT id, (SELECT count(*) FROM a a2 WHERE a2.id % 7 = a.id % 7 AND a2.w > $$ || 30 || $$) FROM a WHERE id <= 40$$);
+PREPARE corr(numeric) AS SELECT sum((SELECT count(*) FROM a a2 WHERE a2.id % 3 = a.id % 3 AND a2.w > $1)) FROM a WHERE id <= 30;
+EXECUTE corr(10);
+EXECUTE corr(90);
+SELECT sum((SELECT count(*) FROM local_a a2 WHERE a2.id % 3 = a.id % 3 AND a2.w > 90)) FROM local_a a WHERE id <= 30;
+DEALLOCATE corr;
+-- the rows replayed are those of the statement's own snapshot, writes of
+-- the transaction included
+BEGIN;
+UPDATE a SET w = w + 1000 WHERE id % 10 = 3;
+UPDATE local_a SET w = w + 1000 WHERE id % 10 = 3;
+SELECT same($$SELECT id, (SELECT count(*) FROM a a2 WHERE a2.id % 7 = a.id % 7 AND a2.w > a.w) FROM a WHERE id <= 40$$);
+ROLLBACK;
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

@@ -60,6 +60,7 @@ typedef struct UsedColumnsContext
 
 static void ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel,
 								   Index rti, RangeTblEntry *rte);
+static bool ContainsExecParamWalker(Node *node, void *context);
 static Plan *PlanShardextScan(PlannerInfo *root, RelOptInfo *rel,
 							  CustomPath *best_path, List *tlist,
 							  List *clauses, List *custom_plans);
@@ -448,6 +449,20 @@ IsRemoteClause(Expr *clause, Index rti)
 }
 
 /*
+ * ContainsExecParamWalker tells whether an expression uses an executor
+ * parameter (the value of an outer row, or of an initplan).
+ */
+static bool
+ContainsExecParamWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, ContainsExecParamWalker, context);
+}
+
+/*
  * PlanShardextScan makes the CustomScan of a ShardextScan path: the SQL
  * that reads one shard (with a placeholder for the shard's name), the
  * columns it returns, the local filters and the pin that limits the scan
@@ -582,6 +597,10 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_private = lappend(cscan->custom_private,
 									CollectFunctions((Node *) remoteClauses));
 	cscan->custom_private = lappend(cscan->custom_private, timeExprs);
+	/* rescans read the same rows unless a pin follows an outer row */
+	cscan->custom_private = lappend(cscan->custom_private,
+									makeInteger(!ContainsExecParamWalker((Node *) pin, NULL) &&
+												!ContainsExecParamWalker((Node *) pinList, NULL)));
 	cscan->methods = &ShardextTableScanMethods;
 	return (Plan *) cscan;
 }

@@ -161,14 +161,25 @@ typedef struct TableScanState
 	int			paramCount;
 	List	   *timeExprs;		/* now() and its kin, sent after the params */
 	RowDecoder *decoder;
-	List	   *shardIndexes;
+	List	   *batches;		/* Lists of shard indexes: one node's each */
 	bool		shardsReady;
-	int			nextShard;
+	int			nextBatch;		/* next position in batches */
 	MemoryContext rowContext;
 	RowStream  *streams[2];		/* the shard being read, and the next one */
 	int			current;		/* stream being read, or -1 */
 	/* the next shard, sent ahead to another node while this one is read */
-	int			prefetchPosition;	/* in shardIndexes, or -1 */
+	int			prefetchPosition;	/* in batches, or -1 */
+
+	/*
+	 * A scan whose statements do not depend on outer rows reads the same
+	 * rows on every rescan: from the first rescan on, they are read once
+	 * into a tuplestore and replayed from there.
+	 */
+	bool		stable;
+	bool		fromCache;		/* rows come from the cache */
+	bool		cacheFilled;
+	Tuplestorestate *cache;
+	TupleTableSlot *cacheSlot;
 } TableScanState;
 
 typedef struct InsertScanState
@@ -263,6 +274,10 @@ static void BeginTableScan(CustomScanState *node, EState *estate, int eflags);
 static TupleTableSlot *ExecTableScan(CustomScanState *node);
 static void EndTableScan(CustomScanState *node);
 static void ReScanTableScan(CustomScanState *node);
+static List *GroupShardsByNode(ShardextTable *table, List *indexes);
+static int32 BatchNode(TableScanState *state, int position);
+static TupleTableSlot *RemoteTableScanNext(TableScanState *state);
+static void FillScanCache(TableScanState *state);
 static void ExplainTableScan(CustomScanState *node, List *ancestors,
 							 ExplainState *es);
 
@@ -1720,6 +1735,7 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 									  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 	state->current = -1;
 	state->prefetchPosition = -1;
+	state->stable = intVal(list_nth(private, SCAN_PRIVATE_STABLE)) != 0;
 }
 
 /*
@@ -1758,34 +1774,137 @@ ShardScanSql(TableScanState *state, ShardextShard *shard)
 }
 
 /*
- * StartShardStream sends the statement of the shard at position in
- * shardIndexes on stream, to the shard's node.
+ * GroupShardsByNode returns the shards of indexes (shard indexes of table)
+ * as batches, a List of shard indexes per node, in the order of each
+ * node's first shard.
+ */
+static List *
+GroupShardsByNode(ShardextTable *table, List *indexes)
+{
+	List	   *batches = NIL;
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		int32		nodeId = table->shards[lfirst_int(lc)]->nodeId;
+		ListCell   *bc;
+		bool		placed = false;
+
+		foreach(bc, batches)
+		{
+			List	   *batch = lfirst(bc);
+
+			if (table->shards[linitial_int(batch)]->nodeId == nodeId)
+			{
+				lfirst(bc) = lappend_int(batch, lfirst_int(lc));
+				placed = true;
+				break;
+			}
+		}
+		if (!placed)
+			batches = lappend(batches, list_make1_int(lfirst_int(lc)));
+	}
+	return batches;
+}
+
+/* BatchNode returns the node of the batch at position. */
+static int32
+BatchNode(TableScanState *state, int position)
+{
+	ShardextTable *table = GetTableOrError(state->relid);
+
+	return table->shards[linitial_int(list_nth(state->batches, position))]->nodeId;
+}
+
+/*
+ * StartShardStream sends the statement of the batch at position in batches
+ * on stream, to its node: one SELECT per shard, joined by UNION ALL, so that
+ * a node's shards cost one round trip.
  */
 static void
 StartShardStream(TableScanState *state, RowStream *stream, int position)
 {
 	EState	   *estate = state->css.ss.ps.state;
 	ShardextTable *table = GetTableOrError(state->relid);
-	ShardextShard *shard = table->shards[list_nth_int(state->shardIndexes, position)];
-	NodeConnection *nc = GetNodeConnectionForStatement(shard->nodeId, false,
+	List	   *batch = list_nth(state->batches, position);
+	NodeConnection *nc = GetNodeConnectionForStatement(BatchNode(state, position),
+													   false,
 													   XactIsoLevel == XACT_READ_COMMITTED);
 	RemoteParams params = BuildRemoteParams(estate, state->paramCount,
 											list_length(state->timeExprs));
+	StringInfoData sql;
+	ListCell   *lc;
 
+	initStringInfo(&sql);
+	foreach(lc, batch)
+	{
+		if (lc != list_head(batch))
+			appendStringInfoString(&sql, " UNION ALL ");
+		appendStringInfoString(&sql,
+							   ShardScanSql(state, table->shards[lfirst_int(lc)]));
+	}
 	AddConstantParams(&params, state->timeExprs, estate);
-	StartRowStream(stream, nc, ShardScanSql(state, shard), &params);
+	StartRowStream(stream, nc, sql.data, &params);
 }
 
 /*
- * TableScanNext returns the next row: the shards are read one after the
- * other, each streamed row by row; while one is read, the next one, when
- * it lives on another node, is already sent there, so the nodes work in
- * turn without waiting for the coordinator.
+ * TableScanNext returns the next row, from the nodes or, on rescans of a
+ * stable scan, from the cache (filled with every row first).
  */
 static TupleTableSlot *
 TableScanNext(ScanState *node)
 {
 	TableScanState *state = (TableScanState *) node;
+	TupleTableSlot *slot = node->ss_ScanTupleSlot;
+
+	if (!state->fromCache)
+		return RemoteTableScanNext(state);
+	if (!state->cacheFilled)
+		FillScanCache(state);
+	if (!tuplestore_gettupleslot(state->cache, true, false, state->cacheSlot))
+		return ExecClearTuple(slot);
+	ExecCopySlot(slot, state->cacheSlot);
+	slot->tts_tableOid = state->relid;
+	return slot;
+}
+
+/*
+ * FillScanCache reads every row of the scan from the nodes into its cache,
+ * a tuplestore that spills to disk beyond work_mem.
+ */
+static void
+FillScanCache(TableScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	TupleTableSlot *slot;
+
+	state->cache = tuplestore_begin_heap(false, false, work_mem);
+	state->cacheSlot = MakeSingleTupleTableSlot(state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor,
+												&TTSOpsMinimalTuple);
+	MemoryContextSwitchTo(old);
+	for (;;)
+	{
+		slot = RemoteTableScanNext(state);
+		if (TupIsNull(slot))
+			break;
+		tuplestore_puttupleslot(state->cache, slot);
+		CHECK_FOR_INTERRUPTS();
+	}
+	state->cacheFilled = true;
+}
+
+/*
+ * RemoteTableScanNext returns the next row from the nodes: each node's
+ * shards are read with one statement, the nodes one after the other, each
+ * streamed row by row; while one node's rows are read, the next node's
+ * statement is already sent, so the nodes work without waiting for the
+ * coordinator.
+ */
+static TupleTableSlot *
+RemoteTableScanNext(TableScanState *state)
+{
+	ScanState  *node = &state->css.ss;
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
 	EState	   *estate = node->ps.state;
 
@@ -1793,7 +1912,8 @@ TableScanNext(ScanState *node)
 	{
 		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 
-		state->shardIndexes = ComputeScanShards(state);
+		state->batches = GroupShardsByNode(GetTableOrError(state->relid),
+										   ComputeScanShards(state));
 		MemoryContextSwitchTo(old);
 		state->shardsReady = true;
 		state->current = -1;
@@ -1802,8 +1922,6 @@ TableScanNext(ScanState *node)
 
 	for (;;)
 	{
-		ShardextTable *table;
-		ShardextShard *shard;
 		int			position;
 		int			next;
 
@@ -1813,10 +1931,10 @@ TableScanNext(ScanState *node)
 			slot->tts_tableOid = state->relid;
 			return slot;
 		}
-		if (state->nextShard >= list_length(state->shardIndexes))
+		if (state->nextBatch >= list_length(state->batches))
 			return ExecClearTuple(slot);
 
-		position = state->nextShard++;
+		position = state->nextBatch++;
 		if (state->prefetchPosition == position)
 		{
 			/* sent ahead on the other stream */
@@ -1829,18 +1947,13 @@ TableScanNext(ScanState *node)
 			StartShardStream(state, state->streams[state->current], position);
 		}
 
-		/* the next shard, if on another node, works while this one is read */
-		next = state->nextShard;
-		if (next < list_length(state->shardIndexes))
+		/* the next node's shards are sent while this one's are read */
+		next = state->nextBatch;
+		if (next < list_length(state->batches) &&
+			BatchNode(state, next) != BatchNode(state, position))
 		{
-			table = GetTableOrError(state->relid);
-			shard = table->shards[list_nth_int(state->shardIndexes, position)];
-			if (table->shards[list_nth_int(state->shardIndexes, next)]->nodeId !=
-				shard->nodeId)
-			{
-				StartShardStream(state, state->streams[1 - state->current], next);
-				state->prefetchPosition = next;
-			}
+			StartShardStream(state, state->streams[1 - state->current], next);
+			state->prefetchPosition = next;
 		}
 	}
 }
@@ -1871,17 +1984,33 @@ StopTableScan(TableScanState *state)
 static void
 EndTableScan(CustomScanState *node)
 {
-	StopTableScan((TableScanState *) node);
+	TableScanState *state = (TableScanState *) node;
+
+	StopTableScan(state);
+	if (state->cache != NULL)
+		tuplestore_end(state->cache);
+	if (state->cacheSlot != NULL)
+		ExecDropSingleTupleTableSlot(state->cacheSlot);
 }
 
+/*
+ * ReScanTableScan starts the scan again: a stable scan replays its cache,
+ * filled on the first rescan.
+ */
 static void
 ReScanTableScan(CustomScanState *node)
 {
 	TableScanState *state = (TableScanState *) node;
 
+	if (state->stable && state->cacheFilled)
+	{
+		tuplestore_rescan(state->cache);
+		return;
+	}
 	StopTableScan(state);
 	state->shardsReady = false;
-	state->nextShard = 0;
+	state->nextBatch = 0;
+	state->fromCache = state->stable;
 }
 
 /*

@@ -41,6 +41,7 @@ typedef enum QueryScanMode
 #define SCAN_PRIVATE_PIN_LIST 6
 #define SCAN_PRIVATE_FUNCTIONS 7
 #define SCAN_PRIVATE_TIME 8
+#define SCAN_PRIVATE_STABLE 9
 
 /* positions in custom_private of a ShardextInsert */
 #define INSERT_PRIVATE_RELID 0
