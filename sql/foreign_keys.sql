@@ -165,6 +165,29 @@ SET CONSTRAINTS ALL IMMEDIATE;
 SELECT twin($$INSERT INTO emp VALUES (2, 20, 21)$$);
 ROLLBACK;
 
+-- SET CONSTRAINTS undone by a rollback to a savepoint, also on a node that
+-- joined within it; and set inside a function, outside a transaction block
+CREATE TABLE p5 (id int PRIMARY KEY);
+CREATE TABLE c5 (pid int, id int, PRIMARY KEY (pid, id));
+SELECT create_distributed_table('p5', 'id', shard_count => 4);
+SELECT create_distributed_table('c5', 'pid', shard_count => 4, colocate_with => 'p5');
+ALTER TABLE c5 ADD CONSTRAINT c5_p FOREIGN KEY (pid) REFERENCES p5 (id) DEFERRABLE;
+\set VERBOSITY terse
+BEGIN;
+SAVEPOINT s;
+SET CONSTRAINTS c5_p DEFERRED;
+INSERT INTO c5 VALUES (50, 1);
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO c5 VALUES (51, 1);
+COMMIT;
+\set VERBOSITY default
+DO $$ BEGIN
+  SET CONSTRAINTS c5_p DEFERRED;
+  INSERT INTO c5 VALUES (1, 1);
+  INSERT INTO p5 VALUES (1);
+END $$;
+SELECT * FROM c5;
+
 -- TRUNCATE follows the keys: refused alone, CASCADE empties the referencing shards
 SELECT expect_error('TRUNCATE tenant');
 BEGIN;
@@ -239,6 +262,10 @@ SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (t) REFERENCES tenan
 SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (id) REFERENCES orders (id)', true);
 SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (id) REFERENCES tenant (id) ON UPDATE CASCADE');
 SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (id) REFERENCES tenant (id) ON DELETE SET NULL');
+CREATE FUNCTION one() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+ALTER TABLE same_group ADD COLUMN d varchar(10) DEFAULT one()::text;
+SELECT expect_error('ALTER TABLE same_group ADD FOREIGN KEY (d) REFERENCES cur (iso) ON DELETE SET DEFAULT');
+ALTER TABLE same_group DROP COLUMN d;
 CREATE TABLE ref2 (id int PRIMARY KEY, t int);
 SELECT create_reference_table('ref2');
 SELECT expect_error('ALTER TABLE ref2 ADD FOREIGN KEY (t) REFERENCES tenant (id)', true);

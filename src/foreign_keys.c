@@ -43,6 +43,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "lib/stringinfo.h"
+#include "rewrite/rewriteHandler.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -398,6 +399,32 @@ CheckForeignKey(ShardextTable *table, HeapTuple tuple)
 				 errdetail("The key must send \"%s\" to the distribution column \"%s\" of \"%s\", so that a row "
 						   "and the row it references are in the same shard group.",
 						   table->distColumnName, referenced->distColumnName, referencedName)));
+
+	/* SET DEFAULT runs on the nodes, which only have the defaults they can compute */
+	if (constraint->confdeltype == FKCONSTR_ACTION_SETDEFAULT ||
+		constraint->confupdtype == FKCONSTR_ACTION_SETDEFAULT)
+	{
+		Relation	rel = table_open(constraint->conrelid, AccessShareLock);
+		List	   *affected = keys;
+
+		if (constraint->confupdtype != FKCONSTR_ACTION_SETDEFAULT && setColumns != NIL)
+			affected = setColumns;
+		foreach(lc, affected)
+		{
+			Node	   *def = build_column_default(rel, lfirst_int(lc));
+
+			if (def != NULL && !IsShippableExpression(def))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("foreign key \"%s\" of table \"%s\" cannot use SET DEFAULT for column \"%s\"",
+								name, tableName,
+								get_attname(constraint->conrelid, lfirst_int(lc), false)),
+						 errdetail("The action runs on the nodes, which cannot compute the column's default "
+								   "(a sequence, an identity, or a function that is not built in)."),
+						 errhint("Use SET NULL, CASCADE or NO ACTION, or give the column a constant default.")));
+		}
+		table_close(rel, AccessShareLock);
+	}
 
 	/* actions must leave the distribution column as it is */
 	if (!IsSingleShardTable(table) && list_member_int(keys, table->distAttno))

@@ -100,6 +100,7 @@ static void ShardextSubXactCallback(SubXactEvent event,
 									SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);
 static const char *RemoteBeginCommand(void);
+static void ReplayConstraintModes(NodeConnection *nc, int nestLevel);
 static bool StatementEndsTransaction(void);
 static bool NextClientMessageIsSync(void);
 static void CommitRemoteTransactions(void);
@@ -355,6 +356,27 @@ SetRemoteConstraintMode(const char *command)
 	}
 }
 
+/*
+ * ReplayConstraintModes sends to a node that just joined the transaction
+ * the SET CONSTRAINTS of subtransaction level nestLevel, once its savepoint
+ * of that level exists (so that a rollback to it undoes them there too).
+ * The modes' levels never decrease along the list: a new one has the
+ * current level, and those of ended subtransactions went or moved up.
+ */
+static void
+ReplayConstraintModes(NodeConnection *nc, int nestLevel)
+{
+	ListCell   *lc;
+
+	foreach(lc, ConstraintModes)
+	{
+		ConstraintMode *mode = lfirst(lc);
+
+		if (mode->nestLevel == nestLevel)
+			RemoteExecuteCommand(nc, mode->command);
+	}
+}
+
 /* RemoteBeginCommand returns the BEGIN that mirrors the local transaction. */
 static const char *
 RemoteBeginCommand(void)
@@ -387,7 +409,7 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 {
 	NodeConnection *nc = GetNodeConnection(nodeId);
 	int			currentLevel = GetCurrentTransactionNestLevel();
-	ListCell   *lc;
+	bool		begun = false;
 
 	if (nc->broken)
 		ereport(ERROR,
@@ -416,8 +438,8 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 		nc->inTransaction = true;
 		nc->xactDepth = 1;
 		RemoteTransactionOpened = true;
-		foreach(lc, ConstraintModes)
-			RemoteExecuteCommand(nc, ((ConstraintMode *) lfirst(lc))->command);
+		begun = true;
+		ReplayConstraintModes(nc, 1);
 	}
 	while (nc->xactDepth < currentLevel)
 	{
@@ -425,6 +447,8 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 
 		RemoteExecuteCommand(nc, sql);
 		nc->xactDepth++;
+		if (begun)
+			ReplayConstraintModes(nc, nc->xactDepth);
 	}
 	if (forWrite && !nc->wroteInTransaction && nodeId == COORDINATOR_NODE_ID)
 		ForgetLocalCopyPlans();

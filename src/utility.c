@@ -264,8 +264,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			ForgetPlansOfOtherStyles((VariableSetStmt *) parsetree);
 		/* deferred foreign keys are checked by the nodes */
 		if (IsA(parsetree, ConstraintsSetStmt) && !ShardextLocalUtilityOnly &&
-			IsTransactionBlock() && ShardextExtensionLoaded() &&
-			ShardextHasDistributedTables())
+			(IsTransactionBlock() || context != PROCESS_UTILITY_TOPLEVEL) &&
+			ShardextExtensionLoaded() && ShardextHasDistributedTables())
 		{
 			char	   *command = NodeConstraintsSetCommand((ConstraintsSetStmt *) parsetree);
 
