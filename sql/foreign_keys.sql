@@ -164,6 +164,19 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SELECT twin($$INSERT INTO emp VALUES (2, 20, 21)$$);
 ROLLBACK;
+-- an UPDATE/DELETE reading another table changes a shard's rows with one
+-- statement: the key is checked when it ends, as on PostgreSQL
+CREATE TABLE pick (co int, id int);
+INSERT INTO pick VALUES (2, 1), (2, 2), (2, 3), (1, 10), (1, 11);
+BEGIN;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT twin($$UPDATE emp e SET id = e.id + 100, boss = e.boss + 100 FROM pick p
+			  WHERE p.co = e.co AND p.id = e.id AND e.co = 2$$);
+SELECT twin($$DELETE FROM emp WHERE (co, id) IN (SELECT co, id + 100 FROM pick)$$);
+SELECT twin($$DELETE FROM emp WHERE (co, id) IN (SELECT co, id FROM pick WHERE id > 10)$$);
+SELECT (SELECT string_agg(e::text, ',' ORDER BY e::text) FROM emp e) =
+	   (SELECT string_agg(e::text, ',' ORDER BY e::text) FROM local_emp e) AS same_rows;
+ROLLBACK;
 
 -- SET CONSTRAINTS undone by a rollback to a savepoint, also on a node that
 -- joined within it; and set inside a function, outside a transaction block

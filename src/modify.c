@@ -8,8 +8,9 @@
  * sent to the shards as it is.  It runs in two steps instead: a SELECT,
  * planned by the standard planner with everything the statement reads,
  * finds the primary key of every target row and, for an UPDATE, its new
- * values; then a ShardextModify node sends, for each row, an UPDATE or
- * DELETE by primary key to the row's shard, in the remote transactions.
+ * values; then a ShardextModify node sends to each shard one UPDATE or
+ * DELETE of its rows by primary key (keys and new values as arrays), in the
+ * remote transactions.
  * Each target row is changed once, even when the join finds it several
  * times (as PostgreSQL does).  The target needs a primary key (it contains
  * the distribution column).
@@ -38,7 +39,9 @@
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -61,6 +64,10 @@
 #define MODIFY_PRIVATE_KEYS 3
 #define MODIFY_PRIVATE_DIST_KEY 4
 #define MODIFY_PRIVATE_FUNCTIONS 5
+#define MODIFY_PRIVATE_SET_COUNT 6
+
+/* rows changed by one statement on a shard, at most */
+#define MODIFY_BATCH_ROWS 10000
 
 /* alias of the target in the statements sent to shards */
 #define TARGET_ALIAS "t"
@@ -71,6 +78,7 @@ typedef struct ModifyScanState
 	Oid			relid;
 	char	   *prefix;			/* "UPDATE " / "DELETE FROM " */
 	char	   *suffix;			/* " AS t SET ... WHERE ... [RETURNING]" */
+	int			setCount;		/* new values come first in the rows */
 	int			keyCount;		/* key columns come last in the rows */
 	int			distKey;		/* 1-based column of the distribution key */
 	FmgrInfo   *outputFunctions;
@@ -89,6 +97,8 @@ static void ReScanModifyScan(CustomScanState *node);
 static void ExplainModifyScan(CustomScanState *node, List *ancestors,
 							  ExplainState *es);
 static List *TargetKeyColumns(Oid relid, AttrNumber distAttno);
+static void AppendBatchColumn(StringInfo unnestArgs, StringInfo unnestColumns,
+							  StringInfo castColumns, int param, Oid typeId);
 static bool ContainsWholeRowVar(Node *node, void *context);
 
 CustomScanMethods ShardextModifyScanMethods = {
@@ -103,6 +113,23 @@ static CustomExecMethods ModifyScanExecMethods = {
 	.ReScanCustomScan = ReScanModifyScan,
 	.ExplainCustomScan = ExplainModifyScan
 };
+
+/*
+ * AppendBatchColumn adds column param (of type typeId) of a batch to the
+ * unnest arguments ($N::text[]), the unnested column names (pN) and the
+ * typed columns of v (u.pN::type AS pN).
+ */
+static void
+AppendBatchColumn(StringInfo unnestArgs, StringInfo unnestColumns,
+				  StringInfo castColumns, int param, Oid typeId)
+{
+	const char *separator = unnestArgs->len > 0 ? ", " : "";
+
+	appendStringInfo(unnestArgs, "%s$%d::pg_catalog.text[]", separator, param);
+	appendStringInfo(unnestColumns, "%sp%d", separator, param);
+	appendStringInfo(castColumns, "%su.p%d::%s AS p%d", separator, param,
+					 format_type_be_qualified(typeId), param);
+}
 
 /*
  * TargetKeyColumns returns the attribute numbers of the target's primary
@@ -155,6 +182,11 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 	List	   *keys = TargetKeyColumns(table->relid, table->distAttno);
 	List	   *targetList = NIL;
 	StringInfoData suffix;
+	StringInfoData setList;
+	StringInfoData unnestArgs;
+	StringInfoData unnestColumns;
+	StringInfoData castColumns;
+	StringInfoData keyMatch;
 	PlannedStmt *result;
 	CustomScan *cscan = makeNode(CustomScan);
 	const char *action = (parse->commandType == CMD_UPDATE) ? "UPDATE" : "DELETE";
@@ -200,7 +232,7 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in this %s "
 							"on distributed table \"%s\"", action,
 							get_rel_name(table->relid)),
-					 errdetail("The rows are changed one by one on their nodes, which compute RETURNING: "
+					 errdetail("The rows are changed by primary key on their nodes, which compute RETURNING: "
 							   "it may use only built-in functions, and, in a session whose DateStyle "
 							   "is not ISO, IntervalStyle not postgres or extra_float_digits below 1, "
 							   "not write dates, times, intervals or floats as text."),
@@ -215,12 +247,23 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 					 errhint("Return only columns of the table being changed.")));
 	}
 
-	/* the remote statement: SET col = $n ..., WHERE key = $m ... */
-	initStringInfo(&suffix);
-	appendStringInfoString(&suffix, " AS " TARGET_ALIAS);
+	/*
+	 * The remote statement changes a batch of rows: each new value and key
+	 * column comes as a text array parameter, the arrays are unnested into
+	 * v, and the rows of the shard matching v's keys change:
+	 * UPDATE shard AS t SET col = v.pN ... FROM (SELECT u.pN::type AS pN ...
+	 * FROM unnest($N::text[], ...) AS u(pN, ...)) AS v WHERE t.key = v.pM ...
+	 * (DELETE: USING).  now() and its kin in RETURNING are scalar
+	 * parameters (the same for every row).  Parameters are numbered as the
+	 * first step's columns: new values, times, keys.
+	 */
+	initStringInfo(&setList);
+	initStringInfo(&unnestArgs);
+	initStringInfo(&unnestColumns);
+	initStringInfo(&castColumns);
+	initStringInfo(&keyMatch);
 	if (parse->commandType == CMD_UPDATE)
 	{
-		appendStringInfoString(&suffix, " SET ");
 		foreach(lc, parse->targetList)
 		{
 			TargetEntry *tle = lfirst(lc);
@@ -228,10 +271,12 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 			if (tle->resjunk)
 				continue;
 			param++;
-			appendStringInfo(&suffix, "%s%s = $%d", param > 1 ? ", " : "",
+			appendStringInfo(&setList, "%s%s = v.p%d", param > 1 ? ", " : "",
 							 quote_identifier(get_attname(table->relid, tle->resno,
 														  false)),
 							 param);
+			AppendBatchColumn(&unnestArgs, &unnestColumns, &castColumns, param,
+							  exprType((Node *) tle->expr));
 			targetList = lappend(targetList,
 								 makeTargetEntry(tle->expr, param,
 												 psprintf("v%d", param), false));
@@ -253,7 +298,6 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 							 makeTargetEntry(expr, param, psprintf("t%d", param), false));
 	}
 
-	appendStringInfoString(&suffix, " WHERE ");
 	foreach(lc, keys)
 	{
 		AttrNumber	attno = lfirst_int(lc);
@@ -265,15 +309,27 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 		param++;
 		if (attno == table->distAttno)
 			distKey = param;
-		appendStringInfo(&suffix, "%s%s = $%d", lc == list_head(keys) ? "" : " AND ",
+		appendStringInfo(&keyMatch, "%s" TARGET_ALIAS ".%s = v.p%d",
+						 lc == list_head(keys) ? "" : " AND ",
 						 quote_identifier(get_attname(table->relid, attno, false)),
 						 param);
+		AppendBatchColumn(&unnestArgs, &unnestColumns, &castColumns, param, typeId);
 		targetList = lappend(targetList,
 							 makeTargetEntry((Expr *) makeVar(resultRelation, attno,
 															  typeId, typmod,
 															  collation, 0),
 											 param, psprintf("k%d", param), false));
 	}
+
+	initStringInfo(&suffix);
+	appendStringInfoString(&suffix, " AS " TARGET_ALIAS);
+	if (parse->commandType == CMD_UPDATE)
+		appendStringInfo(&suffix, " SET %s FROM", setList.data);
+	else
+		appendStringInfoString(&suffix, " USING");
+	appendStringInfo(&suffix, " (SELECT %s FROM unnest(%s) AS u(%s)) AS v WHERE %s",
+					 castColumns.data, unnestArgs.data, unnestColumns.data,
+					 keyMatch.data);
 	foreach(lc, returning)
 	{
 		TargetEntry *tle = lfirst(lc);
@@ -329,6 +385,11 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 	/* the nodes compute RETURNING: its functions are checked here */
 	cscan->custom_private = lappend(cscan->custom_private,
 									CollectFunctions((Node *) parse->returningList));
+	cscan->custom_private = lappend(cscan->custom_private,
+									makeInteger(parse->commandType == CMD_UPDATE ?
+												list_length(targetList) -
+												list_length(timeExprs) -
+												list_length(keys) : 0));
 	cscan->methods = &ShardextModifyScanMethods;
 
 	result->planTree = (Plan *) cscan;
@@ -363,6 +424,7 @@ BeginModifyScan(CustomScanState *node, EState *estate, int eflags)
 	state->prefix = strVal(list_nth(private, MODIFY_PRIVATE_PREFIX));
 	state->suffix = strVal(list_nth(private, MODIFY_PRIVATE_SUFFIX));
 	state->keyCount = intVal(list_nth(private, MODIFY_PRIVATE_KEYS));
+	state->setCount = intVal(list_nth(private, MODIFY_PRIVATE_SET_COUNT));
 	state->distKey = intVal(list_nth(private, MODIFY_PRIVATE_DIST_KEY));
 	CheckExecutePrivileges(list_nth(private, MODIFY_PRIVATE_FUNCTIONS));
 
@@ -383,26 +445,121 @@ BeginModifyScan(CustomScanState *node, EState *estate, int eflags)
 	}
 }
 
+/* the rows of one shard waiting to be changed */
+typedef struct ModifyBatch
+{
+	ShardextShard *shard;
+	List	   *rows;			/* const char ** of each row's column texts */
+	MemoryContext context;		/* of the rows */
+} ModifyBatch;
+
 /*
- * RunModify changes every row the first step found, once, on its shard.
+ * FlushModifyBatch changes the rows of a batch with one statement on every
+ * placement of its shard; the first one's count and RETURNING rows are the
+ * statement's.
+ */
+static void
+FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	TupleDesc	returningDesc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	AttInMetadata *attinmeta = returningDesc->natts > 0 ?
+		TupleDescGetAttInMetadata(returningDesc) : NULL;
+	int			count = state->columnCount;
+	int			rowCount = list_length(batch->rows);
+	const char **values = palloc(sizeof(char *) * count);
+	Oid		   *types = palloc(sizeof(Oid) * count);
+	ListCell   *nodeCell;
+	int			i;
+
+	if (rowCount == 0)
+		return;
+	for (i = 0; i < count; i++)
+	{
+		bool		isTime = (i >= state->setCount && i < count - state->keyCount);
+
+		if (isTime)
+		{
+			/* the same value for every row */
+			values[i] = ((const char **) linitial(batch->rows))[i];
+			types[i] = state->columnTypes[i] < FirstNormalObjectId ?
+				state->columnTypes[i] : InvalidOid;
+		}
+		else
+		{
+			Datum	   *texts = palloc(sizeof(Datum) * rowCount);
+			bool	   *nulls = palloc(sizeof(bool) * rowCount);
+			int			dims[1] = {rowCount};
+			int			lbs[1] = {1};
+			ListCell   *lc;
+
+			foreach(lc, batch->rows)
+			{
+				const char *text = ((const char **) lfirst(lc))[i];
+				int			r = foreach_current_index(lc);
+
+				nulls[r] = (text == NULL);
+				texts[r] = text ? CStringGetTextDatum(text) : (Datum) 0;
+			}
+			values[i] = OidOutputFunctionCall(F_ARRAY_OUT,
+											  PointerGetDatum(construct_md_array(texts, nulls, 1, dims,
+																				 lbs, TEXTOID, -1,
+																				 false, TYPALIGN_INT)));
+			types[i] = TEXTARRAYOID;
+		}
+	}
+
+	foreach(nodeCell, batch->shard->placementNodeIds)
+	{
+		NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
+		PGresult   *res = RemoteExecutePrepared(nc, psprintf("%s%s%s", state->prefix,
+															 batch->shard->relationName,
+															 state->suffix),
+												count, types, values);
+		int			r;
+
+		if (nodeCell != list_head(batch->shard->placementNodeIds))
+		{
+			PQclear(res);
+			continue;
+		}
+		if (PQcmdTuples(res)[0] != '\0')
+			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
+		for (r = 0; r < PQntuples(res) && state->returning != NULL; r++)
+		{
+			char	  **fields = palloc(sizeof(char *) * returningDesc->natts);
+			HeapTuple	tuple;
+
+			for (i = 0; i < returningDesc->natts; i++)
+				fields[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+			tuple = BuildTupleFromCStrings(attinmeta, fields);
+			tuplestore_puttuple(state->returning, tuple);
+		}
+		PQclear(res);
+	}
+	batch->rows = NIL;
+	MemoryContextReset(batch->context);
+}
+
+/*
+ * RunModify changes every row the first step found, once, on its shard: the
+ * rows are gathered per shard and each shard changes its rows with one
+ * statement (MODIFY_BATCH_ROWS at most), so the node checks its foreign
+ * keys once per statement, as PostgreSQL does.
  */
 static void
 RunModify(ModifyScanState *state)
 {
-	EState	   *estate = state->css.ss.ps.state;
 	PlanState  *source = linitial(state->css.custom_ps);
 	ShardextTable *table = ShardextGetTable(state->relid);
-	TupleDesc	returningDesc = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
-	AttInMetadata *attinmeta = returningDesc->natts > 0 ?
-		TupleDescGetAttInMetadata(returningDesc) : NULL;
 	MemoryContext rowContext = AllocSetContextCreate(CurrentMemoryContext,
 													 "shardext modify row",
 													 ALLOCSET_DEFAULT_SIZES);
 	HTAB	   *seen;
 	HASHCTL		info;
-	Oid		   *types = palloc(sizeof(Oid) * state->columnCount);
 	Tuplestorestate *foundRows;
 	TupleTableSlot *foundSlot;
+	ModifyBatch *batches;
 	int			i;
 
 	if (table == NULL)
@@ -411,9 +568,6 @@ RunModify(ModifyScanState *state)
 				 errmsg("table \"%s\" is no longer distributed",
 						get_rel_name(state->relid)),
 				 errhint("Run the statement again.")));
-	for (i = 0; i < state->columnCount; i++)
-		types[i] = state->columnTypes[i] < FirstNormalObjectId ?
-			state->columnTypes[i] : InvalidOid;
 
 	memset(&info, 0, sizeof(info));
 	info.keysize = NAMEDATALEN * 4;
@@ -442,6 +596,15 @@ RunModify(ModifyScanState *state)
 	foundSlot = MakeSingleTupleTableSlot(ExecGetResultType(source),
 										 &TTSOpsMinimalTuple);
 
+	batches = palloc0(sizeof(ModifyBatch) * table->shardCount);
+	for (i = 0; i < table->shardCount; i++)
+	{
+		batches[i].shard = table->shards[i];
+		batches[i].context = AllocSetContextCreate(CurrentMemoryContext,
+												   "shardext modify batch",
+												   ALLOCSET_DEFAULT_SIZES);
+	}
+
 	for (;;)
 	{
 		TupleTableSlot *slot =
@@ -451,12 +614,8 @@ RunModify(ModifyScanState *state)
 		const char **values;
 		StringInfoData key;
 		ShardextShard *shard;
-		NodeConnection *nc;
-		PGresult   *res;
-		Datum		distValue;
-		ListCell   *nodeCell;
+		ModifyBatch *batch;
 		bool		found;
-		int			r;
 
 		if (TupIsNull(slot))
 			break;
@@ -464,17 +623,24 @@ RunModify(ModifyScanState *state)
 		old = MemoryContextSwitchTo(rowContext);
 		slot_getallattrs(slot);
 
+		if (IsSingleShardTable(table))
+			shard = table->shards[0];
+		else
+			shard = FindShardForValue(table, slot->tts_values[state->distKey - 1],
+									  slot->tts_isnull[state->distKey - 1]);
+		batch = &batches[shard->shardIndex];
+
+		MemoryContextSwitchTo(batch->context);
 		values = palloc(sizeof(char *) * state->columnCount);
-		initStringInfo(&key);
 		for (i = 0; i < state->columnCount; i++)
-		{
 			values[i] = slot->tts_isnull[i] ? NULL :
 				ExactOutputFunctionCall(&state->outputFunctions[i], slot->tts_values[i]);
-			if (i >= state->columnCount - state->keyCount)
-				appendStringInfo(&key, "%s\x1f", values[i] ? values[i] : "");
-		}
 
 		/* a row the join finds several times is changed once */
+		MemoryContextSwitchTo(rowContext);
+		initStringInfo(&key);
+		for (i = state->columnCount - state->keyCount; i < state->columnCount; i++)
+			appendStringInfo(&key, "%s\x1f", values[i] ? values[i] : "");
 		if (key.len < NAMEDATALEN * 4)
 		{
 			hash_search(seen, key.data, HASH_ENTER, &found);
@@ -485,46 +651,16 @@ RunModify(ModifyScanState *state)
 			}
 		}
 
-		if (IsSingleShardTable(table))
-			shard = table->shards[0];
-		else
-		{
-			distValue = slot->tts_values[state->distKey - 1];
-			shard = FindShardForValue(table, distValue,
-									  slot->tts_isnull[state->distKey - 1]);
-		}
-
-		/*
-		 * Every copy changes (a reference table's); the first one's count
-		 * and rows are the statement's.
-		 */
-		foreach(nodeCell, shard->placementNodeIds)
-		{
-			nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
-			res = RemoteExecutePrepared(nc, psprintf("%s%s%s", state->prefix,
-													 shard->relationName,
-													 state->suffix),
-										state->columnCount, types, values);
-			if (nodeCell != list_head(shard->placementNodeIds))
-			{
-				PQclear(res);
-				continue;
-			}
-			if (PQcmdTuples(res)[0] != '\0')
-				estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
-			for (r = 0; r < PQntuples(res) && state->returning != NULL; r++)
-			{
-				char	  **fields = palloc(sizeof(char *) * returningDesc->natts);
-				HeapTuple	tuple;
-
-				for (i = 0; i < returningDesc->natts; i++)
-					fields[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
-				tuple = BuildTupleFromCStrings(attinmeta, fields);
-				tuplestore_puttuple(state->returning, tuple);
-			}
-			PQclear(res);
-		}
+		MemoryContextSwitchTo(batch->context);
+		batch->rows = lappend(batch->rows, values);
 		MemoryContextSwitchTo(old);
+		if (list_length(batch->rows) >= MODIFY_BATCH_ROWS)
+			FlushModifyBatch(state, batch);
+	}
+	for (i = 0; i < table->shardCount; i++)
+	{
+		FlushModifyBatch(state, &batches[i]);
+		MemoryContextDelete(batches[i].context);
 	}
 	ExecDropSingleTupleTableSlot(foundSlot);
 	tuplestore_end(foundRows);
@@ -565,7 +701,7 @@ ReScanModifyScan(CustomScanState *node)
 }
 
 /*
- * ExplainModifyScan shows the statement sent for each row.
+ * ExplainModifyScan shows the statement sent for each shard's rows.
  */
 static void
 ExplainModifyScan(CustomScanState *node, List *ancestors, ExplainState *es)
@@ -575,7 +711,7 @@ ExplainModifyScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	ExplainPropertyText("Distributed Plan", "rows found on the coordinator, "
 						"changed by primary key on their shards", es);
 	if (es->verbose)
-		ExplainPropertyText("Remote SQL per row",
+		ExplainPropertyText("Remote SQL per shard",
 							psprintf("%s<shard>%s", state->prefix, state->suffix),
 							es);
 }
