@@ -770,5 +770,17 @@ UPDATE local_a SET w = w + 1000 WHERE id % 10 = 3;
 SELECT same($$SELECT id, (SELECT count(*) FROM a a2 WHERE a2.id % 7 = a.id % 7 AND a2.w > a.w) FROM a WHERE id <= 40$$);
 ROLLBACK;
 
+-- a scan reads at most 64 shards of a node with one statement
+SET client_min_messages = warning;
+CREATE TABLE many (id int PRIMARY KEY, v int);
+INSERT INTO many SELECT g, g % 97 FROM generate_series(1, 3000) g;
+CREATE TABLE local_many AS SELECT * FROM many;
+SELECT create_distributed_table('many', 'id', shard_count => 300);
+RESET client_min_messages;
+SELECT (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM
+		(SELECT m.v, count(*) FROM many m JOIN many n ON n.id = m.v + 1 WHERE random() >= 0 GROUP BY m.v) x) =
+	   (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM
+		(SELECT m.v, count(*) FROM local_many m JOIN local_many n ON n.id = m.v + 1 GROUP BY m.v) x) AS same_rows;
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

@@ -147,6 +147,9 @@ typedef struct QueryScanState
 	MemoryContext rowContext;
 } QueryScanState;
 
+/* shards read by one statement of a ShardextScan, at most */
+#define SCAN_BATCH_SHARDS 64
+
 typedef struct TableScanState
 {
 	CustomScanState css;
@@ -1775,8 +1778,9 @@ ShardScanSql(TableScanState *state, ShardextShard *shard)
 
 /*
  * GroupShardsByNode returns the shards of indexes (shard indexes of table)
- * as batches, a List of shard indexes per node, in the order of each
- * node's first shard.
+ * as batches, Lists of shard indexes of one node (SCAN_BATCH_SHARDS at
+ * most: a UNION ALL of thousands of SELECTs would be parsed by deep
+ * recursion on the node), in the order of each batch's first shard.
  */
 static List *
 GroupShardsByNode(ShardextTable *table, List *indexes)
@@ -1794,7 +1798,8 @@ GroupShardsByNode(ShardextTable *table, List *indexes)
 		{
 			List	   *batch = lfirst(bc);
 
-			if (table->shards[linitial_int(batch)]->nodeId == nodeId)
+			if (table->shards[linitial_int(batch)]->nodeId == nodeId &&
+				list_length(batch) < SCAN_BATCH_SHARDS)
 			{
 				lfirst(bc) = lappend_int(batch, lfirst_int(lc));
 				placed = true;
