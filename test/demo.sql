@@ -65,3 +65,17 @@ SELECT t.name, count(*) FROM items i JOIN tenants t USING (tenant) GROUP BY t.na
 SELECT i.id, t.name FROM items i JOIN tenants t USING (tenant) WHERE i.id = 42;
 UPDATE tenants SET name = 'renamed' WHERE tenant = 7;   -- every copy changes
 SELECT name FROM tenants WHERE tenant = 7;              -- read on the coordinator
+
+-- 9. Foreign keys hold on the nodes: to a reference table, and between
+--    co-located tables through the distribution column
+ALTER TABLE items ADD FOREIGN KEY (tenant) REFERENCES tenants (tenant);
+CREATE TABLE item_events (item_id bigint, n int, what text, PRIMARY KEY (item_id, n));
+SELECT create_distributed_table('item_events', 'item_id', shard_count => 8,
+                                colocate_with => 'items');
+ALTER TABLE item_events ADD FOREIGN KEY (item_id) REFERENCES items (id) ON DELETE CASCADE;
+INSERT INTO item_events VALUES (42, 1, 'created'), (42, 2, 'updated');
+\set ON_ERROR_STOP 0
+INSERT INTO item_events VALUES (999999, 1, 'orphan');   -- refused by the node
+\set ON_ERROR_STOP 1
+DELETE FROM items WHERE id = 42;                        -- cascades on the node
+SELECT count(*) AS events_of_42 FROM item_events WHERE item_id = 42;
