@@ -757,6 +757,18 @@ SELECT same($$SELECT count(*) FROM a WHERE EXISTS (SELECT 1 FROM tk WHERE tk.v >
 SELECT same($$SELECT count(*) FROM a WHERE NOT EXISTS (SELECT 1 FROM a a2 WHERE a2.id > a.id * 2 + 50)$$);
 SELECT same($$SELECT a.id, l.m FROM a, LATERAL (SELECT max(a2.w) m FROM a a2 WHERE a2.id % 5 = a.id % 5 AND a2.s = a.s) l WHERE a.id < 20$$);
 SELECT same($$SELECT id, (SELECT count(*) FROM a a2 WHERE a2.id % 7 = a.id % 7 AND a2.w > $$ || 30 || $$) FROM a WHERE id <= 40$$);
+-- EXPLAIN ANALYZE shows the rescans served from memory
+CREATE FUNCTION rescans(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+		IF line ~ 'Rescans|ShardextScan' THEN
+			RETURN NEXT line;
+		END IF;
+	END LOOP;
+END $$;
+SELECT rescans($$SELECT id, (SELECT count(*) FROM a a2 WHERE a2.id % 7 = a.id % 7) FROM a WHERE id <= 40$$);
 PREPARE corr(numeric) AS SELECT sum((SELECT count(*) FROM a a2 WHERE a2.id % 3 = a.id % 3 AND a2.w > $1)) FROM a WHERE id <= 30;
 EXECUTE corr(10);
 EXECUTE corr(90);

@@ -181,6 +181,7 @@ typedef struct TableScanState
 	bool		stable;
 	bool		fromCache;		/* rows come from the cache */
 	bool		cacheFilled;
+	int64		cacheReplays;	/* rescans served by the cache */
 	Tuplestorestate *cache;
 	TupleTableSlot *cacheSlot;
 } TableScanState;
@@ -2010,6 +2011,7 @@ ReScanTableScan(CustomScanState *node)
 	if (state->stable && state->cacheFilled)
 	{
 		tuplestore_rescan(state->cache);
+		state->cacheReplays++;
 		return;
 	}
 	StopTableScan(state);
@@ -2047,6 +2049,8 @@ ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainNode("Node", first->nodeId, es);
 	if (es->verbose)
 		ExplainPropertyText("Remote SQL", ShardScanSql(state, first), es);
+	if (es->analyze && state->cacheFilled)
+		ExplainPropertyInteger("Rescans From Memory", NULL, state->cacheReplays, es);
 }
 
 /* ---------------------------------------------------------------------
