@@ -200,6 +200,29 @@ DO $$ BEGIN
   INSERT INTO p5 VALUES (1);
 END $$;
 SELECT * FROM c5;
+-- by name, each node gets the names its shards have: a deferrable unique
+-- key's per shard, a key of a table with a shard on one node only there
+CREATE TABLE u5 (id int, n int, tag text, CONSTRAINT u5_uq UNIQUE (id, n) DEFERRABLE);
+SELECT create_distributed_table('u5', 'id', shard_count => 4);
+INSERT INTO u5 VALUES (1, 1, 'a'), (1, 2, 'b');
+BEGIN;
+SET CONSTRAINTS u5_uq DEFERRED;
+UPDATE u5 SET n = 2 WHERE tag = 'a';
+UPDATE u5 SET n = 1 WHERE tag = 'b';
+COMMIT;
+SELECT * FROM u5 ORDER BY n;
+CREATE TABLE one_p (id int PRIMARY KEY);
+CREATE TABLE one_c (pid int, n int, PRIMARY KEY (pid, n));
+SELECT create_distributed_table('one_p', 'id', shard_count => 1);
+SELECT create_distributed_table('one_c', 'pid', shard_count => 1, colocate_with => 'one_p');
+ALTER TABLE one_c ADD CONSTRAINT one_c_p FOREIGN KEY (pid) REFERENCES one_p (id) DEFERRABLE;
+BEGIN;
+SELECT count(*) FROM p5;
+SET CONSTRAINTS one_c_p DEFERRED;
+INSERT INTO one_c VALUES (7, 1);
+INSERT INTO one_p VALUES (7);
+COMMIT;
+SELECT * FROM one_c;
 
 -- TRUNCATE follows the keys: refused alone, CASCADE empties the referencing shards
 SELECT expect_error('TRUNCATE tenant');

@@ -526,29 +526,20 @@ CheckUndistributeForeignKeys(Oid relid)
 }
 
 /*
- * NodeConstraintsSetCommand returns the SET CONSTRAINTS that carries stmt to
- * the remote transactions, or NULL when it names no foreign key of a
- * distributed table.  Names are looked up as PostgreSQL does (the first
- * schema of the search path with constraints of that name) and sent
- * schema-qualified: a shard's keys have the coordinator's names, in the
- * schema of the same name.
+ * RemoteConstraintOids returns the deferrable constraints of distributed
+ * tables (foreign keys, unique and primary keys, exclusion constraints)
+ * that a SET CONSTRAINTS names: looked up as PostgreSQL does (the first
+ * schema of the search path with constraints of that name).  NIL for ALL.
  */
-char *
-NodeConstraintsSetCommand(ConstraintsSetStmt *stmt)
+List *
+RemoteConstraintOids(ConstraintsSetStmt *stmt)
 {
-	StringInfoData buf;
 	Relation	constraintRel;
+	List	   *result = NIL;
 	ListCell   *lc;
-	bool		any = false;
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "SET CONSTRAINTS ");
 	if (stmt->constraints == NIL)
-	{
-		appendStringInfo(&buf, "ALL %s", stmt->deferred ? "DEFERRED" : "IMMEDIATE");
-		return buf.data;
-	}
-
+		return NIL;
 	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
 	foreach(lc, stmt->constraints)
 	{
@@ -580,14 +571,10 @@ NodeConstraintsSetCommand(ConstraintsSetStmt *stmt)
 				Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
 
 				found = true;
-				if (constraint->contype != CONSTRAINT_FOREIGN ||
-					!constraint->condeferrable ||
-					ShardextGetTable(constraint->conrelid) == NULL)
-					continue;
-				appendStringInfo(&buf, "%s%s", any ? ", " : "",
-								 quote_qualified_identifier(get_namespace_name(lfirst_oid(nc)),
-															name->relname));
-				any = true;
+				if (constraint->condeferrable &&
+					OidIsValid(constraint->conrelid) &&
+					ShardextGetTable(constraint->conrelid) != NULL)
+					result = list_append_unique_oid(result, constraint->oid);
 			}
 			systable_endscan(scan);
 			if (found)
@@ -595,8 +582,63 @@ NodeConstraintsSetCommand(ConstraintsSetStmt *stmt)
 		}
 	}
 	table_close(constraintRel, AccessShareLock);
+	return result;
+}
+
+/*
+ * NodeConstraintsSetCommand returns the SET CONSTRAINTS that carries a
+ * SET CONSTRAINTS (ALL, or the constraints constraintOids) to node nodeId,
+ * or NULL when none of the constraints is on that node.  A foreign key has
+ * the coordinator's name on every shard; an index-backed constraint is
+ * named per shard (ShardObjectName).  Names are schema-qualified: a shard
+ * is in the schema of the same name as its table's.
+ */
+char *
+NodeConstraintsSetCommand(bool all, bool deferred, List *constraintOids,
+						  int32 nodeId)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		any = false;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SET CONSTRAINTS ");
+	if (all)
+	{
+		appendStringInfo(&buf, "ALL %s", deferred ? "DEFERRED" : "IMMEDIATE");
+		return buf.data;
+	}
+	foreach(lc, constraintOids)
+	{
+		HeapTuple	tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_constraint constraint;
+		ShardextTable *table;
+		const char *schema;
+		int			i;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		table = ShardextGetTable(constraint->conrelid);
+		schema = quote_identifier(get_namespace_name(get_rel_namespace(constraint->conrelid)));
+		for (i = 0; table != NULL && i < table->shardCount; i++)
+		{
+			if (!ShardPlacedOn(table->shards[i], nodeId))
+				continue;
+			appendStringInfo(&buf, "%s%s.%s", any ? ", " : "", schema,
+							 constraint->contype == CONSTRAINT_FOREIGN ?
+							 quote_identifier(NameStr(constraint->conname)) :
+							 ShardObjectName(NameStr(constraint->conname),
+											 table->shards[i]->shardId));
+			any = true;
+			/* a foreign key's name is the same on every shard of the node */
+			if (constraint->contype == CONSTRAINT_FOREIGN)
+				break;
+		}
+		ReleaseSysCache(tuple);
+	}
 	if (!any)
 		return NULL;
-	appendStringInfo(&buf, " %s", stmt->deferred ? "DEFERRED" : "IMMEDIATE");
+	appendStringInfo(&buf, " %s", deferred ? "DEFERRED" : "IMMEDIATE");
 	return buf.data;
 }

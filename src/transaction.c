@@ -62,6 +62,7 @@
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
 #include "shardext/deadlock.h"
+#include "shardext/foreign_keys.h"
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
@@ -319,38 +320,53 @@ ParallelConnectionsForNode(int32 nodeId, bool explainOnly)
 /*
  * The SET CONSTRAINTS of this transaction, in order, with the subtransaction
  * level of each (a rollback to a savepoint forgets those of deeper levels):
- * a node that joins the transaction later gets them after its BEGIN.
+ * a node that joins the transaction later gets them after its BEGIN.  Each
+ * node gets the names its shards have (NodeConstraintsSetCommand).
  */
 typedef struct ConstraintMode
 {
 	int			nestLevel;
-	char	   *command;
+	bool		all;
+	bool		deferred;
+	List	   *constraintOids;
 } ConstraintMode;
 
 static List *ConstraintModes = NIL;
 
 /*
- * SetRemoteConstraintMode sends a SET CONSTRAINTS to every remote
- * transaction (at the current savepoint level) and keeps it for the nodes
- * that join later.
+ * SetRemoteConstraintMode carries a SET CONSTRAINTS that just ran to every
+ * remote transaction (at the current savepoint level) and keeps it for the
+ * nodes that join later.
  */
 void
-SetRemoteConstraintMode(const char *command)
+SetRemoteConstraintMode(ConstraintsSetStmt *stmt)
 {
-	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-	ConstraintMode *mode = palloc(sizeof(ConstraintMode));
+	List	   *oids = RemoteConstraintOids(stmt);
+	MemoryContext old;
+	ConstraintMode *mode;
 	ListCell   *lc;
 
+	if (stmt->constraints != NIL && oids == NIL)
+		return;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	mode = palloc(sizeof(ConstraintMode));
 	mode->nestLevel = GetCurrentTransactionNestLevel();
-	mode->command = pstrdup(command);
+	mode->all = (stmt->constraints == NIL);
+	mode->deferred = stmt->deferred;
+	mode->constraintOids = list_copy(oids);
 	ConstraintModes = lappend(ConstraintModes, mode);
 	MemoryContextSwitchTo(old);
 
 	foreach(lc, OpenNodeConnections())
 	{
 		NodeConnection *nc = lfirst(lc);
+		char	   *command;
 
-		if (nc->inTransaction && !nc->broken && nc->slot == 0)
+		if (!nc->inTransaction || nc->broken || nc->slot != 0)
+			continue;
+		command = NodeConstraintsSetCommand(mode->all, mode->deferred,
+											mode->constraintOids, nc->nodeId);
+		if (command != NULL)
 			RemoteExecuteCommand(GetNodeConnectionInTransaction(nc->nodeId, false),
 								 command);
 	}
@@ -372,8 +388,14 @@ ReplayConstraintModes(NodeConnection *nc, int nestLevel)
 	{
 		ConstraintMode *mode = lfirst(lc);
 
-		if (mode->nestLevel == nestLevel)
-			RemoteExecuteCommand(nc, mode->command);
+		char	   *command;
+
+		if (mode->nestLevel != nestLevel)
+			continue;
+		command = NodeConstraintsSetCommand(mode->all, mode->deferred,
+											mode->constraintOids, nc->nodeId);
+		if (command != NULL)
+			RemoteExecuteCommand(nc, command);
 	}
 }
 

@@ -262,16 +262,11 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							   params, queryEnv, dest, qc);
 		if (IsA(parsetree, VariableSetStmt))
 			ForgetPlansOfOtherStyles((VariableSetStmt *) parsetree);
-		/* deferred foreign keys are checked by the nodes */
+		/* deferred constraints are checked by the nodes */
 		if (IsA(parsetree, ConstraintsSetStmt) && !ShardextLocalUtilityOnly &&
 			(IsTransactionBlock() || context != PROCESS_UTILITY_TOPLEVEL) &&
 			ShardextExtensionLoaded() && ShardextHasDistributedTables())
-		{
-			char	   *command = NodeConstraintsSetCommand((ConstraintsSetStmt *) parsetree);
-
-			if (command != NULL)
-				SetRemoteConstraintMode(command);
-		}
+			SetRemoteConstraintMode((ConstraintsSetStmt *) parsetree);
 		return;
 	}
 

@@ -13,6 +13,7 @@
 
 #include "datatype/timestamp.h"
 #include "libpq-fe.h"
+#include "nodes/parsenodes.h"
 
 #include "shardext/metadata_cache.h"
 
@@ -98,7 +99,7 @@ extern void ShardextInitConnections(void);
 extern NodeConnection *GetNodeConnection(int32 nodeId);
 extern NodeConnection *GetNodeConnectionSlot(int32 nodeId, int32 slot);
 extern NodeConnection *FindNodeConnection(int32 nodeId);
-extern void SetRemoteConstraintMode(const char *command);
+extern void SetRemoteConstraintMode(ConstraintsSetStmt *stmt);
 extern NodeConnection *GetNodeConnectionInTransaction(int32 nodeId,
 													  bool forWrite);
 extern NodeConnection *GetNodeConnectionForStatement(int32 nodeId,

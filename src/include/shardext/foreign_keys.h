@@ -23,6 +23,8 @@ extern List *ShardForeignKeyCommands(Oid relid, int shardIndex,
 extern List *ReferencingTables(Oid relid);
 extern void CheckForeignKeys(Oid relid);
 extern void CheckUndistributeForeignKeys(Oid relid);
-extern char *NodeConstraintsSetCommand(ConstraintsSetStmt *stmt);
+extern List *RemoteConstraintOids(ConstraintsSetStmt *stmt);
+extern char *NodeConstraintsSetCommand(bool all, bool deferred,
+									   List *constraintOids, int32 nodeId);
 
 #endif							/* SHARDEXT_FOREIGN_KEYS_H */
