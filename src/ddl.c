@@ -142,7 +142,8 @@ static List *ForeignKeyCommands(TableShape *before, TableShape *after,
 								ShardextShard *shard, const char *shardName,
 								bool adding);
 static void RunOnShardPlacements(TableShape *before, ShardextTable *table,
-								 ShardextShard *shard, List *commands);
+								 ShardextShard *shard, List *commands,
+								 bool skipCoordinator);
 static void CheckShapeChange(TableShape *before);
 static void AppendVector(StringInfo buf, Datum datum, bool isOid);
 static char *IndexIdentity(Oid indexOid);
@@ -839,50 +840,38 @@ DropForeignKeysOfShard(TableShape *before, ShardextTable *table,
 {
 	List	   *commands = ForeignKeyCommands(before, before->after, shard,
 											  shard->relationName, false);
-	ListCell   *nodeCell;
+	Oid			copy;
+	bool		touched;
 	ListCell   *lc;
 
 	if (commands == NIL)
 		return;
-	foreach(nodeCell, shard->placementNodeIds)
+	copy = ShardPlacedOn(shard, COORDINATOR_NODE_ID) ?
+		RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shard->relationName)),
+						 NoLock, true) : InvalidOid;
+	touched = ShardPlacedOn(shard, COORDINATOR_NODE_ID) && !OidIsValid(copy);
+	foreach(lc, before->constraints)
 	{
-		NodeConnection *nc;
+		ObjectShape *object = lfirst(lc);
+		ObjectShape *after = FindObject(before->after->constraints, object->oid);
 
-		if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
-		{
-			Oid			copy = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shard->relationName)),
-												NoLock, true);
-			bool		touched = !OidIsValid(copy);
-
-			foreach(lc, before->constraints)
-			{
-				ObjectShape *object = lfirst(lc);
-				ObjectShape *after = FindObject(before->after->constraints,
-												object->oid);
-
-				if (object->isForeign && OidIsValid(copy) &&
-					(after == NULL ||
-					 strcmp(after->identity, object->identity) != 0) &&
-					!OidIsValid(get_relation_constraint_oid(copy, object->name, true)))
-					touched = true;
-			}
-			if (before->schemaRenamed || touched)
-				continue;
-			CheckCopyNotInLocalUse(table->relid, shard->relationName);
-		}
-		nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
-		foreach(lc, commands)
-			RemoteExecuteCommand(nc, (char *) lfirst(lc));
+		if (object->isForeign && OidIsValid(copy) &&
+			(after == NULL || strcmp(after->identity, object->identity) != 0) &&
+			!OidIsValid(get_relation_constraint_oid(copy, object->name, true)))
+			touched = true;
 	}
+	RunOnShardPlacements(before, table, shard, commands, touched);
 }
 
 /*
  * RunOnShardPlacements sends commands to every placement of a shard of the
- * table of shape before, in the remote transactions.
+ * table of shape before, in the remote transactions; the coordinator's own
+ * copy is skipped when skipCoordinator is set or it moved with a renamed
+ * schema.
  */
 static void
 RunOnShardPlacements(TableShape *before, ShardextTable *table,
-					 ShardextShard *shard, List *commands)
+					 ShardextShard *shard, List *commands, bool skipCoordinator)
 {
 	ListCell   *nodeCell;
 	ListCell   *lc;
@@ -896,7 +885,7 @@ RunOnShardPlacements(TableShape *before, ShardextTable *table,
 		if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
 		{
 			/* the coordinator's copy was in the renamed schema too */
-			if (before->schemaRenamed)
+			if (before->schemaRenamed || skipCoordinator)
 				continue;
 			CheckCopyNotInLocalUse(table->relid, shard->relationName);
 		}
@@ -1002,7 +991,7 @@ PropagateShapeChanges(List *shapes)
 												 &newName);
 			ListCell   *cc;
 
-			RunOnShardPlacements(before, table, shard, commands);
+			RunOnShardPlacements(before, table, shard, commands, false);
 			foreach(cc, NewCoordinatorDefaultColumns(before, before->after))
 				FillNewColumn(table, shard, newName, lfirst(cc));
 			if (strcmp(newName, shard->relationName) != 0)
@@ -1024,7 +1013,8 @@ PropagateShapeChanges(List *shapes)
 								 ForeignKeyCommands(before, before->after,
 													table->shards[i],
 													list_nth(before->after->shardNames, i),
-													true));
+													true),
+								 false);
 	}
 }
 

@@ -143,6 +143,8 @@ static void RenameDistributionColumn(Node *parsetree);
 static Oid	DistributedRelidOfRangeVar(RangeVar *rangeVar, bool isIndex);
 static void CheckDistributionColumnKept(AlterTableStmt *stmt, Oid relid);
 static void TruncateShards(TruncateStmt *stmt);
+static void AppendToNodeCommand(List **nodeIds, List **commands, int32 nodeId,
+								const char *prefix, const char *name);
 static bool HandleCopy(PlannedStmt *pstmt, const char *queryString,
 					   bool readOnlyTree, ProcessUtilityContext context,
 					   ParamListInfo params, QueryEnvironment *queryEnv,
@@ -1080,6 +1082,34 @@ DroppedDistributedTables(DropStmt *stmt)
 }
 
 /*
+ * AppendToNodeCommand adds name to the statement for node nodeId among
+ * commands (StringInfo, parallel to the int List nodeIds): "<prefix>name"
+ * for the node's first, ", name" after.
+ */
+static void
+AppendToNodeCommand(List **nodeIds, List **commands, int32 nodeId,
+					const char *prefix, const char *name)
+{
+	StringInfo	command = NULL;
+	ListCell   *nc;
+	ListCell   *cc;
+
+	forboth(nc, *nodeIds, cc, *commands)
+		if (lfirst_int(nc) == nodeId)
+			command = lfirst(cc);
+	if (command == NULL)
+	{
+		command = makeStringInfo();
+		appendStringInfoString(command, prefix);
+		*nodeIds = lappend_int(*nodeIds, nodeId);
+		*commands = lappend(*commands, command);
+	}
+	else
+		appendStringInfoString(command, ", ");
+	appendStringInfoString(command, name);
+}
+
+/*
  * TruncateShards truncates, in the remote transactions, the shards of the
  * distributed tables a TRUNCATE emptied: those it named and, with CASCADE,
  * those referencing them (found as PostgreSQL's TRUNCATE finds them).  Each
@@ -1129,25 +1159,11 @@ TruncateShards(TruncateStmt *stmt)
 			foreach(nodeCell, shard->placementNodeIds)
 			{
 				int32		nodeId = lfirst_int(nodeCell);
-				StringInfo	command = NULL;
-				ListCell   *nc;
-				ListCell   *cc;
 
 				if (nodeId == COORDINATOR_NODE_ID)
 					CheckCopyNotInLocalUse(table->relid, shard->relationName);
-				forboth(nc, nodeIds, cc, commands)
-					if (lfirst_int(nc) == nodeId)
-						command = lfirst(cc);
-				if (command == NULL)
-				{
-					command = makeStringInfo();
-					appendStringInfoString(command, "TRUNCATE ");
-					nodeIds = lappend_int(nodeIds, nodeId);
-					commands = lappend(commands, command);
-				}
-				else
-					appendStringInfoString(command, ", ");
-				appendStringInfoString(command, shard->relationName);
+				AppendToNodeCommand(&nodeIds, &commands, nodeId, "TRUNCATE ",
+									shard->relationName);
 			}
 		}
 	}
@@ -1263,9 +1279,6 @@ ProcessPendingDrops(void)
 		{
 			char	   *shardName = (char *) lfirst(nameCell);
 			int			nodeId = lfirst_int(nodeCell);
-			StringInfo	command = NULL;
-			ListCell   *nc;
-			ListCell   *cc;
 
 			/*
 			 * A shard on the coordinator is a table of this database: when
@@ -1279,20 +1292,8 @@ ProcessPendingDrops(void)
 				continue;
 			if (nodeId == COORDINATOR_NODE_ID)
 				CheckCopyNotInLocalUse(drop->relid, shardName);
-
-			forboth(nc, nodeIds, cc, commands)
-				if (lfirst_int(nc) == nodeId)
-					command = lfirst(cc);
-			if (command == NULL)
-			{
-				command = makeStringInfo();
-				appendStringInfoString(command, "DROP TABLE IF EXISTS ");
-				nodeIds = lappend_int(nodeIds, nodeId);
-				commands = lappend(commands, command);
-			}
-			else
-				appendStringInfoString(command, ", ");
-			appendStringInfoString(command, shardName);
+			AppendToNodeCommand(&nodeIds, &commands, nodeId,
+								"DROP TABLE IF EXISTS ", shardName);
 		}
 	}
 	forboth(lc, nodeIds, commandCell, commands)
