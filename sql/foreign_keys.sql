@@ -164,6 +164,19 @@ BEGIN;
 SET CONSTRAINTS ALL IMMEDIATE;
 SELECT twin($$INSERT INTO emp VALUES (2, 20, 21)$$);
 ROLLBACK;
+-- a multi-row INSERT sends a shard its rows in batches of 1,000: a key to
+-- the table itself is still checked when the statement ends
+ALTER TABLE emp DROP CONSTRAINT emp_boss;
+ALTER TABLE local_emp DROP CONSTRAINT emp_boss;
+ALTER TABLE emp ADD CONSTRAINT emp_boss FOREIGN KEY (co, boss) REFERENCES emp (co, id);
+ALTER TABLE local_emp ADD CONSTRAINT emp_boss FOREIGN KEY (co, boss) REFERENCES local_emp (co, id);
+SELECT twin($$INSERT INTO emp SELECT 5, g, CASE WHEN g < 2500 THEN g + 1 END FROM generate_series(1, 2500) g$$);
+SELECT twin($$INSERT INTO emp SELECT 6, g, CASE WHEN g < 2500 THEN g + 1 ELSE 99999 END FROM generate_series(1, 2500) g$$);
+SELECT twin($$DELETE FROM emp WHERE co = 5$$);
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+SELECT twin($$INSERT INTO emp VALUES (7, 1, 2)$$);
+ROLLBACK;
 -- an UPDATE/DELETE reading another table changes a shard's rows with one
 -- statement: the key is checked when it ends, as on PostgreSQL
 CREATE TABLE pick (co int, id int);
@@ -276,7 +289,7 @@ CREATE FOREIGN TABLE w1_constraints (conname name, contype "char", conrelid oid,
 CREATE FOREIGN TABLE w1_class (oid oid, relname name)
   SERVER shardext_node_1 OPTIONS (schema_name 'pg_catalog', table_name 'pg_class');
 CREATE VIEW shard_keys AS
-SELECT c.conname, rs.table_name AS referencing, ps.table_name AS referenced,
+SELECT regexp_replace(c.conname, '_[0-9]+$', '') AS conname, rs.table_name AS referencing, ps.table_name AS referenced,
 	   rs.shard_index = ps.shard_index OR pt.distribution_type = 'reference' AS same_group
   FROM w1_constraints c
   JOIN w1_class r ON r.oid = c.conrelid

@@ -30,6 +30,7 @@
 #include "utils/rel.h"
 
 #include "shardext/copy.h"
+#include "shardext/foreign_keys.h"
 #include "shardext/remote_exec.h"
 #include "shardext/routing.h"
 #include "shardext/transaction.h"
@@ -212,7 +213,12 @@ RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot, uint64 inputLine)
 	router->totalRows++;
 
 	if (buf->len >= router->flushThreshold)
+	{
+		/* several batches: keys to the table itself wait for the end */
+		if (router->deferral != NULL)
+			router->deferral->active = true;
 		FlushShardBuffer(router, shard->shardIndex);
+	}
 	return shard->shardIndex;
 }
 
@@ -246,6 +252,7 @@ FlushShardBuffer(ShardRowRouter *router, int shardIndex)
 			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(lc),
 																true);
 
+			DeferKeysOnNode(router->deferral, nc);
 			RemoteCopyIn(nc, command, buf->data, buf->len, false);
 			if (router->lineCounts[shardIndex] > 0)
 				RememberCopyLines(nc, router->lines[shardIndex],

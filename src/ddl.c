@@ -93,7 +93,7 @@ typedef struct ObjectShape
 	Oid			oid;
 	char	   *name;
 	bool		isCheck;		/* CHECK constraints keep their name */
-	bool		isForeign;		/* foreign keys too; their definition is
+	bool		isForeign;		/* a foreign key: its definition is
 								 * ForeignKeyIdentity (the body names the
 								 * referenced shard, which differs per shard) */
 	bool		validated;		/* foreign keys: convalidated */
@@ -613,10 +613,10 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 			if (strcmp(new->name, old->name) != 0)
 				commands = lappend(commands,
 								   psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", name,
-											old->isCheck || old->isForeign ?
+											old->isCheck ?
 											quote_identifier(old->name) :
 											ShardObjectName(old->name, shard->shardId),
-											old->isCheck || old->isForeign ?
+											old->isCheck ?
 											quote_identifier(new->name) :
 											ShardObjectName(new->name, shard->shardId)));
 			continue;
@@ -812,17 +812,17 @@ ForeignKeyCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		if (!adding && !same)
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
-										shardName, quote_identifier(object->name)));
+										shardName, ShardObjectName(object->name, shard->shardId)));
 		else if (adding && !same)
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", shardName,
-										quote_identifier(object->name),
+										ShardObjectName(object->name, shard->shardId),
 										ForeignKeyShardDefinition(object->oid,
 																  shard->shardIndex)));
 		else if (adding && object->validated && !other->validated)
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", shardName,
-										quote_identifier(object->name)));
+										ShardObjectName(object->name, shard->shardId)));
 	}
 	return commands;
 }
@@ -857,7 +857,10 @@ DropForeignKeysOfShard(TableShape *before, ShardextTable *table,
 
 		if (object->isForeign && OidIsValid(copy) &&
 			(after == NULL || strcmp(after->identity, object->identity) != 0) &&
-			!OidIsValid(get_relation_constraint_oid(copy, object->name, true)))
+			!OidIsValid(get_relation_constraint_oid(copy,
+													ShardObjectNameUnquoted(object->name,
+																			shard->shardId),
+													true)))
 			touched = true;
 	}
 	RunOnShardPlacements(before, table, shard, commands, touched);

@@ -531,8 +531,7 @@ AddShardForeignKeys(ShardextTable *table)
 	for (i = 0; i < table->shardCount; i++)
 	{
 		ShardextShard *shard = table->shards[i];
-		List	   *commands = ShardForeignKeyCommands(table->relid, i,
-													   shard->relationName);
+		List	   *commands = ShardForeignKeyCommands(table->relid, shard);
 		ListCell   *nodeCell;
 		ListCell   *lc;
 
@@ -939,8 +938,7 @@ CopyReferenceTablesToNode(int32 nodeId)
 		ShardextTable *table = ShardextGetTable(lfirst_oid(lc));
 		ListCell   *commandCell;
 
-		foreach(commandCell, ShardForeignKeyCommands(table->relid, 0,
-													 table->shards[0]->relationName))
+		foreach(commandCell, ShardForeignKeyCommands(table->relid, table->shards[0]))
 			RemoteExecuteCommand(GetNodeConnectionInTransaction(nodeId, true),
 								 (char *) lfirst(commandCell));
 	}

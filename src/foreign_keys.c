@@ -52,7 +52,9 @@
 #include "utils/syscache.h"
 
 #include "shardext/foreign_keys.h"
+#include "shardext/connection.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/remote_exec.h"
 #include "shardext/shard_ddl.h"
 
 static List *ConstraintColumns(HeapTuple tuple, AttrNumber attribute);
@@ -60,6 +62,7 @@ static void AppendColumnNames(StringInfo buf, Oid relid, List *attnums);
 static const char *ActionName(char action);
 static bool ActionChangesColumn(char action);
 static void CheckForeignKey(ShardextTable *table, HeapTuple tuple);
+static List *DeferrableConstraintOids(void);
 
 /*
  * ConstraintColumns returns the attribute numbers (an int List) stored in
@@ -226,7 +229,11 @@ ForeignKeyShardDefinition(Oid constraintOid, int shardIndex)
 		appendStringInfoChar(&buf, ' ');
 		AppendColumnNames(&buf, constraint->conrelid, setColumns);
 	}
-	if (constraint->condeferrable)
+	/*
+	 * A key to its own table is deferrable on the shards, so that a
+	 * statement sending rows in batches can defer it (BeginKeyDeferral).
+	 */
+	if (constraint->condeferrable || constraint->confrelid == constraint->conrelid)
 		appendStringInfoString(&buf, " DEFERRABLE");
 	if (constraint->condeferred)
 		appendStringInfoString(&buf, " INITIALLY DEFERRED");
@@ -267,12 +274,14 @@ ForeignKeyOids(Oid relid)
 }
 
 /*
- * ShardForeignKeyCommands returns the ALTER TABLE statements that give
- * shard shardName (of shard group shardIndex) the foreign keys of table
- * relid.  The nodes validate the existing rows.
+ * ShardForeignKeyCommands returns the ALTER TABLE statements that give a
+ * shard of table relid the table's foreign keys, named per shard
+ * (ShardObjectName: on the coordinator, a reference table's copy shares the
+ * table's schema, and SET CONSTRAINTS by name must tell them apart).  The
+ * nodes validate the existing rows.
  */
 List *
-ShardForeignKeyCommands(Oid relid, int shardIndex, const char *shardName)
+ShardForeignKeyCommands(Oid relid, ShardextShard *shard)
 {
 	List	   *commands = NIL;
 	ListCell   *lc;
@@ -283,10 +292,11 @@ ShardForeignKeyCommands(Oid relid, int shardIndex, const char *shardName)
 
 		commands = lappend(commands,
 						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s",
-									shardName,
-									quote_identifier(get_constraint_name(constraintOid)),
+									shard->relationName,
+									ShardObjectName(get_constraint_name(constraintOid),
+													shard->shardId),
 									ForeignKeyShardDefinition(constraintOid,
-															  shardIndex)));
+															  shard->shardIndex)));
 	}
 	return commands;
 }
@@ -586,12 +596,43 @@ RemoteConstraintOids(ConstraintsSetStmt *stmt)
 }
 
 /*
+ * DeferrableConstraintOids returns the deferrable constraints of every
+ * distributed table.
+ */
+static List *
+DeferrableConstraintOids(void)
+{
+	Relation	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tuple;
+
+		ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(table->relid));
+		scan = systable_beginscan(constraintRel, ConstraintRelidTypidNameIndexId,
+								  true, NULL, 1, &key);
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+			if (((Form_pg_constraint) GETSTRUCT(tuple))->condeferrable)
+				result = lappend_oid(result, ((Form_pg_constraint) GETSTRUCT(tuple))->oid);
+		systable_endscan(scan);
+	}
+	table_close(constraintRel, AccessShareLock);
+	return result;
+}
+
+/*
  * NodeConstraintsSetCommand returns the SET CONSTRAINTS that carries a
  * SET CONSTRAINTS (ALL, or the constraints constraintOids) to node nodeId,
- * or NULL when none of the constraints is on that node.  A foreign key has
- * the coordinator's name on every shard; an index-backed constraint is
- * named per shard (ShardObjectName).  Names are schema-qualified: a shard
- * is in the schema of the same name as its table's.
+ * or NULL when none of the constraints is on that node.  Shards name
+ * their foreign and index-backed keys per shard (ShardObjectName).  Names
+ * are schema-qualified: a shard is in the schema of the same name as its
+ * table's.
  */
 char *
 NodeConstraintsSetCommand(bool all, bool deferred, List *constraintOids,
@@ -603,11 +644,13 @@ NodeConstraintsSetCommand(bool all, bool deferred, List *constraintOids,
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "SET CONSTRAINTS ");
+
+	/*
+	 * ALL names the deferrable constraints: on the shards, keys to their own
+	 * table are deferrable even when the user's are not (BeginKeyDeferral).
+	 */
 	if (all)
-	{
-		appendStringInfo(&buf, "ALL %s", deferred ? "DEFERRED" : "IMMEDIATE");
-		return buf.data;
-	}
+		constraintOids = DeferrableConstraintOids();
 	foreach(lc, constraintOids)
 	{
 		HeapTuple	tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(lfirst_oid(lc)));
@@ -626,14 +669,9 @@ NodeConstraintsSetCommand(bool all, bool deferred, List *constraintOids,
 			if (!ShardPlacedOn(table->shards[i], nodeId))
 				continue;
 			appendStringInfo(&buf, "%s%s.%s", any ? ", " : "", schema,
-							 constraint->contype == CONSTRAINT_FOREIGN ?
-							 quote_identifier(NameStr(constraint->conname)) :
 							 ShardObjectName(NameStr(constraint->conname),
 											 table->shards[i]->shardId));
 			any = true;
-			/* a foreign key's name is the same on every shard of the node */
-			if (constraint->contype == CONSTRAINT_FOREIGN)
-				break;
 		}
 		ReleaseSysCache(tuple);
 	}
@@ -641,4 +679,90 @@ NodeConstraintsSetCommand(bool all, bool deferred, List *constraintOids,
 		return NULL;
 	appendStringInfo(&buf, " %s", deferred ? "DEFERRED" : "IMMEDIATE");
 	return buf.data;
+}
+
+/*
+ * BeginKeyDeferral returns, for a statement that may send a table's rows to
+ * a node in several batches (multi-row INSERT, COPY), what it needs to have
+ * the table's foreign keys to itself checked when it ends rather than after
+ * each batch, as PostgreSQL checks them; NULL when the table has no such
+ * key (a deferrable one the user defers with SET CONSTRAINTS).  Shards get
+ * these keys DEFERRABLE INITIALLY IMMEDIATE (ForeignKeyShardDefinition), so
+ * that they may be deferred for the statement.
+ */
+KeyDeferral *
+BeginKeyDeferral(Oid relid)
+{
+	KeyDeferral *deferral = NULL;
+	ListCell   *lc;
+
+	if (ShardextGetTable(relid) == NULL)
+		return NULL;
+	foreach(lc, ForeignKeyOids(relid))
+	{
+		HeapTuple	tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_constraint constraint;
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		if (constraint->confrelid == relid && !constraint->condeferrable)
+		{
+			if (deferral == NULL)
+			{
+				deferral = palloc0(sizeof(KeyDeferral));
+				deferral->relid = relid;
+			}
+			deferral->constraintOids = lappend_oid(deferral->constraintOids,
+												   constraint->oid);
+		}
+		ReleaseSysCache(tuple);
+	}
+	return deferral;
+}
+
+/*
+ * DeferKeysOnNode defers the keys of an active deferral on the node of nc
+ * (in a remote transaction), once per node, before the statement's first
+ * batch there.
+ */
+void
+DeferKeysOnNode(KeyDeferral *deferral, NodeConnection *nc)
+{
+	char	   *command;
+
+	if (deferral == NULL || !deferral->active ||
+		list_member_int(deferral->nodeIds, nc->nodeId))
+		return;
+	command = NodeConstraintsSetCommand(false, true, deferral->constraintOids,
+										nc->nodeId);
+	if (command != NULL)
+		RemoteExecuteCommand(nc, command);
+	deferral->nodeIds = lappend_int(deferral->nodeIds, nc->nodeId);
+}
+
+/*
+ * EndKeyDeferral makes the deferred keys immediate again on every node
+ * that deferred them, which checks the statement's rows there (a violation
+ * is the node's error, raised here).
+ */
+void
+EndKeyDeferral(KeyDeferral *deferral)
+{
+	ListCell   *lc;
+
+	if (deferral == NULL)
+		return;
+	foreach(lc, deferral->nodeIds)
+	{
+		char	   *command = NodeConstraintsSetCommand(false, false,
+														deferral->constraintOids,
+														lfirst_int(lc));
+
+		if (command != NULL)
+			RemoteExecuteCommand(GetNodeConnectionInTransaction(lfirst_int(lc), false),
+								 command);
+	}
+	deferral->nodeIds = NIL;
+	deferral->active = false;
 }

@@ -53,6 +53,7 @@
 #include "utils/tuplestore.h"
 
 #include "shardext/deparse.h"
+#include "shardext/foreign_keys.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/modify.h"
 #include "shardext/remote_exec.h"
@@ -208,6 +209,7 @@ typedef struct InsertScanState
 	int64		nextOrdinal;
 	bool		done;
 	ResultHolder *holder;
+	KeyDeferral *deferral;		/* keys to itself, for several batches */
 	MemoryContext rowContext;
 	List	   *arbiterColumns; /* ON CONFLICT DO UPDATE: positions of the
 								 * key columns in the rows, or NIL */
@@ -2088,6 +2090,7 @@ BeginInsertScan(CustomScanState *node, EState *estate, int eflags)
 	state->paramCount = intVal(list_nth(private, INSERT_PRIVATE_PARAMS));
 	state->timeExprs = list_nth(private, INSERT_PRIVATE_TIME);
 	state->arbiterColumns = list_nth(private, INSERT_PRIVATE_ARBITER);
+	state->deferral = BeginKeyDeferral(state->relid);
 	CheckExecutePrivileges(list_nth(private, INSERT_PRIVATE_FUNCTIONS));
 
 	source = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
@@ -2166,6 +2169,7 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 	nc = GetNodeConnectionForStatement(shard->nodeId, true,
 									   onlyStatement &&
 									   list_length(shard->placementNodeIds) == 1);
+	DeferKeysOnNode(state->deferral, nc);
 	res = RemoteExecutePrepared(nc, sql.data, next, params.types, params.values);
 	HoldResult(state->holder, res);
 	if (PQcmdTuples(res)[0] != '\0')
@@ -2205,6 +2209,7 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 		if (lfirst_int(lc) == shard->nodeId)
 			continue;
 		nc = GetNodeConnectionForStatement(lfirst_int(lc), true, false);
+		DeferKeysOnNode(state->deferral, nc);
 		HoldResult(state->holder,
 				   RemoteExecutePrepared(nc, sql.data, next, params.types,
 										 params.values));
@@ -2352,6 +2357,9 @@ RunInsert(InsertScanState *state)
 
 		if (list_length(pending[shard->shardIndex]) >= batchRows)
 		{
+			/* several batches: keys to the table itself wait for the end */
+			if (state->deferral != NULL)
+				state->deferral->active = true;
 			if (state->arbiterColumns != NIL)
 				RememberBatchKeys(state, shard->shardIndex,
 								  pending[shard->shardIndex]);
@@ -2374,6 +2382,7 @@ RunInsert(InsertScanState *state)
 		if (contexts[i] != NULL)
 			MemoryContextDelete(contexts[i]);
 	}
+	EndKeyDeferral(state->deferral);
 
 	/* RETURNING rows in the order of the rows inserted */
 	if (state->sorter != NULL)

@@ -198,6 +198,16 @@ LogicalObjectName(Oid relid, int64 shardId, const char *shardName)
 }
 
 /*
+ * ShardObjectNameUnquoted returns ShardObjectName's name unquoted (for
+ * catalog lookups).
+ */
+char *
+ShardObjectNameUnquoted(const char *name, int64 shardId)
+{
+	return ShardNameUnquoted(name, shardId);
+}
+
+/*
  * ShardObjectName returns the quoted name that object (an index or an
  * index-backed constraint) called name gets on shard shardId:
  * "<name>_<shardId>", or, when that would not fit in an identifier, name

@@ -1507,6 +1507,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
 	router = CreateShardRowRouter(table, RelationGetDescr(rel));
 	router->inputContext = &errorCallback;
+	router->deferral = BeginKeyDeferral(relid);
 
 	/* errors name the input line (and column), as for COPY of a table */
 	errorCallback.callback = CopyFromErrorCallback;
@@ -1541,6 +1542,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	}
 	error_context_stack = errorCallback.previous;
 	FlushAllShardBuffers(router);
+	EndKeyDeferral(router->deferral);
 	rows = router->totalRows;
 
 	EndCopyFrom(cstate);

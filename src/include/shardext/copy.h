@@ -35,6 +35,7 @@ typedef struct ShardRowRouter
 	struct ErrorContextCallback *inputContext;
 	uint64		totalRows;
 	int			flushThreshold; /* bytes buffered per shard before a flush */
+	struct KeyDeferral *deferral;	/* keys to the table itself, or NULL */
 } ShardRowRouter;
 
 extern List *CopyableAttnums(TupleDesc tupleDesc);

@@ -27,6 +27,7 @@ extern char *SchemaCreateCommand(Oid namespaceId);
 extern bool ReturnsAnonymousRecord(List *targetList);
 extern bool IsAnonymousRecord(Node *expr);
 extern char *ShardObjectName(const char *name, int64 shardId);
+extern char *ShardObjectNameUnquoted(const char *name, int64 shardId);
 extern char *ShardTableName(Oid relid, int64 shardId);
 extern void CheckNewIndex(Oid relid, Oid indexOid, AttrNumber distAttno,
 						  char method);
