@@ -177,6 +177,23 @@ BEGIN;
 SET CONSTRAINTS ALL DEFERRED;
 SELECT twin($$INSERT INTO emp VALUES (7, 1, 2)$$);
 ROLLBACK;
+-- ... and when a COPY sends a shard more than one batch (4 MB each)
+CREATE TABLE tree (co int, id int, up int, pad text, PRIMARY KEY (co, id));
+SELECT create_distributed_table('tree', 'co', shard_count => 2);
+ALTER TABLE tree ADD FOREIGN KEY (co, up) REFERENCES tree (co, id);
+COPY (SELECT 1, g, CASE WHEN g = 1 THEN 6000 END, repeat('x', 1000) FROM generate_series(1, 6000) g)
+  TO '/tmp/shardext_fk_tree.copy';
+COPY tree FROM '/tmp/shardext_fk_tree.copy';
+SELECT count(*), count(up) FROM tree;
+TRUNCATE tree;
+COPY (SELECT 1, g, CASE WHEN g = 1 THEN 6001 END, repeat('x', 1000) FROM generate_series(1, 6000) g)
+  TO '/tmp/shardext_fk_tree.copy';
+\set VERBOSITY terse
+COPY tree FROM '/tmp/shardext_fk_tree.copy';
+\set VERBOSITY default
+SELECT count(*) FROM tree;
+DROP TABLE tree;
+COPY (SELECT 1 WHERE false) TO '/tmp/shardext_fk_tree.copy';
 -- an UPDATE/DELETE reading another table changes a shard's rows with one
 -- statement: the key is checked when it ends, as on PostgreSQL
 CREATE TABLE pick (co int, id int);
