@@ -782,6 +782,39 @@ UPDATE local_a SET w = w + 1000 WHERE id % 10 = 3;
 SELECT same($$SELECT id, (SELECT count(*) FROM a a2 WHERE a2.id % 7 = a.id % 7 AND a2.w > a.w) FROM a WHERE id <= 40$$);
 ROLLBACK;
 
+-- UPDATE/DELETE reading another table: lengths of char(n), bit(n) and
+-- varchar(n) columns as PostgreSQL applies them; a row found twice, with a
+-- long key, changed once
+SET client_min_messages = warning;
+CREATE TABLE cn9 (k int, name char(6), val char(4), bt bit(4), vc varchar(5), PRIMARY KEY (k, name));
+CREATE TABLE src9 (id int PRIMARY KEY, k int);
+SELECT create_distributed_table('cn9', 'k', shard_count => 4);
+SELECT create_distributed_table('src9', 'id', shard_count => 4, colocate_with => 'none');
+RESET client_min_messages;
+INSERT INTO cn9 VALUES (1, 'a', 'wxyz', B'0000', 'ab'), (2, 'abcdef', 'wxyz', B'0000', 'ab');
+INSERT INTO src9 VALUES (1, 1), (2, 2);
+UPDATE cn9 SET val = 'QRST', bt = B'1011' FROM src9 WHERE src9.k = cn9.k RETURNING cn9.*;
+UPDATE cn9 SET vc = 'toolong' FROM src9 WHERE src9.k = cn9.k;
+UPDATE cn9 SET val = 'Q' FROM src9 WHERE src9.k = cn9.k RETURNING cn9.val || '|' AS v;
+DELETE FROM cn9 USING src9 WHERE src9.k = cn9.k;
+SET client_min_messages = warning;
+CREATE TABLE lk9 (k int, name text, v int, PRIMARY KEY (k, name));
+SELECT create_distributed_table('lk9', 'k', shard_count => 4);
+RESET client_min_messages;
+CREATE TEMP TABLE pick9 (x int);
+INSERT INTO pick9 SELECT g FROM generate_series(1, 3000) g;
+INSERT INTO pick9 SELECT g FROM generate_series(1, 3000) g;
+INSERT INTO lk9 SELECT 1, repeat('x', 300) || g, g FROM generate_series(1, 3000) g;
+DO $$
+DECLARE
+	n bigint;
+BEGIN
+	UPDATE lk9 SET v = lk9.v + 1 FROM pick9 WHERE pick9.x = lk9.v;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RAISE NOTICE 'updated % rows', n;
+END $$;
+SELECT count(*), sum(v) FROM lk9;
+
 -- a scan reads at most 64 shards of a node with one statement
 SET client_min_messages = warning;
 CREATE TABLE many (id int PRIMARY KEY, v int);

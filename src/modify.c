@@ -29,6 +29,7 @@
 #include "access/transam.h"
 #include "catalog/pg_index.h"
 #include "commands/explain.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -49,6 +50,7 @@
 #include "utils/tuplestore.h"
 
 #include "shardext/deparse.h"
+#include "shardext/foreign_keys.h"
 #include "shardext/modify.h"
 #include "shardext/shard_ddl.h"
 #include "shardext/remote_exec.h"
@@ -66,8 +68,9 @@
 #define MODIFY_PRIVATE_FUNCTIONS 5
 #define MODIFY_PRIVATE_SET_COUNT 6
 
-/* rows changed by one statement on a shard, at most */
-#define MODIFY_BATCH_ROWS 10000
+/* rows (and bytes of their texts) changed by one statement on a shard, at most */
+#define MODIFY_BATCH_ROWS 100000
+#define MODIFY_BATCH_BYTES (16 * 1024 * 1024)
 
 /* alias of the target in the statements sent to shards */
 #define TARGET_ALIAS "t"
@@ -78,6 +81,7 @@ typedef struct ModifyScanState
 	Oid			relid;
 	char	   *prefix;			/* "UPDATE " / "DELETE FROM " */
 	char	   *suffix;			/* " AS t SET ... WHERE ... [RETURNING]" */
+	KeyDeferral *deferral;		/* keys to itself, for several statements */
 	int			setCount;		/* new values come first in the rows */
 	int			keyCount;		/* key columns come last in the rows */
 	int			distKey;		/* 1-based column of the distribution key */
@@ -127,8 +131,16 @@ AppendBatchColumn(StringInfo unnestArgs, StringInfo unnestColumns,
 
 	appendStringInfo(unnestArgs, "%s$%d::pg_catalog.text[]", separator, param);
 	appendStringInfo(unnestColumns, "%sp%d", separator, param);
+	/*
+	 * The type without a length: a typmod of -1 is spelled so as not to mean
+	 * one (bpchar, not character, which is char(1)); the SET's assignment
+	 * applies the column's length as PostgreSQL's UPDATE would.
+	 */
 	appendStringInfo(castColumns, "%su.p%d::%s AS p%d", separator, param,
-					 format_type_be_qualified(typeId), param);
+					 format_type_extended(typeId, -1,
+										  FORMAT_TYPE_TYPEMOD_GIVEN |
+										  FORMAT_TYPE_FORCE_QUALIFY),
+					 param);
 }
 
 /*
@@ -425,6 +437,7 @@ BeginModifyScan(CustomScanState *node, EState *estate, int eflags)
 	state->suffix = strVal(list_nth(private, MODIFY_PRIVATE_SUFFIX));
 	state->keyCount = intVal(list_nth(private, MODIFY_PRIVATE_KEYS));
 	state->setCount = intVal(list_nth(private, MODIFY_PRIVATE_SET_COUNT));
+	state->deferral = BeginKeyDeferral(state->relid);
 	state->distKey = intVal(list_nth(private, MODIFY_PRIVATE_DIST_KEY));
 	CheckExecutePrivileges(list_nth(private, MODIFY_PRIVATE_FUNCTIONS));
 
@@ -445,11 +458,43 @@ BeginModifyScan(CustomScanState *node, EState *estate, int eflags)
 	}
 }
 
+/* the keys of rows found, by a hash of their text (rows found twice) */
+typedef struct SeenKey
+{
+	uint64		hash;			/* hash key: must be first */
+	List	   *keys;			/* texts of the keys with this hash */
+} SeenKey;
+
+/*
+ * KeySeenBefore tells whether the key text (a row's primary key columns)
+ * was seen before, and remembers it (copied into context).
+ */
+static bool
+KeySeenBefore(HTAB *seen, MemoryContext context, const char *key, int length)
+{
+	uint64		hash = hash_bytes_extended((const unsigned char *) key, length, 0);
+	bool		found;
+	SeenKey    *entry = hash_search(seen, &hash, HASH_ENTER, &found);
+	ListCell   *lc;
+	MemoryContext old;
+
+	if (!found)
+		entry->keys = NIL;
+	foreach(lc, entry->keys)
+		if (strcmp(lfirst(lc), key) == 0)
+			return true;
+	old = MemoryContextSwitchTo(context);
+	entry->keys = lappend(entry->keys, pstrdup(key));
+	MemoryContextSwitchTo(old);
+	return false;
+}
+
 /* the rows of one shard waiting to be changed */
 typedef struct ModifyBatch
 {
 	ShardextShard *shard;
 	List	   *rows;			/* const char ** of each row's column texts */
+	Size		bytes;			/* their length */
 	MemoryContext context;		/* of the rows */
 } ModifyBatch;
 
@@ -512,11 +557,14 @@ FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
 	foreach(nodeCell, batch->shard->placementNodeIds)
 	{
 		NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
-		PGresult   *res = RemoteExecutePrepared(nc, psprintf("%s%s%s", state->prefix,
-															 batch->shard->relationName,
-															 state->suffix),
-												count, types, values);
+		PGresult   *res;
 		int			r;
+
+		DeferKeysOnNode(state->deferral, nc);
+		res = RemoteExecutePrepared(nc, psprintf("%s%s%s", state->prefix,
+												 batch->shard->relationName,
+												 state->suffix),
+									count, types, values);
 
 		if (nodeCell != list_head(batch->shard->placementNodeIds))
 		{
@@ -538,6 +586,7 @@ FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
 		PQclear(res);
 	}
 	batch->rows = NIL;
+	batch->bytes = 0;
 	MemoryContextReset(batch->context);
 }
 
@@ -545,7 +594,8 @@ FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
  * RunModify changes every row the first step found, once, on its shard: the
  * rows are gathered per shard and each shard changes its rows with one
  * statement (MODIFY_BATCH_ROWS at most), so the node checks its foreign
- * keys once per statement, as PostgreSQL does.
+ * keys when the statement ends, as PostgreSQL does (keys of the table to
+ * itself are deferred on the nodes while several statements are sent).
  */
 static void
 RunModify(ModifyScanState *state)
@@ -570,11 +620,11 @@ RunModify(ModifyScanState *state)
 				 errhint("Run the statement again.")));
 
 	memset(&info, 0, sizeof(info));
-	info.keysize = NAMEDATALEN * 4;
-	info.entrysize = NAMEDATALEN * 4;
+	info.keysize = sizeof(uint64);
+	info.entrysize = sizeof(SeenKey);
 	info.hcxt = CurrentMemoryContext;
 	seen = hash_create("shardext modified keys", 256, &info,
-					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	if (state->css.ss.ps.plan->targetlist != NIL)
 		state->returning = tuplestore_begin_heap(false, false, work_mem);
@@ -615,7 +665,7 @@ RunModify(ModifyScanState *state)
 		StringInfoData key;
 		ShardextShard *shard;
 		ModifyBatch *batch;
-		bool		found;
+		Size		rowBytes = 0;
 
 		if (TupIsNull(slot))
 			break;
@@ -633,35 +683,42 @@ RunModify(ModifyScanState *state)
 		MemoryContextSwitchTo(batch->context);
 		values = palloc(sizeof(char *) * state->columnCount);
 		for (i = 0; i < state->columnCount; i++)
+		{
 			values[i] = slot->tts_isnull[i] ? NULL :
 				ExactOutputFunctionCall(&state->outputFunctions[i], slot->tts_values[i]);
+			rowBytes += values[i] ? strlen(values[i]) : 0;
+		}
 
 		/* a row the join finds several times is changed once */
 		MemoryContextSwitchTo(rowContext);
 		initStringInfo(&key);
 		for (i = state->columnCount - state->keyCount; i < state->columnCount; i++)
 			appendStringInfo(&key, "%s\x1f", values[i] ? values[i] : "");
-		if (key.len < NAMEDATALEN * 4)
+		if (KeySeenBefore(seen, info.hcxt, key.data, key.len))
 		{
-			hash_search(seen, key.data, HASH_ENTER, &found);
-			if (found)
-			{
-				MemoryContextSwitchTo(old);
-				continue;
-			}
+			MemoryContextSwitchTo(old);
+			continue;
 		}
 
 		MemoryContextSwitchTo(batch->context);
 		batch->rows = lappend(batch->rows, values);
+		batch->bytes += rowBytes;
 		MemoryContextSwitchTo(old);
-		if (list_length(batch->rows) >= MODIFY_BATCH_ROWS)
+		if (list_length(batch->rows) >= MODIFY_BATCH_ROWS ||
+			batch->bytes >= MODIFY_BATCH_BYTES)
+		{
+			/* several statements: keys to the table itself wait for the end */
+			if (state->deferral != NULL)
+				state->deferral->active = true;
 			FlushModifyBatch(state, batch);
+		}
 	}
 	for (i = 0; i < table->shardCount; i++)
 	{
 		FlushModifyBatch(state, &batches[i]);
 		MemoryContextDelete(batches[i].context);
 	}
+	EndKeyDeferral(state->deferral);
 	ExecDropSingleTupleTableSlot(foundSlot);
 	tuplestore_end(foundRows);
 	MemoryContextDelete(rowContext);
