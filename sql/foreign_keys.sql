@@ -177,6 +177,25 @@ BEGIN;
 SET CONSTRAINTS ALL DEFERRED;
 SELECT twin($$INSERT INTO emp VALUES (7, 1, 2)$$);
 ROLLBACK;
+-- a deferrable key not deferred is checked when the statement ends too;
+-- deferred, at commit
+ALTER TABLE emp DROP CONSTRAINT emp_boss;
+ALTER TABLE local_emp DROP CONSTRAINT emp_boss;
+ALTER TABLE emp ADD CONSTRAINT emp_boss FOREIGN KEY (co, boss) REFERENCES emp (co, id) DEFERRABLE;
+ALTER TABLE local_emp ADD CONSTRAINT emp_boss FOREIGN KEY (co, boss) REFERENCES local_emp (co, id) DEFERRABLE;
+SELECT twin($$INSERT INTO emp SELECT 8, g, CASE WHEN g < 2500 THEN g + 1 END FROM generate_series(1, 2500) g$$);
+SELECT twin($$INSERT INTO emp SELECT 9, g, CASE WHEN g < 2500 THEN g + 1 ELSE 99999 END FROM generate_series(1, 2500) g$$);
+BEGIN;
+SET CONSTRAINTS emp_boss DEFERRED;
+SELECT twin($$INSERT INTO emp SELECT 9, g, CASE WHEN g < 2500 THEN g + 1 ELSE 99999 END FROM generate_series(1, 2500) g$$);
+SELECT twin($$INSERT INTO emp VALUES (9, 99999, NULL)$$);
+COMMIT;
+SELECT (SELECT count(*) FROM emp) = (SELECT count(*) FROM local_emp) AS same_count;
+SELECT twin($$DELETE FROM emp WHERE co IN (8, 9)$$);
+ALTER TABLE emp DROP CONSTRAINT emp_boss;
+ALTER TABLE local_emp DROP CONSTRAINT emp_boss;
+ALTER TABLE emp ADD CONSTRAINT emp_boss FOREIGN KEY (co, boss) REFERENCES emp (co, id);
+ALTER TABLE local_emp ADD CONSTRAINT emp_boss FOREIGN KEY (co, boss) REFERENCES local_emp (co, id);
 -- ... and when a COPY sends a shard more than one batch (4 MB each)
 CREATE TABLE tree (co int, id int, up int, pad text, PRIMARY KEY (co, id));
 SELECT create_distributed_table('tree', 'co', shard_count => 2);

@@ -683,30 +683,40 @@ NodeConstraintsSetCommand(bool all, bool deferred, List *constraintOids,
 
 /*
  * BeginKeyDeferral returns, for a statement that may send a table's rows to
- * a node in several batches (multi-row INSERT, COPY), what it needs to have
- * the table's foreign keys to itself checked when it ends rather than after
- * each batch, as PostgreSQL checks them; NULL when the table has no such
- * key (a deferrable one the user defers with SET CONSTRAINTS).  Shards get
- * these keys DEFERRABLE INITIALLY IMMEDIATE (ForeignKeyShardDefinition), so
- * that they may be deferred for the statement.
+ * a node in several batches (multi-row INSERT, COPY, two-step UPDATE and
+ * DELETE), what it needs to have the table's constraints that PostgreSQL
+ * checks when a statement ends checked when it ends rather than after each
+ * batch: its foreign keys to itself (shards get them DEFERRABLE INITIALLY
+ * IMMEDIATE, ForeignKeyShardDefinition, so that they may be deferred for
+ * the statement) and its deferrable constraints that are not deferred now
+ * (those the transaction deferred stay so).  NULL when there is none.
  */
 KeyDeferral *
 BeginKeyDeferral(Oid relid)
 {
 	KeyDeferral *deferral = NULL;
-	ListCell   *lc;
+	Relation	constraintRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
 
 	if (ShardextGetTable(relid) == NULL)
 		return NULL;
-	foreach(lc, ForeignKeyOids(relid))
+	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(constraintRel, ConstraintRelidTypidNameIndexId,
+							  true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		HeapTuple	tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(lfirst_oid(lc)));
-		Form_pg_constraint constraint;
+		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		bool		selfKey = (constraint->contype == CONSTRAINT_FOREIGN &&
+							   constraint->confrelid == relid);
 
-		if (!HeapTupleIsValid(tuple))
-			continue;
-		constraint = (Form_pg_constraint) GETSTRUCT(tuple);
-		if (constraint->confrelid == relid && !constraint->condeferrable)
+		if ((selfKey && !constraint->condeferrable) ||
+			(constraint->condeferrable &&
+			 (selfKey || constraint->contype != CONSTRAINT_FOREIGN) &&
+			 !ConstraintDeferredNow(constraint->oid, constraint->condeferred)))
 		{
 			if (deferral == NULL)
 			{
@@ -716,8 +726,9 @@ BeginKeyDeferral(Oid relid)
 			deferral->constraintOids = lappend_oid(deferral->constraintOids,
 												   constraint->oid);
 		}
-		ReleaseSysCache(tuple);
 	}
+	systable_endscan(scan);
+	table_close(constraintRel, AccessShareLock);
 	return deferral;
 }
 

@@ -399,6 +399,27 @@ ReplayConstraintModes(NodeConnection *nc, int nestLevel)
 	}
 }
 
+/*
+ * ConstraintDeferredNow tells whether a deferrable constraint is deferred at
+ * this point of the transaction: its INITIALLY setting, then every SET
+ * CONSTRAINTS of the transaction that names it or says ALL.
+ */
+bool
+ConstraintDeferredNow(Oid constraintOid, bool initiallyDeferred)
+{
+	bool		deferred = initiallyDeferred;
+	ListCell   *lc;
+
+	foreach(lc, ConstraintModes)
+	{
+		ConstraintMode *mode = lfirst(lc);
+
+		if (mode->all || list_member_oid(mode->constraintOids, constraintOid))
+			deferred = mode->deferred;
+	}
+	return deferred;
+}
+
 /* RemoteBeginCommand returns the BEGIN that mirrors the local transaction. */
 static const char *
 RemoteBeginCommand(void)

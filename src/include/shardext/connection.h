@@ -100,6 +100,7 @@ extern NodeConnection *GetNodeConnection(int32 nodeId);
 extern NodeConnection *GetNodeConnectionSlot(int32 nodeId, int32 slot);
 extern NodeConnection *FindNodeConnection(int32 nodeId);
 extern void SetRemoteConstraintMode(ConstraintsSetStmt *stmt);
+extern bool ConstraintDeferredNow(Oid constraintOid, bool initiallyDeferred);
 extern NodeConnection *GetNodeConnectionInTransaction(int32 nodeId,
 													  bool forWrite);
 extern NodeConnection *GetNodeConnectionForStatement(int32 nodeId,
