@@ -19,12 +19,20 @@
  * The constraint stays in the coordinator's catalog (so \d, pg_dump, DROP
  * ... CASCADE and TRUNCATE see it as usual; its triggers sit on the
  * coordinator's empty tables and never fire) and every shard gets the same
- * constraint, under the same name, to the shard of the referenced table in
- * its shard group on its node.  The nodes check rows and run the ON DELETE /
- * ON UPDATE actions; their messages name the shards, which the executor
- * renames back (LogicalNames).  An action that would change the referencing
- * table's distribution column (SET NULL, SET DEFAULT, ON UPDATE CASCADE) is
- * refused: the row would stay in a shard its new value does not map to.
+ * constraint, named per shard (<name>_<shardid>, as index-backed
+ * constraints), to the shard of the referenced table in its shard group on
+ * its node.  The nodes check rows and run the ON DELETE / ON UPDATE
+ * actions; their messages name the shards, which the executor renames back
+ * (LogicalNames).  An action that would change the referencing table's
+ * distribution column (SET NULL, SET DEFAULT, ON UPDATE CASCADE) is
+ * refused: the row would stay in a shard its new value does not map to;
+ * so is SET DEFAULT of a column whose default only the coordinator has.
+ *
+ * PostgreSQL checks a statement's rows when it ends; a statement that
+ * reaches a node in several batches defers the table's keys to itself (and
+ * its deferrable constraints not deferred at the time) there until it ends
+ * (KeyDeferral).  SET CONSTRAINTS reaches each node with its shards' names
+ * (NodeConstraintsSetCommand).
  *
  * Local tables cannot reference distributed tables (deletes run on the
  * nodes, which cannot see the local rows), and distributed tables cannot
