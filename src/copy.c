@@ -214,9 +214,15 @@ RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot, uint64 inputLine)
 
 	if (buf->len >= router->flushThreshold)
 	{
-		/* several batches: keys to the table itself wait for the end */
-		if (router->deferral != NULL)
-			router->deferral->active = true;
+		/* several batches: checks at the end wait until then */
+		if (router->deferKeys && router->deferral == NULL)
+		{
+			/* rows are routed in a per-row context: it lives with the router */
+			MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(router));
+
+			router->deferral = BeginKeyDeferral(table->relid);
+			MemoryContextSwitchTo(old);
+		}
 		FlushShardBuffer(router, shard->shardIndex);
 	}
 	return shard->shardIndex;

@@ -56,6 +56,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -690,26 +691,25 @@ NodeConstraintsSetCommand(bool all, bool deferred, List *constraintOids,
 }
 
 /*
- * BeginKeyDeferral returns, for a statement that may send a table's rows to
- * a node in several batches (multi-row INSERT, COPY, two-step UPDATE and
- * DELETE), what it needs to have the table's constraints that PostgreSQL
- * checks when a statement ends checked when it ends rather than after each
- * batch: its foreign keys to itself (shards get them DEFERRABLE INITIALLY
- * IMMEDIATE, ForeignKeyShardDefinition, so that they may be deferred for
- * the statement) and its deferrable constraints that are not deferred now
- * (those the transaction deferred stay so).  NULL when there is none.
+ * BeginKeyDeferral returns, for a statement about to send a table's rows to
+ * the nodes in several batches (multi-row INSERT, COPY, two-step UPDATE and
+ * DELETE), before its first batch, what it needs to have the table's
+ * constraints that PostgreSQL checks when a statement ends checked when it
+ * ends rather than after each batch: its foreign keys to itself (shards get
+ * them DEFERRABLE INITIALLY IMMEDIATE, ForeignKeyShardDefinition, so that
+ * they may be deferred for the statement) and its deferrable constraints
+ * that are not deferred now (those the transaction deferred stay so).
+ * Called only then, it costs single-batch statements nothing.
  */
 KeyDeferral *
 BeginKeyDeferral(Oid relid)
 {
-	KeyDeferral *deferral = NULL;
+	KeyDeferral *deferral = palloc0(sizeof(KeyDeferral));
 	Relation	constraintRel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
 
-	if (ShardextGetTable(relid) == NULL)
-		return NULL;
 	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(relid));
@@ -725,15 +725,8 @@ BeginKeyDeferral(Oid relid)
 			(constraint->condeferrable &&
 			 (selfKey || constraint->contype != CONSTRAINT_FOREIGN) &&
 			 !ConstraintDeferredNow(constraint->oid, constraint->condeferred)))
-		{
-			if (deferral == NULL)
-			{
-				deferral = palloc0(sizeof(KeyDeferral));
-				deferral->relid = relid;
-			}
 			deferral->constraintOids = lappend_oid(deferral->constraintOids,
 												   constraint->oid);
-		}
 	}
 	systable_endscan(scan);
 	table_close(constraintRel, AccessShareLock);
@@ -741,23 +734,27 @@ BeginKeyDeferral(Oid relid)
 }
 
 /*
- * DeferKeysOnNode defers the keys of an active deferral on the node of nc
- * (in a remote transaction), once per node, before the statement's first
- * batch there.
+ * DeferKeysOnNode defers the constraints of a deferral (NULL: none begun) on
+ * the node of nc (in a remote transaction), once per node, before the
+ * statement's first batch there.
  */
 void
 DeferKeysOnNode(KeyDeferral *deferral, NodeConnection *nc)
 {
 	char	   *command;
+	MemoryContext old;
 
-	if (deferral == NULL || !deferral->active ||
+	if (deferral == NULL || deferral->constraintOids == NIL ||
 		list_member_int(deferral->nodeIds, nc->nodeId))
 		return;
 	command = NodeConstraintsSetCommand(false, true, deferral->constraintOids,
 										nc->nodeId);
 	if (command != NULL)
 		RemoteExecuteCommand(nc, command);
+	/* the caller may be in a per-row context (COPY) */
+	old = MemoryContextSwitchTo(GetMemoryChunkContext(deferral));
 	deferral->nodeIds = lappend_int(deferral->nodeIds, nc->nodeId);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -783,5 +780,4 @@ EndKeyDeferral(KeyDeferral *deferral)
 								 command);
 	}
 	deferral->nodeIds = NIL;
-	deferral->active = false;
 }

@@ -81,7 +81,7 @@ typedef struct ModifyScanState
 	Oid			relid;
 	char	   *prefix;			/* "UPDATE " / "DELETE FROM " */
 	char	   *suffix;			/* " AS t SET ... WHERE ... [RETURNING]" */
-	KeyDeferral *deferral;		/* keys to itself, for several statements */
+	KeyDeferral *deferral;		/* once a shard gets several statements */
 	int			setCount;		/* new values come first in the rows */
 	int			keyCount;		/* key columns come last in the rows */
 	int			distKey;		/* 1-based column of the distribution key */
@@ -437,7 +437,6 @@ BeginModifyScan(CustomScanState *node, EState *estate, int eflags)
 	state->suffix = strVal(list_nth(private, MODIFY_PRIVATE_SUFFIX));
 	state->keyCount = intVal(list_nth(private, MODIFY_PRIVATE_KEYS));
 	state->setCount = intVal(list_nth(private, MODIFY_PRIVATE_SET_COUNT));
-	state->deferral = BeginKeyDeferral(state->relid);
 	state->distKey = intVal(list_nth(private, MODIFY_PRIVATE_DIST_KEY));
 	CheckExecutePrivileges(list_nth(private, MODIFY_PRIVATE_FUNCTIONS));
 
@@ -707,9 +706,9 @@ RunModify(ModifyScanState *state)
 		if (list_length(batch->rows) >= MODIFY_BATCH_ROWS ||
 			batch->bytes >= MODIFY_BATCH_BYTES)
 		{
-			/* several statements: keys to the table itself wait for the end */
-			if (state->deferral != NULL)
-				state->deferral->active = true;
+			/* several statements: checks at the end wait until then */
+			if (state->deferral == NULL)
+				state->deferral = BeginKeyDeferral(state->relid);
 			FlushModifyBatch(state, batch);
 		}
 	}

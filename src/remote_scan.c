@@ -209,7 +209,7 @@ typedef struct InsertScanState
 	int64		nextOrdinal;
 	bool		done;
 	ResultHolder *holder;
-	KeyDeferral *deferral;		/* keys to itself, for several batches */
+	KeyDeferral *deferral;		/* once the statement sends several batches */
 	MemoryContext rowContext;
 	List	   *arbiterColumns; /* ON CONFLICT DO UPDATE: positions of the
 								 * key columns in the rows, or NIL */
@@ -2090,7 +2090,6 @@ BeginInsertScan(CustomScanState *node, EState *estate, int eflags)
 	state->paramCount = intVal(list_nth(private, INSERT_PRIVATE_PARAMS));
 	state->timeExprs = list_nth(private, INSERT_PRIVATE_TIME);
 	state->arbiterColumns = list_nth(private, INSERT_PRIVATE_ARBITER);
-	state->deferral = BeginKeyDeferral(state->relid);
 	CheckExecutePrivileges(list_nth(private, INSERT_PRIVATE_FUNCTIONS));
 
 	source = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
@@ -2357,9 +2356,9 @@ RunInsert(InsertScanState *state)
 
 		if (list_length(pending[shard->shardIndex]) >= batchRows)
 		{
-			/* several batches: keys to the table itself wait for the end */
-			if (state->deferral != NULL)
-				state->deferral->active = true;
+			/* several batches: checks at the end wait until then */
+			if (state->deferral == NULL)
+				state->deferral = BeginKeyDeferral(state->relid);
 			if (state->arbiterColumns != NIL)
 				RememberBatchKeys(state, shard->shardIndex,
 								  pending[shard->shardIndex]);

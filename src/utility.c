@@ -1507,7 +1507,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
 	router = CreateShardRowRouter(table, RelationGetDescr(rel));
 	router->inputContext = &errorCallback;
-	router->deferral = BeginKeyDeferral(relid);
+	router->deferKeys = true;
 
 	/* errors name the input line (and column), as for COPY of a table */
 	errorCallback.callback = CopyFromErrorCallback;

@@ -35,7 +35,8 @@ typedef struct ShardRowRouter
 	struct ErrorContextCallback *inputContext;
 	uint64		totalRows;
 	int			flushThreshold; /* bytes buffered per shard before a flush */
-	struct KeyDeferral *deferral;	/* keys to the table itself, or NULL */
+	bool		deferKeys;		/* defer constraints across batches (COPY) */
+	struct KeyDeferral *deferral;	/* once a shard gets a second batch */
 } ShardRowRouter;
 
 extern List *CopyableAttnums(TupleDesc tupleDesc);

@@ -16,13 +16,14 @@
 
 #include "shardext/metadata_cache.h"
 
-/* a table's keys to itself, deferred on nodes for one batched statement */
+/*
+ * The constraints of a table deferred on the nodes while one statement sends
+ * them several batches (made at its first batch that is not its last).
+ */
 typedef struct KeyDeferral
 {
-	Oid			relid;
-	List	   *constraintOids; /* its keys to itself, not deferrable */
-	bool		active;			/* the statement sends several batches */
-	List	   *nodeIds;		/* nodes where the keys are deferred */
+	List	   *constraintOids; /* NIL: nothing to defer */
+	List	   *nodeIds;		/* nodes where they are deferred */
 } KeyDeferral;
 
 struct NodeConnection;
