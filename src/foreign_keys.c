@@ -72,6 +72,7 @@ static const char *ActionName(char action);
 static bool ActionChangesColumn(char action);
 static void CheckForeignKey(ShardextTable *table, HeapTuple tuple);
 static List *DeferrableConstraintOids(void);
+static List *TableConstraints(Oid relid);
 
 /*
  * ConstraintColumns returns the attribute numbers (an int List) stored in
@@ -253,11 +254,12 @@ ForeignKeyShardDefinition(Oid constraintOid, int shardIndex)
 }
 
 /*
- * ForeignKeyOids returns the OIDs of the foreign keys of table relid
- * (referencing), in name order.
+ * TableConstraints returns the constraints of table relid, in name order,
+ * as palloc'd copies of their pg_constraint fixed-size fields
+ * (Form_pg_constraint).
  */
-List *
-ForeignKeyOids(Oid relid)
+static List *
+TableConstraints(Oid relid)
 {
 	Relation	constraintRel;
 	ScanKeyData key;
@@ -272,13 +274,33 @@ ForeignKeyOids(Oid relid)
 							  true, NULL, 1, &key);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		Form_pg_constraint copy = palloc(sizeof(FormData_pg_constraint));
+
+		memcpy(copy, GETSTRUCT(tuple), sizeof(FormData_pg_constraint));
+		result = lappend(result, copy);
+	}
+	systable_endscan(scan);
+	table_close(constraintRel, AccessShareLock);
+	return result;
+}
+
+/*
+ * ForeignKeyOids returns the OIDs of the foreign keys of table relid
+ * (referencing), in name order.
+ */
+List *
+ForeignKeyOids(Oid relid)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, TableConstraints(relid))
+	{
+		Form_pg_constraint constraint = lfirst(lc);
 
 		if (constraint->contype == CONSTRAINT_FOREIGN)
 			result = lappend_oid(result, constraint->oid);
 	}
-	systable_endscan(scan);
-	table_close(constraintRel, AccessShareLock);
 	return result;
 }
 
@@ -611,27 +633,17 @@ RemoteConstraintOids(ConstraintsSetStmt *stmt)
 static List *
 DeferrableConstraintOids(void)
 {
-	Relation	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
 	List	   *result = NIL;
 	ListCell   *lc;
 
 	foreach(lc, ShardextAllTables())
 	{
-		ShardextTable *table = lfirst(lc);
-		ScanKeyData key;
-		SysScanDesc scan;
-		HeapTuple	tuple;
+		ListCell   *cc;
 
-		ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(table->relid));
-		scan = systable_beginscan(constraintRel, ConstraintRelidTypidNameIndexId,
-								  true, NULL, 1, &key);
-		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-			if (((Form_pg_constraint) GETSTRUCT(tuple))->condeferrable)
-				result = lappend_oid(result, ((Form_pg_constraint) GETSTRUCT(tuple))->oid);
-		systable_endscan(scan);
+		foreach(cc, TableConstraints(((ShardextTable *) lfirst(lc))->relid))
+			if (((Form_pg_constraint) lfirst(cc))->condeferrable)
+				result = lappend_oid(result, ((Form_pg_constraint) lfirst(cc))->oid);
 	}
-	table_close(constraintRel, AccessShareLock);
 	return result;
 }
 
@@ -705,19 +717,11 @@ KeyDeferral *
 BeginKeyDeferral(Oid relid)
 {
 	KeyDeferral *deferral = palloc0(sizeof(KeyDeferral));
-	Relation	constraintRel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	ListCell   *lc;
 
-	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(constraintRel, ConstraintRelidTypidNameIndexId,
-							  true, NULL, 1, &key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	foreach(lc, TableConstraints(relid))
 	{
-		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		Form_pg_constraint constraint = lfirst(lc);
 		bool		selfKey = (constraint->contype == CONSTRAINT_FOREIGN &&
 							   constraint->confrelid == relid);
 
@@ -728,8 +732,6 @@ BeginKeyDeferral(Oid relid)
 			deferral->constraintOids = lappend_oid(deferral->constraintOids,
 												   constraint->oid);
 	}
-	systable_endscan(scan);
-	table_close(constraintRel, AccessShareLock);
 	return deferral;
 }
 
