@@ -439,7 +439,9 @@ CheckForeignKey(ShardextTable *table, HeapTuple tuple)
 						name, tableName, table->distColumnName),
 				 errdetail("The key must send \"%s\" to the distribution column \"%s\" of \"%s\", so that a row "
 						   "and the row it references are in the same shard group.",
-						   table->distColumnName, referenced->distColumnName, referencedName)));
+						   table->distColumnName, referenced->distColumnName, referencedName),
+				 errhint("Reference a unique key of \"%s\" that holds \"%s\", with \"%s\" at its place in the key.",
+						 referencedName, referenced->distColumnName, table->distColumnName)));
 
 	/* SET DEFAULT runs on the nodes, which only have the defaults they can compute */
 	if (constraint->confdeltype == FKCONSTR_ACTION_SETDEFAULT ||
