@@ -334,6 +334,91 @@ DROP ROLE dist_ddl_owner;
 DROP SCHEMA dist_ddl_early;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
+-- INSERT privilege on some columns: an INSERT or COPY naming only those works,
+-- as on a local twin, when the other columns' defaults are ones a shard
+-- computes alike (constants, none); a default the coordinator computes
+-- (now(), sequences) is sent, and the node role needs INSERT on its column
+GRANT USAGE ON SCHEMA dist_ddl TO dist_ddl_app;
+CREATE TABLE colpriv (id int PRIMARY KEY, a int, b int DEFAULT 7,
+                      c text DEFAULT 'x' || 'y', e int, f varchar(5) DEFAULT 'abc',
+                      t timestamptz DEFAULT now());
+CREATE TABLE colpriv_local (LIKE colpriv INCLUDING ALL);
+SELECT create_distributed_table('colpriv', 'id', shard_count => 4);
+GRANT INSERT (id, a), SELECT (id, a), UPDATE (a) ON colpriv, colpriv_local TO dist_ddl_app;
+GRANT INSERT (t) ON colpriv, colpriv_local TO dist_ddl_app;
+SET ROLE dist_ddl_app;
+DO $$
+DECLARE
+	tab text;
+BEGIN
+	FOREACH tab IN ARRAY ARRAY['colpriv', 'colpriv_local'] LOOP
+		EXECUTE format('INSERT INTO %I (id, a) VALUES (1, 1)', tab);
+		EXECUTE format('INSERT INTO %I (id, a) VALUES (2, 2), (3, 3)', tab);
+		EXECUTE format('INSERT INTO %I (id, a) SELECT g, g FROM generate_series(4, 6) g', tab);
+		EXECUTE format('INSERT INTO %I (id, a) VALUES ($1, $2)', tab) USING 7, 7;
+		EXECUTE format('INSERT INTO %I (id, a) VALUES (1, 10) ON CONFLICT (id) DO UPDATE SET a = excluded.a', tab);
+		EXECUTE format('INSERT INTO %I AS x (id, a) VALUES (8, 8) RETURNING x.id, x.a', tab);
+	END LOOP;
+END $$;
+COPY colpriv (id, a) FROM STDIN;
+9	9
+10	10
+\.
+COPY colpriv_local (id, a) FROM STDIN;
+9	9
+10	10
+\.
+-- a column it may not insert into, named: refused as on the local twin
+INSERT INTO colpriv (id, a, b) VALUES (20, 20, 20);
+INSERT INTO colpriv_local (id, a, b) VALUES (20, 20, 20);
+COPY colpriv (id, b) FROM STDIN;
+\.
+SELECT id, a FROM colpriv ORDER BY id;
+RESET ROLE;
+-- INSERT ... SELECT between co-located tables runs on the nodes
+CREATE TABLE colpriv_src (id int PRIMARY KEY, a int);
+INSERT INTO colpriv_src SELECT g, g * 2 FROM generate_series(11, 14) g;
+CREATE TABLE colpriv_src_local AS SELECT * FROM colpriv_src;
+SELECT create_distributed_table('colpriv_src', 'id', shard_count => 4, colocate_with => 'colpriv');
+GRANT SELECT ON colpriv_src, colpriv_src_local TO dist_ddl_app;
+SET ROLE dist_ddl_app;
+INSERT INTO colpriv (id, a) SELECT id, a FROM colpriv_src;
+INSERT INTO colpriv_local (id, a) SELECT id, a FROM colpriv_src_local;
+RESET ROLE;
+-- (without now() among the defaults, the nodes run it)
+CREATE TABLE colpriv_pushed (id int PRIMARY KEY, a int, b int DEFAULT 7);
+SELECT create_distributed_table('colpriv_pushed', 'id', shard_count => 4, colocate_with => 'colpriv');
+GRANT INSERT (id, a), SELECT ON colpriv_pushed TO dist_ddl_app;
+SET ROLE dist_ddl_app;
+EXPLAIN (COSTS OFF) INSERT INTO colpriv_pushed (id, a) SELECT id, a FROM colpriv_src;
+INSERT INTO colpriv_pushed (id, a) SELECT id, a FROM colpriv_src;
+SELECT * FROM colpriv_pushed ORDER BY id;
+RESET ROLE;
+DROP TABLE colpriv_src, colpriv_src_local, colpriv_pushed;
+REVOKE INSERT (t) ON colpriv FROM dist_ddl_app;
+-- now() is the coordinator's: the node is asked for column t as well
+SET ROLE dist_ddl_app;
+INSERT INTO colpriv (id, a) VALUES (21, 21);
+RESET ROLE;
+-- a view's own default is the view's, not the table's
+CREATE VIEW colpriv_view AS SELECT * FROM colpriv;
+CREATE VIEW colpriv_local_view AS SELECT * FROM colpriv_local;
+ALTER VIEW colpriv_view ALTER COLUMN b SET DEFAULT 99;
+ALTER VIEW colpriv_local_view ALTER COLUMN b SET DEFAULT 99;
+INSERT INTO colpriv_view (id, a) VALUES (30, 30);
+INSERT INTO colpriv_local_view (id, a) VALUES (30, 30);
+SELECT count(*) AS rows,
+       (SELECT count(*) FROM (SELECT id, a, b, c, e, f FROM colpriv
+                              EXCEPT SELECT id, a, b, c, e, f FROM colpriv_local) d) AS only_distributed,
+       (SELECT count(*) FROM (SELECT id, a, b, c, e, f FROM colpriv_local
+                              EXCEPT SELECT id, a, b, c, e, f FROM colpriv) d) AS only_local,
+       count(*) FILTER (WHERE b = 99) AS view_default
+  FROM colpriv;
+REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
+DROP VIEW colpriv_view, colpriv_local_view;
+DROP TABLE colpriv, colpriv_local;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
 DO $$
 DECLARE
 	s text;

@@ -123,11 +123,11 @@ AppendCopyText(StringInfo buf, const char *value)
 
 /*
  * CreateShardRowRouter prepares to route rows of the given descriptor to
- * the shards of a table.  Everything is allocated in the current memory
- * context.
+ * the shards of a table, sending the columns in attnums (NIL: every column
+ * COPY carries).  Everything is allocated in the current memory context.
  */
 ShardRowRouter *
-CreateShardRowRouter(ShardextTable *table, TupleDesc tupleDesc)
+CreateShardRowRouter(ShardextTable *table, TupleDesc tupleDesc, List *attnums)
 {
 	ShardRowRouter *router = palloc0(sizeof(ShardRowRouter));
 	ListCell   *lc;
@@ -135,7 +135,7 @@ CreateShardRowRouter(ShardextTable *table, TupleDesc tupleDesc)
 
 	router->table = table;
 	router->tupleDesc = tupleDesc;
-	router->attnums = CopyableAttnums(tupleDesc);
+	router->attnums = attnums != NIL ? attnums : CopyableAttnums(tupleDesc);
 	router->columnList = ColumnListSql(tupleDesc, router->attnums);
 	router->outputFunctions = palloc0(sizeof(FmgrInfo) * tupleDesc->natts);
 	foreach(lc, router->attnums)

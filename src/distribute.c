@@ -475,7 +475,7 @@ MoveRowsIntoShards(Oid relid, ShardextTable *table)
 	MemoryContext rowContext = AllocSetContextCreate(CurrentMemoryContext,
 													 "shardext row",
 													 ALLOCSET_DEFAULT_SIZES);
-	ShardRowRouter *router = CreateShardRowRouter(table, RelationGetDescr(rel));
+	ShardRowRouter *router = CreateShardRowRouter(table, RelationGetDescr(rel), NIL);
 	uint64		rows;
 	int			i;
 

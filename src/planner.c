@@ -42,6 +42,7 @@
 #include "optimizer/planmain.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -104,6 +105,8 @@ static PlannedStmt *PlanOnCoordinatorTables(Query *parse, const char *queryStrin
 											ParamListInfo boundParams);
 static PlannedStmt *PlanRemoteQuery(Query *parse, RouterAnalysis *analysis,
 									QueryScanMode mode, List *rtes);
+static List *OmitColumnsNodesFill(Query *query, ShardextTable *table,
+								  List *keep);
 static PlannedStmt *PlanDistributedInsert(Query *parse, const char *queryString,
 										  int cursorOptions,
 										  ParamListInfo boundParams);
@@ -431,6 +434,8 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 			analysis.relids = relids;
 			for (i = 0; i < list_length(relids); i++)
 				analysis.pins = lappend(analysis.pins, NULL);
+			/* the nodes fill the defaults they compute alike */
+			(void) OmitColumnsNodesFill(parse, target, NIL);
 			return PlanRemoteQuery(parse, &analysis, QUERY_SCAN_ALL_SHARDS, rtes);
 		}
 		return PlanDistributedInsert(parse, queryString, cursorOptions,
@@ -1165,6 +1170,45 @@ ConstraintToArbiterColumns(Query *query, Index resultRelation)
 }
 
 /*
+ * OmitColumnsNodesFill removes from the target list of query (an INSERT
+ * into table, or a copy of one) the columns that the INSERT does not name
+ * (their values are the table's defaults, not a view's) and whose default a
+ * shard computes alike (NodeFillsOmittedColumn), except the distribution
+ * column, which picks the shard, and the columns in keep: the node then
+ * checks INSERT privilege on the named columns only, as PostgreSQL does
+ * here.  Returns the positions (from 0) of the entries kept, for a copy of
+ * the query that must lose the same ones.
+ */
+static List *
+OmitColumnsNodesFill(Query *query, ShardextTable *table, List *keep)
+{
+	RangeTblEntry *targetRte = rt_fetch(query->resultRelation, query->rtable);
+	Relation	rel = table_open(targetRte->relid, NoLock);
+	List	   *kept = NIL;
+	List	   *positions = NIL;
+	ListCell   *lc;
+
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resjunk || tle->resno == table->distAttno ||
+			list_member_int(keep, tle->resno) ||
+			bms_is_member(tle->resno - FirstLowInvalidHeapAttributeNumber,
+						  targetRte->insertedCols) ||
+			!NodeFillsOmittedColumn(rel, tle->resno) ||
+			!equal(tle->expr, build_column_default(rel, tle->resno)))
+		{
+			kept = lappend(kept, tle);
+			positions = lappend_int(positions, foreach_current_index(lc));
+		}
+	}
+	query->targetList = kept;
+	table_close(rel, NoLock);
+	return positions;
+}
+
+/*
  * PlanDistributedInsert plans an INSERT into a distributed table: its
  * source rows are planned as a SELECT by the standard planner, and a
  * ShardextInsert on top routes each row to its shard with the statement
@@ -1315,6 +1359,20 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 			}
 			arbiterAttnos = lappend_int(arbiterAttnos, ((Var *) elem->expr)->varattno);
 		}
+	}
+
+	/*
+	 * Columns the statement does not name, which a shard fills alike, are
+	 * left out: the node then checks INSERT privilege on the named columns
+	 * only, as PostgreSQL does here.
+	 */
+	{
+		List	   *positions = OmitColumnsNodesFill(statement, table, arbiterAttnos);
+		List	   *kept = NIL;
+
+		foreach(lc, positions)
+			kept = lappend(kept, list_nth(source->targetList, lfirst_int(lc)));
+		source->targetList = kept;
 	}
 
 	/* the source rows: the INSERT's target list, as a SELECT */

@@ -32,6 +32,7 @@
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/xml.h"
@@ -394,16 +395,36 @@ SyncSessionSettings(NodeConnection *nc)
 /*
  * LogicalNames returns a node's message with the shard id suffix removed
  * from quoted names of shards and of their indexes and constraints
- * ("items_pkey_100004" becomes "items_pkey"), so that errors read as on
- * plain PostgreSQL.
+ * ("items_pkey_100004" becomes "items_pkey"), and the shard's name in
+ * "permission denied for table <shard>", so that errors read as on plain
+ * PostgreSQL.
  */
 static char *
 LogicalNames(const char *message)
 {
 	StringInfoData buf;
 	const char *p = message;
+	static const char *const unquoted = "permission denied for table ";
 
 	initStringInfo(&buf);
+
+	/* the one common message that names a table without quotes */
+	if (strncmp(message, unquoted, strlen(unquoted)) == 0)
+	{
+		const char *name = message + strlen(unquoted);
+		const char *underscore = strrchr(name, '_');
+		ShardextTable *table;
+		int64		shardId;
+		char	   *end;
+
+		if (underscore != NULL && isdigit((unsigned char) underscore[1]) &&
+			(shardId = strtoi64(underscore + 1, &end, 10)) > 0 && *end == '\0' &&
+			ShardextGetShard(shardId, &table) != NULL)
+		{
+			appendStringInfo(&buf, "%s%s", unquoted, get_rel_name(table->relid));
+			return buf.data;
+		}
+	}
 	while (*p != '\0')
 	{
 		const char *end;

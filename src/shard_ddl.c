@@ -52,6 +52,8 @@
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -879,6 +881,30 @@ ColumnDefaultExpression(Relation rel, AttrNumber attnum)
 			return stringToNode(constr->defval[i].adbin);
 	}
 	return NULL;
+}
+
+/*
+ * NodeFillsOmittedColumn tells whether a shard of rel, given a row without
+ * column attnum, fills it with the value the coordinator would: the column
+ * has no default (nor has its type: NULL on both sides), or its own default
+ * is one the shards carry (shippable) and gives the same value wherever and
+ * in whatever session it runs.  Such a column, when an INSERT or COPY does
+ * not name it, is left out of the statement a node gets, so that the node
+ * checks INSERT privilege on the columns the user named, as PostgreSQL does.
+ */
+bool
+NodeFillsOmittedColumn(Relation rel, AttrNumber attnum)
+{
+	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	Node	   *expr;
+
+	if (attr->attisdropped || attr->attgenerated || attr->attidentity)
+		return false;
+	if (!attr->atthasdef)
+		return build_column_default(rel, attnum) == NULL;
+	expr = ColumnDefaultExpression(rel, attnum);
+	return expr != NULL && IsShippableExpression(expr) &&
+		!contain_mutable_functions(expr) && !WritesInSessionStyle(expr);
 }
 
 /*

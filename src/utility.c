@@ -72,6 +72,7 @@
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
 #include "shardext/statistics.h"
+#include "shardext/shard_ddl.h"
 #include "shardext/transaction.h"
 
 /* a dropped distributed table whose shards are still to be dropped */
@@ -151,6 +152,7 @@ static bool HandleCopy(PlannedStmt *pstmt, const char *queryString,
 					   DestReceiver *dest, QueryCompletion *qc);
 static List *TransformCopyWhere(ParseState *pstate, Relation rel, Node *rawWhere);
 static void CheckCopyWhereColumns(Relation rel, Node *where);
+static List *CopySentAttnums(Relation rel, ShardextTable *table, List *attlist);
 static uint64 CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString,
 									   Oid relid);
 
@@ -1439,6 +1441,31 @@ TransformCopyWhere(ParseState *pstate, Relation rel, Node *rawWhere)
 }
 
 /*
+ * CopySentAttnums returns the columns that a COPY FROM naming the columns
+ * attlist (NIL: all) sends to the shards: those it names, the distribution
+ * column, and those whose default a shard does not compute alike
+ * (NodeFillsOmittedColumn).  A node then checks INSERT privilege on the
+ * named columns only, as PostgreSQL does here.
+ */
+static List *
+CopySentAttnums(Relation rel, ShardextTable *table, List *attlist)
+{
+	List	   *named = CopyGetAttnums(RelationGetDescr(rel), rel, attlist);
+	List	   *sent = NIL;
+	ListCell   *lc;
+
+	foreach(lc, CopyableAttnums(RelationGetDescr(rel)))
+	{
+		int			attnum = lfirst_int(lc);
+
+		if (list_member_int(named, attnum) || attnum == table->distAttno ||
+			!NodeFillsOmittedColumn(rel, attnum))
+			sent = lappend_int(sent, attnum);
+	}
+	return sent;
+}
+
+/*
  * CopyIntoDistributedTable reads COPY FROM input with PostgreSQL's COPY
  * machinery (defaults included), skips the rows its WHERE clause rejects
  * and routes each other row to its shard.
@@ -1505,7 +1532,8 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	if (whereClause != NIL)
 		qual = ExecPrepareQual(whereClause, estate);
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
-	router = CreateShardRowRouter(table, RelationGetDescr(rel));
+	router = CreateShardRowRouter(table, RelationGetDescr(rel),
+								  CopySentAttnums(rel, table, stmt->attlist));
 	router->inputContext = &errorCallback;
 	router->deferKeys = true;
 

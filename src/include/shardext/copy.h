@@ -43,7 +43,7 @@ extern List *CopyableAttnums(TupleDesc tupleDesc);
 extern char *ColumnListSql(TupleDesc tupleDesc, List *attnums);
 extern void AppendCopyText(StringInfo buf, const char *value);
 extern ShardRowRouter *CreateShardRowRouter(ShardextTable *table,
-											TupleDesc tupleDesc);
+											TupleDesc tupleDesc, List *attnums);
 extern int	RouteSlotToShard(ShardRowRouter *router, TupleTableSlot *slot,
 							 uint64 inputLine);
 extern void FlushShardBuffer(ShardRowRouter *router, int shardIndex);

@@ -15,6 +15,7 @@
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
+#include "utils/relcache.h"
 
 extern char *LogicalObjectName(Oid relid, int64 shardId, const char *shardName);
 extern void CheckTableStaysDistributable(Oid relid, AttrNumber distAttno,
@@ -38,5 +39,6 @@ extern bool WritesInSessionStyle(Node *node);
 extern bool SQLValueReadsSessionState(SQLValueFunction *svf);
 extern bool IsShippableConst(Const *constant);
 extern bool IsShippableExpression(Node *expr);
+extern bool NodeFillsOmittedColumn(Relation rel, AttrNumber attnum);
 
 #endif							/* SHARDEXT_SHARD_DDL_H */
