@@ -417,6 +417,44 @@ SELECT count(*) AS rows,
 REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
 DROP VIEW colpriv_view, colpriv_local_view;
 DROP TABLE colpriv, colpriv_local;
+-- a reference table in a schema the role may not use does not stop its
+-- writes to other reference tables, nor its reads of a view over it; GRANT
+-- ... ON ALL TABLES IN SCHEMA of a schema holding a reference table (whose
+-- coordinator copy lives there too) completes
+CREATE SCHEMA dist_ddl_hidden;
+CREATE TABLE dist_ddl_hidden.hidden_ref (id int PRIMARY KEY, v int);
+SELECT create_reference_table('dist_ddl_hidden.hidden_ref');
+INSERT INTO dist_ddl_hidden.hidden_ref VALUES (1, 10);
+CREATE VIEW hidden_view AS SELECT * FROM dist_ddl_hidden.hidden_ref;
+CREATE TABLE open_ref (id int PRIMARY KEY, v int);
+SELECT create_reference_table('open_ref');
+GRANT USAGE ON SCHEMA dist_ddl TO dist_ddl_app;
+GRANT ALL ON open_ref TO dist_ddl_app;
+GRANT SELECT ON hidden_view TO dist_ddl_app;
+SET ROLE dist_ddl_app;
+INSERT INTO open_ref VALUES (1, 1), (2, 2);
+UPDATE open_ref SET v = v + 1 WHERE id = 1;
+DELETE FROM open_ref WHERE id = 2;
+SELECT * FROM open_ref;
+SELECT * FROM hidden_view;
+SELECT * FROM dist_ddl_hidden.hidden_ref;
+RESET ROLE;
+SET statement_timeout = '20s';
+GRANT SELECT ON ALL TABLES IN SCHEMA dist_ddl_hidden TO dist_ddl_app;
+GRANT USAGE ON SCHEMA dist_ddl_hidden TO dist_ddl_app;
+SET ROLE dist_ddl_app;
+SELECT * FROM dist_ddl_hidden.hidden_ref;
+RESET ROLE;
+REVOKE SELECT ON ALL TABLES IN SCHEMA dist_ddl_hidden FROM dist_ddl_app;
+SET ROLE dist_ddl_app;
+SELECT * FROM dist_ddl_hidden.hidden_ref;
+RESET ROLE;
+RESET statement_timeout;
+REVOKE USAGE ON SCHEMA dist_ddl_hidden FROM dist_ddl_app;
+REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
+DROP VIEW hidden_view;
+DROP TABLE open_ref, dist_ddl_hidden.hidden_ref;
+DROP SCHEMA dist_ddl_hidden;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
 DO $$

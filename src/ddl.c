@@ -847,8 +847,7 @@ DropForeignKeysOfShard(TableShape *before, ShardextTable *table,
 	if (commands == NIL)
 		return;
 	copy = ShardPlacedOn(shard, COORDINATOR_NODE_ID) ?
-		RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shard->relationName)),
-						 NoLock, true) : InvalidOid;
+		CoordinatorCopyRelid(shard->relationName) : InvalidOid;
 	touched = ShardPlacedOn(shard, COORDINATOR_NODE_ID) && !OidIsValid(copy);
 	foreach(lc, before->constraints)
 	{

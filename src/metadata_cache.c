@@ -28,6 +28,7 @@
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/inval.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -863,6 +864,27 @@ List *
 ShardextAllTables(void)
 {
 	return GetCache()->tableList;
+}
+
+/*
+ * CoordinatorCopyRelid returns the OID of the coordinator's relation named
+ * relationName (a shard name, schema-qualified and quoted: a reference
+ * table's copy), or InvalidOid.  Unlike a RangeVar lookup it checks no
+ * privilege: the copy is the extension's business, and a role may use the
+ * table (or a view over it) without USAGE on every schema.
+ */
+Oid
+CoordinatorCopyRelid(const char *relationName)
+{
+	List	   *names = stringToQualifiedNameList(relationName);
+	Oid			namespaceId;
+
+	if (list_length(names) != 2)
+		return InvalidOid;
+	namespaceId = get_namespace_oid(strVal(linitial(names)), true);
+	if (!OidIsValid(namespaceId))
+		return InvalidOid;
+	return get_relname_relid(strVal(lsecond(names)), namespaceId);
 }
 
 /*

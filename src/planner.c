@@ -44,6 +44,7 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
 #include "rewrite/rewriteManip.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
@@ -521,7 +522,6 @@ static Oid
 LocalCopyOf(ShardextTable *table)
 {
 	ShardextShard *shard = table->shards[0];
-	List	   *names;
 	Oid			copy;
 	Relation	tableRel;
 	Relation	copyRel;
@@ -532,9 +532,12 @@ LocalCopyOf(ShardextTable *table)
 
 	if (!IsReferenceTable(table) || !ShardPlacedOn(shard, COORDINATOR_NODE_ID))
 		return InvalidOid;
-	names = stringToQualifiedNameList(shard->relationName);
-	copy = RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, true);
+	copy = CoordinatorCopyRelid(shard->relationName);
 	if (!OidIsValid(copy))
+		return InvalidOid;
+	LockRelationOid(copy, AccessShareLock);
+	/* dropped while we waited for the lock (the table is locked: not likely) */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(copy)))
 		return InvalidOid;
 
 	tableRel = table_open(table->relid, NoLock);

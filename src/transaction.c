@@ -514,7 +514,6 @@ ForgetLocalCopyPlans(void)
 	foreach(lc, ShardextAllTables())
 	{
 		ShardextTable *table = lfirst(lc);
-		List	   *names;
 		Oid			copy;
 
 		if (!IsReferenceTable(table))
@@ -525,8 +524,7 @@ ForgetLocalCopyPlans(void)
 		 * table itself is left alone, so that the shard map and the
 		 * statements prepared on nodes stay valid.
 		 */
-		names = stringToQualifiedNameList(table->shards[0]->relationName);
-		copy = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+		copy = CoordinatorCopyRelid(table->shards[0]->relationName);
 		if (OidIsValid(copy))
 			CacheInvalidateRelcacheByRelid(copy);
 	}
@@ -1186,8 +1184,7 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 void
 CheckCopyNotInLocalUse(Oid table, const char *copyName)
 {
-	List	   *names = stringToQualifiedNameList(copyName);
-	Oid			copy = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+	Oid			copy = CoordinatorCopyRelid(copyName);
 	LOCKTAG		tag;
 
 	if (!OidIsValid(copy))

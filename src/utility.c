@@ -614,9 +614,27 @@ GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
 {
 	GrantContext *context = (GrantContext *) arg;
 	GrantStmt  *stmt = context->stmt;
-	NodeConnection *nc = GetNodeConnectionInTransaction(nodeId, true);
-	const char *to = GranteesOnNode(nc, nodeId, context->grantees, &context->known);
+	NodeConnection *nc;
+	const char *to;
 
+	/*
+	 * GRANT ... ON ALL TABLES IN SCHEMA has already changed the coordinator's
+	 * copy of a reference table in that schema, here; the same change made
+	 * again through the connection to ourselves would wait for our own lock.
+	 */
+	if (nodeId == COORDINATOR_NODE_ID && stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA)
+	{
+		Oid			copy = CoordinatorCopyRelid(shard->relationName);
+		ListCell   *lc;
+
+		foreach(lc, stmt->objects)
+			if (OidIsValid(copy) &&
+				get_rel_namespace(copy) == get_namespace_oid(strVal(lfirst(lc)), true))
+				return;
+	}
+
+	nc = GetNodeConnectionInTransaction(nodeId, true);
+	to = GranteesOnNode(nc, nodeId, context->grantees, &context->known);
 	if (to[0] == '\0')
 		return;
 	RemoteExecuteCommand(nc, GrantSql(stmt, context->privileges,
@@ -1289,8 +1307,7 @@ ProcessPendingDrops(void)
 			 * for our own lock.
 			 */
 			if (nodeId == COORDINATOR_NODE_ID &&
-				!OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(shardName)),
-											 NoLock, true)))
+				!OidIsValid(CoordinatorCopyRelid(shardName)))
 				continue;
 			if (nodeId == COORDINATOR_NODE_ID)
 				CheckCopyNotInLocalUse(drop->relid, shardName);

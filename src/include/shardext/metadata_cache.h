@@ -137,6 +137,7 @@ extern ShardextTable *ShardextGetTable(Oid relid);
 extern bool ShardextHasDistributedTables(void);
 extern List *ShardextAllTables(void);
 extern ShardextShard *ShardextGetShard(int64 shardId, ShardextTable **table);
+extern Oid	CoordinatorCopyRelid(const char *relationName);
 extern const char *DistributionTypeName(DistributionType type);
 extern bool ShardextExtensionLoaded(void);
 extern void ShardextCheckExtensionLoaded(void);
