@@ -455,6 +455,69 @@ REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
 DROP VIEW hidden_view;
 DROP TABLE open_ref, dist_ddl_hidden.hidden_ref;
 DROP SCHEMA dist_ddl_hidden;
+-- role memberships reach the nodes where both roles exist (privileges given
+-- to a group role then work for its members there too), and so do new
+-- owners from REASSIGN OWNED and ALTER SCHEMA ... OWNER TO
+\c regression - 127.0.0.1 :worker1_port
+CREATE ROLE dist_ddl_group;
+\c regression - 127.0.0.1 :worker2_port
+CREATE ROLE dist_ddl_group;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+CREATE ROLE dist_ddl_group;
+CREATE TABLE grouped (id int PRIMARY KEY, v int);
+SELECT create_distributed_table('grouped', 'id', shard_count => 2);
+INSERT INTO grouped SELECT g, g FROM generate_series(1, 5) g;
+GRANT USAGE ON SCHEMA dist_ddl TO dist_ddl_app;
+GRANT SELECT ON grouped TO dist_ddl_group;
+GRANT dist_ddl_group TO dist_ddl_app;
+SET ROLE dist_ddl_app;
+SELECT count(*) FROM grouped;
+RESET ROLE;
+\c regression - 127.0.0.1 :worker2_port
+SELECT pg_has_role('dist_ddl_app', 'dist_ddl_group', 'member') AS member_on_node;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+REVOKE dist_ddl_group FROM dist_ddl_app;
+\c regression - 127.0.0.1 :worker2_port
+SELECT pg_has_role('dist_ddl_app', 'dist_ddl_group', 'member') AS member_on_node;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
+DROP TABLE grouped;
+CREATE SCHEMA dist_ddl_owned;
+CREATE TABLE dist_ddl_owned.owned (id int PRIMARY KEY);
+SELECT create_distributed_table('dist_ddl_owned.owned', 'id', shard_count => 2);
+CREATE TABLE dist_ddl_owned.owned_ref (id int PRIMARY KEY);
+SELECT create_reference_table('dist_ddl_owned.owned_ref');
+ALTER TABLE dist_ddl_owned.owned OWNER TO dist_ddl_group;
+ALTER TABLE dist_ddl_owned.owned_ref OWNER TO dist_ddl_group;
+ALTER SCHEMA dist_ddl_owned OWNER TO dist_ddl_group;
+SET statement_timeout = '20s';
+REASSIGN OWNED BY dist_ddl_group TO dist_ddl_app;
+RESET statement_timeout;
+SELECT DISTINCT pg_get_userbyid(c.relowner) AS coordinator_owner, n.nspname,
+       pg_get_userbyid(n.nspowner) AS schema_owner
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'dist_ddl_owned' AND c.relkind = 'r';
+\c regression - 127.0.0.1 :worker1_port
+SELECT DISTINCT pg_get_userbyid(c.relowner) AS shard_owner,
+       pg_get_userbyid(n.nspowner) AS schema_owner
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'dist_ddl_owned' AND c.relkind = 'r';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+ALTER SCHEMA dist_ddl_owned OWNER TO postgres;
+\c regression - 127.0.0.1 :worker1_port
+SELECT pg_get_userbyid(nspowner) AS schema_owner FROM pg_namespace
+ WHERE nspname = 'dist_ddl_owned';
+DROP ROLE dist_ddl_group;
+\c regression - 127.0.0.1 :worker2_port
+DROP ROLE dist_ddl_group;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+DROP SCHEMA dist_ddl_owned CASCADE;
+DROP ROLE dist_ddl_group;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
 DO $$

@@ -118,8 +118,10 @@ struct TableShape
 	List	   *indexes;		/* ObjectShape *, indexes without constraint */
 	List	   *conversions;	/* ColumnConversion *: ALTER COLUMN TYPE of
 								 * the statement */
-	bool		schemaRenamed;	/* the statement renames the table's schema:
-								 * the coordinator's copies moved with it */
+	bool		copyChangedHere;	/* the statement changes the coordinator's
+									 * copy too (it renames the table's
+									 * schema, or reassigns what a role
+									 * owns) */
 	struct TableShape *after;	/* the shape after the statement, while it
 								 * is propagated */
 	List	   *shardNames;		/* of an after shape: each shard's new name */
@@ -457,9 +459,10 @@ CaptureStatementDetails(TableShape *shape, Node *parsetree)
 	Relation	rel = NULL;
 	List	   *context = NIL;
 
-	if (IsA(parsetree, RenameStmt) &&
-		((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
-		shape->schemaRenamed = true;
+	if ((IsA(parsetree, RenameStmt) &&
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA) ||
+		IsA(parsetree, ReassignOwnedStmt))
+		shape->copyChangedHere = true;
 	if (!IsA(parsetree, AlterTableStmt))
 		return;
 	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
@@ -868,8 +871,8 @@ DropForeignKeysOfShard(TableShape *before, ShardextTable *table,
 /*
  * RunOnShardPlacements sends commands to every placement of a shard of the
  * table of shape before, in the remote transactions; the coordinator's own
- * copy is skipped when skipCoordinator is set or it moved with a renamed
- * schema.
+ * copy is skipped when skipCoordinator is set or the statement changed it
+ * here already (copyChangedHere).
  */
 static void
 RunOnShardPlacements(TableShape *before, ShardextTable *table,
@@ -886,8 +889,8 @@ RunOnShardPlacements(TableShape *before, ShardextTable *table,
 
 		if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
 		{
-			/* the coordinator's copy was in the renamed schema too */
-			if (before->schemaRenamed || skipCoordinator)
+			/* changed already (it was in the renamed schema too, ...) */
+			if (before->copyChangedHere || skipCoordinator)
 				continue;
 			CheckCopyNotInLocalUse(table->relid, shard->relationName);
 		}

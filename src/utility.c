@@ -36,11 +36,13 @@
 #include "catalog/objectaccess.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -59,6 +61,7 @@
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 
 #include "shardext/catalog.h"
 #include "shardext/copy.h"
@@ -124,6 +127,11 @@ static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt);
+static List *NodesReachable(const char *what);
+static Oid	ObjectOwner(int cacheId, Oid objectId);
+static List *SchemasOwnedBy(List *roles);
+static void GrantRoleOnNodes(GrantRoleStmt *stmt);
+static void SchemaOwnerOnNodes(const char *schemaName);
 static void StopWorkerOfDatabaseUsed(Node *parsetree);
 static void ForgetPlansOfOtherStyles(VariableSetStmt *stmt);
 static List *DistributedTablesInSchemas(List *schemaNames);
@@ -245,6 +253,7 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 	List	   *shapes = NIL;
+	List	   *volatile reassignedSchemas = NIL;
 	ListCell   *lc;
 
 	StopWorkerOfDatabaseUsed(parsetree);
@@ -333,6 +342,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		shapes = lappend(shapes, shape);
 	}
 	RenameDistributionColumn(parsetree);
+	if (IsA(parsetree, ReassignOwnedStmt))
+		reassignedSchemas = SchemasOwnedBy(((ReassignOwnedStmt *) parsetree)->roles);
 
 	/*
 	 * ALTER TABLE of a distributed table checks a new foreign key on the
@@ -362,6 +373,13 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		TruncateShards((TruncateStmt *) parsetree);
 	if (IsA(parsetree, GrantStmt))
 		GrantOnShards((GrantStmt *) parsetree);
+	if (IsA(parsetree, GrantRoleStmt))
+		GrantRoleOnNodes((GrantRoleStmt *) parsetree);
+	foreach(lc, reassignedSchemas)
+		SchemaOwnerOnNodes(strVal(lfirst(lc)));
+	if (IsA(parsetree, AlterOwnerStmt) &&
+		((AlterOwnerStmt *) parsetree)->objectType == OBJECT_SCHEMA)
+		SchemaOwnerOnNodes(strVal(((AlterOwnerStmt *) parsetree)->object));
 	if (shapes != NIL)
 	{
 		CommandCounterIncrement();
@@ -484,6 +502,161 @@ GranteesOnNode(NodeConnection *nc, int32 nodeId, List *grantees, List **known)
 	}
 	*known = lappend(*known, psprintf("%s%s", prefix, to.data));
 	return to.data;
+}
+
+/*
+ * NodesReachable returns the active workers, warning about (and leaving out)
+ * those the current role has no user mapping for: statements about roles
+ * and schemas, which a role that never uses distributed tables may run too,
+ * do not fail for want of a mapping.
+ */
+static List *
+NodesReachable(const char *what)
+{
+	List	   *nodes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *node = lfirst(lc);
+		ForeignServer *server;
+
+		if (node->role != NODE_ROLE_WORKER || !node->isActive)
+			continue;
+		server = GetForeignServerByName(node->serverName, true);
+		if (server == NULL ||
+			(!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
+									ObjectIdGetDatum(server->serverid)) &&
+			 !SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+									ObjectIdGetDatum(server->serverid))))
+		{
+			ereport(NOTICE,
+					(errmsg("%s not applied on node %d (%s:%d)", what, node->nodeId,
+							node->host, node->port),
+					 errdetail("Role \"%s\" has no user mapping for server \"%s\".",
+							   GetUserNameFromId(GetUserId(), false), node->serverName),
+					 errhint("Run the statement again as a role with a user mapping for every node.")));
+			continue;
+		}
+		nodes = lappend(nodes, node);
+	}
+	return nodes;
+}
+
+/* ObjectOwner returns the owner of a relation (RELOID) or schema (NAMESPACEOID). */
+static Oid
+ObjectOwner(int cacheId, Oid objectId)
+{
+	HeapTuple	tuple = SearchSysCache1(cacheId, ObjectIdGetDatum(objectId));
+	Oid			owner = InvalidOid;
+
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	if (cacheId == RELOID)
+		owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	else if (cacheId == NAMESPACEOID)
+		owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/*
+ * SchemasOwnedBy returns the names of the schemas holding distributed tables
+ * that one of roles (RoleSpecs) owns: REASSIGN OWNED gives them a new owner.
+ */
+static List *
+SchemasOwnedBy(List *roles)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		Oid			namespaceId = get_rel_namespace(((ShardextTable *) lfirst(lc))->relid);
+		char	   *name = get_namespace_name(namespaceId);
+		ListCell   *rc;
+
+		if (name == NULL || list_member(names, makeString(name)))
+			continue;
+		foreach(rc, roles)
+			if (ObjectOwner(NAMESPACEOID, namespaceId) == get_rolespec_oid(lfirst(rc), true))
+			{
+				names = lappend(names, makeString(name));
+				break;
+			}
+	}
+	return names;
+}
+
+/*
+ * GrantRoleOnNodes grants or revokes, on the workers, the role memberships
+ * a GRANT role TO role (or REVOKE) changed here, between the roles that
+ * exist on each node: a node checks privileges as the mapped node role, and
+ * privileges granted to a group role reach its members only through their
+ * membership there.
+ */
+static void
+GrantRoleOnNodes(GrantRoleStmt *stmt)
+{
+	List	   *granted = NIL;
+	List	   *members = NIL;
+	List	   *knownGranted = NIL;
+	List	   *knownMembers = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->granted_roles)
+		granted = lappend(granted, ((AccessPriv *) lfirst(lc))->priv_name);
+	foreach(lc, stmt->grantee_roles)
+		members = lappend(members, get_rolespec_name(lfirst(lc)));
+
+	foreach(lc, NodesReachable(stmt->is_grant ? "GRANT" : "REVOKE"))
+	{
+		ShardextNode *node = lfirst(lc);
+		NodeConnection *nc = GetNodeConnectionInTransaction(node->nodeId, true);
+		const char *roles = GranteesOnNode(nc, node->nodeId, granted, &knownGranted);
+		const char *to = GranteesOnNode(nc, node->nodeId, members, &knownMembers);
+
+		if (roles[0] == '\0' || to[0] == '\0')
+			continue;
+		if (stmt->is_grant)
+			RemoteExecuteCommand(nc, psprintf("GRANT %s TO %s%s", roles, to,
+											  stmt->admin_opt ? " WITH ADMIN OPTION" : ""));
+		else
+			RemoteExecuteCommand(nc, psprintf("REVOKE %s%s FROM %s%s",
+											  stmt->admin_opt ? "ADMIN OPTION FOR " : "",
+											  roles, to,
+											  stmt->behavior == DROP_CASCADE ? " CASCADE" : ""));
+	}
+}
+
+/*
+ * SchemaOwnerOnNodes gives schema schemaName, on the workers that have it,
+ * the owner it now has here, when that role exists there (as ALTER TABLE
+ * ... OWNER TO does for shards).
+ */
+static void
+SchemaOwnerOnNodes(const char *schemaName)
+{
+	Oid			namespaceId = get_namespace_oid(schemaName, true);
+	char	   *owner;
+	char	   *alter;
+	char	   *command;
+	ListCell   *lc;
+
+	if (!OidIsValid(namespaceId) || !SchemaHasDistributedTables(schemaName))
+		return;
+	owner = GetUserNameFromId(ObjectOwner(NAMESPACEOID, namespaceId), false);
+	alter = psprintf("ALTER SCHEMA %s OWNER TO %s", quote_identifier(schemaName),
+					 quote_identifier(owner));
+	command = psprintf("DO $shardext$ BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+					   "WHERE rolname = %s) AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace "
+					   "WHERE nspname = %s) THEN EXECUTE %s; END IF; END $shardext$",
+					   quote_literal_cstr(owner), quote_literal_cstr(schemaName),
+					   quote_literal_cstr(alter));
+	foreach(lc, NodesReachable("ALTER SCHEMA"))
+		RemoteExecuteCommand(GetNodeConnectionInTransaction(((ShardextNode *) lfirst(lc))->nodeId,
+															true),
+							 command);
 }
 
 /*
@@ -998,6 +1171,27 @@ TablesChangedByStatement(Node *parsetree)
 					 stmt->renameType == OBJECT_INDEX))
 					relid = DistributedRelidOfRangeVar(stmt->relation,
 													   stmt->renameType == OBJECT_INDEX);
+				break;
+			}
+		case T_ReassignOwnedStmt:
+			{
+				ReassignOwnedStmt *stmt = (ReassignOwnedStmt *) parsetree;
+				ListCell   *lc;
+
+				/* the tables of the roles get a new owner */
+				foreach(lc, ShardextAllTables())
+				{
+					ShardextTable *table = lfirst(lc);
+					ListCell   *rc;
+
+					foreach(rc, stmt->roles)
+						if (ObjectOwner(RELOID, table->relid) ==
+							get_rolespec_oid(lfirst(rc), true))
+						{
+							relids = lappend_oid(relids, table->relid);
+							break;
+						}
+				}
 				break;
 			}
 		case T_AlterObjectSchemaStmt:
