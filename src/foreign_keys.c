@@ -364,6 +364,50 @@ ReferencingTables(Oid relid)
 }
 
 /*
+ * KeyCheckedPerBatch returns the name of a foreign key referencing table
+ * relid that would be checked, or would act, after each statement when an
+ * UPDATE (update) or DELETE sends one shard its rows in several statements,
+ * where PostgreSQL checks it once at the end of the one statement: a key of
+ * the table to itself with an action (its NO ACTION keys are deferred
+ * across the statements, BeginKeyDeferral) and, for an UPDATE, a key of
+ * another table that is not deferred now (a DELETE's checks and actions on
+ * other tables come out the same either way).  NULL when there is none.
+ * Scans pg_constraint whole: called only when a shard needs a second
+ * statement.
+ */
+char *
+KeyCheckedPerBatch(Oid relid, bool update)
+{
+	Relation	constraintRel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *result = NULL;
+
+	constraintRel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_confrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(constraintRel, InvalidOid, false, NULL, 1, &key);
+	while (result == NULL && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		char		action = update ? constraint->confupdtype : constraint->confdeltype;
+
+		if (constraint->contype != CONSTRAINT_FOREIGN)
+			continue;
+		if (constraint->conrelid == relid ?
+			action != FKCONSTR_ACTION_NOACTION :
+			update && (action != FKCONSTR_ACTION_NOACTION ||
+					   !constraint->condeferrable ||
+					   !ConstraintDeferredNow(constraint->oid, constraint->condeferred)))
+			result = pstrdup(NameStr(constraint->conname));
+	}
+	systable_endscan(scan);
+	table_close(constraintRel, AccessShareLock);
+	return result;
+}
+
+/*
  * CheckForeignKey raises an error unless one foreign key of distributed
  * table table can hold between its shards (see the file header).
  */

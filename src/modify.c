@@ -82,6 +82,7 @@ typedef struct ModifyScanState
 	char	   *prefix;			/* "UPDATE " / "DELETE FROM " */
 	char	   *suffix;			/* " AS t SET ... WHERE ... [RETURNING]" */
 	KeyDeferral *deferral;		/* once a shard gets several statements */
+	bool		isUpdate;		/* else a DELETE */
 	int			setCount;		/* new values come first in the rows */
 	int			keyCount;		/* key columns come last in the rows */
 	int			distKey;		/* 1-based column of the distribution key */
@@ -435,6 +436,7 @@ BeginModifyScan(CustomScanState *node, EState *estate, int eflags)
 	state->relid = list_nth_oid(list_nth(private, MODIFY_PRIVATE_RELID), 0);
 	state->prefix = strVal(list_nth(private, MODIFY_PRIVATE_PREFIX));
 	state->suffix = strVal(list_nth(private, MODIFY_PRIVATE_SUFFIX));
+	state->isUpdate = (strncmp(state->prefix, "UPDATE", 6) == 0);
 	state->keyCount = intVal(list_nth(private, MODIFY_PRIVATE_KEYS));
 	state->setCount = intVal(list_nth(private, MODIFY_PRIVATE_SET_COUNT));
 	state->distKey = intVal(list_nth(private, MODIFY_PRIVATE_DIST_KEY));
@@ -688,11 +690,16 @@ RunModify(ModifyScanState *state)
 			rowBytes += values[i] ? strlen(values[i]) : 0;
 		}
 
-		/* a row the join finds several times is changed once */
+		/*
+		 * A row the join finds several times is changed once.  Its key
+		 * texts are each written after their length, so that two keys
+		 * cannot read alike.
+		 */
 		MemoryContextSwitchTo(rowContext);
 		initStringInfo(&key);
 		for (i = state->columnCount - state->keyCount; i < state->columnCount; i++)
-			appendStringInfo(&key, "%s\x1f", values[i] ? values[i] : "");
+			appendStringInfo(&key, "%zu:%s", values[i] ? strlen(values[i]) : 0,
+							 values[i] ? values[i] : "");
 		if (KeySeenBefore(seen, info.hcxt, key.data, key.len))
 		{
 			MemoryContextSwitchTo(old);
@@ -708,7 +715,22 @@ RunModify(ModifyScanState *state)
 		{
 			/* several statements: checks at the end wait until then */
 			if (state->deferral == NULL)
+			{
+				char	   *key = KeyCheckedPerBatch(state->relid, state->isUpdate);
+
+				if (key != NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("%s on table \"%s\" changes too many rows of one shard to check foreign key \"%s\" as PostgreSQL does",
+									state->isUpdate ? "UPDATE" : "DELETE",
+									get_rel_name(state->relid), key),
+							 errdetail("A shard's rows are changed in statements of at most %d rows (or %d MB of values), "
+									   "and the key would be checked, or act, after each of them, not once at the end.",
+									   MODIFY_BATCH_ROWS, MODIFY_BATCH_BYTES / (1024 * 1024)),
+							 errhint("Change the rows in several statements, for instance by ranges of the "
+									 "distribution column, or make the key DEFERRABLE and defer it.")));
 				state->deferral = BeginKeyDeferral(state->relid);
+			}
 			FlushModifyBatch(state, batch);
 		}
 	}

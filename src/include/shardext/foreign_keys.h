@@ -34,6 +34,7 @@ extern char *ForeignKeyShardDefinition(Oid constraintOid, int shardIndex);
 extern List *ForeignKeyOids(Oid relid);
 extern List *ShardForeignKeyCommands(Oid relid, ShardextShard *shard);
 extern List *ReferencingTables(Oid relid);
+extern char *KeyCheckedPerBatch(Oid relid, bool update);
 extern void CheckForeignKeys(Oid relid);
 extern void CheckUndistributeForeignKeys(Oid relid);
 extern List *RemoteConstraintOids(ConstraintsSetStmt *stmt);
