@@ -417,6 +417,45 @@ SELECT count(*) AS rows,
 REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;
 DROP VIEW colpriv_view, colpriv_local_view;
 DROP TABLE colpriv, colpriv_local;
+-- shards get the defaults the nodes compute alike, written in the forms
+-- they read back exactly whatever the session's settings when the table is
+-- distributed; a column left out of an INSERT or COPY gets the same value
+-- as on a local twin; a default the coordinator computes (now(), random())
+-- is not on the shards, so dropping it leaves the column NULL everywhere
+SET extra_float_digits = -10;
+SET DateStyle = 'SQL, DMY';
+SET TimeZone = 'Asia/Kolkata';
+SET IntervalStyle = 'sql_standard';
+SET standard_conforming_strings = off;
+SET escape_string_warning = off;
+CREATE TABLE styled (k int, f float8 DEFAULT '3.14159265358979',
+                     h timestamptz DEFAULT '2020-01-02 03:04:05+00',
+                     i interval DEFAULT '-1 day -2 hours', s text DEFAULT E'a\\b',
+                     b bytea DEFAULT '\\x01ff', d date DEFAULT '2020-03-04',
+                     g float8 GENERATED ALWAYS AS (f * '3.14159265358979'::float8) STORED,
+                     t timestamptz DEFAULT now(), r float8 DEFAULT random());
+CREATE TABLE styled_local (LIKE styled INCLUDING ALL);
+SELECT create_distributed_table('styled', 'k', shard_count => 2);
+RESET extra_float_digits;
+RESET DateStyle;
+RESET TimeZone;
+RESET IntervalStyle;
+RESET standard_conforming_strings;
+RESET escape_string_warning;
+ALTER TABLE styled ALTER COLUMN t DROP DEFAULT, ALTER COLUMN r DROP DEFAULT;
+ALTER TABLE styled_local ALTER COLUMN t DROP DEFAULT, ALTER COLUMN r DROP DEFAULT;
+INSERT INTO styled (k) VALUES (1), (2);
+INSERT INTO styled_local (k) VALUES (1), (2);
+COPY styled (k) FROM STDIN;
+3
+\.
+COPY styled_local (k) FROM STDIN;
+3
+\.
+SELECT (SELECT count(*) FROM (SELECT * FROM styled EXCEPT SELECT * FROM styled_local) d) AS only_distributed,
+       (SELECT count(*) FROM (SELECT * FROM styled_local EXCEPT SELECT * FROM styled) d) AS only_local,
+       (SELECT count(*) FROM styled WHERE t IS NULL AND r IS NULL) AS null_rows;
+DROP TABLE styled, styled_local;
 -- a reference table in a schema the role may not use does not stop its
 -- writes to other reference tables, nor its reads of a view over it; GRANT
 -- ... ON ALL TABLES IN SCHEMA of a schema holding a reference table (whose
@@ -516,6 +555,25 @@ DROP ROLE dist_ddl_group;
 DROP ROLE dist_ddl_group;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
+-- a schema whose distributed tables are gone stays on the nodes and keeps
+-- getting the privileges given here
+CREATE TABLE keeper (id int PRIMARY KEY);
+SELECT create_distributed_table('keeper', 'id', shard_count => 2);
+DROP TABLE dist_ddl_owned.owned, dist_ddl_owned.owned_ref;
+GRANT USAGE, CREATE ON SCHEMA dist_ddl_owned TO dist_ddl_app;
+\c regression - 127.0.0.1 :worker1_port
+SELECT nspacl::text LIKE '%dist_ddl_app=UC/%' AS granted_on_node FROM pg_namespace
+ WHERE nspname = 'dist_ddl_owned';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+REVOKE CREATE ON SCHEMA dist_ddl_owned FROM dist_ddl_app;
+\c regression - 127.0.0.1 :worker1_port
+SELECT nspacl::text LIKE '%dist_ddl_app=U/%' AS revoked_on_node FROM pg_namespace
+ WHERE nspname = 'dist_ddl_owned';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+REVOKE USAGE ON SCHEMA dist_ddl_owned FROM dist_ddl_app;
+DROP TABLE keeper;
 DROP SCHEMA dist_ddl_owned CASCADE;
 DROP ROLE dist_ddl_group;
 \c regression - 127.0.0.1 :coord_port

@@ -737,6 +737,17 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 								   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
 											name, column));
 		}
+
+		/*
+		 * A default computed here going away: shards made by earlier
+		 * versions may carry it (a node fills a column left out of an INSERT
+		 * with its own default).
+		 */
+		else if (!old->generated && !new->generated && old->coordinatorDefault &&
+				 !new->coordinatorDefault && new->defaultSql == NULL)
+			commands = lappend(commands,
+							   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
+										name, column));
 		if (old->notNull != new->notNull)
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s ALTER COLUMN %s %s NOT NULL",

@@ -229,12 +229,19 @@ CollectRelationRtes(Query *query)
 	return context.rtes;
 }
 
-/* RelationQualifiedName returns schema.name of a relation, quoted. */
+/*
+ * RelationQualifiedName returns the schema-qualified, quoted name of a
+ * relation, the form used in our messages and in generated SQL.
+ */
 char *
 RelationQualifiedName(Oid relid)
 {
+	char	   *relationName = get_rel_name(relid);
+
+	if (relationName == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", relid);
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
+									  relationName);
 }
 
 /*

@@ -67,9 +67,9 @@
 #include "utils/typcache.h"
 
 #include "shardext/metadata_cache.h"
+#include "shardext/deparse.h"
 #include "shardext/shard_ddl.h"
 
-static char *RelationQualifiedName(Oid relid);
 static char *ShardNameUnquoted(const char *name, int64 shardId);
 static bool IsUserObject(Oid objectId);
 static bool IsBuiltinType(Oid typeId);
@@ -100,22 +100,6 @@ static List *IndexCommands(Relation rel, const char *shardName,
 						   int64 shardId);
 static bool NotShippableWalker(Node *node, void *context);
 static bool IsShippableOperator(Oid operatorId);
-
-/*
- * RelationQualifiedName returns the schema-qualified, quoted name of a
- * relation, the form used in our messages and in generated DDL.
- */
-static char *
-RelationQualifiedName(Oid relid)
-{
-	char	   *relationName = get_rel_name(relid);
-	char	   *schemaName;
-
-	if (relationName == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	schemaName = get_namespace_name(get_rel_namespace(relid));
-	return quote_qualified_identifier(schemaName, relationName);
-}
 
 /*
  * ShardNameUnquoted returns "<name>_<shardId>" when that fits in
@@ -934,21 +918,20 @@ QualifiedCollationName(Oid collationId)
  * ShardTableName) of table relid, with shard ID shardId, on a worker: the
  * schema, the table with its columns, defaults, generated columns and NOT
  * NULLs, its CHECK, primary key and unique constraints, then its other
- * indexes.  Expressions are deparsed with search_path = pg_catalog.
+ * indexes.  Expressions are deparsed under SetDeparseGucs (search path
+ * pg_catalog; ISO dates, all float digits, standard strings).
  */
 List *
 ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
 {
 	Relation	rel;
 	List	   *commands = NIL;
-	int			gucNestLevel;
+	int			nestLevel;
 
 	rel = relation_open(relid, AccessShareLock);
 
-	gucNestLevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	/* constants in the forms a node reads back exactly, whatever the session's */
+	nestLevel = SetDeparseGucs();
 
 	commands = lappend(commands, SchemaCreateCommand(RelationGetNamespace(rel)));
 	commands = lappend(commands, CreateTableCommand(rel, shardName));
@@ -957,7 +940,7 @@ ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
 	commands = list_concat(commands, IndexCommands(rel, shardName, shardId));
 	commands = lappend(commands, PrivilegeCommand(rel, shardName));
 
-	AtEOXact_GUC(true, gucNestLevel);
+	PopDeparseGucs(nestLevel);
 	relation_close(rel, NoLock);
 	return commands;
 }
@@ -1193,9 +1176,10 @@ IsAnonymousRecord(Node *expr)
 /*
  * CreateTableCommand returns the CREATE TABLE statement of shard shardName
  * of rel: every column with its type, collation when not the type's, NOT
- * NULL, a default a worker can evaluate (others are left out: the
- * coordinator evaluates defaults) and the expression of a stored generated
- * column.  Identity is not copied.
+ * NULL, a default a worker can evaluate and that is immutable (others are
+ * left out: the coordinator evaluates them, and a node fills only columns
+ * whose default gives the same value anywhere, NodeFillsOmittedColumn) and
+ * the expression of a stored generated column.  Identity is not copied.
  */
 static char *
 CreateTableCommand(Relation rel, const char *shardName)
@@ -1243,7 +1227,7 @@ CreateTableCommand(Relation rel, const char *shardName)
 				appendStringInfo(&buf, " GENERATED ALWAYS AS (%s) STORED",
 								 deparse_expression(expr, deparseContext,
 													false, false));
-			else if (IsShippableExpression(expr))
+			else if (IsShippableExpression(expr) && !contain_mutable_functions(expr))
 				appendStringInfo(&buf, " DEFAULT %s",
 								 deparse_expression(expr, deparseContext,
 													false, false));

@@ -140,7 +140,6 @@ static char *GrantSql(GrantStmt *stmt, const char *privileges, const char *objec
 static void GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
 							 void *arg);
 static void ForEachPlacement(List *rangeVars, PlacementFunction fn, void *arg);
-static bool SchemaHasDistributedTables(const char *schemaName);
 static const char *GranteesOnNode(NodeConnection *nc, int32 nodeId, List *grantees,
 								  List **known);
 static bool IsDistributedRangeVar(RangeVar *rangeVar);
@@ -388,20 +387,6 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	ProcessPendingDrops();
 }
 
-/* SchemaHasDistributedTables tells whether a schema holds distributed tables. */
-static bool
-SchemaHasDistributedTables(const char *schemaName)
-{
-	Oid			namespace = get_namespace_oid(schemaName, true);
-	ListCell   *lc;
-
-	foreach(lc, ShardextAllTables())
-		if (OidIsValid(namespace) &&
-			get_rel_namespace(((ShardextTable *) lfirst(lc))->relid) == namespace)
-			return true;
-	return false;
-}
-
 /*
  * ForgetPlansOfOtherStyles drops this backend's cached plans (prepared
  * statements, PL/pgSQL) when a SET or RESET changes how values are written
@@ -643,7 +628,7 @@ SchemaOwnerOnNodes(const char *schemaName)
 	char	   *command;
 	ListCell   *lc;
 
-	if (!OidIsValid(namespaceId) || !SchemaHasDistributedTables(schemaName))
+	if (!OidIsValid(namespaceId))
 		return;
 	owner = GetUserNameFromId(ObjectOwner(NAMESPACEOID, namespaceId), false);
 	alter = psprintf("ALTER SCHEMA %s OWNER TO %s", quote_identifier(schemaName),
@@ -707,18 +692,20 @@ GrantOnShards(GrantStmt *stmt)
 						   get_rolespec_name(role));
 	}
 
-	/* schemas: on every worker that has them (shards live in them) */
+	/*
+	 * schemas: on every worker that has them (shards live in them, or did:
+	 * a schema stays on the nodes when its last distributed table goes, and
+	 * the next one made there needs the privileges it has here)
+	 */
 	if (stmt->objtype == OBJECT_SCHEMA)
 	{
-		foreach(lc, ShardextAllNodes())
+		foreach(lc, NodesReachable(stmt->is_grant ? "GRANT" : "REVOKE"))
 		{
 			ShardextNode *node = lfirst(lc);
 			ListCell   *sc;
 			NodeConnection *nc;
 			const char *to;
 
-			if (node->role != NODE_ROLE_WORKER || !node->isActive)
-				continue;
 			nc = GetNodeConnectionInTransaction(node->nodeId, true);
 			to = GranteesOnNode(nc, node->nodeId, grantees, &known);
 			if (to[0] == '\0')
@@ -729,8 +716,6 @@ GrantOnShards(GrantStmt *stmt)
 				PGresult   *res;
 				bool		exists;
 
-				if (!SchemaHasDistributedTables(strVal(lfirst(sc))))
-					continue;
 				res = RemoteExecute(nc, "SELECT 1 FROM pg_catalog.pg_namespace "
 									"WHERE nspname = $1", 1, values);
 				exists = (PQntuples(res) == 1);
