@@ -550,6 +550,19 @@ ALTER SCHEMA dist_ddl_owned OWNER TO postgres;
 \c regression - 127.0.0.1 :worker1_port
 SELECT pg_get_userbyid(nspowner) AS schema_owner FROM pg_namespace
  WHERE nspname = 'dist_ddl_owned';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+-- DROP OWNED takes the role's privileges on the shards too (the role can
+-- then be dropped on the nodes)
+GRANT SELECT ON dist_ddl_owned.owned, dist_ddl_owned.owned_ref TO dist_ddl_group;
+GRANT USAGE ON SCHEMA dist_ddl_owned TO dist_ddl_group;
+SET statement_timeout = '20s';
+DROP OWNED BY dist_ddl_group;
+RESET statement_timeout;
+\c regression - 127.0.0.1 :worker1_port
+SELECT count(*) AS grants_left FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'dist_ddl_owned'
+   AND (c.relacl::text LIKE '%dist_ddl_group%' OR n.nspacl::text LIKE '%dist_ddl_group%');
 DROP ROLE dist_ddl_group;
 \c regression - 127.0.0.1 :worker2_port
 DROP ROLE dist_ddl_group;

@@ -27,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -97,6 +98,8 @@ typedef struct GrantContext
 	const char *privileges;		/* the privilege list, as SQL */
 	List	   *grantees;		/* role names, NULL for PUBLIC */
 	List	   *known;			/* grantees found per node (GranteesOnNode) */
+	bool		coordinatorDone;	/* the statement changed the coordinator's
+									 * copies of reference tables already */
 } GrantContext;
 
 static ProcessUtility_hook_type PrevProcessUtility = NULL;
@@ -126,7 +129,10 @@ static void ForgetPendingDrops(XactEvent event, void *arg);
 static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
-static void GrantOnShards(GrantStmt *stmt);
+static void GrantOnShards(GrantStmt *stmt, bool coordinatorDone);
+static List *TablesNotOwnedBy(List *roles);
+static void DropOwnedOnNodes(DropOwnedStmt *stmt, List *tables);
+static void PropagateRolesAndSchemas(Node *parsetree, List *reassignedSchemas);
 static List *NodesReachable(const char *what);
 static Oid	ObjectOwner(int cacheId, Oid objectId);
 static List *SchemasOwnedBy(List *roles);
@@ -253,6 +259,7 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	Node	   *parsetree = pstmt->utilityStmt;
 	List	   *shapes = NIL;
 	List	   *volatile reassignedSchemas = NIL;
+	List	   *volatile keptTables = NIL;
 	ListCell   *lc;
 
 	StopWorkerOfDatabaseUsed(parsetree);
@@ -307,8 +314,13 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	if (!ShardextHasDistributedTables())
 	{
+		List	   *owned = IsA(parsetree, ReassignOwnedStmt) ?
+			SchemasOwnedBy(((ReassignOwnedStmt *) parsetree)->roles) : NIL;
+
 		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
 							   params, queryEnv, dest, qc);
+		/* roles and schemas reach the workers before any table is distributed */
+		PropagateRolesAndSchemas(parsetree, owned);
 		ProcessPendingDrops();
 		return;
 	}
@@ -343,6 +355,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	RenameDistributionColumn(parsetree);
 	if (IsA(parsetree, ReassignOwnedStmt))
 		reassignedSchemas = SchemasOwnedBy(((ReassignOwnedStmt *) parsetree)->roles);
+	if (IsA(parsetree, DropOwnedStmt))
+		keptTables = TablesNotOwnedBy(((DropOwnedStmt *) parsetree)->roles);
 
 	/*
 	 * ALTER TABLE of a distributed table checks a new foreign key on the
@@ -370,15 +384,12 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		VacuumDistributedTables((VacuumStmt *) parsetree);
 	if (IsA(parsetree, TruncateStmt))
 		TruncateShards((TruncateStmt *) parsetree);
-	if (IsA(parsetree, GrantStmt))
-		GrantOnShards((GrantStmt *) parsetree);
-	if (IsA(parsetree, GrantRoleStmt))
-		GrantRoleOnNodes((GrantRoleStmt *) parsetree);
-	foreach(lc, reassignedSchemas)
-		SchemaOwnerOnNodes(strVal(lfirst(lc)));
-	if (IsA(parsetree, AlterOwnerStmt) &&
-		((AlterOwnerStmt *) parsetree)->objectType == OBJECT_SCHEMA)
-		SchemaOwnerOnNodes(strVal(((AlterOwnerStmt *) parsetree)->object));
+	if (IsA(parsetree, GrantStmt) &&
+		((GrantStmt *) parsetree)->objtype != OBJECT_SCHEMA)
+		GrantOnShards((GrantStmt *) parsetree, false);
+	PropagateRolesAndSchemas(parsetree, reassignedSchemas);
+	if (IsA(parsetree, DropOwnedStmt))
+		DropOwnedOnNodes((DropOwnedStmt *) parsetree, keptTables);
 	if (shapes != NIL)
 	{
 		CommandCounterIncrement();
@@ -490,6 +501,95 @@ GranteesOnNode(NodeConnection *nc, int32 nodeId, List *grantees, List **known)
 }
 
 /*
+ * PropagateRolesAndSchemas repeats on the workers, after the statement ran
+ * here, what it changed of roles and schemas, which matter there whether
+ * or not tables are distributed yet: role memberships, schema privileges,
+ * and the owners of schemas (of the one ALTER SCHEMA names, or of
+ * reassignedSchemas, which REASSIGN OWNED changed).
+ */
+static void
+PropagateRolesAndSchemas(Node *parsetree, List *reassignedSchemas)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, GrantRoleStmt))
+		GrantRoleOnNodes((GrantRoleStmt *) parsetree);
+	if (IsA(parsetree, GrantStmt) &&
+		((GrantStmt *) parsetree)->objtype == OBJECT_SCHEMA)
+		GrantOnShards((GrantStmt *) parsetree, false);
+	if (IsA(parsetree, AlterOwnerStmt) &&
+		((AlterOwnerStmt *) parsetree)->objectType == OBJECT_SCHEMA)
+		SchemaOwnerOnNodes(strVal(((AlterOwnerStmt *) parsetree)->object));
+	foreach(lc, reassignedSchemas)
+		SchemaOwnerOnNodes(strVal(lfirst(lc)));
+}
+
+/*
+ * TablesNotOwnedBy returns the distributed tables (as RangeVars) that none
+ * of roles (RoleSpecs) owns: those that DROP OWNED keeps, taking the roles'
+ * privileges on them.
+ */
+static List *
+TablesNotOwnedBy(List *roles)
+{
+	List	   *rangeVars = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		Oid			relid = ((ShardextTable *) lfirst(lc))->relid;
+		bool		owned = false;
+		ListCell   *rc;
+
+		foreach(rc, roles)
+			owned |= (ObjectOwner(RELOID, relid) == get_rolespec_oid(lfirst(rc), true));
+		if (!owned)
+			rangeVars = lappend(rangeVars,
+								makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+											 get_rel_name(relid), -1));
+	}
+	return rangeVars;
+}
+
+/*
+ * DropOwnedOnNodes takes from the roles of a DROP OWNED, on the workers,
+ * the privileges it took here: on the shards of the distributed tables it
+ * kept (tables; the coordinator's copies of reference tables lost them
+ * with the statement) and on their schemas.  The tables the roles owned
+ * were dropped with their shards.
+ */
+static void
+DropOwnedOnNodes(DropOwnedStmt *stmt, List *tables)
+{
+	GrantStmt  *revoke = makeNode(GrantStmt);
+	List	   *schemas = NIL;
+	ListCell   *lc;
+
+	revoke->is_grant = false;
+	revoke->targtype = ACL_TARGET_OBJECT;
+	revoke->objtype = OBJECT_TABLE;
+	revoke->objects = tables;
+	revoke->privileges = NIL;
+	revoke->grantees = stmt->roles;
+	revoke->behavior = DROP_CASCADE;
+	GrantOnShards(revoke, true);
+
+	foreach(lc, tables)
+	{
+		char	   *schema = ((RangeVar *) lfirst(lc))->schemaname;
+
+		if (get_namespace_oid(schema, true) != InvalidOid &&
+			!list_member(schemas, makeString(schema)))
+			schemas = lappend(schemas, makeString(schema));
+	}
+	if (schemas == NIL)
+		return;
+	revoke->objtype = OBJECT_SCHEMA;
+	revoke->objects = schemas;
+	GrantOnShards(revoke, true);
+}
+
+/*
  * NodesReachable returns the active workers, warning about (and leaving out)
  * those the current role has no user mapping for: statements about roles
  * and schemas, which a role that never uses distributed tables may run too,
@@ -546,30 +646,33 @@ ObjectOwner(int cacheId, Oid objectId)
 }
 
 /*
- * SchemasOwnedBy returns the names of the schemas holding distributed tables
- * that one of roles (RoleSpecs) owns: REASSIGN OWNED gives them a new owner.
+ * SchemasOwnedBy returns the names of the schemas one of roles (RoleSpecs)
+ * owns: REASSIGN OWNED gives them a new owner, on the workers that have
+ * them too.
  */
 static List *
 SchemasOwnedBy(List *roles)
 {
 	List	   *names = NIL;
+	List	   *roleIds = NIL;
+	Relation	namespaceRel;
+	SysScanDesc scan;
+	HeapTuple	tuple;
 	ListCell   *lc;
 
-	foreach(lc, ShardextAllTables())
+	foreach(lc, roles)
+		roleIds = lappend_oid(roleIds, get_rolespec_oid(lfirst(lc), true));
+	namespaceRel = table_open(NamespaceRelationId, AccessShareLock);
+	scan = systable_beginscan(namespaceRel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
-		Oid			namespaceId = get_rel_namespace(((ShardextTable *) lfirst(lc))->relid);
-		char	   *name = get_namespace_name(namespaceId);
-		ListCell   *rc;
+		Form_pg_namespace form = (Form_pg_namespace) GETSTRUCT(tuple);
 
-		if (name == NULL || list_member(names, makeString(name)))
-			continue;
-		foreach(rc, roles)
-			if (ObjectOwner(NAMESPACEOID, namespaceId) == get_rolespec_oid(lfirst(rc), true))
-			{
-				names = lappend(names, makeString(name));
-				break;
-			}
+		if (list_member_oid(roleIds, form->nspowner))
+			names = lappend(names, makeString(pstrdup(NameStr(form->nspname))));
 	}
+	systable_endscan(scan);
+	table_close(namespaceRel, AccessShareLock);
 	return names;
 }
 
@@ -653,7 +756,7 @@ SchemaOwnerOnNodes(const char *schemaName)
  * role needs access to the shards as the role has to the table.
  */
 static void
-GrantOnShards(GrantStmt *stmt)
+GrantOnShards(GrantStmt *stmt, bool coordinatorDone)
 {
 	StringInfoData privileges;
 	List	   *grantees = NIL;
@@ -735,6 +838,7 @@ GrantOnShards(GrantStmt *stmt)
 	context.privileges = privileges.data;
 	context.grantees = grantees;
 	context.known = NIL;
+	context.coordinatorDone = coordinatorDone;
 	ForEachPlacement(objects, GrantOnPlacement, &context);
 }
 
@@ -780,6 +884,8 @@ GrantOnPlacement(ShardextTable *table, ShardextShard *shard, int32 nodeId,
 	 * copy of a reference table in that schema, here; the same change made
 	 * again through the connection to ourselves would wait for our own lock.
 	 */
+	if (nodeId == COORDINATOR_NODE_ID && context->coordinatorDone)
+		return;
 	if (nodeId == COORDINATOR_NODE_ID && stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA)
 	{
 		Oid			copy = CoordinatorCopyRelid(shard->relationName);
