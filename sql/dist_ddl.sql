@@ -488,6 +488,17 @@ REVOKE SELECT ON ALL TABLES IN SCHEMA dist_ddl_hidden FROM dist_ddl_app;
 SET ROLE dist_ddl_app;
 SELECT * FROM dist_ddl_hidden.hidden_ref;
 RESET ROLE;
+-- a statement that changes the coordinator's copies here and the
+-- coordinator's connection to itself do not meet in one transaction: an
+-- error says so, where both would wait for each other
+BEGIN;
+GRANT SELECT ON ALL TABLES IN SCHEMA dist_ddl_hidden TO dist_ddl_app;
+INSERT INTO dist_ddl_hidden.hidden_ref VALUES (2, 20);
+ROLLBACK;
+BEGIN;
+INSERT INTO dist_ddl_hidden.hidden_ref VALUES (2, 20);
+REVOKE SELECT ON ALL TABLES IN SCHEMA dist_ddl_hidden FROM dist_ddl_app;
+ROLLBACK;
 RESET statement_timeout;
 REVOKE USAGE ON SCHEMA dist_ddl_hidden FROM dist_ddl_app;
 REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_app;

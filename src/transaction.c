@@ -111,6 +111,7 @@ static List *FinishedGids = NIL;
 static void FinishPreparedTransactions(bool commit);
 static void ForgetPlansOfLocalStyles(void);
 static void ForgetTransactionState(void);
+static void CheckCopiesNotChangedHere(void);
 
 static void CollectGidCallback(Datum *values, bool *nulls, void *arg);
 static void CollectRecordCallback(Datum *values, bool *nulls, void *arg);
@@ -267,6 +268,57 @@ NextClientMessageIsSync(void)
 }
 
 /*
+ * The statement of this transaction (its command tag) that changed the
+ * coordinator's copies of reference tables here, not through the
+ * coordinator's connection to itself (REASSIGN OWNED, DROP OWNED, GRANT ...
+ * ON ALL TABLES IN SCHEMA), or NULL: that connection, another backend,
+ * would wait for this transaction's locks on them until it ends.
+ */
+static const char *CopiesChangedHere = NULL;
+
+/*
+ * NoteCopiesChangedHere records that statement (a command tag) changed the
+ * coordinator's copies of reference tables in this transaction, after
+ * checking that the transaction has not used them through the coordinator's
+ * connection to itself: that backend holds locks the statement would wait
+ * for until this transaction ends, that is forever.  Called before the
+ * statement runs.
+ */
+void
+NoteCopiesChangedHere(const char *statement)
+{
+	NodeConnection *nc = FindNodeConnection(COORDINATOR_NODE_ID);
+
+	if (nc != NULL && nc->inTransaction)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s cannot run in a transaction that used reference tables through the coordinator's own connection",
+						statement),
+				 errdetail("The statement changes the coordinator's copies of reference tables, which that connection holds locks on until the transaction ends."),
+				 errhint("Run %s in a transaction of its own.", statement)));
+	CopiesChangedHere = statement;
+}
+
+/*
+ * CheckCopiesNotChangedHere raises an error, rather than waiting forever,
+ * when the coordinator's connection to itself is about to be used in a
+ * transaction that changed the coordinator's copies of reference tables
+ * itself (NoteCopiesChangedHere).
+ */
+static void
+CheckCopiesNotChangedHere(void)
+{
+	if (CopiesChangedHere != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("reference tables cannot be read or changed through the coordinator's own connection after %s in the same transaction",
+						CopiesChangedHere),
+				 errdetail("%s changed the coordinator's copies of reference tables; the connection would wait for this transaction's locks on them.",
+						   CopiesChangedHere),
+				 errhint("Run %s in a transaction of its own.", CopiesChangedHere)));
+}
+
+/*
  * GetNodeConnectionForStatement returns the connection for one remote
  * statement.  onlyStatement says that it is the only statement the running
  * statement sends anywhere, or a read at READ COMMITTED: then, in a
@@ -278,6 +330,9 @@ NodeConnection *
 GetNodeConnectionForStatement(int32 nodeId, bool forWrite, bool onlyStatement)
 {
 	NodeConnection *nc;
+
+	if (nodeId == COORDINATOR_NODE_ID)
+		CheckCopiesNotChangedHere();
 
 	if (onlyStatement && StatementMayRunWithoutTransaction() &&
 		StatementEndsTransaction())
@@ -450,9 +505,13 @@ RemoteBeginCommand(void)
 NodeConnection *
 GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 {
-	NodeConnection *nc = GetNodeConnection(nodeId);
+	NodeConnection *nc;
 	int			currentLevel = GetCurrentTransactionNestLevel();
 	bool		begun = false;
+
+	if (nodeId == COORDINATOR_NODE_ID)
+		CheckCopiesNotChangedHere();
+	nc = GetNodeConnection(nodeId);
 
 	if (nc->broken)
 		ereport(ERROR,
@@ -758,6 +817,7 @@ static void
 ForgetTransactionState(void)
 {
 	RemoteTransactionOpened = false;
+	CopiesChangedHere = NULL;
 	ConstraintModes = NIL;
 	ForgetPlansOfLocalStyles();
 	EndDeadlockWatch();

@@ -131,6 +131,7 @@ static bool DropsShardextExtension(Node *parsetree);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt, bool coordinatorDone);
 static List *TablesNotOwnedBy(List *roles);
+static bool ChangesCoordinatorCopies(Node *parsetree);
 static void DropOwnedOnNodes(DropOwnedStmt *stmt, List *tables);
 static void PropagateRolesAndSchemas(Node *parsetree, List *reassignedSchemas);
 static List *NodesReachable(const char *what);
@@ -357,6 +358,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		reassignedSchemas = SchemasOwnedBy(((ReassignOwnedStmt *) parsetree)->roles);
 	if (IsA(parsetree, DropOwnedStmt))
 		keptTables = TablesNotOwnedBy(((DropOwnedStmt *) parsetree)->roles);
+	if (ChangesCoordinatorCopies(parsetree))
+		NoteCopiesChangedHere(CreateCommandName(parsetree));
 
 	/*
 	 * ALTER TABLE of a distributed table checks a new foreign key on the
@@ -522,6 +525,32 @@ PropagateRolesAndSchemas(Node *parsetree, List *reassignedSchemas)
 		SchemaOwnerOnNodes(strVal(((AlterOwnerStmt *) parsetree)->object));
 	foreach(lc, reassignedSchemas)
 		SchemaOwnerOnNodes(strVal(lfirst(lc)));
+}
+
+/*
+ * ChangesCoordinatorCopies tells whether a statement changes, here, the
+ * coordinator's copies of reference tables as well as the tables (what
+ * the roles own or may do, privileges of whole schemas), when there are
+ * such copies.
+ */
+static bool
+ChangesCoordinatorCopies(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (!IsA(parsetree, ReassignOwnedStmt) && !IsA(parsetree, DropOwnedStmt) &&
+		!(IsA(parsetree, GrantStmt) &&
+		  ((GrantStmt *) parsetree)->targtype == ACL_TARGET_ALL_IN_SCHEMA))
+		return false;
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+
+		if (IsReferenceTable(table) &&
+			ShardPlacedOn(table->shards[0], COORDINATOR_NODE_ID))
+			return true;
+	}
+	return false;
 }
 
 /*

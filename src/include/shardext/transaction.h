@@ -22,6 +22,7 @@ extern void ShardextInitTransactions(void);
 extern bool StatementMayRunWithoutTransaction(void);
 extern int	ParallelConnectionsForNode(int32 nodeId, bool explainOnly);
 extern void CheckCopyNotInLocalUse(Oid table, const char *copyName);
+extern void NoteCopiesChangedHere(const char *statement);
 extern ErrorData *TryInSubtransaction(void (*fn) (void *arg), void *arg);
 extern int	ShardextRecoverTransactions(int minAgeMs);
 
