@@ -456,6 +456,11 @@ SELECT (SELECT count(*) FROM (SELECT * FROM styled EXCEPT SELECT * FROM styled_l
        (SELECT count(*) FROM (SELECT * FROM styled_local EXCEPT SELECT * FROM styled) d) AS only_local,
        (SELECT count(*) FROM styled WHERE t IS NULL AND r IS NULL) AS null_rows;
 DROP TABLE styled, styled_local;
+-- a default left to the nodes is still folded here, as the planner does
+CREATE TABLE zero_default (k int, b int DEFAULT (1 / 0));
+SELECT create_distributed_table('zero_default', 'k', shard_count => 2);
+INSERT INTO zero_default (k) SELECT 1 WHERE false;
+DROP TABLE zero_default;
 -- a reference table in a schema the role may not use does not stop its
 -- writes to other reference tables, nor its reads of a view over it; GRANT
 -- ... ON ALL TABLES IN SCHEMA of a schema holding a reference table (whose

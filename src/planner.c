@@ -1205,6 +1205,11 @@ OmitColumnsNodesFill(Query *query, ShardextTable *table, List *keep)
 			kept = lappend(kept, tle);
 			positions = lappend_int(positions, foreach_current_index(lc));
 		}
+		else
+		{
+			/* folded as the planner would have: an error (1/0) is raised */
+			(void) eval_const_expressions(NULL, (Node *) tle->expr);
+		}
 	}
 	query->targetList = kept;
 	table_close(rel, NoLock);
