@@ -827,5 +827,32 @@ SELECT (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM
 	   (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM
 		(SELECT m.v, count(*) FROM local_many m JOIN local_many n ON n.id = m.v + 1 GROUP BY m.v) x) AS same_rows;
 
+-- an input error after batches went to the nodes still names its line
+COPY (SELECT v, repeat('x', 100) FROM (SELECT g::text AS v, g AS o FROM generate_series(1, 50000) g
+      UNION ALL SELECT 'oops', 50001) s ORDER BY o)
+  TO '/tmp/shardext_regress_big.csv' WITH (FORMAT csv);
+COPY big FROM '/tmp/shardext_regress_big.csv' WITH (FORMAT csv);
+COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/shardext_regress_big.csv';
+-- COPY FREEZE: refused as for a table not created or truncated in the
+-- (sub)transaction, else accepted
+COPY big FROM PROGRAM 'true' WITH (FREEZE);
+BEGIN;
+TRUNCATE big;
+COPY big FROM STDIN WITH (FREEZE);
+1	one
+\.
+COMMIT;
+SELECT * FROM big;
+-- a reference table with no column COPY loads (generated ones only)
+CREATE TABLE only_generated (g int GENERATED ALWAYS AS (1) STORED);
+SET client_min_messages = warning;
+SELECT create_reference_table('only_generated');
+RESET client_min_messages;
+COPY only_generated FROM STDIN;
+
+
+\.
+SELECT g, count(*) FROM only_generated GROUP BY g;
+
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

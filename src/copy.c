@@ -68,13 +68,18 @@ CopyableAttnums(TupleDesc tupleDesc)
 	return attnums;
 }
 
-/* ColumnListSql returns "(a, b, ...)" for the given columns, quoted. */
+/*
+ * ColumnListSql returns "(a, b, ...)" for the given columns, quoted; ""
+ * for none (a table whose columns are all generated or dropped).
+ */
 char *
 ColumnListSql(TupleDesc tupleDesc, List *attnums)
 {
 	StringInfoData buf;
 	ListCell   *lc;
 
+	if (attnums == NIL)
+		return "";
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '(');
 	foreach(lc, attnums)
@@ -238,6 +243,7 @@ FlushShardBuffer(ShardRowRouter *router, int shardIndex)
 	StringInfo	buf = &router->buffers[shardIndex];
 	ShardextShard *shard = router->table->shards[shardIndex];
 	char	   *command;
+	ErrorContextCallback *savedContext;
 	ListCell   *lc;
 
 	if (buf->len == 0)
@@ -248,31 +254,25 @@ FlushShardBuffer(ShardRowRouter *router, int shardIndex)
 	/*
 	 * A node's error about an earlier batch surfaces here: it names its own
 	 * row's line (see RememberCopyLines), not the input line being read.
+	 * (An error leaves the stack to whoever catches it, who restores its
+	 * own; PG_TRY here would restore the shortened stack on the way out.)
 	 */
+	savedContext = error_context_stack;
 	if (router->inputContext != NULL && error_context_stack == router->inputContext)
 		error_context_stack = router->inputContext->previous;
-	PG_TRY();
+	foreach(lc, shard->placementNodeIds)
 	{
-		foreach(lc, shard->placementNodeIds)
-		{
-			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(lc),
-																true);
+		NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(lc),
+															true);
 
-			DeferKeysOnNode(router->deferral, nc);
-			RemoteCopyIn(nc, command, buf->data, buf->len, false);
-			if (router->lineCounts[shardIndex] > 0)
-				RememberCopyLines(nc, router->lines[shardIndex],
-								  router->lineCounts[shardIndex],
-								  get_rel_name(router->table->relid));
-		}
+		DeferKeysOnNode(router->deferral, nc);
+		RemoteCopyIn(nc, command, buf->data, buf->len, false);
+		if (router->lineCounts[shardIndex] > 0)
+			RememberCopyLines(nc, router->lines[shardIndex],
+							  router->lineCounts[shardIndex],
+							  get_rel_name(router->table->relid));
 	}
-	PG_FINALLY();
-	{
-		if (router->inputContext != NULL &&
-			error_context_stack == router->inputContext->previous)
-			error_context_stack = router->inputContext;
-	}
-	PG_END_TRY();
+	error_context_stack = savedContext;
 	resetStringInfo(buf);
 	router->lineCounts[shardIndex] = 0;
 }

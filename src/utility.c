@@ -1858,6 +1858,17 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 		whereClause = TransformCopyWhere(pstate, rel, stmt->whereClause);
 	cstate = BeginCopyFrom(pstate, rel, NULL, stmt->filename, stmt->is_program,
 						   NULL, stmt->attlist, stmt->options);
+
+	/*
+	 * FREEZE is refused where COPY of a table refuses it; elsewhere it is
+	 * ignored (the shards were not made in the nodes' transactions).
+	 */
+	if (cstate->opts.freeze &&
+		rel->rd_createSubid != GetCurrentSubTransactionId() &&
+		rel->rd_newRelfilenodeSubid != GetCurrentSubTransactionId())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot perform COPY FREEZE because the table was not created or truncated in the current subtransaction")));
 	estate = CreateExecutorState();
 	econtext = GetPerTupleExprContext(estate);
 	if (whereClause != NIL)
