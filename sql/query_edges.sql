@@ -843,6 +843,11 @@ COPY big FROM STDIN WITH (FREEZE);
 \.
 COMMIT;
 SELECT * FROM big;
+-- a data-modifying WITH under a statement that reads no table is planned
+-- by shardext too (it wrote into the coordinator's empty table)
+WITH d AS (INSERT INTO big VALUES (7, 'ghost')) SELECT 1;
+WITH d AS (INSERT INTO big VALUES (7, 'ghost') RETURNING id) SELECT (SELECT count(*) FROM d);
+SELECT count(*) AS ghosts, pg_relation_size('big') AS coordinator_bytes FROM big WHERE id = 7;
 -- a reference table with no column COPY loads (generated ones only)
 CREATE TABLE only_generated (g int GENERATED ALWAYS AS (1) STORED);
 SET client_min_messages = warning;

@@ -344,6 +344,21 @@ INSERT INTO rt_dist.products VALUES (1, 'back', 'tools', 2, 1);
 SELECT undistribute_table('rt_dist.products');
 SELECT pg_relation_size('rt_dist.products') > 0 AS has_rows;
 SELECT * FROM rt_dist.products;
+-- REINDEX, CLUSTER and undistribute_table after a read of the coordinator's
+-- copy in the same transaction: refused, where they would wait for the
+-- transaction's own lock
+SET statement_timeout = '20s';
+CREATE TABLE rt_dist.tiny (id int PRIMARY KEY, name text);
+INSERT INTO rt_dist.tiny VALUES (1, 'a'), (2, 'b');
+SELECT create_reference_table('rt_dist.tiny');
+CREATE INDEX tiny_name ON rt_dist.tiny (name);
+DO $$ BEGIN PERFORM count(*) FROM rt_dist.tiny; REINDEX TABLE rt_dist.tiny; END $$;
+DO $$ BEGIN PERFORM count(*) FROM rt_dist.tiny; CLUSTER rt_dist.tiny USING tiny_name; END $$;
+SELECT undistribute_table('rt_dist.tiny') FROM (SELECT count(*) FROM rt_dist.tiny) s;
+RESET statement_timeout;
+REINDEX TABLE rt_dist.tiny;
+SELECT undistribute_table('rt_dist.tiny');
+DROP TABLE rt_dist.tiny;
 SELECT undistribute_table('rt_dist.suppliers');
 SELECT count(*) FROM rt_dist.suppliers;
 SELECT count(*) FROM shardext.tables WHERE table_name::text IN ('rt_dist.products', 'rt_dist.suppliers');

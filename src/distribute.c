@@ -54,6 +54,7 @@
 #include "shardext/routing.h"
 #include "shardext/shard_ddl.h"
 #include "shardext/statistics.h"
+#include "shardext/transaction.h"
 
 PG_FUNCTION_INFO_V1(create_distributed_table);
 PG_FUNCTION_INFO_V1(undistribute_table);
@@ -1031,6 +1032,9 @@ undistribute_table(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is not distributed", get_rel_name(relid)),
 				 errhint("shardext.tables lists the distributed tables.")));
 	CheckUndistributeForeignKeys(relid);
+	for (i = 0; i < table->shardCount; i++)
+		if (ShardPlacedOn(table->shards[i], COORDINATOR_NODE_ID))
+			CheckCopyNotInLocalUse(relid, table->shards[i]->relationName);
 
 	rel = table_open(relid, NoLock);
 	for (i = 0; i < table->shardCount; i++)

@@ -486,6 +486,9 @@ AddPlacementCommands(List *commands, ShardextShard *shard, char *sql)
 	{
 		PlacementCommand *command = palloc0(sizeof(PlacementCommand));
 
+		/* the coordinator's copy, read here in this transaction, is locked */
+		if (lfirst_int(lc) == COORDINATOR_NODE_ID)
+			CheckCopyNotInLocalUse(InvalidOid, shard->relationName);
 		command->nodeId = lfirst_int(lc);
 		command->sql = sql;
 		commands = lappend(commands, command);

@@ -357,7 +357,8 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		return PlanOnCoordinatorTables(parse, queryString, cursorOptions,
 									   boundParams);
 
-	if (parse->commandType == CMD_UTILITY || parse->rtable == NIL ||
+	if (parse->commandType == CMD_UTILITY ||
+		(parse->rtable == NIL && parse->cteList == NIL) ||
 		!ShardextExtensionLoaded() || !ShardextHasDistributedTables())
 		return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
 

@@ -1245,17 +1245,34 @@ void
 CheckCopyNotInLocalUse(Oid table, const char *copyName)
 {
 	Oid			copy = CoordinatorCopyRelid(copyName);
+	char	   *name = OidIsValid(table) ? get_rel_name(table) : NULL;
 	LOCKTAG		tag;
 
 	if (!OidIsValid(copy))
 		return;
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, copy);
-	if (LockHeldByMe(&tag, AccessShareLock) || LockHeldByMe(&tag, RowShareLock) ||
-		LockHeldByMe(&tag, RowExclusiveLock))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("reference table \"%s\" was read from the coordinator's own copy in this transaction",
-						get_rel_name(table)),
-				 errdetail("Changing its copies now would wait for this transaction's own lock on the copy."),
-				 errhint("Change the table before reading it in the transaction, or in a transaction of its own.")));
+	if (!LockHeldByMe(&tag, AccessShareLock) && !LockHeldByMe(&tag, RowShareLock) &&
+		!LockHeldByMe(&tag, RowExclusiveLock))
+		return;
+
+	/* the table's name, also when only the copy's is known */
+	if (name == NULL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ShardextAllTables())
+		{
+			ShardextTable *candidate = lfirst(lc);
+
+			if (IsReferenceTable(candidate) &&
+				strcmp(candidate->shards[0]->relationName, copyName) == 0)
+				name = get_rel_name(candidate->relid);
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("reference table \"%s\" was read from the coordinator's own copy in this transaction",
+					name != NULL ? name : copyName),
+			 errdetail("Changing its copies now would wait for this transaction's own lock on the copy."),
+			 errhint("Change the table before reading it in the transaction, or in a transaction of its own.")));
 }
