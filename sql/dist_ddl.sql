@@ -461,6 +461,13 @@ CREATE TABLE zero_default (k int, b int DEFAULT (1 / 0));
 SELECT create_distributed_table('zero_default', 'k', shard_count => 2);
 INSERT INTO zero_default (k) SELECT 1 WHERE false;
 DROP TABLE zero_default;
+-- a row whose every column the nodes would fill still sends one
+CREATE TABLE all_defaults (a int DEFAULT 1, b text DEFAULT 'x');
+SELECT create_reference_table('all_defaults');
+INSERT INTO all_defaults DEFAULT VALUES;
+INSERT INTO all_defaults SELECT FROM generate_series(1, 2);
+SELECT a, b, count(*) FROM all_defaults GROUP BY a, b;
+DROP TABLE all_defaults;
 -- a reference table in a schema the role may not use does not stop its
 -- writes to other reference tables, nor its reads of a view over it; GRANT
 -- ... ON ALL TABLES IN SCHEMA of a schema holding a reference table (whose

@@ -1212,8 +1212,15 @@ OmitColumnsNodesFill(Query *query, ShardextTable *table, List *keep)
 			(void) eval_const_expressions(NULL, (Node *) tle->expr);
 		}
 	}
-	query->targetList = kept;
 	table_close(rel, NoLock);
+
+	/* a row needs a column to be written (INSERT ... DEFAULT VALUES) */
+	if (kept == NIL && query->targetList != NIL)
+	{
+		kept = list_make1(linitial(query->targetList));
+		positions = list_make1_int(0);
+	}
+	query->targetList = kept;
 	return positions;
 }
 
