@@ -317,6 +317,12 @@ SELECT k, string_agg(md5(s), ',') FROM a GROUP BY k LIMIT 1;
 SELECT count(*) FROM a WHERE s = 'x';
 RESET ROLE;
 GRANT EXECUTE ON FUNCTION md5(text) TO PUBLIC;
+-- an aggregate is named as one
+REVOKE EXECUTE ON FUNCTION max(int) FROM PUBLIC;
+SET ROLE edges_loader;
+SELECT max(id) FROM a;
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION max(int) TO PUBLIC;
 REVOKE ALL ON a FROM edges_loader;
 DROP FUNCTION count_a();
 REVOKE ALL ON gen FROM edges_loader;

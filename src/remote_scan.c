@@ -33,6 +33,7 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "common/hashfn.h"
@@ -1263,8 +1264,12 @@ CheckExecutePrivileges(List *functions)
 		Oid			funcid = lfirst_oid(lc);
 		AclResult	aclresult = pg_proc_aclcheck(funcid, GetUserId(), ACL_EXECUTE);
 
+		/* named as PostgreSQL's executor names it (aggregate sum, ...) */
 		if (aclresult != ACLCHECK_OK)
-			aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(funcid));
+			aclcheck_error(aclresult,
+						   get_func_prokind(funcid) == PROKIND_AGGREGATE ?
+						   OBJECT_AGGREGATE : OBJECT_FUNCTION,
+						   get_func_name(funcid));
 	}
 }
 
