@@ -854,6 +854,35 @@ SELECT * FROM big;
 WITH d AS (INSERT INTO big VALUES (7, 'ghost')) SELECT 1;
 WITH d AS (INSERT INTO big VALUES (7, 'ghost') RETURNING id) SELECT (SELECT count(*) FROM d);
 SELECT count(*) AS ghosts, pg_relation_size('big') AS coordinator_bytes FROM big WHERE id = 7;
+-- a node's error carries the coordinator's table and constraint names in
+-- its fields, as on a local twin (GET STACKED DIAGNOSTICS, drivers)
+CREATE TABLE diag (id int PRIMARY KEY, v int CHECK (v > 0));
+CREATE TABLE diag_local (id int PRIMARY KEY, v int CHECK (v > 0));
+SET client_min_messages = warning;
+SELECT create_distributed_table('diag', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO diag VALUES (1, 1);
+INSERT INTO diag_local VALUES (1, 1);
+DO $$
+DECLARE
+	t text;
+	statement text;
+	c text;
+	tab text;
+	sch text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['diag', 'diag_local'] LOOP
+		FOREACH statement IN ARRAY ARRAY['INSERT INTO %I VALUES (1, 1)', 'INSERT INTO %I VALUES (2, 0)'] LOOP
+			BEGIN
+				EXECUTE format(statement, t);
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME, tab = TABLE_NAME, sch = SCHEMA_NAME;
+				RAISE NOTICE '%: schema %, table %, constraint %', t, sch, tab, c;
+			END;
+		END LOOP;
+	END LOOP;
+END $$;
+DROP TABLE diag, diag_local;
 -- a reference table with no column COPY loads (generated ones only)
 CREATE TABLE only_generated (g int GENERATED ALWAYS AS (1) STORED);
 SET client_min_messages = warning;

@@ -100,6 +100,7 @@ static const char *ExactSettingValue(int i);
 static void ForgetStaleStatements(NodeConnection *nc);
 static const char *NodeParallelWorkers(int32 nodeId);
 static char *LogicalNames(const char *message);
+static char *LogicalName(const char *name);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
 static void LogRemoteCommandWithParams(NodeConnection *nc, const char *sql,
 									   int nParams,
@@ -872,8 +873,19 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 	char	   *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	char	   *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	char	   *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	char	   *schema = PQresultErrorField(res, PG_DIAG_SCHEMA_NAME);
+	char	   *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+	char	   *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+	char	   *datatype = PQresultErrorField(res, PG_DIAG_DATATYPE_NAME);
+	char	   *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 	int			code = ERRCODE_CONNECTION_FAILURE;
 
+	/* the object fields name the coordinator's objects, as messages do */
+	schema = schema ? pstrdup(schema) : NULL;
+	table = table ? LogicalName(table) : NULL;
+	column = column ? pstrdup(column) : NULL;
+	datatype = datatype ? pstrdup(datatype) : NULL;
+	constraint = constraint ? LogicalName(constraint) : NULL;
 	if (sqlstate != NULL && strlen(sqlstate) == 5)
 		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
 							 sqlstate[3], sqlstate[4]);
@@ -889,8 +901,25 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 			 errmsg_internal("%s", primary),
 			 detail ? errdetail_internal("%s", detail) : 0,
 			 hint ? errhint("%s", hint) : 0,
+			 schema ? err_generic_string(PG_DIAG_SCHEMA_NAME, schema) : 0,
+			 table ? err_generic_string(PG_DIAG_TABLE_NAME, table) : 0,
+			 column ? err_generic_string(PG_DIAG_COLUMN_NAME, column) : 0,
+			 datatype ? err_generic_string(PG_DIAG_DATATYPE_NAME, datatype) : 0,
+			 constraint ? err_generic_string(PG_DIAG_CONSTRAINT_NAME, constraint) : 0,
 			 context ? errcontext("%s", context) : 0,
 			 errcontext("while executing on node %s", nc->label)));
+}
+
+/*
+ * LogicalName returns the coordinator's name of the object a node names
+ * name (a shard, or one of its indexes or constraints), or a copy of name.
+ */
+static char *
+LogicalName(const char *name)
+{
+	char	   *quoted = LogicalNames(psprintf("\"%s\"", name));
+
+	return pnstrdup(quoted + 1, strlen(quoted) - 2);
 }
 
 /*
