@@ -561,7 +561,7 @@ COPY (SELECT CASE WHEN g = 15001 THEN 77 ELSE g END, 'v' || g FROM generate_seri
 COPY cpl FROM '/tmp/shardext_regress_lines.txt';
 COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/shardext_regress_lines.txt';
 SELECT count(*) FROM cpl;
--- errors of the coordinator's own (a NULL distribution value) name the input line
+-- errors of the coordinator's own (NOT NULL, CHECK, a NULL distribution value) name the input line
 COPY cpl FROM STDIN;
 1	a
 \N	b
@@ -854,6 +854,28 @@ SELECT * FROM big;
 WITH d AS (INSERT INTO big VALUES (7, 'ghost')) SELECT 1;
 WITH d AS (INSERT INTO big VALUES (7, 'ghost') RETURNING id) SELECT (SELECT count(*) FROM d);
 SELECT count(*) AS ghosts, pg_relation_size('big') AS coordinator_bytes FROM big WHERE id = 7;
+-- NOT NULL and CHECK are checked as COPY reads the rows: the first bad row
+-- is the one reported, as for a local table
+CREATE TABLE checked (id int, v int NOT NULL, w text CHECK (length(w) < 5),
+                      g int GENERATED ALWAYS AS (v * 2) STORED CHECK (g < 100));
+SET client_min_messages = warning;
+SELECT create_distributed_table('checked', 'id', shard_count => 4);
+RESET client_min_messages;
+COPY checked FROM STDIN;
+1	1	a
+2	\N	b
+3	3	cccccc
+4	foo	c
+\.
+COPY checked FROM STDIN;
+1	60	a
+2	2	bbbbbbbb
+\.
+COPY checked FROM STDIN;
+1	6	a
+\.
+SELECT * FROM checked;
+DROP TABLE checked;
 -- a node's error carries the coordinator's table and constraint names in
 -- its fields, as on a local twin (GET STACKED DIAGNOSTICS, drivers)
 CREATE TABLE diag (id int PRIMARY KEY, v int CHECK (v > 0));

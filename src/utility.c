@@ -43,6 +43,7 @@
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -1817,6 +1818,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	ErrorContextCallback errorCallback;
 	List	   *whereClause = NIL;
 	ExprState  *qual = NULL;
+	ResultRelInfo *resultRelInfo = NULL;
 
 	if (stmt->filename != NULL)
 	{
@@ -1874,6 +1876,18 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	if (whereClause != NIL)
 		qual = ExecPrepareQual(whereClause, estate);
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
+
+	/*
+	 * NOT NULL and CHECK are checked here too, row after row, so that the
+	 * first bad row of the input is the one reported, as by COPY of a table
+	 * (the nodes see a shard's rows only when its batch is sent).
+	 */
+	if (rel->rd_att->constr != NULL &&
+		(rel->rd_att->constr->has_not_null || rel->rd_att->constr->num_check > 0))
+	{
+		resultRelInfo = makeNode(ResultRelInfo);
+		InitResultRelInfo(resultRelInfo, rel, 0, NULL, 0);
+	}
 	router = CreateShardRowRouter(table, RelationGetDescr(rel),
 								  CopySentAttnums(rel, table, stmt->attlist));
 	router->inputContext = &errorCallback;
@@ -1906,6 +1920,12 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 		{
 			MemoryContextSwitchTo(old);
 			continue;
+		}
+		if (resultRelInfo != NULL)
+		{
+			if (rel->rd_att->constr->has_generated_stored)
+				ExecComputeStoredGenerated(resultRelInfo, estate, slot, CMD_INSERT);
+			ExecConstraints(resultRelInfo, slot, estate);
 		}
 		RouteSlotToShard(router, slot, cstate->cur_lineno);
 		MemoryContextSwitchTo(old);
