@@ -67,6 +67,7 @@
 #include "shardext/deparse.h"
 #include "shardext/foreign_keys.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/node_types.h"
 #include "shardext/remote_exec.h"
 #include "shardext/shard_ddl.h"
 #include "shardext/transaction.h"
@@ -78,6 +79,7 @@ typedef struct ColumnShape
 	bool		dropped;
 	char	   *name;
 	char	   *type;			/* with typmod */
+	Oid			typid;
 	char	   *collation;		/* NULL: the type's default */
 	bool		notNull;
 	char	   *defaultSql;		/* NULL: none, or not evaluable on a node */
@@ -291,6 +293,7 @@ CaptureTableShape(Oid relid)
 			continue;
 		column->name = pstrdup(NameStr(attr->attname));
 		column->type = format_type_with_typemod(attr->atttypid, attr->atttypmod);
+		column->typid = attr->atttypid;
 		if (OidIsValid(attr->attcollation) &&
 			attr->attcollation != get_typcollation(attr->atttypid))
 			column->collation = generate_collation_name(attr->attcollation);
@@ -461,7 +464,7 @@ CaptureStatementDetails(TableShape *shape, Node *parsetree)
 
 	if ((IsA(parsetree, RenameStmt) &&
 		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA) ||
-		IsA(parsetree, ReassignOwnedStmt))
+		IsA(parsetree, ReassignOwnedStmt) || IsDropTypeCascade(parsetree))
 		shape->copyChangedHere = true;
 	if (!IsA(parsetree, AlterTableStmt))
 		return;
@@ -501,7 +504,7 @@ CaptureStatementDetails(TableShape *shape, Node *parsetree)
 						 errdetail("The shards convert their own rows; the expression "
 								   "may only use built-in functions and the table's columns."),
 						 errhint("Add a new column, fill it with UPDATE, then drop the old one.")));
-			if (contain_mutable_functions(expr))
+			if (IsMutableOnNodes(expr))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("the USING expression of column \"%s\" of distributed table \"%s\" must be immutable",
@@ -684,6 +687,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 								new->name, after->tableName),
 						 errdetail("Every copy would compute its own values for the rows it holds."),
 						 errhint("Add the column without the default, fill it with UPDATE, then set the default.")));
+			commands = list_concat(commands, TypeCreateCommands(new->typid));
 			initStringInfo(&buf);
 			appendStringInfo(&buf, "ALTER TABLE %s ADD COLUMN %s %s", name,
 							 column, new->type);
@@ -709,17 +713,26 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 							   psprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", name,
 										quote_identifier(old->name), column));
 		conversion = FindConversion(before, old->name);
+		/*
+		 * Without USING, a node converts as PostgreSQL did here, by
+		 * assignment (a value too long for a shorter varchar is an error,
+		 * not cut).
+		 */
 		if (conversion != NULL || strcmp(old->type, new->type) != 0 ||
 			(old->collation == NULL) != (new->collation == NULL) ||
 			(old->collation && strcmp(old->collation, new->collation) != 0))
+		{
+			commands = list_concat(commands, TypeCreateCommands(new->typid));
 			commands = lappend(commands,
-							   psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s USING %s",
+							   psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s%s%s",
 										name, column, new->type,
 										new->collation ? " COLLATE " : "",
 										new->collation ? new->collation : "",
 										conversion && conversion->usingSql ?
-										conversion->usingSql :
-										psprintf("%s::%s", column, new->type)));
+										" USING " : "",
+										conversion && conversion->usingSql ?
+										conversion->usingSql : ""));
+		}
 		if (old->generated && !new->generated)
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP EXPRESSION",

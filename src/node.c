@@ -22,10 +22,12 @@
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
@@ -376,4 +378,43 @@ shardext_register_coordinator(PG_FUNCTION_ARGS)
 	InsertNode(COORDINATOR_NODE_ID, host, pg_strtoint32(portString),
 			   get_database_name(MyDatabaseId), NODE_ROLE_COORDINATOR, 0);
 	PG_RETURN_INT32(COORDINATOR_NODE_ID);
+}
+
+/*
+ * NodesReachable returns the active workers, warning about (and leaving out)
+ * those the current role has no user mapping for: statements about roles
+ * and schemas, which a role that never uses distributed tables may run too,
+ * do not fail for want of a mapping.
+ */
+List *
+NodesReachable(const char *what)
+{
+	List	   *nodes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *node = lfirst(lc);
+		ForeignServer *server;
+
+		if (node->role != NODE_ROLE_WORKER || !node->isActive)
+			continue;
+		server = GetForeignServerByName(node->serverName, true);
+		if (server == NULL ||
+			(!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
+									ObjectIdGetDatum(server->serverid)) &&
+			 !SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+									ObjectIdGetDatum(server->serverid))))
+		{
+			ereport(NOTICE,
+					(errmsg("%s not applied on node %d (%s:%d)", what, node->nodeId,
+							node->host, node->port),
+					 errdetail("Role \"%s\" has no user mapping for server \"%s\".",
+							   GetUserNameFromId(GetUserId(), false), node->serverName),
+					 errhint("Run the statement again as a role with a user mapping for every node.")));
+			continue;
+		}
+		nodes = lappend(nodes, node);
+	}
+	return nodes;
 }

@@ -43,6 +43,7 @@
 #include "utils/typcache.h"
 
 #include "shardext/metadata_cache.h"
+#include "shardext/node_types.h"
 #include "shardext/router.h"
 #include "shardext/shard_ddl.h"
 #include "shardext/routing.h"
@@ -346,7 +347,7 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query writes dates, times or floats as text, which the nodes write in other styles";
 		return true;
 	}
-	if (IsA(node, Const) && ((Const *) node)->consttype >= FirstNormalObjectId)
+	if (IsA(node, Const) && !IsNodeType(((Const *) node)->consttype))
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a type that the nodes do not have";
@@ -366,7 +367,7 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		return true;
 	}
 	if (IsA(node, CoerceToDomain) &&
-		((CoerceToDomain *) node)->resulttype >= FirstNormalObjectId)
+		!IsNodeType(((CoerceToDomain *) node)->resulttype))
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a domain that the nodes do not have";

@@ -4,8 +4,9 @@
  *	  Checking that a table can be distributed, and the DDL of its shards.
  *
  * A shard is an ordinary table on a worker, a stock PostgreSQL server that
- * only has built-in types, functions, operators and collations.  So a table
- * can only be distributed when everything its shards need is built in
+ * only has built-in types, functions, operators and collations, and the
+ * enum types and domains shardext creates there (node_types.c).  So a table
+ * can only be distributed when everything its shards need is one of those
  * (CheckTableDistributable), and the DDL of a shard is generated so that it
  * names nothing else (ShardCreateCommands): expressions are deparsed with
  * search_path = pg_catalog, so that any name outside pg_catalog comes out
@@ -20,7 +21,8 @@
  *
  * IsShippableExpression is the single test of "a worker can evaluate this",
  * shared with query pushdown: it accepts only node types it knows, and only
- * objects with OIDs below FirstNormalObjectId (those initdb creates).
+ * objects with OIDs below FirstNormalObjectId (those initdb creates), but
+ * for the types of IsNodeType.
  *
  * IDENTIFICATION
  *	  src/shard_ddl.c
@@ -68,11 +70,11 @@
 
 #include "shardext/metadata_cache.h"
 #include "shardext/deparse.h"
+#include "shardext/node_types.h"
 #include "shardext/shard_ddl.h"
 
 static char *ShardNameUnquoted(const char *name, int64 shardId);
 static bool IsUserObject(Oid objectId);
-static bool IsBuiltinType(Oid typeId);
 static Oid	RelationAccessMethod(Oid relid);
 static void CheckRelationKind(Relation rel, const char *tableName);
 static void CheckInheritance(Relation rel, const char *tableName);
@@ -229,32 +231,6 @@ static bool
 IsUserObject(Oid objectId)
 {
 	return objectId >= FirstNormalObjectId;
-}
-
-/*
- * IsBuiltinType tells whether a type, and the element type of an array or
- * the base type of a domain, all exist on a stock worker.
- */
-static bool
-IsBuiltinType(Oid typeId)
-{
-	HeapTuple	typeTuple;
-	Form_pg_type typeForm;
-	bool		result = true;
-
-	if (IsUserObject(typeId))
-		return false;
-	typeTuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typeId));
-	if (!HeapTupleIsValid(typeTuple))
-		elog(ERROR, "cache lookup failed for type %u", typeId);
-	typeForm = (Form_pg_type) GETSTRUCT(typeTuple);
-	if (typeForm->typtype == TYPTYPE_DOMAIN)
-		result = IsBuiltinType(typeForm->typbasetype);
-	else if (OidIsValid(typeForm->typelem) &&
-			 typeForm->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
-		result = IsBuiltinType(typeForm->typelem);
-	ReleaseSysCache(typeTuple);
-	return result;
 }
 
 /*
@@ -471,14 +447,15 @@ CheckColumns(Relation rel, const char *tableName)
 
 		if (attr->attisdropped)
 			continue;
-		if (!IsBuiltinType(attr->atttypid))
+		if (!IsNodeType(attr->atttypid))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s because column %s has type %s, which is not built in",
+					 errmsg("%s because column %s has type %s, which the nodes cannot have",
 							NotDistributable(tableName), columnName,
 							format_type_be(attr->atttypid)),
-					 errdetail("Workers only have the built-in types of PostgreSQL."),
-					 errhint("Change the type of column %s to a built-in type%s.",
+					 errdetail("Nodes have PostgreSQL's built-in types, and the enums and domains "
+							   "(of built-in functions) that shardext creates there."),
+					 errhint("Change the type of column %s to one of those%s.",
 							 columnName, BeforeDistributing())));
 		if (IsUserObject(attr->attcollation))
 			ereport(ERROR,
@@ -536,6 +513,15 @@ CheckDistributionColumn(Relation rel, const char *tableName,
 						NotDistributable(tableName), columnName),
 				 errhint("Choose a column that is not generated.")));
 
+	if (method == 'h' && TypeHashesByOid(attr->atttypid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot hash-distribute table %s by column %s",
+						tableName, columnName),
+				 errdetail("Type %s is an enum, or built on one: the hash of an enum value "
+						   "is that of its OID, which a dump and restore changes.",
+						   format_type_be(attr->atttypid)),
+				 errhint("Choose another distribution column, or use range distribution.")));
 	if (method == 'h')
 	{
 		typeEntry = lookup_type_cache(attr->atttypid,
@@ -916,7 +902,7 @@ QualifiedCollationName(Oid collationId)
  * ShardCreateCommands returns the statements (a List of palloc'd strings)
  * that create shard shardName (schema-qualified and quoted, see
  * ShardTableName) of table relid, with shard ID shardId, on a worker: the
- * schema, the table with its columns, defaults, generated columns and NOT
+ * schema, the enum types and domains of its columns, the table with its columns, defaults, generated columns and NOT
  * NULLs, its CHECK, primary key and unique constraints, then its other
  * indexes.  Expressions are deparsed under SetDeparseGucs (search path
  * pg_catalog; ISO dates, all float digits, standard strings).
@@ -934,6 +920,7 @@ ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
 	nestLevel = SetDeparseGucs();
 
 	commands = lappend(commands, SchemaCreateCommand(RelationGetNamespace(rel)));
+	commands = list_concat(commands, ColumnTypeCreateCommands(rel));
 	commands = lappend(commands, CreateTableCommand(rel, shardName));
 	commands = list_concat(commands,
 						   ConstraintCommands(rel, shardName, shardId));
@@ -1403,7 +1390,7 @@ IsShippableExpression(Node *expr)
 bool
 IsShippableConst(Const *constant)
 {
-	if (!IsBuiltinType(constant->consttype) ||
+	if (!IsNodeType(constant->consttype) ||
 		IsUserObject(constant->constcollid))
 		return false;
 	if (constant->constisnull)
@@ -1704,7 +1691,7 @@ NotShippableWalker(Node *node, void *context)
 				if (var->varattno < 0)
 					return true;
 				if (var->varattno != InvalidAttrNumber &&
-					(!IsBuiltinType(var->vartype) ||
+					(!IsNodeType(var->vartype) ||
 					 IsUserObject(var->varcollid)))
 					return true;
 			}
@@ -1720,7 +1707,7 @@ NotShippableWalker(Node *node, void *context)
 				Param	   *param = (Param *) node;
 
 				if (param->paramkind != PARAM_EXTERN ||
-					!IsBuiltinType(param->paramtype) ||
+					!IsNodeType(param->paramtype) ||
 					IsUserObject(param->paramcollid))
 					return true;
 			}
@@ -1744,7 +1731,7 @@ NotShippableWalker(Node *node, void *context)
 				if (ReadsSessionState(func->funcid))
 					return true;
 				if (IsUserObject(func->funcid) ||
-					!IsBuiltinType(func->funcresulttype) ||
+					!IsNodeType(func->funcresulttype) ||
 					IsUserObject(func->funccollid) ||
 					IsUserObject(func->inputcollid))
 					return true;
@@ -1760,7 +1747,7 @@ NotShippableWalker(Node *node, void *context)
 				set_opfuncid(op);
 				if (IsUserObject(op->opno) ||
 					IsUserObject(op->opfuncid) ||
-					!IsBuiltinType(op->opresulttype) ||
+					!IsNodeType(op->opresulttype) ||
 					IsUserObject(op->opcollid) ||
 					IsUserObject(op->inputcollid))
 					return true;
@@ -1786,7 +1773,7 @@ NotShippableWalker(Node *node, void *context)
 				Aggref	   *aggref = (Aggref *) node;
 
 				if (IsUserObject(aggref->aggfnoid) ||
-					!IsBuiltinType(aggref->aggtype) ||
+					!IsNodeType(aggref->aggtype) ||
 					IsUserObject(aggref->aggcollid) ||
 					IsUserObject(aggref->inputcollid))
 					return true;
@@ -1798,7 +1785,7 @@ NotShippableWalker(Node *node, void *context)
 				WindowFunc *window = (WindowFunc *) node;
 
 				if (IsUserObject(window->winfnoid) ||
-					!IsBuiltinType(window->wintype) ||
+					!IsNodeType(window->wintype) ||
 					IsUserObject(window->wincollid) ||
 					IsUserObject(window->inputcollid))
 					return true;
@@ -1821,8 +1808,8 @@ NotShippableWalker(Node *node, void *context)
 			{
 				SubscriptingRef *subscript = (SubscriptingRef *) node;
 
-				if (!IsBuiltinType(subscript->refcontainertype) ||
-					!IsBuiltinType(subscript->refrestype) ||
+				if (!IsNodeType(subscript->refcontainertype) ||
+					!IsNodeType(subscript->refrestype) ||
 					IsUserObject(subscript->refcollid))
 					return true;
 			}
@@ -1832,14 +1819,14 @@ NotShippableWalker(Node *node, void *context)
 			{
 				FieldSelect *select = (FieldSelect *) node;
 
-				if (!IsBuiltinType(select->resulttype) ||
+				if (!IsNodeType(select->resulttype) ||
 					IsUserObject(select->resultcollid))
 					return true;
 			}
 			break;
 
 		case T_FieldStore:
-			if (!IsBuiltinType(((FieldStore *) node)->resulttype))
+			if (!IsNodeType(((FieldStore *) node)->resulttype))
 				return true;
 			break;
 
@@ -1847,7 +1834,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				RelabelType *relabel = (RelabelType *) node;
 
-				if (!IsBuiltinType(relabel->resulttype) ||
+				if (!IsNodeType(relabel->resulttype) ||
 					IsUserObject(relabel->resultcollid))
 					return true;
 			}
@@ -1857,7 +1844,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CoerceViaIO *coerce = (CoerceViaIO *) node;
 
-				if (!IsBuiltinType(coerce->resulttype) ||
+				if (!IsNodeType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid))
 					return true;
 			}
@@ -1867,14 +1854,14 @@ NotShippableWalker(Node *node, void *context)
 			{
 				ArrayCoerceExpr *coerce = (ArrayCoerceExpr *) node;
 
-				if (!IsBuiltinType(coerce->resulttype) ||
+				if (!IsNodeType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid))
 					return true;
 			}
 			break;
 
 		case T_ConvertRowtypeExpr:
-			if (!IsBuiltinType(((ConvertRowtypeExpr *) node)->resulttype))
+			if (!IsNodeType(((ConvertRowtypeExpr *) node)->resulttype))
 				return true;
 			break;
 
@@ -1887,7 +1874,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CaseExpr   *caseExpr = (CaseExpr *) node;
 
-				if (!IsBuiltinType(caseExpr->casetype) ||
+				if (!IsNodeType(caseExpr->casetype) ||
 					IsUserObject(caseExpr->casecollid))
 					return true;
 			}
@@ -1897,7 +1884,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CaseTestExpr *caseTest = (CaseTestExpr *) node;
 
-				if (!IsBuiltinType(caseTest->typeId) ||
+				if (!IsNodeType(caseTest->typeId) ||
 					IsUserObject(caseTest->collation))
 					return true;
 			}
@@ -1907,14 +1894,14 @@ NotShippableWalker(Node *node, void *context)
 			{
 				ArrayExpr  *array = (ArrayExpr *) node;
 
-				if (!IsBuiltinType(array->array_typeid) ||
+				if (!IsNodeType(array->array_typeid) ||
 					IsUserObject(array->array_collid))
 					return true;
 			}
 			break;
 
 		case T_RowExpr:
-			if (!IsBuiltinType(((RowExpr *) node)->row_typeid))
+			if (!IsNodeType(((RowExpr *) node)->row_typeid))
 				return true;
 			break;
 
@@ -1940,7 +1927,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CoalesceExpr *coalesce = (CoalesceExpr *) node;
 
-				if (!IsBuiltinType(coalesce->coalescetype) ||
+				if (!IsNodeType(coalesce->coalescetype) ||
 					IsUserObject(coalesce->coalescecollid))
 					return true;
 			}
@@ -1950,7 +1937,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				MinMaxExpr *minMax = (MinMaxExpr *) node;
 
-				if (!IsBuiltinType(minMax->minmaxtype) ||
+				if (!IsNodeType(minMax->minmaxtype) ||
 					IsUserObject(minMax->minmaxcollid) ||
 					IsUserObject(minMax->inputcollid))
 					return true;
@@ -1958,14 +1945,14 @@ NotShippableWalker(Node *node, void *context)
 			break;
 
 		case T_SQLValueFunction:
-			if (!IsBuiltinType(((SQLValueFunction *) node)->type))
+			if (!IsNodeType(((SQLValueFunction *) node)->type))
 				return true;
 			if (SQLValueReadsSessionState((SQLValueFunction *) node))
 				return true;
 			break;
 
 		case T_XmlExpr:
-			if (!IsBuiltinType(((XmlExpr *) node)->type))
+			if (!IsNodeType(((XmlExpr *) node)->type))
 				return true;
 			break;
 
@@ -1973,7 +1960,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CoerceToDomain *coerce = (CoerceToDomain *) node;
 
-				if (!IsBuiltinType(coerce->resulttype) ||
+				if (!IsNodeType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid))
 					return true;
 			}
@@ -1983,7 +1970,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CoerceToDomainValue *value = (CoerceToDomainValue *) node;
 
-				if (!IsBuiltinType(value->typeId) ||
+				if (!IsNodeType(value->typeId) ||
 					IsUserObject(value->collation))
 					return true;
 			}

@@ -75,6 +75,8 @@
 #include "shardext/hooks.h"
 #include "shardext/maintenance.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/node.h"
+#include "shardext/node_types.h"
 #include "shardext/remote_exec.h"
 #include "shardext/statistics.h"
 #include "shardext/shard_ddl.h"
@@ -135,7 +137,6 @@ static List *TablesNotOwnedBy(List *roles);
 static bool ChangesCoordinatorCopies(Node *parsetree);
 static void DropOwnedOnNodes(DropOwnedStmt *stmt, List *tables);
 static void PropagateRolesAndSchemas(Node *parsetree, List *reassignedSchemas);
-static List *NodesReachable(const char *what);
 static Oid	ObjectOwner(int cacheId, Oid objectId);
 static List *SchemasOwnedBy(List *roles);
 static void GrantRoleOnNodes(GrantRoleStmt *stmt);
@@ -262,6 +263,7 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	List	   *shapes = NIL;
 	List	   *volatile reassignedSchemas = NIL;
 	List	   *volatile keptTables = NIL;
+	TypeStatement *typeStatement;
 	ListCell   *lc;
 
 	StopWorkerOfDatabaseUsed(parsetree);
@@ -319,10 +321,13 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		List	   *owned = IsA(parsetree, ReassignOwnedStmt) ?
 			SchemasOwnedBy(((ReassignOwnedStmt *) parsetree)->roles) : NIL;
 
+		typeStatement = BeforeTypeStatement(parsetree);
 		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
 							   params, queryEnv, dest, qc);
-		/* roles and schemas reach the workers before any table is distributed */
+		/* roles, schemas and types reach the workers before any table is distributed */
 		PropagateRolesAndSchemas(parsetree, owned);
+		if (typeStatement != NULL)
+			PropagateTypeStatement(typeStatement);
 		ProcessPendingDrops();
 		return;
 	}
@@ -361,6 +366,7 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		keptTables = TablesNotOwnedBy(((DropOwnedStmt *) parsetree)->roles);
 	if (ChangesCoordinatorCopies(parsetree))
 		NoteCopiesChangedHere(CreateCommandName(parsetree));
+	typeStatement = BeforeTypeStatement(parsetree);
 
 	/*
 	 * ALTER TABLE of a distributed table checks a new foreign key on the
@@ -399,6 +405,9 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		CommandCounterIncrement();
 		PropagateShapeChanges(shapes);
 	}
+	/* after the shapes: a dropped type's columns went first */
+	if (typeStatement != NULL)
+		PropagateTypeStatement(typeStatement);
 	ProcessPendingDrops();
 }
 
@@ -541,7 +550,8 @@ ChangesCoordinatorCopies(Node *parsetree)
 
 	if (!IsA(parsetree, ReassignOwnedStmt) && !IsA(parsetree, DropOwnedStmt) &&
 		!(IsA(parsetree, GrantStmt) &&
-		  ((GrantStmt *) parsetree)->targtype == ACL_TARGET_ALL_IN_SCHEMA))
+		  ((GrantStmt *) parsetree)->targtype == ACL_TARGET_ALL_IN_SCHEMA) &&
+		!IsDropTypeCascade(parsetree))
 		return false;
 	foreach(lc, ShardextAllTables())
 	{
@@ -617,45 +627,6 @@ DropOwnedOnNodes(DropOwnedStmt *stmt, List *tables)
 	revoke->objtype = OBJECT_SCHEMA;
 	revoke->objects = schemas;
 	GrantOnShards(revoke, true);
-}
-
-/*
- * NodesReachable returns the active workers, warning about (and leaving out)
- * those the current role has no user mapping for: statements about roles
- * and schemas, which a role that never uses distributed tables may run too,
- * do not fail for want of a mapping.
- */
-static List *
-NodesReachable(const char *what)
-{
-	List	   *nodes = NIL;
-	ListCell   *lc;
-
-	foreach(lc, ShardextAllNodes())
-	{
-		ShardextNode *node = lfirst(lc);
-		ForeignServer *server;
-
-		if (node->role != NODE_ROLE_WORKER || !node->isActive)
-			continue;
-		server = GetForeignServerByName(node->serverName, true);
-		if (server == NULL ||
-			(!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
-									ObjectIdGetDatum(server->serverid)) &&
-			 !SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
-									ObjectIdGetDatum(server->serverid))))
-		{
-			ereport(NOTICE,
-					(errmsg("%s not applied on node %d (%s:%d)", what, node->nodeId,
-							node->host, node->port),
-					 errdetail("Role \"%s\" has no user mapping for server \"%s\".",
-							   GetUserNameFromId(GetUserId(), false), node->serverName),
-					 errhint("Run the statement again as a role with a user mapping for every node.")));
-			continue;
-		}
-		nodes = lappend(nodes, node);
-	}
-	return nodes;
 }
 
 /* ObjectOwner returns the owner of a relation (RELOID) or schema (NAMESPACEOID). */
@@ -1335,6 +1306,13 @@ TablesChangedByStatement(Node *parsetree)
 				DropStmt   *stmt = (DropStmt *) parsetree;
 				ListCell   *lc;
 
+				/* DROP TYPE/DOMAIN ... CASCADE drops the columns of the type */
+				if (stmt->removeType == OBJECT_TYPE ||
+					stmt->removeType == OBJECT_DOMAIN)
+				{
+					relids = TablesUsingTypes(stmt->objects);
+					break;
+				}
 				/* the tables that reference dropped ones lose foreign keys */
 				if (stmt->removeType == OBJECT_TABLE ||
 					stmt->removeType == OBJECT_SCHEMA)

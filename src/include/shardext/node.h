@@ -12,5 +12,6 @@
 #define SHARDEXT_NODE_H
 
 extern char *NodeServerName(int32 nodeId);
+extern List *NodesReachable(const char *what);
 
 #endif							/* SHARDEXT_NODE_H */

@@ -1,0 +1,205 @@
+--
+-- Enum types and domains in distributed and reference tables: shardext
+-- creates them on the nodes and carries their changes there.  Local twins
+-- of the tables, using the same types, are the oracle.
+--
+SELECT setval('shardext.shard_id_seq', 700000, false) IS NOT NULL AS shard_ids_set;
+CREATE SCHEMA nt;
+SET search_path = nt, public;
+
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN posint AS int CHECK (VALUE > 0);
+CREATE DOMAIN dmood AS mood NOT NULL CONSTRAINT not_sad CHECK (VALUE <> 'sad');
+CREATE DOMAIN code AS text COLLATE "C" CHECK (length(VALUE) <= 4);
+
+CREATE TABLE t (id int PRIMARY KEY, m mood, p posint, dm dmood, ms mood[], c code);
+CREATE TABLE lt (LIKE t INCLUDING ALL);
+CREATE TABLE r (k mood PRIMARY KEY, label text);
+CREATE TABLE lr (LIKE r INCLUDING ALL);
+SET client_min_messages = warning;
+SELECT create_distributed_table('t', 'id', shard_count => 4);
+SELECT create_reference_table('r');
+RESET client_min_messages;
+
+-- the rows of a table as one text, to compare with the oracle
+CREATE FUNCTION rows_of(tab regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	result text;
+BEGIN
+	EXECUTE format('SELECT string_agg(x::text, %L ORDER BY x::text) FROM %s x', '|', tab)
+	  INTO result;
+	RETURN result;
+END $$;
+
+-- the same query on the distributed table and its twin gives the same rows
+CREATE FUNCTION same(query text) RETURNS bool LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+	l text;
+BEGIN
+	EXECUTE format('SELECT string_agg(x::text, %L) FROM (%s) x', '|', query) INTO d;
+	EXECUTE format('SELECT string_agg(x::text, %L) FROM (%s) x', '|',
+				   replace(replace(query, ' t ', ' lt '), ' r ', ' lr ')) INTO l;
+	IF d IS DISTINCT FROM l THEN
+		RAISE NOTICE 'distributed: %', d;
+		RAISE NOTICE 'local:       %', l;
+	END IF;
+	RETURN d IS NOT DISTINCT FROM l;
+END $$;
+
+INSERT INTO t VALUES (1, 'happy', 5, 'ok', '{sad,happy}', 'ab'),
+	(2, 'sad', 7, 'happy', NULL, 'abcd'), (3, 'ok', 1, 'ok', '{ok}', NULL),
+	(4, NULL, NULL, 'happy', '{}', 'zz');
+INSERT INTO lt SELECT * FROM t;
+INSERT INTO r VALUES ('happy', 'yay'), ('ok', 'fine'), ('sad', 'meh');
+INSERT INTO lr SELECT * FROM r;
+
+-- filters, grouping and ordering by the enum's order are computed on the nodes
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM t WHERE m > 'sad';
+SELECT same('SELECT id FROM t WHERE m > ''sad'' ORDER BY id');
+SELECT same('SELECT m, count(*), max(p), min(dm::mood) FROM t GROUP BY m ORDER BY m');
+SELECT same('SELECT id, m FROM t ORDER BY m DESC NULLS LAST, id LIMIT 3');
+SELECT same('SELECT max(m), min(m), array_agg(m ORDER BY m) FROM t');
+SELECT same('SELECT id FROM t WHERE ''happy'' = ANY (ms) ORDER BY id');
+SELECT same('SELECT x.id, y.label FROM t x JOIN r y ON y.k = x.m ORDER BY 1');
+SELECT same('SELECT id FROM t WHERE c < ''b'' ORDER BY id');
+SELECT same('SELECT id FROM t WHERE p::int > 4 AND dm::mood = ''ok'' ORDER BY id');
+
+-- parameters of enum and domain types, custom and generic plans
+PREPARE by_mood(mood) AS SELECT id FROM t WHERE m = $1 ORDER BY id;
+PREPARE by_both(int, mood) AS SELECT id, m FROM t WHERE id = $1 AND dm::mood = $2;
+EXECUTE by_mood('happy'); EXECUTE by_mood('ok'); EXECUTE by_mood('sad');
+EXECUTE by_mood('happy'); EXECUTE by_mood('ok'); EXECUTE by_mood('sad');
+EXECUTE by_mood('happy');
+EXECUTE by_both(1, 'ok'); EXECUTE by_both(1, 'ok'); EXECUTE by_both(1, 'ok');
+EXECUTE by_both(1, 'ok'); EXECUTE by_both(1, 'ok'); EXECUTE by_both(1, 'ok');
+EXECUTE by_both(2, 'happy');
+EXECUTE by_both(2, 'sad');
+
+-- domain checks: on the coordinator for values it reads, on the nodes for
+-- values they compute; PostgreSQL's messages either way
+INSERT INTO t VALUES (5, 'ok', -1, 'ok');
+INSERT INTO t VALUES (5, 'ok', 1, 'sad');
+INSERT INTO t VALUES (5, 'ok', 1, NULL);
+INSERT INTO t (id, m) VALUES (5, 'ok');
+UPDATE t SET p = p - 5 WHERE id = 1;
+UPDATE t SET p = p - 5;
+UPDATE lt SET p = p - 5;
+UPDATE t SET c = c || 'xyz' WHERE id = 2;
+COPY t (id, m, p, dm) FROM stdin;
+10	ok	3	happy
+11	happy	4	ok
+\.
+COPY lt (id, m, p, dm) FROM stdin;
+10	ok	3	happy
+11	happy	4	ok
+\.
+COPY t (id, m, p, dm) FROM stdin;
+12	bogus	3	happy
+\.
+SELECT rows_of('t') = rows_of('lt') AS same_rows;
+
+-- a new label, between others: the nodes sort it where the coordinator does
+ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok';
+INSERT INTO t VALUES (6, 'meh', 2, 'meh');
+INSERT INTO lt VALUES (6, 'meh', 2, 'meh');
+SELECT same('SELECT id, m FROM t ORDER BY m, id LIMIT 4');
+SELECT same('SELECT id FROM t WHERE m < ''ok'' ORDER BY id');
+ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh';
+ALTER TYPE mood RENAME VALUE 'meh' TO 'so-so';
+SELECT same('SELECT id FROM t WHERE m = ''so-so'' ORDER BY id');
+INSERT INTO r VALUES ('so-so', 'hmm');
+INSERT INTO lr VALUES ('so-so', 'hmm');
+SELECT same('SELECT x.id, y.label FROM t x JOIN r y ON y.k = x.m ORDER BY 1');
+
+-- domain constraints come and go on the nodes too
+-- (the distributed table alone has the rows that break them: its nodes check)
+ALTER DOMAIN posint ADD CONSTRAINT small CHECK (VALUE < 100);
+UPDATE t SET p = 200 WHERE id = 2;
+ALTER DOMAIN posint DROP CONSTRAINT small;
+UPDATE t SET p = 200 WHERE id = 2;
+ALTER DOMAIN posint ADD CONSTRAINT small CHECK (VALUE < 100);
+ALTER DOMAIN posint ADD CONSTRAINT small CHECK (VALUE < 100) NOT VALID;
+UPDATE t SET p = 150 WHERE id = 3;
+ALTER DOMAIN posint VALIDATE CONSTRAINT small;
+UPDATE t SET p = 7 WHERE id = 2;
+ALTER DOMAIN posint VALIDATE CONSTRAINT small;
+ALTER DOMAIN posint RENAME CONSTRAINT small TO below_100;
+UPDATE t SET p = 150 WHERE id = 3;
+ALTER DOMAIN posint DROP CONSTRAINT below_100;
+UPDATE t SET p = 200 WHERE id = 2;
+UPDATE lt SET p = 200 WHERE id = 2;
+UPDATE t SET p = NULL WHERE id = 3;
+ALTER DOMAIN posint SET NOT NULL;
+UPDATE t SET p = 1 WHERE id = 3;
+UPDATE t SET c = 'q' WHERE c IS NULL;
+ALTER DOMAIN code SET NOT NULL;
+UPDATE lt SET c = 'q' WHERE c IS NULL;
+ALTER DOMAIN code SET NOT NULL;
+UPDATE t SET c = NULL WHERE id = 1;
+ALTER DOMAIN code DROP NOT NULL;
+UPDATE t SET c = NULL WHERE id = 1;
+UPDATE lt SET c = NULL WHERE id = 1;
+SELECT rows_of('t') = rows_of('lt') AS same_rows;
+
+-- renamed and moved types
+ALTER TYPE mood RENAME TO feeling;
+ALTER DOMAIN dmood RENAME TO dfeeling;
+CREATE SCHEMA nt2;
+ALTER TYPE feeling SET SCHEMA nt2;
+SELECT same('SELECT id FROM t WHERE m = ''happy''::nt2.feeling ORDER BY id');
+UPDATE t SET dm = 'happy' WHERE id = 1;
+UPDATE lt SET dm = 'happy' WHERE id = 1;
+
+-- new columns and conversions to such types
+CREATE TYPE size AS ENUM ('s', 'm', 'l');
+ALTER TABLE t ADD COLUMN sz size DEFAULT 'm', ADD COLUMN txt text;
+ALTER TABLE lt ADD COLUMN sz size DEFAULT 'm', ADD COLUMN txt text;
+UPDATE t SET txt = CASE WHEN id % 2 = 0 THEN 'l' ELSE 's' END;
+UPDATE lt SET txt = CASE WHEN id % 2 = 0 THEN 'l' ELSE 's' END;
+ALTER TABLE t ALTER COLUMN txt TYPE size USING txt::size;
+ALTER TABLE lt ALTER COLUMN txt TYPE size USING txt::size;
+SELECT same('SELECT txt, sz, count(*) FROM t GROUP BY txt, sz ORDER BY txt');
+SELECT rows_of('t') = rows_of('lt') AS same_rows;
+
+-- a shorter varchar: too long values are an error, as PostgreSQL converts
+ALTER TABLE t ADD COLUMN v varchar(10);
+UPDATE t SET v = 'long value' WHERE id = 1;
+ALTER TABLE t ALTER COLUMN v TYPE varchar(3);
+ALTER TABLE t ALTER COLUMN v TYPE varchar(3) USING left(v, 3);
+SELECT v FROM t WHERE id = 1;
+ALTER TABLE t DROP COLUMN v;
+
+-- DROP TYPE ... CASCADE drops the columns on the shards and the copies
+DROP TYPE nt2.feeling CASCADE;
+ALTER TABLE lt DROP COLUMN IF EXISTS m;
+SELECT rows_of('t') = rows_of('lt') AS same_rows;
+SELECT * FROM r ORDER BY label;
+INSERT INTO t VALUES (20, 3, 'abc', 'l', 's');
+SELECT id, p, c, sz, txt FROM t WHERE id = 20;
+
+-- domains as distribution columns route like their base type
+CREATE DOMAIN acct AS bigint CHECK (VALUE > 0);
+CREATE TABLE a (id acct PRIMARY KEY, v int);
+SET client_min_messages = warning;
+SELECT create_distributed_table('a', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO a SELECT g, g FROM generate_series(1, 20) g;
+EXPLAIN (COSTS OFF) SELECT v FROM a WHERE id = 7;
+SELECT v FROM a WHERE id = 7;
+INSERT INTO a VALUES (0, 0);
+
+-- what the nodes cannot have, or hash, is refused
+CREATE TABLE e (c size PRIMARY KEY);
+SELECT create_distributed_table('e', 'c');
+CREATE FUNCTION is_even(int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 % 2 = 0';
+CREATE DOMAIN even AS int CHECK (is_even(VALUE));
+CREATE TABLE ev (id int PRIMARY KEY, e even);
+SELECT create_distributed_table('ev', 'id');
+ALTER TABLE t ADD COLUMN e even;
+CREATE TYPE pair AS (a int, b int);
+ALTER TABLE t ADD COLUMN pr pair;
+
+SET client_min_messages = warning;
+DROP SCHEMA nt2 CASCADE;
+DROP SCHEMA nt CASCADE;

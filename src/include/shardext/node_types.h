@@ -1,0 +1,30 @@
+/*-------------------------------------------------------------------------
+ *
+ * node_types.h
+ *	  Enum types and domains on the nodes.
+ *
+ * IDENTIFICATION
+ *	  src/include/shardext/node_types.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SHARDEXT_NODE_TYPES_H
+#define SHARDEXT_NODE_TYPES_H
+
+#include "nodes/pg_list.h"
+#include "utils/relcache.h"
+
+typedef struct TypeStatement TypeStatement;
+
+extern bool IsNodeType(Oid typid);
+extern bool TypeHashesByOid(Oid typid);
+extern bool TypeUses(Oid typid, Oid usedTypid);
+extern bool IsDropTypeCascade(Node *parsetree);
+extern bool IsMutableOnNodes(Node *expr);
+extern List *TablesUsingTypes(List *typeNames);
+extern List *TypeCreateCommands(Oid typid);
+extern List *ColumnTypeCreateCommands(Relation rel);
+extern TypeStatement *BeforeTypeStatement(Node *parsetree);
+extern void PropagateTypeStatement(TypeStatement *state);
+
+#endif							/* SHARDEXT_NODE_TYPES_H */

@@ -1,0 +1,908 @@
+/*-------------------------------------------------------------------------
+ *
+ * node_types.c
+ *	  Enum types and domains on the nodes.
+ *
+ * A stock worker has only PostgreSQL's built-in types.  A distributed
+ * table may still have columns of enum types, of domains (over built-in
+ * types, enums or other such domains, with constraints a worker can check)
+ * and of arrays of those: shardext creates them on a node, in the schema
+ * and with the name they have on the coordinator, before the first shard
+ * that needs them (TypeCreateCommands, sent with the DDL of every shard and
+ * before a column gets such a type).  A node that already has a type of
+ * that name keeps it when it is the same (the same labels in the same
+ * order; the same base type, collation, NOT NULL and constraints), gets it
+ * anew when nothing there uses it, and otherwise refuses, naming it.
+ *
+ * Later changes of such a type (ALTER TYPE ... ADD VALUE, RENAME VALUE,
+ * RENAME TO, SET SCHEMA; ALTER DOMAIN ... ADD, DROP, VALIDATE and RENAME
+ * CONSTRAINT, SET and DROP NOT NULL; DROP TYPE and DROP DOMAIN) are
+ * repeated, in the statement's remote transactions, on every node that has
+ * the type (PropagateTypeStatement).
+ *
+ * Domain defaults stay on the coordinator, which computes the defaults of
+ * every row it sends.  Values cross as text, which for an enum is its
+ * label; the OIDs of the labels differ between servers, and the hash of an
+ * enum is the hash of that OID, so an enum cannot be a hash distribution
+ * column (TypeHashesByOid).
+ *
+ * IDENTIFICATION
+ *	  src/node_types.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_type.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "shardext/connection.h"
+#include "shardext/deparse.h"
+#include "shardext/metadata_cache.h"
+#include "shardext/node.h"
+#include "shardext/node_types.h"
+#include "shardext/remote_exec.h"
+#include "shardext/shard_ddl.h"
+
+/* what a statement about enums or domains needs to know from before it ran */
+struct TypeStatement
+{
+	Node	   *parsetree;
+	Oid			typid;			/* the type it changes (not DROP) */
+	List	   *names;			/* TypeIdentity * of the types it names */
+	List	   *oldConstraints; /* ADD CONSTRAINT: the domain's constraint
+								 * OIDs before */
+};
+
+/* a type as the nodes know it: schema, name and kind */
+typedef struct TypeIdentity
+{
+	char	   *schema;
+	char	   *name;
+	char		kind;			/* TYPTYPE_ENUM or TYPTYPE_DOMAIN */
+} TypeIdentity;
+
+/* types whose test IsNodeType is computing (a domain may name itself) */
+static List *TypesBeingChecked = NIL;
+
+static bool DomainIsNodeType(Oid typid, Form_pg_type form);
+static List *DomainConstraints(Oid typid);
+static Node *EnumInputRemover(Node *node, void *context);
+static List *AppendTypeCreateCommands(List *commands, Oid typid, List **done);
+static char *EnumCreateCommand(Oid typid, Form_pg_type form);
+static char *DomainCreateCommand(Oid typid, Form_pg_type form);
+static char *EnsureTypeCommand(Form_pg_type form, const char *sameCondition,
+							   List *createCommands);
+static TypeIdentity *IdentityOfType(Oid typid);
+static Oid	TypeOfNames(List *names);
+static char *QualifiedIdentity(TypeIdentity *identity);
+static char *OnNodesHavingType(TypeIdentity *identity, List *commands);
+static void RunOnNodes(const char *what, List *commands);
+
+/*
+ * IsNodeType tells whether a node has, or can be given, a type: it is
+ * built in (a stock server has it), an enum, a domain over a node type with
+ * constraints a node can check, or an array of a node type.
+ */
+bool
+IsNodeType(Oid typid)
+{
+	HeapTuple	tuple;
+	Form_pg_type form;
+	bool		result;
+
+	if (list_member_oid(TypesBeingChecked, typid))
+		return false;
+	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	form = (Form_pg_type) GETSTRUCT(tuple);
+	if (form->typtype == TYPTYPE_DOMAIN)
+		result = DomainIsNodeType(typid, form);
+	else if (OidIsValid(form->typelem) &&
+			 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+		result = IsNodeType(form->typelem);
+	else if (typid < FirstNormalObjectId)
+		result = true;
+	else
+		result = (form->typtype == TYPTYPE_ENUM);
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/*
+ * DomainIsNodeType tells whether a node can have domain typid: its base
+ * type, its collation and its constraints are a node's.
+ */
+static bool
+DomainIsNodeType(Oid typid, Form_pg_type form)
+{
+	volatile bool result = true;
+	ListCell   *lc;
+
+	if (typid < FirstNormalObjectId)
+		return IsNodeType(form->typbasetype);
+	if (form->typcollation >= FirstNormalObjectId)
+		return false;
+
+	TypesBeingChecked = lappend_oid(TypesBeingChecked, typid);
+	PG_TRY();
+	{
+		result = IsNodeType(form->typbasetype);
+		foreach(lc, DomainConstraints(typid))
+		{
+			HeapTuple	tuple = SearchSysCache1(CONSTROID,
+												ObjectIdGetDatum(lfirst_oid(lc)));
+			Datum		conbin;
+			bool		isNull;
+
+			if (!result)
+				break;
+			if (!HeapTupleIsValid(tuple))
+				elog(ERROR, "cache lookup failed for constraint %u",
+					 lfirst_oid(lc));
+			conbin = SysCacheGetAttr(CONSTROID, tuple,
+									 Anum_pg_constraint_conbin, &isNull);
+			if (!isNull)
+				result = IsShippableExpression(stringToNode(TextDatumGetCString(conbin)));
+			ReleaseSysCache(tuple);
+		}
+	}
+	PG_FINALLY();
+	{
+		TypesBeingChecked = list_delete_last(TypesBeingChecked);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/* DomainConstraints returns the OIDs of the constraints of domain typid. */
+static List *
+DomainConstraints(Oid typid)
+{
+	List	   *result = NIL;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	Assert(OidIsValid(typid));
+	rel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(rel, ConstraintTypidIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		result = lappend_oid(result, ((Form_pg_constraint) GETSTRUCT(tuple))->oid);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * TypeHashesByOid tells whether the hash of a value of a type depends on
+ * the OIDs of the server it is computed on: the type is, or is built on,
+ * an enum.
+ */
+bool
+TypeHashesByOid(Oid typid)
+{
+	for (;;)
+	{
+		HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		Form_pg_type form;
+		Oid			next = InvalidOid;
+		bool		isEnum;
+
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for type %u", typid);
+		form = (Form_pg_type) GETSTRUCT(tuple);
+		isEnum = (form->typtype == TYPTYPE_ENUM);
+		if (form->typtype == TYPTYPE_DOMAIN)
+			next = form->typbasetype;
+		else if (OidIsValid(form->typelem) &&
+				 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+			next = form->typelem;
+		ReleaseSysCache(tuple);
+		if (isEnum)
+			return true;
+		if (!OidIsValid(next))
+			return false;
+		typid = next;
+	}
+}
+
+/*
+ * TypeUses tells whether type typid is type usedTypid, or a domain or an
+ * array built on it.
+ */
+bool
+TypeUses(Oid typid, Oid usedTypid)
+{
+	while (OidIsValid(typid))
+	{
+		HeapTuple	tuple;
+		Form_pg_type form;
+		Oid			next = InvalidOid;
+
+		if (typid == usedTypid)
+			return true;
+		tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		if (!HeapTupleIsValid(tuple))
+			return false;
+		form = (Form_pg_type) GETSTRUCT(tuple);
+		if (form->typtype == TYPTYPE_DOMAIN)
+			next = form->typbasetype;
+		else if (OidIsValid(form->typelem) &&
+				 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+			next = form->typelem;
+		ReleaseSysCache(tuple);
+		typid = next;
+	}
+	return false;
+}
+
+/*
+ * IsDropTypeCascade tells whether a statement is DROP TYPE or DROP DOMAIN
+ * ... CASCADE, which drops the columns of the types here, those of the
+ * coordinator's copies of reference tables included.
+ */
+bool
+IsDropTypeCascade(Node *parsetree)
+{
+	return IsA(parsetree, DropStmt) &&
+		(((DropStmt *) parsetree)->removeType == OBJECT_TYPE ||
+		 ((DropStmt *) parsetree)->removeType == OBJECT_DOMAIN) &&
+		((DropStmt *) parsetree)->behavior == DROP_CASCADE;
+}
+
+/*
+ * IsMutableOnNodes tells whether an expression may give another value on
+ * a node than here: it has functions that are not immutable, other than
+ * the input of enum labels (stable, as labels can be added; the nodes have
+ * the coordinator's).
+ */
+bool
+IsMutableOnNodes(Node *expr)
+{
+	return contain_mutable_functions(EnumInputRemover(expr, NULL));
+}
+
+/* EnumInputRemover replaces conversions to enums by their argument. */
+static Node *
+EnumInputRemover(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, CoerceViaIO) &&
+		get_typtype(getBaseType(((CoerceViaIO *) node)->resulttype)) == TYPTYPE_ENUM)
+		return EnumInputRemover((Node *) ((CoerceViaIO *) node)->arg, context);
+	return expression_tree_mutator(node, EnumInputRemover, context);
+}
+
+/*
+ * TablesUsingTypes returns the distributed tables with a column whose type
+ * is one of those typeNames (TypeName *) denote, or is built on one of them
+ * (what DROP TYPE ... CASCADE drops columns of).
+ */
+List *
+TablesUsingTypes(List *typeNames)
+{
+	List	   *types = NIL;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, typeNames)
+	{
+		Oid			typid = LookupTypeNameOid(NULL, lfirst_node(TypeName, lc), true);
+
+		if (OidIsValid(typid))
+			types = lappend_oid(types, typid);
+	}
+	if (types == NIL)
+		return NIL;
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+		Relation	rel = relation_open(table->relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		uses = false;
+		int			i;
+
+		for (i = 0; i < desc->natts && !uses; i++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(desc, i);
+			ListCell   *tc;
+
+			if (attr->attisdropped)
+				continue;
+			foreach(tc, types)
+				uses |= TypeUses(attr->atttypid, lfirst_oid(tc));
+		}
+		relation_close(rel, AccessShareLock);
+		if (uses)
+			relids = lappend_oid(relids, table->relid);
+	}
+	return relids;
+}
+
+/*
+ * TypeCreateCommands returns the statements that make sure a node has type
+ * typid and the types it is built on, each in its schema, in the order
+ * they need each other (nothing for a built-in type).
+ */
+List *
+TypeCreateCommands(Oid typid)
+{
+	List	   *done = NIL;
+	List	   *commands;
+	int			nestLevel = SetDeparseGucs();
+
+	commands = AppendTypeCreateCommands(NIL, typid, &done);
+	PopDeparseGucs(nestLevel);
+	return commands;
+}
+
+/*
+ * ColumnTypeCreateCommands returns the statements that make sure a node has
+ * the types of the columns of rel (TypeCreateCommands).  Call it under
+ * SetDeparseGucs (names come out qualified).
+ */
+List *
+ColumnTypeCreateCommands(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *commands = NIL;
+	List	   *done = NIL;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (!attr->attisdropped)
+			commands = AppendTypeCreateCommands(commands, attr->atttypid, &done);
+	}
+	return commands;
+}
+
+/*
+ * AppendTypeCreateCommands appends to commands those of TypeCreateCommands
+ * for typid, leaving out the types in *done (and adding typid there).
+ */
+static List *
+AppendTypeCreateCommands(List *commands, Oid typid, List **done)
+{
+	HeapTuple	tuple;
+	Form_pg_type form;
+
+	if (typid < FirstNormalObjectId || list_member_oid(*done, typid))
+		return commands;
+	*done = lappend_oid(*done, typid);
+
+	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	form = (Form_pg_type) GETSTRUCT(tuple);
+	if (form->typtype == TYPTYPE_DOMAIN)
+	{
+		commands = AppendTypeCreateCommands(commands, form->typbasetype, done);
+		commands = lappend(commands, SchemaCreateCommand(form->typnamespace));
+		commands = lappend(commands, DomainCreateCommand(typid, form));
+	}
+	else if (OidIsValid(form->typelem) &&
+			 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+	{
+		/* an array type comes with its element type */
+		commands = AppendTypeCreateCommands(commands, form->typelem, done);
+	}
+	else if (form->typtype == TYPTYPE_ENUM)
+	{
+		commands = lappend(commands, SchemaCreateCommand(form->typnamespace));
+		commands = lappend(commands, EnumCreateCommand(typid, form));
+	}
+	else
+		elog(ERROR, "type %s cannot be created on a node", format_type_be(typid));
+	ReleaseSysCache(tuple);
+	return commands;
+}
+
+/*
+ * EnumCreateCommand returns the statement that makes sure a node has enum
+ * typid with the coordinator's labels, in their order.
+ */
+static char *
+EnumCreateCommand(Oid typid, Form_pg_type form)
+{
+	CatCList   *list = SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(typid));
+	HeapTuple  *labels = palloc(sizeof(HeapTuple) * Max(list->n_members, 1));
+	StringInfoData create;
+	StringInfoData array;
+	int			i;
+	int			j;
+
+	/* in sort order (the list comes in name order) */
+	for (i = 0; i < list->n_members; i++)
+	{
+		HeapTuple	tuple = &list->members[i]->tuple;
+		float4		order = ((Form_pg_enum) GETSTRUCT(tuple))->enumsortorder;
+
+		for (j = i; j > 0 &&
+			 ((Form_pg_enum) GETSTRUCT(labels[j - 1]))->enumsortorder > order; j--)
+			labels[j] = labels[j - 1];
+		labels[j] = tuple;
+	}
+
+	initStringInfo(&create);
+	initStringInfo(&array);
+	appendStringInfo(&create, "CREATE TYPE %s AS ENUM (",
+					 quote_qualified_identifier(get_namespace_name(form->typnamespace),
+												NameStr(form->typname)));
+	appendStringInfoString(&array, "ARRAY[");
+	for (i = 0; i < list->n_members; i++)
+	{
+		const char *label = quote_literal_cstr(NameStr(((Form_pg_enum) GETSTRUCT(labels[i]))->enumlabel));
+
+		appendStringInfo(&create, "%s%s", i > 0 ? ", " : "", label);
+		appendStringInfo(&array, "%s%s", i > 0 ? ", " : "", label);
+	}
+	appendStringInfoChar(&create, ')');
+	appendStringInfoString(&array, "]::pg_catalog.text[]");
+	ReleaseSysCacheList(list);
+
+	return EnsureTypeCommand(form,
+							 psprintf("ty.typtype = 'e' AND "
+									  "(SELECT COALESCE(pg_catalog.array_agg(e.enumlabel::pg_catalog.text "
+									  "ORDER BY e.enumsortorder), '{}') "
+									  "FROM pg_catalog.pg_enum e WHERE e.enumtypid = ty.oid) = %s",
+									  array.data),
+							 list_make1(create.data));
+}
+
+/*
+ * DomainCreateCommand returns the statement that makes sure a node has
+ * domain typid with the coordinator's base type, collation, NOT NULL and
+ * constraints (not its default: defaults are computed on the coordinator).
+ */
+static char *
+DomainCreateCommand(Oid typid, Form_pg_type form)
+{
+	char	   *name = quote_qualified_identifier(get_namespace_name(form->typnamespace),
+												  NameStr(form->typname));
+	char	   *baseType = format_type_with_typemod(form->typbasetype, form->typtypmod);
+	char	   *collation = NULL;
+	List	   *definitions = NIL;
+	List	   *creates = NIL;
+	StringInfoData create;
+	StringInfoData array;
+	ListCell   *lc;
+
+	if (OidIsValid(form->typcollation) &&
+		form->typcollation != get_typcollation(form->typbasetype))
+		collation = get_collation_name(form->typcollation);
+
+	initStringInfo(&create);
+	appendStringInfo(&create, "CREATE DOMAIN %s AS %s", name, baseType);
+	if (collation != NULL)
+		appendStringInfo(&create, " COLLATE pg_catalog.%s", quote_identifier(collation));
+	if (form->typnotnull)
+		appendStringInfoString(&create, " NOT NULL");
+	creates = lappend(creates, create.data);
+
+	/* constraints by name, in byte order (as the node sorts them: COLLATE "C") */
+	foreach(lc, DomainConstraints(typid))
+	{
+		Oid			constraintId = lfirst_oid(lc);
+		char	   *conname = get_constraint_name(constraintId);
+		char	   *definition = TextDatumGetCString(OidFunctionCall1(F_PG_GET_CONSTRAINTDEF_OID,
+																	  ObjectIdGetDatum(constraintId)));
+		ListCell   *pos;
+		int			index = 0;
+
+		creates = lappend(creates, psprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", name,
+											quote_identifier(conname), definition));
+		definition = psprintf("%s %s", conname, definition);
+		foreach(pos, definitions)
+		{
+			if (strcmp(lfirst(pos), definition) > 0)
+				break;
+			index++;
+		}
+		definitions = list_insert_nth(definitions, index, definition);
+	}
+
+	initStringInfo(&array);
+	appendStringInfoString(&array, "ARRAY[");
+	foreach(lc, definitions)
+		appendStringInfo(&array, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_literal_cstr(lfirst(lc)));
+	appendStringInfoString(&array, "]::pg_catalog.text[]");
+
+	return EnsureTypeCommand(form,
+							 psprintf("ty.typtype = 'd' AND "
+									  "pg_catalog.format_type(ty.typbasetype, ty.typtypmod) = %s AND "
+									  "ty.typnotnull = %s AND "
+									  "COALESCE((SELECT c.collname::pg_catalog.text FROM pg_catalog.pg_collation c "
+									  "WHERE c.oid = ty.typcollation AND c.oid <> "
+									  "(SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = ty.typbasetype)), '') = %s AND "
+									  "(SELECT COALESCE(pg_catalog.array_agg(c.conname::pg_catalog.text "
+									  "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_constraintdef(c.oid) "
+									  "ORDER BY c.conname::pg_catalog.text COLLATE \"C\"), '{}') "
+									  "FROM pg_catalog.pg_constraint c WHERE c.contypid = ty.oid) = %s",
+									  quote_literal_cstr(baseType),
+									  form->typnotnull ? "true" : "false",
+									  quote_literal_cstr(collation ? collation : ""),
+									  array.data),
+							 creates);
+}
+
+/*
+ * EnsureTypeCommand returns a DO block that, on a node without shardext
+ * (the coordinator has the original), creates the type of form with
+ * createCommands unless the node has a type of that name for which
+ * sameCondition (an SQL condition on pg_type row "ty") holds.  A node type
+ * of that name that differs is replaced when nothing on the node uses it
+ * (left over from an earlier definition), else the statement fails.  The
+ * node's search path is pg_catalog while it compares (definitions read
+ * back with the names the coordinator wrote).
+ */
+static char *
+EnsureTypeCommand(Form_pg_type form, const char *sameCondition,
+				  List *createCommands)
+{
+	char	   *schema = get_namespace_name(form->typnamespace);
+	char	   *qualified = quote_qualified_identifier(schema, NameStr(form->typname));
+	StringInfoData body;
+	ListCell   *lc;
+
+	initStringInfo(&body);
+	appendStringInfo(&body,
+					 "DO $shardext_type$ DECLARE ty pg_catalog.pg_type; same bool; "
+					 "path text := pg_catalog.current_setting('search_path'); BEGIN "
+					 "IF EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
+					 "THEN RETURN; END IF; "
+					 "PERFORM pg_catalog.set_config('search_path', 'pg_catalog', true); "
+					 "SELECT t.* INTO ty FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
+					 "ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s; "
+					 "IF ty.oid IS NOT NULL THEN same := (%s); "
+					 "IF NOT same AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+					 "WHERE d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass "
+					 "AND d.refobjid IN (ty.oid, ty.typarray) AND d.deptype = 'n') THEN "
+					 "EXECUTE %s; ty.oid := NULL; "
+					 "ELSIF NOT same THEN RAISE EXCEPTION USING ERRCODE = 'duplicate_object', "
+					 "MESSAGE = %s, DETAIL = %s, HINT = %s; END IF; END IF; "
+					 "IF ty.oid IS NULL THEN ",
+					 quote_literal_cstr(schema),
+					 quote_literal_cstr(NameStr(form->typname)),
+					 sameCondition,
+					 quote_literal_cstr(psprintf("DROP %s %s",
+												 form->typtype == TYPTYPE_DOMAIN ? "DOMAIN" : "TYPE",
+												 qualified)),
+					 quote_literal_cstr(psprintf("type %s on this node differs from the coordinator's",
+												 qualified)),
+					 quote_literal_cstr("Objects on the node use it, so shardext cannot create it anew."),
+					 quote_literal_cstr(psprintf("Make the node's type the same as the coordinator's, "
+												 "or drop what uses it there and then the type.")));
+	foreach(lc, createCommands)
+		appendStringInfo(&body, "EXECUTE %s; ", quote_literal_cstr(lfirst(lc)));
+	appendStringInfoString(&body,
+						   "END IF; PERFORM pg_catalog.set_config('search_path', path, true); "
+						   "END $shardext_type$");
+	return body.data;
+}
+
+/* IdentityOfType returns the schema, name and kind of a type. */
+static TypeIdentity *
+IdentityOfType(Oid typid)
+{
+	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Form_pg_type form;
+	TypeIdentity *identity;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	form = (Form_pg_type) GETSTRUCT(tuple);
+	identity = palloc0(sizeof(TypeIdentity));
+	identity->schema = get_namespace_name(form->typnamespace);
+	identity->name = pstrdup(NameStr(form->typname));
+	identity->kind = form->typtype;
+	ReleaseSysCache(tuple);
+	return identity;
+}
+
+/* QualifiedIdentity returns the qualified, quoted name of a type identity. */
+static char *
+QualifiedIdentity(TypeIdentity *identity)
+{
+	return quote_qualified_identifier(identity->schema, identity->name);
+}
+
+/*
+ * TypeOfNames returns the user-made enum or domain that a list of names
+ * (or a TypeName) denotes, or InvalidOid.
+ */
+static Oid
+TypeOfNames(List *names)
+{
+	TypeName   *typeName;
+	Oid			typid;
+	char		kind;
+
+	if (names == NIL)
+		return InvalidOid;
+	typeName = IsA(names, TypeName) ? (TypeName *) names :
+		makeTypeNameFromNameList(names);
+	typid = LookupTypeNameOid(NULL, typeName, true);
+	if (!OidIsValid(typid) || typid < FirstNormalObjectId)
+		return InvalidOid;
+	kind = get_typtype(typid);
+	return (kind == TYPTYPE_ENUM || kind == TYPTYPE_DOMAIN) ? typid : InvalidOid;
+}
+
+/*
+ * BeforeTypeStatement notes, before a statement runs, what
+ * PropagateTypeStatement needs to repeat it on the nodes: the enums and
+ * domains it names.  Returns NULL for statements about nothing of the kind.
+ */
+TypeStatement *
+BeforeTypeStatement(Node *parsetree)
+{
+	TypeStatement *state = palloc0(sizeof(TypeStatement));
+	Oid			typid = InvalidOid;
+	ListCell   *lc;
+
+	state->parsetree = parsetree;
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterEnumStmt:
+			typid = TypeOfNames(((AlterEnumStmt *) parsetree)->typeName);
+			break;
+		case T_AlterDomainStmt:
+			{
+				AlterDomainStmt *stmt = (AlterDomainStmt *) parsetree;
+
+				typid = TypeOfNames(stmt->typeName);
+				if (OidIsValid(typid) && stmt->subtype == 'C')
+					state->oldConstraints = DomainConstraints(typid);
+				break;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType == OBJECT_TYPE ||
+					stmt->renameType == OBJECT_DOMAIN ||
+					stmt->renameType == OBJECT_DOMCONSTRAINT)
+					typid = TypeOfNames(castNode(List, stmt->object));
+				break;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+				if (stmt->objectType == OBJECT_TYPE ||
+					stmt->objectType == OBJECT_DOMAIN)
+					typid = TypeOfNames(castNode(List, stmt->object));
+				break;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *stmt = (DropStmt *) parsetree;
+
+				if (stmt->removeType != OBJECT_TYPE &&
+					stmt->removeType != OBJECT_DOMAIN)
+					break;
+				foreach(lc, stmt->objects)
+				{
+					Oid			dropped = TypeOfNames(lfirst(lc));
+
+					if (OidIsValid(dropped))
+						state->names = lappend(state->names, IdentityOfType(dropped));
+				}
+				break;
+			}
+		default:
+			break;
+	}
+	if (OidIsValid(typid))
+		state->names = lappend(state->names, IdentityOfType(typid));
+	state->typid = typid;
+	return state->names != NIL ? state : NULL;
+}
+
+/*
+ * OnNodesHavingType wraps statements about a type so that a node runs them
+ * when it has that type (of that kind), and the coordinator, which has
+ * shardext and ran them already, does not.
+ */
+static char *
+OnNodesHavingType(TypeIdentity *identity, List *commands)
+{
+	StringInfoData body;
+	ListCell   *lc;
+
+	initStringInfo(&body);
+	appendStringInfo(&body,
+					 "DO $shardext_type$ BEGIN "
+					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
+					 "AND EXISTS (SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
+					 "ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s "
+					 "AND t.typtype = '%c') THEN ",
+					 quote_literal_cstr(identity->schema),
+					 quote_literal_cstr(identity->name), identity->kind);
+	foreach(lc, commands)
+		appendStringInfo(&body, "EXECUTE %s; ", quote_literal_cstr(lfirst(lc)));
+	appendStringInfoString(&body, "END IF; END $shardext_type$");
+	return body.data;
+}
+
+/*
+ * PropagateTypeStatement repeats on every node that has them, after the
+ * statement ran here, what a statement noted by BeforeTypeStatement changed
+ * of enums and domains.
+ */
+void
+PropagateTypeStatement(TypeStatement *state)
+{
+	Node	   *parsetree = state->parsetree;
+	TypeIdentity *identity = linitial(state->names);
+	char	   *name = QualifiedIdentity(identity);
+	const char *keyword = identity->kind == TYPTYPE_DOMAIN ? "DOMAIN" : "TYPE";
+	List	   *commands = NIL;
+	ListCell   *lc;
+	int			nestLevel;
+
+	nestLevel = SetDeparseGucs();
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterEnumStmt:
+			{
+				AlterEnumStmt *stmt = (AlterEnumStmt *) parsetree;
+
+				if (stmt->oldVal != NULL)
+					commands = list_make1(psprintf("ALTER TYPE %s RENAME VALUE %s TO %s", name,
+												   quote_literal_cstr(stmt->oldVal),
+												   quote_literal_cstr(stmt->newVal)));
+				else
+					commands = list_make1(psprintf("ALTER TYPE %s ADD VALUE %s%s%s%s", name,
+												   stmt->skipIfNewValExists ? "IF NOT EXISTS " : "",
+												   quote_literal_cstr(stmt->newVal),
+												   stmt->newValNeighbor == NULL ? "" :
+												   stmt->newValIsAfter ? " AFTER " : " BEFORE ",
+												   stmt->newValNeighbor == NULL ? "" :
+												   quote_literal_cstr(stmt->newValNeighbor)));
+				break;
+			}
+		case T_AlterDomainStmt:
+			{
+				AlterDomainStmt *stmt = (AlterDomainStmt *) parsetree;
+
+				switch (stmt->subtype)
+				{
+					case 'N':
+						commands = list_make1(psprintf("ALTER DOMAIN %s DROP NOT NULL", name));
+						break;
+					case 'O':
+						commands = list_make1(psprintf("ALTER DOMAIN %s SET NOT NULL", name));
+						break;
+					case 'C':
+						foreach(lc, DomainConstraints(state->typid))
+						{
+							Oid			constraintId = lfirst_oid(lc);
+
+							if (list_member_oid(state->oldConstraints, constraintId))
+								continue;
+							commands = lappend(commands,
+											   psprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", name,
+														quote_identifier(get_constraint_name(constraintId)),
+														TextDatumGetCString(OidFunctionCall1(F_PG_GET_CONSTRAINTDEF_OID,
+																							 ObjectIdGetDatum(constraintId)))));
+						}
+						break;
+					case 'X':
+						commands = list_make1(psprintf("ALTER DOMAIN %s DROP CONSTRAINT IF EXISTS %s",
+													   name, quote_identifier(stmt->name)));
+						break;
+					case 'V':
+						commands = list_make1(psprintf("ALTER DOMAIN %s VALIDATE CONSTRAINT %s",
+													   name, quote_identifier(stmt->name)));
+						break;
+					default:
+						/* SET/DROP DEFAULT: defaults stay on the coordinator */
+						break;
+				}
+				break;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType == OBJECT_DOMCONSTRAINT)
+					commands = list_make1(psprintf("ALTER DOMAIN %s RENAME CONSTRAINT %s TO %s",
+												   name, quote_identifier(stmt->subname),
+												   quote_identifier(stmt->newname)));
+				else
+					commands = list_make1(psprintf("ALTER %s %s RENAME TO %s", keyword, name,
+												   quote_identifier(stmt->newname)));
+				break;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+				Oid			namespaceId = get_namespace_oid(stmt->newschema, false);
+
+				commands = list_make2(SchemaCreateCommand(namespaceId),
+									  psprintf("ALTER %s %s SET SCHEMA %s", keyword, name,
+											   quote_identifier(stmt->newschema)));
+				break;
+			}
+		case T_DropStmt:
+			{
+				DropStmt   *stmt = (DropStmt *) parsetree;
+
+				foreach(lc, state->names)
+				{
+					TypeIdentity *dropped = lfirst(lc);
+
+					commands = lappend(commands,
+									   OnNodesHavingType(dropped, list_make1(psprintf("DROP %s %s%s",
+																  dropped->kind == TYPTYPE_DOMAIN ?
+																  "DOMAIN" : "TYPE",
+																  QualifiedIdentity(dropped),
+																  stmt->behavior == DROP_CASCADE ?
+																  " CASCADE" : ""))));
+				}
+				PopDeparseGucs(nestLevel);
+				RunOnNodes(CreateCommandName(parsetree), commands);
+				return;
+			}
+		default:
+			break;
+	}
+	PopDeparseGucs(nestLevel);
+
+	if (commands != NIL)
+		RunOnNodes(CreateCommandName(parsetree),
+				   list_make1(OnNodesHavingType(identity, commands)));
+}
+
+/*
+ * RunOnNodes sends commands to every active worker (those the current role
+ * can reach: NodesReachable), in the remote transactions.
+ */
+static void
+RunOnNodes(const char *what, List *commands)
+{
+	ListCell   *lc;
+
+	foreach(lc, NodesReachable(what))
+	{
+		NodeConnection *nc = GetNodeConnectionInTransaction(((ShardextNode *) lfirst(lc))->nodeId,
+															true);
+		ListCell   *cc;
+
+		foreach(cc, commands)
+			RemoteExecuteCommand(nc, lfirst(cc));
+	}
+}
