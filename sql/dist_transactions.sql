@@ -282,3 +282,71 @@ INSERT INTO trg_src VALUES (3);
 SELECT acct_state() = :'before_triggers' AS unchanged;
 DROP TABLE trg_src;
 DROP FUNCTION trg_moves();
+
+-- A cursor reads the rows as they were when it was declared, also when the
+-- transaction changes them before the first FETCH (its scans start at
+-- DECLARE); the tables it reads cannot be dropped or truncated meanwhile.
+CREATE TABLE cur_t (id int PRIMARY KEY, v int);
+CREATE TABLE cur_r (id int PRIMARY KEY, name text);
+SET client_min_messages = warning;
+SELECT create_distributed_table('cur_t', 'id', shard_count => 4);
+SELECT create_reference_table('cur_r');
+RESET client_min_messages;
+INSERT INTO cur_t SELECT g, g * 10 FROM generate_series(1, 20) g;
+INSERT INTO cur_r SELECT g, 'n' || g FROM generate_series(1, 5) g;
+CREATE TABLE cur_lt AS SELECT * FROM cur_t;
+CREATE TABLE cur_lr AS SELECT * FROM cur_r;
+BEGIN;
+DECLARE c1 CURSOR FOR SELECT count(*), sum(v) FROM cur_t;
+DECLARE c2 CURSOR FOR SELECT * FROM cur_t WHERE id = 3;
+DECLARE c3 CURSOR FOR SELECT * FROM cur_r WHERE id = 1;
+DECLARE c4 CURSOR FOR SELECT * FROM cur_t WHERE id < 6 ORDER BY id;
+DECLARE c5 CURSOR FOR SELECT t.id, r.name FROM cur_t t JOIN cur_r r ON r.id = t.id ORDER BY 1;
+DECLARE l1 CURSOR FOR SELECT count(*), sum(v) FROM cur_lt;
+DECLARE l4 CURSOR FOR SELECT * FROM cur_lt WHERE id < 6 ORDER BY id;
+DECLARE l5 CURSOR FOR SELECT t.id, r.name FROM cur_lt t JOIN cur_lr r ON r.id = t.id ORDER BY 1;
+UPDATE cur_t SET v = -1 WHERE id = 3;
+DELETE FROM cur_t WHERE id = 4;
+UPDATE cur_r SET name = 'changed' WHERE id = 1;
+UPDATE cur_lt SET v = -1 WHERE id = 3;
+DELETE FROM cur_lt WHERE id = 4;
+UPDATE cur_lr SET name = 'changed' WHERE id = 1;
+FETCH c1;
+FETCH l1;
+FETCH c2;
+FETCH c3;
+FETCH ALL c4;
+FETCH ALL l4;
+FETCH ALL c5;
+FETCH ALL l5;
+ROLLBACK;
+BEGIN;
+DECLARE h CURSOR WITH HOLD FOR SELECT * FROM cur_t WHERE id = 1;
+UPDATE cur_t SET v = 555 WHERE id = 1;
+COMMIT;
+FETCH ALL FROM h;
+CLOSE h;
+SELECT v FROM cur_t WHERE id = 1;
+BEGIN;
+DECLARE c CURSOR FOR SELECT * FROM cur_r;
+FETCH 1 FROM c;
+DROP TABLE cur_r;
+ROLLBACK;
+BEGIN;
+DECLARE c CURSOR FOR SELECT count(*) FROM cur_t;
+TRUNCATE cur_t;
+ROLLBACK;
+BEGIN;
+DECLARE c CURSOR FOR SELECT * FROM cur_t WHERE id = 2;
+CLOSE c;
+TRUNCATE cur_t;
+ROLLBACK;
+SELECT count(*) FROM cur_t;
+
+-- FOR UPDATE of a reference table's rows in a statement that reads a
+-- distributed table would lock one node's copy only: refused
+SELECT t.id, r.name FROM cur_t t JOIN cur_r r ON true WHERE t.id = 3 AND r.id = 4 FOR UPDATE;
+SELECT t.id, r.name FROM cur_t t JOIN cur_r r ON true WHERE t.id = 3 AND r.id = 4 FOR UPDATE OF t;
+SELECT * FROM cur_r r JOIN cur_lr l USING (id) WHERE id = 2 FOR UPDATE;
+SELECT name FROM cur_r WHERE id = 2 FOR UPDATE;
+DROP TABLE cur_t, cur_r, cur_lt, cur_lr;

@@ -918,3 +918,31 @@ SELECT g, count(*) FROM only_generated GROUP BY g;
 
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;
+
+-- values are read back as the nodes write them, whatever array_nulls and
+-- xmloption say about this session's own input; quote_all_identifiers
+-- reaches the nodes
+SET client_min_messages = warning;
+CREATE SCHEMA edges2;
+SET search_path = edges2, public;
+CREATE TABLE an (id int PRIMARY KEY, a text[], b int[], x xml, t text);
+CREATE TABLE local_an (LIKE an);
+SELECT create_distributed_table('an', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO an VALUES (1, '{"NULL",NULL}', '{1,NULL}', 'text only', 'abc'),
+	(2, '{x}', '{2}', '<a>x<b/></a>', 'Abc');
+INSERT INTO local_an SELECT * FROM an;
+SET array_nulls = off;
+SET xmloption = document;
+SELECT a, b, x FROM an ORDER BY id;
+SELECT a, b, x FROM local_an ORDER BY id;
+RESET array_nulls;
+RESET xmloption;
+SET quote_all_identifiers = on;
+SELECT id FROM an WHERE quote_ident(t) = '"abc"';
+SELECT id FROM local_an WHERE quote_ident(t) = '"abc"';
+RESET quote_all_identifiers;
+CREATE TABLE rg (id int, rc regclass);
+SELECT create_distributed_table('rg', 'id');
+SET client_min_messages = warning;
+DROP SCHEMA edges2 CASCADE;

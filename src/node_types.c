@@ -234,6 +234,37 @@ TypeHashesByOid(Oid typid)
 }
 
 /*
+ * IsObjectReferenceType tells whether values of a type are OIDs of catalog
+ * objects written as names (regclass, regtype, ..., or a domain or array of
+ * one): a node would store its own OIDs for them, and a name means another
+ * object, or none, there.
+ */
+bool
+IsObjectReferenceType(Oid typid)
+{
+	typid = getBaseType(typid);
+	if (OidIsValid(get_element_type(typid)))
+		return IsObjectReferenceType(get_element_type(typid));
+	switch (typid)
+	{
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGROLEOID:
+		case REGNAMESPACEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
  * TypeUses tells whether type typid is type usedTypid, or a domain or an
  * array built on it.
  */

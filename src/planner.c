@@ -126,6 +126,8 @@ static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
 static bool OnlyReferenceTables(List *rtes);
+static bool HasDistributedTable(List *rtes);
+static void CheckReferenceRowMarks(Query *parse, List *rtes);
 static void WrapAsSubquery(RangeTblEntry *rte);
 static bool WrapDistributedRtesWalker(Node *node, WrapContext *context);
 static PlannedStmt *PlanOnLocalCopies(Query *parse, const char *queryString,
@@ -465,6 +467,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 											boundParams, target);
 	}
 
+	CheckReferenceRowMarks(parse, rtes);
 	analysis = AnalyzeRouterQuery(parse);
 	if (RouterPinsAgree(analysis))
 		return MaterializeForScroll(PlanRemoteQuery(parse, analysis,
@@ -491,6 +494,13 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 
 	if (parse->hasModifyingCTE)
 		ReportModifyingCteNotRouted();
+	if (parse->rowMarks != NIL && !HasDistributedTable(rtes))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("SELECT ... FOR UPDATE/SHARE on reference tables joined with "
+						"local tables is not supported"),
+				 errhint("Lock the rows of the reference tables and of the local "
+						 "tables in separate statements.")));
 	if (parse->rowMarks != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -624,6 +634,61 @@ PlanOnLocalCopies(Query *parse, const char *queryString, int cursorOptions,
 	return KeepPermissionChecks(CallNextPlanner(local, queryString, cursorOptions,
 												boundParams),
 								parse);
+}
+
+/*
+ * HasDistributedTable tells whether an RTE is a shardext table other than a
+ * reference table.
+ */
+static bool
+HasDistributedTable(List *rtes)
+{
+	ListCell   *lc;
+
+	foreach(lc, rtes)
+	{
+		ShardextTable *table = ShardextGetTable(((RangeTblEntry *) lfirst(lc))->relid);
+
+		if (table != NULL && !IsReferenceTable(table))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * CheckReferenceRowMarks refuses a SELECT that locks rows of a reference
+ * table (FOR UPDATE/SHARE) while it reads distributed tables too: it would
+ * run on a distributed shard's node and lock that node's copy only, while
+ * other statements lock (and writes change) the first copy first, so the
+ * lock would not keep them out.
+ */
+static void
+CheckReferenceRowMarks(Query *parse, List *rtes)
+{
+	ListCell   *lc;
+
+	if (parse->rowMarks == NIL || !HasDistributedTable(rtes))
+		return;
+	foreach(lc, parse->rowMarks)
+	{
+		RowMarkClause *mark = lfirst(lc);
+		RangeTblEntry *rte = rt_fetch(mark->rti, parse->rtable);
+		ShardextTable *table;
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		table = ShardextGetTable(rte->relid);
+		if (table != NULL && IsReferenceTable(table))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("SELECT ... FOR UPDATE/SHARE cannot lock rows of reference table \"%s\" "
+							"in a statement that reads distributed tables",
+							get_rel_name(rte->relid)),
+					 errdetail("The statement runs on one node and would lock that node's copy "
+							   "only, not the copy other statements lock."),
+					 errhint("Name the distributed tables only (FOR UPDATE OF ...), and lock "
+							 "the reference table's rows with a SELECT ... FOR UPDATE of their own.")));
+	}
 }
 
 /* OnlyReferenceTables tells whether every RTE is a reference table. */

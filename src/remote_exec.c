@@ -74,7 +74,7 @@ typedef struct PreparedStatement
 static const char *const SessionSettingNames[SESSION_SETTING_COUNT] = {
 	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits",
 	"bytea_output", "default_text_search_config", "xmloption", "xmlbinary",
-	"lock_timeout", "timezone_abbreviations",
+	"lock_timeout", "timezone_abbreviations", "quote_all_identifiers",
 	"max_parallel_workers_per_gather"	/* from shardext.node_parallel_workers */
 };
 #define PARALLEL_SETTING (SESSION_SETTING_COUNT - 1)
@@ -314,7 +314,8 @@ ExactSettingValue(int i)
  * SyncSessionSettings sends the session's settings that change how values
  * are read, written and computed (TimeZone, DateStyle, IntervalStyle,
  * extra_float_digits, bytea_output, default_text_search_config, xmloption,
- * xmlbinary, timezone_abbreviations, the value formats as ExactSettingValue
+ * xmlbinary, timezone_abbreviations, quote_all_identifiers, the value
+ * formats as ExactSettingValue
  * gives them; lock_timeout; and max_parallel_workers_per_gather, see
  * NodeParallelWorkers)
  * to the node when they differ from what the connection was last given, so that the node reads and writes values (parameters, results, COPY
@@ -346,6 +347,7 @@ SyncSessionSettings(NodeConnection *nc)
 	fingerprint.xmlOption = xmloption;
 	fingerprint.xmlBinary = xmlbinary;
 	fingerprint.lockTimeout = LockTimeout;
+	fingerprint.quoteAllIdentifiers = quote_all_identifiers;
 	fingerprint.nodeParallelWorkers = ShardextNodeParallelWorkers;
 	if (nc->settings[0] != NULL &&
 		memcmp(&fingerprint, &nc->fingerprint, sizeof(fingerprint)) == 0)

@@ -30,6 +30,7 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_operator.h"
@@ -43,8 +44,8 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
-#include "utils/array.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -52,6 +53,7 @@
 #include "utils/resowner.h"
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
+#include "utils/xml.h"
 
 #include "shardext/deparse.h"
 #include "shardext/foreign_keys.h"
@@ -147,6 +149,7 @@ typedef struct QueryScanState
 	ResultHolder *holder;
 	int			nextRow;
 	MemoryContext rowContext;
+	List	   *openRelations;	/* a cursor's tables: OpenCursorTables */
 } QueryScanState;
 
 /* shards read by one statement of a ShardextScan, at most */
@@ -244,11 +247,23 @@ typedef struct PartialScanState
 	int			remaining;		/* streams not finished */
 	int			current;		/* stream read last */
 	MemoryContext rowContext;
+	List	   *openRelations;	/* a cursor's tables: OpenCursorTables */
 } PartialScanState;
 
 static void RememberArbiterKey(InsertScanState *state, HTAB *keys,
 							   PendingRow *row, bool check);
 static void RememberBatchKeys(InsertScanState *state, int shardIndex, List *rows);
+static bool StartScanAtBegin(CustomScanState *node, int eflags);
+static List *OpenCursorTables(List *relids);
+static void CloseCursorTables(List *relations);
+static void StartPartialScan(PartialScanState *state);
+static void PrepareQueryTasks(QueryScanState *state);
+static void RunNextQueryTask(QueryScanState *state);
+static void PrepareTableScanBatches(TableScanState *state);
+static bool StartNextTableBatch(TableScanState *state);
+static void DecodeColumns(RowDecoder *decoder, PGresult *res, int row,
+						  List *attnums, TupleTableSlot *slot,
+						  MemoryContext rowContext);
 static RowStream *MakeRowStream(EState *estate, RowDecoder *decoder,
 								List *attnums, TupleDesc desc);
 static void StartRowStream(RowStream *stream, NodeConnection *nc,
@@ -398,6 +413,57 @@ HoldResult(ResultHolder *holder, PGresult *result)
 	holder->result = result;
 }
 
+/*
+ * Set while DECLARE CURSOR starts its plan (utility.c): the scans then send
+ * their statements at once, so that the cursor reads the rows as they were
+ * when it was declared, as PostgreSQL's cursors do, not as the statements
+ * run between DECLARE and the first FETCH left them.
+ */
+bool		ShardextStartScansAtBegin = false;
+
+/*
+ * StartScanAtBegin tells whether a scan begun with eflags sends its
+ * statements now: for a cursor being declared, unless only explained, or
+ * waiting for values of an outer query (a rescan sends them then).
+ */
+static bool
+StartScanAtBegin(CustomScanState *node, int eflags)
+{
+	return ShardextStartScansAtBegin &&
+		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
+		bms_is_empty(node->ss.ps.plan->extParam);
+}
+
+/*
+ * OpenCursorTables opens the coordinator's tables of a scan a cursor is
+ * declared with, to be closed by CloseCursorTables when it ends: while the
+ * cursor is open, DROP, TRUNCATE and ALTER TABLE of them in this session
+ * are refused as PostgreSQL refuses them for a table an open cursor reads
+ * (the scan reads nodes, so PostgreSQL itself would not see the use).
+ */
+static List *
+OpenCursorTables(List *relids)
+{
+	List	   *relations = NIL;
+	ListCell   *lc;
+
+	if (!ShardextStartScansAtBegin)
+		return NIL;
+	foreach(lc, relids)
+		relations = lappend(relations, relation_open(lfirst_oid(lc), NoLock));
+	return relations;
+}
+
+/* CloseCursorTables closes what OpenCursorTables opened. */
+static void
+CloseCursorTables(List *relations)
+{
+	ListCell   *lc;
+
+	foreach(lc, relations)
+		relation_close(lfirst(lc), NoLock);
+}
+
 /* MakeRowDecoder prepares to read rows of the given descriptor. */
 static RowDecoder *
 MakeRowDecoder(TupleDesc desc)
@@ -426,11 +492,40 @@ MakeRowDecoder(TupleDesc desc)
 /*
  * DecodeRow stores row `row` of res in slot: result column j goes to
  * attribute attnums[j] (or j + 1 when attnums is NIL); other attributes
- * are null.
+ * are null.  Values are read as the nodes wrote them: the NULL elements of
+ * arrays as NULLs and XML as content, whatever the session's array_nulls
+ * and xmloption (which only say how this session's own input is read).
  */
 static void
 DecodeRow(RowDecoder *decoder, PGresult *res, int row, List *attnums,
 		  TupleTableSlot *slot, MemoryContext rowContext)
+{
+	bool		arrayNulls = Array_nulls;
+	int			xmlOption = xmloption;
+
+	if (likely(arrayNulls && xmlOption == XMLOPTION_CONTENT))
+	{
+		DecodeColumns(decoder, res, row, attnums, slot, rowContext);
+		return;
+	}
+	PG_TRY();
+	{
+		Array_nulls = true;
+		xmloption = XMLOPTION_CONTENT;
+		DecodeColumns(decoder, res, row, attnums, slot, rowContext);
+	}
+	PG_FINALLY();
+	{
+		Array_nulls = arrayNulls;
+		xmloption = xmlOption;
+	}
+	PG_END_TRY();
+}
+
+/* DecodeColumns does the work of DecodeRow. */
+static void
+DecodeColumns(RowDecoder *decoder, PGresult *res, int row, List *attnums,
+			  TupleTableSlot *slot, MemoryContext rowContext)
 {
 	MemoryContext old;
 	int			ncolumns = PQnfields(res);
@@ -917,6 +1012,11 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
 											  "shardext remote row",
 											  ALLOCSET_SMALL_SIZES);
+
+	/* a cursor's rows are those of when it was declared */
+	state->openRelations = OpenCursorTables(state->relids);
+	if (StartScanAtBegin(node, eflags))
+		StartPartialScan(state);
 }
 
 /*
@@ -1138,6 +1238,8 @@ EndPartialScan(CustomScanState *node)
 
 	for (i = 0; i < state->nodeCount && state->streams != NULL; i++)
 		StopRowStream(state->streams[i]);
+	CloseCursorTables(state->openRelations);
+	state->openRelations = NIL;
 }
 
 static void
@@ -1247,6 +1349,15 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
 	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
 											  "shardext remote row",
 											  ALLOCSET_SMALL_SIZES);
+
+	/* a cursor's rows are those of when it was declared */
+	state->openRelations = OpenCursorTables(state->relids);
+	if (StartScanAtBegin(node, eflags))
+	{
+		PrepareQueryTasks(state);
+		if (state->batchCount == 0 && state->nextTask < list_length(state->tasks))
+			RunNextQueryTask(state);
+	}
 }
 
 /*
@@ -1526,19 +1637,9 @@ QueryScanNext(ScanState *node)
 {
 	QueryScanState *state = (QueryScanState *) node;
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
-	EState	   *estate = node->ps.state;
 
 	if (!state->tasksReady)
-	{
-		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-
-		state->tasks = ComputeQueryTasks(state);
-		if (state->mode == QUERY_SCAN_ALL_SHARDS && state->paramCount == 0 &&
-			state->constants == NIL && list_length(state->tasks) > 1)
-			RunBatchedTasks(state);
-		MemoryContextSwitchTo(old);
-		state->tasksReady = true;
-	}
+		PrepareQueryTasks(state);
 
 	/* the rows (RETURNING) of batched statements */
 	while (state->batchIndex < state->batchCount)
@@ -1559,11 +1660,6 @@ QueryScanNext(ScanState *node)
 	for (;;)
 	{
 		PGresult   *res = state->holder->result;
-		RemoteTask *task;
-		NodeConnection *nc;
-		RemoteParams params;
-		instr_time	start;
-		instr_time	end;
 
 		if (res != NULL && state->nextRow < PQntuples(res))
 		{
@@ -1574,28 +1670,60 @@ QueryScanNext(ScanState *node)
 		HoldResult(state->holder, NULL);
 		if (state->nextTask >= list_length(state->tasks))
 			return ExecClearTuple(slot);
-
-		task = list_nth(state->tasks, state->nextTask++);
-		nc = GetNodeConnectionForStatement(task->nodeId, QueryScanWrites(state),
-										   list_length(state->tasks) == 1 ||
-										   (!QueryScanWrites(state) &&
-											XactIsoLevel == XACT_READ_COMMITTED));
-		params = BuildRemoteParams(estate, state->paramCount,
-								   list_length(state->constants));
-		AddConstantParams(&params, state->constants, estate);
-		INSTR_TIME_SET_CURRENT(start);
-		res = RemoteExecutePrepared(nc, task->sql, params.count, params.types,
-									params.values);
-		INSTR_TIME_SET_CURRENT(end);
-		INSTR_TIME_SUBTRACT(end, start);
-		task->elapsedMs = INSTR_TIME_GET_MILLISEC(end);
-		HoldResult(state->holder, res);
-		state->nextRow = 0;
-		if (task->mirror)
-			state->nextRow = PQntuples(res);
-		else if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
-			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
+		RunNextQueryTask(state);
 	}
+}
+
+/*
+ * PrepareQueryTasks computes the statements of the scan; an all-shards
+ * statement without parameters runs at once (RunBatchedTasks).
+ */
+static void
+PrepareQueryTasks(QueryScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+	state->tasks = ComputeQueryTasks(state);
+	if (state->mode == QUERY_SCAN_ALL_SHARDS && state->paramCount == 0 &&
+		state->constants == NIL && list_length(state->tasks) > 1)
+		RunBatchedTasks(state);
+	MemoryContextSwitchTo(old);
+	state->tasksReady = true;
+}
+
+/* RunNextQueryTask runs the next statement of the scan and holds its result. */
+static void
+RunNextQueryTask(QueryScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	PGresult   *res;
+	RemoteTask *task;
+	NodeConnection *nc;
+	RemoteParams params;
+	instr_time	start;
+	instr_time	end;
+
+	task = list_nth(state->tasks, state->nextTask++);
+	nc = GetNodeConnectionForStatement(task->nodeId, QueryScanWrites(state),
+									   list_length(state->tasks) == 1 ||
+									   (!QueryScanWrites(state) &&
+										XactIsoLevel == XACT_READ_COMMITTED));
+	params = BuildRemoteParams(estate, state->paramCount,
+							   list_length(state->constants));
+	AddConstantParams(&params, state->constants, estate);
+	INSTR_TIME_SET_CURRENT(start);
+	res = RemoteExecutePrepared(nc, task->sql, params.count, params.types,
+								params.values);
+	INSTR_TIME_SET_CURRENT(end);
+	INSTR_TIME_SUBTRACT(end, start);
+	task->elapsedMs = INSTR_TIME_GET_MILLISEC(end);
+	HoldResult(state->holder, res);
+	state->nextRow = 0;
+	if (task->mirror)
+		state->nextRow = PQntuples(res);
+	else if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
+		estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
 }
 
 static bool
@@ -1620,6 +1748,8 @@ EndQueryScan(CustomScanState *node)
 	HoldResult(state->holder, NULL);
 	for (i = 0; i < state->batchCount; i++)
 		HoldResult(state->batchHolders[i], NULL);
+	CloseCursorTables(state->openRelations);
+	state->openRelations = NIL;
 }
 
 static void
@@ -1747,6 +1877,13 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 	state->current = -1;
 	state->prefetchPosition = -1;
 	state->stable = intVal(list_nth(private, SCAN_PRIVATE_STABLE)) != 0;
+
+	/* a cursor's rows are those of when it was declared */
+	if (StartScanAtBegin(node, eflags))
+	{
+		PrepareTableScanBatches(state);
+		(void) StartNextTableBatch(state);
+	}
 }
 
 /*
@@ -1919,56 +2056,74 @@ RemoteTableScanNext(TableScanState *state)
 {
 	ScanState  *node = &state->css.ss;
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
-	EState	   *estate = node->ps.state;
 
 	if (!state->shardsReady)
-	{
-		MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
-
-		state->batches = GroupShardsByNode(GetTableOrError(state->relid),
-										   ComputeScanShards(state));
-		MemoryContextSwitchTo(old);
-		state->shardsReady = true;
-		state->current = -1;
-		state->prefetchPosition = -1;
-	}
+		PrepareTableScanBatches(state);
 
 	for (;;)
 	{
-		int			position;
-		int			next;
-
 		if (state->current >= 0 &&
 			RowStreamNext(state->streams[state->current], slot, state->rowContext))
 		{
 			slot->tts_tableOid = state->relid;
 			return slot;
 		}
-		if (state->nextBatch >= list_length(state->batches))
+		if (!StartNextTableBatch(state))
 			return ExecClearTuple(slot);
-
-		position = state->nextBatch++;
-		if (state->prefetchPosition == position)
-		{
-			/* sent ahead on the other stream */
-			state->current = 1 - state->current;
-			state->prefetchPosition = -1;
-		}
-		else
-		{
-			state->current = (state->current < 0) ? 0 : state->current;
-			StartShardStream(state, state->streams[state->current], position);
-		}
-
-		/* the next node's shards are sent while this one's are read */
-		next = state->nextBatch;
-		if (next < list_length(state->batches) &&
-			BatchNode(state, next) != BatchNode(state, position))
-		{
-			StartShardStream(state, state->streams[1 - state->current], next);
-			state->prefetchPosition = next;
-		}
 	}
+}
+
+/* PrepareTableScanBatches finds the shards to read, grouped by node. */
+static void
+PrepareTableScanBatches(TableScanState *state)
+{
+	EState	   *estate = state->css.ss.ps.state;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+	state->batches = GroupShardsByNode(GetTableOrError(state->relid),
+									   ComputeScanShards(state));
+	MemoryContextSwitchTo(old);
+	state->shardsReady = true;
+	state->current = -1;
+	state->prefetchPosition = -1;
+}
+
+/*
+ * StartNextTableBatch moves on to the next node's shards (sent ahead
+ * already, or sent now), sending the one after ahead on the other stream
+ * when it is another node's; false when there are no more.
+ */
+static bool
+StartNextTableBatch(TableScanState *state)
+{
+	int			position;
+	int			next;
+
+	if (state->nextBatch >= list_length(state->batches))
+		return false;
+
+	position = state->nextBatch++;
+	if (state->prefetchPosition == position)
+	{
+		/* sent ahead on the other stream */
+		state->current = 1 - state->current;
+		state->prefetchPosition = -1;
+	}
+	else
+	{
+		state->current = (state->current < 0) ? 0 : state->current;
+		StartShardStream(state, state->streams[state->current], position);
+	}
+
+	/* the next node's shards are sent while this one's are read */
+	next = state->nextBatch;
+	if (next < list_length(state->batches) &&
+		BatchNode(state, next) != BatchNode(state, position))
+	{
+		StartShardStream(state, state->streams[1 - state->current], next);
+		state->prefetchPosition = next;
+	}
+	return true;
 }
 
 static bool

@@ -457,6 +457,16 @@ CheckColumns(Relation rel, const char *tableName)
 							   "(of built-in functions) that shardext creates there."),
 					 errhint("Change the type of column %s to one of those%s.",
 							 columnName, BeforeDistributing())));
+		if (IsObjectReferenceType(attr->atttypid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s because column %s has type %s",
+							NotDistributable(tableName), columnName,
+							format_type_be(attr->atttypid)),
+					 errdetail("Its values are OIDs of objects of the coordinator, which are "
+							   "other objects, or none, on the nodes."),
+					 errhint("Change the type of column %s to text (the object's name) or oid%s.",
+							 columnName, BeforeDistributing())));
 		if (IsUserObject(attr->attcollation))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

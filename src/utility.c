@@ -78,6 +78,7 @@
 #include "shardext/node.h"
 #include "shardext/node_types.h"
 #include "shardext/remote_exec.h"
+#include "shardext/remote_scan.h"
 #include "shardext/statistics.h"
 #include "shardext/shard_ddl.h"
 #include "shardext/transaction.h"
@@ -336,6 +337,23 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		HandleCopy(pstmt, queryString, readOnlyTree, context, params,
 				   queryEnv, dest, qc))
 		return;
+
+	/* a cursor's scans send their statements as it is declared */
+	if (IsA(parsetree, DeclareCursorStmt))
+	{
+		ShardextStartScansAtBegin = true;
+		PG_TRY();
+		{
+			CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+								   params, queryEnv, dest, qc);
+		}
+		PG_FINALLY();
+		{
+			ShardextStartScansAtBegin = false;
+		}
+		PG_END_TRY();
+		return;
+	}
 
 	RefuseUnsupportedLinks(parsetree);
 

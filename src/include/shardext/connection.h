@@ -29,7 +29,7 @@ extern const char *NodeSessionTag(void);
 
 /* a node's connection of this backend, and its remote transaction state */
 /* how many session settings follow the coordinator's (remote_exec.c) */
-#define SESSION_SETTING_COUNT 11
+#define SESSION_SETTING_COUNT 12
 
 /*
  * What the session settings sent to a node depend on, as raw values: when
@@ -50,6 +50,7 @@ typedef struct SettingsFingerprint
 	int			xmlOption;
 	int			xmlBinary;
 	int			lockTimeout;
+	bool		quoteAllIdentifiers;
 	int			nodeParallelWorkers;
 } SettingsFingerprint;
 

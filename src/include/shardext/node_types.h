@@ -19,6 +19,7 @@ typedef struct TypeStatement TypeStatement;
 extern bool IsNodeType(Oid typid);
 extern bool TypeHashesByOid(Oid typid);
 extern bool TypeUses(Oid typid, Oid usedTypid);
+extern bool IsObjectReferenceType(Oid typid);
 extern bool IsDropTypeCascade(Node *parsetree);
 extern bool IsMutableOnNodes(Node *expr);
 extern List *TablesUsingTypes(List *typeNames);
