@@ -120,3 +120,18 @@ SELECT count(*) AS shards_elsewhere FROM shardext.shards
 SET client_min_messages = warning;
 DROP SCHEMA conv_new CASCADE;
 DROP SCHEMA conv CASCADE;
+
+-- ADD COLUMN and a change of its default in one statement: PostgreSQL fills
+-- the rows with ADD's default, the shards would get the final one; refused
+CREATE TABLE conv_defaults (id int PRIMARY KEY);
+SET client_min_messages = warning;
+SELECT create_distributed_table('conv_defaults', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO conv_defaults VALUES (1), (2);
+ALTER TABLE conv_defaults ADD COLUMN x int DEFAULT 5, ALTER COLUMN x SET DEFAULT 6;
+ALTER TABLE conv_defaults ADD COLUMN y int, ALTER COLUMN y SET DEFAULT 6;
+ALTER TABLE conv_defaults ADD COLUMN x int DEFAULT 5;
+ALTER TABLE conv_defaults ALTER COLUMN x SET DEFAULT 6, ADD COLUMN y int DEFAULT 7;
+INSERT INTO conv_defaults (id) VALUES (3);
+SELECT * FROM conv_defaults ORDER BY id;
+DROP TABLE conv_defaults;

@@ -140,6 +140,7 @@ static void CheckImplicitConversion(TableShape *shape, const char *column,
 									TypeName *typeName);
 static ObjectShape *FindObject(List *objects, Oid oid);
 static ColumnConversion *FindConversion(TableShape *shape, const char *column);
+static void CheckAddedColumnDefaults(TableShape *shape, AlterTableStmt *stmt);
 static List *ShardCommands(TableShape *before, TableShape *after,
 						   ShardextShard *shard, char **newShardName);
 static List *ForeignKeyCommands(TableShape *before, TableShape *after,
@@ -468,6 +469,7 @@ CaptureStatementDetails(TableShape *shape, Node *parsetree)
 		shape->copyChangedHere = true;
 	if (!IsA(parsetree, AlterTableStmt))
 		return;
+	CheckAddedColumnDefaults(shape, (AlterTableStmt *) parsetree);
 	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
 	{
 		AlterTableCmd *cmd = lfirst(lc);
@@ -522,6 +524,43 @@ CaptureStatementDetails(TableShape *shape, Node *parsetree)
 	}
 	if (rel != NULL)
 		relation_close(rel, NoLock);
+}
+
+/*
+ * CheckAddedColumnDefaults refuses an ALTER TABLE that adds a column and
+ * sets or drops its default in the same statement: PostgreSQL fills the
+ * existing rows with the default of ADD COLUMN, while the shards, which get
+ * the column as it is after the statement, would fill them with the final
+ * one.
+ */
+static void
+CheckAddedColumnDefaults(TableShape *shape, AlterTableStmt *stmt)
+{
+	List	   *added = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->subtype == AT_AddColumn && cmd->def != NULL &&
+			IsA(cmd->def, ColumnDef))
+			added = lappend(added, ((ColumnDef *) cmd->def)->colname);
+		else if (cmd->subtype == AT_ColumnDefault && cmd->name != NULL)
+		{
+			ListCell   *ac;
+
+			foreach(ac, added)
+				if (strcmp(lfirst(ac), cmd->name) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot add column \"%s\" and change its default in one statement on distributed table \"%s\"",
+									cmd->name, shape->tableName),
+							 errdetail("The rows the table has get the default of ADD COLUMN; "
+									   "the shards would get the column with its final default."),
+							 errhint("Add the column, then change its default with a second ALTER TABLE.")));
+		}
+	}
 }
 
 /* FindConversion finds the ALTER COLUMN TYPE of a column (name before). */
