@@ -135,3 +135,20 @@ ALTER TABLE conv_defaults ALTER COLUMN x SET DEFAULT 6, ADD COLUMN y int DEFAULT
 INSERT INTO conv_defaults (id) VALUES (3);
 SELECT * FROM conv_defaults ORDER BY id;
 DROP TABLE conv_defaults;
+
+-- an added column's default that writes a float as text is computed in this
+-- session's style (extra_float_digits 0 here) on the coordinator; generated
+-- columns and CHECKs doing so, which the nodes compute, are refused with a
+-- message that says why
+CREATE TABLE conv_style (id int PRIMARY KEY, f float8);
+SET client_min_messages = warning;
+SELECT create_distributed_table('conv_style', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO conv_style VALUES (1, 0.1), (2, 0.2);
+SET extra_float_digits = 0;
+ALTER TABLE conv_style ADD COLUMN s text DEFAULT (0.1::float8 + 0.2::float8)::text;
+SELECT * FROM conv_style ORDER BY id;
+ALTER TABLE conv_style ADD COLUMN g text GENERATED ALWAYS AS (f::text) STORED;
+ALTER TABLE conv_style ADD CONSTRAINT c CHECK (f::text <> 'x');
+RESET extra_float_digits;
+DROP TABLE conv_style;

@@ -268,13 +268,20 @@ CaptureTableShape(Oid relid)
 	Relation	rel = relation_open(relid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *context = deparse_context_for(RelationGetRelationName(rel), relid);
-	int			nestLevel = SetDeparseGucs();
+	bool	   *sessionStyle = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	int			nestLevel;
 	Relation	constraintRel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	ListCell   *lc;
 	int			i;
+
+	/* defaults that write values as text in this session's style */
+	for (i = 0; desc->constr != NULL && i < desc->constr->num_defval; i++)
+		sessionStyle[desc->constr->defval[i].adnum - 1] =
+			ExpressionWritesInSessionStyle(stringToNode(desc->constr->defval[i].adbin));
+	nestLevel = SetDeparseGucs();
 
 	shape->relid = relid;
 	shape->schemaName = get_namespace_name(RelationGetNamespace(rel));
@@ -315,12 +322,14 @@ CaptureTableShape(Oid relid)
 				column->volatileDefault = contain_mutable_functions(expr);
 
 				/*
-				 * A default that is not immutable (now(), random()) is
+				 * A default that is not immutable (now(), random()), or
+				 * writes values as text in this session's style, is
 				 * computed on the coordinator too, as the rows it gives an
 				 * added column must get the coordinator's values.
 				 */
 				if (column->generated ||
-					(IsShippableExpression(expr) && !column->volatileDefault))
+					(IsShippableExpression(expr) && !column->volatileDefault &&
+					 !sessionStyle[i]))
 					column->defaultSql = deparse_expression(expr, context,
 															false, false);
 				else

@@ -82,6 +82,9 @@ static void CheckColumns(Relation rel, const char *tableName);
 static void CheckDistributionColumn(Relation rel, const char *tableName,
 									AttrNumber distAttno, char method);
 static void CheckConstraints(Relation rel, const char *tableName);
+static void CheckStyleOfNodeExpression(Node *expr, const char *tableName,
+									   const char *what);
+static bool SessionStyleWalker(Node *node, void *context);
 static void CheckReferencingForeignKeys(Relation rel, const char *tableName);
 static void CheckIndex(Relation rel, Oid indexOid, const char *tableName,
 					   AttrNumber distAttno, char method);
@@ -476,6 +479,10 @@ CheckColumns(Relation rel, const char *tableName)
 					 errdetail("Workers only have the collations created by initdb."),
 					 errhint("Change the collation of column %s to a built-in collation%s.",
 							 columnName, BeforeDistributing())));
+		if (attr->attgenerated == ATTRIBUTE_GENERATED_STORED)
+			CheckStyleOfNodeExpression(ColumnDefaultExpression(rel, attr->attnum),
+									   tableName,
+									   psprintf("generated column %s", columnName));
 		if (attr->attgenerated == ATTRIBUTE_GENERATED_STORED &&
 			!IsShippableExpression(ColumnDefaultExpression(rel, attr->attnum)))
 			ereport(ERROR,
@@ -485,6 +492,28 @@ CheckColumns(Relation rel, const char *tableName)
 					 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
 					 errhint("Drop the generated column, or define it with built-in functions only,%s.", BeforeDistributing())));
 	}
+}
+
+/*
+ * CheckStyleOfNodeExpression raises an error if what (a generated column or
+ * a CHECK constraint of table tableName), which the nodes compute, writes
+ * dates, times, intervals or floats as text in this session's style, which
+ * the nodes do not share (WritesInSessionStyle): they write ISO dates,
+ * postgres intervals and floats with all their digits.
+ */
+static void
+CheckStyleOfNodeExpression(Node *expr, const char *tableName, const char *what)
+{
+	if (ExpressionWritesInSessionStyle(expr))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s because %s writes dates, times or floats as text in this session's style",
+						NotDistributable(tableName), what),
+				 errdetail("The nodes compute it, writing dates and times in ISO style, intervals "
+						   "in postgres style and floats with all their digits, while this session's "
+						   "DateStyle, IntervalStyle or extra_float_digits differ."),
+				 errhint("Run the statement with DateStyle ISO, IntervalStyle postgres and "
+						 "extra_float_digits 1 (the defaults).")));
 }
 
 /*
@@ -617,6 +646,9 @@ CheckConstraints(Relation rel, const char *tableName)
 			if (isNull)
 				elog(ERROR, "null conbin for constraint %u",
 					 constraint->oid);
+			CheckStyleOfNodeExpression(stringToNode(TextDatumGetCString(conbin)),
+									   tableName,
+									   psprintf("check constraint %s", constraintName));
 			if (!IsShippableExpression(stringToNode(TextDatumGetCString(conbin))))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -884,7 +916,7 @@ NodeFillsOmittedColumn(Relation rel, AttrNumber attnum)
 		return build_column_default(rel, attnum) == NULL;
 	expr = ColumnDefaultExpression(rel, attnum);
 	return expr != NULL && IsShippableExpression(expr) &&
-		!contain_mutable_functions(expr) && !WritesInSessionStyle(expr);
+		!contain_mutable_functions(expr) && !ExpressionWritesInSessionStyle(expr);
 }
 
 /*
@@ -1665,6 +1697,27 @@ WritesInSessionStyle(Node *node)
 		default:
 			return false;
 	}
+}
+
+/*
+ * ExpressionWritesInSessionStyle tells whether WritesInSessionStyle holds
+ * for any node of an expression.
+ */
+bool
+ExpressionWritesInSessionStyle(Node *expr)
+{
+	return SessionStyleWalker(expr, NULL);
+}
+
+/* SessionStyleWalker does the work of ExpressionWritesInSessionStyle. */
+static bool
+SessionStyleWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (WritesInSessionStyle(node))
+		return true;
+	return expression_tree_walker(node, SessionStyleWalker, context);
 }
 
 /*

@@ -36,6 +36,7 @@ extern char *ShardIndexCommand(Oid indexOid, const char *shardName,
 							   int64 shardId, bool concurrently);
 extern bool ReadsSessionState(Oid funcid);
 extern bool WritesInSessionStyle(Node *node);
+extern bool ExpressionWritesInSessionStyle(Node *expr);
 extern bool SQLValueReadsSessionState(SQLValueFunction *svf);
 extern bool IsShippableConst(Const *constant);
 extern bool IsShippableExpression(Node *expr);
