@@ -269,6 +269,7 @@ CaptureTableShape(Oid relid)
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *context = deparse_context_for(RelationGetRelationName(rel), relid);
 	bool	   *sessionStyle = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	Node	  **defaults = palloc0(sizeof(Node *) * Max(desc->natts, 1));
 	int			nestLevel;
 	Relation	constraintRel;
 	ScanKeyData key;
@@ -277,10 +278,25 @@ CaptureTableShape(Oid relid)
 	ListCell   *lc;
 	int			i;
 
-	/* defaults that write values as text in this session's style */
+	/*
+	 * Each column's default: its own, or else its domain's (PostgreSQL fills
+	 * an added column with either); and which write values as text in this
+	 * session's style.
+	 */
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (attr->attisdropped || attr->attidentity || attr->attgenerated)
+			continue;
+		if (!attr->atthasdef)
+			defaults[i] = get_typdefault(attr->atttypid);
+	}
 	for (i = 0; desc->constr != NULL && i < desc->constr->num_defval; i++)
-		sessionStyle[desc->constr->defval[i].adnum - 1] =
-			ExpressionWritesInSessionStyle(stringToNode(desc->constr->defval[i].adbin));
+		defaults[desc->constr->defval[i].adnum - 1] =
+			stringToNode(desc->constr->defval[i].adbin);
+	for (i = 0; i < desc->natts; i++)
+		sessionStyle[i] = ExpressionWritesInSessionStyle(defaults[i]);
 	nestLevel = SetDeparseGucs();
 
 	shape->relid = relid;
@@ -308,33 +324,25 @@ CaptureTableShape(Oid relid)
 		column->notNull = attr->attnotnull;
 		column->generated = (attr->attgenerated != '\0');
 		column->coordinatorDefault = (attr->attidentity != '\0');
-		if (attr->atthasdef && desc->constr != NULL)
+		if (defaults[i] != NULL)
 		{
-			int			d;
+			Node	   *expr = defaults[i];
 
-			for (d = 0; d < desc->constr->num_defval; d++)
-			{
-				Node	   *expr;
+			column->volatileDefault = contain_mutable_functions(expr);
 
-				if (desc->constr->defval[d].adnum != attr->attnum)
-					continue;
-				expr = stringToNode(desc->constr->defval[d].adbin);
-				column->volatileDefault = contain_mutable_functions(expr);
-
-				/*
-				 * A default that is not immutable (now(), random()), or
-				 * writes values as text in this session's style, is
-				 * computed on the coordinator too, as the rows it gives an
-				 * added column must get the coordinator's values.
-				 */
-				if (column->generated ||
-					(IsShippableExpression(expr) && !column->volatileDefault &&
-					 !sessionStyle[i]))
-					column->defaultSql = deparse_expression(expr, context,
-															false, false);
-				else
-					column->coordinatorDefault = true;
-			}
+			/*
+			 * A default that is not immutable (now(), random()), or writes
+			 * values as text in this session's style, is computed on the
+			 * coordinator too, as the rows it gives an added column must get
+			 * the coordinator's values.
+			 */
+			if (column->generated ||
+				(IsShippableExpression(expr) && !column->volatileDefault &&
+				 !sessionStyle[i]))
+				column->defaultSql = deparse_expression(expr, context,
+														false, false);
+			else
+				column->coordinatorDefault = true;
 		}
 	}
 
@@ -474,7 +482,7 @@ CaptureStatementDetails(TableShape *shape, Node *parsetree)
 
 	if ((IsA(parsetree, RenameStmt) &&
 		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA) ||
-		IsA(parsetree, ReassignOwnedStmt) || IsDropTypeCascade(parsetree))
+		IsA(parsetree, ReassignOwnedStmt) || StatementDropsTypes(parsetree))
 		shape->copyChangedHere = true;
 	if (!IsA(parsetree, AlterTableStmt))
 		return;
@@ -645,9 +653,9 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 									 quote_identifier(role));
 
 		commands = lappend(commands,
-						   psprintf("DO $shardext$ BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
-									"WHERE rolname = %s) THEN EXECUTE %s; END IF; END $shardext$",
-									quote_literal_cstr(role), quote_literal_cstr(alter)));
+						   DoBlock(psprintf("BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+											"WHERE rolname = %s) THEN EXECUTE %s; END IF; END",
+											quote_literal_cstr(role), quote_literal_cstr(alter))));
 	}
 	if (before->persistence != after->persistence)
 		commands = lappend(commands,
@@ -1021,7 +1029,8 @@ CheckShapeChange(TableShape *before)
 	}
 	CheckTableStaysDistributable(before->relid, table->distAttno,
 								 IsSingleShardTable(table) ? 'n' :
-								 table->type == DIST_RANGE ? 'r' : 'h');
+								 table->type == DIST_RANGE ? 'r' :
+								 table->type == DIST_DIRECTORY ? 'd' : 'h');
 	CheckForeignKeys(before->relid);
 	before->after = after;
 }

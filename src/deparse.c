@@ -63,6 +63,22 @@ static char *CollapseWhitespace(const char *sql);
 static Node *ExpressionForNodesMutator(Node *node, void *context);
 
 /*
+ * DoBlock returns a DO statement running PL/pgSQL body (from BEGIN or
+ * DECLARE to its END), dollar-quoted with a tag that does not occur in it:
+ * names and labels in the body may hold any text.
+ */
+char *
+DoBlock(const char *body)
+{
+	char	   *tag = pstrdup("$shardext$");
+	int			n = 0;
+
+	while (strstr(body, tag) != NULL)
+		tag = psprintf("$shardext%d$", ++n);
+	return psprintf("DO %s %s %s", tag, body, tag);
+}
+
+/*
  * SetDeparseGucs switches to the settings under which deparsed SQL is
  * valid on a node: a search path of pg_catalog only (pushed as an override
  * search path, which costs nothing like a GUC change), and

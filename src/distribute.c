@@ -645,7 +645,8 @@ create_distributed_table(PG_FUNCTION_ARGS)
 						column, get_rel_name(relid)),
 				 errhint("The column name is matched exactly, including case.")));
 
-	CheckTableDistributable(relid, attno, type == DIST_RANGE ? 'r' : 'h');
+	CheckTableDistributable(relid, attno, type == DIST_RANGE ? 'r' :
+							type == DIST_DIRECTORY ? 'd' : 'h');
 
 	memset(&plan, 0, sizeof(plan));
 	if (type == DIST_DIRECTORY)

@@ -301,7 +301,8 @@ CreateIndexConcurrently(Oid relid, void (*runLocally) (void *arg), void *arg)
 	 * without the distribution column, functions nodes lack) */
 	CheckNewIndex(relid, indexOid, table->distAttno,
 				  IsSingleShardTable(table) ? 'n' :
-				  table->type == DIST_RANGE ? 'r' : 'h');
+				  table->type == DIST_RANGE ? 'r' :
+								 table->type == DIST_DIRECTORY ? 'd' : 'h');
 	error_context_stack = invalidCallback.previous;
 	for (i = 0; i < table->shardCount; i++)
 	{

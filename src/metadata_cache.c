@@ -40,6 +40,7 @@
 #include "shardext/deparse.h"
 #include "shardext/maintenance.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/node_types.h"
 
 /* the cached catalog; everything hangs off CacheContext */
 typedef struct MetadataCache
@@ -453,16 +454,18 @@ BuildShardCallback(Datum *values, bool *nulls, void *arg)
 	{
 		Oid			typinput;
 		Oid			typioparam;
+		int32		typmod;
 
 		int			nestLevel = SetCanonicalDatumGucs();
 
-		getTypeInputInfo(table->distTypeId, &typinput, &typioparam);
+		GetStoredValueInputInfo(table->distTypeId, table->distTypmod,
+								&typinput, &typioparam, &typmod);
 		if (shard->minText)
 			shard->rangeMin = OidInputFunctionCall(typinput, shard->minText,
-												   typioparam, table->distTypmod);
+												   typioparam, typmod);
 		if (shard->maxText)
 			shard->rangeMax = OidInputFunctionCall(typinput, shard->maxText,
-												   typioparam, table->distTypmod);
+												   typioparam, typmod);
 		ResetDeparseGucs(nestLevel);
 	}
 
@@ -575,11 +578,13 @@ PrepareDirectory(ShardextTable *table)
 {
 	Oid			inputFunction;
 	Oid			ioParam;
+	int32		typmod;
 	int			nestLevel;
 	ListCell   *rowCell;
 	int			i;
 
-	getTypeInputInfo(table->distTypeId, &inputFunction, &ioParam);
+	GetStoredValueInputInfo(table->distTypeId, table->distTypmod,
+							&inputFunction, &ioParam, &typmod);
 	nestLevel = SetCanonicalDatumGucs();
 	table->directoryCount = list_length(table->directoryRows);
 	table->directory = palloc(sizeof(DirectoryEntry) * table->directoryCount);
@@ -589,7 +594,7 @@ PrepareDirectory(ShardextTable *table)
 
 		*entry = *(DirectoryEntry *) lfirst(rowCell);
 		entry->value = OidInputFunctionCall(inputFunction, entry->key, ioParam,
-											table->distTypmod);
+											typmod);
 		entry->hash = DirectoryHash(table, entry->value);
 	}
 	ResetDeparseGucs(nestLevel);

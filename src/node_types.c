@@ -52,6 +52,7 @@
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/acl.h"
 #include "utils/catcache.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -90,6 +91,9 @@ static List *TypesBeingChecked = NIL;
 static bool DomainIsNodeType(Oid typid, Form_pg_type form);
 static List *DomainConstraints(Oid typid);
 static Node *EnumInputRemover(Node *node, void *context);
+static bool CollectTypesWalker(Node *node, List **types);
+static bool TypeUsedByTables(Oid typid);
+static void CheckEnumRenameValue(Oid typid);
 static List *AppendTypeCreateCommands(List *commands, Oid typid, List **done);
 static char *EnumCreateCommand(Oid typid, Form_pg_type form);
 static char *DomainCreateCommand(Oid typid, Form_pg_type form);
@@ -100,6 +104,7 @@ static Oid	TypeOfNames(List *names);
 static char *QualifiedIdentity(TypeIdentity *identity);
 static char *OnNodesHavingType(TypeIdentity *identity, List *commands);
 static void RunOnNodes(const char *what, List *commands);
+static void CheckConstraintShippable(Oid constraintId, const char *domainName);
 
 /*
  * IsNodeType tells whether a node has, or can be given, a type: it is
@@ -234,6 +239,25 @@ TypeHashesByOid(Oid typid)
 }
 
 /*
+ * GetStoredValueInputInfo returns the input function, its I/O parameter and
+ * the type modifier with which to read a value of type typid (typmod) that
+ * is already stored somewhere (a node's row, a bound in the catalog): a
+ * domain's value is read as its base type's, as PostgreSQL reads stored
+ * values without checking the domain's constraints again (a NOT VALID or
+ * newer constraint must not make rows that hold unreadable).
+ */
+void
+GetStoredValueInputInfo(Oid typid, int32 typmod, Oid *input, Oid *ioParam,
+						int32 *inputTypmod)
+{
+	int32		baseTypmod = typmod;
+	Oid			baseType = getBaseTypeAndTypmod(typid, &baseTypmod);
+
+	getTypeInputInfo(baseType, input, ioParam);
+	*inputTypmod = (baseType == typid) ? typmod : baseTypmod;
+}
+
+/*
  * IsObjectReferenceType tells whether values of a type are OIDs of catalog
  * objects written as names (regclass, regtype, ..., or a domain or array of
  * one): a node would store its own OIDs for them, and a name means another
@@ -294,18 +318,165 @@ TypeUses(Oid typid, Oid usedTypid)
 	return false;
 }
 
+/* what a statement drops with CASCADE that types can be (or be in, or belong to) */
+typedef struct TypeDropSet
+{
+	List	   *types;			/* DROP TYPE/DOMAIN: the types */
+	List	   *namespaces;		/* DROP SCHEMA: the schemas */
+	List	   *roles;			/* DROP OWNED: the roles */
+} TypeDropSet;
+
 /*
- * IsDropTypeCascade tells whether a statement is DROP TYPE or DROP DOMAIN
- * ... CASCADE, which drops the columns of the types here, those of the
- * coordinator's copies of reference tables included.
+ * StatementTypeDrops returns what a statement drops types by, with CASCADE
+ * (which drops the columns of those types too): NULL for other statements.
+ */
+static TypeDropSet *
+StatementTypeDrops(Node *parsetree)
+{
+	TypeDropSet *set;
+	ListCell   *lc;
+
+	if (IsA(parsetree, DropOwnedStmt))
+	{
+		DropOwnedStmt *stmt = (DropOwnedStmt *) parsetree;
+
+		if (stmt->behavior != DROP_CASCADE)
+			return NULL;
+		set = palloc0(sizeof(TypeDropSet));
+		foreach(lc, stmt->roles)
+		{
+			Oid			role = get_rolespec_oid(lfirst(lc), true);
+
+			if (OidIsValid(role))
+				set->roles = lappend_oid(set->roles, role);
+		}
+		return set;
+	}
+	if (!IsA(parsetree, DropStmt) ||
+		((DropStmt *) parsetree)->behavior != DROP_CASCADE)
+		return NULL;
+	set = palloc0(sizeof(TypeDropSet));
+	switch (((DropStmt *) parsetree)->removeType)
+	{
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			foreach(lc, ((DropStmt *) parsetree)->objects)
+			{
+				Oid			typid = LookupTypeNameOid(NULL, lfirst_node(TypeName, lc), true);
+
+				if (OidIsValid(typid))
+					set->types = lappend_oid(set->types, typid);
+			}
+			return set;
+		case OBJECT_SCHEMA:
+			foreach(lc, ((DropStmt *) parsetree)->objects)
+			{
+				Oid			namespace = get_namespace_oid(strVal(lfirst(lc)), true);
+
+				if (OidIsValid(namespace))
+					set->namespaces = lappend_oid(set->namespaces, namespace);
+			}
+			return set;
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * TypeChainDropped tells whether a statement dropping set drops type typid,
+ * or a type it is built on (a domain's base, an array's element).
+ */
+static bool
+TypeChainDropped(Oid typid, TypeDropSet *set)
+{
+	while (OidIsValid(typid) && typid >= FirstNormalObjectId)
+	{
+		HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+		Form_pg_type form;
+		Oid			next = InvalidOid;
+		bool		dropped;
+
+		if (!HeapTupleIsValid(tuple))
+			return false;
+		form = (Form_pg_type) GETSTRUCT(tuple);
+		dropped = list_member_oid(set->types, typid) ||
+			list_member_oid(set->namespaces, form->typnamespace) ||
+			list_member_oid(set->roles, form->typowner);
+		if (form->typtype == TYPTYPE_DOMAIN)
+			next = form->typbasetype;
+		else if (OidIsValid(form->typelem) &&
+				 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+			next = form->typelem;
+		ReleaseSysCache(tuple);
+		if (dropped)
+			return true;
+		typid = next;
+	}
+	return false;
+}
+
+/*
+ * StatementDropsTypes tells whether a statement may drop types, and with
+ * them columns, with CASCADE: DROP TYPE/DOMAIN/SCHEMA ... CASCADE, DROP
+ * OWNED ... CASCADE.  The columns of the coordinator's copies of reference
+ * tables go here with the local statement.
  */
 bool
-IsDropTypeCascade(Node *parsetree)
+StatementDropsTypes(Node *parsetree)
 {
-	return IsA(parsetree, DropStmt) &&
-		(((DropStmt *) parsetree)->removeType == OBJECT_TYPE ||
-		 ((DropStmt *) parsetree)->removeType == OBJECT_DOMAIN) &&
-		((DropStmt *) parsetree)->behavior == DROP_CASCADE;
+	return StatementTypeDrops(parsetree) != NULL;
+}
+
+/*
+ * TablesLosingColumns returns the distributed tables (not dropped by the
+ * statement themselves) of which a statement dropping types with CASCADE
+ * drops columns; it refuses the statement when one is a distribution
+ * column.
+ */
+List *
+TablesLosingColumns(Node *parsetree)
+{
+	TypeDropSet *set = StatementTypeDrops(parsetree);
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	if (set == NULL)
+		return NIL;
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+		Relation	rel = relation_open(table->relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		loses = false;
+		int			i;
+
+		/* tables the statement drops whole */
+		if (list_member_oid(set->namespaces, RelationGetNamespace(rel)) ||
+			list_member_oid(set->roles, rel->rd_rel->relowner))
+		{
+			relation_close(rel, AccessShareLock);
+			continue;
+		}
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+			if (attr->attisdropped || !TypeChainDropped(attr->atttypid, set))
+				continue;
+			if (attr->attnum == table->distAttno)
+				ereport(ERROR,
+						(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+						 errmsg("cannot drop type %s because distribution column \"%s\" of table \"%s\" uses it",
+								format_type_be(attr->atttypid), NameStr(attr->attname),
+								RelationGetRelationName(rel)),
+						 errhint("Call undistribute_table() first, or drop the table.")));
+			loses = true;
+		}
+		relation_close(rel, AccessShareLock);
+		if (loses)
+			relids = lappend_oid(relids, table->relid);
+	}
+	return relids;
 }
 
 /*
@@ -330,52 +501,6 @@ EnumInputRemover(Node *node, void *context)
 		get_typtype(getBaseType(((CoerceViaIO *) node)->resulttype)) == TYPTYPE_ENUM)
 		return EnumInputRemover((Node *) ((CoerceViaIO *) node)->arg, context);
 	return expression_tree_mutator(node, EnumInputRemover, context);
-}
-
-/*
- * TablesUsingTypes returns the distributed tables with a column whose type
- * is one of those typeNames (TypeName *) denote, or is built on one of them
- * (what DROP TYPE ... CASCADE drops columns of).
- */
-List *
-TablesUsingTypes(List *typeNames)
-{
-	List	   *types = NIL;
-	List	   *relids = NIL;
-	ListCell   *lc;
-
-	foreach(lc, typeNames)
-	{
-		Oid			typid = LookupTypeNameOid(NULL, lfirst_node(TypeName, lc), true);
-
-		if (OidIsValid(typid))
-			types = lappend_oid(types, typid);
-	}
-	if (types == NIL)
-		return NIL;
-	foreach(lc, ShardextAllTables())
-	{
-		ShardextTable *table = lfirst(lc);
-		Relation	rel = relation_open(table->relid, AccessShareLock);
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		uses = false;
-		int			i;
-
-		for (i = 0; i < desc->natts && !uses; i++)
-		{
-			Form_pg_attribute attr = TupleDescAttr(desc, i);
-			ListCell   *tc;
-
-			if (attr->attisdropped)
-				continue;
-			foreach(tc, types)
-				uses |= TypeUses(attr->atttypid, lfirst_oid(tc));
-		}
-		relation_close(rel, AccessShareLock);
-		if (uses)
-			relids = lappend_oid(relids, table->relid);
-	}
-	return relids;
 }
 
 /*
@@ -438,7 +563,29 @@ AppendTypeCreateCommands(List *commands, Oid typid, List **done)
 	form = (Form_pg_type) GETSTRUCT(tuple);
 	if (form->typtype == TYPTYPE_DOMAIN)
 	{
+		ListCell   *lc;
+		List	   *used = NIL;
+
 		commands = AppendTypeCreateCommands(commands, form->typbasetype, done);
+		/* types its constraints name (a cast to an enum) */
+		foreach(lc, DomainConstraints(typid))
+		{
+			HeapTuple	constraint = SearchSysCache1(CONSTROID,
+													 ObjectIdGetDatum(lfirst_oid(lc)));
+			Datum		conbin;
+			bool		isNull;
+
+			if (!HeapTupleIsValid(constraint))
+				continue;
+			conbin = SysCacheGetAttr(CONSTROID, constraint,
+									 Anum_pg_constraint_conbin, &isNull);
+			if (!isNull)
+				(void) CollectTypesWalker(stringToNode(TextDatumGetCString(conbin)),
+										  &used);
+			ReleaseSysCache(constraint);
+		}
+		foreach(lc, used)
+			commands = AppendTypeCreateCommands(commands, lfirst_oid(lc), done);
 		commands = lappend(commands, SchemaCreateCommand(form->typnamespace));
 		commands = lappend(commands, DomainCreateCommand(typid, form));
 	}
@@ -457,6 +604,37 @@ AppendTypeCreateCommands(List *commands, Oid typid, List **done)
 		elog(ERROR, "type %s cannot be created on a node", format_type_be(typid));
 	ReleaseSysCache(tuple);
 	return commands;
+}
+
+/*
+ * CollectTypesWalker adds to *types the user-made types of the values in an
+ * expression (constants, conversions, function and operator results).
+ */
+static bool
+CollectTypesWalker(Node *node, List **types)
+{
+	Oid			typid = InvalidOid;
+
+	if (node == NULL)
+		return false;
+	switch (nodeTag(node))
+	{
+		case T_Const:
+		case T_CoerceViaIO:
+		case T_RelabelType:
+		case T_ArrayCoerceExpr:
+		case T_CoerceToDomain:
+		case T_ArrayExpr:
+		case T_FuncExpr:
+		case T_OpExpr:
+			typid = exprType(node);
+			break;
+		default:
+			break;
+	}
+	if (typid >= FirstNormalObjectId && !list_member_oid(*types, typid))
+		*types = lappend_oid(*types, typid);
+	return expression_tree_walker(node, CollectTypesWalker, types);
 }
 
 /*
@@ -523,7 +701,7 @@ DomainCreateCommand(Oid typid, Form_pg_type form)
 												  NameStr(form->typname));
 	char	   *baseType = format_type_with_typemod(form->typbasetype, form->typtypmod);
 	char	   *collation = NULL;
-	List	   *definitions = NIL;
+	List	   *names = NIL;
 	List	   *creates = NIL;
 	StringInfoData create;
 	StringInfoData array;
@@ -541,35 +719,40 @@ DomainCreateCommand(Oid typid, Form_pg_type form)
 		appendStringInfoString(&create, " NOT NULL");
 	creates = lappend(creates, create.data);
 
-	/* constraints by name, in byte order (as the node sorts them: COLLATE "C") */
+	/* constraints by name, names in byte order (as the node sorts them: COLLATE "C") */
 	foreach(lc, DomainConstraints(typid))
 	{
 		Oid			constraintId = lfirst_oid(lc);
 		char	   *conname = get_constraint_name(constraintId);
-		char	   *definition = TextDatumGetCString(OidFunctionCall1(F_PG_GET_CONSTRAINTDEF_OID,
-																	  ObjectIdGetDatum(constraintId)));
 		ListCell   *pos;
 		int			index = 0;
 
-		creates = lappend(creates, psprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", name,
-											quote_identifier(conname), definition));
-		definition = psprintf("%s %s", conname, definition);
-		foreach(pos, definitions)
+		creates = lappend(creates,
+						  psprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", name,
+								   quote_identifier(conname),
+								   TextDatumGetCString(OidFunctionCall1(F_PG_GET_CONSTRAINTDEF_OID,
+																		ObjectIdGetDatum(constraintId)))));
+		foreach(pos, names)
 		{
-			if (strcmp(lfirst(pos), definition) > 0)
+			if (strcmp(lfirst(pos), conname) > 0)
 				break;
 			index++;
 		}
-		definitions = list_insert_nth(definitions, index, definition);
+		names = list_insert_nth(names, index, conname);
 	}
 
 	initStringInfo(&array);
 	appendStringInfoString(&array, "ARRAY[");
-	foreach(lc, definitions)
+	foreach(lc, names)
 		appendStringInfo(&array, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
 						 quote_literal_cstr(lfirst(lc)));
 	appendStringInfoString(&array, "]::pg_catalog.text[]");
 
+	/*
+	 * Constraints are compared by name: a definition read back on the node
+	 * need not print as the coordinator printed it (casts come out
+	 * otherwise).
+	 */
 	return EnsureTypeCommand(form,
 							 psprintf("ty.typtype = 'd' AND "
 									  "pg_catalog.format_type(ty.typbasetype, ty.typtypmod) = %s AND "
@@ -578,7 +761,6 @@ DomainCreateCommand(Oid typid, Form_pg_type form)
 									  "WHERE c.oid = ty.typcollation AND c.oid <> "
 									  "(SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = ty.typbasetype)), '') = %s AND "
 									  "(SELECT COALESCE(pg_catalog.array_agg(c.conname::pg_catalog.text "
-									  "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_constraintdef(c.oid) "
 									  "ORDER BY c.conname::pg_catalog.text COLLATE \"C\"), '{}') "
 									  "FROM pg_catalog.pg_constraint c WHERE c.contypid = ty.oid) = %s",
 									  quote_literal_cstr(baseType),
@@ -609,7 +791,7 @@ EnsureTypeCommand(Form_pg_type form, const char *sameCondition,
 
 	initStringInfo(&body);
 	appendStringInfo(&body,
-					 "DO $shardext_type$ DECLARE ty pg_catalog.pg_type; same bool; "
+					 "DECLARE ty pg_catalog.pg_type; same bool; "
 					 "path text := pg_catalog.current_setting('search_path'); BEGIN "
 					 "IF EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
 					 "THEN RETURN; END IF; "
@@ -617,30 +799,31 @@ EnsureTypeCommand(Form_pg_type form, const char *sameCondition,
 					 "SELECT t.* INTO ty FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
 					 "ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s; "
 					 "IF ty.oid IS NOT NULL THEN same := (%s); "
-					 "IF NOT same AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+					 "IF NOT same AND ty.typtype IN ('e', 'd') AND ty.typrelid = 0 "
+					 "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
 					 "WHERE d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass "
 					 "AND d.refobjid IN (ty.oid, ty.typarray) AND d.deptype = 'n') THEN "
-					 "EXECUTE %s; ty.oid := NULL; "
+					 "EXECUTE 'DROP ' OPERATOR(pg_catalog.||) CASE ty.typtype WHEN 'd' THEN 'DOMAIN' "
+					 "ELSE 'TYPE' END OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) %s; "
+					 "ty.oid := NULL; "
 					 "ELSIF NOT same THEN RAISE EXCEPTION USING ERRCODE = 'duplicate_object', "
 					 "MESSAGE = %s, DETAIL = %s, HINT = %s; END IF; END IF; "
 					 "IF ty.oid IS NULL THEN ",
 					 quote_literal_cstr(schema),
 					 quote_literal_cstr(NameStr(form->typname)),
 					 sameCondition,
-					 quote_literal_cstr(psprintf("DROP %s %s",
-												 form->typtype == TYPTYPE_DOMAIN ? "DOMAIN" : "TYPE",
-												 qualified)),
+					 quote_literal_cstr(qualified),
 					 quote_literal_cstr(psprintf("type %s on this node differs from the coordinator's",
 												 qualified)),
-					 quote_literal_cstr("Objects on the node use it, so shardext cannot create it anew."),
-					 quote_literal_cstr(psprintf("Make the node's type the same as the coordinator's, "
-												 "or drop what uses it there and then the type.")));
+					 quote_literal_cstr("It is not the same kind of type, or objects on the node use it, "
+										"so shardext cannot create it anew."),
+					 quote_literal_cstr("Make the node's type the same as the coordinator's, "
+										"or drop what uses it there and then the type."));
 	foreach(lc, createCommands)
 		appendStringInfo(&body, "EXECUTE %s; ", quote_literal_cstr(lfirst(lc)));
 	appendStringInfoString(&body,
-						   "END IF; PERFORM pg_catalog.set_config('search_path', path, true); "
-						   "END $shardext_type$");
-	return body.data;
+						   "END IF; PERFORM pg_catalog.set_config('search_path', path, true); END");
+	return DoBlock(body.data);
 }
 
 /* IdentityOfType returns the schema, name and kind of a type. */
@@ -692,6 +875,59 @@ TypeOfNames(List *names)
 }
 
 /*
+ * TypeUsedByTables tells whether a column of a distributed table has type
+ * typid or a type built on it: then the nodes holding its shards have it.
+ */
+static bool
+TypeUsedByTables(Oid typid)
+{
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+		Relation	rel = relation_open(table->relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		used = false;
+		int			i;
+
+		for (i = 0; i < desc->natts && !used; i++)
+			used = !TupleDescAttr(desc, i)->attisdropped &&
+				TypeUses(TupleDescAttr(desc, i)->atttypid, typid);
+		relation_close(rel, AccessShareLock);
+		if (used)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * CheckEnumRenameValue refuses ALTER TYPE ... RENAME VALUE of an enum that a
+ * range or directory table is distributed by: its bounds or keys are in the
+ * catalog as labels.
+ */
+static void
+CheckEnumRenameValue(Oid typid)
+{
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+
+		if ((table->type == DIST_RANGE || table->type == DIST_DIRECTORY) &&
+			table->distAttno != InvalidAttrNumber &&
+			TypeUses(table->distTypeId, typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot rename a value of enum %s: table %s is distributed by it",
+							format_type_be(typid), get_rel_name(table->relid)),
+					 errdetail("Its shard bounds or directory keys are kept as labels."),
+					 errhint("Call undistribute_table() first, or add a new value instead.")));
+	}
+}
+
+/*
  * BeforeTypeStatement notes, before a statement runs, what
  * PropagateTypeStatement needs to repeat it on the nodes: the enums and
  * domains it names.  Returns NULL for statements about nothing of the kind.
@@ -708,6 +944,8 @@ BeforeTypeStatement(Node *parsetree)
 	{
 		case T_AlterEnumStmt:
 			typid = TypeOfNames(((AlterEnumStmt *) parsetree)->typeName);
+			if (OidIsValid(typid) && ((AlterEnumStmt *) parsetree)->oldVal != NULL)
+				CheckEnumRenameValue(typid);
 			break;
 		case T_AlterDomainStmt:
 			{
@@ -759,6 +997,29 @@ BeforeTypeStatement(Node *parsetree)
 	if (OidIsValid(typid))
 		state->names = lappend(state->names, IdentityOfType(typid));
 	state->typid = typid;
+
+	/*
+	 * Only the nodes holding shards of tables that use a type are sure to
+	 * have it as the coordinator does: one a node has left over from
+	 * earlier, or of its own, is left alone (and replaced when needed).
+	 */
+	if (OidIsValid(typid) && !TypeUsedByTables(typid))
+		return NULL;
+	if (IsA(parsetree, DropStmt))
+	{
+		List	   *used = NIL;
+
+		foreach(lc, state->names)
+		{
+			TypeIdentity *identity = lfirst(lc);
+			Oid			dropped = TypeOfNames(list_make2(makeString(identity->schema),
+														 makeString(identity->name)));
+
+			if (OidIsValid(dropped) && TypeUsedByTables(dropped))
+				used = lappend(used, identity);
+		}
+		state->names = used;
+	}
 	return state->names != NIL ? state : NULL;
 }
 
@@ -775,7 +1036,7 @@ OnNodesHavingType(TypeIdentity *identity, List *commands)
 
 	initStringInfo(&body);
 	appendStringInfo(&body,
-					 "DO $shardext_type$ BEGIN "
+					 "BEGIN "
 					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
 					 "AND EXISTS (SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
 					 "ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s "
@@ -784,8 +1045,8 @@ OnNodesHavingType(TypeIdentity *identity, List *commands)
 					 quote_literal_cstr(identity->name), identity->kind);
 	foreach(lc, commands)
 		appendStringInfo(&body, "EXECUTE %s; ", quote_literal_cstr(lfirst(lc)));
-	appendStringInfoString(&body, "END IF; END $shardext_type$");
-	return body.data;
+	appendStringInfoString(&body, "END IF; END");
+	return DoBlock(body.data);
 }
 
 /*
@@ -844,6 +1105,7 @@ PropagateTypeStatement(TypeStatement *state)
 
 							if (list_member_oid(state->oldConstraints, constraintId))
 								continue;
+							CheckConstraintShippable(constraintId, name);
 							commands = lappend(commands,
 											   psprintf("ALTER DOMAIN %s ADD CONSTRAINT %s %s", name,
 														quote_identifier(get_constraint_name(constraintId)),
@@ -916,6 +1178,34 @@ PropagateTypeStatement(TypeStatement *state)
 	if (commands != NIL)
 		RunOnNodes(CreateCommandName(parsetree),
 				   list_make1(OnNodesHavingType(identity, commands)));
+}
+
+/*
+ * CheckConstraintShippable refuses a new constraint of a domain that
+ * distributed tables use when the nodes cannot evaluate it.
+ */
+static void
+CheckConstraintShippable(Oid constraintId, const char *domainName)
+{
+	HeapTuple	tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(constraintId));
+	Datum		conbin;
+	bool		isNull;
+	bool		shippable = true;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for constraint %u", constraintId);
+	conbin = SysCacheGetAttr(CONSTROID, tuple, Anum_pg_constraint_conbin, &isNull);
+	if (!isNull)
+		shippable = IsShippableExpression(stringToNode(TextDatumGetCString(conbin)));
+	ReleaseSysCache(tuple);
+	if (!shippable)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot add constraint \"%s\" to domain %s, which distributed tables use",
+						get_constraint_name(constraintId), domainName),
+				 errdetail("The nodes check it, and have only the built-in functions and operators "
+						   "of PostgreSQL and the types shardext gives them."),
+				 errhint("Define the constraint with built-in functions only.")));
 }
 
 /*

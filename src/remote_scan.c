@@ -59,6 +59,7 @@
 #include "shardext/foreign_keys.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/modify.h"
+#include "shardext/node_types.h"
 #include "shardext/remote_exec.h"
 #include "shardext/remote_scan.h"
 #include "shardext/routing.h"
@@ -482,9 +483,10 @@ MakeRowDecoder(TupleDesc desc)
 
 		if (attr->attisdropped)
 			continue;
-		getTypeInputInfo(attr->atttypid, &inputFunction, &decoder->ioParams[i]);
+		/* (a domain's values as its base type's: the node checked them) */
+		GetStoredValueInputInfo(attr->atttypid, attr->atttypmod, &inputFunction,
+								&decoder->ioParams[i], &decoder->typmods[i]);
 		fmgr_info(inputFunction, &decoder->inputFunctions[i]);
-		decoder->typmods[i] = attr->atttypmod;
 	}
 	return decoder;
 }

@@ -296,7 +296,8 @@ CheckTableStaysDistributable(Oid relid, AttrNumber distAttno, char method)
 
 /*
  * CheckTableDistributable raises an error, saying why and what to do, unless
- * table relid can be distributed with method ('h' hash, 'r' range, or 'n' for
+ * table relid can be distributed with method ('h' hash, 'r' range, 'd'
+ * directory, or 'n' for
  * tables without a distribution column, with distAttno InvalidAttrNumber)
  * on column distAttno.  It takes AccessShareLock on the table, kept until the
  * end of the transaction.
@@ -307,7 +308,7 @@ CheckTableDistributable(Oid relid, AttrNumber distAttno, char method)
 	Relation	rel;
 	char	   *tableName;
 
-	if (method != 'h' && method != 'r' && method != 'n')
+	if (method != 'h' && method != 'r' && method != 'd' && method != 'n')
 		elog(ERROR, "unrecognized distribution method \"%c\"", method);
 	if ((method == 'n') != (distAttno == InvalidAttrNumber))
 		elog(ERROR, "distribution method \"%c\" does not match column %d",
@@ -518,7 +519,7 @@ CheckStyleOfNodeExpression(Node *expr, const char *tableName, const char *what)
 
 /*
  * CheckDistributionColumn raises an error unless distAttno is a column that
- * can distribute rel with method 'h' (hash) or 'r' (range).
+ * can distribute rel with method 'h' (hash), 'r' (range) or 'd' (directory).
  */
 static void
 CheckDistributionColumn(Relation rel, const char *tableName,
@@ -561,18 +562,19 @@ CheckDistributionColumn(Relation rel, const char *tableName,
 						   "is that of its OID, which a dump and restore changes.",
 						   format_type_be(attr->atttypid)),
 				 errhint("Choose another distribution column, or use range distribution.")));
-	if (method == 'h')
+	if (method == 'h' || method == 'd')
 	{
 		typeEntry = lookup_type_cache(attr->atttypid,
 									  TYPECACHE_HASH_EXTENDED_PROC);
 		if (!OidIsValid(typeEntry->hash_extended_proc))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("cannot hash-distribute table %s by column %s",
-							tableName, columnName),
+					 errmsg("cannot %s-distribute table %s by column %s",
+							method == 'd' ? "directory" : "hash", tableName, columnName),
 					 errdetail("Type %s has no default hash operator class with an extended hash function.",
 							   format_type_be(attr->atttypid)),
-					 errhint("Choose another distribution column, or use range distribution.")));
+					 errhint(method == 'd' ? "Choose another distribution column." :
+							 "Choose another distribution column, or use range distribution.")));
 	}
 	else
 	{
@@ -1011,7 +1013,7 @@ SchemaCreateCommand(Oid namespaceId)
 
 	initStringInfo(&body);
 	appendStringInfo(&body,
-					 "DO $shardext$ DECLARE created bool := false; BEGIN "
+					 "DECLARE created bool := false; BEGIN "
 					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s) "
 					 "THEN EXECUTE %s; created := true; END IF; "
 					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
@@ -1021,9 +1023,9 @@ SchemaCreateCommand(Oid namespaceId)
 					 literal, grants.data);
 	AppendOwnerHandover(&body, "created AND", psprintf("SCHEMA %s", name),
 						form->nspowner);
-	appendStringInfoString(&body, " END $shardext$");
+	appendStringInfoString(&body, " END");
 	ReleaseSysCache(tuple);
-	return body.data;
+	return DoBlock(body.data);
 }
 
 /*
@@ -1073,7 +1075,7 @@ PrivilegeCommand(Relation rel, const char *shardName)
 	}
 
 	AppendOwnerHandover(&body, "", psprintf("TABLE %s", shardName), ownerId);
-	return psprintf("DO $shardext$ BEGIN %s END $shardext$", body.data);
+	return DoBlock(psprintf("BEGIN %s END", body.data));
 }
 
 /*

@@ -65,6 +65,7 @@
 
 #include "shardext/catalog.h"
 #include "shardext/connection.h"
+#include "shardext/node_types.h"
 #include "shardext/remote_exec.h"
 #include "shardext/statistics.h"
 #include "shardext/transaction.h"
@@ -763,6 +764,7 @@ DecodeSample(List *columns, List *results, Datum **values, bool **nulls)
 	FmgrInfo   *inputs = palloc(sizeof(FmgrInfo) * ncolumns);
 	Oid		   *ioparams = palloc(sizeof(Oid) * ncolumns);
 	bool	   *varlena = palloc(sizeof(bool) * ncolumns);
+	int32	   *typmods = palloc(sizeof(int32) * ncolumns);
 	int			row = 0;
 	ListCell   *lc;
 
@@ -771,7 +773,9 @@ DecodeSample(List *columns, List *results, Datum **values, bool **nulls)
 		AnalyzedColumn *column = lfirst(lc);
 		Oid			input;
 
-		getTypeInputInfo(column->typid, &input, &ioparams[foreach_current_index(lc)]);
+		GetStoredValueInputInfo(column->typid, column->typmod, &input,
+								&ioparams[foreach_current_index(lc)],
+								&typmods[foreach_current_index(lc)]);
 		fmgr_info(input, &inputs[foreach_current_index(lc)]);
 		varlena[foreach_current_index(lc)] = (get_typlen(column->typid) == -1);
 	}
@@ -782,18 +786,16 @@ DecodeSample(List *columns, List *results, Datum **values, bool **nulls)
 
 		for (r = 0; r < PQntuples(res); r++, row++)
 		{
-			ListCell   *columnCell;
+			int			c;
 
 			CHECK_FOR_INTERRUPTS();
-			foreach(columnCell, columns)
+			for (c = 0; c < list_length(columns); c++)
 			{
-				AnalyzedColumn *column = lfirst(columnCell);
-				int			c = foreach_current_index(columnCell);
 
 				nulls[c][row] = PQgetisnull(res, r, c);
 				values[c][row] = InputFunctionCall(&inputs[c],
 												   nulls[c][row] ? NULL : PQgetvalue(res, r, c),
-												   ioparams[c], column->typmod);
+												   ioparams[c], typmods[c]);
 				if (!nulls[c][row] && varlena[c])
 					values[c][row] = StoredForm(values[c][row]);
 			}

@@ -569,7 +569,7 @@ ChangesCoordinatorCopies(Node *parsetree)
 	if (!IsA(parsetree, ReassignOwnedStmt) && !IsA(parsetree, DropOwnedStmt) &&
 		!(IsA(parsetree, GrantStmt) &&
 		  ((GrantStmt *) parsetree)->targtype == ACL_TARGET_ALL_IN_SCHEMA) &&
-		!IsDropTypeCascade(parsetree))
+		!StatementDropsTypes(parsetree))
 		return false;
 	foreach(lc, ShardextAllTables())
 	{
@@ -755,11 +755,11 @@ SchemaOwnerOnNodes(const char *schemaName)
 	owner = GetUserNameFromId(ObjectOwner(NAMESPACEOID, namespaceId), false);
 	alter = psprintf("ALTER SCHEMA %s OWNER TO %s", quote_identifier(schemaName),
 					 quote_identifier(owner));
-	command = psprintf("DO $shardext$ BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
-					   "WHERE rolname = %s) AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace "
-					   "WHERE nspname = %s) THEN EXECUTE %s; END IF; END $shardext$",
-					   quote_literal_cstr(owner), quote_literal_cstr(schemaName),
-					   quote_literal_cstr(alter));
+	command = DoBlock(psprintf("BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+							   "WHERE rolname = %s) AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace "
+							   "WHERE nspname = %s) THEN EXECUTE %s; END IF; END",
+							   quote_literal_cstr(owner), quote_literal_cstr(schemaName),
+							   quote_literal_cstr(alter)));
 	foreach(lc, NodesReachable("ALTER SCHEMA"))
 		RemoteExecuteCommand(GetNodeConnectionInTransaction(((ShardextNode *) lfirst(lc))->nodeId,
 															true),
@@ -1304,6 +1304,10 @@ TablesChangedByStatement(Node *parsetree)
 				}
 				break;
 			}
+		case T_DropOwnedStmt:
+			/* DROP OWNED ... CASCADE drops the columns of the roles' types */
+			relids = TablesLosingColumns(parsetree);
+			break;
 		case T_AlterObjectSchemaStmt:
 			{
 				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
@@ -1324,13 +1328,8 @@ TablesChangedByStatement(Node *parsetree)
 				DropStmt   *stmt = (DropStmt *) parsetree;
 				ListCell   *lc;
 
-				/* DROP TYPE/DOMAIN ... CASCADE drops the columns of the type */
-				if (stmt->removeType == OBJECT_TYPE ||
-					stmt->removeType == OBJECT_DOMAIN)
-				{
-					relids = TablesUsingTypes(stmt->objects);
-					break;
-				}
+				/* DROP TYPE/DOMAIN/SCHEMA ... CASCADE drops columns of types */
+				relids = TablesLosingColumns(parsetree);
 				/* the tables that reference dropped ones lose foreign keys */
 				if (stmt->removeType == OBJECT_TABLE ||
 					stmt->removeType == OBJECT_SCHEMA)

@@ -30,6 +30,7 @@ extern char *RenderQueryTemplate(QueryTemplate *template, char **tableNames);
 extern char *DeparseExpressionForShard(Node *expr, Oid relid, Index varno,
 									   const char *alias);
 extern char *RelationQualifiedName(Oid relid);
+extern char *DoBlock(const char *body);
 extern int	SetDeparseGucs(void);
 extern int	SetCanonicalDatumGucs(void);
 extern void ResetDeparseGucs(int nestLevel);

@@ -20,9 +20,11 @@ extern bool IsNodeType(Oid typid);
 extern bool TypeHashesByOid(Oid typid);
 extern bool TypeUses(Oid typid, Oid usedTypid);
 extern bool IsObjectReferenceType(Oid typid);
-extern bool IsDropTypeCascade(Node *parsetree);
+extern void GetStoredValueInputInfo(Oid typid, int32 typmod, Oid *input,
+									Oid *ioParam, int32 *inputTypmod);
+extern bool StatementDropsTypes(Node *parsetree);
 extern bool IsMutableOnNodes(Node *expr);
-extern List *TablesUsingTypes(List *typeNames);
+extern List *TablesLosingColumns(Node *parsetree);
 extern List *TypeCreateCommands(Oid typid);
 extern List *ColumnTypeCreateCommands(Relation rel);
 extern TypeStatement *BeforeTypeStatement(Node *parsetree);
