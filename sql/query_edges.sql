@@ -946,3 +946,73 @@ CREATE TABLE rg (id int, rc regclass);
 SELECT create_distributed_table('rg', 'id');
 SET client_min_messages = warning;
 DROP SCHEMA edges2 CASCADE;
+
+-- HAVING conditions without aggregates that the nodes cannot compute stay
+-- on the coordinator; INSERT ... ON CONFLICT through a view names EXCLUDED
+-- as the nodes read it; a read that fails inside a PL/pgSQL exception
+-- block leaves the transaction usable
+SET client_min_messages = warning;
+CREATE SCHEMA edges3;
+SET search_path = edges3, public;
+CREATE TABLE t (id int PRIMARY KEY, grp int, val int);
+SELECT create_distributed_table('t', 'id', shard_count => 4);
+CREATE TABLE r (id int PRIMARY KEY, label text);
+SELECT create_reference_table('r');
+RESET client_min_messages;
+INSERT INTO t SELECT g, g % 5, g FROM generate_series(1, 40) g;
+INSERT INTO r VALUES (1, 'a'), (2, 'b');
+CREATE TABLE lt AS SELECT * FROM t;
+ALTER TABLE lt ADD PRIMARY KEY (id);
+CREATE FUNCTION uf(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN $1 % 3; END $$;
+SELECT grp, count(*) FROM t GROUP BY grp HAVING current_setting('search_path') = 'edges3, public' ORDER BY 1;
+SELECT grp, count(*) FROM t GROUP BY grp HAVING uf(grp) = 1 ORDER BY 1;
+SELECT grp, count(*) FROM lt GROUP BY grp HAVING uf(grp) = 1 ORDER BY 1;
+SELECT id, count(*) FROM t WHERE id = 3 GROUP BY id HAVING uf(id) = 0;
+CREATE VIEW tv AS SELECT id, val FROM t;
+CREATE VIEW ltv AS SELECT id, val FROM lt;
+CREATE VIEW rv AS SELECT id, label FROM r;
+INSERT INTO tv VALUES (2, 1) ON CONFLICT (id) DO UPDATE SET val = excluded.val + tv.val;
+INSERT INTO ltv VALUES (2, 1) ON CONFLICT (id) DO UPDATE SET val = excluded.val + ltv.val;
+INSERT INTO tv VALUES (3, 5) ON CONFLICT (id) DO UPDATE SET val = excluded.val WHERE excluded.val = 5;
+INSERT INTO ltv VALUES (3, 5) ON CONFLICT (id) DO UPDATE SET val = excluded.val WHERE excluded.val = 5;
+SELECT (SELECT array_agg(val ORDER BY id) FROM t WHERE id < 5) =
+	(SELECT array_agg(val ORDER BY id) FROM lt WHERE id < 5) AS same;
+INSERT INTO rv VALUES (1, 'c') ON CONFLICT (id) DO UPDATE SET label = excluded.label;
+SELECT * FROM r ORDER BY id;
+CREATE FUNCTION f_err(i int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+	IF i = 33 THEN
+		RAISE EXCEPTION 'bad row %', i;
+	END IF;
+	RETURN i;
+END $$;
+BEGIN;
+INSERT INTO t VALUES (100, 1, 1);
+DO $$
+BEGIN
+	BEGIN
+		PERFORM count(*) FROM t WHERE f_err(id) > 0;
+	EXCEPTION WHEN others THEN
+		RAISE NOTICE 'caught %', sqlerrm;
+	END;
+	BEGIN
+		PERFORM count(*) FROM t WHERE 1 / (id - 33) > 0;
+	EXCEPTION WHEN others THEN
+		RAISE NOTICE 'caught %', sqlerrm;
+	END;
+	BEGIN
+		PERFORM f_err(id) FROM t WHERE id = 33;
+	EXCEPTION WHEN others THEN
+		RAISE NOTICE 'caught %', sqlerrm;
+	END;
+	BEGIN
+		PERFORM f_err(id + 32) FROM r;
+	EXCEPTION WHEN others THEN
+		RAISE NOTICE 'caught %', sqlerrm;
+	END;
+	RAISE NOTICE 'rows: %', (SELECT count(*) FROM t);
+END $$;
+COMMIT;
+SELECT count(*) FROM t;
+SET client_min_messages = warning;
+DROP SCHEMA edges3 CASCADE;

@@ -740,6 +740,33 @@ DrainBusyConnections(bool cancel, bool cancelReadOnly)
 }
 
 /*
+ * ForgetPendingScans takes off the connections the statements of scans
+ * sent in a subtransaction at nestLevel or deeper that aborts: the scans'
+ * executors (PL/pgSQL's, ended only after the subtransaction callbacks)
+ * will never read them, nor can their rows be kept for them; the
+ * statements are then cancelled like any other busy one
+ * (DrainBusyConnections).
+ */
+void
+ForgetPendingScans(int nestLevel)
+{
+	HASH_SEQ_STATUS status;
+	NodeConnection *nc;
+
+	if (ConnectionHash == NULL)
+		return;
+	hash_seq_init(&status, ConnectionHash);
+	while ((nc = hash_seq_search(&status)) != NULL)
+	{
+		if (nc->pendingDrain != NULL && nc->pendingLevel >= nestLevel)
+		{
+			nc->pendingDrain = NULL;
+			nc->pendingArg = NULL;
+		}
+	}
+}
+
+/*
  * OpenNodeConnections returns every connection of the backend that has a
  * remote transaction open, for the transaction callbacks.
  */

@@ -31,10 +31,10 @@
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "parser/parser.h"
 #include "nodes/makefuncs.h"
-#include "parser/parsetree.h"
 #include "nodes/nodeFuncs.h"
+#include "parser/parser.h"
+#include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -60,6 +60,7 @@ static void KeepUpdateTarget(Query *query);
 static bool IsIdentChar(unsigned char c);
 static int	SkipToken(const char *sql, int pos);
 static char *CollapseWhitespace(const char *sql);
+static void NameExcludedOnce(Query *query);
 static Node *ExpressionForNodesMutator(Node *node, void *context);
 
 /*
@@ -338,10 +339,37 @@ DeparseQueryForShards(Query *query, List *relids)
 	RteWalker((Node *) copy, &context);
 	QualifyColumns(copy);
 	KeepUpdateTarget(copy);
+	NameExcludedOnce(copy);
 	nestLevel = SetDeparseGucs();
 	sql = pg_get_querydef(copy, false);
 	PopDeparseGucs(nestLevel);
 	return CollapseWhitespace(sql);
+}
+
+/*
+ * NameExcludedOnce renames, in an INSERT ... ON CONFLICT, the range table
+ * entries called "excluded" that are not its EXCLUDED pseudo-relation (an
+ * INSERT through a view keeps the view's): the deparser would otherwise
+ * call the one the statement uses excluded_1, which a node does not read
+ * as EXCLUDED.
+ */
+static void
+NameExcludedOnce(Query *query)
+{
+	ListCell   *lc;
+
+	if (query->onConflict == NULL || query->onConflict->exclRelIndex == 0)
+		return;
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (foreach_current_index(lc) + 1 == query->onConflict->exclRelIndex ||
+			rte->eref == NULL || strcmp(rte->eref->aliasname, "excluded") != 0)
+			continue;
+		rte->alias = makeAlias("shardext_excluded_unused", NIL);
+		rte->eref = makeAlias("shardext_excluded_unused", rte->eref->colnames);
+	}
 }
 
 /*

@@ -175,7 +175,8 @@ MoveHavingToWhere(Query *parse)
 		Node	   *clause = lfirst(lc);
 
 		if (contain_agg_clause(clause) || contain_volatile_functions(clause) ||
-			contain_subplans(clause) || checkExprHasSubLink(clause))
+			contain_subplans(clause) || checkExprHasSubLink(clause) ||
+			!IsShippableExpression(clause))
 			keep = lappend(keep, clause);
 		else
 			move = lappend(move, clause);

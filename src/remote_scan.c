@@ -702,6 +702,7 @@ StartRowStream(RowStream *stream, NodeConnection *nc, const char *sql,
 							 params->values);
 	nc->pendingDrain = StoreStreamRows;
 	nc->pendingArg = stream;
+	nc->pendingLevel = GetCurrentTransactionNestLevel();
 	stream->nc = nc;
 	stream->rows = 0;
 	stream->finished = false;

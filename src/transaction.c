@@ -1202,6 +1202,8 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		else
 			mode->nestLevel = currentLevel - 1;
 	}
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		ForgetPendingScans(currentLevel);
 	DrainBusyConnections(event == SUBXACT_EVENT_ABORT_SUB, false);
 	foreach(lc, OpenNodeConnections())
 	{

@@ -81,6 +81,7 @@ typedef struct NodeConnection
 	/* a statement sent ahead by a scan: how to read its result first */
 	void		(*pendingDrain) (struct NodeConnection *nc, void *arg);
 	void	   *pendingArg;
+	int			pendingLevel;	/* transaction nest level it was sent at */
 	struct HTAB *statements;	/* statements prepared on this connection */
 	struct WaitEventSet *waitSet;	/* latch, postmaster death, socket */
 	char	   *settings[SESSION_SETTING_COUNT];	/* session settings sent to
@@ -110,6 +111,7 @@ extern NodeConnection *GetNodeConnectionForStatement(int32 nodeId,
 extern void CloseConnectionAtEndOfTransaction(NodeConnection *nc);
 extern List *OpenNodeConnections(void);
 extern void DrainBusyConnections(bool cancel, bool cancelReadOnly);
+extern void ForgetPendingScans(int nestLevel);
 extern void ResetNodeConnection(NodeConnection *nc);
 extern void ForgetSessionSettings(NodeConnection *nc);
 
