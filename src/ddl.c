@@ -1014,7 +1014,7 @@ CheckShapeChange(TableShape *before)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot change the type of distribution column \"%s\" of table \"%s\"",
 							distBefore->name, before->tableName),
-					 errdetail("Rows would hash to other shards."),
+					 errdetail("Rows would belong to other shards."),
 					 errhint("Call undistribute_table() first.")));
 		if (strcmp(distBefore->name, distAfter->name) != 0)
 		{

@@ -228,6 +228,16 @@ HasMultiAssignment(Node *node, void *context)
 static void
 CheckWriteShape(Query *parse, ShardextTable *target)
 {
+	/* (PostgreSQL checks the view's WHERE for ON CONFLICT DO UPDATE too) */
+	if (parse->withCheckOptions != NIL && parse->onConflict != NULL &&
+		parse->onConflict->action == ONCONFLICT_UPDATE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT ... ON CONFLICT DO UPDATE through a view with a WHERE clause or "
+						"WITH CHECK OPTION is not supported on distributed table \"%s\"",
+						get_rel_name(target->relid)),
+				 errdetail("The nodes write the rows; the check of the view's condition would not run."),
+				 errhint("Write to the table itself.")));
 	if (parse->withCheckOptions != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

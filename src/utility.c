@@ -1199,7 +1199,7 @@ CheckDistributionColumnKept(AlterTableStmt *stmt, Oid relid)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot change the type of distribution column \"%s\" of table \"%s\"",
 							cmd->name, get_rel_name(relid)),
-					 errdetail("Rows would hash to other shards."),
+					 errdetail("Rows would belong to other shards."),
 					 errhint("Call undistribute_table() first.")));
 	}
 }
