@@ -915,6 +915,7 @@ COPY only_generated FROM STDIN;
 
 \.
 SELECT g, count(*) FROM only_generated GROUP BY g;
+INSERT INTO only_generated DEFAULT VALUES;
 
 SET client_min_messages = warning;
 DROP SCHEMA edges CASCADE;

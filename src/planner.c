@@ -1488,6 +1488,13 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 						 paramBase + ncolumns);
 	}
 	appendStringInfoChar(&values, ')');
+	if (ncolumns == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT of rows without a value for any column into table \"%s\" is not supported",
+						get_rel_name(table->relid)),
+				 errdetail("All of its columns are generated."),
+				 errhint("Add a column that is not generated.")));
 	if (distColumn == 0 && !IsSingleShardTable(table))
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
