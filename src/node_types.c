@@ -91,6 +91,7 @@ static List *TypesBeingChecked = NIL;
 static bool DomainIsNodeType(Oid typid, Form_pg_type form);
 static List *DomainConstraints(Oid typid);
 static Node *EnumInputRemover(Node *node, void *context);
+static Oid	TypeBuiltOn(Form_pg_type form);
 static bool CollectTypesWalker(Node *node, List **types);
 static bool TypeUsedByTables(Oid typid);
 static void CheckEnumRenameValue(Oid typid);
@@ -105,6 +106,21 @@ static char *QualifiedIdentity(TypeIdentity *identity);
 static char *OnNodesHavingType(TypeIdentity *identity, List *commands);
 static void RunOnNodes(const char *what, List *commands);
 static void CheckConstraintShippable(Oid constraintId, const char *domainName);
+
+/*
+ * TypeBuiltOn returns the type a type is built on: a domain's base type,
+ * an array's element type, or InvalidOid.
+ */
+static Oid
+TypeBuiltOn(Form_pg_type form)
+{
+	if (form->typtype == TYPTYPE_DOMAIN)
+		return form->typbasetype;
+	if (OidIsValid(form->typelem) &&
+		form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+		return form->typelem;
+	return InvalidOid;
+}
 
 /*
  * IsNodeType tells whether a node has, or can be given, a type: it is
@@ -224,11 +240,7 @@ TypeHashesByOid(Oid typid)
 			elog(ERROR, "cache lookup failed for type %u", typid);
 		form = (Form_pg_type) GETSTRUCT(tuple);
 		isEnum = (form->typtype == TYPTYPE_ENUM);
-		if (form->typtype == TYPTYPE_DOMAIN)
-			next = form->typbasetype;
-		else if (OidIsValid(form->typelem) &&
-				 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
-			next = form->typelem;
+		next = TypeBuiltOn(form);
 		ReleaseSysCache(tuple);
 		if (isEnum)
 			return true;
@@ -269,6 +281,13 @@ IsObjectReferenceType(Oid typid)
 	typid = getBaseType(typid);
 	if (OidIsValid(get_element_type(typid)))
 		return IsObjectReferenceType(get_element_type(typid));
+	return IsRegType(typid);
+}
+
+/* IsRegType tells whether a type is one of the OID aliases (regclass, ...). */
+bool
+IsRegType(Oid typid)
+{
 	switch (typid)
 	{
 		case REGPROCOID:
@@ -298,22 +317,14 @@ TypeUses(Oid typid, Oid usedTypid)
 	while (OidIsValid(typid))
 	{
 		HeapTuple	tuple;
-		Form_pg_type form;
-		Oid			next = InvalidOid;
 
 		if (typid == usedTypid)
 			return true;
 		tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
 		if (!HeapTupleIsValid(tuple))
 			return false;
-		form = (Form_pg_type) GETSTRUCT(tuple);
-		if (form->typtype == TYPTYPE_DOMAIN)
-			next = form->typbasetype;
-		else if (OidIsValid(form->typelem) &&
-				 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
-			next = form->typelem;
+		typid = TypeBuiltOn((Form_pg_type) GETSTRUCT(tuple));
 		ReleaseSysCache(tuple);
-		typid = next;
 	}
 	return false;
 }
@@ -402,11 +413,7 @@ TypeChainDropped(Oid typid, TypeDropSet *set)
 		dropped = list_member_oid(set->types, typid) ||
 			list_member_oid(set->namespaces, form->typnamespace) ||
 			list_member_oid(set->roles, form->typowner);
-		if (form->typtype == TYPTYPE_DOMAIN)
-			next = form->typbasetype;
-		else if (OidIsValid(form->typelem) &&
-				 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
-			next = form->typelem;
+		next = TypeBuiltOn(form);
 		ReleaseSysCache(tuple);
 		if (dropped)
 			return true;

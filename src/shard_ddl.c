@@ -1439,23 +1439,9 @@ IsShippableConst(Const *constant)
 		return false;
 	if (constant->constisnull)
 		return true;
-	switch (constant->consttype)
-	{
-		case REGPROCOID:
-		case REGPROCEDUREOID:
-		case REGOPEROID:
-		case REGOPERATOROID:
-		case REGCLASSOID:
-		case REGCOLLATIONOID:
-		case REGTYPEOID:
-		case REGROLEOID:
-		case REGNAMESPACEOID:
-		case REGCONFIGOID:
-		case REGDICTIONARYOID:
-			return !IsUserObject(DatumGetObjectId(constant->constvalue));
-		default:
-			return true;
-	}
+	if (IsRegType(constant->consttype))
+		return !IsUserObject(DatumGetObjectId(constant->constvalue));
+	return true;
 }
 
 /*

@@ -20,6 +20,7 @@ extern bool IsNodeType(Oid typid);
 extern bool TypeHashesByOid(Oid typid);
 extern bool TypeUses(Oid typid, Oid usedTypid);
 extern bool IsObjectReferenceType(Oid typid);
+extern bool IsRegType(Oid typid);
 extern void GetStoredValueInputInfo(Oid typid, int32 typmod, Oid *input,
 									Oid *ioParam, int32 *inputTypmod);
 extern bool StatementDropsTypes(Node *parsetree);
