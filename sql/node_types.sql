@@ -288,6 +288,44 @@ ALTER TABLE r6 ADD COLUMN e int;
 SELECT * FROM t6;
 SELECT * FROM r6;
 
+-- composite types (of node types), and arrays of them
+CREATE TYPE tier AS ENUM ('low', 'high');
+CREATE TYPE addr AS (street text, zip varchar(10), t tier);
+CREATE TABLE ca (id int PRIMARY KEY, a addr, aa addr[]);
+CREATE TABLE lca (LIKE ca);
+SET client_min_messages = warning;
+SELECT create_distributed_table('ca', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO ca VALUES (1, ('Main St', '12345', 'low'), ARRAY[('a', '1', 'high')::addr]),
+	(2, ROW('Elm', '999', 'high'), NULL), (3, NULL, '{}');
+INSERT INTO lca SELECT * FROM ca;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM ca WHERE (a).t > 'low';
+SELECT id, (a).street, (a).t FROM ca WHERE (a).zip = '12345';
+SELECT (a).t, count(*) FROM ca GROUP BY 1 ORDER BY 1;
+UPDATE ca SET a.zip = '00000' WHERE id = 2;
+UPDATE lca SET a.zip = '00000' WHERE id = 2;
+ALTER TYPE addr RENAME ATTRIBUTE zip TO postcode;
+ALTER TYPE addr ADD ATTRIBUTE floor int;
+UPDATE ca SET a.floor = 3 WHERE id = 1;
+UPDATE lca SET a.floor = 3 WHERE id = 1;
+SELECT rows_of('ca') = rows_of('lca') AS same_rows;
+SELECT id, (a).postcode, (a).floor FROM ca ORDER BY id;
+ALTER TYPE addr DROP ATTRIBUTE floor;
+DROP TYPE tier CASCADE;
+SELECT rows_of('ca') = rows_of('lca') AS same_rows;
+SELECT * FROM ca ORDER BY id;
+CREATE TYPE pt AS (x int, y int);
+CREATE TABLE cp (p pt PRIMARY KEY, v int);
+SET client_min_messages = warning;
+SELECT create_distributed_table('cp', 'p', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO cp VALUES ((1, 2), 3), ((3, 4), 5);
+EXPLAIN (COSTS OFF) SELECT v FROM cp WHERE p = (1, 2)::pt;
+SELECT v FROM cp WHERE p = (1, 2)::pt;
+CREATE TYPE tiered AS (t size);
+CREATE TABLE ct (t tiered PRIMARY KEY);
+SELECT create_distributed_table('ct', 't');
+
 SET client_min_messages = warning;
 DROP SCHEMA nt2 CASCADE;
 DROP SCHEMA nt CASCADE;

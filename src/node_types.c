@@ -1,12 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * node_types.c
- *	  Enum types and domains on the nodes.
+ *	  Enum types, domains and composite types on the nodes.
  *
  * A stock worker has only PostgreSQL's built-in types.  A distributed
  * table may still have columns of enum types, of domains (over built-in
- * types, enums or other such domains, with constraints a worker can check)
- * and of arrays of those: shardext creates them on a node, in the schema
+ * types, enums or other such domains, with constraints a worker can check),
+ * of composite types of those and of arrays of those: shardext creates them on a node, in the schema
  * and with the name they have on the coordinator, before the first shard
  * that needs them (TypeCreateCommands, sent with the DDL of every shard and
  * before a column gets such a type).  A node that already has a type of
@@ -40,6 +40,7 @@
 #include "access/transam.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_enum.h"
@@ -58,6 +59,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "shardext/connection.h"
 #include "shardext/deparse.h"
@@ -91,7 +93,11 @@ static List *TypesBeingChecked = NIL;
 static bool DomainIsNodeType(Oid typid, Form_pg_type form);
 static List *DomainConstraints(Oid typid);
 static Node *EnumInputRemover(Node *node, void *context);
-static Oid	TypeBuiltOn(Form_pg_type form);
+static bool IsStandaloneComposite(Form_pg_type form);
+static List *TypeParts(Oid typid, Form_pg_type form);
+static List *TypePartsOf(Oid typid);
+static bool CompositeIsNodeType(Oid typid);
+static char *CompositeCreateCommand(Oid typid, Form_pg_type form);
 static bool CollectTypesWalker(Node *node, List **types);
 static bool TypeUsedByTables(Oid typid);
 static void CheckEnumRenameValue(Oid typid);
@@ -106,26 +112,69 @@ static char *QualifiedIdentity(TypeIdentity *identity);
 static char *OnNodesHavingType(TypeIdentity *identity, List *commands);
 static void RunOnNodes(const char *what, List *commands);
 static void CheckConstraintShippable(Oid constraintId, const char *domainName);
+static List *AttributeCommands(AlterTableStmt *stmt, Oid typid, const char *name,
+							   List **typeCommands);
 
 /*
- * TypeBuiltOn returns the type a type is built on: a domain's base type,
- * an array's element type, or InvalidOid.
+ * IsStandaloneComposite tells whether a type is a composite type of its own
+ * (CREATE TYPE ... AS (...)), not a table's row type.
  */
-static Oid
-TypeBuiltOn(Form_pg_type form)
+static bool
+IsStandaloneComposite(Form_pg_type form)
 {
+	return form->typtype == TYPTYPE_COMPOSITE && OidIsValid(form->typrelid) &&
+		get_rel_relkind(form->typrelid) == RELKIND_COMPOSITE_TYPE;
+}
+
+/*
+ * TypeParts returns the types a type is built of: a domain's base type, an
+ * array's element type, or the types of a composite type's attributes.
+ */
+static List *
+TypeParts(Oid typid, Form_pg_type form)
+{
+	List	   *parts = NIL;
+
 	if (form->typtype == TYPTYPE_DOMAIN)
-		return form->typbasetype;
-	if (OidIsValid(form->typelem) &&
-		form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
-		return form->typelem;
-	return InvalidOid;
+		parts = list_make1_oid(form->typbasetype);
+	else if (OidIsValid(form->typelem) &&
+			 form->typsubscript == F_ARRAY_SUBSCRIPT_HANDLER)
+		parts = list_make1_oid(form->typelem);
+	else if (IsStandaloneComposite(form))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				parts = lappend_oid(parts, TupleDescAttr(desc, i)->atttypid);
+		ReleaseTupleDesc(desc);
+	}
+	return parts;
+}
+
+/*
+ * TypePartsOf is TypeParts for a type given by OID (NIL for one that is
+ * gone).
+ */
+static List *
+TypePartsOf(Oid typid)
+{
+	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	List	   *parts;
+
+	if (!HeapTupleIsValid(tuple))
+		return NIL;
+	parts = TypeParts(typid, (Form_pg_type) GETSTRUCT(tuple));
+	ReleaseSysCache(tuple);
+	return parts;
 }
 
 /*
  * IsNodeType tells whether a node has, or can be given, a type: it is
  * built in (a stock server has it), an enum, a domain over a node type with
- * constraints a node can check, or an array of a node type.
+ * constraints a node can check, a composite type of node types, or an array
+ * of a node type.
  */
 bool
 IsNodeType(Oid typid)
@@ -147,10 +196,34 @@ IsNodeType(Oid typid)
 		result = IsNodeType(form->typelem);
 	else if (typid < FirstNormalObjectId)
 		result = true;
+	else if (IsStandaloneComposite(form))
+		result = CompositeIsNodeType(typid);
 	else
 		result = (form->typtype == TYPTYPE_ENUM);
 	ReleaseSysCache(tuple);
 	return result;
+}
+
+/*
+ * CompositeIsNodeType tells whether a node can have composite type typid:
+ * its attributes have node types and built-in collations.
+ */
+static bool
+CompositeIsNodeType(Oid typid)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(typid, -1);
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (attr->attisdropped)
+			continue;
+		if (attr->attcollation >= FirstNormalObjectId || !IsNodeType(attr->atttypid))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -223,31 +296,20 @@ DomainConstraints(Oid typid)
 
 /*
  * TypeHashesByOid tells whether the hash of a value of a type depends on
- * the OIDs of the server it is computed on: the type is, or is built on,
+ * the OIDs of the server it is computed on: the type is, or is built of,
  * an enum.
  */
 bool
 TypeHashesByOid(Oid typid)
 {
-	for (;;)
-	{
-		HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-		Form_pg_type form;
-		Oid			next = InvalidOid;
-		bool		isEnum;
+	ListCell   *lc;
 
-		if (!HeapTupleIsValid(tuple))
-			elog(ERROR, "cache lookup failed for type %u", typid);
-		form = (Form_pg_type) GETSTRUCT(tuple);
-		isEnum = (form->typtype == TYPTYPE_ENUM);
-		next = TypeBuiltOn(form);
-		ReleaseSysCache(tuple);
-		if (isEnum)
+	if (get_typtype(typid) == TYPTYPE_ENUM)
+		return true;
+	foreach(lc, TypePartsOf(typid))
+		if (TypeHashesByOid(lfirst_oid(lc)))
 			return true;
-		if (!OidIsValid(next))
-			return false;
-		typid = next;
-	}
+	return false;
 }
 
 /*
@@ -308,24 +370,19 @@ IsRegType(Oid typid)
 }
 
 /*
- * TypeUses tells whether type typid is type usedTypid, or a domain or an
- * array built on it.
+ * TypeUses tells whether type typid is type usedTypid, or a domain, array
+ * or composite type built of it.
  */
 bool
 TypeUses(Oid typid, Oid usedTypid)
 {
-	while (OidIsValid(typid))
-	{
-		HeapTuple	tuple;
+	ListCell   *lc;
 
-		if (typid == usedTypid)
+	if (typid == usedTypid)
+		return true;
+	foreach(lc, TypePartsOf(typid))
+		if (TypeUses(lfirst_oid(lc), usedTypid))
 			return true;
-		tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-		if (!HeapTupleIsValid(tuple))
-			return false;
-		typid = TypeBuiltOn((Form_pg_type) GETSTRUCT(tuple));
-		ReleaseSysCache(tuple);
-	}
 	return false;
 }
 
@@ -395,30 +452,33 @@ StatementTypeDrops(Node *parsetree)
 
 /*
  * TypeChainDropped tells whether a statement dropping set drops type typid,
- * or a type it is built on (a domain's base, an array's element).
+ * or a type it is built of (TypeParts).
  */
 static bool
 TypeChainDropped(Oid typid, TypeDropSet *set)
 {
-	while (OidIsValid(typid) && typid >= FirstNormalObjectId)
-	{
-		HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-		Form_pg_type form;
-		Oid			next = InvalidOid;
-		bool		dropped;
+	HeapTuple	tuple;
+	Form_pg_type form;
+	bool		dropped;
+	List	   *parts;
+	ListCell   *lc;
 
-		if (!HeapTupleIsValid(tuple))
-			return false;
-		form = (Form_pg_type) GETSTRUCT(tuple);
-		dropped = list_member_oid(set->types, typid) ||
-			list_member_oid(set->namespaces, form->typnamespace) ||
-			list_member_oid(set->roles, form->typowner);
-		next = TypeBuiltOn(form);
-		ReleaseSysCache(tuple);
-		if (dropped)
+	if (!OidIsValid(typid) || typid < FirstNormalObjectId)
+		return false;
+	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	form = (Form_pg_type) GETSTRUCT(tuple);
+	dropped = list_member_oid(set->types, typid) ||
+		list_member_oid(set->namespaces, form->typnamespace) ||
+		list_member_oid(set->roles, form->typowner);
+	parts = TypeParts(typid, form);
+	ReleaseSysCache(tuple);
+	if (dropped)
+		return true;
+	foreach(lc, parts)
+		if (TypeChainDropped(lfirst_oid(lc), set))
 			return true;
-		typid = next;
-	}
 	return false;
 }
 
@@ -607,6 +667,15 @@ AppendTypeCreateCommands(List *commands, Oid typid, List **done)
 		commands = lappend(commands, SchemaCreateCommand(form->typnamespace));
 		commands = lappend(commands, EnumCreateCommand(typid, form));
 	}
+	else if (IsStandaloneComposite(form))
+	{
+		ListCell   *lc;
+
+		foreach(lc, TypeParts(typid, form))
+			commands = AppendTypeCreateCommands(commands, lfirst_oid(lc), done);
+		commands = lappend(commands, SchemaCreateCommand(form->typnamespace));
+		commands = lappend(commands, CompositeCreateCommand(typid, form));
+	}
 	else
 		elog(ERROR, "type %s cannot be created on a node", format_type_be(typid));
 	ReleaseSysCache(tuple);
@@ -778,6 +847,58 @@ DomainCreateCommand(Oid typid, Form_pg_type form)
 }
 
 /*
+ * CompositeCreateCommand returns the statement that makes sure a node has
+ * composite type typid with the coordinator's attributes (names, types and
+ * collations, in order; dropped ones left out, as its values are written).
+ */
+static char *
+CompositeCreateCommand(Oid typid, Form_pg_type form)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(typid, -1);
+	StringInfoData create;
+	StringInfoData array;
+	bool		first = true;
+	int			i;
+
+	initStringInfo(&create);
+	initStringInfo(&array);
+	appendStringInfo(&create, "CREATE TYPE %s AS (",
+					 quote_qualified_identifier(get_namespace_name(form->typnamespace),
+												NameStr(form->typname)));
+	appendStringInfoString(&array, "ARRAY[");
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		char	   *type;
+
+		if (attr->attisdropped)
+			continue;
+		type = format_type_with_typemod(attr->atttypid, attr->atttypmod);
+		appendStringInfo(&create, "%s%s %s", first ? "" : ", ",
+						 quote_identifier(NameStr(attr->attname)), type);
+		if (OidIsValid(attr->attcollation) &&
+			attr->attcollation != get_typcollation(attr->atttypid))
+			appendStringInfo(&create, " COLLATE pg_catalog.%s",
+							 quote_identifier(get_collation_name(attr->attcollation)));
+		appendStringInfo(&array, "%s%s", first ? "" : ", ",
+						 quote_literal_cstr(psprintf("%s %s", NameStr(attr->attname), type)));
+		first = false;
+	}
+	appendStringInfoChar(&create, ')');
+	appendStringInfoString(&array, "]::pg_catalog.text[]");
+
+	return EnsureTypeCommand(form,
+							 psprintf("ty.typtype = 'c' AND "
+									  "(SELECT COALESCE(pg_catalog.array_agg(a.attname::pg_catalog.text "
+									  "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) "
+									  "pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum), '{}') "
+									  "FROM pg_catalog.pg_attribute a WHERE a.attrelid = ty.typrelid "
+									  "AND a.attnum > 0 AND NOT a.attisdropped) = %s",
+									  array.data),
+							 list_make1(create.data));
+}
+
+/*
  * EnsureTypeCommand returns a DO block that, on a node without shardext
  * (the coordinator has the original), creates the type of form with
  * createCommands unless the node has a type of that name for which
@@ -806,7 +927,8 @@ EnsureTypeCommand(Form_pg_type form, const char *sameCondition,
 					 "SELECT t.* INTO ty FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
 					 "ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s; "
 					 "IF ty.oid IS NOT NULL THEN same := (%s); "
-					 "IF NOT same AND ty.typtype IN ('e', 'd') AND ty.typrelid = 0 "
+					 "IF NOT same AND (ty.typtype IN ('e', 'd') OR (ty.typtype = 'c' AND "
+					 "(SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = ty.typrelid) = 'c')) "
 					 "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
 					 "WHERE d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass "
 					 "AND d.refobjid IN (ty.oid, ty.typarray) AND d.deptype = 'n') THEN "
@@ -878,6 +1000,9 @@ TypeOfNames(List *names)
 	if (!OidIsValid(typid) || typid < FirstNormalObjectId)
 		return InvalidOid;
 	kind = get_typtype(typid);
+	if (kind == TYPTYPE_COMPOSITE)
+		return get_rel_relkind(get_typ_typrelid(typid)) == RELKIND_COMPOSITE_TYPE ?
+			typid : InvalidOid;
 	return (kind == TYPTYPE_ENUM || kind == TYPTYPE_DOMAIN) ? typid : InvalidOid;
 }
 
@@ -971,6 +1096,13 @@ BeforeTypeStatement(Node *parsetree)
 					stmt->renameType == OBJECT_DOMAIN ||
 					stmt->renameType == OBJECT_DOMCONSTRAINT)
 					typid = TypeOfNames(castNode(List, stmt->object));
+				else if (stmt->renameType == OBJECT_ATTRIBUTE && stmt->relation != NULL)
+				{
+					Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+					if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+						typid = get_rel_type_id(relid);
+				}
 				break;
 			}
 		case T_AlterObjectSchemaStmt:
@@ -980,6 +1112,19 @@ BeforeTypeStatement(Node *parsetree)
 				if (stmt->objectType == OBJECT_TYPE ||
 					stmt->objectType == OBJECT_DOMAIN)
 					typid = TypeOfNames(castNode(List, stmt->object));
+				break;
+			}
+		case T_AlterTableStmt:
+			{
+				/* ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE */
+				AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+				Oid			relid;
+
+				if (stmt->objtype != OBJECT_TYPE || stmt->relation == NULL)
+					break;
+				relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+					typid = get_rel_type_id(relid);
 				break;
 			}
 		case T_DropStmt:
@@ -1069,6 +1214,7 @@ PropagateTypeStatement(TypeStatement *state)
 	char	   *name = QualifiedIdentity(identity);
 	const char *keyword = identity->kind == TYPTYPE_DOMAIN ? "DOMAIN" : "TYPE";
 	List	   *commands = NIL;
+	List	   *typeCommands = NIL;
 	ListCell   *lc;
 	int			nestLevel;
 
@@ -1142,11 +1288,19 @@ PropagateTypeStatement(TypeStatement *state)
 					commands = list_make1(psprintf("ALTER DOMAIN %s RENAME CONSTRAINT %s TO %s",
 												   name, quote_identifier(stmt->subname),
 												   quote_identifier(stmt->newname)));
+				else if (stmt->renameType == OBJECT_ATTRIBUTE)
+					commands = list_make1(psprintf("ALTER TYPE %s RENAME ATTRIBUTE %s TO %s",
+												   name, quote_identifier(stmt->subname),
+												   quote_identifier(stmt->newname)));
 				else
 					commands = list_make1(psprintf("ALTER %s %s RENAME TO %s", keyword, name,
 												   quote_identifier(stmt->newname)));
 				break;
 			}
+		case T_AlterTableStmt:
+			commands = AttributeCommands((AlterTableStmt *) parsetree,
+										 state->typid, name, &typeCommands);
+			break;
 		case T_AlterObjectSchemaStmt:
 			{
 				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
@@ -1184,7 +1338,64 @@ PropagateTypeStatement(TypeStatement *state)
 
 	if (commands != NIL)
 		RunOnNodes(CreateCommandName(parsetree),
-				   list_make1(OnNodesHavingType(identity, commands)));
+				   lappend(typeCommands, OnNodesHavingType(identity, commands)));
+}
+
+/*
+ * AttributeCommands returns the ALTER TYPE statement that repeats on a
+ * node what an ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE did to composite
+ * type typid (named name), and in *typeCommands those that give the nodes
+ * the types of added or changed attributes.  Call it after the statement
+ * ran, under SetDeparseGucs.
+ */
+static List *
+AttributeCommands(AlterTableStmt *stmt, Oid typid, const char *name,
+				  List **typeCommands)
+{
+	Oid			relid = get_typ_typrelid(typid);
+	StringInfoData sql;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		const char *attname = (cmd->subtype == AT_AddColumn) ?
+			((ColumnDef *) cmd->def)->colname : cmd->name;
+		const char *separator = sql.len > 0 ? ", " : "";
+
+		if (cmd->subtype == AT_AddColumn || cmd->subtype == AT_AlterColumnType)
+		{
+			AttrNumber	attnum = get_attnum(relid, attname);
+			Oid			atttype;
+			int32		atttypmod;
+			Oid			attcollation;
+
+			if (attnum == InvalidAttrNumber)
+				continue;
+			get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
+			*typeCommands = list_concat(*typeCommands, TypeCreateCommands(atttype));
+			appendStringInfo(&sql, "%s%s ATTRIBUTE %s %s%s", separator,
+							 cmd->subtype == AT_AddColumn ? "ADD" : "ALTER",
+							 quote_identifier(attname),
+							 cmd->subtype == AT_AddColumn ? "" : "TYPE ",
+							 format_type_with_typemod(atttype, atttypmod));
+			if (OidIsValid(attcollation) && attcollation != get_typcollation(atttype))
+				appendStringInfo(&sql, " COLLATE pg_catalog.%s",
+								 quote_identifier(get_collation_name(attcollation)));
+		}
+		else if (cmd->subtype == AT_DropColumn)
+			appendStringInfo(&sql, "%sDROP ATTRIBUTE %s%s", separator,
+							 cmd->missing_ok ? "IF EXISTS " : "",
+							 quote_identifier(attname));
+		else
+			continue;
+		if (cmd->behavior == DROP_CASCADE)
+			appendStringInfoString(&sql, " CASCADE");
+	}
+	if (sql.len == 0)
+		return NIL;
+	return list_make1(psprintf("ALTER TYPE %s %s", name, sql.data));
 }
 
 /*

@@ -457,8 +457,8 @@ CheckColumns(Relation rel, const char *tableName)
 					 errmsg("%s because column %s has type %s, which the nodes cannot have",
 							NotDistributable(tableName), columnName,
 							format_type_be(attr->atttypid)),
-					 errdetail("Nodes have PostgreSQL's built-in types, and the enums and domains "
-							   "(of built-in functions) that shardext creates there."),
+					 errdetail("Nodes have PostgreSQL's built-in types, and the enums, domains (of "
+							   "built-in functions) and composite types that shardext creates there."),
 					 errhint("Change the type of column %s to one of those%s.",
 							 columnName, BeforeDistributing())));
 		if (IsObjectReferenceType(attr->atttypid))

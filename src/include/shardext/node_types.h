@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * node_types.h
- *	  Enum types and domains on the nodes.
+ *	  Enum types, domains and composite types on the nodes.
  *
  * IDENTIFICATION
  *	  src/include/shardext/node_types.h
