@@ -351,3 +351,17 @@ SELECT (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM dml_local_target x) =
        (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM dml_local_oracle x) AS same,
        (SELECT count(*) FROM dml_local_target) AS rows_left;
 DROP TABLE dml_local_target, dml_local_oracle, dml_source, dml_source_local;
+
+-- an UPDATE that reads another table changes rows by a DEFERRABLE primary
+-- key too
+CREATE TABLE dml_deferrable (id int, k int, v int,
+	CONSTRAINT dml_deferrable_pk PRIMARY KEY (id, k) DEFERRABLE INITIALLY IMMEDIATE);
+SET client_min_messages = warning;
+SELECT create_distributed_table('dml_deferrable', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO dml_deferrable VALUES (1, 1, 1), (2, 2, 2);
+CREATE TABLE dml_deferrable_src (i int);
+INSERT INTO dml_deferrable_src VALUES (1);
+UPDATE dml_deferrable SET v = v + 10 FROM dml_deferrable_src WHERE dml_deferrable.id = dml_deferrable_src.i;
+SELECT * FROM dml_deferrable ORDER BY id;
+DROP TABLE dml_deferrable, dml_deferrable_src;

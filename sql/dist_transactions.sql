@@ -342,6 +342,20 @@ CLOSE c;
 TRUNCATE cur_t;
 ROLLBACK;
 SELECT count(*) FROM cur_t;
+-- a PL/pgSQL cursor too (a named portal)
+CREATE FUNCTION cur_open() RETURNS refcursor LANGUAGE plpgsql AS $$
+DECLARE
+	c refcursor := 'cur_rc';
+BEGIN
+	OPEN c SCROLL FOR SELECT id FROM cur_t WHERE id < 10 ORDER BY id;
+	RETURN c;
+END $$;
+BEGIN;
+SELECT cur_open();
+DELETE FROM cur_t WHERE id < 5;
+FETCH ALL FROM cur_rc;
+ROLLBACK;
+DROP FUNCTION cur_open();
 
 -- FOR UPDATE of a reference table's rows in a statement that reads a
 -- distributed table would lock one node's copy only: refused

@@ -356,3 +356,21 @@ SELECT count(*) FROM customers TABLESAMPLE SYSTEM (100);
 SELECT sum(amount) = (SELECT sum(amount) FROM local_orders) AS same_sum
   FROM orders TABLESAMPLE BERNOULLI (100) WHERE amount >= 0;
 SELECT id FROM customers TABLESAMPLE SYSTEM (100) ORDER BY id LIMIT 2;
+
+-- a SQL function whose result is cast to its declared type: the rewritten
+-- aggregate keeps the cast (it returned the uncast value: garbage, crashes)
+CREATE TABLE fn_agg (id int PRIMARY KEY, v bigint);
+SET client_min_messages = warning;
+SELECT create_distributed_table('fn_agg', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO fn_agg VALUES (1, 1), (2, 2);
+CREATE FUNCTION fn_sum() RETURNS bigint LANGUAGE sql AS 'SELECT sum(v) FROM fn_agg';
+CREATE FUNCTION fn_avg() RETURNS float8 LANGUAGE sql AS 'SELECT avg(v) FROM fn_agg';
+CREATE FUNCTION fn_count() RETURNS numeric LANGUAGE sql AS 'SELECT count(*) FROM fn_agg';
+CREATE FUNCTION fn_both() RETURNS TABLE (a numeric, b float8) LANGUAGE sql
+	AS 'SELECT count(*), sum(v) FROM fn_agg';
+SELECT fn_sum(), fn_avg(), fn_count();
+SELECT * FROM fn_both();
+UPDATE fn_agg SET v = fn_sum() WHERE id = 1;
+SELECT * FROM fn_agg ORDER BY id;
+DROP TABLE fn_agg CASCADE;

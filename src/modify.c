@@ -47,6 +47,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "shardext/deparse.h"
@@ -152,8 +153,21 @@ static List *
 TargetKeyColumns(Oid relid, AttrNumber distAttno)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	Oid			indexOid = RelationGetPrimaryKeyIndex(rel);
+	Oid			indexOid = InvalidOid;
 	List	   *keys = NIL;
+	ListCell   *lc;
+
+	/* (a DEFERRABLE key too, which RelationGetPrimaryKeyIndex leaves out) */
+	foreach(lc, RelationGetIndexList(rel))
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		if (((Form_pg_index) GETSTRUCT(tuple))->indisprimary)
+			indexOid = lfirst_oid(lc);
+		ReleaseSysCache(tuple);
+	}
 
 	if (OidIsValid(indexOid))
 	{

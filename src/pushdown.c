@@ -57,6 +57,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
@@ -108,6 +109,7 @@ static char *DeparseOuterExpression(Node *expr, AggRewrite *rewrite,
 									List *groupRefs);
 static bool AppendOrderBy(StringInfo buf, Query *parse, List *targetTexts);
 static Query *AnalyzeRewritten(const char *sql, Query *original);
+static bool KeepOutputTypes(Query *query, Query *original);
 static char *DeparseRows(Query *parse, List *targetList);
 static Query *RewriteAggregates(Query *parse);
 static Query *RewriteTopN(Query *parse);
@@ -750,11 +752,60 @@ AnalyzeRewritten(const char *sql, Query *original)
 														   sizeof(int64), (Datum) 0,
 														   true, FLOAT8PASSBYVAL);
 	}
+	if (!KeepOutputTypes(query, original))
+		return NULL;
 	query->canSetTag = original->canSetTag;
 	query->queryId = original->queryId;
 	query->stmt_location = original->stmt_location;
 	query->stmt_len = original->stmt_len;
 	return query;
+}
+
+/*
+ * KeepOutputTypes makes each output column of the rewritten query of the
+ * original's type: the deparsed text leaves implicit casts out (a SQL
+ * function's result coerced to its declared type, sum() of bigint to
+ * bigint), and the plan must return what its caller expects.  False when a
+ * column cannot be so converted (the rewrite is then not used).
+ */
+static bool
+KeepOutputTypes(Query *query, Query *original)
+{
+	List	   *wanted = NIL;
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, original->targetList)
+		if (!((TargetEntry *) lfirst(lc))->resjunk)
+			wanted = lappend(wanted, lfirst(lc));
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		TargetEntry *orig;
+		Oid			type;
+		Oid			wantedType;
+		int32		wantedTypmod;
+		Node	   *coerced;
+
+		if (tle->resjunk)
+			continue;
+		if (i >= list_length(wanted))
+			return false;
+		orig = list_nth(wanted, i++);
+		type = exprType((Node *) tle->expr);
+		wantedType = exprType((Node *) orig->expr);
+		wantedTypmod = exprTypmod((Node *) orig->expr);
+		if (type == wantedType && exprTypmod((Node *) tle->expr) == wantedTypmod)
+			continue;
+		coerced = coerce_to_target_type(NULL, (Node *) tle->expr, type,
+										wantedType, wantedTypmod,
+										COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST,
+										-1);
+		if (coerced == NULL)
+			return false;
+		tle->expr = (Expr *) coerced;
+	}
+	return i == list_length(wanted);
 }
 
 /*

@@ -44,11 +44,13 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "tcop/pquery.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/tuplesort.h"
@@ -415,29 +417,40 @@ HoldResult(ResultHolder *holder, PGresult *result)
 }
 
 /*
- * Set while DECLARE CURSOR starts its plan (utility.c): the scans then send
- * their statements at once, so that the cursor reads the rows as they were
- * when it was declared, as PostgreSQL's cursors do, not as the statements
- * run between DECLARE and the first FETCH left them.
+ * StartingCursor tells whether the executor is starting the plan of a
+ * cursor: a named portal (DECLARE CURSOR, a PL/pgSQL cursor or FOR loop,
+ * a protocol-level portal fetched in parts) that PortalStart is setting up
+ * (EXECUTE's and a simple query's portals are not shown in pg_cursors:
+ * they run to their end at once).
+ * Its scans send their statements at once, so that the cursor reads the
+ * rows as they were when it was opened, as PostgreSQL's cursors do, not as
+ * the statements run between its opening and its first fetch left them.
+ * (The unnamed portal of a plain statement runs to its end right away.)
  */
-bool		ShardextStartScansAtBegin = false;
+static bool
+StartingCursor(void)
+{
+	return ActivePortal != NULL && ActivePortal->status == PORTAL_DEFINED &&
+		ActivePortal->visible &&
+		ActivePortal->name != NULL && ActivePortal->name[0] != '\0';
+}
 
 /*
  * StartScanAtBegin tells whether a scan begun with eflags sends its
- * statements now: for a cursor being declared, unless only explained, or
- * waiting for values of an outer query (a rescan sends them then).
+ * statements now: for a cursor being opened, unless only explained, or
+ * waiting for values of an outer query or of an InitPlan (computed when the
+ * scan first runs).
  */
 static bool
 StartScanAtBegin(CustomScanState *node, int eflags)
 {
-	return ShardextStartScansAtBegin &&
-		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
-		bms_is_empty(node->ss.ps.plan->extParam);
+	return (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 && StartingCursor() &&
+		bms_is_empty(node->ss.ps.plan->allParam);
 }
 
 /*
  * OpenCursorTables opens the coordinator's tables of a scan a cursor is
- * declared with, to be closed by CloseCursorTables when it ends: while the
+ * opened with (StartingCursor), to be closed by CloseCursorTables when it ends: while the
  * cursor is open, DROP, TRUNCATE and ALTER TABLE of them in this session
  * are refused as PostgreSQL refuses them for a table an open cursor reads
  * (the scan reads nodes, so PostgreSQL itself would not see the use).
@@ -448,7 +461,7 @@ OpenCursorTables(List *relids)
 	List	   *relations = NIL;
 	ListCell   *lc;
 
-	if (!ShardextStartScansAtBegin)
+	if (!StartingCursor())
 		return NIL;
 	foreach(lc, relids)
 		relations = lappend(relations, relation_open(lfirst_oid(lc), NoLock));

@@ -338,23 +338,6 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 				   queryEnv, dest, qc))
 		return;
 
-	/* a cursor's scans send their statements as it is declared */
-	if (IsA(parsetree, DeclareCursorStmt))
-	{
-		ShardextStartScansAtBegin = true;
-		PG_TRY();
-		{
-			CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
-								   params, queryEnv, dest, qc);
-		}
-		PG_FINALLY();
-		{
-			ShardextStartScansAtBegin = false;
-		}
-		PG_END_TRY();
-		return;
-	}
-
 	RefuseUnsupportedLinks(parsetree);
 
 	/* CREATE/DROP INDEX CONCURRENTLY and REINDEX (index_commands.c) */

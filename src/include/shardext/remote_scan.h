@@ -66,8 +66,6 @@ typedef enum QueryScanMode
 #define PARTIAL_PRIVATE_TIME 6
 #define PARTIAL_PRIVATE_UNION_COLUMNS 7
 
-extern PGDLLIMPORT bool ShardextStartScansAtBegin;
-
 extern CustomScanMethods ShardextPartialScanMethods;
 extern CustomScanMethods ShardextQueryScanMethods;
 extern CustomScanMethods ShardextTableScanMethods;
