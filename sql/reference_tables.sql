@@ -363,6 +363,39 @@ SELECT undistribute_table('rt_dist.suppliers');
 SELECT count(*) FROM rt_dist.suppliers;
 SELECT count(*) FROM shardext.tables WHERE table_name::text IN ('rt_dist.products', 'rt_dist.suppliers');
 
+-- the coordinator's copy is written through its connection to itself,
+-- which sees only committed changes: schemas and types made or renamed in
+-- the transaction give a clear error (they hung, or failed as missing)
+SET statement_timeout = '20s';
+BEGIN;
+CREATE SCHEMA rt_new;
+CREATE TABLE rt_new.r (id int PRIMARY KEY);
+SELECT create_reference_table('rt_new.r');
+ROLLBACK;
+BEGIN;
+CREATE TYPE rt_e AS ENUM ('a', 'b');
+CREATE TABLE rt_typed (id int PRIMARY KEY, e rt_e);
+SELECT create_reference_table('rt_typed');
+ROLLBACK;
+CREATE SCHEMA rt_ren;
+CREATE TABLE rt_ren.b (id int PRIMARY KEY, v int);
+SET client_min_messages = warning;
+SELECT create_reference_table('rt_ren.b');
+RESET client_min_messages;
+BEGIN;
+ALTER SCHEMA rt_ren RENAME TO rt_ren2;
+INSERT INTO rt_ren2.b VALUES (1, 1);
+ROLLBACK;
+BEGIN;
+INSERT INTO rt_ren.b VALUES (2, 2);
+ALTER SCHEMA rt_ren RENAME TO rt_ren2;
+ROLLBACK;
+ALTER SCHEMA rt_ren RENAME TO rt_ren2;
+INSERT INTO rt_ren2.b VALUES (3, 3);
+SELECT * FROM rt_ren2.b;
+RESET statement_timeout;
+DROP SCHEMA rt_ren2 CASCADE;
+
 DROP SCHEMA rt_dist CASCADE;
 DROP SCHEMA rt_local CASCADE;
 DROP SCHEMA reference_tables CASCADE;

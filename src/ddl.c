@@ -973,6 +973,7 @@ RunOnShardPlacements(TableShape *before, ShardextTable *table,
 			if (before->copyChangedHere || skipCoordinator)
 				continue;
 			CheckCopyNotInLocalUse(table->relid, shard->relationName);
+			CheckCopySeesCatalog(table->relid);
 		}
 		nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
 		foreach(lc, commands)

@@ -50,6 +50,7 @@
 #include "shardext/foreign_keys.h"
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/node_types.h"
 #include "shardext/remote_exec.h"
 #include "shardext/routing.h"
 #include "shardext/shard_ddl.h"
@@ -389,9 +390,12 @@ CreateShardTables(Oid relid, ShardPlan *plan, char **shardNames)
 
 		foreach(nodeCell, plan->nodeIds[i])
 		{
-			NodeConnection *nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell),
-																true);
+			NodeConnection *nc;
 			ListCell   *lc;
+
+			if (lfirst_int(nodeCell) == COORDINATOR_NODE_ID)
+				CheckCopySeesCatalog(relid);
+			nc = GetNodeConnectionInTransaction(lfirst_int(nodeCell), true);
 
 			foreach(lc, commands)
 				RemoteExecuteCommand(nc, (char *) lfirst(lc));

@@ -38,6 +38,7 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -101,6 +102,8 @@ static char *CompositeCreateCommand(Oid typid, Form_pg_type form);
 static bool CollectTypesWalker(Node *node, List **types);
 static bool TypeUsedByTables(Oid typid);
 static void CheckEnumRenameValue(Oid typid);
+static bool CatalogRowChangedHere(HeapTuple tuple);
+static bool TypeChangedHere(Oid typid);
 static List *AppendTypeCreateCommands(List *commands, Oid typid, List **done);
 static char *EnumCreateCommand(Oid typid, Form_pg_type form);
 static char *DomainCreateCommand(Oid typid, Form_pg_type form);
@@ -568,6 +571,91 @@ EnumInputRemover(Node *node, void *context)
 		get_typtype(getBaseType(((CoerceViaIO *) node)->resulttype)) == TYPTYPE_ENUM)
 		return EnumInputRemover((Node *) ((CoerceViaIO *) node)->arg, context);
 	return expression_tree_mutator(node, EnumInputRemover, context);
+}
+
+/*
+ * CatalogRowChangedHere tells whether this transaction wrote a catalog
+ * row (created or changed the object).
+ */
+static bool
+CatalogRowChangedHere(HeapTuple tuple)
+{
+	return TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data));
+}
+
+/*
+ * TypeChangedHere tells whether this transaction created or changed type
+ * typid, one it is built of, or an enum's labels.
+ */
+static bool
+TypeChangedHere(Oid typid)
+{
+	HeapTuple	tuple;
+	bool		changed;
+	ListCell   *lc;
+
+	if (typid < FirstNormalObjectId)
+		return false;
+	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	changed = CatalogRowChangedHere(tuple);
+	if (!changed && ((Form_pg_type) GETSTRUCT(tuple))->typtype == TYPTYPE_ENUM)
+	{
+		CatCList   *labels = SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(typid));
+		int			i;
+
+		for (i = 0; i < labels->n_members && !changed; i++)
+			changed = CatalogRowChangedHere(&labels->members[i]->tuple);
+		ReleaseSysCacheList(labels);
+	}
+	ReleaseSysCache(tuple);
+	foreach(lc, TypePartsOf(typid))
+		if (!changed)
+			changed = TypeChangedHere(lfirst_oid(lc));
+	return changed;
+}
+
+/*
+ * CheckCopySeesCatalog raises an error when the coordinator's own copy of
+ * reference table relid is about to be made or changed through the
+ * coordinator's connection to itself while this transaction has created or
+ * changed the table's schema or the types of its columns: that connection
+ * is another session, which sees only what is committed (it would wait for
+ * this transaction's uncommitted schema, or not find its types).
+ */
+void
+CheckCopySeesCatalog(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	HeapTuple	tuple;
+	const char *what = NULL;
+	int			i;
+
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(RelationGetNamespace(rel)));
+	if (HeapTupleIsValid(tuple))
+	{
+		if (CatalogRowChangedHere(tuple))
+			what = psprintf("schema %s", get_namespace_name(RelationGetNamespace(rel)));
+		ReleaseSysCache(tuple);
+	}
+	for (i = 0; i < desc->natts && what == NULL; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (!attr->attisdropped && TypeChangedHere(attr->atttypid))
+			what = psprintf("type %s", format_type_be(attr->atttypid));
+	}
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("reference table \"%s\" cannot use %s, created or changed in this transaction",
+						RelationGetRelationName(rel), what),
+				 errdetail("The coordinator's copy of a reference table is written through a "
+						   "connection of its own, which sees only committed changes."),
+				 errhint("Commit the change of the %s first.", what)));
+	relation_close(rel, AccessShareLock);
 }
 
 /*

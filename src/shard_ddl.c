@@ -1014,6 +1014,8 @@ SchemaCreateCommand(Oid namespaceId)
 	initStringInfo(&body);
 	appendStringInfo(&body,
 					 "DECLARE created bool := false; BEGIN "
+					 "IF EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
+					 "THEN RETURN; END IF; "
 					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s) "
 					 "THEN EXECUTE %s; created := true; END IF; "
 					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "

@@ -136,6 +136,7 @@ static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt, bool coordinatorDone);
 static List *TablesNotOwnedBy(List *roles);
 static bool ChangesCoordinatorCopies(Node *parsetree);
+static bool RenamesForCopies(Node *parsetree);
 static void DropOwnedOnNodes(DropOwnedStmt *stmt, List *tables);
 static void PropagateRolesAndSchemas(Node *parsetree, List *reassignedSchemas);
 static Oid	ObjectOwner(int cacheId, Oid objectId);
@@ -539,6 +540,33 @@ PropagateRolesAndSchemas(Node *parsetree, List *reassignedSchemas)
 }
 
 /*
+ * RenamesForCopies tells whether a statement renames what the coordinator's
+ * copies of reference tables are read through: a schema, or a type, an
+ * enum label or a composite type's attribute (its copy would be read by
+ * the old names through the coordinator's connection to itself until the
+ * transaction commits).
+ */
+static bool
+RenamesForCopies(Node *parsetree)
+{
+	if (IsA(parsetree, RenameStmt))
+	{
+		ObjectType	type = ((RenameStmt *) parsetree)->renameType;
+
+		return type == OBJECT_SCHEMA || type == OBJECT_TYPE ||
+			type == OBJECT_DOMAIN || type == OBJECT_ATTRIBUTE;
+	}
+	if (IsA(parsetree, AlterObjectSchemaStmt))
+	{
+		ObjectType	type = ((AlterObjectSchemaStmt *) parsetree)->objectType;
+
+		return type == OBJECT_TYPE || type == OBJECT_DOMAIN;
+	}
+	return IsA(parsetree, AlterEnumStmt) &&
+		((AlterEnumStmt *) parsetree)->oldVal != NULL;
+}
+
+/*
  * ChangesCoordinatorCopies tells whether a statement changes, here, the
  * coordinator's copies of reference tables as well as the tables (what
  * the roles own or may do, privileges of whole schemas), when there are
@@ -552,7 +580,7 @@ ChangesCoordinatorCopies(Node *parsetree)
 	if (!IsA(parsetree, ReassignOwnedStmt) && !IsA(parsetree, DropOwnedStmt) &&
 		!(IsA(parsetree, GrantStmt) &&
 		  ((GrantStmt *) parsetree)->targtype == ACL_TARGET_ALL_IN_SCHEMA) &&
-		!StatementDropsTypes(parsetree))
+		!StatementDropsTypes(parsetree) && !RenamesForCopies(parsetree))
 		return false;
 	foreach(lc, ShardextAllTables())
 	{

@@ -26,6 +26,7 @@ extern void GetStoredValueInputInfo(Oid typid, int32 typmod, Oid *input,
 extern bool StatementDropsTypes(Node *parsetree);
 extern bool IsMutableOnNodes(Node *expr);
 extern List *TablesLosingColumns(Node *parsetree);
+extern void CheckCopySeesCatalog(Oid relid);
 extern List *TypeCreateCommands(Oid typid);
 extern List *ColumnTypeCreateCommands(Relation rel);
 extern TypeStatement *BeforeTypeStatement(Node *parsetree);
