@@ -1393,7 +1393,8 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 		 checkExprHasSubLink(parse->onConflict->onConflictWhere)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ON CONFLICT DO UPDATE on distributed table \"%s\" cannot use subqueries",
+				 errmsg("ON CONFLICT DO UPDATE on %s table \"%s\" cannot use subqueries",
+						IsReferenceTable(table) ? "reference" : "distributed",
 						get_rel_name(table->relid)),
 				 errdetail("The update runs on the node of each row's shard."),
 				 errhint("Compute the values in the inserted rows and use excluded.column "
@@ -1404,9 +1405,11 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 		 !IsShippableExpression(parse->onConflict->onConflictWhere)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ON CONFLICT DO UPDATE on distributed table \"%s\" uses functions or conversions the nodes cannot compute",
+				 errmsg("ON CONFLICT DO UPDATE on %s table \"%s\" uses functions, columns or conversions the nodes cannot compute",
+						IsReferenceTable(table) ? "reference" : "distributed",
 						get_rel_name(table->relid)),
-				 errdetail("The update runs on the node of each row's shard: it may use only built-in functions, and, "
+				 errdetail("The update runs on the node of each row's shard: it may use only built-in functions "
+						   "and the table's own columns (no system columns), and, "
 						   "in a session whose DateStyle is not ISO, IntervalStyle not postgres or "
 						   "extra_float_digits below 1, not write dates, times, intervals or floats as text."),
 				 errhint("Compute the values in the inserted rows and use excluded.column "
