@@ -365,3 +365,17 @@ INSERT INTO dml_deferrable_src VALUES (1);
 UPDATE dml_deferrable SET v = v + 10 FROM dml_deferrable_src WHERE dml_deferrable.id = dml_deferrable_src.i;
 SELECT * FROM dml_deferrable ORDER BY id;
 DROP TABLE dml_deferrable, dml_deferrable_src;
+
+-- ON CONFLICT DO UPDATE across batches of one shard compares arbiter values
+-- as their type does (1 and 1.0 are the same numeric key)
+CREATE TABLE dml_numeric_key (id int, k numeric, n int DEFAULT 0, PRIMARY KEY (id, k));
+SET client_min_messages = warning;
+SELECT create_distributed_table('dml_numeric_key', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO dml_numeric_key (id, k)
+	SELECT 1, CASE WHEN g = 1001 THEN 1.0 ELSE g END FROM generate_series(1, 1001) g
+	ON CONFLICT (id, k) DO UPDATE SET n = dml_numeric_key.n + 1;
+INSERT INTO dml_numeric_key (id, k) SELECT 1, g FROM generate_series(1, 1500) g
+	ON CONFLICT (id, k) DO UPDATE SET n = dml_numeric_key.n + 1;
+SELECT count(*), sum(n) FROM dml_numeric_key;
+DROP TABLE dml_numeric_key;

@@ -55,6 +55,7 @@
 #include "utils/resowner.h"
 #include "utils/tuplesort.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 #include "utils/xml.h"
 
 #include "shardext/deparse.h"
@@ -222,12 +223,17 @@ typedef struct InsertScanState
 								 * key columns in the rows, or NIL */
 	HTAB	  **seenKeys;		/* per shard sent in several batches: hashes
 								 * of the keys of its rows so far */
+	FmgrInfo  **keyHashFunctions;	/* per arbiter column: its type's hash
+									 * (equal values hash alike), or NULL */
+	Oid		   *keyCollations;	/* per arbiter column */
 } InsertScanState;
 
 /* a row waiting to be sent to its shard, and its position in the input */
 typedef struct PendingRow
 {
 	int64		ordinal;
+	uint64		keyHash;		/* of its arbiter columns' values */
+	bool		keyNull;		/* one of them is null: no conflict */
 	char	   *values[FLEXIBLE_ARRAY_MEMBER];
 } PendingRow;
 
@@ -256,6 +262,8 @@ typedef struct PartialScanState
 static void RememberArbiterKey(InsertScanState *state, HTAB *keys,
 							   PendingRow *row, bool check);
 static void RememberBatchKeys(InsertScanState *state, int shardIndex, List *rows);
+static void HashArbiterKey(InsertScanState *state, TupleTableSlot *slot,
+						   PendingRow *row);
 static bool StartScanAtBegin(CustomScanState *node, int eflags);
 static List *OpenCursorTables(List *relids);
 static void CloseCursorTables(List *relations);
@@ -2282,6 +2290,28 @@ BeginInsertScan(CustomScanState *node, EState *estate, int eflags)
 		getTypeOutputInfo(state->columnTypes[i], &outputFunction, &isVarlena);
 		fmgr_info(outputFunction, &state->outputFunctions[i]);
 	}
+	/* the arbiter columns' values are compared as their types compare them */
+	if (state->arbiterColumns != NIL)
+	{
+		ListCell   *lc;
+
+		state->keyHashFunctions = palloc0(sizeof(FmgrInfo *) * list_length(state->arbiterColumns));
+		state->keyCollations = palloc0(sizeof(Oid) * list_length(state->arbiterColumns));
+		foreach(lc, state->arbiterColumns)
+		{
+			Form_pg_attribute attr = TupleDescAttr(sourceDesc, lfirst_int(lc));
+			TypeCacheEntry *typentry = lookup_type_cache(attr->atttypid,
+														 TYPECACHE_HASH_EXTENDED_PROC_FINFO);
+
+			/* (built-in collations are deterministic: any one hashes alike) */
+			state->keyCollations[foreach_current_index(lc)] =
+				OidIsValid(attr->attcollation) ? attr->attcollation :
+				get_typcollation(attr->atttypid);
+			if (OidIsValid(typentry->hash_extended_proc_finfo.fn_oid))
+				state->keyHashFunctions[foreach_current_index(lc)] =
+					&typentry->hash_extended_proc_finfo;
+		}
+	}
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 	state->holder = MakeResultHolder(estate);
@@ -2403,26 +2433,51 @@ static void
 RememberArbiterKey(InsertScanState *state, HTAB *keys, PendingRow *row,
 				   bool check)
 {
-	uint64		hash = 0;
 	bool		found;
-	ListCell   *lc;
 
-	foreach(lc, state->arbiterColumns)
-	{
-		char	   *value = row->values[lfirst_int(lc)];
-
-		if (value == NULL)
-			return;
-		hash = hash_bytes_extended((const unsigned char *) value,
-								   strlen(value) + 1, hash);
-	}
-	hash_search(keys, &hash, HASH_ENTER, &found);
+	if (row->keyNull)
+		return;
+	hash_search(keys, &row->keyHash, HASH_ENTER, &found);
 	if (found && check)
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
 				 errmsg("ON CONFLICT DO UPDATE command cannot affect row a second time"),
 				 errhint("Ensure that no rows proposed for insertion within the same "
 						 "command have duplicate constrained values.")));
+}
+
+/*
+ * HashArbiterKey computes the hash of a row's arbiter columns, with their
+ * types' hash functions (so that 1 and 1.0 are the same numeric key), or
+ * their text where a type has none.
+ */
+static void
+HashArbiterKey(InsertScanState *state, TupleTableSlot *slot, PendingRow *row)
+{
+	uint64		hash = 0;
+	ListCell   *lc;
+
+	row->keyNull = false;
+	foreach(lc, state->arbiterColumns)
+	{
+		int			column = lfirst_int(lc);
+		int			i = foreach_current_index(lc);
+
+		if (slot->tts_isnull[column])
+		{
+			row->keyNull = true;
+			return;
+		}
+		if (state->keyHashFunctions[i] != NULL)
+			hash = DatumGetUInt64(FunctionCall2Coll(state->keyHashFunctions[i],
+													state->keyCollations[i],
+													slot->tts_values[column],
+													UInt64GetDatum(hash)));
+		else
+			hash = hash_bytes_extended((const unsigned char *) row->values[column],
+									   strlen(row->values[column]) + 1, hash);
+	}
+	row->keyHash = hash;
 }
 
 /*
@@ -2525,6 +2580,8 @@ RunInsert(InsertScanState *state)
 			row->values[c] = slot->tts_isnull[c] ? NULL :
 				ExactOutputFunctionCall(&state->outputFunctions[c],
 								   slot->tts_values[c]);
+		if (state->arbiterColumns != NIL)
+			HashArbiterKey(state, slot, row);
 		pending[shard->shardIndex] = lappend(pending[shard->shardIndex], row);
 		MemoryContextSwitchTo(old);
 		if (state->seenKeys != NULL && state->seenKeys[shard->shardIndex] != NULL)
