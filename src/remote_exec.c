@@ -19,6 +19,9 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -34,6 +37,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/xml.h"
 
@@ -101,6 +105,8 @@ static void ForgetStaleStatements(NodeConnection *nc);
 static const char *NodeParallelWorkers(int32 nodeId);
 static char *LogicalNames(const char *message);
 static char *LogicalName(const char *name);
+static char *CoordinatorTypeName(char *message, const char *schema,
+								 const char *datatype);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
 static void LogRemoteCommandWithParams(NodeConnection *nc, const char *sql,
 									   int nParams,
@@ -893,6 +899,8 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 							 sqlstate[3], sqlstate[4]);
 	primary = primary ? LogicalNames(primary) : pchomp(PQerrorMessage(nc->conn));
 	detail = detail ? LogicalNames(detail) : NULL;
+	if (schema != NULL && datatype != NULL && IsTransactionState())
+		primary = CoordinatorTypeName(primary, schema, datatype);
 	hint = hint ? pstrdup(hint) : NULL;
 	PQclear(res);
 	if (PQstatus(nc->conn) != CONNECTION_OK)
@@ -910,6 +918,37 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 			 constraint ? err_generic_string(PG_DIAG_CONSTRAINT_NAME, constraint) : 0,
 			 context ? errcontext("%s", context) : 0,
 			 errcontext("while executing on node %s", nc->label)));
+}
+
+/*
+ * CoordinatorTypeName returns a node's message with the name of the data
+ * type the error is about (schema.datatype, qualified on the node, whose
+ * search path does not have the type's schema) written as the coordinator
+ * writes it in this session (unqualified when the search path finds it),
+ * as PostgreSQL's own message would.
+ */
+static char *
+CoordinatorTypeName(char *message, const char *schema, const char *datatype)
+{
+	Oid			namespaceId = get_namespace_oid(schema, true);
+	Oid			typid;
+	char	   *nodeName;
+	char	   *ourName;
+	char	   *found;
+
+	if (!OidIsValid(namespaceId))
+		return message;
+	typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+							CStringGetDatum(datatype), ObjectIdGetDatum(namespaceId));
+	if (!OidIsValid(typid))
+		return message;
+	nodeName = quote_qualified_identifier(schema, datatype);
+	ourName = format_type_be(typid);
+	found = strstr(message, nodeName);
+	if (found == NULL || strcmp(nodeName, ourName) == 0)
+		return message;
+	return psprintf("%.*s%s%s", (int) (found - message), message, ourName,
+					found + strlen(nodeName));
 }
 
 /*
