@@ -326,6 +326,37 @@ CREATE TYPE tiered AS (t size);
 CREATE TABLE ct (t tiered PRIMARY KEY);
 SELECT create_distributed_table('ct', 't');
 
+-- several assignments into one column are refused (the deparser keeps one);
+-- parameters of these types reach the nodes typed; a renamed schema's types
+-- move on the nodes; typed tables are refused
+CREATE TABLE asg (id int PRIMARY KEY, arr int[], c pt);
+SET client_min_messages = warning;
+SELECT create_distributed_table('asg', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO asg VALUES (1, '{1,2,3}', (1, 2));
+UPDATE asg SET c.x = 7, c.y = 8 WHERE id = 1;
+UPDATE asg SET arr[1] = 10, arr[3] = 30 WHERE id = 1;
+UPDATE asg SET c.x = 7 WHERE id = 1;
+UPDATE asg SET arr[1] = 10 WHERE id = 1;
+SELECT * FROM asg;
+PREPARE by_point(pt) AS SELECT v FROM cp WHERE p = $1;
+EXECUTE by_point('(1,2)');
+PREPARE above_point(pt) AS SELECT v FROM cp WHERE p > $1 ORDER BY v LIMIT 2;
+EXECUTE above_point('(0,0)');
+CREATE SCHEMA nt4;
+CREATE TYPE nt4.mood AS ENUM ('a', 'b');
+CREATE TABLE hm (id int PRIMARY KEY, m nt4.mood);
+SET client_min_messages = warning;
+SELECT create_distributed_table('hm', 'id', shard_count => 2);
+RESET client_min_messages;
+ALTER SCHEMA nt4 RENAME TO nt5;
+ALTER TYPE nt5.mood ADD VALUE 'c';
+INSERT INTO hm VALUES (2, 'c');
+SELECT * FROM hm;
+CREATE TABLE typed OF pt (PRIMARY KEY (x));
+SELECT create_distributed_table('typed', 'x');
+
 SET client_min_messages = warning;
 DROP SCHEMA nt2 CASCADE;
+DROP SCHEMA nt5 CASCADE;
 DROP SCHEMA nt CASCADE;

@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -61,6 +62,9 @@ static bool IsIdentChar(unsigned char c);
 static int	SkipToken(const char *sql, int pos);
 static char *CollapseWhitespace(const char *sql);
 static void NameExcludedOnce(Query *query);
+static bool IsAssignment(Node *node);
+static void CheckSingleAssignments(Query *query);
+static Node *CastUserTypeParams(Node *node, void *context);
 static Node *ExpressionForNodesMutator(Node *node, void *context);
 
 /*
@@ -340,10 +344,99 @@ DeparseQueryForShards(Query *query, List *relids)
 	QualifyColumns(copy);
 	KeepUpdateTarget(copy);
 	NameExcludedOnce(copy);
+	CheckSingleAssignments(copy);
+	/* (an INSERT's values take their types from its columns) */
+	{
+		List	   *insertValues = NIL;
+
+		if (copy->commandType == CMD_INSERT)
+		{
+			insertValues = copy->targetList;
+			copy->targetList = NIL;
+		}
+		copy = (Query *) CastUserTypeParams((Node *) copy, NULL);
+		if (insertValues != NIL)
+			copy->targetList = insertValues;
+	}
 	nestLevel = SetDeparseGucs();
 	sql = pg_get_querydef(copy, false);
 	PopDeparseGucs(nestLevel);
 	return CollapseWhitespace(sql);
+}
+
+/*
+ * IsAssignment tells whether an expression assigns to a field or an element
+ * of a value (SET c.f = ..., SET a[1] = ...).
+ */
+static bool
+IsAssignment(Node *node)
+{
+	return node != NULL &&
+		(IsA(node, FieldStore) ||
+		 (IsA(node, SubscriptingRef) && ((SubscriptingRef *) node)->refassgnexpr != NULL));
+}
+
+/*
+ * CheckSingleAssignments refuses an UPDATE (or ON CONFLICT DO UPDATE) that
+ * assigns to several fields or elements of one column (SET c.a = 1, c.b =
+ * 2; SET a[1] = 1, a[2] = 2): PostgreSQL merges them into one expression,
+ * which its deparser cannot write back (it would keep one assignment only).
+ */
+static void
+CheckSingleAssignments(Query *query)
+{
+	List	   *targets = NIL;
+	ListCell   *lc;
+
+	if (query->commandType == CMD_UPDATE)
+		targets = query->targetList;
+	else if (query->onConflict != NULL)
+		targets = query->onConflict->onConflictSet;
+	foreach(lc, targets)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+		bool		several = false;
+
+		if (IsA(expr, FieldStore))
+			several = list_length(((FieldStore *) expr)->newvals) > 1 ||
+				IsAssignment((Node *) ((FieldStore *) expr)->arg);
+		else if (IsAssignment(expr))
+			several = IsAssignment((Node *) ((SubscriptingRef *) expr)->refexpr);
+		if (several)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot assign to several fields or elements of column \"%s\" in one statement on a distributed table",
+							tle->resname ? tle->resname : "?"),
+					 errhint("Assign them in separate statements, or assign the whole column "
+							 "(SET c = ROW(...), SET a = ARRAY[...]).")));
+	}
+}
+
+/*
+ * CastUserTypeParams writes a parameter of a type shardext made on the
+ * nodes (an enum, domain or composite type) with an explicit cast to it:
+ * the node gets the parameter untyped (its OIDs differ), and would read a
+ * composite one as an anonymous record.
+ */
+static Node *
+CastUserTypeParams(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN &&
+		((Param *) node)->paramtype >= FirstNormalObjectId)
+	{
+		Param	   *param = (Param *) node;
+
+		return (Node *) makeRelabelType((Expr *) copyObject(param), param->paramtype,
+										param->paramtypmod, param->paramcollid,
+										COERCE_EXPLICIT_CAST);
+	}
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, CastUserTypeParams,
+										   context, 0);
+	return expression_tree_mutator(node, CastUserTypeParams, context);
 }
 
 /*
@@ -550,6 +643,8 @@ ExpressionForNodesMutator(Node *node, void *context)
 {
 	if (node == NULL)
 		return NULL;
+	if (IsA(node, Param))
+		return CastUserTypeParams(node, context);
 	if (IsA(node, CoerceViaIO) && IsA(((CoerceViaIO *) node)->arg, Const) &&
 		((Const *) ((CoerceViaIO *) node)->arg)->consttype == CSTRINGOID)
 	{

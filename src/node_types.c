@@ -101,6 +101,8 @@ static bool CompositeIsNodeType(Oid typid);
 static char *CompositeCreateCommand(Oid typid, Form_pg_type form);
 static bool CollectTypesWalker(Node *node, List **types);
 static bool TypeUsedByTables(Oid typid);
+static void CollectUsedTypes(Oid typid, Oid namespaceId, List **types);
+static List *TypesUsedInSchema(Oid namespaceId);
 static void CheckEnumRenameValue(Oid typid);
 static bool CatalogRowChangedHere(HeapTuple tuple);
 static bool TypeChangedHere(Oid typid);
@@ -1122,6 +1124,60 @@ TypeUsedByTables(Oid typid)
 }
 
 /*
+ * CollectUsedTypes adds to *types typid and the types it is built of that
+ * are in schema namespaceId and made on the nodes (enums, domains,
+ * composite types).
+ */
+static void
+CollectUsedTypes(Oid typid, Oid namespaceId, List **types)
+{
+	HeapTuple	tuple;
+	Form_pg_type form;
+	List	   *parts;
+	ListCell   *lc;
+
+	if (typid < FirstNormalObjectId || list_member_oid(*types, typid))
+		return;
+	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	form = (Form_pg_type) GETSTRUCT(tuple);
+	if (form->typnamespace == namespaceId &&
+		(form->typtype == TYPTYPE_ENUM || form->typtype == TYPTYPE_DOMAIN ||
+		 IsStandaloneComposite(form)))
+		*types = lappend_oid(*types, typid);
+	parts = TypeParts(typid, form);
+	ReleaseSysCache(tuple);
+	foreach(lc, parts)
+		CollectUsedTypes(lfirst_oid(lc), namespaceId, types);
+}
+
+/*
+ * TypesUsedInSchema returns the types in schema namespaceId that columns
+ * of distributed tables use (the nodes have them).
+ */
+static List *
+TypesUsedInSchema(Oid namespaceId)
+{
+	List	   *types = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+		Relation	rel = relation_open(table->relid, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				CollectUsedTypes(TupleDescAttr(desc, i)->atttypid, namespaceId, &types);
+		relation_close(rel, AccessShareLock);
+	}
+	return types;
+}
+
+/*
  * CheckEnumRenameValue refuses ALTER TYPE ... RENAME VALUE of an enum that a
  * range or directory table is distributed by: its bounds or keys are in the
  * catalog as labels.
@@ -1180,6 +1236,17 @@ BeforeTypeStatement(Node *parsetree)
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
+				/* a renamed schema: its types move on the nodes */
+				if (stmt->renameType == OBJECT_SCHEMA)
+				{
+					Oid			namespaceId = get_namespace_oid(stmt->subname, true);
+
+					if (OidIsValid(namespaceId))
+						foreach(lc, TypesUsedInSchema(namespaceId))
+							state->names = lappend(state->names,
+												   IdentityOfType(lfirst_oid(lc)));
+					return state->names != NIL ? state : NULL;
+				}
 				if (stmt->renameType == OBJECT_TYPE ||
 					stmt->renameType == OBJECT_DOMAIN ||
 					stmt->renameType == OBJECT_DOMCONSTRAINT)
@@ -1372,6 +1439,28 @@ PropagateTypeStatement(TypeStatement *state)
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
+				if (stmt->renameType == OBJECT_SCHEMA)
+				{
+					Oid			namespaceId = get_namespace_oid(stmt->newname, false);
+					List	   *all = NIL;
+
+					foreach(lc, state->names)
+					{
+						TypeIdentity *moved = lfirst(lc);
+
+						all = lappend(all,
+									  OnNodesHavingType(moved,
+														list_make2(SchemaCreateCommand(namespaceId),
+																   psprintf("ALTER %s %s SET SCHEMA %s",
+																			moved->kind == TYPTYPE_DOMAIN ?
+																			"DOMAIN" : "TYPE",
+																			QualifiedIdentity(moved),
+																			quote_identifier(stmt->newname)))));
+					}
+					PopDeparseGucs(nestLevel);
+					RunOnNodes(CreateCommandName(parsetree), all);
+					return;
+				}
 				if (stmt->renameType == OBJECT_DOMCONSTRAINT)
 					commands = list_make1(psprintf("ALTER DOMAIN %s RENAME CONSTRAINT %s TO %s",
 												   name, quote_identifier(stmt->subname),

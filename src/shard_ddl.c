@@ -373,6 +373,14 @@ CheckRelationKind(Relation rel, const char *tableName)
 				 errmsg("cannot distribute temporary table %s", tableName),
 				 errdetail("A temporary table is only visible to one session of the coordinator."),
 				 errhint("Distribute an ordinary or unlogged table instead.")));
+	if (OidIsValid(rel->rd_rel->reloftype))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s because it is a typed table (of type %s)",
+						NotDistributable(tableName), format_type_be(rel->rd_rel->reloftype)),
+				 errdetail("ALTER TYPE ... CASCADE would change the table without its shards."),
+				 errhint("Make it an ordinary table with ALTER TABLE %s NOT OF%s.",
+						 tableName, BeforeDistributing())));
 }
 
 /*

@@ -540,11 +540,13 @@ PropagateRolesAndSchemas(Node *parsetree, List *reassignedSchemas)
 }
 
 /*
- * RenamesForCopies tells whether a statement renames what the coordinator's
- * copies of reference tables are read through: a schema, or a type, an
- * enum label or a composite type's attribute (its copy would be read by
- * the old names through the coordinator's connection to itself until the
- * transaction commits).
+ * RenamesForCopies tells whether a statement changes what the coordinator's
+ * copies of reference tables are read through: it renames a schema, a
+ * type, an enum label or a composite type's attribute, or changes a
+ * composite type's attributes (the copy would be read by the old names and
+ * shape through the coordinator's connection to itself until the
+ * transaction commits), or checks a domain's new constraint against the
+ * copies' rows (which needs locks that connection may hold).
  */
 static bool
 RenamesForCopies(Node *parsetree)
@@ -561,6 +563,16 @@ RenamesForCopies(Node *parsetree)
 		ObjectType	type = ((AlterObjectSchemaStmt *) parsetree)->objectType;
 
 		return type == OBJECT_TYPE || type == OBJECT_DOMAIN;
+	}
+	/* ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE: the values change shape */
+	if (IsA(parsetree, AlterTableStmt))
+		return ((AlterTableStmt *) parsetree)->objtype == OBJECT_TYPE;
+	/* a domain constraint checked against the copies' rows (locks them) */
+	if (IsA(parsetree, AlterDomainStmt))
+	{
+		char		subtype = ((AlterDomainStmt *) parsetree)->subtype;
+
+		return subtype == 'C' || subtype == 'V' || subtype == 'O';
 	}
 	return IsA(parsetree, AlterEnumStmt) &&
 		((AlterEnumStmt *) parsetree)->oldVal != NULL;
