@@ -355,6 +355,8 @@ INSERT INTO hm VALUES (2, 'c');
 SELECT * FROM hm;
 CREATE TABLE typed OF pt (PRIMARY KEY (x));
 SELECT create_distributed_table('typed', 'x');
+CREATE TABLE with_row (id int PRIMARY KEY, r asg);
+SELECT create_distributed_table('with_row', 'id');
 
 SET client_min_messages = warning;
 DROP SCHEMA nt2 CASCADE;

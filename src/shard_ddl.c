@@ -85,6 +85,7 @@ static void CheckConstraints(Relation rel, const char *tableName);
 static void CheckStyleOfNodeExpression(Node *expr, const char *tableName,
 									   const char *what);
 static bool SessionStyleWalker(Node *node, void *context);
+static bool IsTableRowType(Oid typid);
 static void CheckReferencingForeignKeys(Relation rel, const char *tableName);
 static void CheckIndex(Relation rel, Oid indexOid, const char *tableName,
 					   AttrNumber distAttno, char method);
@@ -465,10 +466,15 @@ CheckColumns(Relation rel, const char *tableName)
 					 errmsg("%s because column %s has type %s, which the nodes cannot have",
 							NotDistributable(tableName), columnName,
 							format_type_be(attr->atttypid)),
+					 IsTableRowType(attr->atttypid) ?
+					 errdetail("It is the row type of table %s, which the nodes do not have.",
+							   format_type_be(attr->atttypid)) :
 					 errdetail("Nodes have PostgreSQL's built-in types, and the enums, domains (of "
 							   "built-in functions) and composite types that shardext creates there."),
-					 errhint("Change the type of column %s to one of those%s.",
-							 columnName, BeforeDistributing())));
+					 errhint("Change the type of column %s to %s%s.", columnName,
+							 IsTableRowType(attr->atttypid) ?
+							 "a composite type of its own (CREATE TYPE ... AS)" : "one of those",
+							 BeforeDistributing())));
 		if (IsObjectReferenceType(attr->atttypid))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -501,6 +507,14 @@ CheckColumns(Relation rel, const char *tableName)
 					 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
 					 errhint("Drop the generated column, or define it with built-in functions only,%s.", BeforeDistributing())));
 	}
+}
+
+/* IsTableRowType tells whether a type is the row type of a table. */
+static bool
+IsTableRowType(Oid typid)
+{
+	return get_typtype(typid) == TYPTYPE_COMPOSITE &&
+		get_rel_relkind(get_typ_typrelid(typid)) != RELKIND_COMPOSITE_TYPE;
 }
 
 /*
