@@ -374,3 +374,19 @@ SELECT * FROM fn_both();
 UPDATE fn_agg SET v = fn_sum() WHERE id = 1;
 SELECT * FROM fn_agg ORDER BY id;
 DROP TABLE fn_agg CASCADE;
+
+-- a user's subquery that happens to be called like the per-shard one is an
+-- ordinary subquery
+CREATE TABLE alias_t (id int PRIMARY KEY, g int);
+CREATE TABLE alias_l (id int PRIMARY KEY, g int);
+SET client_min_messages = warning;
+SELECT create_distributed_table('alias_t', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO alias_t SELECT i, i % 3 FROM generate_series(1, 30) i;
+INSERT INTO alias_l SELECT * FROM alias_t;
+SELECT * FROM (SELECT count(*) FROM alias_t) shardext_partial;
+SELECT * FROM (SELECT id FROM alias_t ORDER BY id LIMIT 2) shardext_partial;
+SELECT * FROM (SELECT g, count(*) FROM alias_t GROUP BY g) shardext_partial ORDER BY g;
+SELECT * FROM (SELECT count(*) FROM alias_l) shardext_partial;
+SELECT * FROM (SELECT 1 AS x OFFSET 0) shardext_partial;
+DROP TABLE alias_t, alias_l;

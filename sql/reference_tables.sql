@@ -408,7 +408,9 @@ ALTER TYPE rt_cp ADD ATTRIBUTE z int CASCADE;
 SELECT * FROM rt_ren2.d;
 ROLLBACK;
 RESET statement_timeout;
+SET client_min_messages = warning;
 DROP SCHEMA rt_ren2 CASCADE;
+RESET client_min_messages;
 DROP DOMAIN rt_pd;
 DROP TYPE rt_cp;
 

@@ -119,8 +119,9 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (PlanningCoordinatorTables)
 		return;
 
-	if (rte->rtekind == RTE_SUBQUERY && rte->alias != NULL &&
-		strcmp(rte->alias->aliasname, PER_SHARD_ALIAS) == 0 &&
+	if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL &&
+		rte->subquery->queryId == PER_SHARD_QUERY_ID &&
+		rte->alias != NULL && strcmp(rte->alias->aliasname, PER_SHARD_ALIAS) == 0 &&
 		rel->reloptkind == RELOPT_BASEREL && !IS_DUMMY_REL(rel) &&
 		ShardextExtensionLoaded())
 	{

@@ -746,11 +746,14 @@ AnalyzeRewritten(const char *sql, Query *original)
 		RangeTblEntry *rte = lfirst(lc);
 
 		if (rte->rtekind == RTE_SUBQUERY && rte->alias != NULL &&
-			strcmp(rte->alias->aliasname, PER_SHARD_ALIAS) == 0 &&
-			rte->subquery->limitCount == NULL)
-			rte->subquery->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid,
-														   sizeof(int64), (Datum) 0,
-														   true, FLOAT8PASSBYVAL);
+			strcmp(rte->alias->aliasname, PER_SHARD_ALIAS) == 0)
+		{
+			if (rte->subquery->limitCount == NULL)
+				rte->subquery->limitCount = (Node *) makeConst(INT8OID, -1, InvalidOid,
+															   sizeof(int64), (Datum) 0,
+															   true, FLOAT8PASSBYVAL);
+			rte->subquery->queryId = PER_SHARD_QUERY_ID;
+		}
 	}
 	if (!KeepOutputTypes(query, original))
 		return NULL;

@@ -16,6 +16,12 @@
 /* alias of the subquery that runs on every shard */
 #define PER_SHARD_ALIAS "shardext_partial"
 
+/*
+ * The queryId that marks the per-shard subquery of a rewritten query: the
+ * alias alone could be a user's.
+ */
+#define PER_SHARD_QUERY_ID UINT64CONST(0x7368617264706172)
+
 extern Query *RewriteForShardPushdown(Query *parse);
 
 #endif							/* SHARDEXT_PUSHDOWN_H */
