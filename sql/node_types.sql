@@ -358,6 +358,21 @@ SELECT create_distributed_table('typed', 'x');
 CREATE TABLE with_row (id int PRIMARY KEY, r asg);
 SELECT create_distributed_table('with_row', 'id');
 
+-- parameters: of a domain no table uses (sent as its base type), of an
+-- enum the statement does not use, and cached plans after a type rename
+CREATE DOMAIN unused_dom AS int CHECK (VALUE > 0);
+PREPARE by_unused(unused_dom) AS SELECT count(*) FROM a WHERE id > $1;
+EXECUTE by_unused(1); EXECUTE by_unused(1); EXECUTE by_unused(1);
+EXECUTE by_unused(1); EXECUTE by_unused(1); EXECUTE by_unused(1); EXECUTE by_unused(15);
+PREPARE unused_param(size, int) AS SELECT v FROM a WHERE id = $2;
+EXECUTE unused_param('s', 3);
+SET plan_cache_mode = force_generic_plan;
+PREPARE over_hm(int) AS SELECT count(*) FROM hm WHERE id > $1;
+EXECUTE over_hm(0);
+ALTER TYPE nt5.mood RENAME TO feeling;
+EXECUTE over_hm(0);
+RESET plan_cache_mode;
+
 SET client_min_messages = warning;
 DROP SCHEMA nt2 CASCADE;
 DROP SCHEMA nt5 CASCADE;

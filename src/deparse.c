@@ -45,6 +45,7 @@
 #include "utils/ruleutils.h"
 
 #include "shardext/deparse.h"
+#include "shardext/node_types.h"
 #include "shardext/metadata_cache.h"
 
 /* context of the range table walkers */
@@ -414,10 +415,12 @@ CheckSingleAssignments(Query *query)
 }
 
 /*
- * CastUserTypeParams writes a parameter of a type shardext made on the
- * nodes (an enum, domain or composite type) with an explicit cast to it:
- * the node gets the parameter untyped (its OIDs differ), and would read a
- * composite one as an anonymous record.
+ * CastUserTypeParams writes a parameter of an enum or composite type (or a
+ * domain over one) that the nodes have (a distributed table uses it) with
+ * an explicit cast to it: the node gets such a parameter as text
+ * (BuildRemoteParams; the OIDs differ), and would not know its type, or
+ * would read a composite as an anonymous record.  A domain over a built-in
+ * type is sent as its base type.
  */
 static Node *
 CastUserTypeParams(Node *node, void *context)
@@ -428,10 +431,12 @@ CastUserTypeParams(Node *node, void *context)
 		((Param *) node)->paramtype >= FirstNormalObjectId)
 	{
 		Param	   *param = (Param *) node;
+		Oid			type = getBaseType(param->paramtype);
 
-		return (Node *) makeRelabelType((Expr *) copyObject(param), param->paramtype,
-										param->paramtypmod, param->paramcollid,
-										COERCE_EXPLICIT_CAST);
+		if (type >= FirstNormalObjectId && TypeUsedByTables(type))
+			return (Node *) makeRelabelType((Expr *) copyObject(param), type,
+											-1, InvalidOid, COERCE_EXPLICIT_CAST);
+		return node;
 	}
 	if (IsA(node, Query))
 		return (Node *) query_tree_mutator((Query *) node, CastUserTypeParams,

@@ -100,7 +100,6 @@ static List *TypePartsOf(Oid typid);
 static bool CompositeIsNodeType(Oid typid);
 static char *CompositeCreateCommand(Oid typid, Form_pg_type form);
 static bool CollectTypesWalker(Node *node, List **types);
-static bool TypeUsedByTables(Oid typid);
 static void CollectUsedTypes(Oid typid, Oid namespaceId, List **types);
 static List *TypesUsedInSchema(Oid namespaceId);
 static void CheckEnumRenameValue(Oid typid);
@@ -1100,7 +1099,7 @@ TypeOfNames(List *names)
  * TypeUsedByTables tells whether a column of a distributed table has type
  * typid or a type built on it: then the nodes holding its shards have it.
  */
-static bool
+bool
 TypeUsedByTables(Oid typid)
 {
 	ListCell   *lc;

@@ -265,6 +265,7 @@ static void RememberBatchKeys(InsertScanState *state, int shardIndex, List *rows
 static void HashArbiterKey(InsertScanState *state, TupleTableSlot *slot,
 						   PendingRow *row);
 static bool StartScanAtBegin(CustomScanState *node, int eflags);
+static Oid	RemoteParamType(Oid typid);
 static List *OpenCursorTables(List *relids);
 static void CloseCursorTables(List *relations);
 static void StartPartialScan(PartialScanState *state);
@@ -582,6 +583,26 @@ DecodeColumns(RowDecoder *decoder, PGresult *res, int row, List *attnums,
 }
 
 /*
+ * RemoteParamType returns the type a parameter of type typid is sent to a
+ * node with: its own when built in, a domain's built-in base type, text for
+ * an enum or composite type (the statement casts it: CastUserTypeParams;
+ * a parameter the statement does not use must still have a type), or 0
+ * (unknown: the node infers it) for an untyped literal.
+ */
+static Oid
+RemoteParamType(Oid typid)
+{
+	Oid			base;
+
+	if (typid == UNKNOWNOID)
+		return InvalidOid;
+	if (typid < FirstNormalObjectId)
+		return typid;
+	base = getBaseType(typid);
+	return base < FirstNormalObjectId ? base : TEXTOID;
+}
+
+/*
  * BuildRemoteParams turns the statement's parameters 1..count into text,
  * with their types when built in (the node infers the others), leaving
  * room for extra parameters after them.
@@ -614,8 +635,7 @@ BuildRemoteParams(EState *estate, int count, int extra)
 			params.values[i - 1] = NULL;
 			continue;
 		}
-		params.types[i - 1] = (prm->ptype < FirstNormalObjectId &&
-							   prm->ptype != UNKNOWNOID) ? prm->ptype : InvalidOid;
+		params.types[i - 1] = RemoteParamType(prm->ptype);
 		params.values[i - 1] = ParamValueText(prm->ptype, prm->value,
 											  prm->isnull);
 	}

@@ -58,6 +58,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -410,6 +411,13 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	/* after the shapes: a dropped type's columns went first */
 	if (typeStatement != NULL)
 		PropagateTypeStatement(typeStatement);
+
+	/*
+	 * Cached plans hold the SQL sent to nodes, which names types, labels and
+	 * schemas: every backend plans again after they are renamed.
+	 */
+	if (RenamesForCopies(parsetree) && !IsA(parsetree, AlterDomainStmt))
+		CacheInvalidateRelcacheAll();
 	ProcessPendingDrops();
 }
 
