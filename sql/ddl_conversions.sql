@@ -152,3 +152,32 @@ ALTER TABLE conv_style ADD COLUMN g text GENERATED ALWAYS AS (f::text) STORED;
 ALTER TABLE conv_style ADD CONSTRAINT c CHECK (f::text <> 'x');
 RESET extra_float_digits;
 DROP TABLE conv_style;
+
+-- conversions in one statement read the row as it was; constraints added
+-- with a column the coordinator fills see its values; a domain's default
+-- fills an added column but stays the domain's
+CREATE TABLE conv_multi (k int PRIMARY KEY, b int, a int, d int);
+SET client_min_messages = warning;
+SELECT create_distributed_table('conv_multi', 'k', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO conv_multi SELECT g, g, 100 * g, g FROM generate_series(1, 4) g;
+CREATE TABLE local_multi AS SELECT * FROM conv_multi;
+ALTER TABLE conv_multi ALTER COLUMN b TYPE bigint USING b * 10, ALTER COLUMN a TYPE bigint USING a + b;
+ALTER TABLE local_multi ALTER COLUMN b TYPE bigint USING b * 10, ALTER COLUMN a TYPE bigint USING a + b;
+ALTER TABLE conv_multi ALTER COLUMN a TYPE numeric USING a + d, DROP COLUMN d;
+ALTER TABLE local_multi ALTER COLUMN a TYPE numeric USING a + d, DROP COLUMN d;
+SELECT (SELECT string_agg(x::text, '|' ORDER BY x.k) FROM conv_multi x) =
+	(SELECT string_agg(x::text, '|' ORDER BY x.k) FROM local_multi x) AS same_rows;
+SELECT * FROM conv_multi ORDER BY k;
+CREATE SEQUENCE conv_seq;
+ALTER TABLE conv_multi ADD COLUMN n bigint DEFAULT nextval('conv_seq') CHECK (n IS NOT NULL);
+ALTER TABLE conv_multi ADD COLUMN c timestamptz DEFAULT now() CHECK (c IS NOT NULL);
+SELECT count(*) FILTER (WHERE n IS NOT NULL AND c IS NOT NULL) FROM conv_multi;
+CREATE DOMAIN conv_dom AS text DEFAULT 'dom1';
+ALTER TABLE conv_multi ADD COLUMN dd conv_dom;
+ALTER DOMAIN conv_dom DROP DEFAULT;
+INSERT INTO conv_multi (k, b, a) VALUES (5, 5, 5);
+SELECT k, dd FROM conv_multi ORDER BY k;
+DROP TABLE conv_multi, local_multi;
+DROP DOMAIN conv_dom;
+DROP SEQUENCE conv_seq;

@@ -86,6 +86,8 @@ typedef struct ColumnShape
 	bool		volatileDefault;	/* the default is not immutable */
 	bool		coordinatorDefault; /* computed on the coordinator only
 									 * (sequence, identity) */
+	bool		typeDefault;	/* the default is the domain's, not the
+								 * column's own */
 	bool		generated;
 } ColumnShape;
 
@@ -141,7 +143,7 @@ static void CheckImplicitConversion(TableShape *shape, const char *column,
 static ObjectShape *FindObject(List *objects, Oid oid);
 static ColumnConversion *FindConversion(TableShape *shape, const char *column);
 static void CheckAddedColumnDefaults(TableShape *shape, AlterTableStmt *stmt);
-static List *ShardCommands(TableShape *before, TableShape *after,
+static List *ShardCommands(TableShape *before, TableShape *after, List **later,
 						   ShardextShard *shard, char **newShardName);
 static List *ForeignKeyCommands(TableShape *before, TableShape *after,
 								ShardextShard *shard, const char *shardName,
@@ -270,6 +272,7 @@ CaptureTableShape(Oid relid)
 	List	   *context = deparse_context_for(RelationGetRelationName(rel), relid);
 	bool	   *sessionStyle = palloc0(sizeof(bool) * Max(desc->natts, 1));
 	Node	  **defaults = palloc0(sizeof(Node *) * Max(desc->natts, 1));
+	bool	   *typeDefaults = palloc0(sizeof(bool) * Max(desc->natts, 1));
 	int			nestLevel;
 	Relation	constraintRel;
 	ScanKeyData key;
@@ -291,10 +294,14 @@ CaptureTableShape(Oid relid)
 			continue;
 		if (!attr->atthasdef)
 			defaults[i] = get_typdefault(attr->atttypid);
+		typeDefaults[i] = (defaults[i] != NULL);
 	}
 	for (i = 0; desc->constr != NULL && i < desc->constr->num_defval; i++)
+	{
 		defaults[desc->constr->defval[i].adnum - 1] =
 			stringToNode(desc->constr->defval[i].adbin);
+		typeDefaults[desc->constr->defval[i].adnum - 1] = false;
+	}
 	for (i = 0; i < desc->natts; i++)
 		sessionStyle[i] = ExpressionWritesInSessionStyle(defaults[i]);
 	nestLevel = SetDeparseGucs();
@@ -324,6 +331,7 @@ CaptureTableShape(Oid relid)
 		column->notNull = attr->attnotnull;
 		column->generated = (attr->attgenerated != '\0');
 		column->coordinatorDefault = (attr->attidentity != '\0');
+		column->typeDefault = typeDefaults[i];
 		if (defaults[i] != NULL)
 		{
 			Node	   *expr = defaults[i];
@@ -617,8 +625,8 @@ FindObject(List *objects, Oid oid)
  * shape into the after shape; *newShardName is the shard's name afterwards.
  */
 static List *
-ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
-			  char **newShardName)
+ShardCommands(TableShape *before, TableShape *after, List **later,
+			  ShardextShard *shard, char **newShardName)
 {
 	List	   *commands = NIL;
 	char	   *name = shard->relationName;
@@ -709,21 +717,65 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 									ShardObjectName(old->name, shard->shardId)));
 	}
 
-	/* columns */
+	/*
+	 * Columns.  Drops and type changes go in one ALTER TABLE, first: like
+	 * PostgreSQL, every USING then reads the row as it was (a column another
+	 * conversion changes, or the statement drops).
+	 */
+	{
+		StringInfoData rewrite;
+		List	   *typeCommands = NIL;
+
+		initStringInfo(&rewrite);
+		for (i = 0; i < after->natts; i++)
+		{
+			ColumnShape *new = &after->columns[i];
+			ColumnShape *old = (i < before->natts) ? &before->columns[i] : NULL;
+			ColumnConversion *conversion;
+
+			if (old == NULL || old->dropped)
+				continue;
+			if (new->dropped)
+			{
+				appendStringInfo(&rewrite, "%sDROP COLUMN IF EXISTS %s",
+								 rewrite.len > 0 ? ", " : "",
+								 quote_identifier(old->name));
+				continue;
+			}
+			conversion = FindConversion(before, old->name);
+
+			/*
+			 * Without USING, a node converts as PostgreSQL did here, by
+			 * assignment (a value too long for a shorter varchar is an
+			 * error, not cut).
+			 */
+			if (conversion != NULL || strcmp(old->type, new->type) != 0 ||
+				(old->collation == NULL) != (new->collation == NULL) ||
+				(old->collation && strcmp(old->collation, new->collation) != 0))
+			{
+				typeCommands = list_concat(typeCommands, TypeCreateCommands(new->typid));
+				appendStringInfo(&rewrite, "%sALTER COLUMN %s TYPE %s%s%s%s%s",
+								 rewrite.len > 0 ? ", " : "",
+								 quote_identifier(old->name), new->type,
+								 new->collation ? " COLLATE " : "",
+								 new->collation ? new->collation : "",
+								 conversion && conversion->usingSql ? " USING " : "",
+								 conversion && conversion->usingSql ?
+								 conversion->usingSql : "");
+			}
+		}
+		commands = list_concat(commands, typeCommands);
+		if (rewrite.len > 0)
+			commands = lappend(commands, psprintf("ALTER TABLE %s %s", name, rewrite.data));
+	}
 	for (i = 0; i < after->natts; i++)
 	{
 		ColumnShape *new = &after->columns[i];
 		ColumnShape *old = (i < before->natts) ? &before->columns[i] : NULL;
-		ColumnConversion *conversion;
 		const char *column;
+		const char *oldDefault;
+		const char *newDefault;
 
-		if (old != NULL && !old->dropped && new->dropped)
-		{
-			commands = lappend(commands,
-							   psprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s",
-										name, quote_identifier(old->name)));
-			continue;
-		}
 		if (new->dropped)
 			continue;
 		column = quote_identifier(new->name);
@@ -762,45 +814,33 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 			if (new->notNull)
 				appendStringInfoString(&buf, " NOT NULL");
 			commands = lappend(commands, buf.data);
+			/* a domain's default fills the rows; the column has none */
+			if (new->typeDefault && new->defaultSql && !new->generated)
+				commands = lappend(commands,
+								   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
+											name, column));
 			continue;
 		}
 		if (strcmp(old->name, new->name) != 0)
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s RENAME COLUMN %s TO %s", name,
 										quote_identifier(old->name), column));
-		conversion = FindConversion(before, old->name);
-		/*
-		 * Without USING, a node converts as PostgreSQL did here, by
-		 * assignment (a value too long for a shorter varchar is an error,
-		 * not cut).
-		 */
-		if (conversion != NULL || strcmp(old->type, new->type) != 0 ||
-			(old->collation == NULL) != (new->collation == NULL) ||
-			(old->collation && strcmp(old->collation, new->collation) != 0))
-		{
-			commands = list_concat(commands, TypeCreateCommands(new->typid));
-			commands = lappend(commands,
-							   psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s%s%s%s%s",
-										name, column, new->type,
-										new->collation ? " COLLATE " : "",
-										new->collation ? new->collation : "",
-										conversion && conversion->usingSql ?
-										" USING " : "",
-										conversion && conversion->usingSql ?
-										conversion->usingSql : ""));
-		}
 		if (old->generated && !new->generated)
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP EXPRESSION",
 										name, column));
+
+		/* the column's own default (a domain's stays with the domain) */
+		oldDefault = old->typeDefault ? NULL : old->defaultSql;
+		newDefault = new->typeDefault ? NULL : new->defaultSql;
 		if (!old->generated &&
-			((old->defaultSql == NULL) != (new->defaultSql == NULL) ||
-			 (old->defaultSql && strcmp(old->defaultSql, new->defaultSql) != 0)))
+			((oldDefault == NULL) != (newDefault == NULL) ||
+			 (oldDefault && strcmp(oldDefault, newDefault) != 0)))
 		{
-			if (new->defaultSql != NULL && !new->generated)
+			if (newDefault != NULL && !new->generated)
 				commands = lappend(commands,
 								   psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
-											name, column, new->defaultSql));
+											name, column, newDefault));
 			else if (!new->generated)
 				commands = lappend(commands,
 								   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
@@ -813,7 +853,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		 * with its own default).
 		 */
 		else if (!old->generated && !new->generated && old->coordinatorDefault &&
-				 !new->coordinatorDefault && new->defaultSql == NULL)
+				 !new->coordinatorDefault && newDefault == NULL)
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
 										name, column));
@@ -823,7 +863,10 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 										name, column, new->notNull ? "SET" : "DROP"));
 	}
 
-	/* constraints and indexes that are new or changed */
+	/*
+	 * Constraints and indexes that are new or changed: after the columns the
+	 * coordinator fills (FillNewColumn), which they may check.
+	 */
 	foreach(lc, after->constraints)
 	{
 		ObjectShape *new = lfirst(lc);
@@ -832,7 +875,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 		if (new->isForeign ||
 			(old != NULL && strcmp(new->identity, old->identity) == 0))
 			continue;
-		commands = lappend(commands,
+		*later = lappend(*later,
 						   psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", name,
 									new->isCheck ? quote_identifier(new->name) :
 									ShardObjectName(new->name, shard->shardId),
@@ -845,7 +888,7 @@ ShardCommands(TableShape *before, TableShape *after, ShardextShard *shard,
 
 		if (old != NULL && strcmp(new->identity, old->identity) == 0)
 			continue;
-		commands = lappend(commands,
+		*later = lappend(*later,
 						   psprintf("CREATE %sINDEX %s ON %s %s",
 									new->isUnique ? "UNIQUE " : "",
 									ShardObjectName(new->name, shard->shardId),
@@ -1074,13 +1117,15 @@ PropagateShapeChanges(List *shapes)
 		{
 			ShardextShard *shard = table->shards[i];
 			char	   *newName;
-			List	   *commands = ShardCommands(before, before->after, shard,
-												 &newName);
+			List	   *later = NIL;
+			List	   *commands = ShardCommands(before, before->after, &later,
+												 shard, &newName);
 			ListCell   *cc;
 
 			RunOnShardPlacements(before, table, shard, commands, false);
 			foreach(cc, NewCoordinatorDefaultColumns(before, before->after))
 				FillNewColumn(table, shard, newName, lfirst(cc));
+			RunOnShardPlacements(before, table, shard, later, false);
 			if (strcmp(newName, shard->relationName) != 0)
 				UpdateShardRelation(shard->shardId, newName);
 			before->after->shardNames = lappend(before->after->shardNames,
