@@ -797,11 +797,33 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 						 errhint("Add the column without the default, fill it with UPDATE, then set the default.")));
 			commands = list_concat(commands, TypeCreateCommands(new->typid));
 			initStringInfo(&buf);
+
+			/*
+			 * Filled from the coordinator afterwards (FillNewColumn); a
+			 * domain's column is added as its base type and made the domain
+			 * after that, as the domain may refuse the NULLs it has until
+			 * then.
+			 */
+			if (new->coordinatorDefault && get_typtype(new->typid) == TYPTYPE_DOMAIN)
+			{
+				int32		typmod = -1;
+				Oid			base = getBaseTypeAndTypmod(new->typid, &typmod);
+				int			nestLevel = SetDeparseGucs();
+
+				appendStringInfo(&buf, "ALTER TABLE %s ADD COLUMN %s %s", name,
+								 column, format_type_with_typemod(base, typmod));
+				PopDeparseGucs(nestLevel);
+				if (new->collation)
+					appendStringInfo(&buf, " COLLATE %s", new->collation);
+				commands = lappend(commands, buf.data);
+				*later = lcons(psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s",
+										name, column, new->type), *later);
+				continue;
+			}
 			appendStringInfo(&buf, "ALTER TABLE %s ADD COLUMN %s %s", name,
 							 column, new->type);
 			if (new->collation)
 				appendStringInfo(&buf, " COLLATE %s", new->collation);
-			/* filled from the coordinator afterwards (FillNewColumn) */
 			if (new->coordinatorDefault)
 			{
 				commands = lappend(commands, buf.data);
