@@ -184,3 +184,26 @@ SELECT count(*) FILTER (WHERE nn IS NOT NULL) FROM conv_multi;
 DROP TABLE conv_multi, local_multi;
 DROP DOMAIN conv_dom, conv_nn;
 DROP SEQUENCE conv_seq;
+
+-- a default that writes a float as text, set in a session with
+-- extra_float_digits 0: the rows an added column has are filled here in that
+-- style, and the shards keep the default for rows inserted later
+CREATE TABLE conv_float (k int PRIMARY KEY, f text DEFAULT 'x');
+CREATE TABLE local_float (k int PRIMARY KEY, f text DEFAULT 'x');
+SET client_min_messages = warning;
+SELECT create_distributed_table('conv_float', 'k', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO conv_float VALUES (1);
+INSERT INTO local_float VALUES (1);
+SET extra_float_digits = 0;
+ALTER TABLE conv_float ALTER COLUMN f SET DEFAULT (1::float8 / 3)::text;
+ALTER TABLE local_float ALTER COLUMN f SET DEFAULT (1::float8 / 3)::text;
+ALTER TABLE conv_float ADD COLUMN g text DEFAULT (0.1::float8 + 0.2)::text;
+ALTER TABLE local_float ADD COLUMN g text DEFAULT (0.1::float8 + 0.2)::text;
+RESET extra_float_digits;
+INSERT INTO conv_float (k) VALUES (2);
+INSERT INTO local_float (k) VALUES (2);
+SELECT (SELECT string_agg(x::text, '|' ORDER BY x.k) FROM conv_float x) =
+	(SELECT string_agg(x::text, '|' ORDER BY x.k) FROM local_float x) AS same_rows;
+SELECT * FROM conv_float ORDER BY k;
+DROP TABLE conv_float, local_float;

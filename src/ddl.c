@@ -88,6 +88,10 @@ typedef struct ColumnShape
 									 * (sequence, identity) */
 	bool		typeDefault;	/* the default is the domain's, not the
 								 * column's own */
+	bool		fillHere;		/* the shards have the default, but an added
+								 * column's rows get it from the coordinator
+								 * (it writes values as text in this
+								 * session's style) */
 	bool		generated;
 } ColumnShape;
 
@@ -339,16 +343,20 @@ CaptureTableShape(Oid relid)
 			column->volatileDefault = contain_mutable_functions(expr);
 
 			/*
-			 * A default that is not immutable (now(), random()), or writes
-			 * values as text in this session's style, is computed on the
-			 * coordinator too, as the rows it gives an added column must get
-			 * the coordinator's values.
+			 * A default that is not immutable (now(), random()) is computed
+			 * on the coordinator only, as the rows it gives an added column
+			 * must get the coordinator's values; one that writes values as
+			 * text in this session's style is the shards' too (whatever the
+			 * session, as the shards' definition stays), but fills an added
+			 * column from the coordinator.
 			 */
 			if (column->generated ||
-				(IsShippableExpression(expr) && !column->volatileDefault &&
-				 !sessionStyle[i]))
+				(IsShippableExpression(expr) && !column->volatileDefault))
+			{
 				column->defaultSql = deparse_expression(expr, context,
 														false, false);
+				column->fillHere = sessionStyle[i] && !column->generated;
+			}
 			else
 				column->coordinatorDefault = true;
 		}
@@ -824,9 +832,12 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 							 column, new->type);
 			if (new->collation)
 				appendStringInfo(&buf, " COLLATE %s", new->collation);
-			if (new->coordinatorDefault)
+			if (new->coordinatorDefault || new->fillHere)
 			{
 				commands = lappend(commands, buf.data);
+				if (new->fillHere && !new->typeDefault)
+					*later = lcons(psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
+											name, column, new->defaultSql), *later);
 				continue;
 			}
 			if (new->defaultSql)
@@ -1187,7 +1198,7 @@ NewCoordinatorDefaultColumns(TableShape *before, TableShape *after)
 	{
 		ColumnShape *new = &after->columns[i];
 
-		if (!new->dropped && new->coordinatorDefault &&
+		if (!new->dropped && (new->coordinatorDefault || new->fillHere) &&
 			(i >= before->natts || before->columns[i].dropped))
 			columns = lappend(columns, new);
 	}
@@ -1216,7 +1227,8 @@ FillNewColumn(ShardextTable *table, ShardextShard *shard, const char *shardName,
 		int64		rows = pg_strtoint64(PQgetvalue(res, 0, 0));
 
 		PQclear(res);
-		if (rows > 0 && list_length(shard->placementNodeIds) > 1)
+		if (rows > 0 && list_length(shard->placementNodeIds) > 1 &&
+			column->coordinatorDefault)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot add column \"%s\" with a default that is not immutable to reference table \"%s\", which has rows",
