@@ -832,6 +832,7 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 							 column, new->type);
 			if (new->collation)
 				appendStringInfo(&buf, " COLLATE %s", new->collation);
+			/* filled from the coordinator afterwards (FillNewColumn) */
 			if (new->coordinatorDefault || new->fillHere)
 			{
 				commands = lappend(commands, buf.data);

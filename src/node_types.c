@@ -95,8 +95,10 @@ static bool DomainIsNodeType(Oid typid, Form_pg_type form);
 static List *DomainConstraints(Oid typid);
 static Node *EnumInputRemover(Node *node, void *context);
 static bool IsStandaloneComposite(Form_pg_type form);
+static bool IsEnumType(Oid typid, HeapTuple tuple, void *arg);
+static bool IsThatType(Oid typid, HeapTuple tuple, void *arg);
+static bool IsTypeChangedHere(Oid typid, HeapTuple tuple, void *arg);
 static List *TypeParts(Oid typid, Form_pg_type form);
-static List *TypePartsOf(Oid typid);
 static bool CompositeIsNodeType(Oid typid);
 static char *CompositeCreateCommand(Oid typid, Form_pg_type form);
 static bool CollectTypesWalker(Node *node, List **types);
@@ -157,21 +159,31 @@ TypeParts(Oid typid, Form_pg_type form)
 	return parts;
 }
 
+/* a test of one type, for AnyTypePart */
+typedef bool (*TypeTest) (Oid typid, HeapTuple tuple, void *arg);
+
 /*
- * TypePartsOf is TypeParts for a type given by OID (NIL for one that is
- * gone).
+ * AnyTypePart tells whether test holds for type typid or for a type it is
+ * built of (TypeParts), at any depth.
  */
-static List *
-TypePartsOf(Oid typid)
+static bool
+AnyTypePart(Oid typid, TypeTest test, void *arg)
 {
 	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	List	   *parts;
+	List	   *parts = NIL;
+	bool		found;
+	ListCell   *lc;
 
 	if (!HeapTupleIsValid(tuple))
-		return NIL;
-	parts = TypeParts(typid, (Form_pg_type) GETSTRUCT(tuple));
+		return false;
+	found = test(typid, tuple, arg);
+	if (!found)
+		parts = TypeParts(typid, (Form_pg_type) GETSTRUCT(tuple));
 	ReleaseSysCache(tuple);
-	return parts;
+	foreach(lc, parts)
+		if (AnyTypePart(lfirst_oid(lc), test, arg))
+			return true;
+	return found;
 }
 
 /*
@@ -306,14 +318,14 @@ DomainConstraints(Oid typid)
 bool
 TypeHashesByOid(Oid typid)
 {
-	ListCell   *lc;
+	return AnyTypePart(typid, IsEnumType, NULL);
+}
 
-	if (get_typtype(typid) == TYPTYPE_ENUM)
-		return true;
-	foreach(lc, TypePartsOf(typid))
-		if (TypeHashesByOid(lfirst_oid(lc)))
-			return true;
-	return false;
+/* IsEnumType is the TypeTest of TypeHashesByOid. */
+static bool
+IsEnumType(Oid typid, HeapTuple tuple, void *arg)
+{
+	return ((Form_pg_type) GETSTRUCT(tuple))->typtype == TYPTYPE_ENUM;
 }
 
 /*
@@ -380,14 +392,14 @@ IsRegType(Oid typid)
 bool
 TypeUses(Oid typid, Oid usedTypid)
 {
-	ListCell   *lc;
+	return AnyTypePart(typid, IsThatType, &usedTypid);
+}
 
-	if (typid == usedTypid)
-		return true;
-	foreach(lc, TypePartsOf(typid))
-		if (TypeUses(lfirst_oid(lc), usedTypid))
-			return true;
-	return false;
+/* IsThatType is the TypeTest of TypeUses: typid is *(Oid *) arg. */
+static bool
+IsThatType(Oid typid, HeapTuple tuple, void *arg)
+{
+	return typid == *(Oid *) arg;
 }
 
 /* what a statement drops with CASCADE that types can be (or be in, or belong to) */
@@ -397,6 +409,8 @@ typedef struct TypeDropSet
 	List	   *namespaces;		/* DROP SCHEMA: the schemas */
 	List	   *roles;			/* DROP OWNED: the roles */
 } TypeDropSet;
+
+static bool IsDroppedType(Oid typid, HeapTuple tuple, void *arg);
 
 /*
  * StatementTypeDrops returns what a statement drops types by, with CASCADE
@@ -461,29 +475,20 @@ StatementTypeDrops(Node *parsetree)
 static bool
 TypeChainDropped(Oid typid, TypeDropSet *set)
 {
-	HeapTuple	tuple;
-	Form_pg_type form;
-	bool		dropped;
-	List	   *parts;
-	ListCell   *lc;
+	return AnyTypePart(typid, IsDroppedType, set);
+}
 
-	if (!OidIsValid(typid) || typid < FirstNormalObjectId)
-		return false;
-	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	if (!HeapTupleIsValid(tuple))
-		return false;
-	form = (Form_pg_type) GETSTRUCT(tuple);
-	dropped = list_member_oid(set->types, typid) ||
-		list_member_oid(set->namespaces, form->typnamespace) ||
-		list_member_oid(set->roles, form->typowner);
-	parts = TypeParts(typid, form);
-	ReleaseSysCache(tuple);
-	if (dropped)
-		return true;
-	foreach(lc, parts)
-		if (TypeChainDropped(lfirst_oid(lc), set))
-			return true;
-	return false;
+/* IsDroppedType is the TypeTest of TypeChainDropped. */
+static bool
+IsDroppedType(Oid typid, HeapTuple tuple, void *arg)
+{
+	TypeDropSet *set = (TypeDropSet *) arg;
+	Form_pg_type form = (Form_pg_type) GETSTRUCT(tuple);
+
+	return typid >= FirstNormalObjectId &&
+		(list_member_oid(set->types, typid) ||
+		 list_member_oid(set->namespaces, form->typnamespace) ||
+		 list_member_oid(set->roles, form->typowner));
 }
 
 /*
@@ -591,14 +596,16 @@ CatalogRowChangedHere(HeapTuple tuple)
 static bool
 TypeChangedHere(Oid typid)
 {
-	HeapTuple	tuple;
+	return AnyTypePart(typid, IsTypeChangedHere, NULL);
+}
+
+/* IsTypeChangedHere is the TypeTest of TypeChangedHere. */
+static bool
+IsTypeChangedHere(Oid typid, HeapTuple tuple, void *arg)
+{
 	bool		changed;
-	ListCell   *lc;
 
 	if (typid < FirstNormalObjectId)
-		return false;
-	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	if (!HeapTupleIsValid(tuple))
 		return false;
 	changed = CatalogRowChangedHere(tuple);
 	if (!changed && ((Form_pg_type) GETSTRUCT(tuple))->typtype == TYPTYPE_ENUM)
@@ -610,10 +617,6 @@ TypeChangedHere(Oid typid)
 			changed = CatalogRowChangedHere(&labels->members[i]->tuple);
 		ReleaseSysCacheList(labels);
 	}
-	ReleaseSysCache(tuple);
-	foreach(lc, TypePartsOf(typid))
-		if (!changed)
-			changed = TypeChangedHere(lfirst_oid(lc));
 	return changed;
 }
 
