@@ -629,5 +629,36 @@ DROP ROLE dist_ddl_app;
 DROP ROLE dist_ddl_app;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
+-- storage parameters, column storage, compression and statistics targets
+-- reach the shards: when they are made and when they change
+\set physical_settings_function 'CREATE FUNCTION public.physical_settings(rel regclass) RETURNS text LANGUAGE sql AS $$ SELECT coalesce(c.reloptions::text, ''-'') || '' toast '' || coalesce(t.reloptions::text, ''-'') || '' '' || string_agg(a.attname || '':'' || a.attstorage::text || '':'' || coalesce(nullif(a.attcompression::text, ''''), ''-'') || '':'' || a.attstattarget, '' '' ORDER BY a.attname) FROM pg_class c LEFT JOIN pg_class t ON t.oid = c.reltoastrelid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped WHERE c.oid = rel GROUP BY c.reloptions, t.reloptions $$;'
+:physical_settings_function
+CREATE TABLE tuned (id int PRIMARY KEY, body text COMPRESSION pglz, doc jsonb, amount numeric)
+	WITH (fillfactor = 70, autovacuum_enabled = false, toast.autovacuum_enabled = false);
+ALTER TABLE tuned ALTER COLUMN body SET STATISTICS 300, ALTER COLUMN doc SET STORAGE EXTERNAL;
+SELECT create_distributed_table('tuned', 'id', shard_count => 2);
+SELECT physical_settings('tuned') AS wanted \gset
+SELECT shard_name AS s0, port AS s0_port FROM shard0('tuned') \gset
+\c regression - 127.0.0.1 :s0_port
+:physical_settings_function
+SELECT physical_settings(('dist_ddl.' || :'s0')::regclass) = :'wanted' AS shard_made_alike;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+ALTER TABLE tuned SET (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01);
+ALTER TABLE tuned RESET (autovacuum_enabled, toast.autovacuum_enabled);
+ALTER TABLE tuned ALTER COLUMN amount SET STORAGE MAIN, ALTER COLUMN amount SET STATISTICS 10;
+ALTER TABLE tuned ADD COLUMN extra text COMPRESSION pglz, ALTER COLUMN doc SET COMPRESSION pglz;
+-- a type change resets storage and compression, keeps the statistics target
+ALTER TABLE tuned ALTER COLUMN body TYPE varchar(20), ALTER COLUMN doc SET STORAGE MAIN;
+ALTER TABLE tuned ALTER COLUMN amount SET STATISTICS -1;
+SELECT physical_settings('tuned') AS wanted \gset
+SELECT :'wanted' AS coordinator_settings;
+\c regression - 127.0.0.1 :s0_port
+SELECT physical_settings(('dist_ddl.' || :'s0')::regclass) = :'wanted' AS shard_changed_alike;
+DROP FUNCTION public.physical_settings(regclass);
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+DROP TABLE tuned;
+DROP FUNCTION public.physical_settings(regclass);
 DROP FUNCTION public.shard0(regclass);
 DROP TABLE public.dist_ddl_ports;

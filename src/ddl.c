@@ -93,6 +93,7 @@ typedef struct ColumnShape
 								 * (it writes values as text in this
 								 * session's style) */
 	bool		generated;
+	ColumnSettings settings;	/* storage, compression, statistics target */
 } ColumnShape;
 
 /* a constraint or index of a table shape */
@@ -120,6 +121,7 @@ struct TableShape
 	char	   *tableName;
 	char		persistence;	/* relpersistence: logged or unlogged */
 	Oid			owner;			/* relowner */
+	List	   *storageOptions; /* TableStorageOptions */
 	int			natts;
 	ColumnShape *columns;
 	List	   *constraints;	/* ObjectShape * */
@@ -147,6 +149,10 @@ static void CheckImplicitConversion(TableShape *shape, const char *column,
 static ObjectShape *FindObject(List *objects, Oid oid);
 static ColumnConversion *FindConversion(TableShape *shape, const char *column);
 static void CheckAddedColumnDefaults(TableShape *shape, AlterTableStmt *stmt);
+static bool ColumnRewritten(TableShape *before, ColumnShape *old,
+							ColumnShape *new);
+static List *StorageOptionCommands(const char *shardName, List *before,
+								   List *after);
 static List *ShardCommands(TableShape *before, TableShape *after, List **later,
 						   ShardextShard *shard, char **newShardName);
 static List *ForeignKeyCommands(TableShape *before, TableShape *after,
@@ -315,6 +321,7 @@ CaptureTableShape(Oid relid)
 	shape->tableName = pstrdup(RelationGetRelationName(rel));
 	shape->persistence = rel->rd_rel->relpersistence;
 	shape->owner = rel->rd_rel->relowner;
+	shape->storageOptions = TableStorageOptions(rel);
 	shape->natts = desc->natts;
 	shape->columns = palloc0(sizeof(ColumnShape) * Max(desc->natts, 1));
 	for (i = 0; i < desc->natts; i++)
@@ -333,6 +340,9 @@ CaptureTableShape(Oid relid)
 			attr->attcollation != get_typcollation(attr->atttypid))
 			column->collation = generate_collation_name(attr->attcollation);
 		column->notNull = attr->attnotnull;
+		column->settings.storage = attr->attstorage;
+		column->settings.compression = attr->attcompression;
+		column->settings.stattarget = attr->attstattarget;
 		column->generated = (attr->attgenerated != '\0');
 		column->coordinatorDefault = (attr->attidentity != '\0');
 		column->typeDefault = typeDefaults[i];
@@ -612,6 +622,68 @@ FindConversion(TableShape *shape, const char *column)
 	return NULL;
 }
 
+/*
+ * ColumnRewritten tells whether the shards' ALTER TABLE changes the type of
+ * a column (old in shape before, new after): it converts the column when its
+ * type or collation changed, or the statement gave a USING.
+ */
+static bool
+ColumnRewritten(TableShape *before, ColumnShape *old, ColumnShape *new)
+{
+	return FindConversion(before, old->name) != NULL ||
+		strcmp(old->type, new->type) != 0 ||
+		(old->collation == NULL) != (new->collation == NULL) ||
+		(old->collation && strcmp(old->collation, new->collation) != 0);
+}
+
+/*
+ * StorageOptionCommands returns the statements that change a shard's storage
+ * parameters (TableStorageOptions strings) from before to after: SET of the
+ * new and changed ones, RESET of those gone.
+ */
+static List *
+StorageOptionCommands(const char *shardName, List *before, List *after)
+{
+	List	   *set = NIL;
+	StringInfoData reset;
+	List	   *commands = NIL;
+	ListCell   *lc;
+	ListCell   *oc;
+
+	initStringInfo(&reset);
+	foreach(lc, after)
+	{
+		bool		found = false;
+
+		foreach(oc, before)
+			if (strcmp(lfirst(lc), lfirst(oc)) == 0)
+				found = true;
+		if (!found)
+			set = lappend(set, lfirst(lc));
+	}
+	foreach(oc, before)
+	{
+		const char *old = lfirst(oc);
+		int			nameLength = strchr(old, '=') - old;
+		bool		found = false;
+
+		foreach(lc, after)
+			if (strncmp(lfirst(lc), old, nameLength + 1) == 0)
+				found = true;
+		if (!found)
+			appendStringInfo(&reset, "%s%.*s", reset.len > 0 ? ", " : "",
+							 nameLength, old);
+	}
+	if (reset.len > 0)
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s RESET (%s)", shardName, reset.data));
+	if (set != NIL)
+		commands = lappend(commands,
+						   psprintf("ALTER TABLE %s SET (%s)", shardName,
+									StorageOptionsClause(set)));
+	return commands;
+}
+
 /* FindObject finds an object of a shape by OID. */
 static ObjectShape *
 FindObject(List *objects, Oid oid)
@@ -678,6 +750,9 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 						   psprintf("ALTER TABLE %s SET %s", name,
 									after->persistence == RELPERSISTENCE_UNLOGGED ?
 									"UNLOGGED" : "LOGGED"));
+	commands = list_concat(commands,
+						   StorageOptionCommands(name, before->storageOptions,
+												 after->storageOptions));
 
 	/* constraints and indexes that went away or changed */
 	foreach(lc, before->constraints)
@@ -757,9 +832,7 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 			 * assignment (a value too long for a shorter varchar is an
 			 * error, not cut).
 			 */
-			if (conversion != NULL || strcmp(old->type, new->type) != 0 ||
-				(old->collation == NULL) != (new->collation == NULL) ||
-				(old->collation && strcmp(old->collation, new->collation) != 0))
+			if (ColumnRewritten(before, old, new))
 			{
 				typeCommands = list_concat(typeCommands, TypeCreateCommands(new->typid));
 				appendStringInfo(&rewrite, "%sALTER COLUMN %s TYPE %s%s%s%s%s",
@@ -895,6 +968,39 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 			commands = lappend(commands,
 							   psprintf("ALTER TABLE %s ALTER COLUMN %s %s NOT NULL",
 										name, column, new->notNull ? "SET" : "DROP"));
+	}
+
+	/*
+	 * Storage, compression and statistics targets of the columns, last: a
+	 * domain column the coordinator fills becomes the domain only after that
+	 * (which resets its storage and compression, as any type change does).
+	 */
+	{
+		StringInfoData settings;
+
+		initStringInfo(&settings);
+		for (i = 0; i < after->natts; i++)
+		{
+			ColumnShape *new = &after->columns[i];
+			ColumnShape *old = (i < before->natts) ? &before->columns[i] : NULL;
+			ColumnSettings has;
+
+			if (new->dropped)
+				continue;
+			if (old == NULL || old->dropped)
+				has = TypeColumnSettings(new->typid);
+			else if (ColumnRewritten(before, old, new))
+			{
+				/* ALTER COLUMN TYPE keeps only the statistics target */
+				has = TypeColumnSettings(new->typid);
+				has.stattarget = old->settings.stattarget;
+			}
+			else
+				has = old->settings;
+			AppendColumnSettings(&settings, new->name, &has, &new->settings);
+		}
+		if (settings.len > 0)
+			*later = lappend(*later, psprintf("ALTER TABLE %s %s", name, settings.data));
 	}
 
 	/*

@@ -34,7 +34,9 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/reloptions.h"
 #include "access/table.h"
+#include "access/toast_compression.h"
 #include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
@@ -95,6 +97,8 @@ static void CheckTriggers(Relation rel, const char *tableName);
 static Node *ColumnDefaultExpression(Relation rel, AttrNumber attnum);
 static char *QualifiedCollationName(Oid collationId);
 static char *CreateTableCommand(Relation rel, const char *shardName);
+static char *ColumnSettingsCommand(Relation rel, const char *shardName);
+static const char *StorageName(char storage);
 static char *PrivilegeCommand(Relation rel, const char *shardName);
 static void AppendOwnerHandover(StringInfo body, const char *condition,
 								const char *object, Oid ownerId);
@@ -978,6 +982,7 @@ ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
 {
 	Relation	rel;
 	List	   *commands = NIL;
+	char	   *settings;
 	int			nestLevel;
 
 	rel = relation_open(relid, AccessShareLock);
@@ -988,6 +993,9 @@ ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
 	commands = lappend(commands, SchemaCreateCommand(RelationGetNamespace(rel)));
 	commands = list_concat(commands, ColumnTypeCreateCommands(rel));
 	commands = lappend(commands, CreateTableCommand(rel, shardName));
+	settings = ColumnSettingsCommand(rel, shardName);
+	if (settings != NULL)
+		commands = lappend(commands, settings);
 	commands = list_concat(commands,
 						   ConstraintCommands(rel, shardName, shardId));
 	commands = list_concat(commands, IndexCommands(rel, shardName, shardId));
@@ -1234,7 +1242,9 @@ IsAnonymousRecord(Node *expr)
  * NULL, a default a worker can evaluate and that is immutable (others are
  * left out: the coordinator evaluates them, and a node fills only columns
  * whose default gives the same value anywhere, NodeFillsOmittedColumn) and
- * the expression of a stored generated column.  Identity is not copied.
+ * the expression of a stored generated column; and the table's storage
+ * parameters.  Identity is not copied; ColumnSettingsCommand gives the
+ * columns their storage, compression and statistics targets.
  */
 static char *
 CreateTableCommand(Relation rel, const char *shardName)
@@ -1243,6 +1253,7 @@ CreateTableCommand(Relation rel, const char *shardName)
 	List	   *deparseContext;
 	StringInfoData buf;
 	bool		firstColumn = true;
+	List	   *options;
 	int			i;
 
 	deparseContext = deparse_context_for(RelationGetRelationName(rel),
@@ -1291,6 +1302,170 @@ CreateTableCommand(Relation rel, const char *shardName)
 			appendStringInfoString(&buf, " NOT NULL");
 	}
 	appendStringInfoChar(&buf, ')');
+	options = TableStorageOptions(rel);
+	if (options != NIL)
+		appendStringInfo(&buf, " WITH (%s)", StorageOptionsClause(options));
+	return buf.data;
+}
+
+/*
+ * ColumnSettingsCommand returns the ALTER TABLE statement that gives the
+ * columns of shard shardName, as CreateTableCommand made them, the storage,
+ * compression and statistics targets of rel's, or NULL when they have them
+ * already.
+ */
+static char *
+ColumnSettingsCommand(Relation rel, const char *shardName)
+{
+	TupleDesc	tupleDesc = RelationGetDescr(rel);
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < tupleDesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupleDesc, i);
+		ColumnSettings has;
+		ColumnSettings wanted;
+
+		if (attr->attisdropped)
+			continue;
+		has = TypeColumnSettings(attr->atttypid);
+		wanted.storage = attr->attstorage;
+		wanted.compression = attr->attcompression;
+		wanted.stattarget = attr->attstattarget;
+		AppendColumnSettings(&buf, NameStr(attr->attname), &has, &wanted);
+	}
+	if (buf.len == 0)
+		return NULL;
+	return psprintf("ALTER TABLE %s %s", shardName, buf.data);
+}
+
+/*
+ * TypeColumnSettings returns the settings a new column of type typid gets:
+ * the type's storage, the default compression and statistics target.
+ */
+ColumnSettings
+TypeColumnSettings(Oid typid)
+{
+	ColumnSettings settings;
+
+	settings.storage = get_typstorage(typid);
+	settings.compression = InvalidCompressionMethod;
+	settings.stattarget = -1;
+	return settings;
+}
+
+/* the STORAGE keyword of an attstorage value */
+static const char *
+StorageName(char storage)
+{
+	switch (storage)
+	{
+		case TYPSTORAGE_PLAIN:
+			return "PLAIN";
+		case TYPSTORAGE_EXTERNAL:
+			return "EXTERNAL";
+		case TYPSTORAGE_MAIN:
+			return "MAIN";
+		default:
+			return "EXTENDED";
+	}
+}
+
+/*
+ * AppendColumnSettings appends to buf the ALTER TABLE subcommands (after
+ * ", " when buf is not empty) that change a shard's column from the
+ * storage, compression and statistics target it has to those wanted, the
+ * coordinator's: its planner statistics and how it stores values are the
+ * shard's business, not the coordinator table's.
+ */
+void
+AppendColumnSettings(StringInfo buf, const char *column,
+					 const ColumnSettings *has, const ColumnSettings *wanted)
+{
+	const char *name = quote_identifier(column);
+
+	if (has->storage != wanted->storage)
+		appendStringInfo(buf, "%sALTER COLUMN %s SET STORAGE %s",
+						 buf->len > 0 ? ", " : "", name,
+						 StorageName(wanted->storage));
+	if (has->compression != wanted->compression)
+		appendStringInfo(buf, "%sALTER COLUMN %s SET COMPRESSION %s",
+						 buf->len > 0 ? ", " : "", name,
+						 CompressionMethodIsValid(wanted->compression) ?
+						 GetCompressionMethodName(wanted->compression) :
+						 "default");
+	if (has->stattarget != wanted->stattarget)
+		appendStringInfo(buf, "%sALTER COLUMN %s SET STATISTICS %d",
+						 buf->len > 0 ? ", " : "", name, wanted->stattarget);
+}
+
+/*
+ * TableStorageOptions returns the storage parameters of a table as
+ * "name=value" strings: its own (fillfactor, autovacuum_*, ...), then its
+ * TOAST table's, named "toast.<name>".
+ */
+List *
+TableStorageOptions(Relation rel)
+{
+	Oid			relids[2];
+	List	   *result = NIL;
+	int			i;
+
+	relids[0] = RelationGetRelid(rel);
+	relids[1] = rel->rd_rel->reltoastrelid;
+	for (i = 0; i < lengthof(relids); i++)
+	{
+		HeapTuple	tuple;
+		Datum		datum;
+		bool		isNull;
+		ListCell   *lc;
+
+		if (!OidIsValid(relids[i]))
+			continue;
+		tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relids[i]));
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for relation %u", relids[i]);
+		datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_reloptions, &isNull);
+		if (!isNull)
+		{
+			foreach(lc, untransformRelOptions(datum))
+			{
+				DefElem    *option = lfirst(lc);
+
+				result = lappend(result,
+								 psprintf("%s%s=%s", i == 0 ? "" : "toast.",
+										  option->defname,
+										  option->arg ? strVal(option->arg) : "true"));
+			}
+		}
+		ReleaseSysCache(tuple);
+	}
+	return result;
+}
+
+/*
+ * StorageOptionsClause returns the list of TableStorageOptions strings as
+ * the inside of a WITH (...) or SET (...) clause.
+ */
+char *
+StorageOptionsClause(List *options)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, options)
+	{
+		const char *option = lfirst(lc);
+		const char *equals = strchr(option, '=');
+
+		Assert(equals != NULL);
+		appendStringInfo(&buf, "%s%.*s = %s", buf.len > 0 ? ", " : "",
+						 (int) (equals - option), option,
+						 quote_literal_cstr(equals + 1));
+	}
 	return buf.data;
 }
 

@@ -12,6 +12,7 @@
 #define SHARDEXT_SHARD_DDL_H
 
 #include "access/attnum.h"
+#include "lib/stringinfo.h"
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
@@ -22,6 +23,20 @@ extern void CheckTableStaysDistributable(Oid relid, AttrNumber distAttno,
 										 char method);
 extern void CheckTableDistributable(Oid relid, AttrNumber distAttno,
 									char method);
+/* the physical settings of a column a shard must repeat */
+typedef struct ColumnSettings
+{
+	char		storage;		/* attstorage */
+	char		compression;	/* attcompression */
+	int			stattarget;		/* attstattarget */
+} ColumnSettings;
+
+extern ColumnSettings TypeColumnSettings(Oid typid);
+extern void AppendColumnSettings(StringInfo buf, const char *column,
+								 const ColumnSettings *has,
+								 const ColumnSettings *wanted);
+extern List *TableStorageOptions(Relation rel);
+extern char *StorageOptionsClause(List *options);
 extern List *ShardCreateCommands(Oid relid, const char *shardName,
 								 int64 shardId);
 extern char *SchemaCreateCommand(Oid namespaceId);
