@@ -36,6 +36,22 @@ RESET search_path;
 
 CREATE EXTENSION shardext;
 
+-- an installation of an older version updates to this one
+CREATE DATABASE shardext_update_check;
+\c shardext_update_check
+CREATE EXTENSION shardext VERSION '0.1' CASCADE;
+ALTER EXTENSION shardext UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'shardext';
+SELECT polname, polcmd FROM pg_policy WHERE polrelid = 'shardext.directory'::regclass;
+SELECT count(*) AS functions_after_update FROM pg_proc p
+  JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'shardext';
+\c regression
+SELECT count(*) AS functions_of_new_install FROM pg_proc p
+  JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'shardext';
+DROP DATABASE shardext_update_check WITH (FORCE);
+
 -- a helper for the tests that follow: runs a statement and shows its error
 -- with port numbers masked, since test ports come from the environment
 CREATE FUNCTION expect_error(command text, with_detail bool DEFAULT false)

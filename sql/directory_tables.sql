@@ -151,6 +151,28 @@ SELECT d.key, count(a.*) AS rows
 EXCEPT
 SELECT tenant, count(*) FROM dir_local.accounts GROUP BY tenant;
 
+-- the directory shows a role only the keys of tables it may read; only the
+-- owner assigns keys
+CREATE ROLE dir_reader;
+GRANT USAGE ON SCHEMA dir_dist TO dir_reader;
+SET ROLE dir_reader;
+SELECT count(*) AS keys_seen_without_select FROM shardext.directory
+ WHERE table_name = 'dir_dist.accounts'::regclass;
+SELECT shardext_directory_assign('dir_dist.accounts', 'sneaky'::text,
+       (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dir_dist.accounts'::regclass));
+RESET ROLE;
+GRANT SELECT ON dir_dist.accounts TO dir_reader;
+SELECT count(*) AS dir_keys FROM shardext.directory
+ WHERE table_name = 'dir_dist.accounts'::regclass \gset
+SET ROLE dir_reader;
+SELECT count(*) = :dir_keys AND :dir_keys > 0 AS all_keys_seen_with_select
+  FROM shardext.directory WHERE table_name = 'dir_dist.accounts'::regclass;
+RESET ROLE;
+SELECT count(*) AS sneaky_keys FROM shardext.directory WHERE key = 'sneaky';
+REVOKE ALL ON dir_dist.accounts FROM dir_reader;
+REVOKE USAGE ON SCHEMA dir_dist FROM dir_reader;
+DROP ROLE dir_reader;
+
 -- bad input loses nothing
 \set VERBOSITY terse
 SELECT shardext_directory_assign('dir_dist.accounts', 'tenant 3'::text, 1);

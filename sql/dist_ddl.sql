@@ -660,5 +660,12 @@ DROP FUNCTION public.physical_settings(regclass);
 SET search_path = dist_ddl, public;
 DROP TABLE tuned;
 DROP FUNCTION public.physical_settings(regclass);
+
+-- row level security cannot be enabled on a distributed table
+CREATE TABLE secured (id int PRIMARY KEY);
+SELECT create_distributed_table('secured', 'id', shard_count => 2);
+ALTER TABLE secured ENABLE ROW LEVEL SECURITY;
+SELECT relrowsecurity FROM pg_class WHERE oid = 'secured'::regclass;
+DROP TABLE secured;
 DROP FUNCTION public.shard0(regclass);
 DROP TABLE public.dist_ddl_ports;

@@ -41,6 +41,12 @@ SHOW shardext.directory_auto_assign;
 RESET shardext.directory_auto_assign;
 SET shardext.log_remote_commands = on;
 RESET shardext.log_remote_commands;
+-- superusers only: the statements carry what SECURITY DEFINER functions read
+CREATE ROLE gucs_plain_role;
+SET ROLE gucs_plain_role;
+SET shardext.log_remote_commands = on;
+RESET ROLE;
+DROP ROLE gucs_plain_role;
 
 -- the prefix is reserved: a misspelt parameter is an error
 SET shardext.shardcount = 4;

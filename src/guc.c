@@ -122,12 +122,16 @@ ShardextDefineGucs(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	/*
+	 * Superusers only, like log_statement: the statements carry the values
+	 * that SECURITY DEFINER functions read.
+	 */
 	DefineCustomBoolVariable("shardext.log_remote_commands",
 							 gettext_noop("Logs every statement sent to a node."),
 							 NULL,
 							 &ShardextLogRemoteCommands,
 							 false,
-							 PGC_USERSET, 0,
+							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("shardext.enable_pushdown",

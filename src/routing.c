@@ -32,6 +32,9 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 
 #include "shardext/catalog.h"
 #include "shardext/deparse.h"
@@ -277,7 +280,7 @@ AssignDirectoryKey(ShardextTable *table, Datum value, const char *key)
 
 /*
  * shardext_directory_assign(table, key, shard_id) puts a key of a
- * directory-distributed table in a shard.
+ * directory-distributed table in a shard; only the table's owner may.
  */
 Datum
 shardext_directory_assign(PG_FUNCTION_ARGS)
@@ -295,6 +298,11 @@ shardext_directory_assign(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table_name, key and shard_id must not be null")));
 	table = GetDirectoryTableOrError(PG_GETARG_OID(0));
+
+	/* where a table's rows go is its owner's call, as moving them is */
+	LockRelationOid(table->relid, RowExclusiveLock);
+	if (!pg_class_ownercheck(table->relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(table->relid));
 	shardId = PG_GETARG_INT64(2);
 	shard = ShardextGetShard(shardId, &owner);
 	if (shard == NULL || owner->relid != table->relid)

@@ -336,6 +336,11 @@ CheckTableDistributable(Oid relid, AttrNumber distAttno, char method)
 	CheckIndexes(rel, tableName, distAttno, method);
 	CheckTriggers(rel, tableName);
 
+	if (rel->rd_rel->relrowsecurity && CheckingChange)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot enable row level security on table %s", tableName),
+				 errdetail("The table is distributed; row level security policies are not enforced on shards.")));
 	if (rel->rd_rel->relrowsecurity)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
