@@ -150,6 +150,10 @@ ALTER TABLE conv_style ADD COLUMN s text DEFAULT (0.1::float8 + 0.2::float8)::te
 SELECT * FROM conv_style ORDER BY id;
 ALTER TABLE conv_style ADD COLUMN g text GENERATED ALWAYS AS (f::text) STORED;
 ALTER TABLE conv_style ADD CONSTRAINT c CHECK (f::text <> 'x');
+-- geometric values are written with floats too
+ALTER TABLE conv_style ADD COLUMN sp text DEFAULT point(0.1::float8 + 0.2, 1)::text;
+SELECT id, sp FROM conv_style ORDER BY id;
+ALTER TABLE conv_style ADD COLUMN gp text GENERATED ALWAYS AS (box(point(f, f), point(1, 1))::text) STORED;
 RESET extra_float_digits;
 DROP TABLE conv_style;
 

@@ -849,6 +849,15 @@ COPY big FROM STDIN WITH (FREEZE);
 \.
 COMMIT;
 SELECT * FROM big;
+-- ... and, as for a table, after other activity of the transaction
+BEGIN;
+TRUNCATE big;
+DECLARE freeze_cursor CURSOR FOR SELECT 1;
+COPY big FROM STDIN WITH (FREEZE);
+2	two
+\.
+ROLLBACK;
+SELECT * FROM big;
 -- a data-modifying WITH under a statement that reads no table is planned
 -- by shardext too (it wrote into the coordinator's empty table)
 WITH d AS (INSERT INTO big VALUES (7, 'ghost')) SELECT 1;

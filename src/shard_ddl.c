@@ -1747,8 +1747,9 @@ ReadsSessionState(Oid funcid)
  * TypeWrittenInSessionStyle tells whether the text form of a value of type
  * typid depends on a setting the nodes are given otherwise than the session
  * has it (see ExactSettingValue): dates and times when DateStyle is not
- * ISO or IntervalStyle not postgres, floats when extra_float_digits is
- * below 1; arrays, ranges and rows (of any columns) of them.
+ * ISO or IntervalStyle not postgres, floats and the geometric types made of
+ * them when extra_float_digits is below 1; arrays, ranges and rows (of any
+ * columns) of them.
  */
 static bool
 TypeWrittenInSessionStyle(Oid typid, bool dates, bool floats)
@@ -1773,6 +1774,13 @@ TypeWrittenInSessionStyle(Oid typid, bool dates, bool floats)
 			return dates;
 		case FLOAT4OID:
 		case FLOAT8OID:
+		case POINTOID:
+		case LSEGOID:
+		case PATHOID:
+		case BOXOID:
+		case POLYGONOID:
+		case LINEOID:
+		case CIRCLEOID:
 			return floats;
 		case RECORDOID:
 			return true;

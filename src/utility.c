@@ -60,6 +60,8 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/portal.h"
+#include "utils/snapmgr.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
@@ -1891,6 +1893,11 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 	 * FREEZE is refused where COPY of a table refuses it; elsewhere it is
 	 * ignored (the shards were not made in the nodes' transactions).
 	 */
+	if (cstate->opts.freeze &&
+		(!ThereAreNoPriorRegisteredSnapshots() || !ThereAreNoReadyPortals()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("cannot perform COPY FREEZE because of prior transaction activity")));
 	if (cstate->opts.freeze &&
 		rel->rd_createSubid != GetCurrentSubTransactionId() &&
 		rel->rd_newRelfilenodeSubid != GetCurrentSubTransactionId())
