@@ -220,6 +220,14 @@ SELECT same('SELECT * FROM order_copies');
 -- a source whose distribution column does not feed the target's is routed
 SELECT plan('INSERT INTO order_copies SELECT o.id, o.customer_id, o.amount, NULL FROM orders o');
 SELECT same('SELECT * FROM order_copies');
+-- so is one leaving out a column whose default is computed per row here
+ALTER TABLE order_copies ADD COLUMN noise float8 DEFAULT random(), ADD COLUMN fixed int DEFAULT 7;
+SELECT plan('INSERT INTO order_copies (customer_id, id, amount) SELECT customer_id, id + 1000000, amount FROM orders');
+INSERT INTO order_copies (customer_id, id, amount) SELECT customer_id, id + 1000000, amount FROM orders;
+SELECT count(*) AS rows_added, count(DISTINCT noise) > 1 AS noise_per_row, min(fixed), max(fixed)
+  FROM order_copies WHERE id > 1000000;
+ALTER TABLE order_copies DROP COLUMN noise, DROP COLUMN fixed;
+DELETE FROM order_copies WHERE id > 1000000;
 
 -- rows stream from the nodes: statements that need the same connections
 -- while a pushed-down scan is being read (a loop over its rows, a cursor)

@@ -124,6 +124,7 @@ static void ReportModifyingCteNotRouted(void) pg_attribute_noreturn();
 static void CheckWriteShape(Query *parse, ShardextTable *target);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
 static List *CoLocatedInsertSelect(Query *parse, ShardextTable *target);
+static bool ValuesComeFromSource(Query *query);
 static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
 static bool OnlyReferenceTables(List *rtes);
 static bool HasDistributedTable(List *rtes);
@@ -441,16 +442,25 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 
 		if (relids != NIL)
 		{
-			RouterAnalysis analysis;
-			int			i;
+			Query	   *pushed = copyObject(parse);
 
-			memset(&analysis, 0, sizeof(analysis));
-			analysis.relids = relids;
-			for (i = 0; i < list_length(relids); i++)
-				analysis.pins = lappend(analysis.pins, NULL);
-			/* the nodes fill the defaults they compute alike */
-			(void) OmitColumnsNodesFill(parse, target, NIL);
-			return PlanRemoteQuery(parse, &analysis, QUERY_SCAN_ALL_SHARDS, rtes);
+			/*
+			 * The nodes fill the defaults they compute alike; every other
+			 * column must come from the SELECT (a default such as random()
+			 * is evaluated per row here).
+			 */
+			(void) OmitColumnsNodesFill(pushed, target, NIL);
+			if (ValuesComeFromSource(pushed))
+			{
+				RouterAnalysis analysis;
+				int			i;
+
+				memset(&analysis, 0, sizeof(analysis));
+				analysis.relids = relids;
+				for (i = 0; i < list_length(relids); i++)
+					analysis.pins = lappend(analysis.pins, NULL);
+				return PlanRemoteQuery(pushed, &analysis, QUERY_SCAN_ALL_SHARDS, rtes);
+			}
 		}
 		return PlanDistributedInsert(parse, queryString, cursorOptions,
 									 boundParams);
@@ -919,6 +929,33 @@ CoLocatedInsertSelect(Query *parse, ShardextTable *target)
 			relids = lappend_oid(relids, rte->relid);
 	}
 	return relids;
+}
+
+/*
+ * ValuesComeFromSource tells whether every column an INSERT ... SELECT
+ * writes gets a column of its SELECT (converted as assignment converts it):
+ * only then does the statement deparse as one a node can run, as the SQL
+ * of an INSERT ... SELECT has no place for the defaults the rewriter put in
+ * its target list.
+ */
+static bool
+ValuesComeFromSource(Query *query)
+{
+	Index		sourceRti = ((RangeTblRef *) linitial(query->jointree->fromlist))->rtindex;
+	ListCell   *lc;
+
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = strip_implicit_coercions((Node *) tle->expr);
+
+		if (tle->resjunk)
+			continue;
+		if (!IsA(expr, Var) || ((Var *) expr)->varno != sourceRti ||
+			((Var *) expr)->varlevelsup != 0)
+			return false;
+	}
+	return true;
 }
 
 /*
