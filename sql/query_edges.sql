@@ -1026,3 +1026,27 @@ COMMIT;
 SELECT count(*) FROM t;
 SET client_min_messages = warning;
 DROP SCHEMA edges3 CASCADE;
+
+-- TABLESAMPLE reaches the shards of a multi-shard scan (each samples its
+-- rows; 0 and 100 percent are exact)
+CREATE SCHEMA edges4;
+SET search_path = edges4;
+CREATE TABLE sampled (k int, v int);
+INSERT INTO sampled SELECT g, g FROM generate_series(1, 400) g;
+SET client_min_messages = warning;
+SELECT create_distributed_table('sampled', 'k', shard_count => 4);
+RESET client_min_messages;
+CREATE TABLE other (k int, w int);
+INSERT INTO other SELECT g, g FROM generate_series(1, 400) g;
+SELECT count(*) FROM (SELECT k FROM sampled TABLESAMPLE BERNOULLI (0)) s;
+SELECT count(*) FROM (SELECT k FROM sampled TABLESAMPLE BERNOULLI (100)) s;
+SELECT count(*) FROM (SELECT k FROM sampled TABLESAMPLE SYSTEM (0) WHERE k IN (3, 5)) s;
+SELECT count(*) FROM (SELECT k FROM sampled TABLESAMPLE SYSTEM (100) REPEATABLE (7) WHERE k > 10) s;
+SELECT count(*) FROM sampled TABLESAMPLE BERNOULLI (0) JOIN other USING (k);
+SELECT count(*) BETWEEN 100 AND 300 AS about_half
+  FROM (SELECT k FROM sampled TABLESAMPLE BERNOULLI (50)) s;
+PREPARE sample_of(real) AS SELECT count(*) FROM (SELECT k FROM sampled TABLESAMPLE BERNOULLI ($1)) s;
+EXECUTE sample_of(0);
+EXECUTE sample_of(100);
+SET client_min_messages = warning;
+DROP SCHEMA edges4 CASCADE;

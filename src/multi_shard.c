@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/sysattr.h"
+#include "access/transam.h"
 #include "access/table.h"
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
@@ -61,6 +62,8 @@ typedef struct UsedColumnsContext
 static void ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel,
 								   Index rti, RangeTblEntry *rte);
 static bool ContainsExecParamWalker(Node *node, void *context);
+static void AppendTableSample(StringInfo buf, TableSampleClause *sample,
+							  Oid relid, Index rti);
 static Plan *PlanShardextScan(PlannerInfo *root, RelOptInfo *rel,
 							  CustomPath *best_path, List *tlist,
 							  List *clauses, List *custom_plans);
@@ -433,6 +436,39 @@ DependsOnConstraints(Node *node, void *context)
 }
 
 /*
+ * AppendTableSample appends the TABLESAMPLE clause of a scan of table relid
+ * (range table index rti) to its remote SQL: each shard samples its rows as
+ * the table would (the built-in methods sample rows or pages independently).
+ */
+static void
+AppendTableSample(StringInfo buf, TableSampleClause *sample, Oid relid,
+				  Index rti)
+{
+	ListCell   *lc;
+
+	if (sample->tsmhandler >= FirstNormalObjectId)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("tablesample method %s is not supported on distributed table \"%s\"",
+						get_func_name(sample->tsmhandler), get_rel_name(relid)),
+				 errdetail("The nodes have only the built-in methods, BERNOULLI and SYSTEM.")));
+	appendStringInfo(buf, " TABLESAMPLE %s (",
+					 quote_identifier(get_func_name(sample->tsmhandler)));
+	foreach(lc, sample->args)
+	{
+		if (lc != list_head(sample->args))
+			appendStringInfoString(buf, ", ");
+		appendStringInfoString(buf, DeparseExpressionForShard(lfirst(lc), relid,
+															  rti, SCAN_ALIAS));
+	}
+	appendStringInfoChar(buf, ')');
+	if (sample->repeatable != NULL)
+		appendStringInfo(buf, " REPEATABLE (%s)",
+						 DeparseExpressionForShard((Node *) sample->repeatable,
+												   relid, rti, SCAN_ALIAS));
+}
+
+/*
  * IsRemoteClause tells whether a restriction of relation rti can be
  * evaluated on the shards.
  */
@@ -564,11 +600,14 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	paramCount = Max(MaxExternParamId((Node *) remoteClauses),
 					 Max(MaxExternParamId((Node *) pin),
 						 MaxExternParamId((Node *) pinList)));
+	paramCount = Max(paramCount, MaxExternParamId((Node *) rte->tablesample));
 	remoteClauses = (List *) ParameterizeTransactionTime((Node *) remoteClauses,
 														 paramCount, &timeExprs);
 
 	initStringInfo(&where);
 	appendStringInfoString(&where, " " SCAN_ALIAS);
+	if (rte->tablesample != NULL)
+		AppendTableSample(&where, rte->tablesample, rte->relid, rel->relid);
 	foreach(lc, remoteClauses)
 	{
 		appendStringInfoString(&where, lc == list_head(remoteClauses) ?
