@@ -226,6 +226,32 @@ SELECT create_distributed_table('granted', 'id', shard_count => 2);
 GRANT USAGE ON SCHEMA dist_ddl TO dist_ddl_app;
 CREATE ROLE dist_ddl_coordinator_only_role;
 GRANT SELECT, UPDATE ON granted TO dist_ddl_app, dist_ddl_coordinator_only_role;
+-- as with postgres_fdw, a non-superuser's mapping needs a password that
+-- the node asks for, unless a superuser says otherwise in the mapping
+SET ROLE dist_ddl_app;
+SELECT count(*) FROM granted;
+RESET ROLE;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('ALTER USER MAPPING FOR dist_ddl_app SERVER %I OPTIONS (ADD password %L)',
+					   s, 'not asked');
+	END LOOP;
+END $$;
+SET ROLE dist_ddl_app;
+SELECT count(*) FROM granted;
+RESET ROLE;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('ALTER USER MAPPING FOR dist_ddl_app SERVER %I OPTIONS (DROP password, ADD password_required %L)',
+					   s, 'false');
+	END LOOP;
+END $$;
 SET ROLE dist_ddl_app;
 SELECT count(*) FROM granted;
 UPDATE granted SET qty = qty WHERE id = 3;

@@ -103,7 +103,7 @@ DECLARE
 	s text;
 BEGIN
 	FOR s IN SELECT server_name FROM shardext.nodes LOOP
-		EXECUTE format('CREATE USER MAPPING FOR pd_reader SERVER %I OPTIONS (user %L)', s, current_user);
+		EXECUTE format('CREATE USER MAPPING FOR pd_reader SERVER %I OPTIONS (user %L, password_required %L)', s, current_user, 'false');
 	END LOOP;
 END $$;
 GRANT USAGE ON SCHEMA pd TO pd_reader;

@@ -269,7 +269,7 @@ DECLARE
 	s text;
 BEGIN
 	FOR s IN SELECT server_name FROM shardext.nodes LOOP
-		EXECUTE format('CREATE USER MAPPING FOR edges_loader SERVER %I OPTIONS (user %L)', s, current_user);
+		EXECUTE format('CREATE USER MAPPING FOR edges_loader SERVER %I OPTIONS (user %L, password_required %L)', s, current_user, 'false');
 	END LOOP;
 END $$;
 GRANT USAGE ON SCHEMA edges TO edges_loader;
@@ -1048,5 +1048,9 @@ SELECT count(*) BETWEEN 100 AND 300 AS about_half
 PREPARE sample_of(real) AS SELECT count(*) FROM (SELECT k FROM sampled TABLESAMPLE BERNOULLI ($1)) s;
 EXECUTE sample_of(0);
 EXECUTE sample_of(100);
+-- arguments computed on the coordinator (subqueries) are sent as parameters
+SELECT count(*) FROM (SELECT k FROM sampled
+  TABLESAMPLE BERNOULLI ((SELECT 100 - count(*) FROM other WHERE k > 400)) REPEATABLE ((SELECT 1))) s;
+SELECT count(*) FROM (SELECT k FROM sampled TABLESAMPLE SYSTEM ((SELECT min(k) - 1 FROM other))) s;
 SET client_min_messages = warning;
 DROP SCHEMA edges4 CASCADE;

@@ -64,7 +64,9 @@ static bool PollConnection(PGconn *conn, TimestampTz deadline, bool *timedOut);
 static void NodeNoticeReceiver(void *arg, const PGresult *res);
 static bool NodeConnectionOptions(const ShardextNode *node, bool missingOk,
 								  int extra, const char ***keywordsOut,
-								  const char ***valuesOut);
+								  const char ***valuesOut, bool *needsPassword);
+static bool MappingRequiresPassword(UserMapping *mapping);
+static void CheckPasswordUsed(PGconn *conn, const ShardextNode *node);
 static void InvalidateConnections(Datum arg, int cacheId, uint32 hashValue);
 
 /*
@@ -282,15 +284,65 @@ NodeSessionTag(void)
 }
 
 /*
+ * MappingRequiresPassword tells whether a user mapping must give a password
+ * (postgres_fdw's password_required option, true unless a superuser set it
+ * false).
+ */
+static bool
+MappingRequiresPassword(UserMapping *mapping)
+{
+	ListCell   *lc;
+
+	foreach(lc, mapping->options)
+	{
+		DefElem    *option = lfirst(lc);
+
+		if (strcmp(option->defname, "password_required") == 0)
+			return defGetBoolean(option);
+	}
+	return true;
+}
+
+/*
+ * CheckPasswordUsed raises an error, as postgres_fdw does, when a connection
+ * made for a non-superuser whose mapping requires a password was accepted
+ * without one (trust or peer authentication on the node): the role would
+ * act on the node as whatever user its mapping names.
+ */
+static void
+CheckPasswordUsed(PGconn *conn, const ShardextNode *node)
+{
+	if (PQconnectionUsedPassword(conn))
+		return;
+	CloseNodeConnection(conn);
+	ereport(ERROR,
+			(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+			 errmsg("password is required to reach node %d (%s:%d)",
+					node->nodeId, node->host, node->port),
+			 errdetail("Non-superuser cannot connect if the server does not request a password."),
+			 errhint("Make the node's authentication ask for a password, or have a superuser "
+					 "set password_required 'false' in the user mapping of %s for server %s.",
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)),
+					 quote_identifier(node->serverName))));
+}
+
+/*
  * NodeConnectionOptions returns, in *keywords and *values (NULL-terminated,
  * with room for extra more entries), the libpq options of a connection to
  * a registered node: its foreign server's and the current user's user
  * mapping's.  Without a server or a mapping it raises an error, or returns
  * false with missingOk.
+ *
+ * As with postgres_fdw, a non-superuser's mapping must give a password
+ * (unless a superuser set password_required 'false' in it), and the
+ * connection must then use it (*needsPassword; see CheckPasswordUsed): a
+ * role that may change its own mapping must not borrow the coordinator's
+ * standing with a node that trusts it.
  */
 static bool
 NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
-					  const char ***keywordsOut, const char ***valuesOut)
+					  const char ***keywordsOut, const char ***valuesOut,
+					  bool *needsPassword)
 {
 	ForeignServer *server = GetForeignServerByName(node->serverName, true);
 	UserMapping *mapping;
@@ -333,6 +385,35 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 						 quote_identifier(node->serverName))));
 	}
 	mapping = GetUserMapping(GetUserId(), server->serverid);
+	*needsPassword = !superuser_arg(GetUserId()) && MappingRequiresPassword(mapping);
+	if (*needsPassword)
+	{
+		bool		hasPassword = false;
+
+		foreach(lc, mapping->options)
+		{
+			DefElem    *option = lfirst(lc);
+
+			if (strcmp(option->defname, "password") == 0 &&
+				defGetString(option)[0] != '\0')
+				hasPassword = true;
+		}
+		if (!hasPassword)
+		{
+			if (missingOk)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+					 errmsg("password is required to reach node %d (%s:%d)",
+							node->nodeId, node->host, node->port),
+					 errdetail("Non-superusers must give a password in their user mapping, "
+							   "as for postgres_fdw."),
+					 errhint("ALTER USER MAPPING FOR %s SERVER %s OPTIONS (ADD password '...'), "
+							 "or have a superuser set password_required 'false' in it.",
+							 quote_identifier(GetUserNameFromId(GetUserId(), false)),
+							 quote_identifier(node->serverName))));
+		}
+	}
 	options = list_concat(list_copy(server->options), mapping->options);
 	n = list_length(options) + 4 + extra;
 	keywords = palloc0(sizeof(char *) * n);
@@ -383,10 +464,17 @@ ConnectToNode(const ShardextNode *node)
 	const char **keywords;
 	const char **values;
 
-	(void) NodeConnectionOptions(node, false, 0, &keywords, &values);
-	return ConnectWithTimeout(keywords, values,
+	bool		needsPassword;
+	PGconn	   *conn;
+
+	(void) NodeConnectionOptions(node, false, 0, &keywords, &values,
+								 &needsPassword);
+	conn = ConnectWithTimeout(keywords, values,
 							  psprintf("%d (%s:%d)", node->nodeId,
 									   node->host, node->port));
+	if (needsPassword)
+		CheckPasswordUsed(conn, node);
+	return conn;
 }
 
 /*
@@ -406,7 +494,10 @@ ConnectToNodeQuietly(const ShardextNode *node, int timeoutMs)
 	bool		connected = false;
 	bool		timedOut;
 
-	if (!NodeConnectionOptions(node, true, 0, &keywords, &values))
+	bool		needsPassword;
+
+	if (!NodeConnectionOptions(node, true, 0, &keywords, &values,
+							   &needsPassword))
 		return NULL;
 	if (!AcquireExternalFD())
 		return NULL;
@@ -421,7 +512,7 @@ ConnectToNodeQuietly(const ShardextNode *node, int timeoutMs)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (!connected)
+	if (!connected || (needsPassword && !PQconnectionUsedPassword(conn)))
 	{
 		CloseNodeConnection(conn);
 		return NULL;

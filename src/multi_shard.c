@@ -63,7 +63,8 @@ static void ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel,
 								   Index rti, RangeTblEntry *rte);
 static bool ContainsExecParamWalker(Node *node, void *context);
 static void AppendTableSample(StringInfo buf, TableSampleClause *sample,
-							  Oid relid, Index rti);
+							  Oid relid, Index rti, int paramCount,
+							  List **exprs);
 static Plan *PlanShardextScan(PlannerInfo *root, RelOptInfo *rel,
 							  CustomPath *best_path, List *tlist,
 							  List *clauses, List *custom_plans);
@@ -439,11 +440,14 @@ DependsOnConstraints(Node *node, void *context)
  * AppendTableSample appends the TABLESAMPLE clause of a scan of table relid
  * (range table index rti) to its remote SQL: each shard samples its rows as
  * the table would (the built-in methods sample rows or pages independently).
+ * Arguments computed here are appended to *exprs, sent after the statement's
+ * paramCount parameters.
  */
 static void
 AppendTableSample(StringInfo buf, TableSampleClause *sample, Oid relid,
-				  Index rti)
+				  Index rti, int paramCount, List **exprs)
 {
+	List	   *args = lappend(list_copy(sample->args), sample->repeatable);
 	ListCell   *lc;
 
 	if (sample->tsmhandler >= FirstNormalObjectId)
@@ -454,18 +458,39 @@ AppendTableSample(StringInfo buf, TableSampleClause *sample, Oid relid,
 				 errdetail("The nodes have only the built-in methods, BERNOULLI and SYSTEM.")));
 	appendStringInfo(buf, " TABLESAMPLE %s (",
 					 quote_identifier(get_func_name(sample->tsmhandler)));
-	foreach(lc, sample->args)
+	foreach(lc, args)
 	{
-		if (lc != list_head(sample->args))
+		Node	   *arg = lfirst(lc);
+
+		if (arg == NULL)
+			break;
+		if (foreach_current_index(lc) == list_length(sample->args))
+			appendStringInfoString(buf, ") REPEATABLE (");
+		else if (lc != list_head(args))
 			appendStringInfoString(buf, ", ");
-		appendStringInfoString(buf, DeparseExpressionForShard(lfirst(lc), relid,
-															  rti, SCAN_ALIAS));
+
+		/*
+		 * Anything but a constant (a parameter, a subquery, an expression)
+		 * is computed here when the scan starts, as PostgreSQL computes it
+		 * once per scan, and sent as a parameter.
+		 */
+		if (!IsA(arg, Const))
+		{
+			Param	   *param = makeNode(Param);
+
+			*exprs = lappend(*exprs, arg);
+			param->paramkind = PARAM_EXTERN;
+			param->paramid = paramCount + list_length(*exprs);
+			param->paramtype = exprType(arg);
+			param->paramtypmod = exprTypmod(arg);
+			param->paramcollid = exprCollation(arg);
+			param->location = -1;
+			arg = (Node *) param;
+		}
+		appendStringInfoString(buf, DeparseExpressionForShard(arg, relid, rti,
+															  SCAN_ALIAS));
 	}
 	appendStringInfoChar(buf, ')');
-	if (sample->repeatable != NULL)
-		appendStringInfo(buf, " REPEATABLE (%s)",
-						 DeparseExpressionForShard((Node *) sample->repeatable,
-												   relid, rti, SCAN_ALIAS));
 }
 
 /*
@@ -600,14 +625,14 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	paramCount = Max(MaxExternParamId((Node *) remoteClauses),
 					 Max(MaxExternParamId((Node *) pin),
 						 MaxExternParamId((Node *) pinList)));
-	paramCount = Max(paramCount, MaxExternParamId((Node *) rte->tablesample));
 	remoteClauses = (List *) ParameterizeTransactionTime((Node *) remoteClauses,
 														 paramCount, &timeExprs);
 
 	initStringInfo(&where);
 	appendStringInfoString(&where, " " SCAN_ALIAS);
 	if (rte->tablesample != NULL)
-		AppendTableSample(&where, rte->tablesample, rte->relid, rel->relid);
+		AppendTableSample(&where, rte->tablesample, rte->relid, rel->relid,
+						  paramCount, &timeExprs);
 	foreach(lc, remoteClauses)
 	{
 		appendStringInfoString(&where, lc == list_head(remoteClauses) ?
