@@ -155,7 +155,32 @@ ALTER TABLE conv_style ADD COLUMN sp text DEFAULT point(0.1::float8 + 0.2, 1)::t
 SELECT id, sp FROM conv_style ORDER BY id;
 ALTER TABLE conv_style ADD COLUMN gp text GENERATED ALWAYS AS (box(point(f, f), point(1, 1))::text) STORED;
 RESET extra_float_digits;
-DROP TABLE conv_style;
+-- nor are rows written into a table with one, from such a session
+ALTER TABLE conv_style ADD COLUMN g text GENERATED ALWAYS AS (f::text) STORED;
+SET DateStyle = ISO;
+SET IntervalStyle = postgres;
+CREATE TABLE conv_checked (id int PRIMARY KEY, d date CHECK (d::text NOT LIKE '01.%'));
+SET client_min_messages = warning;
+SELECT create_distributed_table('conv_checked', 'id', shard_count => 2);
+RESET client_min_messages;
+SET extra_float_digits = 0;
+INSERT INTO conv_style (id, f) VALUES (3, 0.1::float8 + 0.2);
+UPDATE conv_style SET f = 1 WHERE id = 1;
+COPY conv_style (id, f) FROM STDIN;
+4	0.5
+\.
+INSERT INTO conv_checked VALUES (1, '2020-02-01');
+DELETE FROM conv_style WHERE id = 2;
+RESET extra_float_digits;
+SET DateStyle = German;
+INSERT INTO conv_checked VALUES (2, '2020-02-01');
+SET DateStyle = ISO;
+SELECT * FROM conv_checked ORDER BY id;
+RESET DateStyle;
+RESET IntervalStyle;
+INSERT INTO conv_style (id, f) VALUES (3, 0.1::float8 + 0.2);
+SELECT id, f, g FROM conv_style ORDER BY id;
+DROP TABLE conv_style, conv_checked;
 
 -- conversions in one statement read the row as it was; constraints added
 -- with a column the coordinator fills see its values; a domain's default

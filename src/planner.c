@@ -438,6 +438,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		/* the rows of an INSERT into a distributed table come through here */
 		if (parse->hasModifyingCTE)
 			ReportModifyingCteNotRouted();
+		CheckSessionStyleOfWrites(target->relid);
 		relids = CoLocatedInsertSelect(parse, target);
 
 		if (relids != NIL)
@@ -468,6 +469,8 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 
 	if (target != NULL)
 		CheckDistributionColumnNotUpdated(parse, target);
+	if (target != NULL && parse->commandType == CMD_UPDATE)
+		CheckSessionStyleOfWrites(target->relid);
 	CheckNoReferenceTableCte(parse);
 
 	/*

@@ -549,6 +549,55 @@ CheckStyleOfNodeExpression(Node *expr, const char *tableName, const char *what)
 }
 
 /*
+ * CheckSessionStyleOfWrites raises an error when rows written into
+ * distributed table relid in this session would be checked or computed by
+ * the nodes other than here: a generated column or CHECK constraint writes
+ * dates, times or floats as text, and this session's DateStyle,
+ * IntervalStyle or extra_float_digits differ from the nodes' (the table was
+ * distributed, or the expression added, in a session with the usual
+ * settings).  Costs nothing with the usual settings.
+ */
+void
+CheckSessionStyleOfWrites(Oid relid)
+{
+	Relation	rel;
+	TupleConstr *constr;
+	const char *what = NULL;
+	int			i;
+
+	if (DateStyle == USE_ISO_DATES && IntervalStyle == INTSTYLE_POSTGRES &&
+		extra_float_digits >= 1)
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	constr = RelationGetDescr(rel)->constr;
+	for (i = 0; constr != NULL && what == NULL && i < constr->num_check; i++)
+		if (ExpressionWritesInSessionStyle(stringToNode(constr->check[i].ccbin)))
+			what = psprintf("check constraint %s",
+							quote_identifier(constr->check[i].ccname));
+	for (i = 0; constr != NULL && what == NULL && i < constr->num_defval; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel),
+											   constr->defval[i].adnum - 1);
+
+		if (attr->attgenerated == ATTRIBUTE_GENERATED_STORED &&
+			ExpressionWritesInSessionStyle(stringToNode(constr->defval[i].adbin)))
+			what = psprintf("generated column %s",
+							quote_identifier(NameStr(attr->attname)));
+	}
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot write rows into table %s in this session because %s writes dates, times or floats as text",
+						RelationQualifiedName(relid), what),
+				 errdetail("The nodes compute it, writing dates and times in ISO style, intervals "
+						   "in postgres style and floats with all their digits, while this session's "
+						   "DateStyle, IntervalStyle or extra_float_digits differ."),
+				 errhint("Write the rows with DateStyle ISO, IntervalStyle postgres and "
+						 "extra_float_digits 1 (the defaults).")));
+	relation_close(rel, NoLock);
+}
+
+/*
  * CheckDistributionColumn raises an error unless distAttno is a column that
  * can distribute rel with method 'h' (hash), 'r' (range) or 'd' (directory).
  */

@@ -1882,6 +1882,7 @@ CopyIntoDistributedTable(CopyStmt *stmt, const char *queryString, Oid relid)
 							   RelationGetRelationName(rel));
 	}
 
+	CheckSessionStyleOfWrites(RelationGetRelid(rel));
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = queryString;
 	if (stmt->whereClause != NULL)

@@ -52,6 +52,7 @@ extern char *ShardIndexCommand(Oid indexOid, const char *shardName,
 extern bool ReadsSessionState(Oid funcid);
 extern bool WritesInSessionStyle(Node *node);
 extern bool ExpressionWritesInSessionStyle(Node *expr);
+extern void CheckSessionStyleOfWrites(Oid relid);
 extern bool SQLValueReadsSessionState(SQLValueFunction *svf);
 extern bool IsShippableConst(Const *constant);
 extern bool IsShippableExpression(Node *expr);
