@@ -196,6 +196,8 @@ SELECT expect_error($$UPDATE dml_dist.accounts SET id = 1000 WHERE id = 1$$);
 SELECT expect_error($$UPDATE dml_dist.accounts SET id = id + 0$$);
 SELECT expect_error($$UPDATE dml_dist.tags SET name = 'crimson' WHERE name = 'red'$$);
 SELECT expect_error($$UPDATE dml_dist.days SET day = '2024-03-15' WHERE day = '2024-01-15'$$);
+-- ... but may be assigned itself: the row stays where it is
+SELECT dml($$UPDATE tags SET name = name, hits = hits + 1 WHERE name = 'red' RETURNING name, hits$$);
 -- ... not even through ON CONFLICT DO UPDATE (in a transaction rolled back,
 -- in case the row moves)
 BEGIN;

@@ -975,7 +975,12 @@ CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table)
 	foreach(lc, parse->targetList)
 	{
 		TargetEntry *tle = lfirst(lc);
+		Var		   *var = (Var *) tle->expr;
 
+		/* SET column = column leaves every row where it is */
+		if (IsA(var, Var) && var->varno == parse->resultRelation &&
+			var->varattno == table->distAttno && var->varlevelsup == 0)
+			continue;
 		if (!tle->resjunk && tle->resno == table->distAttno)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
