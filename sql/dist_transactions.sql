@@ -197,6 +197,12 @@ BEGIN ISOLATION LEVEL SERIALIZABLE;
 SHOW transaction_isolation;
 SELECT sum(balance) > 0 AS has_money FROM acct;
 COMMIT;
+-- a deferrable read-only serializable transaction is one on the nodes too
+BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE;
+SET LOCAL shardext.log_remote_commands = on;
+SET LOCAL client_min_messages = notice;
+SELECT count(*) FROM acct WHERE id = 1;
+COMMIT;
 BEGIN READ ONLY;
 SELECT count(*) FROM acct WHERE id = 1;
 INSERT INTO acct VALUES (70, 1, 'read only');

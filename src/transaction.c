@@ -493,8 +493,14 @@ RemoteBeginCommand(void)
 			level = "READ COMMITTED";
 			break;
 	}
-	return psprintf("BEGIN ISOLATION LEVEL %s%s", level,
-					XactReadOnly ? " READ ONLY" : "");
+	/*
+	 * A SERIALIZABLE READ ONLY DEFERRABLE transaction waits on each node for
+	 * a snapshot that cannot fail, as it does here.
+	 */
+	return psprintf("BEGIN ISOLATION LEVEL %s%s%s", level,
+					XactReadOnly ? " READ ONLY" : "",
+					(XactReadOnly && XactDeferrable &&
+					 XactIsoLevel == XACT_SERIALIZABLE) ? " DEFERRABLE" : "");
 }
 
 /*
