@@ -473,6 +473,12 @@ SELECT create_distributed_table('ck', 'k', shard_count => 4);
 RESET client_min_messages;
 SELECT * FROM ck WHERE k = 'APPLE' COLLATE ci ORDER BY v;
 SELECT * FROM ck WHERE k = 'APPLE' COLLATE "C";
+-- ... IN lists and = ANY too
+SELECT * FROM ck WHERE k COLLATE ci IN ('APPLE', 'PEAR') ORDER BY v;
+SELECT * FROM ck WHERE k = ANY (ARRAY['Apple', 'x'] COLLATE ci) ORDER BY v;
+PREPARE ck_any(text[]) AS SELECT count(*) FROM ck WHERE k COLLATE ci = ANY ($1);
+EXECUTE ck_any('{APPLE}'); EXECUTE ck_any('{APPLE}'); EXECUTE ck_any('{APPLE}');
+EXECUTE ck_any('{APPLE}'); EXECUTE ck_any('{APPLE}'); EXECUTE ck_any('{APPLE,PEAR}');
 
 -- now() and its kin are the coordinator's in reads too (sent as parameters):
 -- a node's own transaction starts when the coordinator's first uses it

@@ -990,6 +990,7 @@ FindPinListInClauses(List *clauses, Index rtindex, ShardextTable *table)
 			continue;
 		memset(&equality, 0, sizeof(equality));
 		equality.opno = saop->opno;
+		equality.inputcollid = saop->inputcollid;
 		if (!IsDistributionEquality(&equality, table))
 			continue;
 		array = lsecond(saop->args);
