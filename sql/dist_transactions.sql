@@ -3,6 +3,8 @@
 -- follow the local one (BEGIN, COMMIT, ROLLBACK, savepoints, errors), and a
 -- transaction reads its own writes, through router and multi-shard queries.
 --
+-- shard ids of this test start at a number of its own, whatever ran before
+SELECT setval('shardext.shard_id_seq', 900000, false) IS NOT NULL AS shard_ids_set;
 CREATE SCHEMA dist_transactions;
 SET search_path = dist_transactions, public;
 

@@ -3,6 +3,7 @@
 --
 \getenv worker1_port SHARDEXT_WORKER1_PORT
 \getenv worker2_port SHARDEXT_WORKER2_PORT
+\getenv coord_port SHARDEXT_COORD_PORT
 
 SELECT shardext_add_node('127.0.0.1', :worker1_port) AS w1 \gset
 SELECT shardext_add_node('127.0.0.1', :worker2_port, current_database()) AS w2 \gset
@@ -41,6 +42,14 @@ SELECT expect_error('SELECT shardext_add_node(''127.0.0.1'', 1)');
 -- a database that does not exist on the node
 SELECT expect_error(format('SELECT shardext_add_node(%L, %s, %L)', 'localhost', :worker1_port, 'no_such_db'), true) ~ 'DETAIL: .*database "no_such_db" does not exist' AS missing_db_reported;
 SELECT expect_error('SELECT shardext_add_node(''no-such-host.invalid'', 5432)') ~ 'could not connect to node no-such-host.invalid' AS bad_host_reported;
+-- a node database that sorts text otherwise than the coordinator's is refused
+\c regression - 127.0.0.1 :worker1_port
+CREATE DATABASE nodes_other_collation TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en' LOCALE 'C';
+\c regression - 127.0.0.1 :coord_port
+SELECT expect_error(format('SELECT shardext_add_node(%L, %s, %L)', 'localhost', :worker1_port, 'nodes_other_collation'), true);
+\c regression - 127.0.0.1 :worker1_port
+DROP DATABASE nodes_other_collation;
+\c regression - 127.0.0.1 :coord_port
 -- failed adds left nothing behind
 SELECT count(*) AS workers FROM shardext.nodes WHERE role = 'worker';
 SELECT count(*) AS servers FROM pg_foreign_server;

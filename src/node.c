@@ -19,10 +19,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -49,6 +52,9 @@ PG_FUNCTION_INFO_V1(shardext_remove_node);
 PG_FUNCTION_INFO_V1(shardext_register_coordinator);
 
 static void CheckNodeAddress(const char *host, int32 port, const char *dbname);
+static char *DatabaseSetting(HeapTuple tuple, AttrNumber column);
+static void CheckNodeDatabase(PGconn *conn, const char *host, int port,
+							  const char *dbname);
 static void InsertNode(int32 nodeId, const char *host, int32 port,
 					   const char *dbname, NodeRole role, int32 primaryNodeId);
 static int	CountPlacementsOnNode(int32 nodeId);
@@ -163,6 +169,81 @@ InsertNode(int32 nodeId, const char *host, int32 port, const char *dbname,
 					  7, argTypes, args, nulls);
 }
 
+/* DatabaseSetting returns a text column of the current database's row. */
+static char *
+DatabaseSetting(HeapTuple tuple, AttrNumber column)
+{
+	bool		isNull;
+	Datum		datum = SysCacheGetAttr(DATABASEOID, tuple, column, &isNull);
+
+	return isNull ? "" : TextDatumGetCString(datum);
+}
+
+/*
+ * CheckNodeDatabase raises an error unless the database dbname of a node
+ * (conn, which it closes) compares and sorts text as the coordinator's
+ * does: the same encoding, locale provider, LC_COLLATE, LC_CTYPE and ICU
+ * locale.  The nodes filter, sort, group and index the shards' rows; under
+ * another collation they would answer otherwise than the coordinator.
+ */
+static void
+CheckNodeDatabase(PGconn *conn, const char *host, int port, const char *dbname)
+{
+	PGresult   *res;
+	HeapTuple	tuple;
+	Form_pg_database db;
+	char	   *here;
+	char	   *there;
+
+	/* (the ICU locale's column is datlocale from PostgreSQL 17 on) */
+	res = PQexec(conn, "SELECT pg_catalog.pg_encoding_to_char(encoding), "
+				 "CASE datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' "
+				 "ELSE datlocprovider::text END, "
+				 "datcollate, datctype, coalesce(pg_catalog.to_jsonb(d) ->> 'daticulocale', "
+				 "pg_catalog.to_jsonb(d) ->> 'datlocale', '') "
+				 "FROM pg_catalog.pg_database d WHERE datname = pg_catalog.current_database()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		char	   *message = pchomp(PQerrorMessage(conn));
+
+		PQclear(res);
+		CloseNodeConnection(conn);
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("could not read the settings of database \"%s\" on node %s:%d",
+						dbname, host, port),
+				 errdetail_internal("%s", message)));
+	}
+	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
+	db = (Form_pg_database) GETSTRUCT(tuple);
+	here = psprintf("encoding %s, locale provider %s, LC_COLLATE \"%s\", LC_CTYPE \"%s\", ICU locale \"%s\"",
+					GetDatabaseEncodingName(),
+					db->datlocprovider == COLLPROVIDER_ICU ? "icu" :
+					db->datlocprovider == COLLPROVIDER_LIBC ? "libc" :
+					psprintf("%c", db->datlocprovider),
+					DatabaseSetting(tuple, Anum_pg_database_datcollate),
+					DatabaseSetting(tuple, Anum_pg_database_datctype),
+					DatabaseSetting(tuple, Anum_pg_database_daticulocale));
+	there = psprintf("encoding %s, locale provider %s, LC_COLLATE \"%s\", LC_CTYPE \"%s\", ICU locale \"%s\"",
+					 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+					 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+					 PQgetvalue(res, 0, 4));
+	ReleaseSysCache(tuple);
+	PQclear(res);
+	CloseNodeConnection(conn);
+	if (strcmp(here, there) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("database \"%s\" on node %s:%d does not compare text as the coordinator's database does",
+						dbname, host, port),
+				 errdetail("The node's database has %s; the coordinator's has %s.", there, here),
+				 errhint("Create the node's database with the coordinator's settings "
+						 "(CREATE DATABASE ... TEMPLATE template0 ENCODING ... LOCALE_PROVIDER ... "
+						 "LC_COLLATE ... LC_CTYPE ... ICU_LOCALE ...).")));
+}
+
 /*
  * shardext_add_node(host, port, dbname) registers a worker and returns its
  * node id.  The node must answer within shardext.connect_timeout.
@@ -187,7 +268,7 @@ shardext_add_node(PG_FUNCTION_ARGS)
 						host, port, existing->nodeId),
 				 errhint("The nodes are listed in shardext.nodes.")));
 
-	CloseNodeConnection(ConnectToAddress(host, port, dbname));
+	CheckNodeDatabase(ConnectToAddress(host, port, dbname), host, port, dbname);
 
 	nodeId = DatumGetInt64(NextCatalogSequenceValue("nodes_node_id_seq"));
 	InsertNode(nodeId, host, port, dbname, NODE_ROLE_WORKER, 0);
