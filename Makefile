@@ -7,6 +7,7 @@ OBJS = \
 	src/catalog.o \
 	src/metadata_cache.o \
 	src/connection.o \
+	src/self_connection.o \
 	src/remote_exec.o \
 	src/transaction.o \
 	src/node.o \

@@ -414,6 +414,47 @@ RESET client_min_messages;
 DROP DOMAIN rt_pd;
 DROP TYPE rt_cp;
 
+-- event triggers see the user's DDL only, not what shardext does to the
+-- coordinator's copies through its connection to itself; one that writes
+-- to a reference table, or distributes the tables it sees, works
+CREATE SCHEMA rt_evt;
+CREATE TABLE rt_evt.audit (id bigserial PRIMARY KEY, tag text, obj text);
+SELECT create_reference_table('rt_evt.audit');
+CREATE FUNCTION rt_evt.audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+		INSERT INTO rt_evt.audit (tag, obj) VALUES (r.command_tag, r.object_identity);
+	END LOOP;
+END $$;
+CREATE FUNCTION rt_evt.distribute_new() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT * FROM pg_event_trigger_ddl_commands()
+			  WHERE command_tag = 'CREATE TABLE' AND schema_name = 'rt_evt' LOOP
+		PERFORM create_reference_table(r.objid::regclass);
+	END LOOP;
+END $$;
+CREATE EVENT TRIGGER rt_evt_audit ON ddl_command_end EXECUTE FUNCTION rt_evt.audit_ddl();
+CREATE EVENT TRIGGER rt_evt_distribute ON ddl_command_end WHEN TAG IN ('CREATE TABLE')
+	EXECUTE FUNCTION rt_evt.distribute_new();
+SET client_min_messages = warning;
+CREATE TABLE rt_evt.auto (id int PRIMARY KEY, v text);
+RESET client_min_messages;
+ALTER TABLE rt_evt.auto ADD COLUMN w int;
+CREATE INDEX auto_v ON rt_evt.auto (v);
+INSERT INTO rt_evt.auto VALUES (1, 'one', 1);
+DROP EVENT TRIGGER rt_evt_audit;
+DROP EVENT TRIGGER rt_evt_distribute;
+SELECT distribution_type FROM shardext.tables WHERE table_name = 'rt_evt.auto'::regclass;
+SELECT tag, obj FROM rt_evt.audit ORDER BY id;
+SELECT * FROM rt_evt.auto;
+SET client_min_messages = warning;
+DROP SCHEMA rt_evt CASCADE;
+RESET client_min_messages;
+
 DROP SCHEMA rt_dist CASCADE;
 DROP SCHEMA rt_local CASCADE;
 DROP SCHEMA reference_tables CASCADE;

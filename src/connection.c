@@ -48,6 +48,7 @@
 #include "shardext/connection.h"
 #include "shardext/guc.h"
 #include "shardext/remote_exec.h"
+#include "shardext/self_connection.h"
 
 /* the oldest server version a node may run */
 #define MIN_NODE_SERVER_VERSION 150000
@@ -596,6 +597,8 @@ ResetNodeConnection(NodeConnection *nc)
 {
 	if (nc->conn != NULL)
 		CloseNodeConnection(nc->conn);
+	if (nc->conn != NULL && nc->nodeId == COORDINATOR_NODE_ID && nc->slot == 0)
+		NoteSelfConnection(0);
 	nc->conn = NULL;
 	if (nc->statements != NULL)
 		hash_destroy(nc->statements);
@@ -784,6 +787,8 @@ GetNodeConnectionSlot(int32 nodeId, int32 slot)
 												 node->host, node->port));
 		nc->conn = ConnectToNode(node);
 		nc->userid = GetUserId();
+		if (nodeId == COORDINATOR_NODE_ID && nc->slot == 0)
+			NoteSelfConnection(PQbackendPID(nc->conn));
 	}
 	return nc;
 }

@@ -24,6 +24,7 @@
 #include "shardext/hooks.h"
 #include "shardext/maintenance.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/self_connection.h"
 #include "shardext/transaction.h"
 
 PG_MODULE_MAGIC;
@@ -49,6 +50,7 @@ _PG_init(void)
 	ShardextDefineGucs();
 	ShardextInitMetadataCache();
 	ShardextInitConnections();
+	ShardextInitSelfConnections();
 	ShardextInitTransactions();
 	ShardextInitMaintenance();
 	ShardextInstallPlannerHooks();

@@ -42,6 +42,7 @@
 #include "commands/copyfrom_internal.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/nodeModifyTable.h"
 #include "foreign/foreign.h"
@@ -83,6 +84,7 @@
 #include "shardext/remote_exec.h"
 #include "shardext/remote_scan.h"
 #include "shardext/statistics.h"
+#include "shardext/self_connection.h"
 #include "shardext/shard_ddl.h"
 #include "shardext/transaction.h"
 
@@ -270,6 +272,30 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	List	   *volatile keptTables = NIL;
 	TypeStatement *typeStatement;
 	ListCell   *lc;
+
+	/*
+	 * The DDL shardext runs on the coordinator's copies through its
+	 * connection to itself is not shown to event triggers: the user's
+	 * statement was (see self_connection.c).
+	 */
+	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA &&
+		GetCommandLogLevel(parsetree) == LOGSTMT_DDL && ServesSelfConnection())
+	{
+		int			savedRole = SessionReplicationRole;
+
+		SessionReplicationRole = SESSION_REPLICATION_ROLE_REPLICA;
+		PG_TRY();
+		{
+			ShardextProcessUtility(pstmt, queryString, readOnlyTree, context,
+								   params, queryEnv, dest, qc);
+		}
+		PG_FINALLY();
+		{
+			SessionReplicationRole = savedRole;
+		}
+		PG_END_TRY();
+		return;
+	}
 
 	StopWorkerOfDatabaseUsed(parsetree);
 
