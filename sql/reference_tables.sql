@@ -451,6 +451,21 @@ DROP EVENT TRIGGER rt_evt_distribute;
 SELECT distribution_type FROM shardext.tables WHERE table_name = 'rt_evt.auto'::regclass;
 SELECT tag, obj FROM rt_evt.audit ORDER BY id;
 SELECT * FROM rt_evt.auto;
+-- the coordinator's copy is shardext's: reading it works, changing it
+-- directly is refused
+SELECT shard_relation AS rt_copy FROM shardext.shards
+ WHERE table_name = 'rt_evt.auto'::regclass \gset
+SELECT count(*) FROM :rt_copy;
+INSERT INTO :rt_copy VALUES (2, 'two', 2);
+UPDATE :rt_copy SET v = 'uno';
+DELETE FROM :rt_copy;
+COPY :rt_copy FROM STDIN;
+\.
+TRUNCATE :rt_copy;
+ALTER TABLE :rt_copy ADD COLUMN x int;
+CREATE INDEX ON :rt_copy (w);
+DROP TABLE :rt_copy;
+SELECT * FROM rt_evt.auto;
 SET client_min_messages = warning;
 DROP SCHEMA rt_evt CASCADE;
 RESET client_min_messages;

@@ -50,6 +50,9 @@ typedef struct MetadataCache
 	HTAB	   *tables;			/* ShardextTable, keyed by relid */
 	List	   *tableList;		/* the same entries, in catalog order */
 	HTAB	   *shards;			/* ShardLookupEntry, keyed by shard id */
+	bool		copiesKnown;	/* copyRelids was filled */
+	List	   *copyRelids;		/* relations holding node 0's placements */
+	List	   *copyTables;		/* the tables they are shards of */
 } MetadataCache;
 
 /* entry of MetadataCache.shards */
@@ -890,6 +893,59 @@ CoordinatorCopyRelid(const char *relationName)
 	if (!OidIsValid(namespaceId))
 		return InvalidOid;
 	return get_relname_relid(strVal(lsecond(names)), namespaceId);
+}
+
+/*
+ * CoordinatorCopyTable returns, when relid is a relation of the coordinator
+ * that holds a placement of a shard (node 0's copy of a reference table, a
+ * federated table placed on the coordinator, or a shard the coordinator
+ * holds while it has no worker), the table it is a shard of; else
+ * InvalidOid.  The copies are looked up once per shard map.
+ */
+Oid
+CoordinatorCopyTable(Oid relid)
+{
+	MetadataCache *cache;
+	ListCell   *lc;
+	ListCell   *tc;
+
+	if (!OidIsValid(relid) || !ShardextExtensionLoaded())
+		return InvalidOid;
+	cache = GetCache();
+	if (hash_search(cache->tables, &relid, HASH_FIND, NULL) != NULL)
+		return InvalidOid;
+	if (!cache->copiesKnown)
+	{
+		MemoryContext oldContext = MemoryContextSwitchTo(cache->context);
+
+		foreach(lc, cache->tableList)
+		{
+			ShardextTable *table = lfirst(lc);
+			int			i;
+
+			for (i = 0; i < table->shardCount; i++)
+			{
+				ShardextShard *shard = table->shards[i];
+				Oid			copy;
+
+				if (!list_member_int(shard->placementNodeIds, COORDINATOR_NODE_ID))
+					continue;
+				copy = CoordinatorCopyRelid(shard->relationName);
+				if (!OidIsValid(copy))
+					continue;
+				cache->copyRelids = lappend_oid(cache->copyRelids, copy);
+				cache->copyTables = lappend_oid(cache->copyTables, table->relid);
+			}
+		}
+		MemoryContextSwitchTo(oldContext);
+		cache->copiesKnown = true;
+	}
+	forboth(lc, cache->copyRelids, tc, cache->copyTables)
+	{
+		if (lfirst_oid(lc) == relid)
+			return lfirst_oid(tc);
+	}
+	return InvalidOid;
 }
 
 /*

@@ -112,6 +112,10 @@ typedef struct GrantContext
 } GrantContext;
 
 static ProcessUtility_hook_type PrevProcessUtility = NULL;
+static ExecutorCheckPerms_hook_type PrevCheckPerms = NULL;
+static bool ShardextCheckPerms(List *rangeTable, bool ereportOnViolation);
+static void CheckNotCoordinatorCopy(Oid relid, const char *action);
+static void CheckStatementSparesCopies(Node *parsetree);
 static object_access_hook_type PrevObjectAccessHook = NULL;
 
 /* tables dropped in the current transaction, in TopTransactionContext */
@@ -190,7 +194,105 @@ ShardextInstallUtilityHook(void)
 	ProcessUtility_hook = ShardextProcessUtility;
 	PrevObjectAccessHook = object_access_hook;
 	object_access_hook = ShardextObjectAccess;
+	PrevCheckPerms = ExecutorCheckPerms_hook;
+	ExecutorCheckPerms_hook = ShardextCheckPerms;
 	RegisterXactCallback(ForgetPendingDrops, NULL);
+}
+
+/*
+ * CheckNotCoordinatorCopy raises an error when relid is a relation through
+ * which the coordinator holds a shard (the coordinator's copy of a
+ * reference table, ...) and this session is not shardext's own connection
+ * to the coordinator: changed on its own, the copy would no longer match
+ * the other copies, or the catalog.  action is what was refused ("write
+ * to", "drop", ...).
+ */
+static void
+CheckNotCoordinatorCopy(Oid relid, const char *action)
+{
+	Oid			table = CoordinatorCopyTable(relid);
+
+	if (!OidIsValid(table) || ServesSelfConnection())
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot %s \"%s\", the coordinator's placement of a shard of table \"%s\"",
+					action, get_rel_name(relid), get_rel_name(table)),
+			 errdetail("shardext changes it together with the other placements of the shard."),
+			 errhint("Use table \"%s\" instead.", get_rel_name(table))));
+}
+
+/*
+ * CheckStatementSparesCopies refuses TRUNCATE, DROP TABLE, ALTER TABLE,
+ * CREATE INDEX and renames that name a coordinator's placement of a shard
+ * (CheckNotCoordinatorCopy).
+ */
+static void
+CheckStatementSparesCopies(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (!ShardextHasDistributedTables())
+		return;
+	switch (nodeTag(parsetree))
+	{
+		case T_TruncateStmt:
+			foreach(lc, ((TruncateStmt *) parsetree)->relations)
+				CheckNotCoordinatorCopy(RangeVarGetRelid(lfirst(lc), NoLock, true),
+										"truncate");
+			break;
+		case T_DropStmt:
+			if (((DropStmt *) parsetree)->removeType != OBJECT_TABLE)
+				break;
+			foreach(lc, ((DropStmt *) parsetree)->objects)
+				CheckNotCoordinatorCopy(RangeVarGetRelid(makeRangeVarFromNameList(lfirst(lc)),
+														 NoLock, true),
+										"drop");
+			break;
+		case T_AlterTableStmt:
+			CheckNotCoordinatorCopy(RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation,
+													 NoLock, true),
+									"alter");
+			break;
+		case T_IndexStmt:
+			CheckNotCoordinatorCopy(RangeVarGetRelid(((IndexStmt *) parsetree)->relation,
+													 NoLock, true),
+									"index");
+			break;
+		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->relation != NULL)
+				CheckNotCoordinatorCopy(RangeVarGetRelid(((RenameStmt *) parsetree)->relation,
+														 NoLock, true),
+										"rename");
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * ShardextCheckPerms, the executor's permission check hook, refuses
+ * statements that write to the coordinator's placements of shards directly
+ * (CheckNotCoordinatorCopy); reading them is harmless.
+ */
+static bool
+ShardextCheckPerms(List *rangeTable, bool ereportOnViolation)
+{
+	ListCell   *lc;
+
+	if (PrevCheckPerms != NULL && !PrevCheckPerms(rangeTable, ereportOnViolation))
+		return false;
+	foreach(lc, rangeTable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION &&
+			((rte->requiredPerms & (ACL_INSERT | ACL_DELETE)) != 0 ||
+			 !bms_is_empty(rte->updatedCols)) &&
+			rte->relkind == RELKIND_RELATION)
+			CheckNotCoordinatorCopy(rte->relid, "write to");
+	}
+	return true;
 }
 
 /*
@@ -323,6 +425,8 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			SetRemoteConstraintMode((ConstraintsSetStmt *) parsetree);
 		return;
 	}
+
+	CheckStatementSparesCopies(parsetree);
 
 	if (DropsShardextExtension(parsetree))
 	{

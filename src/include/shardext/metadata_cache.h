@@ -138,6 +138,7 @@ extern bool ShardextHasDistributedTables(void);
 extern List *ShardextAllTables(void);
 extern ShardextShard *ShardextGetShard(int64 shardId, ShardextTable **table);
 extern Oid	CoordinatorCopyRelid(const char *relationName);
+extern Oid	CoordinatorCopyTable(Oid relid);
 extern const char *DistributionTypeName(DistributionType type);
 extern bool ShardextExtensionLoaded(void);
 extern void ShardextCheckExtensionLoaded(void);
