@@ -353,8 +353,13 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 	const char **values;
 	bool		hasUser = false;
 	bool		hasApplicationName = false;
+	static const char *const keepalive[] = {
+		"keepalives_idle", "keepalives_interval", "keepalives_count",
+		"tcp_user_timeout"
+	};
 	ListCell   *lc;
 	int			i = 0;
+	int			k;
 
 	if (server == NULL)
 	{
@@ -416,7 +421,7 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 		}
 	}
 	options = list_concat(list_copy(server->options), mapping->options);
-	n = list_length(options) + 4 + extra;
+	n = list_length(options) + 4 + lengthof(keepalive) + extra;
 	keywords = palloc0(sizeof(char *) * n);
 	values = palloc0(sizeof(char *) * n);
 
@@ -445,6 +450,28 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 	{
 		keywords[i] = "application_name";
 		values[i] = NodeSessionTag();
+		i++;
+	}
+
+	/*
+	 * A node whose host stops answering (down, or cut off) is noticed by
+	 * TCP keepalives and the user timeout, after about four times
+	 * shardext.connect_timeout, rather than by the kernel's retries after
+	 * many minutes; the server's options may set them otherwise.
+	 */
+	for (k = 0; k < lengthof(keepalive); k++)
+	{
+		bool		set = false;
+
+		foreach(lc, options)
+			if (strcmp(((DefElem *) lfirst(lc))->defname, keepalive[k]) == 0)
+				set = true;
+		if (set)
+			continue;
+		keywords[i] = keepalive[k];
+		values[i] = psprintf("%d", k == 2 ? 3 :
+							 k == 3 ? 4000 * Max(ShardextConnectTimeout, 1) :
+							 Max(ShardextConnectTimeout, 1));
 		i++;
 	}
 	keywords[i] = "client_encoding";

@@ -99,6 +99,8 @@ static void ForgetCopyLines(NodeConnection *nc);
 static char *CopyInputLineContext(NodeConnection *nc, PGresult *res);
 static void CancelRemoteStatement(NodeConnection *nc);
 static bool ReadRemainingResults(NodeConnection *nc, TimestampTz deadline);
+static bool ReadResultsUntil(NodeConnection *nc, TimestampTz deadline,
+							 PGresult **last);
 static void SyncSessionSettings(NodeConnection *nc);
 static const char *ExactSettingValue(int i);
 static void ForgetStaleStatements(NodeConnection *nc);
@@ -533,6 +535,18 @@ DrainConnection(NodeConnection *nc, bool cancel)
 static bool
 ReadRemainingResults(NodeConnection *nc, TimestampTz deadline)
 {
+	return ReadResultsUntil(nc, deadline, NULL);
+}
+
+/*
+ * ReadResultsUntil is ReadRemainingResults keeping, when last is not NULL,
+ * the last result in *last (NULL when none came; the caller clears it).
+ */
+static bool
+ReadResultsUntil(NodeConnection *nc, TimestampTz deadline, PGresult **last)
+{
+	if (last != NULL)
+		*last = NULL;
 	for (;;)
 	{
 		PGresult   *res;
@@ -566,7 +580,13 @@ ReadRemainingResults(NodeConnection *nc, TimestampTz deadline)
 			PQclear(res);
 			return false;
 		}
-		PQclear(res);
+		if (last != NULL)
+		{
+			PQclear(*last);
+			*last = res;
+		}
+		else
+			PQclear(res);
 	}
 }
 
@@ -1091,22 +1111,47 @@ RemoteExecuteCount(NodeConnection *nc, const char *sql, int nParams,
 }
 
 /*
- * RemoteExecuteQuietly runs a statement and tells whether it succeeded,
- * never raising an error: for transaction callbacks that must not fail.
+ * RemoteQueryQuietly runs a statement and returns its (last) result, or NULL
+ * when the connection cannot run it, fails, or the node does not answer
+ * within shardext.connect_timeout (a stuck node must not keep a transaction
+ * from ending) or the backend is told to exit.  It never raises an error
+ * and serves no interrupt: for transaction callbacks, which must not fail.
+ * The caller clears the result; after NULL the connection's state is
+ * unknown, and it should be closed.
+ */
+PGresult *
+RemoteQueryQuietly(NodeConnection *nc, const char *sql)
+{
+	TimestampTz deadline;
+	PGresult   *res;
+
+	if (nc->conn == NULL || PQstatus(nc->conn) != CONNECTION_OK ||
+		PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE)
+		return NULL;
+	if (ShardextLogRemoteCommands)
+		elog(LOG, "issuing %s on node %s", sql, nc->label);
+	if (!PQsendQuery(nc->conn, sql))
+		return NULL;
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   ShardextConnectTimeout * 1000L);
+	if (!ReadResultsUntil(nc, deadline, &res))
+	{
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/*
+ * RemoteExecuteQuietly runs a statement with RemoteQueryQuietly and tells
+ * whether it succeeded.
  */
 bool
 RemoteExecuteQuietly(NodeConnection *nc, const char *sql)
 {
-	PGresult   *res;
-	bool		ok;
+	PGresult   *res = RemoteQueryQuietly(nc, sql);
+	bool		ok = (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK);
 
-	if (nc->conn == NULL || PQstatus(nc->conn) != CONNECTION_OK ||
-		PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE)
-		return false;
-	if (ShardextLogRemoteCommands)
-		elog(LOG, "issuing %s on node %s", sql, nc->label);
-	res = PQexec(nc->conn, sql);
-	ok = (PQresultStatus(res) == PGRES_COMMAND_OK);
 	PQclear(res);
 	return ok;
 }

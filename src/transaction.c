@@ -105,6 +105,7 @@ static void ReplayConstraintModes(NodeConnection *nc, int nestLevel);
 static bool StatementEndsTransaction(void);
 static bool NextClientMessageIsSync(void);
 static void CommitRemoteTransactions(void);
+static void CommitWrittenNode(NodeConnection *nc);
 
 /* gids committed on every node, whose decision rows can go (TopMemoryContext) */
 static List *FinishedGids = NIL;
@@ -727,11 +728,54 @@ CommitRemoteTransactions(void)
 
 		if (!nc->inTransaction)
 			continue;
-		RemoteExecuteCommand(nc, "COMMIT");
+		if (nc->wroteInTransaction)
+			CommitWrittenNode(nc);
+		else
+			RemoteExecuteCommand(nc, "COMMIT");
 		nc->inTransaction = false;
 		nc->xactDepth = 0;
 		nc->wroteInTransaction = false;
 	}
+}
+
+/*
+ * CommitWrittenNode commits, in one phase, the remote transaction of a node
+ * the transaction wrote on.  The wait for the answer can be cancelled (a
+ * node may be stuck), but once COMMIT was sent a cancel, a termination or a
+ * lost connection leaves it unknown whether the node committed: that is
+ * what the error then says, rather than the plain cancel, which would read
+ * as a rollback.  An error of the node itself (a deferred constraint) means
+ * it did not commit, and is raised as it is.
+ */
+static void
+CommitWrittenNode(NodeConnection *nc)
+{
+	MemoryContext context = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		RemoteExecuteCommand(nc, "COMMIT");
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_QUERY_CANCELED &&
+			edata->sqlerrcode != ERRCODE_ADMIN_SHUTDOWN &&
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_CONNECTION_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
+				 errmsg("whether the transaction committed on node %s is unknown",
+						nc->label),
+				 errdetail("COMMIT was sent to the node, which had not answered when this "
+						   "happened: %s", edata->message),
+				 errhint("Check whether its changes on that node are there before retrying it.")));
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -748,9 +792,9 @@ RemotePreparedTransactionExists(NodeConnection *nc, const char *gid)
 	if (nc->conn == NULL || PQstatus(nc->conn) != CONNECTION_OK ||
 		PQtransactionStatus(nc->conn) == PQTRANS_ACTIVE)
 		return true;
-	res = PQexec(nc->conn, psprintf("SELECT 1 FROM pg_catalog.pg_prepared_xacts WHERE gid = %s",
-									quote_literal_cstr(gid)));
-	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	res = RemoteQueryQuietly(nc, psprintf("SELECT 1 FROM pg_catalog.pg_prepared_xacts WHERE gid = %s",
+										  quote_literal_cstr(gid)));
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
 		exists = (PQntuples(res) > 0);
 	PQclear(res);
 	return exists;
@@ -802,11 +846,15 @@ FinishPreparedTransactions(bool commit)
 		{
 			ereport(WARNING,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not %s prepared transaction %s on node %s",
-							commit ? "commit" : "roll back", nc->preparedGid,
-							nc->label),
-					 errhint("Run shardext_recover_transactions() once the node "
-							 "is reachable.")));
+					 errmsg("prepared transaction %s on node %s may be left %s",
+							nc->preparedGid, nc->label,
+							commit ? "to commit" : "to roll back"),
+					 errdetail("The node did not answer in time or the connection failed "
+							   "(it may not even have prepared it). The decision is "
+							   "recorded: recovery finishes it."),
+					 errhint("The maintenance worker runs shardext_recover_transactions() "
+							 "every shardext.recovery_interval; run it yourself once "
+							 "the node is reachable to finish sooner.")));
 			nc->broken = true;
 		}
 		nc->preparedGid[0] = '\0';

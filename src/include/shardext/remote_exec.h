@@ -42,6 +42,7 @@ extern void RemoteExecuteCommand(NodeConnection *nc, const char *sql);
 extern uint64 RemoteExecuteCount(NodeConnection *nc, const char *sql,
 								 int nParams, const char *const *paramValues);
 extern bool RemoteExecuteQuietly(NodeConnection *nc, const char *sql);
+extern PGresult *RemoteQueryQuietly(NodeConnection *nc, const char *sql);
 extern bool RemoteCommandSucceeds(NodeConnection *nc, const char *sql);
 extern void ReportRemoteError(NodeConnection *nc, PGresult *res) pg_attribute_noreturn();
 extern void RemoteCopyIn(NodeConnection *nc, const char *copyCommand,
