@@ -256,6 +256,32 @@ SET ROLE dist_ddl_app;
 SELECT count(*) FROM granted;
 UPDATE granted SET qty = qty WHERE id = 3;
 RESET ROLE;
+-- a cursor opened in a SECURITY DEFINER function, fetched by another role
+-- (with no user mapping), reads the nodes as the function's owner: its
+-- privileges were the ones checked when it was opened
+CREATE TABLE cursor_keys (id int);
+INSERT INTO cursor_keys VALUES (2), (3);
+GRANT SELECT ON cursor_keys TO dist_ddl_app;
+CREATE FUNCTION open_granted() RETURNS refcursor LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+	c refcursor := 'granted_cursor';
+BEGIN
+	OPEN c FOR SELECT k.id, (SELECT g.qty FROM granted g WHERE g.id = k.id) AS qty
+				 FROM cursor_keys k ORDER BY k.id;
+	RETURN c;
+END $$;
+ALTER FUNCTION open_granted() OWNER TO dist_ddl_app;
+GRANT EXECUTE ON FUNCTION open_granted() TO dist_ddl_coordinator_only_role;
+GRANT USAGE ON SCHEMA dist_ddl TO dist_ddl_coordinator_only_role;
+SET ROLE dist_ddl_coordinator_only_role;
+BEGIN;
+SELECT open_granted();
+FETCH ALL FROM granted_cursor;
+COMMIT;
+RESET ROLE;
+REVOKE USAGE ON SCHEMA dist_ddl FROM dist_ddl_coordinator_only_role;
+DROP FUNCTION open_granted();
+DROP TABLE cursor_keys;
 REVOKE UPDATE ON granted FROM dist_ddl_app;
 SET ROLE dist_ddl_app;
 UPDATE granted SET qty = qty WHERE id = 3;

@@ -135,6 +135,7 @@ typedef struct RowStream
 typedef struct QueryScanState
 {
 	CustomScanState css;
+	Oid			opener;			/* the role that started the executor */
 	QueryTemplate template;
 	List	   *relids;
 	List	   *pinStates;		/* ExprState * or NULL, parallel to relids */
@@ -162,6 +163,7 @@ typedef struct QueryScanState
 typedef struct TableScanState
 {
 	CustomScanState css;
+	Oid			opener;			/* the role that started the executor */
 	Oid			relid;
 	char	   *selectSql;		/* "SELECT cols FROM " */
 	char	   *whereSql;		/* " r WHERE ..." */
@@ -240,6 +242,7 @@ typedef struct PendingRow
 typedef struct PartialScanState
 {
 	CustomScanState css;
+	Oid			opener;			/* the role that started the executor */
 	QueryTemplate template;
 	List	   *relids;			/* co-located tables of the subquery */
 	int			paramCount;
@@ -265,6 +268,8 @@ static void RememberBatchKeys(InsertScanState *state, int shardIndex, List *rows
 static void HashArbiterKey(InsertScanState *state, TupleTableSlot *slot,
 						   PendingRow *row);
 static bool StartScanAtBegin(CustomScanState *node, int eflags);
+static TupleTableSlot *NextAsOpener(ScanState *node, Oid opener,
+									TupleTableSlot *(*next) (ScanState *));
 static Oid	RemoteParamType(Oid typid);
 static List *OpenCursorTables(List *relids);
 static void CloseCursorTables(List *relations);
@@ -695,6 +700,35 @@ AddConstantParams(RemoteParams *params, List *constants, EState *estate)
 }
 
 /*
+ * NextAsOpener returns next(node) computed as role opener, the role that
+ * started the executor, when another one fetches (a cursor opened in a
+ * SECURITY DEFINER function and fetched outside it, or after SET ROLE): the
+ * remote statements a scan starts late then reach the nodes with the
+ * opener's user mapping, whose privileges PostgreSQL checked, once, when
+ * the cursor was opened.
+ */
+static TupleTableSlot *
+NextAsOpener(ScanState *node, Oid opener, TupleTableSlot *(*next) (ScanState *))
+{
+	Oid			savedUserId;
+	int			savedSecContext;
+	TupleTableSlot *volatile slot = NULL;
+
+	GetUserIdAndSecContext(&savedUserId, &savedSecContext);
+	SetUserIdAndSecContext(opener, savedSecContext | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		slot = next(node);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(savedUserId, savedSecContext);
+	}
+	PG_END_TRY();
+	return slot;
+}
+
+/*
  * MakeRowStream sets up a stream of rows of descriptor desc, decoded with
  * decoder (result columns placed by attnums, or in order when NIL), in the
  * executor's memory.
@@ -1043,6 +1077,7 @@ BeginPartialScan(CustomScanState *node, EState *estate, int eflags)
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
 	List	   *private = cscan->custom_private;
 
+	state->opener = GetUserId();
 	state->template.fragments = list_nth(private, PARTIAL_PRIVATE_FRAGMENTS);
 	state->template.slots = list_nth(private, PARTIAL_PRIVATE_SLOTS);
 	state->relids = list_nth(private, PARTIAL_PRIVATE_RELID);
@@ -1243,6 +1278,8 @@ PartialScanNext(ScanState *node)
 	PartialScanState *state = (PartialScanState *) node;
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
 
+	if (unlikely(state->opener != GetUserId()))
+		return NextAsOpener(node, state->opener, PartialScanNext);
 	if (!state->started)
 		StartPartialScan(state);
 	while (state->remaining > 0)
@@ -1369,6 +1406,7 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
 	List	   *private = cscan->custom_private;
 	ListCell   *lc;
 
+	state->opener = GetUserId();
 	state->template.fragments = list_nth(private, QUERY_PRIVATE_FRAGMENTS);
 	state->template.slots = list_nth(private, QUERY_PRIVATE_SLOTS);
 	state->relids = list_nth(private, QUERY_PRIVATE_RELIDS);
@@ -1682,6 +1720,8 @@ QueryScanNext(ScanState *node)
 	QueryScanState *state = (QueryScanState *) node;
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
 
+	if (unlikely(state->opener != GetUserId()))
+		return NextAsOpener(node, state->opener, QueryScanNext);
 	if (!state->tasksReady)
 		PrepareQueryTasks(state);
 
@@ -1890,6 +1930,7 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 	List	   *private = cscan->custom_private;
 	Expr	   *pin;
 
+	state->opener = GetUserId();
 	state->relid = list_nth_oid(list_nth(private, SCAN_PRIVATE_RELID), 0);
 	state->selectSql = strVal(list_nth(private, SCAN_PRIVATE_SELECT));
 	state->whereSql = strVal(list_nth(private, SCAN_PRIVATE_WHERE));
@@ -2051,6 +2092,8 @@ TableScanNext(ScanState *node)
 	TableScanState *state = (TableScanState *) node;
 	TupleTableSlot *slot = node->ss_ScanTupleSlot;
 
+	if (unlikely(state->opener != GetUserId()))
+		return NextAsOpener(node, state->opener, TableScanNext);
 	if (!state->fromCache)
 		return RemoteTableScanNext(state);
 	if (!state->cacheFilled)
