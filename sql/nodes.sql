@@ -47,8 +47,15 @@ SELECT expect_error('SELECT shardext_add_node(''no-such-host.invalid'', 5432)') 
 CREATE DATABASE nodes_other_collation TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en' LOCALE 'C';
 \c regression - 127.0.0.1 :coord_port
 SELECT expect_error(format('SELECT shardext_add_node(%L, %s, %L)', 'localhost', :worker1_port, 'nodes_other_collation'), true);
+-- ... but the same locale spelt otherwise is the same
 \c regression - 127.0.0.1 :worker1_port
 DROP DATABASE nodes_other_collation;
+CREATE DATABASE nodes_posix TEMPLATE template0 LOCALE 'POSIX';
+\c regression - 127.0.0.1 :coord_port
+SELECT shardext_add_node('localhost', :worker1_port, 'nodes_posix') > 0 AS posix_is_c;
+SELECT shardext_remove_node('localhost', :worker1_port);
+\c regression - 127.0.0.1 :worker1_port
+DROP DATABASE nodes_posix;
 \c regression - 127.0.0.1 :coord_port
 -- failed adds left nothing behind
 SELECT count(*) AS workers FROM shardext.nodes WHERE role = 'worker';

@@ -53,6 +53,7 @@ PG_FUNCTION_INFO_V1(shardext_register_coordinator);
 
 static void CheckNodeAddress(const char *host, int32 port, const char *dbname);
 static char *DatabaseSetting(HeapTuple tuple, AttrNumber column);
+static char *LocaleKey(const char *name);
 static void CheckNodeDatabase(PGconn *conn, const char *host, int port,
 							  const char *dbname);
 static void InsertNode(int32 nodeId, const char *host, int32 port,
@@ -180,10 +181,35 @@ DatabaseSetting(HeapTuple tuple, AttrNumber column)
 }
 
 /*
+ * LocaleKey returns a libc locale name in a form in which two spellings of
+ * the same locale are equal: POSIX is C, and the code set after the dot is
+ * compared without case and punctuation (en_US.UTF-8 is en_US.utf8).
+ */
+static char *
+LocaleKey(const char *name)
+{
+	StringInfoData buf;
+	const char *dot = strchr(name, '.');
+	const char *p;
+
+	if (strcmp(name, "POSIX") == 0)
+		return "C";
+	if (dot == NULL)
+		return pstrdup(name);
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, name, dot - name + 1);
+	for (p = dot + 1; *p != '\0' && *p != '@'; p++)
+		if (isalnum((unsigned char) *p))
+			appendStringInfoChar(&buf, pg_tolower((unsigned char) *p));
+	appendStringInfoString(&buf, p);
+	return buf.data;
+}
+
+/*
  * CheckNodeDatabase raises an error unless the database dbname of a node
  * (conn, which it closes) compares and sorts text as the coordinator's
  * does: the same encoding, locale provider, LC_COLLATE, LC_CTYPE and ICU
- * locale.  The nodes filter, sort, group and index the shards' rows; under
+ * locale (libc locales compared by LocaleKey).  The nodes filter, sort, group and index the shards' rows; under
  * another collation they would answer otherwise than the coordinator.
  */
 static void
@@ -194,6 +220,7 @@ CheckNodeDatabase(PGconn *conn, const char *host, int port, const char *dbname)
 	Form_pg_database db;
 	char	   *here;
 	char	   *there;
+	bool		same;
 
 	/* (the ICU locale's column is datlocale from PostgreSQL 17 on) */
 	res = PQexec(conn, "SELECT pg_catalog.pg_encoding_to_char(encoding), "
@@ -230,10 +257,20 @@ CheckNodeDatabase(PGconn *conn, const char *host, int port, const char *dbname)
 					 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
 					 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
 					 PQgetvalue(res, 0, 4));
+	same = strcmp(GetDatabaseEncodingName(), PQgetvalue(res, 0, 0)) == 0 &&
+		strcmp(db->datlocprovider == COLLPROVIDER_ICU ? "icu" :
+			   db->datlocprovider == COLLPROVIDER_LIBC ? "libc" :
+			   psprintf("%c", db->datlocprovider), PQgetvalue(res, 0, 1)) == 0 &&
+		strcmp(LocaleKey(DatabaseSetting(tuple, Anum_pg_database_datcollate)),
+			   LocaleKey(PQgetvalue(res, 0, 2))) == 0 &&
+		strcmp(LocaleKey(DatabaseSetting(tuple, Anum_pg_database_datctype)),
+			   LocaleKey(PQgetvalue(res, 0, 3))) == 0 &&
+		strcmp(DatabaseSetting(tuple, Anum_pg_database_daticulocale),
+			   PQgetvalue(res, 0, 4)) == 0;
 	ReleaseSysCache(tuple);
 	PQclear(res);
 	CloseNodeConnection(conn);
-	if (strcmp(here, there) != 0)
+	if (!same)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("database \"%s\" on node %s:%d does not compare text as the coordinator's database does",

@@ -112,6 +112,13 @@ typedef struct GrantContext
 } GrantContext;
 
 static ProcessUtility_hook_type PrevProcessUtility = NULL;
+
+/* set while a DDL statement of the coordinator's connection to itself runs */
+static bool HidingFromEventTriggers = false;
+static bool NeedsTopLevel(Node *parsetree);
+
+/* set while a COPY into a local table runs (a restore may fill a copy) */
+static bool CopyingLocally = false;
 static ExecutorCheckPerms_hook_type PrevCheckPerms = NULL;
 static bool ShardextCheckPerms(List *rangeTable, bool ereportOnViolation);
 static void CheckNotCoordinatorCopy(Oid relid, const char *action);
@@ -223,9 +230,38 @@ CheckNotCoordinatorCopy(Oid relid, const char *action)
 }
 
 /*
- * CheckStatementSparesCopies refuses TRUNCATE, DROP TABLE, ALTER TABLE,
- * CREATE INDEX and renames that name a coordinator's placement of a shard
- * (CheckNotCoordinatorCopy).
+ * NeedsTopLevel tells whether a DDL statement refuses to run other than as
+ * a top-level statement (the concurrent forms of the index commands).
+ */
+static bool
+NeedsTopLevel(Node *parsetree)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) parsetree)->concurrent;
+		case T_DropStmt:
+			return ((DropStmt *) parsetree)->concurrent;
+		case T_ReindexStmt:
+			foreach(lc, ((ReindexStmt *) parsetree)->params)
+				if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
+					return true;
+			return false;
+		case T_VacuumStmt:
+		case T_ClusterStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * CheckStatementSparesCopies refuses TRUNCATE and DROP TABLE naming a
+ * coordinator's placement of a shard (CheckNotCoordinatorCopy).  Other DDL
+ * is left alone: a restore of a dump in place adds the copies' constraints
+ * and indexes after the catalog that lists them.
  */
 static void
 CheckStatementSparesCopies(Node *parsetree)
@@ -249,22 +285,6 @@ CheckStatementSparesCopies(Node *parsetree)
 														 NoLock, true),
 										"drop");
 			break;
-		case T_AlterTableStmt:
-			CheckNotCoordinatorCopy(RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation,
-													 NoLock, true),
-									"alter");
-			break;
-		case T_IndexStmt:
-			CheckNotCoordinatorCopy(RangeVarGetRelid(((IndexStmt *) parsetree)->relation,
-													 NoLock, true),
-									"index");
-			break;
-		case T_RenameStmt:
-			if (((RenameStmt *) parsetree)->relation != NULL)
-				CheckNotCoordinatorCopy(RangeVarGetRelid(((RenameStmt *) parsetree)->relation,
-														 NoLock, true),
-										"rename");
-			break;
 		default:
 			break;
 	}
@@ -273,7 +293,9 @@ CheckStatementSparesCopies(Node *parsetree)
 /*
  * ShardextCheckPerms, the executor's permission check hook, refuses
  * statements that write to the coordinator's placements of shards directly
- * (CheckNotCoordinatorCopy); reading them is harmless.
+ * (CheckNotCoordinatorCopy); reading them is harmless, and so is COPY into
+ * them (a restore of a dump in place fills them so, maybe after the
+ * catalog that lists them).
  */
 static bool
 ShardextCheckPerms(List *rangeTable, bool ereportOnViolation)
@@ -282,6 +304,8 @@ ShardextCheckPerms(List *rangeTable, bool ereportOnViolation)
 
 	if (PrevCheckPerms != NULL && !PrevCheckPerms(rangeTable, ereportOnViolation))
 		return false;
+	if (CopyingLocally)
+		return true;
 	foreach(lc, rangeTable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
@@ -378,21 +402,29 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	/*
 	 * The DDL shardext runs on the coordinator's copies through its
 	 * connection to itself is not shown to event triggers: the user's
-	 * statement was (see self_connection.c).
+	 * statement was (see self_connection.c).  Run as a subcommand, a
+	 * statement fires none; those that must run at top level (the
+	 * concurrent index commands) run as session_replication_role =
+	 * replica would, which leaves out the usual kind (ENABLE).
 	 */
-	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA &&
+	if (!HidingFromEventTriggers &&
 		GetCommandLogLevel(parsetree) == LOGSTMT_DDL && ServesSelfConnection())
 	{
 		int			savedRole = SessionReplicationRole;
+		volatile bool topLevelOnly = NeedsTopLevel(parsetree);
 
-		SessionReplicationRole = SESSION_REPLICATION_ROLE_REPLICA;
+		HidingFromEventTriggers = true;
+		if (topLevelOnly)
+			SessionReplicationRole = SESSION_REPLICATION_ROLE_REPLICA;
 		PG_TRY();
 		{
-			ShardextProcessUtility(pstmt, queryString, readOnlyTree, context,
+			ShardextProcessUtility(pstmt, queryString, readOnlyTree,
+								   topLevelOnly ? context : PROCESS_UTILITY_SUBCOMMAND,
 								   params, queryEnv, dest, qc);
 		}
 		PG_FINALLY();
 		{
+			HidingFromEventTriggers = false;
 			SessionReplicationRole = savedRole;
 		}
 		PG_END_TRY();
@@ -467,10 +499,30 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		return;
 	}
 
-	if (IsA(parsetree, CopyStmt) &&
-		HandleCopy(pstmt, queryString, readOnlyTree, context, params,
-				   queryEnv, dest, qc))
-		return;
+	if (IsA(parsetree, CopyStmt))
+	{
+		if (HandleCopy(pstmt, queryString, readOnlyTree, context, params,
+					   queryEnv, dest, qc))
+			return;
+		/* into a local table (ShardextCheckPerms lets it fill a copy) */
+		if (((CopyStmt *) parsetree)->is_from)
+		{
+			bool		saved = CopyingLocally;
+
+			CopyingLocally = true;
+			PG_TRY();
+			{
+				CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+									   params, queryEnv, dest, qc);
+			}
+			PG_FINALLY();
+			{
+				CopyingLocally = saved;
+			}
+			PG_END_TRY();
+			return;
+		}
+	}
 
 	RefuseUnsupportedLinks(parsetree);
 
