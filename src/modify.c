@@ -15,8 +15,13 @@
  * times (as PostgreSQL does).  The target needs a primary key (it contains
  * the distribution column).
  *
- * Unlike PostgreSQL, a row changed by a concurrent transaction between the
- * two steps is not checked again against the statement's conditions.
+ * A new value computed from the target row alone (SET n = n + 1) is computed
+ * by the node, from the row as the node changes it (after waiting for a
+ * concurrent change); other new values come from the first step.  Unlike
+ * PostgreSQL, a row changed by a concurrent transaction between the two
+ * steps is not checked again against the statement's conditions, and new
+ * values that also read other tables are computed from the row as the first
+ * step read it.
  *
  * IDENTIFICATION
  *	  src/modify.c
@@ -106,6 +111,8 @@ static List *TargetKeyColumns(Oid relid, AttrNumber distAttno);
 static void AppendBatchColumn(StringInfo unnestArgs, StringInfo unnestColumns,
 							  StringInfo castColumns, int param, Oid typeId);
 static bool ContainsWholeRowVar(Node *node, void *context);
+static bool ComputedFromRow(Node *expr, Index rti, ShardextTable *table);
+static bool ContainsParam(Node *node, void *context);
 
 CustomScanMethods ShardextModifyScanMethods = {
 	"ShardextModify", CreateModifyScanState
@@ -193,6 +200,42 @@ ContainsWholeRowVar(Node *node, void *context)
 	if (IsA(node, Var))
 		return ((Var *) node)->varattno == InvalidAttrNumber;
 	return expression_tree_walker(node, ContainsWholeRowVar, context);
+}
+
+/*
+ * ComputedFromRow tells whether the new value expr of an UPDATE of table
+ * (range table index rti) reads the row and can be computed by the node
+ * from the row alone: it reads no other table, no subquery, parameter or time of the
+ * coordinator, and only what the node computes alike (built-in functions;
+ * on a reference table's several copies, immutable ones; nothing written
+ * in this session's style).
+ */
+static bool
+ComputedFromRow(Node *expr, Index rti, ShardextTable *table)
+{
+	Relids		varnos = pull_varnos(NULL, expr);
+
+	/* (a value that does not read the row cannot lose a concurrent change) */
+	if (!(bms_num_members(varnos) == 1 && bms_is_member(rti, varnos)))
+		return false;
+	if (checkExprHasSubLink(expr) || ContainsParam(expr, NULL) ||
+		ContainsWholeRowVar(expr, NULL) || ContainsTransactionTime(expr) ||
+		!IsShippableExpression(expr) || ExpressionWritesInSessionStyle(expr))
+		return false;
+	if (IsReferenceTable(table) && contain_mutable_functions(expr))
+		return false;
+	return true;
+}
+
+/* ContainsParam tells whether an expression uses a parameter of any kind. */
+static bool
+ContainsParam(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return true;
+	return expression_tree_walker(node, ContainsParam, context);
 }
 
 /*
@@ -297,8 +340,26 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 
 			if (tle->resjunk)
 				continue;
+
+			/*
+			 * A new value computed from the row itself (SET n = n + 1) is
+			 * computed by the node, from the row as it is when the node
+			 * changes it: a concurrent change of the row that the node
+			 * waits for is then not lost, as with PostgreSQL.
+			 */
+			if (ComputedFromRow((Node *) tle->expr, resultRelation, table))
+			{
+				appendStringInfo(&setList, "%s%s = %s", setList.len > 0 ? ", " : "",
+								 quote_identifier(get_attname(table->relid, tle->resno,
+															  false)),
+								 DeparseExpressionForShard((Node *) tle->expr,
+														   table->relid,
+														   resultRelation,
+														   TARGET_ALIAS));
+				continue;
+			}
 			param++;
-			appendStringInfo(&setList, "%s%s = v.p%d", param > 1 ? ", " : "",
+			appendStringInfo(&setList, "%s%s = v.p%d", setList.len > 0 ? ", " : "",
 							 quote_identifier(get_attname(table->relid, tle->resno,
 														  false)),
 							 param);

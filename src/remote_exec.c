@@ -100,7 +100,7 @@ static char *CopyInputLineContext(NodeConnection *nc, PGresult *res);
 static void CancelRemoteStatement(NodeConnection *nc);
 static bool ReadRemainingResults(NodeConnection *nc, TimestampTz deadline);
 static bool ReadResultsUntil(NodeConnection *nc, TimestampTz deadline,
-							 PGresult **last);
+							 PGresult **last, bool evenWhenExiting);
 static void SyncSessionSettings(NodeConnection *nc);
 static const char *ExactSettingValue(int i);
 static void ForgetStaleStatements(NodeConnection *nc);
@@ -515,13 +515,19 @@ DrainConnection(NodeConnection *nc, bool cancel)
 	 * A short rest is read rather than cancelled: a cancel request opens a
 	 * connection of its own, which costs more than a few rows.
 	 */
+	/*
+	 * A backend told to exit waits too (the wait is bounded): the statement
+	 * may be a PREPARE TRANSACTION whose prepared transaction the abort must
+	 * then roll back, rather than leave it, with its locks, to recovery.
+	 */
 	if (cancel)
 	{
-		if (ReadRemainingResults(nc, TimestampTzPlusMilliseconds(now, DRAIN_BEFORE_CANCEL_MS)))
+		if (ReadResultsUntil(nc, TimestampTzPlusMilliseconds(now, DRAIN_BEFORE_CANCEL_MS),
+							 NULL, true))
 			return true;
 		CancelRemoteStatement(nc);
 	}
-	if (!ReadRemainingResults(nc, deadline))
+	if (!ReadResultsUntil(nc, deadline, NULL, true))
 		return false;
 	return cancel || PQtransactionStatus(nc->conn) != PQTRANS_INERROR;
 }
@@ -535,15 +541,17 @@ DrainConnection(NodeConnection *nc, bool cancel)
 static bool
 ReadRemainingResults(NodeConnection *nc, TimestampTz deadline)
 {
-	return ReadResultsUntil(nc, deadline, NULL);
+	return ReadResultsUntil(nc, deadline, NULL, false);
 }
 
 /*
  * ReadResultsUntil is ReadRemainingResults keeping, when last is not NULL,
  * the last result in *last (NULL when none came; the caller clears it).
+ * evenWhenExiting: a backend told to exit waits too (until deadline).
  */
 static bool
-ReadResultsUntil(NodeConnection *nc, TimestampTz deadline, PGresult **last)
+ReadResultsUntil(NodeConnection *nc, TimestampTz deadline, PGresult **last,
+				 bool evenWhenExiting)
 {
 	if (last != NULL)
 		*last = NULL;
@@ -559,8 +567,8 @@ ReadResultsUntil(NodeConnection *nc, TimestampTz deadline, PGresult **last)
 
 			if (timeout <= 0)
 				return false;
-			/* a backend told to exit does not wait */
-			if (ProcDiePending)
+			/* a backend told to exit does not wait, unless asked to */
+			if (ProcDiePending && !evenWhenExiting)
 				return false;
 			rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE |
 								   WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -1114,7 +1122,9 @@ RemoteExecuteCount(NodeConnection *nc, const char *sql, int nParams,
  * RemoteQueryQuietly runs a statement and returns its (last) result, or NULL
  * when the connection cannot run it, fails, or the node does not answer
  * within shardext.connect_timeout (a stuck node must not keep a transaction
- * from ending) or the backend is told to exit.  It never raises an error
+ * from ending; a backend told to exit waits that long too, so that the
+ * prepared transactions it finishes do not keep their locks until
+ * recovery).  It never raises an error
  * and serves no interrupt: for transaction callbacks, which must not fail.
  * The caller clears the result; after NULL the connection's state is
  * unknown, and it should be closed.
@@ -1134,7 +1144,7 @@ RemoteQueryQuietly(NodeConnection *nc, const char *sql)
 		return NULL;
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   ShardextConnectTimeout * 1000L);
-	if (!ReadResultsUntil(nc, deadline, &res))
+	if (!ReadResultsUntil(nc, deadline, &res, true))
 	{
 		PQclear(res);
 		return NULL;

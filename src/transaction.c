@@ -849,9 +849,9 @@ FinishPreparedTransactions(bool commit)
 					 errmsg("prepared transaction %s on node %s may be left %s",
 							nc->preparedGid, nc->label,
 							commit ? "to commit" : "to roll back"),
-					 errdetail("The node did not answer in time or the connection failed "
-							   "(it may not even have prepared it). The decision is "
-							   "recorded: recovery finishes it."),
+					 errdetail("The node did not answer within shardext.connect_timeout, or "
+							   "the connection failed (the node may not even have prepared "
+							   "it). The decision is recorded: recovery finishes it."),
 					 errhint("The maintenance worker runs shardext_recover_transactions() "
 							 "every shardext.recovery_interval; run it yourself once "
 							 "the node is reachable to finish sooner.")));

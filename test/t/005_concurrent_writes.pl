@@ -179,6 +179,31 @@ $s1->query_safe('COMMIT');
 is($coordinator->safe_psql('postgres', "SELECT v FROM t WHERE id IN ($k1, $k2) ORDER BY id"),
 	"3\n3", 'the other transaction committed on both nodes');
 
+# an UPDATE that finds its rows on the coordinator (a subquery over a local
+# table) and computes the new value from the row (v = v + 1): the node
+# computes it from the row as it is after the concurrent change it waited
+# for, so neither increment is lost
+$coordinator->safe_psql('postgres', q{
+	CREATE TABLE counters (id int PRIMARY KEY, v int NOT NULL);
+	SELECT create_distributed_table('counters', 'id', shard_count => 4);
+	INSERT INTO counters VALUES (1, 0), (2, 0);
+	CREATE TABLE wanted (id int);
+	INSERT INTO wanted VALUES (2);
+});
+$s1->{stdout} = '';
+$s1->{stderr} = '';
+$s2->{stdout} = '';
+$s2->{stderr} = '';
+$s1->query_safe('BEGIN');
+$s1->query_safe('UPDATE counters SET v = v + 1 WHERE id = 2');
+$s2->{stdin} .= "UPDATE counters SET v = v + 1 WHERE id IN (SELECT id FROM wanted);\n\\echo s2_done\n";
+$s2->{run}->pump_nb();
+sleep 1;
+$s1->query_safe('COMMIT');
+$s2->{run}->pump() until $s2->{stdout} =~ /s2_done/;
+is($coordinator->safe_psql('postgres', 'SELECT v FROM counters WHERE id = 2'),
+	'2', 'a two-step UPDATE does not lose a concurrent increment');
+
 $s1->quit;
 $s2->quit;
 $coordinator->stop;
