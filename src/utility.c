@@ -123,6 +123,14 @@ static ExecutorCheckPerms_hook_type PrevCheckPerms = NULL;
 static bool ShardextCheckPerms(List *rangeTable, bool ereportOnViolation);
 static void CheckNotCoordinatorCopy(Oid relid, const char *action);
 static void CheckStatementSparesCopies(Node *parsetree);
+static void CallNextProcessUtilityFlagged(bool *flag, PlannedStmt *pstmt,
+										  const char *queryString,
+										  bool readOnlyTree,
+										  ProcessUtilityContext context,
+										  ParamListInfo params,
+										  QueryEnvironment *queryEnv,
+										  DestReceiver *dest,
+										  QueryCompletion *qc);
 static object_access_hook_type PrevObjectAccessHook = NULL;
 
 /* tables dropped in the current transaction, in TopTransactionContext */
@@ -320,6 +328,32 @@ ShardextCheckPerms(List *rangeTable, bool ereportOnViolation)
 }
 
 /*
+ * CallNextProcessUtilityFlagged is CallNextProcessUtility with *flag set
+ * while the statement runs (and put back afterwards, whatever happens).
+ */
+static void
+CallNextProcessUtilityFlagged(bool *flag, PlannedStmt *pstmt,
+							  const char *queryString, bool readOnlyTree,
+							  ProcessUtilityContext context, ParamListInfo params,
+							  QueryEnvironment *queryEnv, DestReceiver *dest,
+							  QueryCompletion *qc)
+{
+	bool		saved = *flag;
+
+	*flag = true;
+	PG_TRY();
+	{
+		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		*flag = saved;
+	}
+	PG_END_TRY();
+}
+
+/*
  * CallNextProcessUtility runs a statement through the previous hook.  While
  * it runs, statements it executes are not top-level ones, except for the
  * prepared statement of a top-level EXECUTE, which is the whole statement
@@ -469,17 +503,9 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					 errhint("Call undistribute_table() on each table in "
 							 "shardext.tables, or drop them, first.")));
 		DropNodeServers();
-		DroppingExtension = true;
-		PG_TRY();
-		{
-			CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
-								   params, queryEnv, dest, qc);
-		}
-		PG_FINALLY();
-		{
-			DroppingExtension = false;
-		}
-		PG_END_TRY();
+		CallNextProcessUtilityFlagged(&DroppingExtension, pstmt, queryString,
+									  readOnlyTree, context, params, queryEnv,
+									  dest, qc);
 		return;
 	}
 
@@ -507,19 +533,9 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		/* into a local table (ShardextCheckPerms lets it fill a copy) */
 		if (((CopyStmt *) parsetree)->is_from)
 		{
-			bool		saved = CopyingLocally;
-
-			CopyingLocally = true;
-			PG_TRY();
-			{
-				CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
-									   params, queryEnv, dest, qc);
-			}
-			PG_FINALLY();
-			{
-				CopyingLocally = saved;
-			}
-			PG_END_TRY();
+			CallNextProcessUtilityFlagged(&CopyingLocally, pstmt, queryString,
+										  readOnlyTree, context, params, queryEnv,
+										  dest, qc);
 			return;
 		}
 	}
