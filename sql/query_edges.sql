@@ -1060,3 +1060,44 @@ SELECT count(*) FROM (SELECT k FROM sampled
 SELECT count(*) FROM (SELECT k FROM sampled TABLESAMPLE SYSTEM ((SELECT min(k) - 1 FROM other))) s;
 SET client_min_messages = warning;
 DROP SCHEMA edges4 CASCADE;
+
+-- UPDATEs that find their rows on the coordinator: new values computed from
+-- the row alone go to the node's SET, except what the node would compute
+-- otherwise (element and field assignments, casts of one's own, array_nulls
+-- off, session functions); the local twin is the oracle
+CREATE SCHEMA edges5;
+SET search_path = edges5;
+CREATE TYPE comp AS (f int, g text);
+CREATE TABLE helper (id int);
+INSERT INTO helper VALUES (1), (2);
+CREATE TABLE dt (id int PRIMARY KEY, n int, a int[], j jsonb, cp comp, d date, ta text[], s text);
+CREATE TABLE lt (LIKE dt INCLUDING ALL);
+SET client_min_messages = warning;
+SELECT create_distributed_table('dt', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO dt VALUES (1, 1, '{1,2,3}', '{"k":1}', '(1,x)', NULL, NULL, 'a'),
+                      (2, 2, '{4,5,6}', '{"k":2}', '(2,y)', NULL, NULL, 'b');
+INSERT INTO lt SELECT * FROM dt;
+CREATE FUNCTION same_rows() RETURNS boolean LANGUAGE sql AS $$
+	SELECT (SELECT string_agg(x::text, '|' ORDER BY id) FROM dt x) =
+		   (SELECT string_agg(x::text, '|' ORDER BY id) FROM lt x) $$;
+UPDATE dt SET n = n * 10 + 1, a[2] = a[1] + 100 WHERE id IN (SELECT id FROM helper);
+UPDATE lt SET n = n * 10 + 1, a[2] = a[1] + 100 WHERE id IN (SELECT id FROM helper);
+UPDATE dt SET j['k'] = j['k'], cp.f = (cp).f + 1 WHERE id IN (SELECT id FROM helper);
+UPDATE lt SET j['k'] = j['k'], cp.f = (cp).f + 1 WHERE id IN (SELECT id FROM helper);
+CREATE CAST (int4 AS date) WITH INOUT;
+UPDATE dt SET d = (id + 20240300)::date WHERE id IN (SELECT id FROM helper);
+UPDATE lt SET d = (id + 20240300)::date WHERE id IN (SELECT id FROM helper);
+SET array_nulls = off;
+UPDATE dt SET ta = ('{' || s || ',NULL}')::text[] WHERE id IN (SELECT id FROM helper);
+UPDATE lt SET ta = ('{' || s || ',NULL}')::text[] WHERE id IN (SELECT id FROM helper);
+RESET array_nulls;
+SET client_encoding = 'LATIN1';
+UPDATE dt SET s = s || pg_client_encoding() WHERE id IN (SELECT id FROM helper);
+UPDATE lt SET s = s || pg_client_encoding() WHERE id IN (SELECT id FROM helper);
+RESET client_encoding;
+SELECT same_rows();
+SELECT * FROM dt ORDER BY id;
+DROP CAST (int4 AS date);
+SET client_min_messages = warning;
+DROP SCHEMA edges5 CASCADE;
