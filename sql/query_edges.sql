@@ -1086,6 +1086,9 @@ UPDATE lt SET n = n * 10 + 1, a[2] = a[1] + 100 WHERE id IN (SELECT id FROM help
 UPDATE dt SET j['k'] = j['k'], cp.f = (cp).f + 1 WHERE id IN (SELECT id FROM helper);
 UPDATE lt SET j['k'] = j['k'], cp.f = (cp).f + 1 WHERE id IN (SELECT id FROM helper);
 CREATE CAST (int4 AS date) WITH INOUT;
+-- (a cast of one's own is computed on the coordinator, also by a router query)
+SELECT id, (id + 20240300)::date AS d FROM dt WHERE id = 1;
+SELECT count(*) FROM dt WHERE (id + 20240300)::date > '2024-03-01';
 UPDATE dt SET d = (id + 20240300)::date WHERE id IN (SELECT id FROM helper);
 UPDATE lt SET d = (id + 20240300)::date WHERE id IN (SELECT id FROM helper);
 SET array_nulls = off;

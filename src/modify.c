@@ -32,7 +32,6 @@
 
 #include "access/relation.h"
 #include "access/transam.h"
-#include "catalog/pg_cast.h"
 #include "catalog/pg_index.h"
 #include "commands/explain.h"
 #include "common/hashfn.h"
@@ -235,52 +234,17 @@ ComputedFromRow(Node *expr, Index rti, ShardextTable *table)
 
 /*
  * NotComputedFromRowAlike finds in a new value what the node's SET could not
- * take as it is, or would compute otherwise: an assignment to an array
- * element or slice or to a field of a composite (deparsed, it is no SET
- * value), and a conversion by a cast of one's own between built-in types
- * (the node has only the built-in casts).
+ * take as it is: an assignment to an array element or slice or to a field
+ * of a composite (deparsed, it is no SET value).
  */
 static bool
 NotComputedFromRowAlike(Node *node, void *context)
 {
-	Oid			source = InvalidOid;
-	Oid			target = InvalidOid;
-
 	if (node == NULL)
 		return false;
 	if (IsA(node, FieldStore) ||
 		(IsA(node, SubscriptingRef) && ((SubscriptingRef *) node)->refassgnexpr != NULL))
 		return true;
-	if (IsA(node, CoerceViaIO))
-	{
-		source = exprType((Node *) ((CoerceViaIO *) node)->arg);
-		target = ((CoerceViaIO *) node)->resulttype;
-	}
-	else if (IsA(node, RelabelType))
-	{
-		source = exprType((Node *) ((RelabelType *) node)->arg);
-		target = ((RelabelType *) node)->resulttype;
-	}
-	else if (IsA(node, ArrayCoerceExpr))
-	{
-		source = exprType((Node *) ((ArrayCoerceExpr *) node)->arg);
-		target = ((ArrayCoerceExpr *) node)->resulttype;
-	}
-	if (OidIsValid(source))
-	{
-		HeapTuple	tuple = SearchSysCache2(CASTSOURCETARGET,
-											ObjectIdGetDatum(source),
-											ObjectIdGetDatum(target));
-
-		if (HeapTupleIsValid(tuple))
-		{
-			bool		own = ((Form_pg_cast) GETSTRUCT(tuple))->oid >= FirstNormalObjectId;
-
-			ReleaseSysCache(tuple);
-			if (own)
-				return true;
-		}
-	}
 	return expression_tree_walker(node, NotComputedFromRowAlike, context);
 }
 

@@ -41,6 +41,7 @@
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/partition.h"
+#include "catalog/pg_cast.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_constraint.h"
@@ -1972,6 +1973,25 @@ SessionStyleWalker(Node *node, void *context)
 }
 
 /*
+ * IsUserCast tells whether the cast from type source to type target is one
+ * a user created (CREATE CAST between built-in types): the nodes have only
+ * the built-in ones, and would refuse or convert otherwise.
+ */
+bool
+IsUserCast(Oid source, Oid target)
+{
+	HeapTuple	tuple = SearchSysCache2(CASTSOURCETARGET, ObjectIdGetDatum(source),
+										ObjectIdGetDatum(target));
+	bool		own;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	own = IsUserObject(((Form_pg_cast) GETSTRUCT(tuple))->oid);
+	ReleaseSysCache(tuple);
+	return own;
+}
+
+/*
  * NotShippableWalker returns true as soon as it finds in node something a
  * worker cannot evaluate (the expression_tree_walker convention, see
  * IsShippableExpression).
@@ -2149,7 +2169,8 @@ NotShippableWalker(Node *node, void *context)
 				RelabelType *relabel = (RelabelType *) node;
 
 				if (!IsNodeType(relabel->resulttype) ||
-					IsUserObject(relabel->resultcollid))
+					IsUserObject(relabel->resultcollid) ||
+					IsUserCast(exprType((Node *) relabel->arg), relabel->resulttype))
 					return true;
 			}
 			break;
@@ -2159,7 +2180,8 @@ NotShippableWalker(Node *node, void *context)
 				CoerceViaIO *coerce = (CoerceViaIO *) node;
 
 				if (!IsNodeType(coerce->resulttype) ||
-					IsUserObject(coerce->resultcollid))
+					IsUserObject(coerce->resultcollid) ||
+					IsUserCast(exprType((Node *) coerce->arg), coerce->resulttype))
 					return true;
 			}
 			break;
@@ -2169,7 +2191,8 @@ NotShippableWalker(Node *node, void *context)
 				ArrayCoerceExpr *coerce = (ArrayCoerceExpr *) node;
 
 				if (!IsNodeType(coerce->resulttype) ||
-					IsUserObject(coerce->resultcollid))
+					IsUserObject(coerce->resultcollid) ||
+					IsUserCast(exprType((Node *) coerce->arg), coerce->resulttype))
 					return true;
 			}
 			break;
