@@ -472,6 +472,21 @@ SET client_min_messages = warning;
 DROP SCHEMA rt_evt CASCADE;
 RESET client_min_messages;
 
+-- a reference table dropped, then a type its copy used, in one transaction:
+-- the coordinator's copy is dropped by the transaction itself (through its
+-- connection to itself, the type's drop would wait for that connection)
+CREATE TYPE rt_mood AS ENUM ('ok', 'bad');
+CREATE TABLE rt_moody (id int PRIMARY KEY, m rt_mood);
+SELECT create_reference_table('rt_moody');
+INSERT INTO rt_moody VALUES (1, 'ok');
+SET statement_timeout = '20s';
+BEGIN;
+DROP TABLE rt_moody;
+DROP TYPE rt_mood;
+COMMIT;
+RESET statement_timeout;
+SELECT count(*) AS copies_left FROM pg_class WHERE relname LIKE 'rt\_moody%';
+
 DROP SCHEMA rt_dist CASCADE;
 DROP SCHEMA rt_local CASCADE;
 DROP SCHEMA reference_tables CASCADE;

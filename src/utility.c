@@ -38,6 +38,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/dependency.h"
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
 #include "commands/dbcommands.h"
@@ -1826,6 +1827,10 @@ ProcessPendingDrops(void)
 	List	   *commands = NIL;
 	ListCell   *lc;
 	ListCell   *commandCell;
+	NodeConnection *self = FindNodeConnection(COORDINATOR_NODE_ID);
+	bool		selfInTransaction = (self != NULL && self->inTransaction);
+	ObjectAddresses *localCopies = new_object_addresses();
+	bool		anyLocal = false;
 
 	if (drops == NIL)
 		return;
@@ -1852,10 +1857,32 @@ ProcessPendingDrops(void)
 				continue;
 			if (nodeId == COORDINATOR_NODE_ID)
 				CheckCopyNotInLocalUse(drop->relid, shardName);
+
+			/*
+			 * The coordinator's copy is dropped in this transaction itself,
+			 * unless its connection to itself already worked on it in this
+			 * transaction (it holds locks the drop would wait for): dropped
+			 * there, it would stay locked by that connection, and a later
+			 * statement of this transaction needing it (a DROP TYPE of a
+			 * type it used) would wait for it forever.
+			 */
+			if (nodeId == COORDINATOR_NODE_ID && !selfInTransaction)
+			{
+				ObjectAddress copy;
+
+				ObjectAddressSet(copy, RelationRelationId,
+								 CoordinatorCopyRelid(shardName));
+				add_exact_object_address(&copy, localCopies);
+				anyLocal = true;
+				continue;
+			}
 			AppendToNodeCommand(&nodeIds, &commands, nodeId,
 								"DROP TABLE IF EXISTS ", shardName);
 		}
 	}
+	if (anyLocal)
+		performMultipleDeletions(localCopies, DROP_RESTRICT,
+								 PERFORM_DELETION_INTERNAL);
 	forboth(lc, nodeIds, commandCell, commands)
 		RemoteExecuteCommand(GetNodeConnectionInTransaction(lfirst_int(lc), true),
 							 ((StringInfo) lfirst(commandCell))->data);
