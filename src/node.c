@@ -54,6 +54,7 @@ PG_FUNCTION_INFO_V1(shardext_register_coordinator);
 static void CheckNodeAddress(const char *host, int32 port, const char *dbname);
 static char *DatabaseSetting(HeapTuple tuple, AttrNumber column);
 static char *LocaleKey(const char *name);
+static char *DescribeDatabaseSettings(char **values);
 static void CheckNodeDatabase(PGconn *conn, const char *host, int port,
 							  const char *dbname);
 static void InsertNode(int32 nodeId, const char *host, int32 port,
@@ -205,12 +206,33 @@ LocaleKey(const char *name)
 	return buf.data;
 }
 
+/* the database settings CheckNodeDatabase compares, in this order */
+#define DATABASE_SETTINGS 5
+static const char *const DatabaseSettingNames[DATABASE_SETTINGS] = {
+	"encoding", "locale provider", "LC_COLLATE", "LC_CTYPE", "ICU locale"
+};
+
+/* DescribeDatabaseSettings says the settings for a message (names quoted). */
+static char *
+DescribeDatabaseSettings(char **values)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < DATABASE_SETTINGS; i++)
+		appendStringInfo(&buf, i < 2 ? "%s%s %s" : "%s%s \"%s\"",
+						 i > 0 ? ", " : "", DatabaseSettingNames[i], values[i]);
+	return buf.data;
+}
+
 /*
  * CheckNodeDatabase raises an error unless the database dbname of a node
  * (conn, which it closes) compares and sorts text as the coordinator's
  * does: the same encoding, locale provider, LC_COLLATE, LC_CTYPE and ICU
- * locale (libc locales compared by LocaleKey).  The nodes filter, sort, group and index the shards' rows; under
- * another collation they would answer otherwise than the coordinator.
+ * locale (libc locales compared by LocaleKey).  The nodes filter, sort,
+ * group and index the shards' rows; under another collation they would
+ * answer otherwise than the coordinator.
  */
 static void
 CheckNodeDatabase(PGconn *conn, const char *host, int port, const char *dbname)
@@ -218,9 +240,10 @@ CheckNodeDatabase(PGconn *conn, const char *host, int port, const char *dbname)
 	PGresult   *res;
 	HeapTuple	tuple;
 	Form_pg_database db;
-	char	   *here;
-	char	   *there;
-	bool		same;
+	char	   *here[DATABASE_SETTINGS];
+	char	   *there[DATABASE_SETTINGS];
+	bool		same = true;
+	int			i;
 
 	/* (the ICU locale's column is datlocale from PostgreSQL 17 on) */
 	res = PQexec(conn, "SELECT pg_catalog.pg_encoding_to_char(encoding), "
@@ -241,41 +264,40 @@ CheckNodeDatabase(PGconn *conn, const char *host, int port, const char *dbname)
 						dbname, host, port),
 				 errdetail_internal("%s", message)));
 	}
+	for (i = 0; i < DATABASE_SETTINGS; i++)
+		there[i] = pstrdup(PQgetvalue(res, 0, i));
+	PQclear(res);
+	CloseNodeConnection(conn);
+
 	tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
 	db = (Form_pg_database) GETSTRUCT(tuple);
-	here = psprintf("encoding %s, locale provider %s, LC_COLLATE \"%s\", LC_CTYPE \"%s\", ICU locale \"%s\"",
-					GetDatabaseEncodingName(),
-					db->datlocprovider == COLLPROVIDER_ICU ? "icu" :
-					db->datlocprovider == COLLPROVIDER_LIBC ? "libc" :
-					psprintf("%c", db->datlocprovider),
-					DatabaseSetting(tuple, Anum_pg_database_datcollate),
-					DatabaseSetting(tuple, Anum_pg_database_datctype),
-					DatabaseSetting(tuple, Anum_pg_database_daticulocale));
-	there = psprintf("encoding %s, locale provider %s, LC_COLLATE \"%s\", LC_CTYPE \"%s\", ICU locale \"%s\"",
-					 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-					 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-					 PQgetvalue(res, 0, 4));
-	same = strcmp(GetDatabaseEncodingName(), PQgetvalue(res, 0, 0)) == 0 &&
-		strcmp(db->datlocprovider == COLLPROVIDER_ICU ? "icu" :
-			   db->datlocprovider == COLLPROVIDER_LIBC ? "libc" :
-			   psprintf("%c", db->datlocprovider), PQgetvalue(res, 0, 1)) == 0 &&
-		strcmp(LocaleKey(DatabaseSetting(tuple, Anum_pg_database_datcollate)),
-			   LocaleKey(PQgetvalue(res, 0, 2))) == 0 &&
-		strcmp(LocaleKey(DatabaseSetting(tuple, Anum_pg_database_datctype)),
-			   LocaleKey(PQgetvalue(res, 0, 3))) == 0 &&
-		strcmp(DatabaseSetting(tuple, Anum_pg_database_daticulocale),
-			   PQgetvalue(res, 0, 4)) == 0;
+	here[0] = pstrdup(GetDatabaseEncodingName());
+	here[1] = db->datlocprovider == COLLPROVIDER_ICU ? "icu" :
+		db->datlocprovider == COLLPROVIDER_LIBC ? "libc" :
+		psprintf("%c", db->datlocprovider);
+	here[2] = DatabaseSetting(tuple, Anum_pg_database_datcollate);
+	here[3] = DatabaseSetting(tuple, Anum_pg_database_datctype);
+	here[4] = DatabaseSetting(tuple, Anum_pg_database_daticulocale);
 	ReleaseSysCache(tuple);
-	PQclear(res);
-	CloseNodeConnection(conn);
+
+	for (i = 0; i < DATABASE_SETTINGS; i++)
+	{
+		bool		locale = (i == 2 || i == 3);
+
+		if (strcmp(locale ? LocaleKey(here[i]) : here[i],
+				   locale ? LocaleKey(there[i]) : there[i]) != 0)
+			same = false;
+	}
 	if (!same)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("database \"%s\" on node %s:%d does not compare text as the coordinator's database does",
 						dbname, host, port),
-				 errdetail("The node's database has %s; the coordinator's has %s.", there, here),
+				 errdetail("The node's database has %s; the coordinator's has %s.",
+						   DescribeDatabaseSettings(there),
+						   DescribeDatabaseSettings(here)),
 				 errhint("Create the node's database with the coordinator's settings "
 						 "(CREATE DATABASE ... TEMPLATE template0 ENCODING ... LOCALE_PROVIDER ... "
 						 "LC_COLLATE ... LC_CTYPE ... ICU_LOCALE ...).")));

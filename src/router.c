@@ -366,15 +366,7 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query uses a collation that the nodes do not have";
 		return true;
 	}
-	if ((IsA(node, CoerceViaIO) &&
-		 IsUserCast(exprType((Node *) ((CoerceViaIO *) node)->arg),
-					((CoerceViaIO *) node)->resulttype)) ||
-		(IsA(node, RelabelType) &&
-		 IsUserCast(exprType((Node *) ((RelabelType *) node)->arg),
-					((RelabelType *) node)->resulttype)) ||
-		(IsA(node, ArrayCoerceExpr) &&
-		 IsUserCast(exprType((Node *) ((ArrayCoerceExpr *) node)->arg),
-					((ArrayCoerceExpr *) node)->resulttype)))
+	if (IsUserCoercion(node))
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a cast that the nodes do not have";

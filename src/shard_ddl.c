@@ -1973,17 +1973,38 @@ SessionStyleWalker(Node *node, void *context)
 }
 
 /*
- * IsUserCast tells whether the cast from type source to type target is one
- * a user created (CREATE CAST between built-in types): the nodes have only
- * the built-in ones, and would refuse or convert otherwise.
+ * IsUserCoercion tells whether node is a conversion (through text, a
+ * relabeling, or of an array's elements) by a cast a user created between
+ * built-in types (CREATE CAST): the nodes have only the built-in casts, and
+ * would refuse it or convert otherwise.
  */
 bool
-IsUserCast(Oid source, Oid target)
+IsUserCoercion(Node *node)
 {
-	HeapTuple	tuple = SearchSysCache2(CASTSOURCETARGET, ObjectIdGetDatum(source),
-										ObjectIdGetDatum(target));
+	Node	   *arg;
+	Oid			target;
+	HeapTuple	tuple;
 	bool		own;
 
+	switch (nodeTag(node))
+	{
+		case T_CoerceViaIO:
+			arg = (Node *) ((CoerceViaIO *) node)->arg;
+			target = ((CoerceViaIO *) node)->resulttype;
+			break;
+		case T_RelabelType:
+			arg = (Node *) ((RelabelType *) node)->arg;
+			target = ((RelabelType *) node)->resulttype;
+			break;
+		case T_ArrayCoerceExpr:
+			arg = (Node *) ((ArrayCoerceExpr *) node)->arg;
+			target = ((ArrayCoerceExpr *) node)->resulttype;
+			break;
+		default:
+			return false;
+	}
+	tuple = SearchSysCache2(CASTSOURCETARGET, ObjectIdGetDatum(exprType(arg)),
+							ObjectIdGetDatum(target));
 	if (!HeapTupleIsValid(tuple))
 		return false;
 	own = IsUserObject(((Form_pg_cast) GETSTRUCT(tuple))->oid);
@@ -2170,7 +2191,7 @@ NotShippableWalker(Node *node, void *context)
 
 				if (!IsNodeType(relabel->resulttype) ||
 					IsUserObject(relabel->resultcollid) ||
-					IsUserCast(exprType((Node *) relabel->arg), relabel->resulttype))
+					IsUserCoercion(node))
 					return true;
 			}
 			break;
@@ -2181,7 +2202,7 @@ NotShippableWalker(Node *node, void *context)
 
 				if (!IsNodeType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid) ||
-					IsUserCast(exprType((Node *) coerce->arg), coerce->resulttype))
+					IsUserCoercion(node))
 					return true;
 			}
 			break;
@@ -2192,7 +2213,7 @@ NotShippableWalker(Node *node, void *context)
 
 				if (!IsNodeType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid) ||
-					IsUserCast(exprType((Node *) coerce->arg), coerce->resulttype))
+					IsUserCoercion(node))
 					return true;
 			}
 			break;

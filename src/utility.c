@@ -240,7 +240,8 @@ CheckNotCoordinatorCopy(Oid relid, const char *action)
 
 /*
  * NeedsTopLevel tells whether a DDL statement refuses to run other than as
- * a top-level statement (the concurrent forms of the index commands).
+ * a top-level statement (the concurrent forms of the index commands, and
+ * CLUSTER without a table).
  */
 static bool
 NeedsTopLevel(Node *parsetree)
@@ -258,7 +259,6 @@ NeedsTopLevel(Node *parsetree)
 				if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
 					return true;
 			return false;
-		case T_VacuumStmt:
 		case T_ClusterStmt:
 			return true;
 		default:
@@ -1827,14 +1827,17 @@ ProcessPendingDrops(void)
 	List	   *commands = NIL;
 	ListCell   *lc;
 	ListCell   *commandCell;
-	NodeConnection *self = FindNodeConnection(COORDINATOR_NODE_ID);
-	bool		selfInTransaction = (self != NULL && self->inTransaction);
-	ObjectAddresses *localCopies = new_object_addresses();
+	NodeConnection *self;
+	bool		selfInTransaction;
+	ObjectAddresses *localCopies;
 	bool		anyLocal = false;
 
 	if (drops == NIL)
 		return;
 	PendingDrops = NIL;
+	self = FindNodeConnection(COORDINATOR_NODE_ID);
+	selfInTransaction = (self != NULL && self->inTransaction);
+	localCopies = new_object_addresses();
 	foreach(lc, drops)
 	{
 		PendingDrop *drop = lfirst(lc);

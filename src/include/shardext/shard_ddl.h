@@ -56,7 +56,7 @@ extern void CheckSessionStyleOfWrites(Oid relid);
 extern bool SQLValueReadsSessionState(SQLValueFunction *svf);
 extern bool IsShippableConst(Const *constant);
 extern bool IsShippableExpression(Node *expr);
-extern bool IsUserCast(Oid source, Oid target);
+extern bool IsUserCoercion(Node *node);
 extern bool NodeFillsOmittedColumn(Relation rel, AttrNumber attnum);
 
 #endif							/* SHARDEXT_SHARD_DDL_H */
