@@ -217,6 +217,37 @@ INSERT INTO order_copies SELECT customer_id, id, amount, 'again' FROM orders
 INSERT INTO local_order_copies SELECT customer_id, id, amount, 'again' FROM local_orders
   ON CONFLICT (customer_id, id) DO UPDATE SET name = excluded.name;
 SELECT same('SELECT * FROM order_copies');
+-- one whose SELECT is pinned to one customer runs on that shard group only
+SELECT line FROM plan('INSERT INTO order_copies SELECT o.customer_id, o.id + 500000, o.amount, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.customer_id = 3') AS line
+ WHERE line !~ 'Shard:';
+INSERT INTO order_copies SELECT o.customer_id, o.id + 500000, o.amount, c.name
+  FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.customer_id = 3;
+INSERT INTO local_order_copies SELECT o.customer_id, o.id + 500000, o.amount, c.name
+  FROM local_orders o JOIN local_customers c ON c.id = o.customer_id WHERE o.customer_id = 3;
+PREPARE copy_customer(bigint, text) AS
+  INSERT INTO order_copies SELECT customer_id, id + 600000, amount, $2 FROM orders
+   WHERE customer_id = $1 RETURNING customer_id, id, name;
+PREPARE local_copy_customer(bigint, text) AS
+  INSERT INTO local_order_copies SELECT customer_id, id + 600000, amount, $2 FROM local_orders
+   WHERE customer_id = $1 RETURNING customer_id, id, name;
+EXECUTE copy_customer(1, 'one') \g /dev/null
+EXECUTE copy_customer(2, 'two') \g /dev/null
+EXECUTE copy_customer(4, 'four') \g /dev/null
+EXECUTE copy_customer(5, 'five') \g /dev/null
+EXECUTE copy_customer(6, 'six') \g /dev/null
+EXECUTE copy_customer(7, 'seven') \g /dev/null
+EXECUTE copy_customer(8, 'eight') \g /dev/null
+EXECUTE local_copy_customer(1, 'one') \g /dev/null
+EXECUTE local_copy_customer(2, 'two') \g /dev/null
+EXECUTE local_copy_customer(4, 'four') \g /dev/null
+EXECUTE local_copy_customer(5, 'five') \g /dev/null
+EXECUTE local_copy_customer(6, 'six') \g /dev/null
+EXECUTE local_copy_customer(7, 'seven') \g /dev/null
+EXECUTE local_copy_customer(8, 'eight') \g /dev/null
+SELECT same('SELECT * FROM order_copies');
+SELECT count(*) > 0 AS copied FROM local_order_copies WHERE id > 600000;
+DELETE FROM order_copies WHERE id > 500000;
+DELETE FROM local_order_copies WHERE id > 500000;
 -- a source whose distribution column does not feed the target's is routed
 SELECT plan('INSERT INTO order_copies SELECT o.id, o.customer_id, o.amount, NULL FROM orders o');
 SELECT same('SELECT * FROM order_copies');

@@ -454,8 +454,21 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 			if (ValuesComeFromSource(pushed))
 			{
 				RouterAnalysis analysis;
+				RouterAnalysis *source = AnalyzeRouterQuery(pushed);
+				Expr	   *pin = SharedPin(source);
 				int			i;
 
+				/*
+				 * A SELECT pinned to one value of the distribution column
+				 * (WHERE tenant = 42) finds its rows in one shard group, and
+				 * the rows it inserts go to the target's shard of that group.
+				 */
+				if (pin != NULL && RouterPinsAgree(source))
+				{
+					source->relids = lcons_oid(target->relid, source->relids);
+					source->pins = lcons(pin, source->pins);
+					return PlanRemoteQuery(pushed, source, QUERY_SCAN_ROUTER, rtes);
+				}
 				memset(&analysis, 0, sizeof(analysis));
 				analysis.relids = relids;
 				for (i = 0; i < list_length(relids); i++)

@@ -1427,3 +1427,31 @@ RouterPinsAgree(RouterAnalysis *analysis)
 		return false;
 	return samePin || allConst;
 }
+
+/*
+ * SharedPin returns the one pin that every distributed table of the
+ * analysis has (the value that picks their shard group), or NULL when a
+ * table has none or two have different ones.  Single-shard tables need no
+ * pin and are not looked at.
+ */
+Expr *
+SharedPin(RouterAnalysis *analysis)
+{
+	ListCell   *relidCell;
+	ListCell   *pinCell;
+	Expr	   *shared = NULL;
+
+	if (!analysis->shippable || !analysis->allPinned)
+		return NULL;
+	forboth(relidCell, analysis->relids, pinCell, analysis->pins)
+	{
+		Expr	   *pin = lfirst(pinCell);
+
+		if (IsSingleShardTable(ShardextGetTable(lfirst_oid(relidCell))))
+			continue;
+		if (pin == NULL || (shared != NULL && !equal(pin, shared)))
+			return NULL;
+		shared = pin;
+	}
+	return shared;
+}

@@ -32,6 +32,7 @@ typedef struct RouterAnalysis
 
 extern RouterAnalysis *AnalyzeRouterQuery(Query *query);
 extern bool RouterPinsAgree(RouterAnalysis *analysis);
+extern Expr *SharedPin(RouterAnalysis *analysis);
 extern Expr *FindPinInClauses(List *clauses, Index rtindex,
 							  struct ShardextTable *table);
 extern Expr *FindPinListInClauses(List *clauses, Index rtindex,
