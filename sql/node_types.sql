@@ -366,6 +366,27 @@ EXECUTE by_unused(1); EXECUTE by_unused(1); EXECUTE by_unused(1);
 EXECUTE by_unused(1); EXECUTE by_unused(1); EXECUTE by_unused(1); EXECUTE by_unused(15);
 PREPARE unused_param(size, int) AS SELECT v FROM a WHERE id = $2;
 EXECUTE unused_param('s', 3);
+-- arrays of an enum the tables have only as scalars (cast on the nodes), of
+-- a domain over a built-in type (sent as an array of the base type): as
+-- the same statements with the values written in
+PREPARE by_sizes(int, size[]) AS SELECT id, sz FROM t WHERE id = $1 AND sz = ANY($2);
+PREPARE count_sizes(size[]) AS SELECT count(*) FROM t WHERE txt = ANY($1);
+PREPARE set_size(size[], int) AS UPDATE t SET sz = $1[2] WHERE id = $2 RETURNING id, sz;
+PREPARE by_posints(posint[]) AS SELECT count(*) FROM t WHERE p = ANY($1);
+EXECUTE by_sizes(1, '{m,l}');
+SELECT id, sz FROM t WHERE id = 1 AND sz = ANY('{m,l}');
+EXECUTE count_sizes('{l}');
+SELECT count(*) FROM t WHERE txt = ANY('{l}');
+EXECUTE by_posints('{1,5,7}');
+SELECT count(*) FROM t WHERE p = ANY('{1,5,7}');
+EXECUTE by_posints('{0}');
+SET plan_cache_mode = force_generic_plan;
+EXECUTE count_sizes('{s,m}');
+SELECT count(*) FROM t WHERE txt = ANY('{s,m}');
+BEGIN;
+EXECUTE set_size('{s,l}', 1);
+ROLLBACK;
+RESET plan_cache_mode;
 SET plan_cache_mode = force_generic_plan;
 PREPARE over_hm(int) AS SELECT count(*) FROM hm WHERE id > $1;
 EXECUTE over_hm(0);

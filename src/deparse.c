@@ -419,8 +419,9 @@ CheckSingleAssignments(Query *query)
  * domain over one) that the nodes have (a distributed table uses it) with
  * an explicit cast to it: the node gets such a parameter as text
  * (BuildRemoteParams; the OIDs differ), and would not know its type, or
- * would read a composite as an anonymous record.  A domain over a built-in
- * type is sent as its base type.
+ * would read a composite as an anonymous record; the same for an array of
+ * such a type.  A domain over a built-in type is sent as its base type, an
+ * array of domains as the array of their base type (NodeBaseType).
  */
 static Node *
 CastUserTypeParams(Node *node, void *context)
@@ -431,9 +432,12 @@ CastUserTypeParams(Node *node, void *context)
 		((Param *) node)->paramtype >= FirstNormalObjectId)
 	{
 		Param	   *param = (Param *) node;
-		Oid			type = getBaseType(param->paramtype);
+		Oid			type = NodeBaseType(param->paramtype);
+		Oid			element = get_element_type(type);
 
-		if (type >= FirstNormalObjectId && TypeUsedByTables(type))
+		/* an array of an enum or composite type the nodes have: they have it */
+		if (type >= FirstNormalObjectId &&
+			TypeUsedByTables(OidIsValid(element) ? element : type))
 			return (Node *) makeRelabelType((Expr *) copyObject(param), type,
 											-1, InvalidOid, COERCE_EXPLICIT_CAST);
 		return node;

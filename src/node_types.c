@@ -1099,6 +1099,26 @@ TypeOfNames(List *names)
 }
 
 /*
+ * NodeBaseType returns the type a value of type typid is on a node: a
+ * domain's base type, and for an array of domains the array of their base
+ * type (the coordinator checked the domains' constraints already).
+ */
+Oid
+NodeBaseType(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+	Oid			element = get_element_type(base);
+	Oid			elementBase;
+
+	if (!OidIsValid(element))
+		return base;
+	elementBase = getBaseType(element);
+	if (elementBase == element || !OidIsValid(get_array_type(elementBase)))
+		return base;
+	return get_array_type(elementBase);
+}
+
+/*
  * TypeUsedByTables tells whether a column of a distributed table has type
  * typid or a type built on it: then the nodes holding its shards have it.
  */

@@ -589,7 +589,8 @@ DecodeColumns(RowDecoder *decoder, PGresult *res, int row, List *attnums,
 
 /*
  * RemoteParamType returns the type a parameter of type typid is sent to a
- * node with: its own when built in, a domain's built-in base type, text for
+ * node with: its own when built in, a domain's built-in base type (for an
+ * array of domains, the array of that base type), text for
  * an enum or composite type (the statement casts it: CastUserTypeParams;
  * a parameter the statement does not use must still have a type), or 0
  * (unknown: the node infers it) for an untyped literal.
@@ -603,7 +604,7 @@ RemoteParamType(Oid typid)
 		return InvalidOid;
 	if (typid < FirstNormalObjectId)
 		return typid;
-	base = getBaseType(typid);
+	base = NodeBaseType(typid);
 	return base < FirstNormalObjectId ? base : TEXTOID;
 }
 
