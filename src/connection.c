@@ -696,6 +696,23 @@ GetNodeConnection(int32 nodeId)
 }
 
 /*
+ * ReconnectNodeConnection replaces a lost connection (outside a remote
+ * transaction) by a new one to the same node, for the statement that found
+ * it lost.
+ */
+void
+ReconnectNodeConnection(NodeConnection *nc)
+{
+	bool		soleWrite = nc->soleWrite;
+
+	Assert(!nc->inTransaction);
+	ResetNodeConnection(nc);
+	if (GetNodeConnectionSlot(nc->nodeId, nc->slot) != nc)
+		elog(ERROR, "node connection moved while reconnecting");
+	nc->soleWrite = soleWrite;
+}
+
+/*
  * FindNodeConnection returns this backend's main connection to a node, or
  * NULL when there is none, without connecting.
  */

@@ -90,6 +90,9 @@ static void WaitForConnectionInput(NodeConnection *nc);
 static bool DeadlockCheckHoldingCancel(NodeConnection *nc, bool firstCheck,
 									   char **detail);
 static void StopRemoteStatement(NodeConnection *nc);
+static PGresult *ExecutePreparedOnce(NodeConnection *nc, const char *sql,
+									 int nParams, const Oid *paramTypes,
+									 const char *const *paramValues);
 static PGresult *ExecuteStatementTyped(NodeConnection *nc, const char *sql, int nParams,
 									   const Oid *paramTypes,
 									   const char *const *paramValues);
@@ -1177,6 +1180,52 @@ RemoteExecuteQuietly(NodeConnection *nc, const char *sql)
 PGresult   *
 RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 					  const Oid *paramTypes, const char *const *paramValues)
+{
+	MemoryContext context = CurrentMemoryContext;
+	PGresult   *volatile res = NULL;
+	volatile bool reconnect = false;
+
+	/*
+	 * A read outside a remote transaction whose connection turns out to be
+	 * lost (the node restarted, or ended the idle session, since this
+	 * backend last used it: connections used a moment ago are not checked
+	 * before use) is sent again on a new connection; it changed nothing.
+	 * A write is not: whether it committed before the loss is unknown.
+	 */
+	if (nc->inTransaction || nc->soleWrite)
+		return ExecutePreparedOnce(nc, sql, nParams, paramTypes, paramValues);
+	PG_TRY();
+	{
+		res = ExecutePreparedOnce(nc, sql, nParams, paramTypes, paramValues);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		if (error->sqlerrcode != ERRCODE_CONNECTION_FAILURE ||
+			nc->conn == NULL || PQstatus(nc->conn) != CONNECTION_BAD ||
+			nc->inTransaction || QueryCancelPending || ProcDiePending)
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(error);
+		reconnect = true;
+	}
+	PG_END_TRY();
+	if (!reconnect)
+		return res;
+	EndDeadlockWatch();
+	ReconnectNodeConnection(nc);
+	return ExecutePreparedOnce(nc, sql, nParams, paramTypes, paramValues);
+}
+
+/*
+ * ExecutePreparedOnce is RemoteExecutePrepared on the connection as it is.
+ */
+static PGresult *
+ExecutePreparedOnce(NodeConnection *nc, const char *sql, int nParams,
+					const Oid *paramTypes, const char *const *paramValues)
 {
 	PreparedStatement *entry;
 	uint64		key;

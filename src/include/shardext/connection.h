@@ -113,6 +113,7 @@ extern List *OpenNodeConnections(void);
 extern void DrainBusyConnections(bool cancel, bool cancelReadOnly);
 extern void ForgetPendingScans(int nestLevel);
 extern void ResetNodeConnection(NodeConnection *nc);
+extern void ReconnectNodeConnection(NodeConnection *nc);
 extern void ForgetSessionSettings(NodeConnection *nc);
 
 #endif							/* SHARDEXT_CONNECTION_H */
