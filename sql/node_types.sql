@@ -387,6 +387,24 @@ BEGIN;
 EXECUTE set_size('{s,l}', 1);
 ROLLBACK;
 RESET plan_cache_mode;
+-- an array of domains that a table has as a column stays one (compared
+-- with that column)
+CREATE DOMAIN arr_size AS size;
+CREATE TABLE arrs (id int PRIMARY KEY, c posint[], m arr_size[]);
+SET client_min_messages = warning;
+SELECT create_distributed_table('arrs', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO arrs VALUES (1, '{1,2}', '{s}'), (2, '{3}', '{m,l}');
+PREPARE arr_eq(int, posint[]) AS SELECT id FROM arrs WHERE id = $1 AND c = $2;
+PREPARE arr_sizes(arr_size[]) AS SELECT id FROM arrs WHERE m = $1;
+EXECUTE arr_eq(1, '{1,2}');
+EXECUTE arr_sizes('{m,l}');
+SET plan_cache_mode = force_generic_plan;
+PREPARE arr_set(posint[]) AS UPDATE arrs SET c = $1 WHERE c = $1 RETURNING id;
+EXECUTE arr_set('{3}');
+RESET plan_cache_mode;
+DROP TABLE arrs;
+DROP DOMAIN arr_size;
 SET plan_cache_mode = force_generic_plan;
 PREPARE over_hm(int) AS SELECT count(*) FROM hm WHERE id > $1;
 EXECUTE over_hm(0);

@@ -1099,9 +1099,12 @@ TypeOfNames(List *names)
 }
 
 /*
- * NodeBaseType returns the type a value of type typid is on a node: a
- * domain's base type, and for an array of domains the array of their base
- * type (the coordinator checked the domains' constraints already).
+ * NodeBaseType returns the type a value of type typid is sent to a node as:
+ * a domain's base type, and for an array of domains that the nodes do not
+ * have (no distributed table uses them) the array of their base type (the
+ * coordinator checked the domains' constraints already).  An array of
+ * domains the nodes have stays one: a column of that type compares only
+ * with it.
  */
 Oid
 NodeBaseType(Oid typid)
@@ -1113,7 +1116,8 @@ NodeBaseType(Oid typid)
 	if (!OidIsValid(element))
 		return base;
 	elementBase = getBaseType(element);
-	if (elementBase == element || !OidIsValid(get_array_type(elementBase)))
+	if (elementBase == element || !OidIsValid(get_array_type(elementBase)) ||
+		TypeUsedByTables(element))
 		return base;
 	return get_array_type(elementBase);
 }
