@@ -248,6 +248,12 @@ SELECT same('SELECT * FROM order_copies');
 SELECT count(*) > 0 AS copied FROM local_order_copies WHERE id > 600000;
 DELETE FROM order_copies WHERE id > 500000;
 DELETE FROM local_order_copies WHERE id > 500000;
+-- one whose distribution value comes from an outer join's null-extended
+-- side is routed (those rows have none: an error, as for any such row)
+SELECT line FROM plan('INSERT INTO order_copies SELECT o.customer_id, c.id, o.amount, c.name FROM customers c LEFT JOIN orders o ON o.customer_id = c.id') AS line
+ WHERE line ~ 'Custom Scan';
+INSERT INTO order_copies SELECT o.customer_id, c.id, o.amount, c.name
+  FROM customers c LEFT JOIN orders o ON o.customer_id = c.id WHERE c.id = 260;
 -- a source whose distribution column does not feed the target's is routed
 SELECT plan('INSERT INTO order_copies SELECT o.id, o.customer_id, o.amount, NULL FROM orders o');
 SELECT same('SELECT * FROM order_copies');

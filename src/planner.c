@@ -928,7 +928,9 @@ CoLocatedInsertSelect(Query *parse, ShardextTable *target)
 	if (!IsA(sourceTle->expr, Var))
 		return NIL;
 	var = (Var *) sourceTle->expr;
-	if (var->varlevelsup != 0)
+	/* (an outer join's null-extended rows would get no distribution value) */
+	if (var->varlevelsup != 0 ||
+		RteNullable((Node *) source->jointree, var->varno, false))
 		return NIL;
 	sourceTable = ShardextGetTable(rt_fetch(var->varno, source->rtable)->relid);
 	if (sourceTable == NULL || sourceTable->distAttno != var->varattno ||

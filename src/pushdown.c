@@ -116,7 +116,6 @@ static Query *RewriteTopN(Query *parse);
 static Query *RewriteJoin(Query *parse);
 static Query *MoveHavingToWhere(Query *parse);
 static bool GroupsByDistributionColumn(Query *parse);
-static bool RteNullable(Node *node, Index rtindex, bool nullable);
 static bool TargetListShippable(List *targetList);
 static bool QualsShippable(Node *quals);
 static Query *FinishOuterQuery(StringInfo outer, Query *parse, List *targetTexts,
@@ -1030,7 +1029,7 @@ TargetListShippable(List *targetList)
  * on the side of an outer join that gets null-extended rows (nullable tells
  * whether node itself does).
  */
-static bool
+bool
 RteNullable(Node *node, Index rtindex, bool nullable)
 {
 	if (node == NULL)
