@@ -353,6 +353,25 @@ ALTER SCHEMA nt4 RENAME TO nt5;
 ALTER TYPE nt5.mood ADD VALUE 'c';
 INSERT INTO hm VALUES (2, 'c');
 SELECT * FROM hm;
+-- tables in the renamed schema itself, of its enums, domains and composite
+-- types (distributed and reference): the columns keep their types
+CREATE SCHEMA "nt 6";
+CREATE TYPE "nt 6".e AS ENUM ('a', 'b');
+CREATE DOMAIN "nt 6"."Pos" AS int CHECK (VALUE > 0);
+CREATE TYPE "nt 6".c AS (x int, y text);
+CREATE TABLE "nt 6".t (id int PRIMARY KEY, e "nt 6".e, p "nt 6"."Pos", c "nt 6".c, ea "nt 6".e[]);
+CREATE TABLE "nt 6".r (id int PRIMARY KEY, e "nt 6".e);
+SET client_min_messages = warning;
+SELECT create_distributed_table('"nt 6".t', 'id', shard_count => 2);
+SELECT create_reference_table('"nt 6".r');
+RESET client_min_messages;
+INSERT INTO "nt 6".t VALUES (1, 'a', 1, '(1,x)', '{a,b}');
+INSERT INTO "nt 6".r VALUES (1, 'a');
+ALTER SCHEMA "nt 6" RENAME TO "nt 7";
+INSERT INTO "nt 7".t VALUES (2, 'b', 2, '(2,y)', '{b}');
+SELECT * FROM "nt 7".t JOIN "nt 7".r USING (id, e) ORDER BY id;
+SELECT id, e, p, c, ea FROM "nt 7".t WHERE e = 'b' AND p > 1 AND (c).y = 'y';
+DROP SCHEMA "nt 7" CASCADE;
 CREATE TABLE typed OF pt (PRIMARY KEY (x));
 SELECT create_distributed_table('typed', 'x');
 CREATE TABLE with_row (id int PRIMARY KEY, r asg);

@@ -80,7 +80,9 @@ typedef struct ColumnShape
 	char	   *name;
 	char	   *type;			/* with typmod */
 	Oid			typid;
+	int32		typmod;
 	char	   *collation;		/* NULL: the type's default */
+	Oid			collationOid;
 	bool		notNull;
 	char	   *defaultSql;		/* NULL: none, or not evaluable on a node */
 	bool		volatileDefault;	/* the default is not immutable */
@@ -336,6 +338,8 @@ CaptureTableShape(Oid relid)
 		column->name = pstrdup(NameStr(attr->attname));
 		column->type = format_type_with_typemod(attr->atttypid, attr->atttypmod);
 		column->typid = attr->atttypid;
+		column->typmod = attr->atttypmod;
+		column->collationOid = attr->attcollation;
 		if (OidIsValid(attr->attcollation) &&
 			attr->attcollation != get_typcollation(attr->atttypid))
 			column->collation = generate_collation_name(attr->attcollation);
@@ -625,15 +629,16 @@ FindConversion(TableShape *shape, const char *column)
 /*
  * ColumnRewritten tells whether the shards' ALTER TABLE changes the type of
  * a column (old in shape before, new after): it converts the column when its
- * type or collation changed, or the statement gave a USING.
+ * type, typmod or collation changed, or the statement gave a USING.  Types
+ * and collations are compared as objects: a renamed schema prints them by
+ * other names.
  */
 static bool
 ColumnRewritten(TableShape *before, ColumnShape *old, ColumnShape *new)
 {
 	return FindConversion(before, old->name) != NULL ||
-		strcmp(old->type, new->type) != 0 ||
-		(old->collation == NULL) != (new->collation == NULL) ||
-		(old->collation && strcmp(old->collation, new->collation) != 0);
+		old->typid != new->typid || old->typmod != new->typmod ||
+		old->collationOid != new->collationOid;
 }
 
 /*
