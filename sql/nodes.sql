@@ -42,6 +42,9 @@ SELECT expect_error('SELECT shardext_add_node(''127.0.0.1'', 1)');
 -- a database that does not exist on the node
 SELECT expect_error(format('SELECT shardext_add_node(%L, %s, %L)', 'localhost', :worker1_port, 'no_such_db'), true) ~ 'DETAIL: .*database "no_such_db" does not exist' AS missing_db_reported;
 SELECT expect_error('SELECT shardext_add_node(''no-such-host.invalid'', 5432)') ~ 'could not connect to node no-such-host.invalid' AS bad_host_reported;
+-- a registered node's database, or the coordinator's own, by another address
+SELECT expect_error(format('SELECT shardext_add_node(%L, %s)', 'localhost', :worker1_port));
+SELECT expect_error(format('SELECT shardext_add_node(%L, %s)', 'localhost', :coord_port));
 -- a node database that sorts text otherwise than the coordinator's is refused
 \c regression - 127.0.0.1 :worker1_port
 CREATE DATABASE nodes_other_collation TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en' LOCALE 'C';

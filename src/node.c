@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
@@ -55,6 +56,10 @@ static void CheckNodeAddress(const char *host, int32 port, const char *dbname);
 static char *DatabaseSetting(HeapTuple tuple, AttrNumber column);
 static char *LocaleKey(const char *name);
 static char *DescribeDatabaseSettings(char **values);
+static char *DatabaseIdentity(PGconn *conn);
+static void CheckNotRegisteredByAnotherName(const char *identity,
+											 const char *host, int port,
+											 const char *dbname);
 static void CheckNodeDatabase(PGconn *conn, const char *host, int port,
 							  const char *dbname);
 static void InsertNode(int32 nodeId, const char *host, int32 port,
@@ -304,6 +309,85 @@ CheckNodeDatabase(PGconn *conn, const char *host, int port, const char *dbname)
 }
 
 /*
+ * DatabaseIdentity returns what tells the database a connection reached
+ * from every other, whatever the address used to reach it: its server's
+ * system identifier and its OID ("sysid/oid"), or NULL when the node cannot
+ * say.
+ */
+static char *
+DatabaseIdentity(PGconn *conn)
+{
+	PGresult   *res;
+	char	   *identity = NULL;
+
+	res = PQexec(conn, "SELECT s.system_identifier::text || '/' || d.oid::text "
+				 "FROM pg_catalog.pg_control_system() s, pg_catalog.pg_database d "
+				 "WHERE d.datname = pg_catalog.current_database()");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		identity = pstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return identity;
+}
+
+/*
+ * CheckNotRegisteredByAnotherName refuses a node database that is the
+ * coordinator's own or that of a registered node reached by another address
+ * (localhost for 127.0.0.1, a socket directory): two nodes in one database
+ * would hold each other's shards, and one coordinator statement would wait
+ * on itself there.  Registered nodes that cannot be reached are not
+ * compared.
+ */
+static void
+CheckNotRegisteredByAnotherName(const char *identity, const char *host,
+								int port, const char *dbname)
+{
+	MemoryContext context = CurrentMemoryContext;
+	ListCell   *lc;
+
+	if (identity == NULL)
+		return;
+	if (strcmp(identity, psprintf(UINT64_FORMAT "/%u", GetSystemIdentifier(),
+								  MyDatabaseId)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("database \"%s\" on node %s:%d is the coordinator's own database",
+						dbname, host, port),
+				 errdetail("The coordinator keeps its own placements (node 0) in it already."),
+				 errhint("Add databases of other servers, or other databases, as workers.")));
+
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *node = lfirst(lc);
+		char	   *other = NULL;
+
+		if (node->role == NODE_ROLE_COORDINATOR)
+			continue;
+		PG_TRY();
+		{
+			PGconn	   *conn = ConnectToAddress(node->host, node->port,
+												node->dbname);
+
+			other = DatabaseIdentity(conn);
+			CloseNodeConnection(conn);
+		}
+		PG_CATCH();
+		{
+			/* a node that is down now cannot be told apart */
+			MemoryContextSwitchTo(context);
+			FlushErrorState();
+		}
+		PG_END_TRY();
+		if (other != NULL && strcmp(other, identity) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("database \"%s\" on node %s:%d is registered already as node %d (%s:%d)",
+							dbname, host, port, node->nodeId, node->host, node->port),
+					 errdetail("Both addresses reach the same database of the same server."),
+					 errhint("The nodes are listed in shardext.nodes.")));
+	}
+}
+
+/*
  * shardext_add_node(host, port, dbname) registers a worker and returns its
  * node id.  The node must answer within shardext.connect_timeout.
  */
@@ -314,6 +398,8 @@ shardext_add_node(PG_FUNCTION_ARGS)
 	int32		port = PG_GETARG_INT32(1);
 	char	   *dbname = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	ShardextNode *existing;
+	PGconn	   *conn;
+	char	   *identity;
 	int32		nodeId;
 
 	RequireSuperuser("shardext_add_node");
@@ -327,7 +413,10 @@ shardext_add_node(PG_FUNCTION_ARGS)
 						host, port, existing->nodeId),
 				 errhint("The nodes are listed in shardext.nodes.")));
 
-	CheckNodeDatabase(ConnectToAddress(host, port, dbname), host, port, dbname);
+	conn = ConnectToAddress(host, port, dbname);
+	identity = DatabaseIdentity(conn);
+	CheckNodeDatabase(conn, host, port, dbname);
+	CheckNotRegisteredByAnotherName(identity, host, port, dbname);
 
 	nodeId = DatumGetInt64(NextCatalogSequenceValue("nodes_node_id_seq"));
 	InsertNode(nodeId, host, port, dbname, NODE_ROLE_WORKER, 0);
