@@ -79,8 +79,10 @@ DELETE FROM shardext.tables WHERE table_name = 'held'::regclass;
 SELECT count(*) AS placements_left FROM shardext.placements;
 DROP TABLE held;
 
--- removing and adding again
+-- removing and adding again (the node's commit records leave with it)
+INSERT INTO shardext.transactions (gid, node_id) VALUES ('nodes_test_gid', :w2);
 SELECT shardext_remove_node('127.0.0.1', :worker2_port);
+SELECT count(*) AS records_left FROM shardext.transactions WHERE gid = 'nodes_test_gid';
 SELECT count(*) AS workers FROM shardext.nodes WHERE role = 'worker';
 SELECT count(*) AS w2_servers FROM pg_foreign_server WHERE srvname = 'shardext_node_' || :w2;
 SELECT shardext_add_node('127.0.0.1', :worker2_port) > :w2 AS new_id;
@@ -97,6 +99,17 @@ SELECT expect_error(format('SELECT shardext_remove_node(%L, %s)', '127.0.0.1', :
 ROLLBACK;
 SELECT expect_error(format('SELECT shardext_add_node(%L, %s)', '127.0.0.1', :worker2_port));
 
+-- not in a transaction that worked on the nodes (its commit needs the catalog)
+CREATE TABLE gone (id int PRIMARY KEY);
+SET client_min_messages = warning;
+SELECT create_distributed_table('gone', 'id', shard_count => 2);
+RESET client_min_messages;
+BEGIN;
+DROP TABLE gone;
+SELECT expect_error('DROP EXTENSION shardext');
+ROLLBACK;
+SELECT count(*) AS still_distributed FROM shardext.tables WHERE table_name = 'gone'::regclass;
+DROP TABLE gone;
 -- DROP EXTENSION takes the node servers along; CREATE EXTENSION starts anew
 DROP EXTENSION shardext;
 SELECT count(*) AS servers_left FROM pg_foreign_server;

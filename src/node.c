@@ -466,8 +466,8 @@ shardext_remove_node(PG_FUNCTION_ARGS)
 							   "node %d (%s:%d) still holds %d shard placements",
 							   placements,
 							   node->nodeId, host, port, placements),
-				 errhint("Move its shards to other nodes first, or undistribute "
-						 "the tables that use it.")));
+				 errhint("Undistribute the tables that use it (undistribute_table()), "
+						 "or drop them, first.")));
 
 	foreach(lc, ShardextAllNodes())
 	{
@@ -486,6 +486,9 @@ shardext_remove_node(PG_FUNCTION_ARGS)
 	args[0] = Int32GetDatum(node->nodeId);
 	serverName = pstrdup(node->serverName);
 	ExecuteCatalogSql("DELETE FROM shardext.placements WHERE node_id = $1",
+					  1, argTypes, args, NULL);
+	/* commit decisions kept for the node's recovery: it leaves with them */
+	ExecuteCatalogSql("DELETE FROM shardext.transactions WHERE node_id = $1",
 					  1, argTypes, args, NULL);
 	/* the node goes first: its server cannot be dropped while it is registered */
 	ExecuteCatalogSql("DELETE FROM shardext.nodes WHERE node_id = $1",

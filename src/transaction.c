@@ -183,6 +183,17 @@ ShardextExecutorFinish(QueryDesc *queryDesc)
 }
 
 /*
+ * RemoteTransactionsOpen tells whether this transaction opened a remote
+ * transaction on some node: its commit then needs the extension's catalog
+ * (shardext.transactions).
+ */
+bool
+RemoteTransactionsOpen(void)
+{
+	return RemoteTransactionOpened;
+}
+
+/*
  * StatementMayRunWithoutTransaction tells whether the running statement is
  * a transaction of its own: a top-level statement (not inside a function,
  * procedure or DO block) outside a transaction block.  Then a node can run

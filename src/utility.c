@@ -503,6 +503,13 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					 errmsg("cannot drop extension shardext while tables are distributed"),
 					 errhint("Call undistribute_table() on each table in "
 							 "shardext.tables, or drop them, first.")));
+		/* the commit of the nodes' work records its outcome in the catalog */
+		if (RemoteTransactionsOpen())
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot drop extension shardext in a transaction that worked on the nodes"),
+					 errdetail("Committing that work needs the extension's catalog."),
+					 errhint("Commit the transaction first, then drop the extension in a transaction of its own.")));
 		DropNodeServers();
 		CallNextProcessUtilityFlagged(&DroppingExtension, pstmt, queryString,
 									  readOnlyTree, context, params, queryEnv,

@@ -19,6 +19,7 @@ extern bool StyleSetLocally;
 extern Portal ExecuteStmtClientPortal;
 
 extern void ShardextInitTransactions(void);
+extern bool RemoteTransactionsOpen(void);
 extern bool StatementMayRunWithoutTransaction(void);
 extern int	ParallelConnectionsForNode(int32 nodeId, bool explainOnly);
 extern void CheckCopyNotInLocalUse(Oid table, const char *copyName);
