@@ -865,10 +865,15 @@ COPY big FROM STDIN WITH (FREEZE);
 ROLLBACK;
 SELECT * FROM big;
 -- a data-modifying WITH under a statement that reads no table is planned
--- by shardext too (it wrote into the coordinator's empty table)
+-- by shardext too (it wrote into the coordinator's empty table): an INSERT
+-- of one row goes to that row's shard
 WITH d AS (INSERT INTO big VALUES (7, 'ghost')) SELECT 1;
 WITH d AS (INSERT INTO big VALUES (7, 'ghost') RETURNING id) SELECT (SELECT count(*) FROM d);
 SELECT count(*) AS ghosts, pg_relation_size('big') AS coordinator_bytes FROM big WHERE id = 7;
+WITH d AS (INSERT INTO big VALUES (8, 'eight') RETURNING *) SELECT * FROM d;
+WITH d AS (INSERT INTO big VALUES (9, 'nine') RETURNING *) SELECT d.*, (SELECT count(*) FROM big WHERE id = 9) AS seen_before FROM d;
+WITH d AS (INSERT INTO big VALUES (10, 'ten'), (11, 'eleven') RETURNING *) SELECT * FROM d;
+DELETE FROM big WHERE id BETWEEN 7 AND 11;
 -- NOT NULL and CHECK are checked as COPY reads the rows: the first bad row
 -- is the one reported, as for a local table
 CREATE TABLE checked (id int, v int NOT NULL, w text CHECK (length(w) < 5),

@@ -79,6 +79,7 @@ typedef struct ShardPlan
 static void CheckNoTableOnNode(NodeConnection *nc, int32 nodeId,
 							   ShardextTable *table, const char *relationName);
 static void CheckTableOwner(Oid relid);
+static void DiscardStaleLocalRows(Relation rel);
 static void LockOwnedTable(Oid relid, LOCKMODE mode);
 static DistributionType ParseDistributionType(const char *name);
 static void PlanHashShards(ShardPlan *plan, int shardCount);
@@ -1017,6 +1018,39 @@ DeleteTableMetadata(Oid relid)
 }
 
 /*
+ * DiscardStaleLocalRows deletes the rows that the coordinator's own table
+ * of a distributed table holds: none, but for a dump restored in place,
+ * whose COPY filled it before the shard map was back (the shards hold those
+ * rows).  They would come back twice with the shards' rows.
+ */
+static void
+DiscardStaleLocalRows(Relation rel)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	uint64		count = 0;
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		simple_table_tuple_delete(rel, &slot->tts_tid, snapshot);
+		count++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	if (count > 0)
+	{
+		CommandCounterIncrement();
+		ereport(NOTICE,
+				(errmsg("discarded %llu rows that the coordinator's own table \"%s\" held",
+						(unsigned long long) count, RelationGetRelationName(rel)),
+				 errdetail("A distributed table's rows are in its shards; these were "
+						   "left by a dump restored in place.")));
+	}
+}
+
+/*
  * undistribute_table(table_name) copies every row back into the local table,
  * drops the shards and forgets the table.
  */
@@ -1042,6 +1076,7 @@ undistribute_table(PG_FUNCTION_ARGS)
 			CheckCopyNotInLocalUse(relid, table->shards[i]->relationName);
 
 	rel = table_open(relid, NoLock);
+	DiscardStaleLocalRows(rel);
 	for (i = 0; i < table->shardCount; i++)
 	{
 		ShardextShard *shard = table->shards[i];

@@ -320,11 +320,11 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 			ContainsWholeRowVar(expr, NULL) || IsAnonymousRecord(expr))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in this %s "
+					 errmsg("RETURNING with subqueries, system columns or functions the nodes cannot run is not supported in this %s "
 							"on distributed table \"%s\"", action,
 							get_rel_name(table->relid)),
 					 errdetail("The rows are changed by primary key on their nodes, which compute RETURNING: "
-							   "it may use only built-in functions, and, in a session whose DateStyle "
+							   "it may use only built-in functions and no system columns (xmin, ctid, ...), and, in a session whose DateStyle "
 							   "is not ISO, IntervalStyle not postgres or extra_float_digits below 1, "
 							   "not write dates, times, intervals or floats as text."),
 					 errhint("Return the table's columns (t.* rather than t), and compute the rest in a query afterwards.")));

@@ -185,12 +185,13 @@ ReportModifyingCteNotRouted(void)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("data-modifying WITH on distributed tables is only "
+			 errmsg("data-modifying WITH in a statement on distributed tables is only "
 					"supported when the whole statement goes to one node"),
 			 errdetail("That needs every table of the statement distributed (or a "
 					   "reference table), every distributed table filtered on its "
-					   "distribution column with the same value, and no INSERT "
-					   "into a distributed table fed by the WITH; local tables "
+					   "distribution column with the same value (an INSERT in the "
+					   "WITH: one VALUES row with that value), and the statement "
+					   "itself no INSERT into a distributed table; local tables "
 					   "cannot take part."),
 			 errhint("Run the data-modifying part as its own statement (with "
 					 "RETURNING into a temporary table, for instance).")));
@@ -1436,9 +1437,9 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 			IsAnonymousRecord(expr))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("RETURNING with subqueries or functions the nodes cannot run is not supported in INSERT into distributed table \"%s\"",
+					 errmsg("RETURNING with subqueries, system columns or functions the nodes cannot run is not supported in INSERT into distributed table \"%s\"",
 							get_rel_name(table->relid)),
-					 errdetail("Each node computes RETURNING for the rows it inserts: it may use only built-in functions, and, "
+					 errdetail("Each node computes RETURNING for the rows it inserts: it may use only built-in functions and no system columns (xmin, ctid, ...), and, "
 							   "in a session whose DateStyle is not ISO, IntervalStyle not postgres or "
 							   "extra_float_digits below 1, not write dates, times, intervals or floats as text."),
 					 errhint("Return the table's columns, and compute the rest in a query afterwards.")));
@@ -1469,7 +1470,7 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 						IsReferenceTable(table) ? "reference" : "distributed",
 						get_rel_name(table->relid)),
 				 errdetail("The update runs on the node of each row's shard: it may use only built-in functions "
-						   "and the table's own columns (no system columns), and, "
+						   "(no sequence, also not through a column's DEFAULT) and the table's own columns (no system columns), and, "
 						   "in a session whose DateStyle is not ISO, IntervalStyle not postgres or "
 						   "extra_float_digits below 1, not write dates, times, intervals or floats as text."),
 				 errhint("Compute the values in the inserted rows and use excluded.column "

@@ -407,8 +407,8 @@ SyncSessionSettings(NodeConnection *nc)
 }
 
 /*
- * LogicalNames returns a node's message with the shard id suffix removed
- * from quoted names of shards and of their indexes and constraints
+ * LogicalNames returns a node's message with the quoted names of shards and
+ * of their indexes and constraints replaced by the coordinator's names
  * ("items_pkey_100004" becomes "items_pkey"), and the shard's name in
  * "permission denied for table <shard>", so that errors read as on plain
  * PostgreSQL.
@@ -457,21 +457,22 @@ LogicalNames(const char *message)
 			int64		shardId = strtoi64(underscore + 1, NULL, 10);
 			ShardextTable *table;
 
+			/*
+			 * The coordinator's name of the shard's table, index or
+			 * constraint; a quoted word that only looks like one (a value in
+			 * a failing row, a name of the user's ending in digits) stays.
+			 */
 			if (ShardextGetShard(shardId, &table) != NULL)
 			{
 				char	   *quoted = pnstrdup(p + 1, end - p - 1);
 				char	   *logical = LogicalObjectName(table->relid, shardId, quoted);
 
-				/* the coordinator's name; else the suffix removed */
 				if (logical != NULL)
-					appendStringInfo(&buf, "\"%s\"", logical);
-				else
 				{
-					appendBinaryStringInfo(&buf, p, underscore - p);
-					appendStringInfoChar(&buf, '"');
+					appendStringInfo(&buf, "\"%s\"", logical);
+					p = end + 1;
+					continue;
 				}
-				p = end + 1;
-				continue;
 			}
 		}
 		appendBinaryStringInfo(&buf, p, end - p + 1);

@@ -82,6 +82,7 @@ static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
 static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
+static Expr *InsertedRowPin(Query *query, ShardextTable *table);
 static bool OuterDistributionColumn(Node *node, LevelState *state,
 									ShardextTable *table, Expr **pin);
 static bool LevelHasUntiedSubLinks(Query *query, LevelState *state,
@@ -848,12 +849,19 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 		if (query->commandType == CMD_INSERT &&
 			rtindex == (Index) query->resultRelation)
 		{
-			if (state.parent != NULL)
+			Expr	   *pin;
+
+			if (state.parent == NULL)
+				continue;
+			/* one row of a hash, range or directory table: pinned by its value */
+			pin = InsertedRowPin(query, table);
+			if (pin == NULL)
 			{
 				analysis->shippable = false;
 				analysis->reason = "a WITH inserts into a distributed table";
 				return false;
 			}
+			AddTablePin(analysis, table->relid, pin);
 			continue;
 		}
 		/*
@@ -891,6 +899,32 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 	*levelState = state;
 	analysis->level = levelState;
 	return true;
+}
+
+/*
+ * InsertedRowPin returns the distribution value of the one row an INSERT
+ * (in a WITH) writes with VALUES into a table with shards by value, when it
+ * is a pin value, or NULL: then the statement can go to that row's shard.
+ * Single-shard tables are not pinned this way (a reference table's copies
+ * must all get the row).
+ */
+static Expr *
+InsertedRowPin(Query *query, ShardextTable *table)
+{
+	ListCell   *lc;
+
+	if (IsSingleShardTable(table) || query->jointree->fromlist != NIL ||
+		table->distAttno <= 0)
+		return NULL;
+	foreach(lc, query->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resno == table->distAttno && !tle->resjunk &&
+			IsPinValue((Node *) tle->expr))
+			return (Expr *) copyObject(tle->expr);
+	}
+	return NULL;
 }
 
 /*
