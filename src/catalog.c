@@ -38,6 +38,15 @@
 #include "utils/snapmgr.h"
 
 #include "shardext/catalog.h"
+#include "shardext/distribute.h"
+
+/* set while ExecuteCatalogSql runs: shardext's own catalog writes */
+static int	CatalogWriteDepth = 0;
+
+/* set once this session restored rows of shardext.tables from a dump */
+static bool RestoredShardMap = false;
+
+static void NoteShardMapRestored(void);
 
 PG_FUNCTION_INFO_V1(shardext_catalog_changed);
 
@@ -135,7 +144,16 @@ ExecuteCatalogSql(const char *sql, int nargs, Oid *argTypes, Datum *args,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args(sql, nargs, argTypes, args, nulls, false, 0);
+	CatalogWriteDepth++;
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, argTypes, args, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		CatalogWriteDepth--;
+	}
+	PG_END_TRY();
 	if (rc < 0)
 		elog(ERROR, "catalog statement failed (%s): %s",
 			 SPI_result_code_string(rc), sql);
@@ -178,5 +196,60 @@ shardext_catalog_changed(PG_FUNCTION_ARGS)
 				 errmsg("shardext.catalog_changed() must be called as a trigger")));
 
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+
+	/*
+	 * Rows of shardext.tables (or placements, restored last) written by
+	 * something else than shardext's functions are a dump being restored
+	 * (pg_restore, psql): in place of the original, as the README says, so
+	 * the shards hold the rows and objects the rest of the dump makes
+	 * again.  The tables' rows restored so far are dropped each time.
+	 */
+	if (CatalogWriteDepth == 0 && TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
+		(RelationGetRelid(trigdata->tg_relation) == ShardextCatalogRelid("tables", false) ||
+		 RelationGetRelid(trigdata->tg_relation) == ShardextCatalogRelid("placements", false)))
+		NoteShardMapRestored();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * NoteShardMapRestored starts the session's in-place restore mode (see
+ * ShardextRestoringInPlace) and empties the coordinator's own tables of the
+ * restored distributed tables, which the dump's COPY filled before the
+ * shard map was back.
+ */
+static void
+NoteShardMapRestored(void)
+{
+	uint64		i;
+
+	RestoredShardMap = true;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT table_name::oid FROM shardext.tables", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read shardext.tables");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isNull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														  SPI_tuptable->tupdesc,
+														  1, &isNull));
+		Relation	rel = table_open(relid, RowExclusiveLock);
+
+		DiscardStaleLocalRows(rel, DEBUG1);
+		table_close(rel, NoLock);
+	}
+	SPI_finish();
+}
+
+/*
+ * ShardextRestoringInPlace tells whether this session is restoring a dump
+ * of the coordinator in place of the original: it restored the shard map,
+ * and still runs with check_function_bodies off, as dumps set it.  The
+ * shards have everything then: a distributed table's rows that COPY brings
+ * are not stored again, and DDL is the coordinator's only.
+ */
+bool
+ShardextRestoringInPlace(void)
+{
+	return RestoredShardMap && !check_function_bodies;
 }

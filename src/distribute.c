@@ -79,7 +79,6 @@ typedef struct ShardPlan
 static void CheckNoTableOnNode(NodeConnection *nc, int32 nodeId,
 							   ShardextTable *table, const char *relationName);
 static void CheckTableOwner(Oid relid);
-static void DiscardStaleLocalRows(Relation rel);
 static void LockOwnedTable(Oid relid, LOCKMODE mode);
 static DistributionType ParseDistributionType(const char *name);
 static void PlanHashShards(ShardPlan *plan, int shardCount);
@@ -1021,10 +1020,11 @@ DeleteTableMetadata(Oid relid)
  * DiscardStaleLocalRows deletes the rows that the coordinator's own table
  * of a distributed table holds: none, but for a dump restored in place,
  * whose COPY filled it before the shard map was back (the shards hold those
- * rows).  They would come back twice with the shards' rows.
+ * rows).  They would come back twice with the shards' rows.  elevel: of
+ * the message saying how many there were.
  */
-static void
-DiscardStaleLocalRows(Relation rel)
+void
+DiscardStaleLocalRows(Relation rel, int elevel)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
@@ -1042,7 +1042,7 @@ DiscardStaleLocalRows(Relation rel)
 	if (count > 0)
 	{
 		CommandCounterIncrement();
-		ereport(NOTICE,
+		ereport(elevel,
 				(errmsg("discarded %llu rows that the coordinator's own table \"%s\" held",
 						(unsigned long long) count, RelationGetRelationName(rel)),
 				 errdetail("A distributed table's rows are in its shards; these were "
@@ -1076,7 +1076,7 @@ undistribute_table(PG_FUNCTION_ARGS)
 			CheckCopyNotInLocalUse(relid, table->shards[i]->relationName);
 
 	rel = table_open(relid, NoLock);
-	DiscardStaleLocalRows(rel);
+	DiscardStaleLocalRows(rel, NOTICE);
 	for (i = 0; i < table->shardCount; i++)
 	{
 		ShardextShard *shard = table->shards[i];

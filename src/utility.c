@@ -493,6 +493,32 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		return;
 	}
 
+	/*
+	 * A dump restored in place (ShardextRestoringInPlace): the shards have
+	 * what the rest of the dump makes again — the rows, which the COPY of
+	 * a distributed table would store twice (they are read and dropped),
+	 * and the indexes, constraints and privileges, which are the
+	 * coordinator's to make only.
+	 */
+	if (ShardextRestoringInPlace() && ShardextHasDistributedTables())
+	{
+		CopyStmt   *copy = IsA(parsetree, CopyStmt) ? (CopyStmt *) parsetree : NULL;
+		Oid			relid = (copy != NULL && copy->is_from && copy->relation != NULL) ?
+			RangeVarGetRelid(copy->relation, NoLock, true) : InvalidOid;
+
+		CallNextProcessUtilityFlagged(&CopyingLocally, pstmt, queryString,
+									  readOnlyTree, context, params, queryEnv,
+									  dest, qc);
+		if (OidIsValid(relid) && ShardextGetTable(relid) != NULL)
+		{
+			Relation	rel = table_open(relid, RowExclusiveLock);
+
+			DiscardStaleLocalRows(rel, DEBUG1);
+			table_close(rel, NoLock);
+		}
+		return;
+	}
+
 	CheckStatementSparesCopies(parsetree);
 
 	if (DropsShardextExtension(parsetree))

@@ -11,8 +11,11 @@
 #ifndef SHARDEXT_DISTRIBUTE_H
 #define SHARDEXT_DISTRIBUTE_H
 
+#include "utils/relcache.h"
+
 /* set while shardext itself runs utility statements on local tables */
 extern bool ShardextLocalUtilityOnly;
+extern void DiscardStaleLocalRows(Relation rel, int elevel);
 
 extern void DeleteTableMetadata(Oid relid);
 extern List *ReferenceTableNodes(void);
