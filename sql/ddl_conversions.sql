@@ -170,6 +170,9 @@ COPY conv_style (id, f) FROM STDIN;
 4	0.5
 \.
 INSERT INTO conv_checked VALUES (1, '2020-02-01');
+-- (writes in a data-modifying WITH too)
+WITH i AS (INSERT INTO conv_style (id, f) VALUES (5, 0.1::float8 + 0.2) RETURNING id) SELECT * FROM i;
+WITH u AS (UPDATE conv_style SET f = 0.1::float8 + 0.2 WHERE id = 1 RETURNING id) SELECT * FROM u;
 DELETE FROM conv_style WHERE id = 2;
 RESET extra_float_digits;
 SET DateStyle = German;

@@ -424,6 +424,21 @@ EXECUTE arr_set('{3}');
 RESET plan_cache_mode;
 DROP TABLE arrs;
 DROP DOMAIN arr_size;
+-- parameters of a type no distributed table uses: what reads them is
+-- computed on the coordinator (the nodes do not have the type)
+CREATE TYPE unused_pair AS (x int, y text);
+PREPARE pair_element(unused_pair[]) AS SELECT count(*) FROM t WHERE id = ($1)[1].x;
+PREPARE pair_field(unused_pair) AS SELECT id FROM t WHERE id = 1 AND id = ($1).x;
+EXECUTE pair_element('{"(1,a)"}');
+EXECUTE pair_field('(1,b)');
+SET plan_cache_mode = force_generic_plan;
+PREPARE pair_generic(unused_pair[]) AS SELECT count(*) FROM t WHERE id = ANY (SELECT (u).x FROM unnest($1) u);
+EXECUTE pair_generic('{"(1,a)","(2,b)"}');
+RESET plan_cache_mode;
+DEALLOCATE pair_element;
+DEALLOCATE pair_field;
+DEALLOCATE pair_generic;
+DROP TYPE unused_pair;
 SET plan_cache_mode = force_generic_plan;
 PREPARE over_hm(int) AS SELECT count(*) FROM hm WHERE id > $1;
 EXECUTE over_hm(0);

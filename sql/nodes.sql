@@ -118,3 +118,16 @@ SELECT node_id, role FROM shardext.nodes;
 SELECT shardext_add_node('127.0.0.1', :worker1_port) AS w1 \gset
 SELECT shardext_add_node('127.0.0.1', :worker2_port) AS w2 \gset
 SELECT count(*) AS workers FROM shardext.nodes WHERE role = 'worker';
+-- so does DROP EXTENSION postgres_fdw CASCADE, which drops shardext too
+SET client_min_messages = warning;
+DROP EXTENSION postgres_fdw CASCADE;
+RESET client_min_messages;
+SELECT count(*) AS servers_left,
+       (SELECT count(*) FROM pg_extension WHERE extname = 'shardext') AS shardext_left
+  FROM pg_foreign_server;
+SET client_min_messages = warning;
+CREATE EXTENSION shardext CASCADE;
+RESET client_min_messages;
+SELECT shardext_add_node('127.0.0.1', :worker1_port) AS w1 \gset
+SELECT shardext_add_node('127.0.0.1', :worker2_port) AS w2 \gset
+SELECT count(*) AS workers FROM shardext.nodes WHERE role = 'worker';

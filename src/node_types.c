@@ -1123,6 +1123,26 @@ NodeBaseType(Oid typid)
 }
 
 /*
+ * NodesHaveParamType tells whether a statement sent to the nodes can use a
+ * parameter of type typid: a built-in type, a domain over one or an array
+ * of such (sent as the built-in type: NodeBaseType), or an enum or
+ * composite type, or an array of one, that a distributed table uses (sent
+ * as text and cast to it: CastUserTypeParams).  Other parameters are
+ * computed with on the coordinator.
+ */
+bool
+NodesHaveParamType(Oid typid)
+{
+	Oid			base = NodeBaseType(typid);
+	Oid			element;
+
+	if (base < FirstNormalObjectId)
+		return true;
+	element = get_element_type(base);
+	return TypeUsedByTables(OidIsValid(element) ? element : base);
+}
+
+/*
  * TypeUsedByTables tells whether a column of a distributed table has type
  * typid or a type built on it: then the nodes holding its shards have it.
  */

@@ -747,7 +747,8 @@ OnlyReferenceTables(List *rtes)
 /*
  * CheckNoReferenceTableCte refuses data-modifying WITH queries that write a
  * reference table: the statement runs on one node, the copies must all
- * change.
+ * change.  The distributed tables they write must take rows written in this
+ * session's style (CheckSessionStyleOfWrites).
  */
 static void
 CheckNoReferenceTableCte(Query *parse)
@@ -772,6 +773,9 @@ CheckNoReferenceTableCte(Query *parse)
 					 errmsg("data-modifying WITH on reference table \"%s\" is not supported",
 							get_rel_name(table->relid)),
 					 errhint("Run the INSERT, UPDATE or DELETE as a statement of its own.")));
+		/* its rows are written by the node, as those of a statement would be */
+		if (table != NULL && cteQuery->commandType != CMD_DELETE)
+			CheckSessionStyleOfWrites(table->relid);
 	}
 }
 

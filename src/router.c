@@ -386,6 +386,13 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query reads a system column";
 		return true;
 	}
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN &&
+		!NodesHaveParamType(((Param *) node)->paramtype))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query has a parameter of a type that the nodes do not have";
+		return true;
+	}
 	/* PARAM_SUBLINK: the output of "x IN (SELECT ...)", deparsed with it */
 	if (IsA(node, Param) && ((Param *) node)->paramkind != PARAM_EXTERN &&
 		((Param *) node)->paramkind != PARAM_SUBLINK)

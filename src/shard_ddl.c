@@ -2062,7 +2062,7 @@ NotShippableWalker(Node *node, void *context)
 				Param	   *param = (Param *) node;
 
 				if (param->paramkind != PARAM_EXTERN ||
-					!IsNodeType(param->paramtype) ||
+					!NodesHaveParamType(param->paramtype) ||
 					IsUserObject(param->paramcollid))
 					return true;
 			}

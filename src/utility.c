@@ -526,7 +526,10 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		if (ShardextHasDistributedTables())
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot drop extension shardext while tables are distributed"),
+					 errmsg("cannot drop extension %s while tables are distributed",
+							list_member(((DropStmt *) parsetree)->objects,
+										makeString("shardext")) ?
+							"shardext" : "postgres_fdw"),
 					 errhint("Call undistribute_table() on each table in "
 							 "shardext.tables, or drop them, first.")));
 		/* the commit of the nodes' work records its outcome in the catalog */
@@ -1356,7 +1359,11 @@ RefuseUnsupportedLinks(Node *parsetree)
 	}
 }
 
-/* DropsShardextExtension tells whether a statement is DROP EXTENSION shardext. */
+/*
+ * DropsShardextExtension tells whether a statement drops extension
+ * shardext: DROP EXTENSION shardext, or postgres_fdw with CASCADE (shardext
+ * needs it).
+ */
 static bool
 DropsShardextExtension(Node *parsetree)
 {
@@ -1370,7 +1377,9 @@ DropsShardextExtension(Node *parsetree)
 		return false;
 	foreach(lc, drop->objects)
 	{
-		if (strcmp(strVal(lfirst(lc)), "shardext") == 0)
+		if (strcmp(strVal(lfirst(lc)), "shardext") == 0 ||
+			(strcmp(strVal(lfirst(lc)), "postgres_fdw") == 0 &&
+			 drop->behavior == DROP_CASCADE))
 			return true;
 	}
 	return false;
