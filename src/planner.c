@@ -119,7 +119,7 @@ static PlannedStmt *MaterializeForScroll(PlannedStmt *stmt, int cursorOptions);
 static PlannedStmt *KeepPermissionChecks(PlannedStmt *result, Query *original);
 static bool HasMultiAssignment(Node *node, void *context);
 static bool HasCurrentOf(Node *node, void *context);
-static void ReportModifyingCteNotRouted(void) pg_attribute_noreturn();
+static void ReportModifyingCteNotRouted(const char *reason) pg_attribute_noreturn();
 
 static void CheckWriteShape(Query *parse, ShardextTable *target);
 static void CheckDistributionColumnNotUpdated(Query *parse, ShardextTable *table);
@@ -181,12 +181,14 @@ ReferencesDistributedTable(List *rtes)
  * distributed tables that cannot go whole to one node.
  */
 static void
-ReportModifyingCteNotRouted(void)
+ReportModifyingCteNotRouted(const char *reason)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("data-modifying WITH in a statement on distributed tables is only "
 					"supported when the whole statement goes to one node"),
+			 reason != NULL ?
+			 errdetail("It cannot: %s.", reason) :
 			 errdetail("That needs every table of the statement distributed (or a "
 					   "reference table), every distributed table filtered on its "
 					   "distribution column with the same value (an INSERT in the "
@@ -438,7 +440,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 
 		/* the rows of an INSERT into a distributed table come through here */
 		if (parse->hasModifyingCTE)
-			ReportModifyingCteNotRouted();
+			ReportModifyingCteNotRouted(NULL);
 		CheckSessionStyleOfWrites(target->relid);
 		relids = CoLocatedInsertSelect(parse, target);
 
@@ -499,7 +501,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	{
 		/* (its WITH would write the coordinator's own tables) */
 		if (parse->hasModifyingCTE)
-			ReportModifyingCteNotRouted();
+			ReportModifyingCteNotRouted(NULL);
 		return PlanModifyThroughCoordinator(parse, queryString, cursorOptions,
 											boundParams, target);
 	}
@@ -520,7 +522,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		 * on the coordinator's own tables.
 		 */
 		if (parse->hasModifyingCTE)
-			ReportModifyingCteNotRouted();
+			ReportModifyingCteNotRouted(analysis->shippable ? NULL : analysis->reason);
 		if (!analysis->shippable || list_length(analysis->relids) != 1 ||
 			list_length(rtes) != 1)
 			return PlanModifyThroughCoordinator(parse, queryString,
@@ -530,7 +532,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	}
 
 	if (parse->hasModifyingCTE)
-		ReportModifyingCteNotRouted();
+		ReportModifyingCteNotRouted(analysis->shippable ? NULL : analysis->reason);
 	if (parse->rowMarks != NIL && !HasDistributedTable(rtes))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

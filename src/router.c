@@ -314,17 +314,19 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		}
 		return false;
 	}
+	/* a sequence's value (a serial or identity default): the coordinator's */
+	if (IsA(node, NextValueExpr) ||
+		(IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid < FirstNormalObjectId &&
+		 IsBuiltinFunction(((FuncExpr *) node)->funcid, NULL)))
+	{
+		analysis->shippable = false;
+		analysis->reason = "the query takes a sequence's value (a serial or identity column's default, say), which is the coordinator's";
+		return true;
+	}
 	if (check_functions_in_node(node, IsBuiltinFunction, NULL))
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a function that the nodes do not have";
-		return true;
-	}
-	/* an identity column's next value: the sequence is the coordinator's */
-	if (IsA(node, NextValueExpr))
-	{
-		analysis->shippable = false;
-		analysis->reason = "the query takes a sequence's next value";
 		return true;
 	}
 	/* a shard's system columns are not the table's (ctid is per shard) */
