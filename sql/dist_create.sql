@@ -475,3 +475,12 @@ SELECT count(*) AS differing FROM (
 \c regression - 127.0.0.1 :worker2_port
 SELECT to_regclass(:'events_shard') IS NULL AS events_shard_dropped;
 \c regression - 127.0.0.1 :coord_port
+-- many shards: the shard map is built a few times, not once per shard
+-- (each build is kept to the end of the transaction)
+CREATE TABLE many_shards (id int PRIMARY KEY);
+BEGIN;
+SELECT create_distributed_table('many_shards', 'id', shard_count => 256);
+SELECT count(*) < 10 AS few_map_builds
+  FROM pg_backend_memory_contexts WHERE name = 'shardext metadata cache';
+ROLLBACK;
+DROP TABLE many_shards;

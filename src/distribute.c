@@ -404,7 +404,32 @@ CreateShardTables(Oid relid, ShardPlan *plan, char **shardNames)
 }
 
 /*
- * InsertTableMetadata records the table, its shards and their placements.
+ * TextArrayDatum returns count C strings (NULL for a null element) as a
+ * text[] Datum.
+ */
+static Datum
+TextArrayDatum(char **values, int count)
+{
+	Datum	   *elements = palloc0(sizeof(Datum) * Max(count, 1));
+	bool	   *nulls = palloc0(sizeof(bool) * Max(count, 1));
+	int			dims[1] = {count};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < count; i++)
+	{
+		nulls[i] = (values[i] == NULL);
+		if (!nulls[i])
+			elements[i] = CStringGetTextDatum(values[i]);
+	}
+	return PointerGetDatum(construct_md_array(elements, nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * InsertTableMetadata records the table, its shards and their placements,
+ * each kind in one statement: every catalog statement makes the next lookup
+ * build the shard map anew, and one per shard made that quadratic.
  */
 static void
 InsertTableMetadata(Oid relid, DistributionType type, const char *column,
@@ -412,10 +437,19 @@ InsertTableMetadata(Oid relid, DistributionType type, const char *column,
 {
 	Oid			tableTypes[5] = {REGCLASSOID, TEXTOID, TEXTOID, INT4OID, INT4OID};
 	Datum		tableArgs[5];
-	Oid			shardTypes[6] = {INT8OID, REGCLASSOID, INT4OID, TEXTOID, TEXTOID,
-	TEXTOID};
+	Oid			shardTypes[5] = {INT8ARRAYOID, REGCLASSOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID};
+	Datum		shardArgs[5];
+	Oid			placementTypes[2] = {INT8ARRAYOID, INT4ARRAYOID};
+	Datum		placementArgs[2];
 	char		tableNulls[5] = "     ";
-	Oid			placementTypes[2] = {INT8OID, INT4OID};
+	Datum	   *shardIds = palloc(sizeof(Datum) * Max(plan->shardCount, 1));
+	List	   *placementShards = NIL;
+	List	   *placementNodes = NIL;
+	Datum	   *datums;
+	ListCell   *shardCell;
+	ListCell   *nodeCell;
+	int			count;
 	int			i;
 
 	tableArgs[0] = ObjectIdGetDatum(relid);
@@ -433,37 +467,47 @@ InsertTableMetadata(Oid relid, DistributionType type, const char *column,
 
 	for (i = 0; i < plan->shardCount; i++)
 	{
-		Datum		shardArgs[6];
-		char		shardNulls[6] = "      ";
-		Datum		placementArgs[2];
 		ListCell   *lc;
 
-		shardArgs[0] = Int64GetDatum(plan->shardIds[i]);
-		shardArgs[1] = ObjectIdGetDatum(relid);
-		shardArgs[2] = Int32GetDatum(i);
-		if (plan->minValues[i] != NULL)
-			shardArgs[3] = CStringGetTextDatum(plan->minValues[i]);
-		else
-			shardNulls[3] = 'n';
-		if (plan->maxValues[i] != NULL)
-			shardArgs[4] = CStringGetTextDatum(plan->maxValues[i]);
-		else
-			shardNulls[4] = 'n';
-		shardArgs[5] = CStringGetTextDatum(shardNames[i]);
-		ExecuteCatalogSql("INSERT INTO shardext.shards (shard_id, table_name, "
-						  "shard_index, min_value, max_value, shard_relation) "
-						  "VALUES ($1, $2, $3, $4, $5, $6)",
-						  6, shardTypes, shardArgs, shardNulls);
-
+		shardIds[i] = Int64GetDatum(plan->shardIds[i]);
 		foreach(lc, plan->nodeIds[i])
 		{
-			placementArgs[0] = Int64GetDatum(plan->shardIds[i]);
-			placementArgs[1] = Int32GetDatum(lfirst_int(lc));
-			ExecuteCatalogSql("INSERT INTO shardext.placements (shard_id, node_id) "
-							  "VALUES ($1, $2)",
-							  2, placementTypes, placementArgs, NULL);
+			placementShards = lappend(placementShards, &plan->shardIds[i]);
+			placementNodes = lappend_int(placementNodes, lfirst_int(lc));
 		}
 	}
+	shardArgs[0] = PointerGetDatum(construct_array(shardIds, plan->shardCount,
+												   INT8OID, sizeof(int64), true,
+												   TYPALIGN_DOUBLE));
+	shardArgs[1] = ObjectIdGetDatum(relid);
+	shardArgs[2] = TextArrayDatum(plan->minValues, plan->shardCount);
+	shardArgs[3] = TextArrayDatum(plan->maxValues, plan->shardCount);
+	shardArgs[4] = TextArrayDatum(shardNames, plan->shardCount);
+	ExecuteCatalogSql("INSERT INTO shardext.shards (shard_id, table_name, "
+					  "shard_index, min_value, max_value, shard_relation) "
+					  "SELECT s.id, $2, (s.n - 1)::int, s.min_value, s.max_value, s.relation "
+					  "FROM unnest($1, $3, $4, $5) WITH ORDINALITY "
+					  "AS s(id, min_value, max_value, relation, n)",
+					  5, shardTypes, shardArgs, NULL);
+
+	count = list_length(placementShards);
+	datums = palloc(sizeof(Datum) * Max(count, 1));
+	i = 0;
+	foreach(shardCell, placementShards)
+		datums[i++] = Int64GetDatum(*(int64 *) lfirst(shardCell));
+	placementArgs[0] = PointerGetDatum(construct_array(datums, count, INT8OID,
+													   sizeof(int64), true,
+													   TYPALIGN_DOUBLE));
+	datums = palloc(sizeof(Datum) * Max(count, 1));
+	i = 0;
+	foreach(nodeCell, placementNodes)
+		datums[i++] = Int32GetDatum(lfirst_int(nodeCell));
+	placementArgs[1] = PointerGetDatum(construct_array(datums, count, INT4OID,
+													   sizeof(int32), true,
+													   TYPALIGN_INT));
+	ExecuteCatalogSql("INSERT INTO shardext.placements (shard_id, node_id) "
+					  "SELECT * FROM unnest($1, $2)",
+					  2, placementTypes, placementArgs, NULL);
 }
 
 /*
