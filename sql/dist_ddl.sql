@@ -625,6 +625,25 @@ ALTER SCHEMA dist_ddl_owned OWNER TO postgres;
 \c regression - 127.0.0.1 :worker1_port
 SELECT pg_get_userbyid(nspowner) AS schema_owner FROM pg_namespace
  WHERE nspname = 'dist_ddl_owned';
+-- an empty schema a node has already (one a rename or drop here left
+-- there) goes to the owner of the schema its new tables are in
+CREATE SCHEMA dist_ddl_stale;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+CREATE SCHEMA dist_ddl_stale AUTHORIZATION dist_ddl_group;
+CREATE TABLE dist_ddl_stale.t (id int PRIMARY KEY);
+SELECT create_distributed_table('dist_ddl_stale.t', 'id', shard_count => 2);
+\c regression - 127.0.0.1 :worker1_port
+SELECT pg_get_userbyid(nspowner) AS stale_schema_owner FROM pg_namespace
+ WHERE nspname = 'dist_ddl_stale';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+DROP SCHEMA dist_ddl_stale CASCADE;
+-- (the nodes keep the empty schema)
+\c regression - 127.0.0.1 :worker1_port
+DROP SCHEMA dist_ddl_stale;
+\c regression - 127.0.0.1 :worker2_port
+DROP SCHEMA dist_ddl_stale;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
 -- DROP OWNED takes the role's privileges on the shards too (the role can

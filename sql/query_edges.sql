@@ -1109,3 +1109,25 @@ SELECT * FROM dt ORDER BY id;
 DROP CAST (int4 AS date);
 SET client_min_messages = warning;
 DROP SCHEMA edges5 CASCADE;
+
+-- a shard's table missing on its node: the error says which shard
+\getenv coord_port SHARDEXT_COORD_PORT
+\getenv worker1_port SHARDEXT_WORKER1_PORT
+RESET client_min_messages;
+SET search_path = public;
+CREATE TABLE missing_shard (id int PRIMARY KEY);
+SET client_min_messages = warning;
+SELECT create_distributed_table('missing_shard', 'id', shard_count => 2);
+RESET client_min_messages;
+SELECT s.shard_relation AS shard, split_part(s.shard_relation, '.', 2) AS shard_name
+  FROM shardext.shards s JOIN shardext.placements p USING (shard_id)
+ WHERE s.table_name = 'missing_shard'::regclass AND p.node_id = 1 \gset
+\c regression - 127.0.0.1 :worker1_port
+ALTER TABLE :shard RENAME TO missing_shard_elsewhere;
+\c regression - 127.0.0.1 :coord_port
+SELECT regexp_replace(expect_error('SELECT count(*) FROM missing_shard', true), '_\d+', '_<id>', 'g') AS error;
+\c regression - 127.0.0.1 :worker1_port
+ALTER TABLE public.missing_shard_elsewhere RENAME TO :"shard_name";
+\c regression - 127.0.0.1 :coord_port
+SELECT count(*) FROM missing_shard;
+DROP TABLE missing_shard;

@@ -465,11 +465,17 @@ LogicalNames(const char *message)
 			if (ShardextGetShard(shardId, &table) != NULL)
 			{
 				char	   *quoted = pnstrdup(p + 1, end - p - 1);
-				char	   *logical = LogicalObjectName(table->relid, shardId, quoted);
+				char	   *dot = strrchr(quoted, '.');
+				char	   *logical;
 
+				/* (a qualified name: schema.shard) */
+				logical = LogicalObjectName(table->relid, shardId,
+											dot != NULL ? dot + 1 : quoted);
 				if (logical != NULL)
 				{
-					appendStringInfo(&buf, "\"%s\"", logical);
+					appendStringInfo(&buf, "\"%.*s%s\"",
+									 dot != NULL ? (int) (dot - quoted + 1) : 0,
+									 quoted, logical);
 					p = end + 1;
 					continue;
 				}
@@ -918,6 +924,7 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 	char	   *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
 	char	   *datatype = PQresultErrorField(res, PG_DIAG_DATATYPE_NAME);
 	char	   *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	char	   *rawPrimary;
 	int			code = ERRCODE_CONNECTION_FAILURE;
 
 	/* the object fields name the coordinator's objects, as messages do */
@@ -929,8 +936,21 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 	if (sqlstate != NULL && strlen(sqlstate) == 5)
 		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
 							 sqlstate[3], sqlstate[4]);
+	rawPrimary = primary ? pstrdup(primary) : NULL;
 	primary = primary ? LogicalNames(primary) : pchomp(PQerrorMessage(nc->conn));
 	detail = detail ? LogicalNames(detail) : NULL;
+
+	/*
+	 * A shard's table the node does not have reads as the coordinator's
+	 * table missing: say which shard it is, and what to do.
+	 */
+	if (code == ERRCODE_UNDEFINED_TABLE && rawPrimary != NULL &&
+		strcmp(rawPrimary, primary) != 0 && detail == NULL && hint == NULL)
+	{
+		detail = psprintf("The node has no table for a shard: %s.", rawPrimary);
+		hint = "The shard's table was dropped on the node, or the node's database was "
+			"restored without it; restore it from a backup of the node.";
+	}
 	if (schema != NULL && datatype != NULL && IsTransactionState())
 		primary = CoordinatorTypeName(primary, schema, datatype);
 	hint = hint ? pstrdup(hint) : NULL;

@@ -1065,7 +1065,8 @@ ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
  * SchemaCreateCommand returns the statement that makes sure a node has the
  * schema of a table, created when missing with the coordinator schema's
  * owner where that role exists on the node (and the connection's role may
- * hand it over), and with the privileges the schema has on the coordinator,
+ * hand it over; an empty schema the node has already is handed over too),
+ * and with the privileges the schema has on the coordinator,
  * for the roles that exist on the node (given also to a schema the node
  * already has, where the connection's role may): the roles that may use
  * the table must be able to reach its shards.  On the coordinator itself
@@ -1108,8 +1109,16 @@ SchemaCreateCommand(Oid namespaceId)
 					 "WHERE nspname = %s), 'USAGE') THEN %s END IF;",
 					 literal, quote_literal_cstr(psprintf("CREATE SCHEMA %s", name)),
 					 literal, grants.data);
-	AppendOwnerHandover(&body, "created AND", psprintf("SCHEMA %s", name),
-						form->nspowner);
+	/*
+	 * An empty schema the node has already (one a schema renamed or dropped
+	 * here left there) is handed over too: its owner here must be able to
+	 * create the shards of its tables in it.
+	 */
+	AppendOwnerHandover(&body,
+						psprintf("(created OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class "
+								 "WHERE relnamespace = (SELECT oid FROM pg_catalog.pg_namespace "
+								 "WHERE nspname = %s))) AND", literal),
+						psprintf("SCHEMA %s", name), form->nspowner);
 	appendStringInfoString(&body, " END");
 	ReleaseSysCache(tuple);
 	return DoBlock(body.data);
