@@ -135,7 +135,7 @@ static PlannedStmt *PlanOnLocalCopies(Query *parse, const char *queryString,
 									  int cursorOptions,
 									  ParamListInfo boundParams, List *rtes);
 static Oid	LocalCopyOf(ShardextTable *table);
-static void CheckNoReferenceTableCte(Query *parse);
+static void CheckModifyingCtes(Query *parse);
 
 /*
  * ShardextInstallPlannerHooks installs the planner and path hooks, keeping
@@ -487,7 +487,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		CheckDistributionColumnNotUpdated(parse, target);
 	if (target != NULL && parse->commandType == CMD_UPDATE)
 		CheckSessionStyleOfWrites(target->relid);
-	CheckNoReferenceTableCte(parse);
+	CheckModifyingCtes(parse);
 
 	/*
 	 * The copies of a reference table change alike only when the statement
@@ -747,13 +747,13 @@ OnlyReferenceTables(List *rtes)
 }
 
 /*
- * CheckNoReferenceTableCte refuses data-modifying WITH queries that write a
+ * CheckModifyingCtes refuses data-modifying WITH queries that write a
  * reference table: the statement runs on one node, the copies must all
  * change.  The distributed tables they write must take rows written in this
  * session's style (CheckSessionStyleOfWrites).
  */
 static void
-CheckNoReferenceTableCte(Query *parse)
+CheckModifyingCtes(Query *parse)
 {
 	ListCell   *lc;
 
