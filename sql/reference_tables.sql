@@ -490,3 +490,28 @@ SELECT count(*) AS copies_left FROM pg_class WHERE relname LIKE 'rt\_moody%';
 DROP SCHEMA rt_dist CASCADE;
 DROP SCHEMA rt_local CASCADE;
 DROP SCHEMA reference_tables CASCADE;
+
+-- a table already named as the coordinator's copy would be: that shard id
+-- is skipped
+CREATE TABLE rt_named (id int PRIMARY KEY);
+DO $$
+BEGIN
+	EXECUTE format('CREATE TABLE rt_named_%s (id int)',
+				   (SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END
+					  FROM shardext.shard_id_seq));
+END $$;
+SET client_min_messages = warning;
+SELECT create_reference_table('rt_named');
+RESET client_min_messages;
+SELECT count(*) AS tables_named_alike FROM pg_class
+ WHERE relname LIKE 'rt\_named\_%' AND relkind = 'r';
+INSERT INTO rt_named VALUES (1);
+SELECT * FROM rt_named;
+SET client_min_messages = warning;
+DROP TABLE rt_named;
+DO $$
+BEGIN
+	EXECUTE (SELECT format('DROP TABLE %s', relname) FROM pg_class
+			  WHERE relname LIKE 'rt\_named\_%' AND relkind = 'r');
+END $$;
+RESET client_min_messages;

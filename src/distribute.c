@@ -828,8 +828,18 @@ DistributeTable(Oid relid, DistributionType type, const char *column,
 	shardNames = palloc(sizeof(char *) * plan->shardCount);
 	for (i = 0; i < plan->shardCount; i++)
 	{
-		plan->shardIds[i] = DatumGetInt64(NextCatalogSequenceValue("shard_id_seq"));
-		shardNames[i] = ShardTableName(relid, plan->shardIds[i]);
+		/*
+		 * A placement on the coordinator is a table beside the original:
+		 * a shard id whose name a table there has already is skipped.
+		 */
+		do
+		{
+			plan->shardIds[i] = DatumGetInt64(NextCatalogSequenceValue("shard_id_seq"));
+			shardNames[i] = ShardTableName(relid, plan->shardIds[i]);
+		} while (list_member_int(plan->nodeIds[i], COORDINATOR_NODE_ID) &&
+				 OidIsValid(get_relname_relid(ShardObjectNameUnquoted(get_rel_name(relid),
+																	  plan->shardIds[i]),
+											  get_rel_namespace(relid))));
 	}
 
 	CreateShardTables(relid, plan, shardNames);
