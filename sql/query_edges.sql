@@ -1131,3 +1131,12 @@ ALTER TABLE public.missing_shard_elsewhere RENAME TO :"shard_name";
 \c regression - 127.0.0.1 :coord_port
 SELECT count(*) FROM missing_shard;
 DROP TABLE missing_shard;
+-- names with dots in node messages read as the coordinator's
+CREATE TABLE "a.b" (id int PRIMARY KEY, v int CHECK (v > 0));
+SET client_min_messages = warning;
+SELECT create_distributed_table('"a.b"', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO "a.b" VALUES (1, 1);
+SELECT expect_error('INSERT INTO "a.b" VALUES (1, 1)', true);
+SELECT expect_error('INSERT INTO "a.b" VALUES (2, -1)');
+DROP TABLE "a.b";

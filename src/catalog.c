@@ -212,8 +212,8 @@ shardext_catalog_changed(PG_FUNCTION_ARGS)
 }
 
 /*
- * NoteShardMapRestored starts the session's in-place restore mode (see
- * ShardextRestoringInPlace) and empties the coordinator's own tables of the
+ * NoteShardMapRestored notes that the session restores a dump (see
+ * ShardMapRestoredHere) and empties the coordinator's own tables of the
  * restored distributed tables, which the dump's COPY filled before the
  * shard map was back.
  */
@@ -242,14 +242,11 @@ NoteShardMapRestored(void)
 }
 
 /*
- * ShardextRestoringInPlace tells whether this session is restoring a dump
- * of the coordinator in place of the original: it restored the shard map,
- * and still runs with check_function_bodies off, as dumps set it.  The
- * shards have everything then: a distributed table's rows that COPY brings
- * are not stored again, and DDL is the coordinator's only.
+ * ShardMapRestoredHere tells whether this session restored rows of the
+ * shard map from a dump (see utility.c's HandleRestoreStatement).
  */
 bool
-ShardextRestoringInPlace(void)
+ShardMapRestoredHere(void)
 {
-	return RestoredShardMap && !check_function_bodies;
+	return RestoredShardMap;
 }

@@ -238,14 +238,16 @@ CheckWriteShape(Query *parse, ShardextTable *target)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("INSERT ... ON CONFLICT DO UPDATE through a view with a WHERE clause or "
-						"WITH CHECK OPTION is not supported on distributed table \"%s\"",
+						"WITH CHECK OPTION is not supported on %s table \"%s\"",
+						IsReferenceTable(target) ? "reference" : "distributed",
 						get_rel_name(target->relid)),
 				 errdetail("The nodes write the rows; the check of the view's condition would not run."),
 				 errhint("Write to the table itself.")));
 	if (parse->withCheckOptions != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("writes through a view WITH CHECK OPTION are not supported on distributed table \"%s\"",
+				 errmsg("writes through a view WITH CHECK OPTION are not supported on %s table \"%s\"",
+						IsReferenceTable(target) ? "reference" : "distributed",
 						get_rel_name(target->relid)),
 				 errdetail("The nodes write the rows; the view's check would not run."),
 				 errhint("Write to the table itself, or recreate the view without "
@@ -1476,7 +1478,8 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 						IsReferenceTable(table) ? "reference" : "distributed",
 						get_rel_name(table->relid)),
 				 errdetail("The update runs on the node of each row's shard: it may use only built-in functions "
-						   "(no sequence, also not through a column's DEFAULT) and the table's own columns (no system columns), and, "
+						   "(no sequence, also not through a column's DEFAULT), the table's own columns (no system columns) "
+						   "and parameters of built-in types or of types a distributed table uses, and, "
 						   "in a session whose DateStyle is not ISO, IntervalStyle not postgres or "
 						   "extra_float_digits below 1, not write dates, times, intervals or floats as text."),
 				 errhint("Compute the values in the inserted rows and use excluded.column "

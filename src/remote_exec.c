@@ -465,12 +465,13 @@ LogicalNames(const char *message)
 			if (ShardextGetShard(shardId, &table) != NULL)
 			{
 				char	   *quoted = pnstrdup(p + 1, end - p - 1);
-				char	   *dot = strrchr(quoted, '.');
+				char	   *dot = NULL;
 				char	   *logical;
 
-				/* (a qualified name: schema.shard) */
-				logical = LogicalObjectName(table->relid, shardId,
-											dot != NULL ? dot + 1 : quoted);
+				/* the name, or one qualified by its schema: schema.shard */
+				logical = LogicalObjectName(table->relid, shardId, quoted);
+				if (logical == NULL && (dot = strrchr(quoted, '.')) != NULL)
+					logical = LogicalObjectName(table->relid, shardId, dot + 1);
 				if (logical != NULL)
 				{
 					appendStringInfo(&buf, "\"%.*s%s\"",

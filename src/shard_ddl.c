@@ -515,7 +515,8 @@ CheckColumns(Relation rel, const char *tableName)
 					 errmsg("%s because generated column %s uses objects that are not built in",
 							NotDistributable(tableName), columnName),
 					 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
-					 errhint("Drop the generated column, or define it with built-in functions only,%s.", BeforeDistributing())));
+					 errhint("Drop the generated column, or define it with built-in functions only%s%s.",
+									 CheckingChange ? "" : ",", BeforeDistributing())));
 	}
 }
 

@@ -140,6 +140,9 @@ static List *PendingDrops = NIL;
 /* set while DROP EXTENSION shardext runs */
 static bool DroppingExtension = false;
 
+/* the tables COPY FROM filled in this session while check_function_bodies was off */
+static List *RestoredCopies = NIL;
+
 static void ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								   bool readOnlyTree,
 								   ProcessUtilityContext context,
@@ -157,6 +160,13 @@ static void ShardextObjectAccess(ObjectAccessType access, Oid classId,
 static void ForgetPendingDrops(XactEvent event, void *arg);
 static void ProcessPendingDrops(void);
 static bool DropsShardextExtension(Node *parsetree);
+static bool HandleRestoreStatement(PlannedStmt *pstmt, const char *queryString,
+								   bool readOnlyTree, ProcessUtilityContext context,
+								   ParamListInfo params, QueryEnvironment *queryEnv,
+								   DestReceiver *dest, QueryCompletion *qc);
+static bool ShardsHaveObject(ShardextTable *table, const char *name,
+							 bool constraint);
+static void RefuseCleanOf(Oid relid);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt, bool coordinatorDone);
 static List *TablesNotOwnedBy(List *roles);
@@ -493,31 +503,11 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		return;
 	}
 
-	/*
-	 * A dump restored in place (ShardextRestoringInPlace): the shards have
-	 * what the rest of the dump makes again — the rows, which the COPY of
-	 * a distributed table would store twice (they are read and dropped),
-	 * and the indexes, constraints and privileges, which are the
-	 * coordinator's to make only.
-	 */
-	if (ShardextRestoringInPlace() && ShardextHasDistributedTables())
-	{
-		CopyStmt   *copy = IsA(parsetree, CopyStmt) ? (CopyStmt *) parsetree : NULL;
-		Oid			relid = (copy != NULL && copy->is_from && copy->relation != NULL) ?
-			RangeVarGetRelid(copy->relation, NoLock, true) : InvalidOid;
-
-		CallNextProcessUtilityFlagged(&CopyingLocally, pstmt, queryString,
-									  readOnlyTree, context, params, queryEnv,
-									  dest, qc);
-		if (OidIsValid(relid) && ShardextGetTable(relid) != NULL)
-		{
-			Relation	rel = table_open(relid, RowExclusiveLock);
-
-			DiscardStaleLocalRows(rel, DEBUG1);
-			table_close(rel, NoLock);
-		}
+	/* a coordinator dump being restored (in place, or wrongly: --clean) */
+	if (!check_function_bodies &&
+		HandleRestoreStatement(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc))
 		return;
-	}
 
 	CheckStatementSparesCopies(parsetree);
 
@@ -1357,6 +1347,201 @@ RefuseUnsupportedLinks(Node *parsetree)
 		default:
 			break;
 	}
+}
+
+/*
+ * HandleRestoreStatement runs the statements of a coordinator dump being
+ * restored (a session running with check_function_bodies off, as dumps set
+ * it) whose work the shards have done already, and refuses those that
+ * would undo it; it returns false for the others, which run as usual.
+ * Restored in place of the original database (README), the dump brings
+ * each distributed table's rows (ShardMapRestoredHere: its first COPY in
+ * the session that restored the shard map is read and dropped), and its
+ * indexes and constraints, which the shards have under their shard names
+ * (then they are made on the coordinator only).  DROP of a distributed
+ * table, and COPY into one outside that restore (pg_restore --clean into
+ * the existing database) are refused: the shards would go, or get the rows
+ * twice.
+ */
+static bool
+HandleRestoreStatement(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	ShardextTable *table = NULL;
+	bool		shardsHaveIt = false;
+
+	if (IsA(parsetree, CopyStmt) && ((CopyStmt *) parsetree)->is_from)
+	{
+		CopyStmt   *copy = (CopyStmt *) parsetree;
+		Oid			relid = copy->relation != NULL ?
+			RangeVarGetRelid(copy->relation, NoLock, true) : InvalidOid;
+		bool		copiedBefore = list_member_oid(RestoredCopies, relid);
+		MemoryContext old;
+		Relation	rel;
+
+		/* a dump loads each table once: the first COPY of each is noted */
+		if (OidIsValid(relid) && !copiedBefore)
+		{
+			old = MemoryContextSwitchTo(TopMemoryContext);
+			RestoredCopies = lappend_oid(RestoredCopies, relid);
+			MemoryContextSwitchTo(old);
+		}
+		if (!OidIsValid(relid) || !ShardextHasDistributedTables() ||
+			ShardextGetTable(relid) == NULL)
+			return false;
+		if (!ShardMapRestoredHere() || copiedBefore)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot copy into distributed table \"%s\" while check_function_bodies is off",
+							get_rel_name(relid)),
+					 errdetail("A dump of the coordinator restored into its existing database "
+							   "would give the shards their rows a second time."),
+					 errhint("Restore a coordinator dump into a new database in place of the old one "
+							 "(DROP DATABASE, CREATE DATABASE); to load rows, "
+							 "SET check_function_bodies = on first.")));
+		CallNextProcessUtilityFlagged(&CopyingLocally, pstmt, queryString,
+									  readOnlyTree, context, params, queryEnv,
+									  dest, qc);
+		rel = table_open(relid, RowExclusiveLock);
+		DiscardStaleLocalRows(rel, DEBUG1);
+		table_close(rel, NoLock);
+		return true;
+	}
+	if (!ShardextHasDistributedTables())
+		return false;
+	if (IsA(parsetree, DropStmt) &&
+		(((DropStmt *) parsetree)->removeType == OBJECT_TABLE ||
+		 ((DropStmt *) parsetree)->removeType == OBJECT_INDEX))
+	{
+		DropStmt   *drop = (DropStmt *) parsetree;
+		ListCell   *lc;
+
+		foreach(lc, drop->objects)
+			RefuseCleanOf(DistributedRelidOfRangeVar(makeRangeVarFromNameList(lfirst(lc)),
+													 drop->removeType == OBJECT_INDEX));
+		return false;
+	}
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *alter = (AlterTableStmt *) parsetree;
+		ListCell   *lc;
+
+		foreach(lc, alter->cmds)
+		{
+			if (((AlterTableCmd *) lfirst(lc))->subtype == AT_DropConstraint)
+				RefuseCleanOf(DistributedRelidOfRangeVar(alter->relation, false));
+		}
+	}
+	if (IsA(parsetree, IndexStmt) && ((IndexStmt *) parsetree)->idxname != NULL)
+	{
+		IndexStmt  *index = (IndexStmt *) parsetree;
+
+		table = ShardextGetTable(DistributedRelidOfRangeVar(index->relation, false));
+		shardsHaveIt = table != NULL &&
+			ShardsHaveObject(table, index->idxname, false);
+	}
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *alter = (AlterTableStmt *) parsetree;
+		ListCell   *lc;
+
+		table = ShardextGetTable(DistributedRelidOfRangeVar(alter->relation, false));
+		shardsHaveIt = table != NULL && alter->cmds != NIL;
+		foreach(lc, alter->cmds)
+		{
+			AlterTableCmd *cmd = lfirst(lc);
+			Constraint *constraint = (Constraint *) cmd->def;
+
+			if (!shardsHaveIt)
+				break;
+			shardsHaveIt = cmd->subtype == AT_AddConstraint &&
+				IsA(constraint, Constraint) && constraint->conname != NULL &&
+				ShardsHaveObject(table, constraint->conname, true);
+		}
+	}
+	if (!shardsHaveIt)
+		return false;
+	ShardextLocalUtilityOnly = true;
+	PG_TRY();
+	{
+		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
+							   params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		ShardextLocalUtilityOnly = false;
+	}
+	PG_END_TRY();
+	return true;
+}
+
+/*
+ * RefuseCleanOf refuses, in a session running with check_function_bodies
+ * off, to drop a distributed table (relid; InvalidOid for others) or one of
+ * its indexes or constraints: what pg_restore --clean does before restoring
+ * a dump into the existing database, which would drop the shards' tables,
+ * indexes and constraints, and then not bring their rows back.
+ */
+static void
+RefuseCleanOf(Oid relid)
+{
+	if (!OidIsValid(relid))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot drop distributed table \"%s\" or its indexes or constraints while check_function_bodies is off",
+					get_rel_name(relid)),
+			 errdetail("A dump of the coordinator restored with --clean would drop "
+					   "the shards, whose rows it then cannot bring back."),
+			 errhint("Restore a coordinator dump into a new database in place of the old one "
+					 "(DROP DATABASE, CREATE DATABASE); to drop, "
+					 "SET check_function_bodies = on first.")));
+}
+
+/*
+ * ShardsHaveObject tells whether the first shard of a table has an index
+ * (or, with constraint, a constraint) of the given name, under its shard
+ * name: made by the statement that made it on the coordinator, which a
+ * restored dump makes again.
+ */
+static bool
+ShardsHaveObject(ShardextTable *table, const char *name, bool constraint)
+{
+	ShardextShard *shard = table->shards[0];
+	int32		nodeId = shard->nodeId;
+	NodeConnection *nc;
+	const char *values[2];
+	PGresult   *res;
+	bool		found;
+	ListCell   *lc;
+
+	/* a worker's placement (the coordinator's copies come with the dump) */
+	foreach(lc, shard->placementNodeIds)
+	{
+		if (lfirst_int(lc) != COORDINATOR_NODE_ID)
+		{
+			nodeId = lfirst_int(lc);
+			break;
+		}
+	}
+	nc = GetNodeConnection(nodeId);
+
+	values[0] = get_namespace_name(get_rel_namespace(table->relid));
+	values[1] = ShardObjectNameUnquoted(name, shard->shardId);
+	res = RemoteExecute(nc, constraint ?
+						"SELECT 1 FROM pg_catalog.pg_constraint c "
+						"JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace "
+						"WHERE n.nspname = $1 AND c.conname = $2" :
+						"SELECT 1 FROM pg_catalog.pg_class c "
+						"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+						"WHERE n.nspname = $1 AND c.relname = $2",
+						2, values);
+	found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
 }
 
 /*

@@ -113,6 +113,67 @@ for my $format ('custom', 'plain')
 	like($stderr, qr/foreign key/, "the foreign key holds ($format)");
 }
 
+# the sections restored one by one, each in a session of its own: the
+# post-data finds the indexes and constraints on the shards
+{
+	my $file = "$tempdir/app.custom";
+	$coordinator->safe_psql('postgres', 'DROP DATABASE app WITH (FORCE)');
+	$coordinator->safe_psql('postgres', 'CREATE DATABASE app');
+	my $errors = '';
+	for my $section ('pre-data', 'data', 'post-data')
+	{
+		my ($out, $err);
+		IPC::Run::run([ 'pg_restore', @conn, "--section=$section", '-d', 'app', $file ],
+			'>', \$out, '2>', \$err);
+		$errors .= $err;
+	}
+	unlike($errors, qr/ERROR/, 'sections restored one by one, without errors')
+	  or diag($errors);
+	for my $check (@checks)
+	{
+		is($coordinator->safe_psql('app', $check),
+			$before{$check}, "after the sections: $check");
+	}
+}
+
+# pg_restore --clean into the existing database would drop the shards: it
+# is refused, and the database stays as it was
+{
+	my ($out, $err);
+	IPC::Run::run(
+		[ 'pg_restore', @conn, '--clean', '--if-exists', '-d', 'app', "$tempdir/app.custom" ],
+		'>', \$out, '2>', \$err);
+	like($err, qr/cannot drop distributed table/, '--clean is refused');
+	for my $check (@checks)
+	{
+		is($coordinator->safe_psql('app', $check),
+			$before{$check}, "after the refused --clean: $check");
+	}
+}
+
+# a session that restored a plain dump and goes on: a second COPY into a
+# distributed table is refused (not dropped), other DDL reaches the shards
+{
+	my $after = "$tempdir/after.sql";
+	PostgreSQL::Test::Utils::append_to_file($after,
+		"ALTER TABLE public.items ADD COLUMN w int DEFAULT 7;\n"
+		  . "SELECT count(*), min(w) FROM public.items;\n"
+		  . "COPY public.items (id, k, v) FROM stdin;\n5001\t1\tlate\n\\.\n");
+	$coordinator->safe_psql('postgres', 'DROP DATABASE app WITH (FORCE)');
+	$coordinator->safe_psql('postgres', 'CREATE DATABASE app');
+	my ($out, $err);
+	IPC::Run::run(
+		[
+			'psql', '-X', '-q', @conn, '-d', 'app', '-f', "$tempdir/app.plain",
+			'-f', $after
+		],
+		'>', \$out, '2>', \$err);
+	like($out, qr/1000\s*\|\s*7/, 'DDL after the restore in its session reaches the shards');
+	like($err, qr/cannot copy into distributed table "items" while check_function_bodies is off/,
+		'a later COPY in that session is refused');
+	$coordinator->safe_psql('app', 'ALTER TABLE items DROP COLUMN w');
+}
+
 # DDL after the restore (another session: a dump turns check_function_bodies
 # off for its own) reaches the shards again
 $coordinator->safe_psql('app', 'CREATE INDEX items_v ON items (v)');

@@ -74,6 +74,6 @@ extern void ScanCatalogTable(const char *tableName, CatalogRowCallback callback,
 extern int	ExecuteCatalogSql(const char *sql, int nargs, Oid *argTypes,
 							  Datum *args, const char *nulls);
 extern Datum NextCatalogSequenceValue(const char *sequenceName);
-extern bool ShardextRestoringInPlace(void);
+extern bool ShardMapRestoredHere(void);
 
 #endif							/* SHARDEXT_CATALOG_H */
