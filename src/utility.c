@@ -503,8 +503,13 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		return;
 	}
 
-	/* a coordinator dump being restored (in place, or wrongly: --clean) */
-	if (!check_function_bodies &&
+	/*
+	 * A coordinator dump being restored (in place, or wrongly: --clean):
+	 * dumps turn check_function_bodies off and empty the search path, which
+	 * sessions at work hardly ever do.
+	 */
+	if (!check_function_bodies && namespace_search_path != NULL &&
+		namespace_search_path[0] == '\0' &&
 		HandleRestoreStatement(pstmt, queryString, readOnlyTree, context,
 							   params, queryEnv, dest, qc))
 		return;
@@ -1351,8 +1356,8 @@ RefuseUnsupportedLinks(Node *parsetree)
 
 /*
  * HandleRestoreStatement runs the statements of a coordinator dump being
- * restored (a session running with check_function_bodies off, as dumps set
- * it) whose work the shards have done already, and refuses those that
+ * restored (a session running with check_function_bodies off and an empty
+ * search path, as dumps set them) whose work the shards have done already, and refuses those that
  * would undo it; it returns false for the others, which run as usual.
  * Restored in place of the original database (README), the dump brings
  * each distributed table's rows (ShardMapRestoredHere: its first COPY in
