@@ -167,6 +167,9 @@ static bool HandleRestoreStatement(PlannedStmt *pstmt, const char *queryString,
 static bool ShardsHaveObject(ShardextTable *table, const char *name,
 							 bool constraint);
 static void RefuseCleanOf(Oid relid);
+static void RefuseRestoreInto(Oid relid, const char *action);
+static Oid	RestoredTableOf(RangeVar *rangeVar, bool isIndex);
+static const char *TableKindName(ShardextTable *table);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt, bool coordinatorDone);
 static List *TablesNotOwnedBy(List *roles);
@@ -1394,19 +1397,24 @@ HandleRestoreStatement(PlannedStmt *pstmt, const char *queryString,
 			RestoredCopies = lappend_oid(RestoredCopies, relid);
 			MemoryContextSwitchTo(old);
 		}
-		if (!OidIsValid(relid) || !ShardextHasDistributedTables() ||
-			ShardextGetTable(relid) == NULL)
+		if (!OidIsValid(relid) || !ShardextHasDistributedTables())
+			return false;
+
+		/*
+		 * The coordinator's placement of a shard (a reference table's copy)
+		 * is filled by the dump it came with; into an existing one it would
+		 * get its rows twice.
+		 */
+		if (OidIsValid(CoordinatorCopyTable(relid)))
+		{
+			if (ShardMapRestoredHere() && !copiedBefore)
+				return false;
+			RefuseRestoreInto(CoordinatorCopyTable(relid), "copy into");
+		}
+		if (ShardextGetTable(relid) == NULL)
 			return false;
 		if (!ShardMapRestoredHere() || copiedBefore)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("cannot copy into distributed table \"%s\" while check_function_bodies is off",
-							get_rel_name(relid)),
-					 errdetail("A dump of the coordinator restored into its existing database "
-							   "would give the shards their rows a second time."),
-					 errhint("Restore a coordinator dump into a new database in place of the old one "
-							 "(DROP DATABASE, CREATE DATABASE); to load rows, "
-							 "SET check_function_bodies = on first.")));
+			RefuseRestoreInto(relid, "copy into");
 		CallNextProcessUtilityFlagged(&CopyingLocally, pstmt, queryString,
 									  readOnlyTree, context, params, queryEnv,
 									  dest, qc);
@@ -1425,8 +1433,8 @@ HandleRestoreStatement(PlannedStmt *pstmt, const char *queryString,
 		ListCell   *lc;
 
 		foreach(lc, drop->objects)
-			RefuseCleanOf(DistributedRelidOfRangeVar(makeRangeVarFromNameList(lfirst(lc)),
-													 drop->removeType == OBJECT_INDEX));
+			RefuseCleanOf(RestoredTableOf(makeRangeVarFromNameList(lfirst(lc)),
+										  drop->removeType == OBJECT_INDEX));
 		return false;
 	}
 	if (IsA(parsetree, AlterTableStmt))
@@ -1437,7 +1445,7 @@ HandleRestoreStatement(PlannedStmt *pstmt, const char *queryString,
 		foreach(lc, alter->cmds)
 		{
 			if (((AlterTableCmd *) lfirst(lc))->subtype == AT_DropConstraint)
-				RefuseCleanOf(DistributedRelidOfRangeVar(alter->relation, false));
+				RefuseCleanOf(RestoredTableOf(alter->relation, false));
 		}
 	}
 	if (IsA(parsetree, IndexStmt) && ((IndexStmt *) parsetree)->idxname != NULL)
@@ -1495,15 +1503,66 @@ RefuseCleanOf(Oid relid)
 {
 	if (!OidIsValid(relid))
 		return;
+	RefuseRestoreInto(relid, "drop");
+}
+
+/*
+ * RefuseRestoreInto raises RefuseCleanOf's error (action "drop") or
+ * HandleRestoreStatement's for COPY ("copy into") about table relid (or the
+ * table whose placement a statement named).
+ */
+static void
+RefuseRestoreInto(Oid relid, const char *action)
+{
+	ShardextTable *table = ShardextGetTable(relid);
+
+	if (strcmp(action, "copy into") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot copy into %s table \"%s\" while restoring a dump",
+						TableKindName(table), get_rel_name(relid)),
+				 errdetail("A dump of the coordinator restored into its existing database "
+						   "would give the shards their rows a second time."),
+				 errhint("Restore a coordinator dump into a new database in place of the old one "
+						 "(DROP DATABASE, CREATE DATABASE); to load rows, "
+						 "SET check_function_bodies = on first.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("cannot drop distributed table \"%s\" or its indexes or constraints while check_function_bodies is off",
-					get_rel_name(relid)),
+			 errmsg("cannot drop %s table \"%s\" or its indexes or constraints while restoring a dump",
+					TableKindName(table), get_rel_name(relid)),
 			 errdetail("A dump of the coordinator restored with --clean would drop "
 					   "the shards, whose rows it then cannot bring back."),
 			 errhint("Restore a coordinator dump into a new database in place of the old one "
 					 "(DROP DATABASE, CREATE DATABASE); to drop, "
 					 "SET check_function_bodies = on first.")));
+}
+
+/*
+ * RestoredTableOf returns the table a statement of a restore names (a
+ * relation, or with isIndex an index of one): a distributed table, or the
+ * table whose coordinator placement it is; else InvalidOid.
+ */
+static Oid
+RestoredTableOf(RangeVar *rangeVar, bool isIndex)
+{
+	Oid			relid = DistributedRelidOfRangeVar(rangeVar, isIndex);
+	Oid			found;
+
+	if (OidIsValid(relid))
+		return relid;
+	found = RangeVarGetRelid(rangeVar, NoLock, true);
+	if (OidIsValid(found) && isIndex)
+		found = IndexGetRelation(found, true);
+	return OidIsValid(found) ? CoordinatorCopyTable(found) : InvalidOid;
+}
+
+/* TableKindName names the kind of a table shardext knows, for messages. */
+static const char *
+TableKindName(ShardextTable *table)
+{
+	if (table == NULL || !IsSingleShardTable(table))
+		return "distributed";
+	return IsReferenceTable(table) ? "reference" : "federated";
 }
 
 /*
@@ -1516,14 +1575,18 @@ static bool
 ShardsHaveObject(ShardextTable *table, const char *name, bool constraint)
 {
 	ShardextShard *shard = table->shards[0];
-	int32		nodeId = shard->nodeId;
+	int32		nodeId = COORDINATOR_NODE_ID;
 	NodeConnection *nc;
-	const char *values[2];
+	const char *values[4];
 	PGresult   *res;
 	bool		found;
 	ListCell   *lc;
 
-	/* a worker's placement (the coordinator's copies come with the dump) */
+	/*
+	 * A worker's placement; placements on the coordinator only (a federated
+	 * table there, single-node mode) are tables of the dump, which makes
+	 * their indexes and constraints itself.
+	 */
 	foreach(lc, shard->placementNodeIds)
 	{
 		if (lfirst_int(lc) != COORDINATOR_NODE_ID)
@@ -1532,18 +1595,26 @@ ShardsHaveObject(ShardextTable *table, const char *name, bool constraint)
 			break;
 		}
 	}
+	if (nodeId == COORDINATOR_NODE_ID)
+		return true;
 	nc = GetNodeConnection(nodeId);
 
+	/* (a CHECK constraint keeps its name on the shards) */
 	values[0] = get_namespace_name(get_rel_namespace(table->relid));
 	values[1] = ShardObjectNameUnquoted(name, shard->shardId);
-	res = RemoteExecute(nc, constraint ?
-						"SELECT 1 FROM pg_catalog.pg_constraint c "
-						"JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace "
-						"WHERE n.nspname = $1 AND c.conname = $2" :
-						"SELECT 1 FROM pg_catalog.pg_class c "
-						"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-						"WHERE n.nspname = $1 AND c.relname = $2",
-						2, values);
+	values[2] = name;
+	values[3] = shard->relationName;
+	if (constraint)
+		res = RemoteExecute(nc, "SELECT 1 FROM pg_catalog.pg_constraint c "
+							"JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace "
+							"WHERE n.nspname = $1 AND (c.conname = $2 OR "
+							"(c.conname = $3 AND c.conrelid = $4::pg_catalog.regclass))",
+							4, values);
+	else
+		res = RemoteExecute(nc, "SELECT 1 FROM pg_catalog.pg_class c "
+							"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+							"WHERE n.nspname = $1 AND c.relname = $2",
+							2, values);
 	found = PQntuples(res) > 0;
 	PQclear(res);
 	return found;

@@ -42,6 +42,14 @@ $coordinator->safe_psql(
 	CREATE TABLE notes (id int PRIMARY KEY, v text);
 	INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 50) g;
 	SELECT create_distributed_table('notes', 'id', shard_count => 2);
+	ALTER TABLE public.items ADD CONSTRAINT items_v_set CHECK (v <> '') NOT VALID;
+	CREATE TABLE public.local_fed (id int PRIMARY KEY, s text);
+	INSERT INTO public.local_fed SELECT g, 's' || g FROM generate_series(1, 20) g;
+	SELECT create_federated_table('public.local_fed', 0);
+	CREATE INDEX local_fed_s ON public.local_fed (s);
+	CREATE TABLE public.tags (t text);
+	INSERT INTO public.tags SELECT 't' || g FROM generate_series(1, 5) g;
+	SELECT create_reference_table('public.tags');
 	COMMENT ON TABLE items IS 'the items';
 	CREATE ROLE restore_reader;
 	GRANT SELECT ON items TO restore_reader;
@@ -51,6 +59,10 @@ my @checks = (
 	'SELECT count(*), sum(id), string_agg(v, \',\' ORDER BY id) FROM items',
 	'SELECT k, count(*) FROM zz.events GROUP BY k ORDER BY k',
 	'SELECT count(*), max(v) FROM notes',
+	'SELECT count(*), max(s) FROM local_fed',
+	'SELECT count(*) FROM tags',
+	"SELECT conname, convalidated FROM pg_constraint WHERE conname IN ('items_v_set') ORDER BY 1",
+	"SELECT count(*) FROM pg_indexes WHERE tablename LIKE 'local_fed%' OR tablename LIKE 'tags%'",
 	'SELECT i.k, count(*) FROM items i JOIN kinds USING (k) GROUP BY 1 ORDER BY 1',
 	"SELECT count(*) FROM pg_indexes WHERE tablename IN ('items', 'events', 'kinds')",
 	"SELECT obj_description('items'::regclass), has_table_privilege('restore_reader', 'items', 'SELECT')",
@@ -144,6 +156,11 @@ for my $format ('custom', 'plain')
 		[ 'pg_restore', @conn, '--clean', '--if-exists', '-d', 'app', "$tempdir/app.custom" ],
 		'>', \$out, '2>', \$err);
 	like($err, qr/cannot drop distributed table/, '--clean is refused');
+	IPC::Run::run(
+		[ 'pg_restore', @conn, '--data-only', '-d', 'app', "$tempdir/app.custom" ],
+		'>', \$out, '2>', \$err);
+	like($err, qr/cannot copy into reference table "tags"/,
+		'so is --data-only into the existing database');
 	for my $check (@checks)
 	{
 		is($coordinator->safe_psql('app', $check),
@@ -169,7 +186,7 @@ for my $format ('custom', 'plain')
 		],
 		'>', \$out, '2>', \$err);
 	like($out, qr/1000\s*\|\s*7/, 'DDL after the restore in its session reaches the shards');
-	like($err, qr/cannot copy into distributed table "items" while check_function_bodies is off/,
+	like($err, qr/cannot copy into distributed table "items" while restoring a dump/,
 		'a later COPY in that session is refused');
 	$coordinator->safe_psql('app', 'ALTER TABLE items DROP COLUMN w');
 }
