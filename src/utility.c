@@ -611,19 +611,9 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	 * coordinator's empty tables; the shards check their rows.
 	 */
 	if (shapes != NIL && IsA(parsetree, AlterTableStmt))
-	{
-		ShardextPlanCoordinatorTables = true;
-		PG_TRY();
-		{
-			CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
-								   params, queryEnv, dest, qc);
-		}
-		PG_FINALLY();
-		{
-			ShardextPlanCoordinatorTables = false;
-		}
-		PG_END_TRY();
-	}
+		CallNextProcessUtilityFlagged(&ShardextPlanCoordinatorTables, pstmt,
+									  queryString, readOnlyTree, context, params,
+									  queryEnv, dest, qc);
 	else
 		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
 							   params, queryEnv, dest, qc);
@@ -1477,17 +1467,9 @@ HandleRestoreStatement(PlannedStmt *pstmt, const char *queryString,
 	}
 	if (!shardsHaveIt)
 		return false;
-	ShardextLocalUtilityOnly = true;
-	PG_TRY();
-	{
-		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
-							   params, queryEnv, dest, qc);
-	}
-	PG_FINALLY();
-	{
-		ShardextLocalUtilityOnly = false;
-	}
-	PG_END_TRY();
+	CallNextProcessUtilityFlagged(&ShardextLocalUtilityOnly, pstmt, queryString,
+								  readOnlyTree, context, params, queryEnv,
+								  dest, qc);
 	return true;
 }
 
