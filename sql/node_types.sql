@@ -439,6 +439,20 @@ DEALLOCATE pair_element;
 DEALLOCATE pair_field;
 DEALLOCATE pair_generic;
 DROP TYPE unused_pair;
+-- ... but one converted to a built-in type reaches them (as text), also
+-- where only the nodes compute (ON CONFLICT DO UPDATE)
+CREATE TYPE unused_mood AS ENUM ('low', 'high');
+CREATE TABLE labels (id int PRIMARY KEY, label text);
+SET client_min_messages = warning;
+SELECT create_distributed_table('labels', 'id', shard_count => 2);
+RESET client_min_messages;
+PREPARE upsert_label(int, unused_mood) AS INSERT INTO labels VALUES ($1, $2::text)
+  ON CONFLICT (id) DO UPDATE SET label = labels.label || '+' || $2::text RETURNING *;
+EXECUTE upsert_label(1, 'low');
+EXECUTE upsert_label(1, 'high');
+DEALLOCATE upsert_label;
+DROP TABLE labels;
+DROP TYPE unused_mood;
 SET plan_cache_mode = force_generic_plan;
 PREPARE over_hm(int) AS SELECT count(*) FROM hm WHERE id > $1;
 EXECUTE over_hm(0);

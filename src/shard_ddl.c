@@ -2214,6 +2214,17 @@ NotShippableWalker(Node *node, void *context)
 					IsUserObject(coerce->resultcollid) ||
 					IsUserCoercion(node))
 					return true;
+
+				/*
+				 * A parameter of a type the nodes lack, converted to a
+				 * built-in type: it reaches them as text (its output), which
+				 * they convert alike.
+				 */
+				if (IsA(coerce->arg, Param) &&
+					((Param *) coerce->arg)->paramkind == PARAM_EXTERN &&
+					coerce->resulttype < FirstNormalObjectId &&
+					!NodesHaveParamType(((Param *) coerce->arg)->paramtype))
+					return false;
 			}
 			break;
 
