@@ -43,6 +43,9 @@ CREATE EXTENSION shardext VERSION '0.1' CASCADE;
 ALTER EXTENSION shardext UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'shardext';
 SELECT polname, polcmd FROM pg_policy WHERE polrelid = 'shardext.directory'::regclass;
+-- (0.4: shardext.nodes has no foreign key to itself, which pg_dump warned of)
+SELECT count(*) AS node_foreign_keys FROM pg_constraint
+ WHERE conrelid = 'shardext.nodes'::regclass AND contype = 'f';
 SELECT count(*) AS functions_after_update FROM pg_proc p
   JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'shardext';
