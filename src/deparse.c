@@ -433,11 +433,8 @@ CastUserTypeParams(Node *node, void *context)
 	{
 		Param	   *param = (Param *) node;
 		Oid			type = NodeBaseType(param->paramtype);
-		Oid			element = get_element_type(type);
 
-		/* an array of an enum or composite type the nodes have: they have it */
-		if (type >= FirstNormalObjectId &&
-			TypeUsedByTables(OidIsValid(element) ? element : type))
+		if (type >= FirstNormalObjectId && NodesHaveUserType(type))
 			return (Node *) makeRelabelType((Expr *) copyObject(param), type,
 											-1, InvalidOid, COERCE_EXPLICIT_CAST);
 		return node;

@@ -444,12 +444,9 @@ InsertTableMetadata(Oid relid, DistributionType type, const char *column,
 	Datum		placementArgs[2];
 	char		tableNulls[5] = "     ";
 	Datum	   *shardIds = palloc(sizeof(Datum) * Max(plan->shardCount, 1));
-	List	   *placementShards = NIL;
-	List	   *placementNodes = NIL;
-	Datum	   *datums;
-	ListCell   *shardCell;
-	ListCell   *nodeCell;
-	int			count;
+	Datum	   *placementShards;
+	Datum	   *placementNodes;
+	int			count = 0;
 	int			i;
 
 	tableArgs[0] = ObjectIdGetDatum(relid);
@@ -466,14 +463,19 @@ InsertTableMetadata(Oid relid, DistributionType type, const char *column,
 					  5, tableTypes, tableArgs, tableNulls);
 
 	for (i = 0; i < plan->shardCount; i++)
+		count += list_length(plan->nodeIds[i]);
+	placementShards = palloc(sizeof(Datum) * Max(count, 1));
+	placementNodes = palloc(sizeof(Datum) * Max(count, 1));
+	count = 0;
+	for (i = 0; i < plan->shardCount; i++)
 	{
 		ListCell   *lc;
 
 		shardIds[i] = Int64GetDatum(plan->shardIds[i]);
 		foreach(lc, plan->nodeIds[i])
 		{
-			placementShards = lappend(placementShards, &plan->shardIds[i]);
-			placementNodes = lappend_int(placementNodes, lfirst_int(lc));
+			placementShards[count] = shardIds[i];
+			placementNodes[count++] = Int32GetDatum(lfirst_int(lc));
 		}
 	}
 	shardArgs[0] = PointerGetDatum(construct_array(shardIds, plan->shardCount,
@@ -490,19 +492,10 @@ InsertTableMetadata(Oid relid, DistributionType type, const char *column,
 					  "AS s(id, min_value, max_value, relation, n)",
 					  5, shardTypes, shardArgs, NULL);
 
-	count = list_length(placementShards);
-	datums = palloc(sizeof(Datum) * Max(count, 1));
-	i = 0;
-	foreach(shardCell, placementShards)
-		datums[i++] = Int64GetDatum(*(int64 *) lfirst(shardCell));
-	placementArgs[0] = PointerGetDatum(construct_array(datums, count, INT8OID,
+	placementArgs[0] = PointerGetDatum(construct_array(placementShards, count, INT8OID,
 													   sizeof(int64), true,
 													   TYPALIGN_DOUBLE));
-	datums = palloc(sizeof(Datum) * Max(count, 1));
-	i = 0;
-	foreach(nodeCell, placementNodes)
-		datums[i++] = Int32GetDatum(lfirst_int(nodeCell));
-	placementArgs[1] = PointerGetDatum(construct_array(datums, count, INT4OID,
+	placementArgs[1] = PointerGetDatum(construct_array(placementNodes, count, INT4OID,
 													   sizeof(int32), true,
 													   TYPALIGN_INT));
 	ExecuteCatalogSql("INSERT INTO shardext.placements (shard_id, node_id) "

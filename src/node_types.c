@@ -1134,12 +1134,20 @@ bool
 NodesHaveParamType(Oid typid)
 {
 	Oid			base = NodeBaseType(typid);
-	Oid			element;
 
-	if (base < FirstNormalObjectId)
-		return true;
-	element = get_element_type(base);
-	return TypeUsedByTables(OidIsValid(element) ? element : base);
+	return base < FirstNormalObjectId || NodesHaveUserType(base);
+}
+
+/*
+ * NodesHaveUserType tells whether the nodes have an enum or composite type,
+ * or an array of one (typid, not built in): a distributed table uses it.
+ */
+bool
+NodesHaveUserType(Oid typid)
+{
+	Oid			element = get_element_type(typid);
+
+	return TypeUsedByTables(OidIsValid(element) ? element : typid);
 }
 
 /*

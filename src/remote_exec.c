@@ -1228,7 +1228,7 @@ RemoteExecutePrepared(NodeConnection *nc, const char *sql, int nParams,
 		error = CopyErrorData();
 		if (error->sqlerrcode != ERRCODE_CONNECTION_FAILURE ||
 			nc->conn == NULL || PQstatus(nc->conn) != CONNECTION_BAD ||
-			nc->inTransaction || QueryCancelPending || ProcDiePending)
+			QueryCancelPending || ProcDiePending)
 			PG_RE_THROW();
 		FlushErrorState();
 		FreeErrorData(error);

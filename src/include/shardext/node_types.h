@@ -21,6 +21,7 @@ extern bool TypeHashesByOid(Oid typid);
 extern bool TypeUses(Oid typid, Oid usedTypid);
 extern Oid	NodeBaseType(Oid typid);
 extern bool NodesHaveParamType(Oid typid);
+extern bool NodesHaveUserType(Oid typid);
 extern bool TypeUsedByTables(Oid typid);
 extern bool IsObjectReferenceType(Oid typid);
 extern bool IsRegType(Oid typid);
