@@ -353,6 +353,7 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 	const char **values;
 	bool		hasUser = false;
 	bool		hasApplicationName = false;
+	const char *serverOptions = NULL;
 	static const char *const keepalive[] = {
 		"keepalives_idle", "keepalives_interval", "keepalives_count",
 		"tcp_user_timeout"
@@ -421,7 +422,7 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 		}
 	}
 	options = list_concat(list_copy(server->options), mapping->options);
-	n = list_length(options) + 4 + lengthof(keepalive) + extra;
+	n = list_length(options) + 5 + lengthof(keepalive) + extra;
 	keywords = palloc0(sizeof(char *) * n);
 	values = palloc0(sizeof(char *) * n);
 
@@ -435,6 +436,11 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 			hasUser = true;
 		if (strcmp(option->defname, "application_name") == 0)
 			hasApplicationName = true;
+		if (strcmp(option->defname, "options") == 0)
+		{
+			serverOptions = defGetString(option);
+			continue;
+		}
 		keywords[i] = option->defname;
 		values[i] = defGetString(option);
 		i++;
@@ -445,6 +451,17 @@ NodeConnectionOptions(const ShardextNode *node, bool missingOk, int extra,
 		values[i] = GetUserNameFromId(GetUserId(), false);
 		i++;
 	}
+	/*
+	 * Statements sent to a node name every object but pg_catalog's with its
+	 * schema (deparse.c): its session searches pg_catalog only, so that a
+	 * function or operator a node has in public (an extension's @> on int[],
+	 * say) never takes the place of the built-in one the coordinator chose.
+	 */
+	keywords[i] = "options";
+	values[i] = psprintf("%s%s-c search_path=pg_catalog",
+						 serverOptions ? serverOptions : "",
+						 serverOptions ? " " : "");
+	i++;
 	/* set, not a fallback: PGAPPNAME in the server's environment would win */
 	if (!hasApplicationName)
 	{
