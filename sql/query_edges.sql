@@ -1113,6 +1113,7 @@ DROP SCHEMA edges5 CASCADE;
 -- a shard's table missing on its node: the error says which shard
 \getenv coord_port SHARDEXT_COORD_PORT
 \getenv worker1_port SHARDEXT_WORKER1_PORT
+\getenv worker2_port SHARDEXT_WORKER2_PORT
 RESET client_min_messages;
 SET search_path = public;
 CREATE TABLE missing_shard (id int PRIMARY KEY);
@@ -1140,3 +1141,78 @@ INSERT INTO "a.b" VALUES (1, 1);
 SELECT expect_error('INSERT INTO "a.b" VALUES (1, 1)', true);
 SELECT expect_error('INSERT INTO "a.b" VALUES (2, -1)');
 DROP TABLE "a.b";
+-- node sessions search pg_catalog only: an operator a node has in public
+-- (as an extension such as intarray brings) does not replace the built-in
+-- one the coordinator chose, in queries or in shard DDL
+\c regression - 127.0.0.1 :worker1_port
+CREATE FUNCTION public.hijacked(int[], int[]) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+CREATE OPERATOR public.@> (LEFTARG = int[], RIGHTARG = int[], FUNCTION = public.hijacked);
+\c regression - 127.0.0.1 :worker2_port
+CREATE FUNCTION public.hijacked(int[], int[]) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+CREATE OPERATOR public.@> (LEFTARG = int[], RIGHTARG = int[], FUNCTION = public.hijacked);
+\c regression - 127.0.0.1 :coord_port
+CREATE SCHEMA edges_ops;
+SET search_path = edges_ops, public;
+CREATE FUNCTION same(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+	l text;
+BEGIN
+	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|', q) INTO d;
+	EXECUTE format('SELECT string_agg(t::text, %L ORDER BY t::text) FROM (%s) t', '|',
+				   regexp_replace(q, '\marr\M', 'local_arr', 'g')) INTO l;
+	RETURN CASE WHEN d IS NOT DISTINCT FROM l THEN 'same'
+		   ELSE 'DIFFERENT: ' || coalesce(d, '<none>') || ' vs ' || coalesce(l, '<none>') END;
+END $$;
+CREATE TABLE arr (id int PRIMARY KEY, tags int[]);
+INSERT INTO arr SELECT g, ARRAY[g % 3, g % 5] FROM generate_series(1, 30) g;
+CREATE TABLE local_arr AS SELECT * FROM arr;
+SET client_min_messages = warning;
+SELECT create_distributed_table('arr', 'id', shard_count => 4);
+RESET client_min_messages;
+SELECT same($$SELECT id FROM arr WHERE tags @> '{1}'$$);
+SELECT same($$SELECT id FROM arr WHERE id = 6 AND tags @> '{0}'$$);
+SELECT same($$SELECT count(*) FILTER (WHERE tags @> '{2}') FROM arr$$);
+ALTER TABLE arr ADD CONSTRAINT no_seven CHECK (NOT tags @> '{7}');
+SELECT expect_error($$INSERT INTO arr VALUES (100, '{7}')$$, true);
+INSERT INTO arr VALUES (101, '{1}');
+CREATE INDEX arr_has_one ON arr ((tags @> '{1}'));
+SELECT count(*) FROM arr WHERE tags @> '{1}';
+-- functions that act on the server run on the coordinator, in router
+-- statements too: large objects, NOTIFY, advisory locks
+CREATE TABLE lob (id int PRIMARY KEY, o oid, v text);
+SET client_min_messages = warning;
+SELECT create_distributed_table('lob', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO lob VALUES (1, lo_from_bytea(0, 'hello'), 'one'), (2, lo_from_bytea(0, 'world'), 'two');
+SELECT convert_from(lo_get(o), 'UTF8') FROM lob WHERE id = 1;
+UPDATE lob SET o = lo_from_bytea(0, 'again') WHERE id = 2 RETURNING id;
+SELECT id, convert_from(lo_get(o), 'UTF8') FROM lob ORDER BY id;
+SELECT o AS gone FROM lob WHERE id = 1 \gset
+SELECT lo_unlink(o) FROM lob WHERE id = 1;
+SELECT count(*) FROM pg_largeobject_metadata WHERE oid = :gone;
+SELECT lo_unlink(o) FROM lob WHERE id = 2;
+CREATE FUNCTION remote_sql(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+		IF line ~ 'Remote SQL' THEN
+			RETURN NEXT regexp_replace(line, '_\d+', '_<id>', 'g');
+		END IF;
+	END LOOP;
+END $$;
+SELECT remote_sql($$SELECT pg_notify('ch', v) FROM lob WHERE id = 1$$);
+BEGIN;
+SELECT pg_advisory_xact_lock(id) FROM lob WHERE id = 2;
+SELECT count(*) AS held_here FROM pg_locks
+ WHERE locktype = 'advisory' AND objid = 2 AND pid = pg_backend_pid();
+COMMIT;
+DROP SCHEMA edges_ops CASCADE;
+\c regression - 127.0.0.1 :worker1_port
+DROP OPERATOR public.@> (int[], int[]);
+DROP FUNCTION public.hijacked(int[], int[]);
+\c regression - 127.0.0.1 :worker2_port
+DROP OPERATOR public.@> (int[], int[]);
+DROP FUNCTION public.hijacked(int[], int[]);
+\c regression - 127.0.0.1 :coord_port

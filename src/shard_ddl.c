@@ -266,12 +266,16 @@ RelationAccessMethod(Oid relid)
  */
 static bool CheckingChange = false;
 
+/* ... and the kind of that table ("distributed", "reference", "federated") */
+static const char *CheckingKind = "distributed";
+
 /* NotDistributable begins a message saying why a table cannot be distributed. */
 static char *
 NotDistributable(const char *tableName)
 {
-	return psprintf(CheckingChange ? "cannot change distributed table %s" :
-					"cannot distribute table %s", tableName);
+	if (CheckingChange)
+		return psprintf("cannot change %s table %s", CheckingKind, tableName);
+	return psprintf("cannot distribute table %s", tableName);
 }
 
 /* BeforeDistributing ends a hint saying what to do first. */
@@ -289,6 +293,7 @@ void
 CheckTableStaysDistributable(Oid relid, AttrNumber distAttno, char method)
 {
 	CheckingChange = true;
+	CheckingKind = TableKindName(ShardextGetTable(relid));
 	PG_TRY();
 	{
 		CheckTableDistributable(relid, distAttno, method);
@@ -709,6 +714,10 @@ CheckConstraints(Relation rel, const char *tableName)
 							NotDistributable(tableName), constraintName,
 							RelationQualifiedName(constraint->confrelid)),
 					 errdetail("The shards are on the nodes, which cannot see the rows of a local table."),
+					 CheckingChange ?
+					 errhint("First make %s a reference table or a distributed table "
+							 "to co-locate with.",
+							 RelationQualifiedName(constraint->confrelid)) :
 					 errhint("Drop the foreign key%s, or first make %s a reference table or "
 							 "a distributed table to co-locate with.",
 							 BeforeDistributing(),
@@ -719,6 +728,7 @@ CheckConstraints(Relation rel, const char *tableName)
 					 errmsg("%s because it has exclusion constraint %s",
 							NotDistributable(tableName), constraintName),
 					 errdetail("Exclusion constraints are not enforced between shards."),
+					 CheckingChange ? 0 :
 					 errhint("Drop the exclusion constraint%s.", BeforeDistributing())));
 		if (constraint->contype == CONSTRAINT_CHECK)
 		{
@@ -739,6 +749,8 @@ CheckConstraints(Relation rel, const char *tableName)
 						 errmsg("%s because check constraint %s uses objects that are not built in",
 								NotDistributable(tableName), constraintName),
 						 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
+						 CheckingChange ?
+						 errhint("Write the constraint with built-in functions and operators only.") :
 						 errhint("Drop the constraint%s.", BeforeDistributing())));
 		}
 	}
@@ -899,6 +911,8 @@ CheckIndex(Relation rel, Oid indexOid, const char *tableName,
 				 errmsg("%s because %s uses %s that is not built in",
 						NotDistributable(tableName), indexDescription, problem),
 				 errdetail("Workers only have the built-in objects of PostgreSQL."),
+				 CheckingChange ?
+				 errhint("Use built-in access methods, operator classes, collations and functions only.") :
 				 errhint("Drop %s%s.",
 						 indexDescription, BeforeDistributing())));
 }
@@ -913,6 +927,7 @@ CheckNewIndex(Oid relid, Oid indexOid, AttrNumber distAttno, char method)
 	Relation	rel = relation_open(relid, AccessShareLock);
 
 	CheckingChange = true;
+	CheckingKind = TableKindName(ShardextGetTable(relid));
 	PG_TRY();
 	{
 		CheckIndex(rel, indexOid, RelationQualifiedName(relid), distAttno, method);
@@ -953,6 +968,7 @@ CheckTriggers(Relation rel, const char *tableName)
 				 errmsg("%s because it has trigger %s",
 						NotDistributable(tableName), quote_identifier(NameStr(trigger->tgname))),
 				 errdetail("Triggers would not fire on the shards."),
+				 CheckingChange ? 0 :
 				 errhint("Drop the trigger%s.", BeforeDistributing())));
 	}
 	systable_endscan(scan);
@@ -1740,15 +1756,49 @@ SQLValueReadsSessionState(SQLValueFunction *svf)
 }
 
 /*
+ * Built-in functions that act on, or answer from, the server they run in,
+ * by the prefix of their C function's name: large objects, notifications,
+ * advisory locks, other backends, files, statistics, sizes and
+ * descriptions of objects by OID, sequences, WAL, replication.  On a node
+ * they would read or change the node's; prefixes are checked with the first
+ * three letters of the name first, so that most functions (int4eq,
+ * texteq...) are told apart at once.
+ */
+static const char *const ServerStateFunctionPrefixes[] = {
+	"be_lo", "currval_", "format_type", "lastval", "mxid_age",
+	"pg_advisory_", "pg_available_", "pg_backup_", "pg_blocking_pids",
+	"pg_cancel_backend", "pg_collation_actual_version", "pg_column_is_",
+	"pg_config", "pg_control_", "pg_copy_", "pg_create_", "pg_current_",
+	"pg_cursor", "pg_database_", "pg_describe_object", "pg_drop_",
+	"pg_event_trigger_", "pg_export_snapshot", "pg_extension_",
+	"pg_filenode_relation", "pg_get_", "pg_hba_file_rules",
+	"pg_ident_file_mappings", "pg_identify_object", "pg_import_",
+	"pg_index", "pg_is_other_temp_schema", "pg_is_wal_replay_paused",
+	"pg_jit_available", "pg_last_", "pg_listening_channels", "pg_lock_status",
+	"pg_log_backend_memory_contexts", "pg_logical_", "pg_ls_", "pg_nextoid",
+	"pg_notif", "pg_partition_", "pg_prepared_", "pg_promote", "pg_read_",
+	"pg_relation_", "pg_reload_conf", "pg_replication_", "pg_rotate_logfile",
+	"pg_safe_snapshot_blocking_pids", "pg_sequence_", "pg_settings_",
+	"pg_show_", "pg_stat_", "pg_switch_wal", "pg_table_size",
+	"pg_tablespace_", "pg_terminate_backend", "pg_total_relation_size",
+	"pg_try_advisory_", "pg_wal_replay_", "pg_walfile_name", "pg_xact_",
+	"row_security_active", "setseed", "setval", "txid_status", "xid_age"
+};
+
+/*
  * ReadsSessionState tells whether a built-in function answers from the
  * session or server it runs in (settings, user, schema, search path,
- * privileges, backend, transaction id): on a node it would answer for the
- * node's session, so it runs on the coordinator.
+ * privileges, backend, transaction id), or acts on it (large objects,
+ * NOTIFY, advisory locks, files, other backends: see
+ * ServerStateFunctionPrefixes): on a node it would answer for, or act on,
+ * the node's session, so it runs on the coordinator.
  */
 bool
 ReadsSessionState(Oid funcid)
 {
 	const char *name;
+	size_t		len;
+	int			i;
 
 	switch (funcid)
 	{
@@ -1801,8 +1851,21 @@ ReadsSessionState(Oid funcid)
 		fmgr_builtin_oid_index[funcid] == InvalidOidBuiltinMapping)
 		return false;
 	name = fmgr_builtins[fmgr_builtin_oid_index[funcid]].funcName;
-	return (strncmp(name, "has_", 4) == 0 && strstr(name, "_privilege") != NULL) ||
-		strncmp(name, "pg_has_role", 11) == 0;
+	if ((strncmp(name, "has_", 4) == 0 && strstr(name, "_privilege") != NULL) ||
+		strncmp(name, "pg_has_role", 11) == 0)
+		return true;
+	len = strlen(name);
+	if (len > 11 && strcmp(name + len - 11, "_is_visible") == 0)
+		return true;
+	for (i = 0; i < lengthof(ServerStateFunctionPrefixes); i++)
+	{
+		const char *prefix = ServerStateFunctionPrefixes[i];
+
+		if (strncmp(name, prefix, 3) == 0 &&
+			strncmp(name, prefix, strlen(prefix)) == 0)
+			return true;
+	}
+	return false;
 }
 
 /*

@@ -169,7 +169,6 @@ static bool ShardsHaveObject(ShardextTable *table, const char *name,
 static void RefuseCleanOf(Oid relid);
 static void RefuseRestoreInto(Oid relid, const char *action);
 static Oid	RestoredTableOf(RangeVar *rangeVar, bool isIndex);
-static const char *TableKindName(ShardextTable *table);
 static void RefuseUnsupportedLinks(Node *parsetree);
 static void GrantOnShards(GrantStmt *stmt, bool coordinatorDone);
 static List *TablesNotOwnedBy(List *roles);
@@ -1536,15 +1535,6 @@ RestoredTableOf(RangeVar *rangeVar, bool isIndex)
 	if (OidIsValid(found) && isIndex)
 		found = IndexGetRelation(found, true);
 	return OidIsValid(found) ? CoordinatorCopyTable(found) : InvalidOid;
-}
-
-/* TableKindName names the kind of a table shardext knows, for messages. */
-static const char *
-TableKindName(ShardextTable *table)
-{
-	if (table == NULL || !IsSingleShardTable(table))
-		return "distributed";
-	return IsReferenceTable(table) ? "reference" : "federated";
 }
 
 /*

@@ -113,6 +113,15 @@ typedef struct ShardextTable
 #define IsSingleShardTable(table) ((table)->distColumnName == NULL)
 #define IsReferenceTable(table) ((table)->type == DIST_REFERENCE)
 
+/* TableKindName names the kind of a table shardext knows, for messages. */
+static inline const char *
+TableKindName(ShardextTable *table)
+{
+	if (table == NULL || !IsSingleShardTable(table))
+		return "distributed";
+	return IsReferenceTable(table) ? "reference" : "federated";
+}
+
 /*
  * GroupShard returns the shard of table in shard group index: a single-shard
  * table's one shard belongs to every group.
