@@ -141,6 +141,31 @@ SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'tenant 5';
 ROLLBACK;
 RESET client_min_messages;
 SELECT dir_test.same('SELECT * FROM accounts WHERE tenant = ''tenant 5''');
+-- a REPEATABLE READ transaction that has used the nodes already cannot move a
+-- key or undistribute the table: its snapshot there predates the lock, and
+-- rows other sessions committed in between would be lost
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) > 0 AS read_first FROM dir_dist.accounts;
+SELECT regexp_replace(expect_error($$SELECT shardext_directory_move_key('dir_dist.accounts', 'tenant 5'::text,
+       (SELECT shard_id FROM shardext.shards s WHERE table_name = 'dir_dist.accounts'::regclass
+           AND s.shard_id <> shardext_shard_for_value('dir_dist.accounts', 'tenant 5'::text)
+         ORDER BY shard_index DESC LIMIT 1))$$), 'node \d+ \(\S+\)', 'node <n>') AS error;
+ROLLBACK;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT count(*) > 0 AS read_first FROM dir_dist.accounts;
+SELECT regexp_replace(expect_error($$SELECT undistribute_table('dir_dist.accounts')$$),
+       'node \d+ \(\S+\)', 'node <n>') AS error;
+ROLLBACK;
+-- first in the transaction, it moves
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SET LOCAL client_min_messages = warning;
+SELECT shardext_directory_move_key('dir_dist.accounts', 'tenant 5'::text,
+       (SELECT shard_id FROM shardext.shards s WHERE table_name = 'dir_dist.accounts'::regclass
+           AND s.shard_id <> shardext_shard_for_value('dir_dist.accounts', 'tenant 5'::text)
+         ORDER BY shard_index DESC LIMIT 1));
+SELECT count(*) FROM dir_dist.accounts WHERE tenant = 'tenant 5';
+ROLLBACK;
+SELECT dir_test.same('SELECT * FROM accounts WHERE tenant = ''tenant 5''');
 -- every key's rows are where the directory says: count them per shard
 -- through the shard map and compare with the oracle
 SELECT d.key, count(a.*) AS rows

@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
@@ -44,6 +45,7 @@
 #include "utils/varlena.h"
 
 #include "shardext/catalog.h"
+#include "shardext/connection.h"
 #include "shardext/copy.h"
 #include "shardext/deparse.h"
 #include "shardext/distribute.h"
@@ -1098,6 +1100,38 @@ DiscardStaleLocalRows(Relation rel, int elevel)
 }
 
 /*
+ * CheckNodeSnapshotsFresh refuses to copy a table's rows on the nodes in
+ * nodeIds (to move them, or bring them back) in a REPEATABLE READ or
+ * SERIALIZABLE transaction that already used one of those nodes: its
+ * snapshot there was taken before the lock just taken, and rows that other
+ * sessions committed in between would be neither copied nor deleted (left
+ * behind in a shard, or dropped with it).  action names what is refused.
+ */
+static void
+CheckNodeSnapshotsFresh(List *nodeIds, const char *action)
+{
+	ListCell   *lc;
+
+	if (!IsolationUsesXactSnapshot())
+		return;
+	foreach(lc, OpenNodeConnections())
+	{
+		NodeConnection *nc = lfirst(lc);
+
+		if (nc->inTransaction && list_member_int(nodeIds, nc->nodeId))
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("cannot %s in a %s transaction that has already used node %s",
+							action, XactIsoLevel == XACT_SERIALIZABLE ?
+							"SERIALIZABLE" : "REPEATABLE READ", nc->label),
+					 errdetail("The transaction's snapshot on the node was taken before the "
+							   "table was locked: rows other sessions committed since "
+							   "would be lost."),
+					 errhint("Do it first in the transaction, or in a READ COMMITTED one.")));
+	}
+}
+
+/*
  * undistribute_table(table_name) copies every row back into the local table,
  * drops the shards and forgets the table.
  */
@@ -1108,6 +1142,7 @@ undistribute_table(PG_FUNCTION_ARGS)
 	ShardextTable *table;
 	Relation	rel;
 	uint64		rows = 0;
+	List	   *nodeIds;
 	int			i;
 
 	LockOwnedTable(relid, AccessExclusiveLock);
@@ -1121,6 +1156,12 @@ undistribute_table(PG_FUNCTION_ARGS)
 	for (i = 0; i < table->shardCount; i++)
 		if (ShardPlacedOn(table->shards[i], COORDINATOR_NODE_ID))
 			CheckCopyNotInLocalUse(relid, table->shards[i]->relationName);
+
+	nodeIds = NIL;
+	for (i = 0; i < table->shardCount; i++)
+		nodeIds = list_concat_unique_int(nodeIds, table->shards[i]->placementNodeIds);
+	CheckNodeSnapshotsFresh(nodeIds,
+							psprintf("undistribute table \"%s\"", get_rel_name(relid)));
 
 	rel = table_open(relid, NoLock);
 	DiscardStaleLocalRows(rel, NOTICE);
@@ -1210,6 +1251,9 @@ shardext_directory_move_key(PG_FUNCTION_ARGS)
 	source = entry->shard;
 	if (source->shardId == target->shardId)
 		PG_RETURN_VOID();
+	CheckNodeSnapshotsFresh(list_make2_int(source->nodeId, target->nodeId),
+							psprintf("move key \"%s\" of table \"%s\"", key,
+									 get_rel_name(relid)));
 
 	where = psprintf("%s = %s::%s", quote_identifier(table->distColumnName),
 					 quote_literal_cstr(key),

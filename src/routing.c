@@ -27,6 +27,7 @@
 #include "fmgr.h"
 #include "partitioning/partbounds.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
@@ -249,6 +250,60 @@ InsertDirectoryEntry(Oid relid, const char *key, Datum value, int64 shardId)
 }
 
 /*
+ * KeyTextIdentifiesKey tells whether equal keys of a directory table always
+ * have the same text (integers, uuids, dates, enums, text compared
+ * deterministically...), as opposed to numeric 1 and 1.0, float 0 and -0,
+ * intervals '1 day' and '24 hours', or texts under a nondeterministic
+ * collation.
+ */
+static bool
+KeyTextIdentifiesKey(ShardextTable *table)
+{
+	Oid			type = getBaseType(table->distTypeId);
+
+	switch (type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case UUIDOID:
+		case DATEOID:
+		case BOOLOID:
+		case BYTEAOID:
+			return true;
+		case TEXTOID:
+		case VARCHAROID:
+			return get_collation_isdeterministic(table->distCollation);
+		default:
+			return type_is_enum(type);
+	}
+}
+
+/*
+ * LockDirectoryAssignments keeps other transactions from recording new keys
+ * of a directory table until this one ends, and returns the table's current
+ * map, with the keys they committed meanwhile.  The directory's primary key
+ * compares the keys' text: without the lock, two sessions could each
+ * record their own spelling of one key (1 and 1.0) in different shards.
+ * Where the text identifies the key, that primary key suffices, and
+ * automatic assignments take no lock unless always.
+ */
+static ShardextTable *
+LockDirectoryAssignments(ShardextTable *table, bool always)
+{
+	ShardextTable *current;
+
+	if (!always && KeyTextIdentifiesKey(table))
+		return table;
+	LockDatabaseObject(ShardextCatalogRelid("directory", false), table->relid, 0,
+					   ExclusiveLock);
+	AcceptInvalidationMessages();
+	current = ShardextGetTable(table->relid);
+	return current ? current : table;
+}
+
+/*
  * AssignDirectoryKey gives a new key to the shard with the fewest keys
  * (the lowest index among equals) and returns the key's shard, which is
  * another one if a concurrent session assigned the key first.
@@ -256,13 +311,17 @@ InsertDirectoryEntry(Oid relid, const char *key, Datum value, int64 shardId)
 static ShardextShard *
 AssignDirectoryKey(ShardextTable *table, Datum value, const char *key)
 {
-	ShardextTable *current = ShardextGetTable(table->relid);
+	ShardextTable *current = LockDirectoryAssignments(table, false);
 	DirectoryEntry *entry;
 	ShardextShard *shard;
 	int			best = 0;
 	int			i;
 
+	/* another transaction recorded an equal key meanwhile */
+	if (current != table && (entry = FindDirectoryEntry(current, value)) != NULL)
+		return entry->shard;
 	/* counted in the current map: the caller's may predate recent keys */
+	current = ShardextGetTable(table->relid);
 	if (current == NULL)
 		current = table;
 	for (i = 1; i < current->shardCount; i++)
@@ -314,6 +373,7 @@ shardext_directory_assign(PG_FUNCTION_ARGS)
 	value = CoerceToDistributionType(table, PG_GETARG_DATUM(1),
 									 get_fn_expr_argtype(fcinfo->flinfo, 1));
 	key = DirectoryKeyText(table, value);
+	table = LockDirectoryAssignments(table, true);
 	existing = FindDirectoryEntry(table, value);
 	if (existing != NULL)
 		ereport(ERROR,
