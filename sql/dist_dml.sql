@@ -381,3 +381,34 @@ INSERT INTO dml_numeric_key (id, k) SELECT 1, g FROM generate_series(1, 1500) g
 	ON CONFLICT (id, k) DO UPDATE SET n = dml_numeric_key.n + 1;
 SELECT count(*), sum(n) FROM dml_numeric_key;
 DROP TABLE dml_numeric_key;
+
+-- UPDATE and DELETE with "distribution column IN (values)" go only to the
+-- shards of those values (not a two-phase commit over every node)
+CREATE TABLE dml_in (id int PRIMARY KEY, v int);
+INSERT INTO dml_in SELECT g, 0 FROM generate_series(1, 100) g;
+CREATE TABLE dml_in_local AS SELECT * FROM dml_in;
+SET client_min_messages = warning;
+SELECT create_distributed_table('dml_in', 'id', shard_count => 8);
+RESET client_min_messages;
+EXPLAIN (COSTS OFF) UPDATE dml_in SET v = v + 1 WHERE id IN (3, 77);
+EXPLAIN (COSTS OFF) DELETE FROM dml_in WHERE id = ANY ('{}'::int[]);
+EXPLAIN (COSTS OFF) UPDATE dml_in SET v = 1 WHERE id IN (3, 77) OR v = 5;
+UPDATE dml_in SET v = v + 1 WHERE id IN (3, 77, NULL, 500);
+UPDATE dml_in_local SET v = v + 1 WHERE id IN (3, 77, NULL, 500);
+DELETE FROM dml_in WHERE id = ANY (ARRAY[5, 6, 7]) AND v = 0;
+DELETE FROM dml_in_local WHERE id = ANY (ARRAY[5, 6, 7]) AND v = 0;
+PREPARE dml_in_upd(int[]) AS UPDATE dml_in SET v = v + 10 WHERE id = ANY ($1);
+PREPARE dml_in_upd_local(int[]) AS UPDATE dml_in_local SET v = v + 10 WHERE id = ANY ($1);
+SET plan_cache_mode = force_generic_plan;
+EXECUTE dml_in_upd('{1, 2, 3, 99}');
+EXECUTE dml_in_upd_local('{1, 2, 3, 99}');
+EXECUTE dml_in_upd('{50}');
+EXECUTE dml_in_upd_local('{50}');
+EXPLAIN (COSTS OFF) EXECUTE dml_in_upd('{1, 2}');
+RESET plan_cache_mode;
+SELECT (SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM dml_in) =
+       (SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM dml_in_local) AS same_rows,
+       (SELECT count(*) FROM dml_in) AS rows;
+DEALLOCATE dml_in_upd;
+DEALLOCATE dml_in_upd_local;
+DROP TABLE dml_in, dml_in_local;

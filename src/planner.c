@@ -1212,8 +1212,27 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 	List	   *outputList = (parse->commandType == CMD_SELECT) ?
 		parse->targetList : parse->returningList;
 	List	   *pins = NIL;
+	Expr	   *pinList = NULL;
 	PlannedStmt *result;
 	ListCell   *lc;
+
+	/*
+	 * An UPDATE or DELETE of every shard whose WHERE says "distribution
+	 * column IN (values)" goes only to the shards of those values.
+	 */
+	if (mode == QUERY_SCAN_ALL_SHARDS && parse->resultRelation > 0 &&
+		parse->jointree->quals != NULL)
+	{
+		ShardextTable *table = ShardextGetTable(linitial_oid(analysis->relids));
+
+		if (table != NULL && !IsSingleShardTable(table))
+			pinList = FindPinListInClauses(make_ands_implicit((Expr *)
+															  eval_const_expressions(NULL,
+																					 copyObject(parse->jointree->quals))),
+										   parse->resultRelation, table);
+		if (pinList != NULL)
+			pinList = expression_planner(pinList);
+	}
 
 	/*
 	 * A router query's constants are sent as parameters: the statement text
@@ -1259,6 +1278,7 @@ PlanRemoteQuery(Query *parse, RouterAnalysis *analysis, QueryScanMode mode,
 	cscan->custom_private = lappend(cscan->custom_private, constants.consts);
 	cscan->custom_private = lappend(cscan->custom_private,
 									CollectFunctions((Node *) parse));
+	cscan->custom_private = lappend(cscan->custom_private, pinList);
 	cscan->methods = &ShardextQueryScanMethods;
 
 	result = MakePlannedStmt(parse, (Plan *) cscan, rtes);

@@ -140,6 +140,8 @@ typedef struct QueryScanState
 	List	   *relids;
 	List	   *pinStates;		/* ExprState * or NULL, parallel to relids */
 	List	   *pinTypes;		/* type of each pin */
+	ExprState  *pinListState;	/* all shards: column IN (array) picks some */
+	Oid			pinListType;	/* the array's element type */
 	QueryScanMode mode;
 	int			paramCount;
 	List	   *constants;		/* Const values of parameters after paramCount */
@@ -1426,6 +1428,13 @@ BeginQueryScan(CustomScanState *node, EState *estate, int eflags)
 		state->pinTypes = lappend_oid(state->pinTypes,
 									  pin ? exprType((Node *) pin) : InvalidOid);
 	}
+	if (list_nth(private, QUERY_PRIVATE_PIN_LIST) != NULL)
+	{
+		Expr	   *pinList = list_nth(private, QUERY_PRIVATE_PIN_LIST);
+
+		state->pinListState = ExecInitExpr(pinList, &node->ss.ps);
+		state->pinListType = get_element_type(exprType((Node *) pinList));
+	}
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 	state->holder = MakeResultHolder(estate);
@@ -1615,14 +1624,22 @@ ComputeQueryTasks(QueryScanState *state)
 	}
 	else
 	{
-		/* every shard group of the (co-located) tables */
+		/* every shard group of the (co-located) tables, or those of an IN */
 		ShardextTable *table = GetTableOrError(linitial_oid(state->relids));
+		List	   *wanted = NIL;
 		int			i;
 		int			j;
 
+		if (state->pinListState != NULL && OidIsValid(state->pinListType))
+			wanted = PinListShards(table, state->pinListState,
+								   state->pinListType, econtext);
 		for (i = 0; i < table->shardCount; i++)
 		{
-			RemoteTask *task = palloc0(sizeof(RemoteTask));
+			RemoteTask *task;
+
+			if (state->pinListState != NULL && !list_member_int(wanted, i))
+				continue;
+			task = palloc0(sizeof(RemoteTask));
 
 			task->elapsedMs = -1;
 			task->nodeId = table->shards[i]->nodeId;
@@ -1876,7 +1893,8 @@ ExplainQueryScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	}
 	else
 	{
-		ExplainPropertyText("Distributed Plan", "all shards", es);
+		ExplainPropertyText("Distributed Plan", state->pinListState != NULL ?
+							"the shards of the listed values" : "all shards", es);
 		ExplainPropertyInteger("Task Count", NULL, list_length(tasks), es);
 	}
 	if (es->verbose)

@@ -30,6 +30,7 @@ typedef enum QueryScanMode
 #define QUERY_PRIVATE_COMMAND 6
 #define QUERY_PRIVATE_CONSTANTS 7
 #define QUERY_PRIVATE_FUNCTIONS 8
+#define QUERY_PRIVATE_PIN_LIST 9
 
 /* positions in custom_private of a ShardextScan */
 #define SCAN_PRIVATE_RELID 0
