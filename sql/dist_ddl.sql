@@ -88,6 +88,26 @@ ALTER TABLE items DROP COLUMN id;
 ALTER TABLE items ALTER COLUMN id TYPE text;
 ALTER TABLE items ADD CONSTRAINT title_unique UNIQUE (title);
 ALTER TABLE items ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES local_items (id);
+-- the hints of refused changes say what to do instead (nothing was made)
+CREATE FUNCTION dist_ddl_positive(bigint) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
+ALTER TABLE items ADD CONSTRAINT user_check CHECK (dist_ddl_positive(qty));
+CREATE INDEX items_user_idx ON items ((dist_ddl_positive(qty)));
+ALTER TABLE items ADD CONSTRAINT items_excl EXCLUDE USING btree (id WITH =);
+CREATE TABLE ref_kind (id bigint PRIMARY KEY);
+SET client_min_messages = warning;
+SELECT create_reference_table('ref_kind');
+RESET client_min_messages;
+ALTER TABLE ref_kind ADD CONSTRAINT ref_check CHECK (dist_ddl_positive(id));
+DROP TABLE ref_kind;
+DROP FUNCTION dist_ddl_positive(bigint);
+-- a publication would send the changes of the coordinator's empty table
+SELECT expect_error('CREATE PUBLICATION dist_ddl_pub FOR TABLE items, local_items', true);
+SET client_min_messages = error;
+CREATE PUBLICATION dist_ddl_pub FOR TABLE local_items;
+RESET client_min_messages;
+SELECT expect_error('ALTER PUBLICATION dist_ddl_pub ADD TABLE items');
+SELECT expect_error('ALTER PUBLICATION dist_ddl_pub SET TABLE local_items, items');
+DROP PUBLICATION dist_ddl_pub;
 -- (CREATE/DROP INDEX CONCURRENTLY work: test/t/009_concurrent_indexes.pl)
 CREATE INDEX CONCURRENTLY items_qty_idx ON items (qty);
 SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_qty_idx'::regclass;
@@ -642,8 +662,28 @@ DROP SCHEMA dist_ddl_stale CASCADE;
 -- (the nodes keep the empty schema)
 \c regression - 127.0.0.1 :worker1_port
 DROP SCHEMA dist_ddl_stale;
+-- ... also when the owner here is the nodes' connecting role, and without
+-- the privileges it had, which were another schema's
+CREATE SCHEMA dist_ddl_stale2 AUTHORIZATION dist_ddl_group;
+GRANT USAGE, CREATE ON SCHEMA dist_ddl_stale2 TO PUBLIC;
 \c regression - 127.0.0.1 :worker2_port
 DROP SCHEMA dist_ddl_stale;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+CREATE SCHEMA dist_ddl_stale2;
+GRANT USAGE ON SCHEMA dist_ddl_stale2 TO dist_ddl_group;
+CREATE TABLE dist_ddl_stale2.t (id int PRIMARY KEY);
+SELECT create_distributed_table('dist_ddl_stale2.t', 'id', shard_count => 2);
+\c regression - 127.0.0.1 :worker1_port
+SELECT pg_get_userbyid(nspowner) AS stale_schema_owner, nspacl FROM pg_namespace
+ WHERE nspname = 'dist_ddl_stale2';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+DROP SCHEMA dist_ddl_stale2 CASCADE;
+\c regression - 127.0.0.1 :worker1_port
+DROP SCHEMA dist_ddl_stale2;
+\c regression - 127.0.0.1 :worker2_port
+DROP SCHEMA dist_ddl_stale2;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
 -- DROP OWNED takes the role's privileges on the shards too (the role can

@@ -61,7 +61,8 @@ ShardextDefineGucs(void)
 	DefineCustomEnumVariable("shardext.read_from",
 							 gettext_noop("Which servers read-only queries are sent to."),
 							 gettext_noop("primary: the workers; replica: their streaming "
-										  "replicas; any: either."),
+										  "replicas; any: either.  Not in effect yet: read "
+										  "replicas are not built, reads go to the workers."),
 							 &ShardextReadFromSetting,
 							 READ_FROM_PRIMARY, ReadFromOptions,
 							 PGC_USERSET, 0,
@@ -69,7 +70,8 @@ ShardextDefineGucs(void)
 
 	DefineCustomIntVariable("shardext.max_replica_lag",
 							gettext_noop("Largest replay lag of a replica that may still serve reads."),
-							gettext_noop("-1 means that any lag is accepted."),
+							gettext_noop("-1 means that any lag is accepted.  Not in effect yet: "
+										 "read replicas are not built."),
 							&ShardextMaxReplicaLag,
 							10000, -1, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS,

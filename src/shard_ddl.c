@@ -102,6 +102,7 @@ static char *ColumnSettingsCommand(Relation rel, const char *shardName);
 static const char *StorageName(char storage);
 static char *PrivilegeCommand(Relation rel, const char *shardName);
 static void AppendOwnerHandover(StringInfo body, const char *condition,
+								const char *currentOwner,
 								const char *object, Oid ownerId);
 static void AppendAclGrants(StringInfo body, Datum aclDatum, Oid ownerId,
 							const char *object, const char *column);
@@ -1116,27 +1117,41 @@ SchemaCreateCommand(Oid namespaceId)
 
 	initStringInfo(&body);
 	appendStringInfo(&body,
-					 "DECLARE created bool := false; BEGIN "
+					 "DECLARE created bool := false; fresh bool; grantee oid; BEGIN "
 					 "IF EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
 					 "THEN RETURN; END IF; "
 					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s) "
 					 "THEN EXECUTE %s; created := true; END IF; "
-					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'shardext') "
-					 "AND pg_catalog.pg_has_role((SELECT nspowner FROM pg_catalog.pg_namespace "
-					 "WHERE nspname = %s), 'USAGE') THEN %s END IF;",
+					 "fresh := created OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class "
+					 "WHERE relnamespace = (SELECT oid FROM pg_catalog.pg_namespace "
+					 "WHERE nspname = %s));",
 					 literal, quote_literal_cstr(psprintf("CREATE SCHEMA %s", name)),
-					 literal, grants.data);
+					 literal);
+
 	/*
 	 * An empty schema the node has already (one a schema renamed or dropped
-	 * here left there) is handed over too: its owner here must be able to
-	 * create the shards of its tables in it.
+	 * here left there) is made like a new one: handed to the owner here,
+	 * whose tables' shards it gets, and stripped of the privileges it had,
+	 * which were another schema's.
 	 */
-	AppendOwnerHandover(&body,
-						psprintf("(created OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class "
-								 "WHERE relnamespace = (SELECT oid FROM pg_catalog.pg_namespace "
-								 "WHERE nspname = %s))) AND", literal),
+	AppendOwnerHandover(&body, "fresh AND",
+						psprintf("(SELECT pg_catalog.pg_get_userbyid(nspowner) FROM "
+								 "pg_catalog.pg_namespace WHERE nspname = %s)", literal),
 						psprintf("SCHEMA %s", name), form->nspowner);
-	appendStringInfoString(&body, " END");
+	appendStringInfo(&body,
+					 " IF fresh AND NOT created AND pg_catalog.pg_has_role((SELECT nspowner "
+					 "FROM pg_catalog.pg_namespace WHERE nspname = %s), 'USAGE') THEN "
+					 "FOR grantee IN SELECT DISTINCT a.grantee FROM pg_catalog.pg_namespace n, "
+					 "pg_catalog.aclexplode(n.nspacl) a WHERE n.nspname = %s AND "
+					 "a.grantee <> n.nspowner LOOP EXECUTE pg_catalog.format('REVOKE ALL ON "
+					 "SCHEMA %%s FROM %%s CASCADE', %s, CASE WHEN grantee = 0 THEN 'PUBLIC' "
+					 "ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(grantee)) END); "
+					 "END LOOP; END IF;",
+					 literal, literal, quote_literal_cstr(name));
+	appendStringInfo(&body,
+					 " IF pg_catalog.pg_has_role((SELECT nspowner FROM pg_catalog.pg_namespace "
+					 "WHERE nspname = %s), 'USAGE') THEN %s END IF; END",
+					 literal, grants.data);
 	ReleaseSysCache(tuple);
 	return DoBlock(body.data);
 }
@@ -1187,7 +1202,8 @@ PrivilegeCommand(Relation rel, const char *shardName)
 		ReleaseSysCache(tuple);
 	}
 
-	AppendOwnerHandover(&body, "", psprintf("TABLE %s", shardName), ownerId);
+	AppendOwnerHandover(&body, "", "current_user", psprintf("TABLE %s", shardName),
+						ownerId);
 	return DoBlock(psprintf("BEGIN %s END", body.data));
 }
 
@@ -1195,21 +1211,22 @@ PrivilegeCommand(Relation rel, const char *shardName)
  * AppendOwnerHandover appends to the body of a DO block the ALTER ... OWNER
  * that makes ownerId's role the owner of object (SQL such as "TABLE name")
  * on a node, when condition (PL/pgSQL, followed by AND; "" for none) holds,
- * the node has the role and the connection's role may hand the object over
- * (it is a member of that role).
+ * the object's owner there (currentOwner, an SQL expression giving the
+ * role's name) is another role, the node has the role and the connection's
+ * role may hand the object over (it is a member of that role).
  */
 static void
-AppendOwnerHandover(StringInfo body, const char *condition, const char *object,
-					Oid ownerId)
+AppendOwnerHandover(StringInfo body, const char *condition,
+					const char *currentOwner, const char *object, Oid ownerId)
 {
 	char	   *owner = GetUserNameFromId(ownerId, false);
 	const char *literal = quote_literal_cstr(owner);
 
 	appendStringInfo(body,
-					 " IF %s current_user <> %s AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
+					 " IF %s %s <> %s AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles "
 					 "WHERE rolname = %s) AND pg_catalog.pg_has_role(%s, 'MEMBER') "
 					 "THEN EXECUTE %s; END IF;",
-					 condition, literal, literal, literal,
+					 condition, currentOwner, literal, literal, literal,
 					 quote_literal_cstr(psprintf("ALTER %s OWNER TO %s", object,
 												 quote_identifier(owner))));
 }

@@ -191,6 +191,7 @@ static void ForEachPlacement(List *rangeVars, PlacementFunction fn, void *arg);
 static const char *GranteesOnNode(NodeConnection *nc, int32 nodeId, List *grantees,
 								  List **known);
 static bool IsDistributedRangeVar(RangeVar *rangeVar);
+static void RefusePublishedTables(List *objects);
 static void RefuseForeignKeyTo(Node *node);
 static void DropNodeServers(void);
 static List *TablesChangedByStatement(Node *parsetree);
@@ -1206,6 +1207,36 @@ IsDistributedRangeVar(RangeVar *rangeVar)
 }
 
 /*
+ * RefusePublishedTables refuses a publication of distributed, reference or
+ * federated tables (named in CREATE or ALTER PUBLICATION): the
+ * coordinator's table, whose changes logical replication sends, never
+ * changes; its rows are written in the shards on the nodes.
+ */
+static void
+RefusePublishedTables(List *objects)
+{
+	ListCell   *lc;
+
+	foreach(lc, objects)
+	{
+		PublicationObjSpec *object = lfirst(lc);
+		RangeVar   *relation;
+
+		if (object->pubobjtype != PUBLICATIONOBJ_TABLE || object->pubtable == NULL)
+			continue;
+		relation = object->pubtable->relation;
+		if (IsDistributedRangeVar(relation))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot publish table \"%s\" of shardext", relation->relname),
+					 errdetail("Its rows are written in its shards on the nodes; the "
+							   "coordinator's table, whose changes a publication sends, "
+							   "never changes."),
+					 errhint("Publish the shards on the nodes (shardext.shards lists them).")));
+	}
+}
+
+/*
  * RefuseForeignKeyTo refuses a foreign key constraint of a local table to a
  * distributed table.
  */
@@ -1302,6 +1333,13 @@ RefuseUnsupportedLinks(Node *parsetree)
 				}
 				break;
 			}
+		case T_CreatePublicationStmt:
+			RefusePublishedTables(((CreatePublicationStmt *) parsetree)->pubobjects);
+			break;
+		case T_AlterPublicationStmt:
+			if (((AlterPublicationStmt *) parsetree)->action != AP_DropObjects)
+				RefusePublishedTables(((AlterPublicationStmt *) parsetree)->pubobjects);
+			break;
 		case T_CreateTrigStmt:
 			if (IsDistributedRangeVar(((CreateTrigStmt *) parsetree)->relation))
 				ereport(ERROR,
