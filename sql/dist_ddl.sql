@@ -780,3 +780,34 @@ SELECT relrowsecurity FROM pg_class WHERE oid = 'secured'::regclass;
 DROP TABLE secured;
 DROP FUNCTION public.shard0(regclass);
 DROP TABLE public.dist_ddl_ports;
+
+-- the replica identity reaches the shards (for logical replication of the
+-- shards from the nodes), at creation and when it changes
+SET search_path = dist_ddl, public;
+CREATE TABLE repl_id (id int PRIMARY KEY, u int NOT NULL, v int);
+CREATE UNIQUE INDEX repl_id_u ON repl_id (id, u);
+ALTER TABLE repl_id REPLICA IDENTITY FULL;
+SET client_min_messages = warning;
+SELECT create_distributed_table('repl_id', 'id', shard_count => 2);
+RESET client_min_messages;
+\c regression - 127.0.0.1 :worker1_port
+SELECT c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'dist_ddl' AND c.relname LIKE 'repl\_id\_%' AND c.relkind = 'r';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+ALTER TABLE repl_id REPLICA IDENTITY USING INDEX repl_id_u;
+ALTER INDEX repl_id_u RENAME TO repl_id_u2;
+\c regression - 127.0.0.1 :worker1_port
+SELECT c.relreplident, i.relname ~ '^repl_id_u2_' AS renamed_index
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_index x ON x.indrelid = c.oid AND x.indisreplident
+  JOIN pg_class i ON i.oid = x.indexrelid
+ WHERE n.nspname = 'dist_ddl' AND c.relname LIKE 'repl\_id\_%' AND c.relkind = 'r';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+ALTER TABLE repl_id REPLICA IDENTITY DEFAULT;
+\c regression - 127.0.0.1 :worker1_port
+SELECT c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'dist_ddl' AND c.relname LIKE 'repl\_id\_%' AND c.relkind = 'r';
+\c regression - 127.0.0.1 :coord_port
+DROP TABLE dist_ddl.repl_id;

@@ -1208,6 +1208,61 @@ SELECT pg_advisory_xact_lock(id) FROM lob WHERE id = 2;
 SELECT count(*) AS held_here FROM pg_locks
  WHERE locktype = 'advisory' AND objid = 2 AND pid = pg_backend_pid();
 COMMIT;
+-- FOR UPDATE in subqueries: routed when one shard group answers, refused
+-- clearly otherwise; a reference table's rows are not locked on one copy
+CREATE TABLE job (tenant int, id int, status text, PRIMARY KEY (tenant, id));
+INSERT INTO job SELECT g % 5, g, 'pending' FROM generate_series(1, 50) g;
+CREATE TABLE job_status (code text PRIMARY KEY);
+INSERT INTO job_status VALUES ('pending'), ('done');
+SET client_min_messages = warning;
+SELECT create_distributed_table('job', 'tenant', shard_count => 4);
+SELECT create_reference_table('job_status');
+RESET client_min_messages;
+BEGIN;
+SELECT coalesce((SELECT id FROM job WHERE tenant = 3 AND status = 'pending'
+                  ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED), 0) AS picked;
+SELECT remote_sql($$SELECT coalesce((SELECT id FROM job WHERE tenant = 3 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED), 0)$$);
+ROLLBACK;
+BEGIN;
+SELECT expect_error($$SELECT count(*) FROM (SELECT id FROM job WHERE status = 'pending' FOR UPDATE) x$$);
+ROLLBACK;
+BEGIN;
+SELECT expect_error($$UPDATE job SET status = 'running' WHERE (tenant, id) IN
+   (SELECT tenant, id FROM job WHERE tenant = 4 AND status = 'pending' LIMIT 2 FOR UPDATE SKIP LOCKED)$$);
+ROLLBACK;
+BEGIN;
+SELECT expect_error($$SELECT count(*) FROM job j WHERE j.tenant = 3 AND j.status IN
+   (SELECT code FROM job_status WHERE code = 'pending' FOR UPDATE)$$);
+ROLLBACK;
+-- names of types, and descriptions, as the coordinator's session has them
+CREATE TYPE job_mood AS ENUM ('sad', 'ok');
+CREATE TABLE moods (id int PRIMARY KEY, m job_mood, o oid);
+SET client_min_messages = warning;
+SELECT create_distributed_table('moods', 'id', shard_count => 2);
+RESET client_min_messages;
+COMMENT ON TABLE moods IS 'mood table';
+INSERT INTO moods VALUES (1, 'ok', 'moods'::regclass);
+SELECT pg_typeof(m)::text, obj_description(o, 'pg_class') FROM moods WHERE id = 1;
+SELECT count(*) FROM moods WHERE pg_typeof(m)::text = 'job_mood';
+SELECT expect_error($$UPDATE moods SET m = (m::text || 'zz')::job_mood WHERE id = 1$$);
+-- a value a domain distribution column cannot hold matches no row
+CREATE DOMAIN job_pos AS int CHECK (VALUE > 0);
+CREATE TABLE dom_key (k job_pos, v int);
+SET client_min_messages = warning;
+SELECT create_distributed_table('dom_key', 'k', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO dom_key VALUES (1, 1), (2, 2);
+SELECT * FROM dom_key WHERE k = 0;
+SELECT * FROM dom_key WHERE k IN (1, 0);
+UPDATE dom_key SET v = v + 1 WHERE k IN (2, -2) RETURNING *;
+-- more constants than a statement may have parameters (the rest stay
+-- literals), more averages than a per-shard query may return (not pushed)
+\set ECHO none
+SELECT format('SELECT count(*) AS many_constants FROM dom_key WHERE k = 1 AND v IN (%s)',
+              string_agg(g::text, ',')) FROM generate_series(1, 70000) g \gexec
+SELECT format('SELECT count(*) AS many_averages FROM (SELECT %s FROM dom_key) x',
+              string_agg('avg(v)', ', ')) FROM generate_series(1, 900) g \gexec
+\set ECHO all
 DROP SCHEMA edges_ops CASCADE;
 \c regression - 127.0.0.1 :worker1_port
 DROP OPERATOR public.@> (int[], int[]);

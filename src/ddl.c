@@ -122,6 +122,8 @@ struct TableShape
 	char	   *schemaName;
 	char	   *tableName;
 	char		persistence;	/* relpersistence: logged or unlogged */
+	char		replicaIdentity;	/* relreplident */
+	char	   *replicaIndex;	/* its index's name, REPLICA_IDENTITY_INDEX */
 	Oid			owner;			/* relowner */
 	List	   *storageOptions; /* TableStorageOptions */
 	int			natts;
@@ -322,6 +324,10 @@ CaptureTableShape(Oid relid)
 	shape->schemaName = get_namespace_name(RelationGetNamespace(rel));
 	shape->tableName = pstrdup(RelationGetRelationName(rel));
 	shape->persistence = rel->rd_rel->relpersistence;
+	shape->replicaIdentity = rel->rd_rel->relreplident;
+	if (shape->replicaIdentity == REPLICA_IDENTITY_INDEX &&
+		OidIsValid(RelationGetReplicaIndex(rel)))
+		shape->replicaIndex = get_rel_name(RelationGetReplicaIndex(rel));
 	shape->owner = rel->rd_rel->relowner;
 	shape->storageOptions = TableStorageOptions(rel);
 	shape->natts = desc->natts;
@@ -548,16 +554,18 @@ CaptureStatementDetails(TableShape *shape, Node *parsetree)
 			if (!IsShippableExpression(expr))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("the USING expression of column \"%s\" cannot be computed on the nodes of distributed table \"%s\"",
-								cmd->name, shape->tableName),
+						 errmsg("the USING expression of column \"%s\" cannot be computed on the nodes of %s table \"%s\"",
+								cmd->name, TableKindName(ShardextGetTable(shape->relid)),
+								shape->tableName),
 						 errdetail("The shards convert their own rows; the expression "
 								   "may only use built-in functions and the table's columns."),
 						 errhint("Add a new column, fill it with UPDATE, then drop the old one.")));
 			if (IsMutableOnNodes(expr))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("the USING expression of column \"%s\" of distributed table \"%s\" must be immutable",
-								cmd->name, shape->tableName),
+						 errmsg("the USING expression of column \"%s\" of %s table \"%s\" must be immutable",
+								cmd->name, TableKindName(ShardextGetTable(shape->relid)),
+								shape->tableName),
 						 errdetail("Every shard converts its own rows on its node, where "
 								   "functions such as now() or random() give other values."),
 						 errhint("Add a new column, fill it with UPDATE, then drop the old one.")));
@@ -1039,6 +1047,16 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 									ShardObjectName(new->name, shard->shardId),
 									name, new->definition));
 	}
+
+	/* a new replica identity: after the indexes, one of which it may name */
+	if (before->replicaIdentity != after->replicaIdentity ||
+		(before->replicaIndex == NULL) != (after->replicaIndex == NULL) ||
+		(after->replicaIndex != NULL &&
+		 strcmp(before->replicaIndex, after->replicaIndex) != 0))
+		*later = lappend(*later,
+						 ReplicaIdentityCommand(name, shard->shardId,
+												after->replicaIdentity,
+												after->replicaIndex));
 	return commands;
 }
 

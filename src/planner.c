@@ -129,6 +129,7 @@ static void ConstraintToArbiterColumns(Query *query, Index resultRelation);
 static bool OnlyReferenceTables(List *rtes);
 static bool HasDistributedTable(List *rtes);
 static void CheckReferenceRowMarks(Query *parse, List *rtes);
+static bool RowMarksWalker(Node *node, void *context);
 static void WrapAsSubquery(RangeTblEntry *rte);
 static bool WrapDistributedRtesWalker(Node *node, WrapContext *context);
 static PlannedStmt *PlanOnLocalCopies(Query *parse, const char *queryString,
@@ -376,7 +377,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 									   boundParams);
 
 	if (parse->commandType == CMD_UTILITY ||
-		(parse->rtable == NIL && parse->cteList == NIL) ||
+		(parse->rtable == NIL && parse->cteList == NIL && !parse->hasSubLinks) ||
 		!ShardextExtensionLoaded() || !ShardextHasDistributedTables())
 		return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
 
@@ -525,6 +526,14 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		 */
 		if (parse->hasModifyingCTE)
 			ReportModifyingCteNotRouted(analysis->shippable ? NULL : analysis->reason);
+		if (RowMarksWalker((Node *) parse, NULL))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("FOR UPDATE/SHARE of distributed tables in a subquery of %s is only "
+							"supported when one shard group answers the statement",
+							parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE"),
+					 errhint("Filter the target on its distribution column with the value "
+							 "the subquery is filtered on (WHERE tenant = 4 AND ...).")));
 		if (!analysis->shippable || list_length(analysis->relids) != 1 ||
 			list_length(rtes) != 1)
 			return PlanModifyThroughCoordinator(parse, queryString,
@@ -542,7 +551,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 						"local tables is not supported"),
 				 errhint("Lock the rows of the reference tables and of the local "
 						 "tables in separate statements.")));
-	if (parse->rowMarks != NIL)
+	if (parse->rowMarks != NIL || RowMarksWalker((Node *) parse, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("SELECT ... FOR UPDATE/SHARE on distributed tables is only "
@@ -706,19 +715,36 @@ HasDistributedTable(List *rtes)
 static void
 CheckReferenceRowMarks(Query *parse, List *rtes)
 {
+	if (HasDistributedTable(rtes))
+		(void) RowMarksWalker((Node *) parse, (void *) "reference");
+}
+
+/*
+ * RowMarksWalker looks at the rows that a query and its subqueries, CTEs
+ * and sublinks lock (FOR UPDATE/SHARE): with context "reference", it
+ * refuses locks of reference tables' rows (see CheckReferenceRowMarks);
+ * otherwise it tells whether any level locks rows of shardext's tables.
+ */
+static bool
+RowMarksWalker(Node *node, void *context)
+{
 	ListCell   *lc;
 
-	if (parse->rowMarks == NIL || !HasDistributedTable(rtes))
-		return;
-	foreach(lc, parse->rowMarks)
+	if (node == NULL)
+		return false;
+	if (!IsA(node, Query))
+		return expression_tree_walker(node, RowMarksWalker, context);
+	foreach(lc, ((Query *) node)->rowMarks)
 	{
 		RowMarkClause *mark = lfirst(lc);
-		RangeTblEntry *rte = rt_fetch(mark->rti, parse->rtable);
+		RangeTblEntry *rte = rt_fetch(mark->rti, ((Query *) node)->rtable);
 		ShardextTable *table;
 
 		if (rte->rtekind != RTE_RELATION)
 			continue;
 		table = ShardextGetTable(rte->relid);
+		if (table != NULL && context == NULL)
+			return true;
 		if (table != NULL && IsReferenceTable(table))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -730,6 +756,7 @@ CheckReferenceRowMarks(Query *parse, List *rtes)
 					 errhint("Name the distributed tables only (FOR UPDATE OF ...), and lock "
 							 "the reference table's rows with a SELECT ... FOR UPDATE of their own.")));
 	}
+	return query_tree_walker((Query *) node, RowMarksWalker, context, 0);
 }
 
 /* OnlyReferenceTables tells whether every RTE is a reference table. */
@@ -1127,6 +1154,9 @@ MakePlannedStmt(Query *parse, Plan *plan, List *rtes)
  * parameter: an expression of GROUP BY then reads the same in the select
  * list, HAVING and ORDER BY, where the node's parser must recognize it.
  */
+/* the most parameters the protocol lets a statement have */
+#define MAX_STATEMENT_PARAMS 65535
+
 static Node *
 ConstToParamMutator(Node *node, ConstToParamContext *context)
 {
@@ -1139,9 +1169,11 @@ ConstToParamMutator(Node *node, ConstToParamContext *context)
 		int			paramid = 0;
 		ListCell   *lc;
 
+		/* (a statement takes at most 65535 parameters: the rest stay) */
 		if (constant->consttype >= FirstNormalObjectId ||
 			constant->consttype == UNKNOWNOID ||
-			constant->consttype == CSTRINGOID)
+			constant->consttype == CSTRINGOID ||
+			context->nextId + list_length(context->consts) >= MAX_STATEMENT_PARAMS)
 			return node;
 		/* (long IN lists are one constant each: look among the first few) */
 		foreach(lc, context->consts)

@@ -110,6 +110,8 @@ static void ForgetStaleStatements(NodeConnection *nc);
 static const char *NodeParallelWorkers(int32 nodeId);
 static char *LogicalNames(const char *message);
 static char *LogicalName(const char *name);
+static int	ScanIdentifier(const char *p, char **name);
+static char *CoordinatorTypeNames(const char *message);
 static char *CoordinatorTypeName(char *message, const char *schema,
 								 const char *datatype);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
@@ -167,6 +169,12 @@ ReportConnectionFailure(NodeConnection *nc)
 	char	   *message = pchomp(PQerrorMessage(nc->conn));
 	bool		inTransaction = nc->inTransaction;
 
+	/* refused before anything was sent (too many parameters, say) */
+	if (PQstatus(nc->conn) == CONNECTION_OK && !PQisBusy(nc->conn))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("could not send the statement to node %s", nc->label),
+				 errdetail_internal("%s", message)));
 	CloseConnectionAtEndOfTransaction(nc);
 	ereport(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
@@ -954,6 +962,11 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 	}
 	if (schema != NULL && datatype != NULL && IsTransactionState())
 		primary = CoordinatorTypeName(primary, schema, datatype);
+	if (IsTransactionState())
+	{
+		primary = CoordinatorTypeNames(primary);
+		detail = detail ? CoordinatorTypeNames(detail) : NULL;
+	}
 	hint = hint ? pstrdup(hint) : NULL;
 	PQclear(res);
 	if (PQstatus(nc->conn) != CONNECTION_OK)
@@ -1002,6 +1015,99 @@ CoordinatorTypeName(char *message, const char *schema, const char *datatype)
 		return message;
 	return psprintf("%.*s%s%s", (int) (found - message), message, ourName,
 					found + strlen(nodeName));
+}
+
+/*
+ * ScanIdentifier returns the length of the identifier (quoted, or a plain
+ * lower-case one) at the start of p, 0 when there is none, and its name in
+ * *name.
+ */
+static int
+ScanIdentifier(const char *p, char **name)
+{
+	int			len = 0;
+
+	if (*p == '"')
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (len = 1; p[len] != '\0'; len++)
+		{
+			if (p[len] == '"' && p[len + 1] == '"')
+				appendStringInfoChar(&buf, p[len++]);
+			else if (p[len] == '"')
+				break;
+			else
+				appendStringInfoChar(&buf, p[len]);
+		}
+		if (p[len] != '"' || buf.len == 0)
+			return 0;
+		*name = buf.data;
+		return len + 1;
+	}
+	if (!((*p >= 'a' && *p <= 'z') || *p == '_' || IS_HIGHBIT_SET(*p)))
+		return 0;
+	while ((p[len] >= 'a' && p[len] <= 'z') || (p[len] >= '0' && p[len] <= '9') ||
+		   p[len] == '_' || p[len] == '$' || IS_HIGHBIT_SET(p[len]))
+		len++;
+	*name = pnstrdup(p, len);
+	return len;
+}
+
+/*
+ * CoordinatorTypeNames returns a node's message with the schema-qualified
+ * names of the coordinator's own types (enums, domains, composite types:
+ * "invalid input value for enum public.mood") written as the coordinator
+ * writes them in this session, where the search path usually finds them
+ * ("enum mood"): a node's session searches pg_catalog only.
+ */
+static char *
+CoordinatorTypeNames(const char *message)
+{
+	StringInfoData result;
+	const char *p = message;
+	bool		afterIdentifierChar = false;
+
+	initStringInfo(&result);
+	while (*p != '\0')
+	{
+		char	   *schema;
+		char	   *type;
+		int			schemaLen;
+		int			typeLen;
+
+		schemaLen = afterIdentifierChar ? 0 : ScanIdentifier(p, &schema);
+		if (schemaLen > 0 && p[schemaLen] == '.' &&
+			(typeLen = ScanIdentifier(p + schemaLen + 1, &type)) > 0)
+		{
+			Oid			namespaceId = get_namespace_oid(schema, true);
+			Oid			typid = OidIsValid(namespaceId) ?
+				GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								CStringGetDatum(type),
+								ObjectIdGetDatum(namespaceId)) : InvalidOid;
+
+			if (typid >= FirstNormalObjectId)
+			{
+				appendStringInfoString(&result, format_type_be(typid));
+				p += schemaLen + 1 + typeLen;
+				afterIdentifierChar = true;
+				continue;
+			}
+		}
+		if (schemaLen > 0)
+		{
+			appendBinaryStringInfo(&result, p, schemaLen);
+			p += schemaLen;
+			afterIdentifierChar = true;
+			continue;
+		}
+		afterIdentifierChar = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+							   (*p >= '0' && *p <= '9') || *p == '_' || *p == '$' ||
+							   *p == '.' || IS_HIGHBIT_SET(*p));
+		appendStringInfoChar(&result, *p++);
+	}
+	return result.data;
 }
 
 /*

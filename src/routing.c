@@ -416,10 +416,13 @@ bool
 PinValueFits(ShardextTable *table, Datum value, Oid valueType)
 {
 	int64		v;
+	Oid			distType;
 
 	if (valueType == table->distTypeId)
 		return true;
-	if (valueType == FLOAT8OID && table->distTypeId == FLOAT4OID)
+	/* a domain's values are its base type's (its constraints aside) */
+	distType = getBaseType(table->distTypeId);
+	if (valueType == FLOAT8OID && distType == FLOAT4OID)
 	{
 		float8		f = DatumGetFloat8(value);
 
@@ -439,7 +442,7 @@ PinValueFits(ShardextTable *table, Datum value, Oid valueType)
 		default:
 			return true;
 	}
-	switch (table->distTypeId)
+	switch (distType)
 	{
 		case INT2OID:
 			return v >= PG_INT16_MIN && v <= PG_INT16_MAX;
@@ -455,7 +458,9 @@ PinValueFits(ShardextTable *table, Datum value, Oid valueType)
  * the distribution column, as the comparison of the two does: floats
  * exactly (a float4 value widened to float8; a float8 one narrowed only
  * when PinValueFits), others through the types' text forms without the
- * column's length limit (varchar(3) = 'abcdef' is no error, just no row).
+ * column's length limit (varchar(3) = 'abcdef' is no error, just no row),
+ * and into a domain's base type without its constraints (a value a domain
+ * column cannot hold matches no row, as on PostgreSQL).
  */
 Datum
 CoerceToDistributionType(ShardextTable *table, Datum value, Oid valueType)
@@ -465,16 +470,20 @@ CoerceToDistributionType(ShardextTable *table, Datum value, Oid valueType)
 	Oid			inputFunction;
 	Oid			ioParam;
 	char	   *text;
+	Oid			distType;
 
 	if (valueType == table->distTypeId)
 		return value;
-	if (valueType == FLOAT4OID && table->distTypeId == FLOAT8OID)
+	distType = getBaseType(table->distTypeId);
+	if (valueType == distType)
+		return value;
+	if (valueType == FLOAT4OID && distType == FLOAT8OID)
 		return Float8GetDatum((float8) DatumGetFloat4(value));
-	if (valueType == FLOAT8OID && table->distTypeId == FLOAT4OID)
+	if (valueType == FLOAT8OID && distType == FLOAT4OID)
 		return Float4GetDatum((float4) DatumGetFloat8(value));
 	getTypeOutputInfo(valueType, &outputFunction, &isVarlena);
 	text = OidOutputFunctionCall(outputFunction, value);
-	getTypeInputInfo(table->distTypeId, &inputFunction, &ioParam);
+	getTypeInputInfo(distType, &inputFunction, &ioParam);
 	return OidInputFunctionCall(inputFunction, text, ioParam, -1);
 }
 

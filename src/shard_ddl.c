@@ -347,7 +347,8 @@ CheckTableDistributable(Oid relid, AttrNumber distAttno, char method)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot enable row level security on table %s", tableName),
-				 errdetail("The table is distributed; row level security policies are not enforced on shards.")));
+				 errdetail("The table is a %s table; row level security policies are not enforced on shards.",
+						   CheckingKind)));
 	if (rel->rd_rel->relrowsecurity)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -521,8 +522,10 @@ CheckColumns(Relation rel, const char *tableName)
 					 errmsg("%s because generated column %s uses objects that are not built in",
 							NotDistributable(tableName), columnName),
 					 errdetail("Workers only have the built-in functions, operators and types of PostgreSQL, and no sequences."),
-					 errhint("Drop the generated column, or define it with built-in functions only%s%s.",
-									 CheckingChange ? "" : ",", BeforeDistributing())));
+					 CheckingChange ?
+					 errhint("Define the generated column with built-in functions only.") :
+					 errhint("Drop the generated column, or define it with built-in functions "
+							 "only, before distributing the table.")));
 	}
 }
 
@@ -715,6 +718,9 @@ CheckConstraints(Relation rel, const char *tableName)
 							NotDistributable(tableName), constraintName,
 							RelationQualifiedName(constraint->confrelid)),
 					 errdetail("The shards are on the nodes, which cannot see the rows of a local table."),
+					 CheckingChange && strcmp(CheckingKind, "distributed") != 0 ?
+					 errhint("First make %s a reference table.",
+							 RelationQualifiedName(constraint->confrelid)) :
 					 CheckingChange ?
 					 errhint("First make %s a reference table or a distributed table "
 							 "to co-locate with.",
@@ -728,6 +734,8 @@ CheckConstraints(Relation rel, const char *tableName)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("%s because it has exclusion constraint %s",
 							NotDistributable(tableName), constraintName),
+					 strcmp(CheckingKind, "distributed") != 0 ?
+					 errdetail("shardext does not make exclusion constraints on the nodes.") :
 					 errdetail("Exclusion constraints are not enforced between shards."),
 					 CheckingChange ? 0 :
 					 errhint("Drop the exclusion constraint%s.", BeforeDistributing())));
@@ -1042,6 +1050,42 @@ QualifiedCollationName(Oid collationId)
 }
 
 /*
+ * ReplicaIdentityCommand returns the ALTER TABLE that gives shard shardName
+ * (of shard ID shardId) the replica identity identity (relreplident) of its
+ * table, with index indexName's shard for REPLICA IDENTITY USING INDEX: what
+ * logical replication of the shards from the nodes sends of updated and
+ * deleted rows.
+ */
+char *
+ReplicaIdentityCommand(const char *shardName, int64 shardId, char identity,
+					   const char *indexName)
+{
+	const char *clause;
+
+	switch (identity)
+	{
+		case REPLICA_IDENTITY_FULL:
+			clause = "FULL";
+			break;
+		case REPLICA_IDENTITY_NOTHING:
+			clause = "NOTHING";
+			break;
+		case REPLICA_IDENTITY_INDEX:
+			if (indexName != NULL)
+			{
+				clause = psprintf("USING INDEX %s",
+								  ShardObjectName(indexName, shardId));
+				break;
+			}
+			/* FALLTHROUGH */
+		default:
+			clause = "DEFAULT";
+			break;
+	}
+	return psprintf("ALTER TABLE %s REPLICA IDENTITY %s", shardName, clause);
+}
+
+/*
  * ShardCreateCommands returns the statements (a List of palloc'd strings)
  * that create shard shardName (schema-qualified and quoted, see
  * ShardTableName) of table relid, with shard ID shardId, on a worker: the
@@ -1072,6 +1116,13 @@ ShardCreateCommands(Oid relid, const char *shardName, int64 shardId)
 	commands = list_concat(commands,
 						   ConstraintCommands(rel, shardName, shardId));
 	commands = list_concat(commands, IndexCommands(rel, shardName, shardId));
+	if (rel->rd_rel->relreplident != REPLICA_IDENTITY_DEFAULT)
+		commands = lappend(commands,
+						   ReplicaIdentityCommand(shardName, shardId,
+												  rel->rd_rel->relreplident,
+												  OidIsValid(RelationGetReplicaIndex(rel)) ?
+												  get_rel_name(RelationGetReplicaIndex(rel)) :
+												  NULL));
 	commands = lappend(commands, PrivilegeCommand(rel, shardName));
 
 	PopDeparseGucs(nestLevel);
@@ -1776,7 +1827,9 @@ SQLValueReadsSessionState(SQLValueFunction *svf)
  * Built-in functions that act on, or answer from, the server they run in,
  * by the prefix of their C function's name: large objects, notifications,
  * advisory locks, other backends, files, statistics, sizes and
- * descriptions of objects by OID, sequences, WAL, replication.  On a node
+ * descriptions of objects by OID, sequences, WAL, replication, and the
+ * input and output of the reg* types (object names, read and written by
+ * the search path: a node's is pg_catalog only).  On a node
  * they would read or change the node's; prefixes are checked with the first
  * three letters of the name first, so that most functions (int4eq,
  * texteq...) are told apart at once.
@@ -1799,6 +1852,8 @@ static const char *const ServerStateFunctionPrefixes[] = {
 	"pg_show_", "pg_stat_", "pg_switch_wal", "pg_table_size",
 	"pg_tablespace_", "pg_terminate_backend", "pg_total_relation_size",
 	"pg_try_advisory_", "pg_wal_replay_", "pg_walfile_name", "pg_xact_",
+	"regclass", "regcollation", "regconfig", "regdictionary", "regnamespace",
+	"regoper", "regproc", "regrole", "regtype",
 	"row_security_active", "setseed", "setval", "txid_status", "xid_age"
 };
 
@@ -1855,6 +1910,11 @@ ReadsSessionState(Oid funcid)
 		case F_TO_REGPROCEDURE:
 		case F_TO_REGROLE:
 		case F_TO_REGTYPE:
+			/* SQL functions: not in fmgr_builtins */
+		case F_OBJ_DESCRIPTION_OID_NAME:
+		case F_OBJ_DESCRIPTION_OID:
+		case F_COL_DESCRIPTION:
+		case F_SHOBJ_DESCRIPTION:
 			return true;
 		default:
 			break;
@@ -2290,9 +2350,20 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CoerceViaIO *coerce = (CoerceViaIO *) node;
 
+				Oid			outputFunction;
+				Oid			inputFunction;
+				Oid			ioParam;
+				bool		isVarlena;
+
 				if (!IsNodeType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid) ||
 					IsUserCoercion(node))
+					return true;
+				/* regtype::text and the like read the search path */
+				getTypeOutputInfo(exprType((Node *) coerce->arg), &outputFunction,
+								  &isVarlena);
+				getTypeInputInfo(coerce->resulttype, &inputFunction, &ioParam);
+				if (ReadsSessionState(outputFunction) || ReadsSessionState(inputFunction))
 					return true;
 
 				/*

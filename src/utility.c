@@ -1344,7 +1344,9 @@ RefuseUnsupportedLinks(Node *parsetree)
 			if (IsDistributedRangeVar(((CreateTrigStmt *) parsetree)->relation))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("triggers on distributed table \"%s\" are not supported",
+						 errmsg("triggers on %s table \"%s\" are not supported",
+								TableKindName(ShardextGetTable(RangeVarGetRelid(((CreateTrigStmt *) parsetree)->relation,
+																				NoLock, false))),
 								((CreateTrigStmt *) parsetree)->relation->relname),
 						 errdetail("Rows are written on the nodes, where the trigger would not run.")));
 			break;

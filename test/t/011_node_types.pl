@@ -53,7 +53,7 @@ $coordinator->safe_psql('postgres', q{
 });
 my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
 	"SELECT create_distributed_table('u', 'id', shard_count => 4)");
-like($stderr, qr/type public\.size on this node differs from the coordinator's/,
+like($stderr, qr/type size on this node differs from the coordinator's/,
 	'a differing type in use on a node is refused, naming it');
 is($coordinator->safe_psql('postgres',
 		"SELECT count(*) FROM shardext.tables WHERE table_name = 'u'::regclass"),

@@ -40,6 +40,8 @@ extern char *StorageOptionsClause(List *options);
 extern List *ShardCreateCommands(Oid relid, const char *shardName,
 								 int64 shardId);
 extern char *SchemaCreateCommand(Oid namespaceId);
+extern char *ReplicaIdentityCommand(const char *shardName, int64 shardId,
+									char identity, const char *indexName);
 extern bool ReturnsAnonymousRecord(List *targetList);
 extern bool IsAnonymousRecord(Node *expr);
 extern char *ShardObjectName(const char *name, int64 shardId);
