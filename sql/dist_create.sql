@@ -168,7 +168,6 @@ SELECT count(*) AS same_bounds_as_items
 CREATE TABLE co_bad (id int, big bigint, day date);
 SELECT expect_error($$SELECT create_distributed_table('co_bad', 'id', shard_count => 8, colocate_with => 'items')$$);
 SELECT expect_error($$SELECT create_distributed_table('co_bad', 'big', shard_count => 4, colocate_with => 'items')$$);
-SELECT expect_error($$SELECT create_distributed_table('co_bad', 'id', colocate_with => 'items')$$);
 SELECT expect_error($$SELECT create_distributed_table('co_bad', 'id', shard_count => 4, colocate_with => 'items_saved')$$);
 SELECT expect_error($$SELECT create_distributed_table('co_bad', 'id', shard_count => 4, colocate_with => 'no_such_table')$$);
 SELECT expect_error($$SELECT create_distributed_table('co_bad', 'id', 'range', range_bounds => '{10}', colocate_with => 'items')$$);
@@ -484,3 +483,13 @@ SELECT count(*) < 10 AS few_map_builds
   FROM pg_backend_memory_contexts WHERE name = 'shardext metadata cache';
 ROLLBACK;
 DROP TABLE many_shards;
+
+-- without shard_count, a table named in colocate_with gives its own
+CREATE TABLE co_first (id int);
+SELECT create_distributed_table('co_first', 'id', shard_count => 6);
+CREATE TABLE co_named (id int);
+SELECT create_distributed_table('co_named', 'id', colocate_with => 'co_first');
+SELECT t.shard_count AS shards, t.colocation_id = i.colocation_id AS colocated
+  FROM shardext.tables t, shardext.tables i
+ WHERE t.table_name = 'co_named'::regclass AND i.table_name = 'co_first'::regclass;
+DROP TABLE co_named, co_first;

@@ -682,8 +682,27 @@ SET search_path = dist_ddl, public;
 DROP SCHEMA dist_ddl_stale2 CASCADE;
 \c regression - 127.0.0.1 :worker1_port
 DROP SCHEMA dist_ddl_stale2;
+-- a node schema with other objects (a function) keeps its privileges
+CREATE SCHEMA dist_ddl_stale3;
+GRANT USAGE ON SCHEMA dist_ddl_stale3 TO PUBLIC;
+CREATE FUNCTION dist_ddl_stale3.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
 \c regression - 127.0.0.1 :worker2_port
 DROP SCHEMA dist_ddl_stale2;
+\c regression - 127.0.0.1 :coord_port
+CREATE SCHEMA dist_ddl_stale3;
+CREATE TABLE dist_ddl_stale3.t (id int PRIMARY KEY);
+SET client_min_messages = warning;
+SELECT create_distributed_table('dist_ddl_stale3.t', 'id', shard_count => 2);
+RESET client_min_messages;
+\c regression - 127.0.0.1 :worker1_port
+SELECT array_to_string(nspacl, ',') ~ '(^|,)=U/' AS public_usage_kept FROM pg_namespace
+ WHERE nspname = 'dist_ddl_stale3';
+\c regression - 127.0.0.1 :coord_port
+DROP SCHEMA dist_ddl_stale3 CASCADE;
+\c regression - 127.0.0.1 :worker1_port
+DROP SCHEMA dist_ddl_stale3 CASCADE;
+\c regression - 127.0.0.1 :worker2_port
+DROP SCHEMA dist_ddl_stale3;
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;
 -- DROP OWNED takes the role's privileges on the shards too (the role can
@@ -802,6 +821,13 @@ SELECT c.relreplident, i.relname ~ '^repl_id_u2_' AS renamed_index
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_index x ON x.indrelid = c.oid AND x.indisreplident
   JOIN pg_class i ON i.oid = x.indexrelid
+ WHERE n.nspname = 'dist_ddl' AND c.relname LIKE 'repl\_id\_%' AND c.relkind = 'r';
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_ddl, public;
+-- without its index, the identity is as NOTHING on the shards too
+DROP INDEX repl_id_u2;
+\c regression - 127.0.0.1 :worker1_port
+SELECT c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'dist_ddl' AND c.relname LIKE 'repl\_id\_%' AND c.relkind = 'r';
 \c regression - 127.0.0.1 :coord_port
 SET search_path = dist_ddl, public;

@@ -412,3 +412,48 @@ SELECT (SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM dml_in) =
 DEALLOCATE dml_in_upd;
 DEALLOCATE dml_in_upd_local;
 DROP TABLE dml_in, dml_in_local;
+
+-- UPDATE and DELETE that read tables co-located with their target, joined
+-- on the distribution column, or reference tables, run on each shard group
+CREATE TABLE dml_o (id bigint PRIMARY KEY, cust int, amount int);
+CREATE TABLE dml_oi (order_id bigint, line int, qty int, PRIMARY KEY (order_id, line));
+CREATE TABLE dml_c (id int PRIMARY KEY, name text);
+INSERT INTO dml_o SELECT g, g % 20, g FROM generate_series(1, 400) g;
+INSERT INTO dml_oi SELECT g, l, l FROM generate_series(1, 400) g, generate_series(1, 3) l;
+INSERT INTO dml_c SELECT g, 'c' || g FROM generate_series(0, 19) g;
+CREATE TABLE dml_o_local AS SELECT * FROM dml_o;
+CREATE TABLE dml_oi_local AS SELECT * FROM dml_oi;
+CREATE TABLE dml_c_local AS SELECT * FROM dml_c;
+SET client_min_messages = warning;
+SELECT create_distributed_table('dml_o', 'id', shard_count => 4);
+SELECT create_distributed_table('dml_oi', 'order_id', colocate_with => 'dml_o');
+SELECT create_reference_table('dml_c');
+RESET client_min_messages;
+EXPLAIN (COSTS OFF) DELETE FROM dml_oi WHERE order_id IN (SELECT id FROM dml_o WHERE cust = 4);
+EXPLAIN (COSTS OFF) UPDATE dml_oi SET qty = qty + 1 FROM dml_o WHERE dml_oi.order_id = dml_o.id AND dml_o.cust = 7;
+EXPLAIN (COSTS OFF) UPDATE dml_o SET amount = 0 WHERE cust IN (SELECT id FROM dml_c WHERE name = 'c5');
+-- not joined on the distribution column: found on the coordinator
+EXPLAIN (COSTS OFF) UPDATE dml_oi SET qty = 0 FROM dml_o WHERE dml_oi.qty = dml_o.amount;
+CREATE FUNCTION dml_same() RETURNS text LANGUAGE sql AS $$
+	SELECT CASE WHEN (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM dml_o t) =
+	                 (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM dml_o_local t)
+	             AND (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM dml_oi t) =
+	                 (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM dml_oi_local t)
+	            THEN 'same' ELSE 'DIFFERENT' END $$;
+DELETE FROM dml_oi WHERE order_id IN (SELECT id FROM dml_o WHERE cust = 4);
+DELETE FROM dml_oi_local WHERE order_id IN (SELECT id FROM dml_o_local WHERE cust = 4);
+UPDATE dml_oi SET qty = qty + 1 FROM dml_o WHERE dml_oi.order_id = dml_o.id AND dml_o.cust = 7;
+UPDATE dml_oi_local SET qty = qty + 1 FROM dml_o_local WHERE dml_oi_local.order_id = dml_o_local.id AND dml_o_local.cust = 7;
+UPDATE dml_o SET amount = 0 WHERE cust IN (SELECT id FROM dml_c WHERE name = 'c5');
+UPDATE dml_o_local SET amount = 0 WHERE cust IN (SELECT id FROM dml_c_local WHERE name = 'c5');
+DELETE FROM dml_oi WHERE NOT EXISTS (SELECT 1 FROM dml_o WHERE dml_o.id = dml_oi.order_id AND dml_o.amount > 0);
+DELETE FROM dml_oi_local WHERE NOT EXISTS (SELECT 1 FROM dml_o_local WHERE dml_o_local.id = dml_oi_local.order_id AND dml_o_local.amount > 0);
+UPDATE dml_oi SET qty = (SELECT amount FROM dml_o WHERE dml_o.id = dml_oi.order_id) WHERE line = 2 RETURNING order_id % 7 = 0 AS seven, qty > 100 AS big \g /dev/null
+UPDATE dml_oi_local SET qty = (SELECT amount FROM dml_o_local WHERE dml_o_local.id = dml_oi_local.order_id) WHERE line = 2;
+DELETE FROM dml_o USING dml_c WHERE dml_o.cust = dml_c.id AND dml_c.name = 'c9';
+DELETE FROM dml_o_local USING dml_c_local WHERE dml_o_local.cust = dml_c_local.id AND dml_c_local.name = 'c9';
+UPDATE dml_oi SET qty = 0 FROM dml_o WHERE dml_oi.qty = dml_o.amount;
+UPDATE dml_oi_local SET qty = 0 FROM dml_o_local WHERE dml_oi_local.qty = dml_o_local.amount;
+SELECT dml_same(), (SELECT count(*) FROM dml_oi) AS items, (SELECT count(*) FROM dml_o) AS orders;
+DROP FUNCTION dml_same();
+DROP TABLE dml_oi, dml_o, dml_c, dml_oi_local, dml_o_local, dml_c_local;

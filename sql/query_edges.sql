@@ -1245,6 +1245,16 @@ INSERT INTO moods VALUES (1, 'ok', 'moods'::regclass);
 SELECT pg_typeof(m)::text, obj_description(o, 'pg_class') FROM moods WHERE id = 1;
 SELECT count(*) FROM moods WHERE pg_typeof(m)::text = 'job_mood';
 SELECT expect_error($$UPDATE moods SET m = (m::text || 'zz')::job_mood WHERE id = 1$$);
+SELECT id FROM moods WHERE pg_typeof(m) = 'job_mood'::regtype;
+SELECT id FROM moods WHERE id = 1 AND pg_typeof(m) = 'job_mood'::regtype;
+SELECT pg_typeof(t), 'x' || pg_typeof(m) AS cat FROM moods t WHERE id = 1;
+-- a value in a node's detail stays as it is, even if it reads like a type
+CREATE TABLE mood_notes (id int, v text, UNIQUE (id, v));
+SET client_min_messages = warning;
+SELECT create_distributed_table('mood_notes', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO mood_notes VALUES (1, 'edges_ops.job_mood');
+SELECT expect_error($$INSERT INTO mood_notes VALUES (1, 'edges_ops.job_mood')$$, true);
 -- a value a domain distribution column cannot hold matches no row
 CREATE DOMAIN job_pos AS int CHECK (VALUE > 0);
 CREATE TABLE dom_key (k job_pos, v int);
@@ -1255,6 +1265,14 @@ INSERT INTO dom_key VALUES (1, 1), (2, 2);
 SELECT * FROM dom_key WHERE k = 0;
 SELECT * FROM dom_key WHERE k IN (1, 0);
 UPDATE dom_key SET v = v + 1 WHERE k IN (2, -2) RETURNING *;
+CREATE TABLE dom_dir (k job_pos, v int);
+SET client_min_messages = warning;
+SELECT create_distributed_table('dom_dir', 'k', 'directory', shard_count => 2);
+RESET client_min_messages;
+SELECT expect_error($$SELECT shardext_directory_assign('dom_dir', -1,
+       (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dom_dir'::regclass))$$);
+DO $$ BEGIN EXECUTE (SELECT format('SELECT %s FROM dom_key', string_agg('avg(v)', ', '))
+                       FROM generate_series(1, 900)); END $$;
 -- more constants than a statement may have parameters (the rest stay
 -- literals), more averages than a per-shard query may return (not pushed)
 \set ECHO none

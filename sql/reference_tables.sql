@@ -515,3 +515,24 @@ BEGIN
 			  WHERE relname LIKE 'rt\_named\_%' AND relkind = 'r');
 END $$;
 RESET client_min_messages;
+
+-- a type only a federated table uses is on every node: statements with
+-- parameters of it reach the other nodes too; an INSERT in a WITH goes
+-- whole to the federated table's node
+SET client_min_messages = warning;
+CREATE TYPE rt_fed_kind AS ENUM ('a', 'b');
+CREATE TABLE rt_fed_typed (id int PRIMARY KEY, k rt_fed_kind);
+SELECT create_federated_table('rt_fed_typed', (SELECT min(node_id) FROM shardext.nodes WHERE role = 'worker'));
+CREATE TABLE rt_fed_dist (id int PRIMARY KEY, note text);
+SELECT create_distributed_table('rt_fed_dist', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO rt_fed_dist SELECT g, 'n' FROM generate_series(1, 8) g;
+PREPARE rt_fed_q(rt_fed_kind) AS SELECT count(*) FROM rt_fed_dist WHERE note <> $1::text;
+EXECUTE rt_fed_q('a');
+WITH ins AS (INSERT INTO rt_fed_typed VALUES (1, 'b') RETURNING id, k) SELECT * FROM ins;
+SELECT * FROM rt_fed_typed;
+ALTER TYPE rt_fed_kind ADD VALUE 'c' BEFORE 'a';
+EXECUTE rt_fed_q('c');
+DEALLOCATE rt_fed_q;
+DROP TABLE rt_fed_typed, rt_fed_dist;
+DROP TYPE rt_fed_kind;

@@ -172,6 +172,7 @@ static char *ConstraintIdentity(HeapTuple tuple, TupleDesc desc);
 static void DropForeignKeysOfShard(TableShape *before, ShardextTable *table,
 								   ShardextShard *shard);
 static void UpdateShardRelation(int64 shardId, const char *shardName);
+static bool UsesNewUserTypes(TableShape *before, TableShape *after);
 static List *NewCoordinatorDefaultColumns(TableShape *before, TableShape *after);
 static void FillNewColumn(ShardextTable *table, ShardextShard *shard,
 						  const char *shardName, ColumnShape *column);
@@ -1294,6 +1295,15 @@ PropagateShapeChanges(List *shapes)
 			before->after->shardNames = lappend(before->after->shardNames,
 												newName);
 		}
+		if (UsesNewUserTypes(before, before->after))
+		{
+			List	   *nodeIds = NIL;
+
+			for (i = 0; i < table->shardCount; i++)
+				nodeIds = list_concat_unique_int(nodeIds,
+												 table->shards[i]->placementNodeIds);
+			CreateColumnTypesOnOtherNodes(before->relid, nodeIds);
+		}
 	}
 
 	foreach(lc, shapes)
@@ -1311,6 +1321,27 @@ PropagateShapeChanges(List *shapes)
 													true),
 								 false);
 	}
+}
+
+/*
+ * UsesNewUserTypes tells whether a change gave a column a type that is not
+ * built in (an enum, domain or composite type, or an array of one).
+ */
+static bool
+UsesNewUserTypes(TableShape *before, TableShape *after)
+{
+	int			i;
+
+	for (i = 0; i < after->natts; i++)
+	{
+		ColumnShape *new = &after->columns[i];
+		ColumnShape *old = (i < before->natts) ? &before->columns[i] : NULL;
+
+		if (!new->dropped && new->typid >= FirstNormalObjectId &&
+			(old == NULL || old->dropped || old->typid != new->typid))
+			return true;
+	}
+	return false;
 }
 
 /*

@@ -91,6 +91,7 @@ static ShardextTable *FindColocationTarget(Oid relid, DistributionType type,
 										   const char *colocateWith);
 static bool ShardBoundsMatch(ShardextTable *other, ShardPlan *plan);
 static void ChooseNodes(ShardPlan *plan, ShardextTable *colocated);
+static int	ColocatedShardCount(const char *colocateWith);
 static void CreateShardTables(Oid relid, ShardPlan *plan, char **shardNames);
 static void InsertTableMetadata(Oid relid, DistributionType type,
 								const char *column, ShardPlan *plan,
@@ -376,12 +377,34 @@ ChooseNodes(ShardPlan *plan, ShardextTable *colocated)
 }
 
 /*
+ * ColocatedShardCount returns the shard count of a new hash-distributed
+ * table given none: that of the hash-distributed table colocate_with names,
+ * else shardext.shard_count.
+ */
+static int
+ColocatedShardCount(const char *colocateWith)
+{
+	Oid			otherRelid;
+	ShardextTable *other;
+
+	if (colocateWith == NULL || pg_strcasecmp(colocateWith, "default") == 0 ||
+		pg_strcasecmp(colocateWith, "none") == 0)
+		return ShardextShardCount;
+	otherRelid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(colocateWith)),
+								  AccessShareLock, true);
+	other = OidIsValid(otherRelid) ? ShardextGetTable(otherRelid) : NULL;
+	return (other != NULL && other->type == DIST_HASH) ? other->shardCount :
+		ShardextShardCount;
+}
+
+/*
  * CreateShardTables creates the shard tables on their nodes, in the remote
  * transactions.
  */
 static void
 CreateShardTables(Oid relid, ShardPlan *plan, char **shardNames)
 {
+	List	   *nodeIds = NIL;
 	int			i;
 
 	for (i = 0; i < plan->shardCount; i++)
@@ -401,8 +424,10 @@ CreateShardTables(Oid relid, ShardPlan *plan, char **shardNames)
 
 			foreach(lc, commands)
 				RemoteExecuteCommand(nc, (char *) lfirst(lc));
+			nodeIds = list_append_unique_int(nodeIds, lfirst_int(nodeCell));
 		}
 	}
+	CreateColumnTypesOnOtherNodes(relid, nodeIds);
 }
 
 /*
@@ -736,7 +761,9 @@ create_distributed_table(PG_FUNCTION_ARGS)
 	}
 	if (type == DIST_HASH)
 	{
-		int			shardCount = PG_ARGISNULL(3) ? ShardextShardCount :
+		int			shardCount = PG_ARGISNULL(3) ?
+			ColocatedShardCount(PG_ARGISNULL(4) ? NULL :
+								text_to_cstring(PG_GETARG_TEXT_PP(4))) :
 			PG_GETARG_INT32(3);
 
 		if (!PG_ARGISNULL(5))
@@ -942,13 +969,15 @@ CheckNoTableOnNode(NodeConnection *nc, int32 nodeId, ShardextTable *table,
 /*
  * CopyReferenceTablesToNode gives a node that joins the cluster a copy of
  * every reference table (created, filled from an existing copy, analyzed,
- * recorded as a placement), in the caller's transaction.
+ * recorded as a placement), and the types other tables' columns use, in
+ * the caller's transaction.
  */
 void
 CopyReferenceTablesToNode(int32 nodeId)
 {
 	Oid			placementTypes[2] = {INT8OID, INT4OID};
 	List	   *copied = NIL;
+	List	   *others = NIL;
 	ListCell   *lc;
 
 	foreach(lc, ShardextAllTables())
@@ -996,6 +1025,22 @@ CopyReferenceTablesToNode(int32 nodeId)
 		foreach(commandCell, ShardForeignKeyCommands(table->relid, table->shards[0]))
 			RemoteExecuteCommand(GetNodeConnectionInTransaction(nodeId, true),
 								 (char *) lfirst(commandCell));
+	}
+
+	/* and the types the other tables use, which every node has */
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *node = lfirst(lc);
+
+		if (node->nodeId != nodeId)
+			others = lappend_int(others, node->nodeId);
+	}
+	foreach(lc, ShardextAllTables())
+	{
+		ShardextTable *table = lfirst(lc);
+
+		if (!IsReferenceTable(table))
+			CreateColumnTypesOnOtherNodes(table->relid, others);
 	}
 }
 

@@ -654,10 +654,11 @@ CheckCopySeesCatalog(Oid relid)
 	if (what != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("reference table \"%s\" cannot use %s, created or changed in this transaction",
+				 errmsg("table \"%s\" cannot be placed on the coordinator with %s, created or changed in this transaction",
 						RelationGetRelationName(rel), what),
-				 errdetail("The coordinator's copy of a reference table is written through a "
-						   "connection of its own, which sees only committed changes."),
+				 errdetail("Tables placed on the coordinator (the copies of reference tables, "
+						   "federated tables on node 0) are written through a connection of "
+						   "its own, which sees only committed changes."),
 				 errhint("Commit the change of the %s first.", what)));
 	relation_close(rel, AccessShareLock);
 }
@@ -1099,6 +1100,42 @@ TypeOfNames(List *names)
 }
 
 /*
+ * CreateColumnTypesOnOtherNodes creates the enum, domain and composite
+ * types that the columns of table relid use on every active worker that
+ * holds no placement of it (nodeIds lists those that do), in the
+ * statement's remote transactions.  Every node then has every type a
+ * shardext table uses: statements with parameters of such types go to any
+ * node (NodesHaveParamType), and a later ALTER TYPE finds the type alike on
+ * all of them (a federated table's type was on its one node only).
+ */
+void
+CreateColumnTypesOnOtherNodes(Oid relid, List *nodeIds)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	int			nestLevel = SetDeparseGucs();
+	List	   *commands = ColumnTypeCreateCommands(rel);
+	ListCell   *lc;
+
+	PopDeparseGucs(nestLevel);
+	relation_close(rel, NoLock);
+	if (commands == NIL)
+		return;
+	foreach(lc, ShardextAllNodes())
+	{
+		ShardextNode *node = lfirst(lc);
+		NodeConnection *nc;
+		ListCell   *cc;
+
+		if (node->role != NODE_ROLE_WORKER || !node->isActive ||
+			list_member_int(nodeIds, node->nodeId))
+			continue;
+		nc = GetNodeConnectionInTransaction(node->nodeId, true);
+		foreach(cc, commands)
+			RemoteExecuteCommand(nc, (char *) lfirst(cc));
+	}
+}
+
+/*
  * NodeBaseType returns the type a value of type typid is sent to a node as:
  * a domain's base type, and for an array of domains that the nodes do not
  * have (no distributed table uses them) the array of their base type (the
@@ -1152,7 +1189,8 @@ NodesHaveUserType(Oid typid)
 
 /*
  * TypeUsedByTables tells whether a column of a distributed table has type
- * typid or a type built on it: then the nodes holding its shards have it.
+ * typid or a type built on it: then every node has it (the nodes holding
+ * the table's shards, and the others: CreateColumnTypesOnOtherNodes).
  */
 bool
 TypeUsedByTables(Oid typid)

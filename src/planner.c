@@ -534,12 +534,22 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 							parse->commandType == CMD_UPDATE ? "UPDATE" : "DELETE"),
 					 errhint("Filter the target on its distribution column with the value "
 							 "the subquery is filtered on (WHERE tenant = 4 AND ...).")));
-		if (!analysis->shippable || list_length(analysis->relids) != 1 ||
-			list_length(rtes) != 1)
-			return PlanModifyThroughCoordinator(parse, queryString,
-												cursorOptions, boundParams,
-												target);
-		return PlanRemoteQuery(parse, analysis, QUERY_SCAN_ALL_SHARDS, rtes);
+		if (analysis->shippable && list_length(analysis->relids) == 1 &&
+			list_length(rtes) == 1)
+			return PlanRemoteQuery(parse, analysis, QUERY_SCAN_ALL_SHARDS, rtes);
+
+		/*
+		 * One that reads only tables co-located with its target and joined
+		 * to it on their distribution columns (UPDATE ... FROM, USING, IN
+		 * or EXISTS subqueries), and reference tables, runs on each shard
+		 * group as it is.
+		 */
+		if (analysis->shippable && parse->cteList == NIL &&
+			DistributedTablesJoinedOnDistribution(parse))
+			return PlanRemoteQuery(parse, analysis, QUERY_SCAN_ALL_SHARDS, rtes);
+		return PlanModifyThroughCoordinator(parse, queryString,
+											cursorOptions, boundParams,
+											target);
 	}
 
 	if (parse->hasModifyingCTE)
@@ -556,6 +566,8 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("SELECT ... FOR UPDATE/SHARE on distributed tables is only "
 						"supported when one shard group answers the query"),
+				 !analysis->shippable && analysis->reason != NULL ?
+				 errdetail("It cannot be sent whole to one node: %s.", analysis->reason) : 0,
 				 errhint("Filter every distributed table on its distribution "
 						 "column with the same value.")));
 

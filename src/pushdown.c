@@ -890,6 +890,10 @@ RewriteAggregates(Query *parse)
 		contain_var_clause((Node *) outer->targetList) ||
 		contain_var_clause(outer->havingQual))
 		return NULL;
+	/* more columns than a query may have (avg() is a sum and a count there) */
+	if (ngroups + list_length(rewrite.partials) > MaxTupleAttributeNumber ||
+		list_length(rewrite.rowExprs) > MaxTupleAttributeNumber)
+		return NULL;
 
 	/* the per-shard subquery: partial aggregates over the group's rows */
 	foreach(lc, rewrite.rowExprs)

@@ -862,6 +862,12 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 
 			if (state.parent == NULL)
 				continue;
+			/* a federated table: its one shard, on its node */
+			if (IsSingleShardTable(table) && !IsReferenceTable(table))
+			{
+				AddSingleShardTable(analysis, table->relid);
+				continue;
+			}
 			/* one row of a hash, range or directory table: pinned by its value */
 			pin = InsertedRowPin(query, table);
 			if (pin == NULL)

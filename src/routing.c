@@ -372,6 +372,9 @@ shardext_directory_assign(PG_FUNCTION_ARGS)
 				 errhint("shardext.shards lists the shards of each table.")));
 	value = CoerceToDistributionType(table, PG_GETARG_DATUM(1),
 									 get_fn_expr_argtype(fcinfo->flinfo, 1));
+	/* (a domain's key must satisfy it: routing converts to its base type) */
+	if (get_typtype(table->distTypeId) == TYPTYPE_DOMAIN)
+		domain_check(value, false, table->distTypeId, NULL, NULL);
 	key = DirectoryKeyText(table, value);
 	table = LockDirectoryAssignments(table, true);
 	existing = FindDirectoryEntry(table, value);

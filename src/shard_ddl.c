@@ -1071,13 +1071,11 @@ ReplicaIdentityCommand(const char *shardName, int64 shardId, char identity,
 			clause = "NOTHING";
 			break;
 		case REPLICA_IDENTITY_INDEX:
-			if (indexName != NULL)
-			{
-				clause = psprintf("USING INDEX %s",
-								  ShardObjectName(indexName, shardId));
-				break;
-			}
-			/* FALLTHROUGH */
+			/* (without its index, as PostgreSQL treats it: NOTHING) */
+			clause = (indexName != NULL) ?
+				psprintf("USING INDEX %s", ShardObjectName(indexName, shardId)) :
+				"NOTHING";
+			break;
 		default:
 			clause = "DEFAULT";
 			break;
@@ -1173,8 +1171,9 @@ SchemaCreateCommand(Oid namespaceId)
 					 "THEN RETURN; END IF; "
 					 "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s) "
 					 "THEN EXECUTE %s; created := true; END IF; "
-					 "fresh := created OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class "
-					 "WHERE relnamespace = (SELECT oid FROM pg_catalog.pg_namespace "
+					 "fresh := created OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend "
+					 "WHERE refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass "
+					 "AND refobjid = (SELECT oid FROM pg_catalog.pg_namespace "
 					 "WHERE nspname = %s));",
 					 literal, quote_literal_cstr(psprintf("CREATE SCHEMA %s", name)),
 					 literal);
@@ -1849,7 +1848,7 @@ static const char *const ServerStateFunctionPrefixes[] = {
 	"pg_notif", "pg_partition_", "pg_prepared_", "pg_promote", "pg_read_",
 	"pg_relation_", "pg_reload_conf", "pg_replication_", "pg_rotate_logfile",
 	"pg_safe_snapshot_blocking_pids", "pg_sequence_", "pg_settings_",
-	"pg_show_", "pg_stat_", "pg_switch_wal", "pg_table_size",
+	"pg_show_", "pg_stat_", "pg_switch_wal", "pg_table_size", "pg_typeof",
 	"pg_tablespace_", "pg_terminate_backend", "pg_total_relation_size",
 	"pg_try_advisory_", "pg_wal_replay_", "pg_walfile_name", "pg_xact_",
 	"regclass", "regcollation", "regconfig", "regdictionary", "regnamespace",

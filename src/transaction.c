@@ -323,9 +323,9 @@ CheckCopiesNotChangedHere(void)
 	if (CopiesChangedHere != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("reference tables cannot be read or changed through the coordinator's own connection after %s in the same transaction",
+				 errmsg("tables placed on the coordinator cannot be read or changed through its own connection after %s in the same transaction",
 						CopiesChangedHere),
-				 errdetail("%s changed the coordinator's copies of reference tables; the connection would wait for this transaction's locks on them.",
+				 errdetail("%s changed tables placed on the coordinator (the copies of reference tables, federated tables on node 0); the connection would wait for this transaction's locks on them.",
 						   CopiesChangedHere),
 				 errhint("Run %s in a transaction of its own.", CopiesChangedHere)));
 }

@@ -16,6 +16,7 @@
 
 typedef struct TypeStatement TypeStatement;
 
+extern void CreateColumnTypesOnOtherNodes(Oid relid, List *nodeIds);
 extern bool IsNodeType(Oid typid);
 extern bool TypeHashesByOid(Oid typid);
 extern bool TypeUses(Oid typid, Oid usedTypid);
