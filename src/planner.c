@@ -1158,6 +1158,9 @@ MakePlannedStmt(Query *parse, Plan *plan, List *rtes)
 	return result;
 }
 
+/* the most parameters the protocol lets a statement have */
+#define MAX_STATEMENT_PARAMS 65535
+
 /*
  * ConstToParamMutator replaces the constants of a query by parameters
  * numbered after its own, collecting them (in parameter order) to be sent
@@ -1166,9 +1169,6 @@ MakePlannedStmt(Query *parse, Plan *plan, List *rtes)
  * parameter: an expression of GROUP BY then reads the same in the select
  * list, HAVING and ORDER BY, where the node's parser must recognize it.
  */
-/* the most parameters the protocol lets a statement have */
-#define MAX_STATEMENT_PARAMS 65535
-
 static Node *
 ConstToParamMutator(Node *node, ConstToParamContext *context)
 {
