@@ -455,5 +455,22 @@ DELETE FROM dml_o_local USING dml_c_local WHERE dml_o_local.cust = dml_c_local.i
 UPDATE dml_oi SET qty = 0 FROM dml_o WHERE dml_oi.qty = dml_o.amount;
 UPDATE dml_oi_local SET qty = 0 FROM dml_o_local WHERE dml_oi_local.qty = dml_o_local.amount;
 SELECT dml_same(), (SELECT count(*) FROM dml_oi) AS items, (SELECT count(*) FROM dml_o) AS orders;
+-- a subquery with random() is evaluated once, as PostgreSQL does, not once
+-- per shard group
+BEGIN;
+UPDATE dml_o SET amount = (SELECT (random() * 1000000)::int);
+SELECT count(DISTINCT amount) AS one_value FROM dml_o;
+ROLLBACK;
+BEGIN;
+UPDATE dml_oi SET qty = (SELECT (random() * 1000000)::int + 2000000) FROM dml_o WHERE dml_oi.order_id = dml_o.id;
+SELECT count(DISTINCT qty) AS one_value FROM dml_oi WHERE qty >= 2000000;
+ROLLBACK;
+BEGIN;
+DELETE FROM dml_o WHERE cust IN (SELECT id FROM dml_c WHERE id <> 9 ORDER BY random() LIMIT 1);
+SELECT (SELECT count(DISTINCT cust) FROM dml_o_local) - (SELECT count(DISTINCT cust) FROM dml_o)
+       AS one_customer_gone;
+ROLLBACK;
+SELECT count(DISTINCT cust) AS one_customer FROM dml_o
+ WHERE cust IN (SELECT id FROM dml_c WHERE id <> 9 ORDER BY random() LIMIT 1);
 DROP FUNCTION dml_same();
 DROP TABLE dml_oi, dml_o, dml_c, dml_oi_local, dml_o_local, dml_c_local;

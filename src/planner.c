@@ -535,7 +535,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 					 errhint("Filter the target on its distribution column with the value "
 							 "the subquery is filtered on (WHERE tenant = 4 AND ...).")));
 		if (analysis->shippable && list_length(analysis->relids) == 1 &&
-			list_length(rtes) == 1)
+			list_length(rtes) == 1 && !HasVolatileSubLink((Node *) parse))
 			return PlanRemoteQuery(parse, analysis, QUERY_SCAN_ALL_SHARDS, rtes);
 
 		/*

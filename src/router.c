@@ -1209,7 +1209,38 @@ DistributedTablesJoinedOnDistribution(Query *query)
 			return false;
 		root = memberRoot;
 	}
-	return !LevelHasUntiedSubLinks(query, &state, colocationId);
+	return !LevelHasUntiedSubLinks(query, &state, colocationId) &&
+		!HasVolatileSubLink((Node *) query);
+}
+
+/*
+ * VolatileSubLinkWalker finds a subquery (SubLink) that calls volatile
+ * functions.
+ */
+static bool
+VolatileSubLinkWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink) &&
+		contain_volatile_functions(((SubLink *) node)->subselect))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, VolatileSubLinkWalker, context, 0);
+	return expression_tree_walker(node, VolatileSubLinkWalker, context);
+}
+
+/*
+ * HasVolatileSubLink tells whether a query has a subquery that calls
+ * volatile functions: PostgreSQL evaluates one that does not depend on the
+ * row once (random() gives one value to every row, ORDER BY random() LIMIT
+ * 1 picks one row in all); run on each shard group, it would be evaluated
+ * once per group.
+ */
+bool
+HasVolatileSubLink(Node *node)
+{
+	return VolatileSubLinkWalker(node, NULL);
 }
 
 /* context of UntiedSubLinkWalker */

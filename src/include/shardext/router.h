@@ -42,6 +42,7 @@ extern Node *ParameterizeTransactionTime(Node *node, int firstParamId,
 										 List **exprs);
 extern bool ContainsTransactionTime(Node *node);
 extern bool DistributedTablesJoinedOnDistribution(Query *query);
+extern bool HasVolatileSubLink(Node *node);
 extern void CollectParamTypes(Node *node, Oid *types, int count);
 
 #endif							/* SHARDEXT_ROUTER_H */
