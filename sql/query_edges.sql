@@ -1296,6 +1296,19 @@ SELECT (SELECT string_agg(c.name || ':' || t.id, ',' ORDER BY c.name, t.id) FROM
           LATERAL (SELECT id FROM big_o_local o WHERE o.cust = c.id ORDER BY amount DESC LIMIT 2) t) AS lateral_same;
 SELECT (SELECT count(*) FROM custs c WHERE NOT EXISTS (SELECT 1 FROM big_o o WHERE o.cust = c.id AND o.amount > 11990)) =
        (SELECT count(*) FROM custs c WHERE NOT EXISTS (SELECT 1 FROM big_o_local o WHERE o.cust = c.id AND o.amount > 11990)) AS not_exists_same;
+-- (an outer value of an enum type the nodes have)
+CREATE TABLE big_m (id int PRIMARY KEY, m job_mood);
+INSERT INTO big_m SELECT g, CASE WHEN g % 3 = 0 THEN 'sad' ELSE 'ok' END::job_mood
+  FROM generate_series(1, 12000) g;
+CREATE TABLE big_m_local AS SELECT * FROM big_m;
+SET client_min_messages = warning;
+SELECT create_distributed_table('big_m', 'id', shard_count => 4);
+RESET client_min_messages;
+ANALYZE big_m;
+SELECT (SELECT string_agg(x.m || ':' || (SELECT count(*) FROM big_m b WHERE b.m = x.m), ',' ORDER BY x.m)
+          FROM (VALUES ('sad'::job_mood), ('ok')) x(m)) =
+       (SELECT string_agg(x.m || ':' || (SELECT count(*) FROM big_m_local b WHERE b.m = x.m), ',' ORDER BY x.m)
+          FROM (VALUES ('sad'::job_mood), ('ok')) x(m)) AS enum_outer_same;
 -- more constants than a statement may have parameters (the rest stay
 -- literals), more averages than a per-shard query may return (not pushed)
 \set ECHO none

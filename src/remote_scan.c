@@ -697,7 +697,8 @@ AddConstantParams(RemoteParams *params, List *constants, EState *estate)
 											  GetPerTupleExprContext(estate),
 											  &isNull);
 		}
-		params->types[n] = type;
+		/* (an outer row's value may be of an enum or other type of ours) */
+		params->types[n] = RemoteParamType(type);
 		params->values[n] = ParamValueText(type, value, isNull);
 	}
 }
