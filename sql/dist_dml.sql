@@ -466,6 +466,10 @@ UPDATE dml_oi SET qty = (SELECT (random() * 1000000)::int + 2000000) FROM dml_o 
 SELECT count(DISTINCT qty) AS one_value FROM dml_oi WHERE qty >= 2000000;
 ROLLBACK;
 BEGIN;
+UPDATE dml_o SET amount = s.v FROM (SELECT (random() * 1000000)::int AS v) s WHERE dml_o.cust < 10;
+SELECT count(DISTINCT amount) AS one_value FROM dml_o WHERE cust < 10;
+ROLLBACK;
+BEGIN;
 DELETE FROM dml_o WHERE cust IN (SELECT id FROM dml_c WHERE id <> 9 ORDER BY random() LIMIT 1);
 SELECT (SELECT count(DISTINCT cust) FROM dml_o_local) - (SELECT count(DISTINCT cust) FROM dml_o)
        AS one_customer_gone;

@@ -1273,8 +1273,7 @@ SELECT expect_error($$SELECT shardext_directory_assign('dom_dir', -1,
        (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dom_dir'::regclass))$$);
 DO $$ BEGIN EXECUTE (SELECT format('SELECT %s FROM dom_key', string_agg('avg(v)', ', '))
                        FROM generate_series(1, 900)); END $$;
--- a correlated subquery or LATERAL item over a big table sends the outer
--- row's values to the nodes (rescans ask again) instead of rereading all rows
+-- correlated subqueries and LATERAL items over a distributed table
 CREATE TABLE big_o (id int PRIMARY KEY, cust int, amount int);
 INSERT INTO big_o SELECT g, g % 50, g FROM generate_series(1, 12000) g;
 INSERT INTO big_o VALUES (12001, NULL, 5);
@@ -1286,8 +1285,6 @@ SET client_min_messages = warning;
 SELECT create_distributed_table('big_o', 'id', shard_count => 4);
 RESET client_min_messages;
 ANALYZE big_o;
-SELECT regexp_replace(line, '_\d+', '_<id>', 'g') AS line
-  FROM (SELECT remote_sql($$SELECT c.id, (SELECT sum(amount) FROM big_o o WHERE o.cust = c.id) FROM custs c$$) AS line) x;
 SELECT (SELECT string_agg(c.id || ':' || coalesce((SELECT sum(amount) FROM big_o o WHERE o.cust = c.id)::text, '-'), ',' ORDER BY c.id) FROM custs c) =
        (SELECT string_agg(c.id || ':' || coalesce((SELECT sum(amount) FROM big_o_local o WHERE o.cust = c.id)::text, '-'), ',' ORDER BY c.id) FROM custs c) AS scalar_same;
 SELECT (SELECT string_agg(c.name || ':' || t.id, ',' ORDER BY c.name, t.id) FROM custs c,
@@ -1296,7 +1293,7 @@ SELECT (SELECT string_agg(c.name || ':' || t.id, ',' ORDER BY c.name, t.id) FROM
           LATERAL (SELECT id FROM big_o_local o WHERE o.cust = c.id ORDER BY amount DESC LIMIT 2) t) AS lateral_same;
 SELECT (SELECT count(*) FROM custs c WHERE NOT EXISTS (SELECT 1 FROM big_o o WHERE o.cust = c.id AND o.amount > 11990)) =
        (SELECT count(*) FROM custs c WHERE NOT EXISTS (SELECT 1 FROM big_o_local o WHERE o.cust = c.id AND o.amount > 11990)) AS not_exists_same;
--- (an outer value of an enum type the nodes have)
+-- (an outer value of an enum type)
 CREATE TABLE big_m (id int PRIMARY KEY, m job_mood);
 INSERT INTO big_m SELECT g, CASE WHEN g % 3 = 0 THEN 'sad' ELSE 'ok' END::job_mood
   FROM generate_series(1, 12000) g;

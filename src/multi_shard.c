@@ -510,54 +510,6 @@ IsRemoteClause(Expr *clause, Index rti)
 	return IsShippableExpression((Node *) clause);
 }
 
-/* smallest table whose outer-row conditions go to the nodes (see below) */
-#define SEND_OUTER_VALUES_MIN_ROWS 10000
-
-/* context of ExecParamMutator */
-typedef struct ExecParamContext
-{
-	int			firstParamId;	/* the statement's parameters before them */
-	List	  **exprs;			/* the executor parameters, in order */
-} ExecParamContext;
-
-/*
- * ExecParamMutator replaces the executor parameters of an expression (the
- * values of an outer row: a correlated subquery's, a LATERAL item's) by
- * parameters of the remote statement numbered after firstParamId, adding
- * each one once to *exprs, where the scan evaluates them when it (re)starts.
- * With exprs NULL, it only replaces them (to check what the nodes can run).
- */
-static Node *
-ExecParamMutator(Node *node, ExecParamContext *context)
-{
-	if (node == NULL)
-		return NULL;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
-	{
-		Param	   *param = (Param *) copyObject(node);
-		int			index = 0;
-
-		if (context->exprs != NULL)
-		{
-			ListCell   *lc;
-
-			index = -1;
-			foreach(lc, *context->exprs)
-				if (equal(lfirst(lc), node))
-					index = foreach_current_index(lc);
-			if (index < 0)
-			{
-				*context->exprs = lappend(*context->exprs, copyObject(node));
-				index = list_length(*context->exprs) - 1;
-			}
-		}
-		param->paramkind = PARAM_EXTERN;
-		param->paramid = context->firstParamId + index + 1;
-		return (Node *) param;
-	}
-	return expression_tree_mutator(node, ExecParamMutator, context);
-}
-
 /*
  * ContainsExecParamWalker tells whether an expression uses an executor
  * parameter (the value of an outer row, or of an initplan).
@@ -605,24 +557,11 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	foreach(lc, clauses)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
-		ExecParamContext check = {0, NULL};
 
 		if (rinfo->pseudoconstant)
 			continue;
 		allClauses = lappend(allClauses, rinfo->clause);
-
-		/*
-		 * A condition on an outer row's values (a correlated subquery, a
-		 * LATERAL item) goes to the nodes with the values as parameters,
-		 * sent again at each rescan, when the table is big: rereading all
-		 * its rows for every outer row would cost more than a round trip.
-		 * On a small table, the rows read once are filtered here.
-		 */
-		if (IsRemoteClause(rinfo->clause, rel->relid) ||
-			(rel->tuples >= SEND_OUTER_VALUES_MIN_ROWS &&
-			 ContainsExecParamWalker((Node *) rinfo->clause, NULL) &&
-			 IsRemoteClause((Expr *) ExecParamMutator((Node *) rinfo->clause, &check),
-							rel->relid)))
+		if (IsRemoteClause(rinfo->clause, rel->relid))
 			remoteClauses = lappend(remoteClauses, rinfo->clause);
 		else
 			localClauses = lappend(localClauses, rinfo->clause);
@@ -686,11 +625,6 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	paramCount = Max(MaxExternParamId((Node *) remoteClauses),
 					 Max(MaxExternParamId((Node *) pin),
 						 MaxExternParamId((Node *) pinList)));
-	{
-		ExecParamContext context = {paramCount, &timeExprs};
-
-		remoteClauses = (List *) ExecParamMutator((Node *) remoteClauses, &context);
-	}
 	remoteClauses = (List *) ParameterizeTransactionTime((Node *) remoteClauses,
 														 paramCount, &timeExprs);
 
@@ -715,9 +649,7 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.scanrelid = rel->relid;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
-	/* (the outer-row values the remote conditions use: the plan depends on them) */
-	cscan->custom_exprs = ContainsExecParamWalker((Node *) timeExprs, NULL) ?
-		list_copy(timeExprs) : NIL;
+	cscan->custom_exprs = NIL;
 	cscan->custom_scan_tlist = NIL;
 	cscan->custom_relids = NULL;
 	cscan->custom_private = list_make5(list_make1_oid(rte->relid),
@@ -730,11 +662,10 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_private = lappend(cscan->custom_private,
 									CollectFunctions((Node *) remoteClauses));
 	cscan->custom_private = lappend(cscan->custom_private, timeExprs);
-	/* rescans read the same rows unless a pin or condition follows an outer row */
+	/* rescans read the same rows unless a pin follows an outer row */
 	cscan->custom_private = lappend(cscan->custom_private,
 									makeInteger(!ContainsExecParamWalker((Node *) pin, NULL) &&
-												!ContainsExecParamWalker((Node *) pinList, NULL) &&
-												!ContainsExecParamWalker((Node *) timeExprs, NULL)));
+												!ContainsExecParamWalker((Node *) pinList, NULL)));
 	cscan->methods = &ShardextTableScanMethods;
 	return (Plan *) cscan;
 }

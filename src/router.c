@@ -1214,8 +1214,8 @@ DistributedTablesJoinedOnDistribution(Query *query)
 }
 
 /*
- * VolatileSubLinkWalker finds a subquery (SubLink) that calls volatile
- * functions.
+ * VolatileSubLinkWalker finds a subquery (SubLink, subquery in FROM, WITH
+ * query) that calls volatile functions.
  */
 static bool
 VolatileSubLinkWalker(Node *node, void *context)
@@ -1226,7 +1226,24 @@ VolatileSubLinkWalker(Node *node, void *context)
 		contain_volatile_functions(((SubLink *) node)->subselect))
 		return true;
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, VolatileSubLinkWalker, context, 0);
+	{
+		Query	   *query = (Query *) node;
+		ListCell   *lc;
+
+		/* subqueries in FROM and WITH queries, evaluated once too */
+		foreach(lc, query->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_SUBQUERY &&
+				contain_volatile_functions((Node *) rte->subquery))
+				return true;
+		}
+		foreach(lc, query->cteList)
+			if (contain_volatile_functions(((CommonTableExpr *) lfirst(lc))->ctequery))
+				return true;
+		return query_tree_walker(query, VolatileSubLinkWalker, context, 0);
+	}
 	return expression_tree_walker(node, VolatileSubLinkWalker, context);
 }
 
