@@ -313,12 +313,16 @@ FindColocationTarget(Oid relid, DistributionType type, AttrNumber attno,
 		Oid			otherRelid = RangeVarGetRelid(makeRangeVarFromNameList(names),
 												  AccessShareLock, false);
 		ShardextTable *other = ShardextGetTable(otherRelid);
+		const char *otherName = get_rel_name(otherRelid);
 
 		if (other == NULL || other->distColumnName == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 other == NULL ?
 					 errmsg("cannot co-locate with \"%s\": it is not a distributed table",
-							colocateWith),
+							otherName) :
+					 errmsg("cannot co-locate with \"%s\": it is a %s table",
+							otherName, TableKindName(other)),
 					 errhint("Name a hash- or range-distributed table, or pass "
 							 "'default' or 'none'.")));
 		if (other->type != type || other->distTypeId != typeId ||
@@ -326,9 +330,9 @@ FindColocationTarget(Oid relid, DistributionType type, AttrNumber attno,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cannot co-locate with \"%s\": its distribution differs",
-							colocateWith),
+							otherName),
 					 errdetail("\"%s\" is %s-distributed on a column of type %s.",
-							   colocateWith, DistributionTypeName(other->type),
+							   otherName, DistributionTypeName(other->type),
 							   format_type_be(other->distTypeId)),
 					 errhint("Co-located tables need the same distribution type "
 							 "and distribution column type.")));
@@ -336,8 +340,8 @@ FindColocationTarget(Oid relid, DistributionType type, AttrNumber attno,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cannot co-locate with \"%s\": its shards differ",
-							colocateWith),
-					 errdetail("\"%s\" has %d shards.", colocateWith,
+							otherName),
+					 errdetail("\"%s\" has %d shards.", otherName,
 							   other->shardCount),
 					 errhint("Use the same shard_count (or range_bounds).")));
 		return other;

@@ -302,6 +302,7 @@ CheckTableStaysDistributable(Oid relid, AttrNumber distAttno, char method)
 	PG_FINALLY();
 	{
 		CheckingChange = false;
+		CheckingKind = "distributed";
 	}
 	PG_END_TRY();
 }
@@ -734,7 +735,7 @@ CheckConstraints(Relation rel, const char *tableName)
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("%s because it has exclusion constraint %s",
 							NotDistributable(tableName), constraintName),
-					 strcmp(CheckingKind, "distributed") != 0 ?
+					 CheckingChange && strcmp(CheckingKind, "distributed") != 0 ?
 					 errdetail("shardext does not make exclusion constraints on the nodes.") :
 					 errdetail("Exclusion constraints are not enforced between shards."),
 					 CheckingChange ? 0 :
@@ -944,6 +945,7 @@ CheckNewIndex(Oid relid, Oid indexOid, AttrNumber distAttno, char method)
 	PG_FINALLY();
 	{
 		CheckingChange = false;
+		CheckingKind = "distributed";
 	}
 	PG_END_TRY();
 	relation_close(rel, AccessShareLock);
