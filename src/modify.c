@@ -303,11 +303,13 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 				 errmsg("cannot run this %s on distributed table \"%s\"",
 						action, get_rel_name(table->relid)),
 				 errdetail("The statement cannot run whole on the nodes: it reads other tables "
-						   "and is not limited to one shard group, or computes what the nodes "
-						   "cannot (functions they lack; in a session whose DateStyle is not ISO, "
-						   "IntervalStyle not postgres or extra_float_digits below 1, dates, "
-						   "times, intervals or floats written as text).  The coordinator then "
-						   "changes the rows by primary key, and the table has none."),
+						   "and is not limited to one shard group, has a subquery calling "
+						   "volatile functions (evaluated once for the whole statement), or "
+						   "computes what the nodes cannot (functions they lack; in a session "
+						   "whose DateStyle is not ISO, IntervalStyle not postgres or "
+						   "extra_float_digits below 1, dates, times, intervals or floats written "
+						   "as text).  The coordinator then changes the rows by primary key, and "
+						   "the table has none."),
 				 errhint("Add a primary key (with the distribution column), filter "
 						 "on the distribution column, or compute the values otherwise.")));
 	foreach(lc, parse->returningList)
