@@ -1296,14 +1296,7 @@ PropagateShapeChanges(List *shapes)
 												newName);
 		}
 		if (UsesNewUserTypes(before, before->after))
-		{
-			List	   *nodeIds = NIL;
-
-			for (i = 0; i < table->shardCount; i++)
-				nodeIds = list_concat_unique_int(nodeIds,
-												 table->shards[i]->placementNodeIds);
-			CreateColumnTypesOnOtherNodes(before->relid, nodeIds);
-		}
+			CreateColumnTypesOnOtherNodes(before->relid, TablePlacementNodes(table));
 	}
 
 	foreach(lc, shapes)

@@ -981,7 +981,6 @@ CopyReferenceTablesToNode(int32 nodeId)
 {
 	Oid			placementTypes[2] = {INT8OID, INT4OID};
 	List	   *copied = NIL;
-	List	   *others = NIL;
 	ListCell   *lc;
 
 	foreach(lc, ShardextAllTables())
@@ -1032,19 +1031,12 @@ CopyReferenceTablesToNode(int32 nodeId)
 	}
 
 	/* and the types the other tables use, which every node has */
-	foreach(lc, ShardextAllNodes())
-	{
-		ShardextNode *node = lfirst(lc);
-
-		if (node->nodeId != nodeId)
-			others = lappend_int(others, node->nodeId);
-	}
 	foreach(lc, ShardextAllTables())
 	{
 		ShardextTable *table = lfirst(lc);
 
 		if (!IsReferenceTable(table))
-			CreateColumnTypesOnOtherNodes(table->relid, others);
+			CreateColumnTypesOnNode(table->relid, nodeId);
 	}
 }
 
@@ -1191,7 +1183,6 @@ undistribute_table(PG_FUNCTION_ARGS)
 	ShardextTable *table;
 	Relation	rel;
 	uint64		rows = 0;
-	List	   *nodeIds;
 	int			i;
 
 	LockOwnedTable(relid, AccessExclusiveLock);
@@ -1206,10 +1197,7 @@ undistribute_table(PG_FUNCTION_ARGS)
 		if (ShardPlacedOn(table->shards[i], COORDINATOR_NODE_ID))
 			CheckCopyNotInLocalUse(relid, table->shards[i]->relationName);
 
-	nodeIds = NIL;
-	for (i = 0; i < table->shardCount; i++)
-		nodeIds = list_concat_unique_int(nodeIds, table->shards[i]->placementNodeIds);
-	CheckNodeSnapshotsFresh(nodeIds,
+	CheckNodeSnapshotsFresh(TablePlacementNodes(table),
 							psprintf("undistribute table \"%s\"", get_rel_name(relid)));
 
 	rel = table_open(relid, NoLock);

@@ -108,6 +108,8 @@ static void CheckEnumRenameValue(Oid typid);
 static bool CatalogRowChangedHere(HeapTuple tuple);
 static bool TypeChangedHere(Oid typid);
 static List *AppendTypeCreateCommands(List *commands, Oid typid, List **done);
+static List *TableColumnTypeCommands(Oid relid);
+static void RunOnNode(int32 nodeId, List *commands);
 static char *EnumCreateCommand(Oid typid, Form_pg_type form);
 static char *DomainCreateCommand(Oid typid, Form_pg_type form);
 static char *EnsureTypeCommand(Form_pg_type form, const char *sameCondition,
@@ -1111,28 +1113,59 @@ TypeOfNames(List *names)
 void
 CreateColumnTypesOnOtherNodes(Oid relid, List *nodeIds)
 {
-	Relation	rel = relation_open(relid, AccessShareLock);
-	int			nestLevel = SetDeparseGucs();
-	List	   *commands = ColumnTypeCreateCommands(rel);
+	List	   *commands = TableColumnTypeCommands(relid);
 	ListCell   *lc;
 
-	PopDeparseGucs(nestLevel);
-	relation_close(rel, NoLock);
 	if (commands == NIL)
 		return;
 	foreach(lc, ShardextAllNodes())
 	{
 		ShardextNode *node = lfirst(lc);
-		NodeConnection *nc;
-		ListCell   *cc;
 
-		if (node->role != NODE_ROLE_WORKER || !node->isActive ||
-			list_member_int(nodeIds, node->nodeId))
-			continue;
-		nc = GetNodeConnectionInTransaction(node->nodeId, true);
-		foreach(cc, commands)
-			RemoteExecuteCommand(nc, (char *) lfirst(cc));
+		if (node->role == NODE_ROLE_WORKER && node->isActive &&
+			!list_member_int(nodeIds, node->nodeId))
+			RunOnNode(node->nodeId, commands);
 	}
+}
+
+/*
+ * CreateColumnTypesOnNode is CreateColumnTypesOnOtherNodes for one node (one
+ * that joins the cluster).
+ */
+void
+CreateColumnTypesOnNode(Oid relid, int32 nodeId)
+{
+	RunOnNode(nodeId, TableColumnTypeCommands(relid));
+}
+
+/*
+ * TableColumnTypeCommands returns the statements that make on a node the
+ * types the columns of table relid use (ColumnTypeCreateCommands).
+ */
+static List *
+TableColumnTypeCommands(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	int			nestLevel = SetDeparseGucs();
+	List	   *commands = ColumnTypeCreateCommands(rel);
+
+	PopDeparseGucs(nestLevel);
+	relation_close(rel, NoLock);
+	return commands;
+}
+
+/* RunOnNode sends commands to a node, in the statement's remote transaction. */
+static void
+RunOnNode(int32 nodeId, List *commands)
+{
+	NodeConnection *nc;
+	ListCell   *lc;
+
+	if (commands == NIL)
+		return;
+	nc = GetNodeConnectionInTransaction(nodeId, true);
+	foreach(lc, commands)
+		RemoteExecuteCommand(nc, (char *) lfirst(lc));
 }
 
 /*

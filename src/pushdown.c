@@ -124,8 +124,6 @@ static Query *RewriteWholeGroups(Query *parse);
 static List *WholeRowTargetList(Query *inner, int64 rowCount);
 static bool ColumnHasPrivileges(Oid relid, AttrNumber attnum);
 static Node *LimitPlusOffset(Const *limit, Const *offset);
-static Query *RewriteForShards(Query *parse);
-static bool TargetListsFit(Query *rewritten);
 
 /*
  * RewriteForShardPushdown returns the two-level form of a multi-shard query
@@ -133,39 +131,6 @@ static bool TargetListsFit(Query *rewritten);
  */
 Query *
 RewriteForShardPushdown(Query *parse)
-{
-	Query	   *rewritten = RewriteForShards(parse);
-
-	return (rewritten != NULL && TargetListsFit(rewritten)) ? rewritten : NULL;
-}
-
-/*
- * TargetListsFit tells whether the per-shard queries of a rewritten query
- * return no more columns than a query may (avg() becomes a sum and a count
- * there: 833 of them would be too many).
- */
-static bool
-TargetListsFit(Query *rewritten)
-{
-	ListCell   *lc;
-
-	foreach(lc, rewritten->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-
-		if (rte->rtekind == RTE_SUBQUERY &&
-			list_length(rte->subquery->targetList) > MaxTupleAttributeNumber)
-			return false;
-	}
-	return true;
-}
-
-/*
- * RewriteForShards is RewriteForShardPushdown before the check that the
- * per-shard queries' target lists fit.
- */
-static Query *
-RewriteForShards(Query *parse)
 {
 	if (!IsPushableQueryShape(parse))
 		return NULL;

@@ -21,7 +21,6 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
@@ -45,6 +44,7 @@
 #include "shardext/deadlock.h"
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
+#include "shardext/node_types.h"
 #include "shardext/remote_exec.h"
 #include "shardext/shard_ddl.h"
 
@@ -113,7 +113,6 @@ static char *LogicalNames(const char *message);
 static char *LogicalName(const char *name);
 static int	ScanIdentifier(const char *p, char **name);
 static char *CoordinatorTypeNames(const char *message);
-static bool IsNodeMadeType(Oid typid);
 static char *CoordinatorTypeName(char *message, const char *schema,
 								 const char *datatype);
 static void ReportConnectionFailure(NodeConnection *nc) pg_attribute_noreturn();
@@ -1056,28 +1055,6 @@ ScanIdentifier(const char *p, char **name)
 }
 
 /*
- * IsNodeMadeType tells whether a type is one shardext makes on the nodes
- * under the coordinator's name: an enum, a domain, a composite type of its
- * own (not a table's row type), or an array of one.
- */
-static bool
-IsNodeMadeType(Oid typid)
-{
-	Oid			element = get_element_type(typid);
-	char		typtype;
-	Oid			relid;
-
-	if (OidIsValid(element))
-		typid = element;
-	typtype = get_typtype(typid);
-	if (typtype == TYPTYPE_ENUM || typtype == TYPTYPE_DOMAIN)
-		return true;
-	relid = get_typ_typrelid(typid);
-	return typtype == TYPTYPE_COMPOSITE && OidIsValid(relid) &&
-		get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE;
-}
-
-/*
  * CoordinatorTypeNames returns a node's message with the schema-qualified
  * names of the coordinator's own types (enums, domains, composite types:
  * "invalid input value for enum public.mood") written as the coordinator
@@ -1109,7 +1086,8 @@ CoordinatorTypeNames(const char *message)
 								CStringGetDatum(type),
 								ObjectIdGetDatum(namespaceId)) : InvalidOid;
 
-			if (typid >= FirstNormalObjectId && IsNodeMadeType(typid))
+			/* (one shardext makes on the nodes: not a table's row type) */
+			if (typid >= FirstNormalObjectId && IsNodeType(typid))
 			{
 				appendStringInfoString(&result, format_type_be(typid));
 				p += schemaLen + 1 + typeLen;

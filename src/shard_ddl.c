@@ -1850,9 +1850,9 @@ static const char *const ServerStateFunctionPrefixes[] = {
 	"pg_notif", "pg_partition_", "pg_prepared_", "pg_promote", "pg_read_",
 	"pg_relation_", "pg_reload_conf", "pg_replication_", "pg_rotate_logfile",
 	"pg_safe_snapshot_blocking_pids", "pg_sequence_", "pg_settings_",
-	"pg_show_", "pg_stat_", "pg_switch_wal", "pg_table_size", "pg_typeof",
+	"pg_show_", "pg_stat_", "pg_switch_wal", "pg_table_size",
 	"pg_tablespace_", "pg_terminate_backend", "pg_total_relation_size",
-	"pg_try_advisory_", "pg_wal_replay_", "pg_walfile_name", "pg_xact_",
+	"pg_try_advisory_", "pg_typeof", "pg_wal_replay_", "pg_walfile_name", "pg_xact_",
 	"regclass", "regcollation", "regconfig", "regdictionary", "regnamespace",
 	"regoper", "regproc", "regrole", "regtype",
 	"row_security_active", "setseed", "setval", "txid_status", "xid_age"

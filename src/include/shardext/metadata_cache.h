@@ -132,6 +132,18 @@ GroupShard(ShardextTable *table, int index)
 	return IsSingleShardTable(table) ? table->shards[0] : table->shards[index];
 }
 
+/* TablePlacementNodes returns the nodes holding placements of a table's shards. */
+static inline List *
+TablePlacementNodes(ShardextTable *table)
+{
+	List	   *nodeIds = NIL;
+	int			i;
+
+	for (i = 0; i < table->shardCount; i++)
+		nodeIds = list_concat_unique_int(nodeIds, table->shards[i]->placementNodeIds);
+	return nodeIds;
+}
+
 /* ShardPlacedOn tells whether a node holds a placement of shard. */
 static inline bool
 ShardPlacedOn(ShardextShard *shard, int32 nodeId)
