@@ -175,7 +175,9 @@ ReportConnectionFailure(NodeConnection *nc)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("could not send the statement to node %s", nc->label),
-				 errdetail_internal("%s", message)));
+				 errdetail_internal("%s", message),
+				 errhint("Nothing reached the node; a statement sent to a node takes at most "
+						 "65535 parameters.")));
 	CloseConnectionAtEndOfTransaction(nc);
 	ereport(ERROR,
 			(errcode(ERRCODE_CONNECTION_FAILURE),
