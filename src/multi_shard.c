@@ -552,8 +552,26 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	bool		wholeRow;
 	int			paramCount;
 	List	   *timeExprs = NIL;
+	Index		minSecurityLevel;
 	int			i;
 
+	/*
+	 * Conditions of a security barrier (a security_barrier view's WHERE, as
+	 * an UPDATE or DELETE through the view puts it on the table) must filter
+	 * the rows before any condition of a higher level that could leak what
+	 * it sees (a cast that fails, a function that logs).  A node orders the
+	 * conditions of one WHERE by cost, so only the lowest level goes there,
+	 * and of the higher ones the leakproof; the others filter on the
+	 * coordinator, in level order.
+	 */
+	minSecurityLevel = UINT_MAX;
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (!rinfo->pseudoconstant)
+			minSecurityLevel = Min(minSecurityLevel, rinfo->security_level);
+	}
 	foreach(lc, clauses)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
@@ -561,7 +579,8 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		if (rinfo->pseudoconstant)
 			continue;
 		allClauses = lappend(allClauses, rinfo->clause);
-		if (IsRemoteClause(rinfo->clause, rel->relid))
+		if ((rinfo->security_level == minSecurityLevel || rinfo->leakproof) &&
+			IsRemoteClause(rinfo->clause, rel->relid))
 			remoteClauses = lappend(remoteClauses, rinfo->clause);
 		else
 			localClauses = lappend(localClauses, rinfo->clause);
