@@ -478,3 +478,62 @@ SELECT count(DISTINCT cust) AS one_customer FROM dml_o
  WHERE cust IN (SELECT id FROM dml_c WHERE id <> 9 ORDER BY random() LIMIT 1);
 DROP FUNCTION dml_same();
 DROP TABLE dml_oi, dml_o, dml_c, dml_oi_local, dml_o_local, dml_c_local;
+
+-- RETURNING ... INTO in PL/pgSQL: more than one row is PostgreSQL's
+-- too_many_rows (the rows are counted as they are returned), for every kind
+-- of write, on distributed, reference and local tables alike
+CREATE TABLE into_d (k int PRIMARY KEY, v int);
+CREATE TABLE into_r (k int PRIMARY KEY, v int);
+CREATE TABLE into_l (k int PRIMARY KEY, v int);
+SET client_min_messages = warning;
+SELECT create_distributed_table('into_d', 'k', shard_count => 4);
+SELECT create_reference_table('into_r');
+RESET client_min_messages;
+INSERT INTO into_l SELECT g, g % 3 FROM generate_series(1, 40) g;
+INSERT INTO into_d SELECT * FROM into_l;
+INSERT INTO into_r SELECT * FROM into_l;
+-- three keys of one shard
+SELECT array_agg(k ORDER BY k) AS same_shard_keys FROM
+  (SELECT k FROM into_d WHERE shardext_shard_for_value('into_d', k) =
+                              shardext_shard_for_value('into_d', 1)
+    ORDER BY k LIMIT 3) s \gset
+CREATE FUNCTION into_outcome(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	x int;
+BEGIN
+	EXECUTE stmt INTO STRICT x;
+	RETURN 'one row: ' || x;
+EXCEPTION
+	WHEN too_many_rows THEN RETURN 'too_many_rows';
+	WHEN no_data_found THEN RETURN 'no_data_found';
+END $$;
+-- static statements (PL/pgSQL asks SPI for two rows at most)
+CREATE FUNCTION into_plain(t text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	x int;
+BEGIN
+	IF t = 'into_d' THEN
+		UPDATE into_d SET v = v WHERE v = 1 RETURNING k INTO x;
+	ELSIF t = 'into_r' THEN
+		UPDATE into_r SET v = v WHERE v = 1 RETURNING k INTO x;
+	ELSE
+		UPDATE into_l SET v = v WHERE v = 1 RETURNING k INTO x;
+	END IF;
+	RETURN 'one row';
+EXCEPTION
+	WHEN too_many_rows THEN RETURN 'too_many_rows';
+END $$;
+SELECT t, into_plain(t),
+       into_outcome(format('UPDATE %I SET v = v WHERE v = 1 RETURNING k', t)) AS upd,
+       into_outcome(format('DELETE FROM %I WHERE v = 2 RETURNING k', t)) AS del,
+       into_outcome(format('INSERT INTO %I VALUES (101, 1), (102, 1), (103, 1) RETURNING k', t)) AS ins_values,
+       into_outcome(format('INSERT INTO %I SELECT k + 200, v FROM into_l RETURNING k', t)) AS ins_select,
+       into_outcome(format('UPDATE %I SET v = v WHERE k IN (SELECT k FROM into_l) RETURNING k', t)) AS upd_from_local,
+       into_outcome(format('UPDATE %I SET v = v WHERE k = ANY (%L) RETURNING k', t, :'same_shard_keys')) AS upd_one_shard,
+       into_outcome(format('UPDATE %I SET v = v WHERE k = 5 RETURNING k', t)) AS upd_one
+  FROM unnest(ARRAY['into_d', 'into_r', 'into_l']) t;
+SELECT count(*) AS rows_differing FROM
+  ((SELECT * FROM into_d EXCEPT SELECT * FROM into_l) UNION ALL
+   (SELECT * FROM into_l EXCEPT SELECT * FROM into_d)) d;
+DROP FUNCTION into_outcome(text), into_plain(text);
+DROP TABLE into_d, into_r, into_l;

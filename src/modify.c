@@ -670,7 +670,8 @@ FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
 			PQclear(res);
 			continue;
 		}
-		if (PQcmdTuples(res)[0] != '\0')
+		/* RETURNING rows are counted as they are returned (NextStoredRow) */
+		if (PQcmdTuples(res)[0] != '\0' && state->returning == NULL)
 			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
 		for (r = 0; r < PQntuples(res) && state->returning != NULL; r++)
 		{

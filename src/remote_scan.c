@@ -1720,13 +1720,27 @@ RunBatchedTasks(QueryScanState *state)
 
 		state->batchHolders[i] = MakeResultHolder(estate);
 		HoldResult(state->batchHolders[i], res);
-		if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
+		if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0' &&
+			PQresultStatus(res) != PGRES_TUPLES_OK)
 			estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
 		i++;
 	}
 	state->batchIndex = 0;
 	state->nextRow = 0;
 	state->nextTask = list_length(state->tasks);
+}
+
+/*
+ * CountReturnedRow counts a RETURNING row of a write as it is returned, as
+ * PostgreSQL's ModifyTable counts the rows it changes: a caller that stops
+ * reading after some rows (SPI with a row limit, PL/pgSQL's INTO) finds
+ * the statement's count equal to the rows it got.
+ */
+static inline void
+CountReturnedRow(QueryScanState *state)
+{
+	if (state->commandType != CMD_SELECT)
+		state->css.ss.ps.state->es_processed++;
 }
 
 /*
@@ -1753,6 +1767,7 @@ QueryScanNext(ScanState *node)
 		{
 			DecodeRow(state->decoder, res, state->nextRow++, NIL, slot,
 					  state->rowContext);
+			CountReturnedRow(state);
 			return slot;
 		}
 		HoldResult(state->batchHolders[state->batchIndex], NULL);
@@ -1768,6 +1783,7 @@ QueryScanNext(ScanState *node)
 		{
 			DecodeRow(state->decoder, res, state->nextRow++, NIL, slot,
 					  state->rowContext);
+			CountReturnedRow(state);
 			return slot;
 		}
 		HoldResult(state->holder, NULL);
@@ -1825,7 +1841,8 @@ RunNextQueryTask(QueryScanState *state)
 	state->nextRow = 0;
 	if (task->mirror)
 		state->nextRow = PQntuples(res);
-	else if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0')
+	else if (state->commandType != CMD_SELECT && PQcmdTuples(res)[0] != '\0' &&
+			 PQresultStatus(res) != PGRES_TUPLES_OK)
 		estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
 }
 
@@ -2460,7 +2477,8 @@ FlushInsertBatch(InsertScanState *state, ShardextShard *shard, List *rows,
 	DeferKeysOnNode(state->deferral, nc);
 	res = RemoteExecutePrepared(nc, sql.data, next, params.types, params.values);
 	HoldResult(state->holder, res);
-	if (PQcmdTuples(res)[0] != '\0')
+	/* RETURNING rows are counted as they are returned (NextStoredRow) */
+	if (PQcmdTuples(res)[0] != '\0' && state->returning == NULL)
 		estate->es_processed += strtou64(PQcmdTuples(res), NULL, 10);
 	if (state->returning != NULL)
 	{
@@ -2740,6 +2758,7 @@ NextStoredRow(CustomScanState *node, Tuplestorestate *store,
 								   &TTSOpsMinimalTuple);
 	if (!tuplestore_gettupleslot(store, true, false, *slot))
 		return NULL;
+	node->ss.ps.state->es_processed++;
 	if (projection == NULL)
 		return *slot;
 	node->ss.ps.ps_ExprContext->ecxt_scantuple = *slot;
