@@ -64,6 +64,26 @@ SELECT count(*) AS differing FROM
   ((SELECT * FROM s EXCEPT SELECT * FROM ls) UNION ALL
    (SELECT * FROM ls EXCEPT SELECT * FROM s)) d;
 
+-- a constraint violation on a node shows the row's values (DETAIL) only to
+-- a user who may read the table, as PostgreSQL's own messages
+CREATE TABLE ck (id int PRIMARY KEY, a int, b int, c text, CHECK (a < b));
+SET client_min_messages = warning;
+SELECT create_distributed_table('ck', 'id', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO ck VALUES (1, 1, 5, 'hidden'), (2, 1, 5, 'hidden too');
+GRANT UPDATE (a), SELECT (id, a) ON ck TO sec_user;
+GRANT INSERT ON ck TO sec_user;
+SET ROLE sec_user;
+UPDATE ck SET a = 100 WHERE id = 1;
+INSERT INTO ck VALUES (2, 0, 1, 'x');
+RESET ROLE;
+GRANT SELECT ON ck TO sec_user;
+SET ROLE sec_user;
+UPDATE ck SET a = 100 WHERE id = 1;
+INSERT INTO ck VALUES (2, 0, 1, 'x');
+RESET ROLE;
+DROP TABLE ck;
+
 DROP VIEW vs, vls, vs_user, vls_user;
 DROP TABLE s, ls;
 REVOKE USAGE ON SCHEMA sec FROM sec_user;

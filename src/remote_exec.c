@@ -30,6 +30,7 @@
 #include "pgtime.h"
 #include "storage/proc.h"
 #include "tsearch/ts_cache.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/bytea.h"
 #include "utils/float.h"
@@ -97,6 +98,7 @@ static PGresult *ExecutePreparedOnce(NodeConnection *nc, const char *sql,
 static PGresult *ExecuteStatementTyped(NodeConnection *nc, const char *sql, int nParams,
 									   const Oid *paramTypes,
 									   const char *const *paramValues);
+static bool UserReadsTable(const char *schema, const char *table);
 static void ReportRemoteErrorContext(NodeConnection *nc, PGresult *res,
 									 const char *context) pg_attribute_noreturn();
 static void ForgetCopyLines(NodeConnection *nc);
@@ -968,6 +970,10 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 	/* (details hold the rows' values: they stay as they are) */
 	if (IsTransactionState())
 		primary = CoordinatorTypeNames(primary);
+	if (detail != NULL && ERRCODE_TO_CATEGORY(code) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
+		schema != NULL && table != NULL && IsTransactionState() &&
+		!UserReadsTable(schema, table))
+		detail = NULL;
 	hint = hint ? pstrdup(hint) : NULL;
 	PQclear(res);
 	if (PQstatus(nc->conn) != CONNECTION_OK)
@@ -985,6 +991,27 @@ ReportRemoteErrorContext(NodeConnection *nc, PGresult *res, const char *context)
 			 constraint ? err_generic_string(PG_DIAG_CONSTRAINT_NAME, constraint) : 0,
 			 context ? errcontext("%s", context) : 0,
 			 errcontext("while executing on node %s", nc->label)));
+}
+
+/*
+ * UserReadsTable tells whether the current user may read every column of
+ * the coordinator's table schema.table.  A constraint violation's DETAIL
+ * shows the failing row's or key's values as the node's user may see them;
+ * PostgreSQL shows them only to a user allowed to read them, and a user
+ * without SELECT on the table gets the error without its DETAIL.
+ */
+static bool
+UserReadsTable(const char *schema, const char *table)
+{
+	Oid			namespaceId = get_namespace_oid(schema, true);
+	Oid			relid;
+
+	if (!OidIsValid(namespaceId))
+		return true;
+	relid = get_relname_relid(table, namespaceId);
+	if (!OidIsValid(relid))
+		return true;
+	return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 }
 
 /*
