@@ -183,6 +183,9 @@ GRANT USAGE ON SCHEMA dir_dist TO dir_reader;
 SET ROLE dir_reader;
 SELECT count(*) AS keys_seen_without_select FROM shardext.directory
  WHERE table_name = 'dir_dist.accounts'::regclass;
+-- nor does the shard of a key tell whether it is assigned
+SELECT shardext_shard_for_value('dir_dist.accounts', 'tenant 3'::text) IS NOT NULL;
+SELECT shardext_node_for_value('dir_dist.accounts', 'no such tenant'::text) IS NOT NULL;
 SELECT shardext_directory_assign('dir_dist.accounts', 'sneaky'::text,
        (SELECT min(shard_id) FROM shardext.shards WHERE table_name = 'dir_dist.accounts'::regclass));
 RESET ROLE;
@@ -192,6 +195,8 @@ SELECT count(*) AS dir_keys FROM shardext.directory
 SET ROLE dir_reader;
 SELECT count(*) = :dir_keys AND :dir_keys > 0 AS all_keys_seen_with_select
   FROM shardext.directory WHERE table_name = 'dir_dist.accounts'::regclass;
+SELECT shardext_shard_for_value('dir_dist.accounts', 'tenant 3'::text) IS NOT NULL AS assigned,
+       shardext_shard_for_value('dir_dist.accounts', 'no such tenant'::text) IS NOT NULL AS unknown_assigned;
 RESET ROLE;
 SELECT count(*) AS sneaky_keys FROM shardext.directory WHERE key = 'sneaky';
 REVOKE ALL ON dir_dist.accounts FROM dir_reader;

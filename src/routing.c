@@ -551,7 +551,19 @@ ShardForArguments(FunctionCallInfo fcinfo)
 		CoerceToDistributionType(table, PG_GETARG_DATUM(1),
 								 get_fn_expr_argtype(fcinfo->flinfo, 1));
 	if (table->type == DIST_DIRECTORY)
+	{
+		/*
+		 * Whether a key has an assignment is the directory's content, shown
+		 * (shardext.directory) only to who may read the table.
+		 */
+		if (pg_class_aclcheck(table->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", get_rel_name(table->relid)),
+					 errdetail("The shard of a directory table's key tells whether the "
+							   "key is assigned: it needs SELECT on the table.")));
 		return LookupShardForValue(table, value, PG_ARGISNULL(1));
+	}
 	return FindShardForValue(table, value, PG_ARGISNULL(1));
 }
 
