@@ -458,7 +458,7 @@ SELECT distribution_type FROM shardext.tables WHERE table_name = 'rt_evt.auto'::
 SELECT tag, obj FROM rt_evt.audit ORDER BY id;
 SELECT * FROM rt_evt.auto;
 -- the coordinator's copy is shardext's: reading it works, writing,
--- truncating or dropping it directly is refused
+-- truncating, dropping it or giving it row security directly is refused
 SELECT shard_relation AS rt_copy FROM shardext.shards
  WHERE table_name = 'rt_evt.auto'::regclass \gset
 SELECT count(*) FROM :rt_copy;
@@ -467,6 +467,8 @@ UPDATE :rt_copy SET v = 'uno';
 DELETE FROM :rt_copy;
 TRUNCATE :rt_copy;
 DROP TABLE :rt_copy;
+ALTER TABLE :rt_copy ENABLE ROW LEVEL SECURITY;
+CREATE POLICY rt_copy_policy ON :rt_copy USING (false);
 SELECT * FROM rt_evt.auto;
 SET client_min_messages = warning;
 DROP SCHEMA rt_evt CASCADE;

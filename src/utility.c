@@ -280,8 +280,9 @@ NeedsTopLevel(Node *parsetree)
 }
 
 /*
- * CheckStatementSparesCopies refuses TRUNCATE and DROP TABLE naming a
- * coordinator's placement of a shard (CheckNotCoordinatorCopy).  Other DDL
+ * CheckStatementSparesCopies refuses TRUNCATE, DROP TABLE and row security
+ * (CREATE POLICY, ENABLE/FORCE ROW LEVEL SECURITY) naming a coordinator's
+ * placement of a shard (CheckNotCoordinatorCopy).  Other DDL
  * is left alone: a restore of a dump in place adds the copies' constraints
  * and indexes after the catalog that lists them.
  */
@@ -306,6 +307,27 @@ CheckStatementSparesCopies(Node *parsetree)
 				CheckNotCoordinatorCopy(RangeVarGetRelid(makeRangeVarFromNameList(lfirst(lc)),
 														 NoLock, true),
 										"drop");
+			break;
+
+			/*
+			 * Row security on a copy would make the table's rows depend on
+			 * which copy a query reads.
+			 */
+		case T_CreatePolicyStmt:
+			CheckNotCoordinatorCopy(RangeVarGetRelid(((CreatePolicyStmt *) parsetree)->table,
+													 NoLock, true),
+									"create a policy on");
+			break;
+		case T_AlterTableStmt:
+			foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+			{
+				AlterTableType subtype = ((AlterTableCmd *) lfirst(lc))->subtype;
+
+				if (subtype == AT_EnableRowSecurity || subtype == AT_ForceRowSecurity)
+					CheckNotCoordinatorCopy(RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation,
+															 NoLock, true),
+											"enable row security on");
+			}
 			break;
 		default:
 			break;
