@@ -372,3 +372,34 @@ SELECT t.id, r.name FROM cur_t t JOIN cur_r r ON true WHERE t.id = 3 AND r.id = 
 SELECT * FROM cur_r r JOIN cur_lr l USING (id) WHERE id = 2 FOR UPDATE;
 SELECT name FROM cur_r WHERE id = 2 FOR UPDATE;
 DROP TABLE cur_t, cur_r, cur_lt, cur_lr;
+
+-- savepoints released in a transaction that uses the nodes leave nothing
+-- behind on the coordinator (PL/pgSQL exception blocks, psql's
+-- ON_ERROR_ROLLBACK, JDBC autosave), as in PostgreSQL
+CREATE TABLE sp_mem (id int PRIMARY KEY, v int);
+SET client_min_messages = warning;
+SELECT create_distributed_table('sp_mem', 'id', shard_count => 4);
+RESET client_min_messages;
+INSERT INTO sp_mem SELECT g, 0 FROM generate_series(1, 50) g;
+BEGIN;
+SELECT count(*) FROM sp_mem;
+DO $$
+BEGIN
+	FOR i IN 1..200 LOOP
+		BEGIN
+			UPDATE sp_mem SET v = v + 1 WHERE id = i % 50 + 1;
+		EXCEPTION WHEN others THEN NULL;
+		END;
+	END LOOP;
+END $$;
+SAVEPOINT a;
+UPDATE sp_mem SET v = v + 1 WHERE id = 1;
+RELEASE a;
+SAVEPOINT b;
+SELECT count(*) FROM sp_mem;
+RELEASE b;
+SELECT count(*) AS kept_subtransaction_contexts FROM pg_backend_memory_contexts
+ WHERE name = 'CurTransactionContext';
+COMMIT;
+SELECT sum(v) FROM sp_mem;
+DROP TABLE sp_mem;

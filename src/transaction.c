@@ -100,6 +100,7 @@ static void RecoverNodeInSubtransaction(void *arg);
 static void ShardextSubXactCallback(SubXactEvent event,
 									SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);
+static void EndRemoteSubTransactions(SubXactEvent event);
 static const char *RemoteBeginCommand(void);
 static void ReplayConstraintModes(NodeConnection *nc, int nestLevel);
 static bool StatementEndsTransaction(void);
@@ -1242,18 +1243,40 @@ ShardextRecoverTransactions(int minAgeMs)
 
 /*
  * ShardextSubXactCallback releases or rolls back the remote savepoints of
- * a subtransaction that ends.
+ * a subtransaction that ends.  What it allocates goes to a context of its
+ * own, emptied each time: the subtransaction's CurTransactionContext, the
+ * current one, is kept until the top transaction ends once anything was
+ * allocated in it (8 kB per released savepoint).
  */
 static void
 ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
-	int			currentLevel;
-	ListCell   *lc;
+	static MemoryContext endContext = NULL;
+	MemoryContext old;
 
 	if (event != SUBXACT_EVENT_PRE_COMMIT_SUB &&
 		event != SUBXACT_EVENT_ABORT_SUB)
 		return;
+	if (endContext == NULL)
+		endContext = AllocSetContextCreate(TopMemoryContext,
+										   "shardext subtransaction end",
+										   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(endContext);
+	old = MemoryContextSwitchTo(endContext);
+	EndRemoteSubTransactions(event);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(endContext);
+}
+
+/*
+ * EndRemoteSubTransactions does the work of ShardextSubXactCallback.
+ */
+static void
+EndRemoteSubTransactions(SubXactEvent event)
+{
+	int			currentLevel;
+	ListCell   *lc;
 
 	currentLevel = GetCurrentTransactionNestLevel();
 	foreach(lc, ConstraintModes)
