@@ -56,6 +56,7 @@
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/modify.h"
+#include "shardext/pullup.h"
 #include "shardext/pushdown.h"
 #include "shardext/remote_scan.h"
 #include "shardext/router.h"
@@ -277,7 +278,7 @@ CheckWriteShape(Query *parse, ShardextTable *target)
  * the original query's distributed tables themselves (a per-shard subquery
  * planned into a custom scan, pushdown.c; the coordinator's copies of
  * reference tables read in their place) the original entries of those
- * tables: PostgreSQL checks privileges on the entries of the final range
+ * tables, and of the views it read them through (pullup.c): PostgreSQL checks privileges on the entries of the final range
  * table, and the plan depends on the tables (relationOids).  Nothing in the
  * plan refers to them.
  */
@@ -290,7 +291,7 @@ KeepPermissionChecks(PlannedStmt *result, Query *original)
 	{
 		RangeTblEntry *rte = copyObject((RangeTblEntry *) lfirst(lc));
 
-		if (ShardextGetTable(rte->relid) == NULL)
+		if (ShardextGetTable(rte->relid) == NULL && rte->relkind != RELKIND_VIEW)
 			continue;
 		result->rtable = lappend(result->rtable, rte);
 		if (!list_member_oid(result->relationOids, rte->relid))
@@ -371,6 +372,8 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	List	   *rtes;
 	RouterAnalysis *analysis;
 	ShardextTable *target = NULL;
+	Query	   *flat;
+	ListCell   *lc;
 
 	if (ShardextPlanCoordinatorTables && ReadsOnlyWithoutChildren(parse))
 		return PlanOnCoordinatorTables(parse, queryString, cursorOptions,
@@ -510,9 +513,16 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	}
 
 	CheckReferenceRowMarks(parse, rtes);
-	analysis = AnalyzeRouterQuery(parse);
+
+	/*
+	 * Views and simple subqueries in FROM, flattened as the planner would
+	 * (pullup.c), so that conditions on their columns pin shards; their
+	 * privileges are checked on the original's entries (rtes).
+	 */
+	flat = (target == NULL) ? PullUpSimpleSubqueries(parse) : parse;
+	analysis = AnalyzeRouterQuery(flat);
 	if (RouterPinsAgree(analysis))
-		return MaterializeForScroll(PlanRemoteQuery(parse, analysis,
+		return MaterializeForScroll(PlanRemoteQuery(flat, analysis,
 													QUERY_SCAN_ROUTER, rtes),
 									cursorOptions);
 
@@ -574,12 +584,21 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	/* aggregation and top-N go to the shards when they can */
 	if (ShardextEnablePushdown)
 	{
-		Query	   *rewritten = RewriteForShardPushdown(parse);
+		Query	   *rewritten = RewriteForShardPushdown(flat);
 
 		if (rewritten != NULL)
+		{
+			/* a view's tables are checked as its owner: the original's entries */
+			if (flat != parse)
+				foreach(lc, CollectRelationRtes(rewritten))
+				{
+					((RangeTblEntry *) lfirst(lc))->requiredPerms = 0;
+					((RangeTblEntry *) lfirst(lc))->selectedCols = NULL;
+				}
 			return KeepPermissionChecks(CallNextPlanner(rewritten, queryString,
 														cursorOptions, boundParams),
 										parse);
+		}
 	}
 
 	return CallNextPlanner(parse, queryString, cursorOptions, boundParams);

@@ -1,0 +1,435 @@
+/*-------------------------------------------------------------------------
+ *
+ * pullup.c
+ *	  Flattening of views and simple subqueries in FROM, for routing.
+ *
+ * PostgreSQL's planner pulls a view, or a subquery in FROM that only
+ * selects and filters (SELECT a, b FROM t WHERE ...), up into the query
+ * that reads it; the router (router.c) and per-shard-group execution
+ * (pushdown.c) look at the query before that, and would see a subquery
+ * whose table has no condition on its distribution column: the condition
+ * is in the outer WHERE.  PullUpSimpleSubqueries does the same flattening
+ * first, so that
+ *
+ *   CREATE VIEW active AS SELECT * FROM items WHERE NOT deleted;
+ *   SELECT * FROM active WHERE id = 42;
+ *
+ * goes to one shard whole, and SELECT count(*) FROM active runs per shard
+ * group.  Only what cannot change a result is flattened: subqueries
+ * without aggregates, grouping, DISTINCT, ORDER BY, LIMIT, window
+ * functions, set-returning or volatile functions, sublinks, WITH, or
+ * security barriers, read from the top-level FROM list or through inner
+ * joins.  The flattened query is only analysed and shipped: privileges are
+ * checked on the original's entries (the view, and its tables as the
+ * view's owner), which the caller keeps in the plan.
+ *
+ * IDENTIFICATION
+ *	  src/pullup.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+
+#include "shardext/pullup.h"
+
+static bool IsSimpleSubquery(Query *sub);
+static void CollectJoinTreeIndexes(Node *node, Bitmapset **indexes);
+static bool RemoveRangeTableEntries(Query *query, Bitmapset *remove);
+static bool FindReference(Node *node, Index rtindex, Node ***refptr,
+						  JoinExpr **parentJoin);
+static void CollectCandidates(Query *query, Node *node, List **candidates);
+static Query *PullUpOne(Query *query, Index rtindex);
+static Query *PullUpLevel(Query *query);
+
+/*
+ * PullUpSimpleSubqueries returns a copy of a SELECT with its views and
+ * simple subqueries in FROM flattened into it, or the query itself when
+ * there is nothing to flatten.
+ */
+Query *
+PullUpSimpleSubqueries(Query *parse)
+{
+	Query	   *flat;
+
+	if (parse->commandType != CMD_SELECT || parse->setOperations != NULL ||
+		parse->utilityStmt != NULL || parse->hasModifyingCTE ||
+		parse->jointree == NULL)
+		return parse;
+	flat = PullUpLevel(copyObject(parse));
+	return flat != NULL ? flat : parse;
+}
+
+/*
+ * PullUpLevel flattens the candidate subqueries of one query level; NULL
+ * when none was flattened.
+ */
+static Query *
+PullUpLevel(Query *query)
+{
+	List	   *candidates = NIL;
+	bool		pulled = false;
+	int			i;
+
+	/*
+	 * From the last: flattening one moves only the entries after it, so the
+	 * numbers of the candidates before it stay right.
+	 */
+	CollectCandidates(query, (Node *) query->jointree, &candidates);
+	for (i = list_length(candidates) - 1; i >= 0; i--)
+	{
+		Query	   *flat = PullUpOne(query, list_nth_int(candidates, i));
+
+		if (flat == NULL)
+			continue;
+		query = flat;
+		pulled = true;
+	}
+	return pulled ? query : NULL;
+}
+
+/*
+ * IsSimpleSubquery tells whether a subquery only selects and filters rows
+ * of tables: flattened into the query that reads it, the result is the
+ * same.
+ */
+static bool
+IsSimpleSubquery(Query *sub)
+{
+	ListCell   *lc;
+
+	if (sub->commandType != CMD_SELECT || sub->utilityStmt != NULL ||
+		sub->hasAggs || sub->hasWindowFuncs || sub->hasTargetSRFs ||
+		sub->hasSubLinks || sub->hasDistinctOn || sub->hasRecursive ||
+		sub->hasModifyingCTE || sub->hasForUpdate || sub->hasRowSecurity ||
+		sub->groupClause != NIL || sub->groupingSets != NIL ||
+		sub->havingQual != NULL || sub->sortClause != NIL ||
+		sub->distinctClause != NIL || sub->limitOffset != NULL ||
+		sub->limitCount != NULL || sub->rowMarks != NIL ||
+		sub->cteList != NIL || sub->setOperations != NULL ||
+		sub->jointree == NULL || sub->jointree->fromlist == NIL ||
+		contain_volatile_functions((Node *) sub->targetList))
+		return false;
+	foreach(lc, sub->targetList)
+		if (((TargetEntry *) lfirst(lc))->resjunk)
+			return false;
+	foreach(lc, sub->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind != RTE_RELATION && rte->rtekind != RTE_JOIN)
+			return false;
+		if (rte->rtekind == RTE_RELATION && rte->securityQuals != NIL)
+			return false;
+	}
+	return true;
+}
+
+/* CollectJoinTreeIndexes adds the range table indexes a join tree uses. */
+static void
+CollectJoinTreeIndexes(Node *node, Bitmapset **indexes)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return;
+	if (IsA(node, RangeTblRef))
+		*indexes = bms_add_member(*indexes, ((RangeTblRef *) node)->rtindex);
+	else if (IsA(node, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			CollectJoinTreeIndexes(lfirst(lc), indexes);
+	}
+	else if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+
+		*indexes = bms_add_member(*indexes, join->rtindex);
+		CollectJoinTreeIndexes(join->larg, indexes);
+		CollectJoinTreeIndexes(join->rarg, indexes);
+	}
+}
+
+/* context of ReferencesEntryWalker */
+typedef struct ReferencesContext
+{
+	Bitmapset  *entries;		/* range table indexes of the top level */
+	int			depth;			/* of the query walked */
+} ReferencesContext;
+
+/*
+ * ReferencesEntryWalker finds a Var (or similar) of one of the entries of
+ * the top level.
+ */
+static bool
+ReferencesEntryWalker(Node *node, ReferencesContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup == context->depth &&
+			bms_is_member(((Var *) node)->varno, context->entries);
+	if (IsA(node, Query))
+	{
+		bool		found;
+
+		context->depth++;
+		found = query_tree_walker((Query *) node, ReferencesEntryWalker,
+								  context, 0);
+		context->depth--;
+		return found;
+	}
+	return expression_tree_walker(node, ReferencesEntryWalker, context);
+}
+
+/*
+ * RemoveRangeTableEntries removes entries nothing refers to from a query's
+ * range table, renumbering the others.  False (nothing changed) when
+ * something still refers to one of them.
+ */
+static bool
+RemoveRangeTableEntries(Query *query, Bitmapset *remove)
+{
+	ReferencesContext context = {remove, 0};
+	Bitmapset  *used = NULL;
+	List	   *rtable = NIL;
+	Index		oldIndex = 0;
+	Index		newIndex = 0;
+	ListCell   *lc;
+
+	CollectJoinTreeIndexes((Node *) query->jointree, &used);
+	if (bms_overlap(used, remove) ||
+		query_tree_walker(query, ReferencesEntryWalker, &context, 0))
+		return false;
+	foreach(lc, query->rowMarks)
+		if (bms_is_member(((RowMarkClause *) lfirst(lc))->rti, remove))
+			return false;
+
+	/*
+	 * Renumbered upwards: an entry only moves down, to a number whose
+	 * entry was removed or already moved, which nothing refers to any more.
+	 */
+	foreach(lc, query->rtable)
+	{
+		oldIndex++;
+		if (bms_is_member(oldIndex, remove))
+			continue;
+		newIndex++;
+		if (newIndex != oldIndex)
+			ChangeVarNodes((Node *) query, oldIndex, newIndex, 0);
+		rtable = lappend(rtable, lfirst(lc));
+	}
+	query->rtable = rtable;
+	return true;
+}
+
+/*
+ * FindReference finds the RangeTblRef of rtindex in the FROM list of the
+ * top level or under inner joins with ON: *refptr is where it is referenced from,
+ * *parentJoin its join (NULL in the FROM list).
+ */
+static bool
+FindReference(Node *node, Index rtindex, Node ***refptr, JoinExpr **parentJoin)
+{
+	ListCell   *lc;
+
+	if (IsA(node, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) node)->fromlist)
+		{
+			Node	   *item = lfirst(lc);
+
+			if (IsA(item, RangeTblRef) && ((RangeTblRef *) item)->rtindex == rtindex)
+			{
+				*refptr = (Node **) &lfirst(lc);
+				*parentJoin = NULL;
+				return true;
+			}
+			if (IsA(item, JoinExpr) && FindReference(item, rtindex, refptr, parentJoin))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+		Node	  **sides[2] = {&join->larg, &join->rarg};
+		int			i;
+
+		/* USING and NATURAL name columns of the sides: they stay subqueries */
+		if (join->jointype != JOIN_INNER || join->usingClause != NIL ||
+			join->isNatural)
+			return false;
+		for (i = 0; i < 2; i++)
+		{
+			Node	   *side = *sides[i];
+
+			if (IsA(side, RangeTblRef) && ((RangeTblRef *) side)->rtindex == rtindex)
+			{
+				*refptr = sides[i];
+				*parentJoin = join;
+				return true;
+			}
+			if (IsA(side, JoinExpr) && FindReference(side, rtindex, refptr, parentJoin))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * CollectCandidates lists the subqueries in FROM that the top-level FROM
+ * list or inner joins with ON read.
+ */
+static void
+CollectCandidates(Query *query, Node *node, List **candidates)
+{
+	ListCell   *lc;
+
+	if (IsA(node, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			CollectCandidates(query, lfirst(lc), candidates);
+	}
+	else if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) node;
+
+		if (join->jointype != JOIN_INNER || join->usingClause != NIL ||
+			join->isNatural)
+			return;
+		CollectCandidates(query, join->larg, candidates);
+		CollectCandidates(query, join->rarg, candidates);
+	}
+	else if (IsA(node, RangeTblRef))
+	{
+		Index		rtindex = ((RangeTblRef *) node)->rtindex;
+		RangeTblEntry *rte = rt_fetch(rtindex, query->rtable);
+
+		if (rte->rtekind == RTE_SUBQUERY && !rte->lateral && !rte->security_barrier)
+			*candidates = lappend_int(*candidates, rtindex);
+	}
+}
+
+/*
+ * PullUpOne flattens the subquery of entry rtindex into the query: its
+ * tables take its place in the range table (so that joins still come after
+ * what they join, as the rewriter's checks expect), its FROM items take its
+ * place in the join tree (in the FROM list, or as the side of an inner join
+ * when it has one item), its WHERE joins the query's (or the join's ON),
+ * and the query's references to its columns become its output expressions.
+ * NULL when the subquery cannot be flattened; the query is then unchanged.
+ */
+static Query *
+PullUpOne(Query *query, Index rtindex)
+{
+	RangeTblEntry *rte = rt_fetch(rtindex, query->rtable);
+	Query	   *sub = copyObject(rte->subquery);
+	Query	   *flat;
+	Bitmapset  *used = NULL;
+	Bitmapset  *unused = NULL;
+	Node	  **refptr;
+	JoinExpr   *parentJoin;
+	Index		i;
+	Index		count;
+	List	   *rtable = NIL;
+	ListCell   *lc;
+	bool		hasSubLinks = false;
+
+	/* views over views */
+	flat = PullUpLevel(sub);
+	if (flat != NULL)
+		sub = flat;
+	if (!IsSimpleSubquery(sub))
+		return NULL;
+	if (!FindReference((Node *) query->jointree, rtindex, &refptr, &parentJoin))
+		return NULL;
+	/* FOR UPDATE of a view locks its tables' rows: left to the planner */
+	foreach(lc, query->rowMarks)
+		if (((RowMarkClause *) lfirst(lc))->rti == rtindex)
+			return NULL;
+
+	/*
+	 * As the side of a join, the subquery must have one FROM item, and
+	 * columns that are its tables' own: an expression would be computed
+	 * above the join (harmless for an inner join, but the join's merged
+	 * columns of USING would then be expressions the deparser cannot name).
+	 */
+	if (parentJoin != NULL)
+	{
+		if (list_length(sub->jointree->fromlist) != 1)
+			return NULL;
+		foreach(lc, sub->targetList)
+			if (!IsA(((TargetEntry *) lfirst(lc))->expr, Var))
+				return NULL;
+	}
+
+	/*
+	 * A view's own entries (kept for the privilege check on the view) are
+	 * not read: they go, and the caller keeps the original's for the check.
+	 */
+	CollectJoinTreeIndexes((Node *) sub->jointree, &used);
+	for (i = 1; i <= list_length(sub->rtable); i++)
+		if (!bms_is_member(i, used))
+			unused = bms_add_member(unused, i);
+	if (unused != NULL && !RemoveRangeTableEntries(sub, unused))
+		return NULL;
+
+	/*
+	 * Make room after rtindex for the subquery's entries (moving the last
+	 * ones first, to numbers nothing uses yet), and number them from there.
+	 */
+	count = list_length(sub->rtable);
+	for (i = list_length(query->rtable); i > rtindex; i--)
+		ChangeVarNodes((Node *) query, i, i + count, 0);
+	OffsetVarNodes((Node *) sub, rtindex, 0);
+	foreach(lc, query->rtable)
+	{
+		rtable = lappend(rtable, lfirst(lc));
+		if (foreach_current_index(lc) + 1 == (int) rtindex)
+			rtable = list_concat(rtable, sub->rtable);
+	}
+	query->rtable = rtable;
+
+	if (parentJoin == NULL)
+	{
+		FromExpr   *top = query->jointree;
+		List	   *fromlist = NIL;
+
+		foreach(lc, top->fromlist)
+		{
+			if ((Node **) &lfirst(lc) == refptr)
+				fromlist = list_concat(fromlist, sub->jointree->fromlist);
+			else
+				fromlist = lappend(fromlist, lfirst(lc));
+		}
+		top->fromlist = fromlist;
+		if (sub->jointree->quals != NULL)
+			top->quals = top->quals == NULL ? sub->jointree->quals :
+				(Node *) make_and_qual(top->quals, sub->jointree->quals);
+	}
+	else
+	{
+		*refptr = linitial(sub->jointree->fromlist);
+		if (sub->jointree->quals != NULL)
+			parentJoin->quals = parentJoin->quals == NULL ? sub->jointree->quals :
+				(Node *) make_and_qual(parentJoin->quals, sub->jointree->quals);
+	}
+
+	flat = (Query *) ReplaceVarsFromTargetList((Node *) query, rtindex, 0, rte,
+											   sub->targetList,
+											   REPLACEVARS_REPORT_ERROR, 0,
+											   &hasSubLinks);
+	flat->hasSubLinks |= hasSubLinks;
+
+	/* the subquery's own entry is not used any more */
+	if (!RemoveRangeTableEntries(flat, bms_make_singleton(rtindex)))
+		elog(ERROR, "flattened subquery %u is still referenced", rtindex);
+	return flat;
+}
