@@ -91,6 +91,15 @@ SELECT same('SELECT * FROM busy b JOIN items i USING (id) WHERE id = 33');
 SELECT same('SELECT * FROM busy NATURAL JOIN items WHERE id < 60');
 SELECT same('SELECT b.id, i.val FROM items i LEFT JOIN busy b ON b.id = i.id WHERE i.id IN (1, 2, 3, 4, 5, 6)');
 SELECT same('SELECT b.id, i.val FROM busy b RIGHT JOIN items i ON b.id = i.id AND b.val > 50 WHERE i.id < 20');
+-- FOR UPDATE/SHARE of a view locks its table's rows on the node
+BEGIN;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM busy WHERE id = 42 FOR UPDATE;
+SELECT * FROM busy WHERE id = 42 FOR UPDATE;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM busier WHERE id = 42 FOR SHARE;
+SELECT * FROM busier WHERE id = 42 FOR SHARE;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT b.id, p.n FROM busy b JOIN parts p ON p.item_id = b.id WHERE b.id = 30 FOR UPDATE OF b;
+SELECT b.id, p.n FROM busy b JOIN parts p ON p.item_id = b.id WHERE b.id = 30 ORDER BY p.n FOR UPDATE OF b;
+COMMIT;
 -- aggregates and top-N per shard group
 SELECT top_plan('SELECT count(*) FROM busy');
 SELECT same('SELECT count(*), sum(val), max(id) FROM busy');

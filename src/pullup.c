@@ -107,17 +107,20 @@ IsSimpleSubquery(Query *sub)
 	if (sub->commandType != CMD_SELECT || sub->utilityStmt != NULL ||
 		sub->hasAggs || sub->hasWindowFuncs || sub->hasTargetSRFs ||
 		sub->hasSubLinks || sub->hasDistinctOn || sub->hasRecursive ||
-		sub->hasModifyingCTE || sub->hasForUpdate || sub->hasRowSecurity ||
+		sub->hasModifyingCTE || sub->hasRowSecurity ||
 		sub->groupClause != NIL || sub->groupingSets != NIL ||
 		sub->havingQual != NULL || sub->sortClause != NIL ||
 		sub->distinctClause != NIL || sub->limitOffset != NULL ||
-		sub->limitCount != NULL || sub->rowMarks != NIL ||
-		sub->cteList != NIL || sub->setOperations != NULL ||
+		sub->limitCount != NULL || sub->cteList != NIL || sub->setOperations != NULL ||
 		sub->jointree == NULL || sub->jointree->fromlist == NIL ||
 		contain_volatile_functions((Node *) sub->targetList))
 		return false;
 	foreach(lc, sub->targetList)
 		if (((TargetEntry *) lfirst(lc))->resjunk)
+			return false;
+	/* row locks only of a FOR UPDATE/SHARE of the subquery itself */
+	foreach(lc, sub->rowMarks)
+		if (!((RowMarkClause *) lfirst(lc))->pushedDown)
 			return false;
 	foreach(lc, sub->rtable)
 	{
@@ -341,6 +344,7 @@ PullUpOne(Query *query, Index rtindex)
 	List	   *rtable = NIL;
 	ListCell   *lc;
 	bool		hasSubLinks = false;
+	RowMarkClause *mark = NULL;
 
 	/* views over views */
 	flat = PullUpLevel(sub);
@@ -350,10 +354,15 @@ PullUpOne(Query *query, Index rtindex)
 		return NULL;
 	if (!FindReference((Node *) query->jointree, rtindex, &refptr, &parentJoin))
 		return NULL;
-	/* FOR UPDATE of a view locks its tables' rows: left to the planner */
+	/*
+	 * FOR UPDATE/SHARE of the subquery (of a view) marked its tables for
+	 * locking (pushed down); flattened, the marks are the query's own.
+	 */
 	foreach(lc, query->rowMarks)
 		if (((RowMarkClause *) lfirst(lc))->rti == rtindex)
-			return NULL;
+			mark = lfirst(lc);
+	if ((mark == NULL) != (sub->rowMarks == NIL))
+		return NULL;
 
 	/*
 	 * As the side of a join, the subquery must have one FROM item, and
@@ -396,6 +405,17 @@ PullUpOne(Query *query, Index rtindex)
 			rtable = list_concat(rtable, sub->rtable);
 	}
 	query->rtable = rtable;
+	if (mark != NULL)
+	{
+		query->rowMarks = list_delete_ptr(query->rowMarks, mark);
+		foreach(lc, sub->rowMarks)
+		{
+			/* printed when the user asked for it (not for a view in a view) */
+			((RowMarkClause *) lfirst(lc))->pushedDown = mark->pushedDown;
+			query->rowMarks = lappend(query->rowMarks, lfirst(lc));
+		}
+		query->hasForUpdate = true;
+	}
 
 	if (parentJoin == NULL)
 	{
