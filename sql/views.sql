@@ -91,6 +91,33 @@ SELECT same('SELECT * FROM busy b JOIN items i USING (id) WHERE id = 33');
 SELECT same('SELECT * FROM busy NATURAL JOIN items WHERE id < 60');
 SELECT same('SELECT b.id, i.val FROM items i LEFT JOIN busy b ON b.id = i.id WHERE i.id IN (1, 2, 3, 4, 5, 6)');
 SELECT same('SELECT b.id, i.val FROM busy b RIGHT JOIN items i ON b.id = i.id AND b.val > 50 WHERE i.id < 20');
+-- shapes that keep the subquery (or flatten it with care)
+SELECT same('SELECT count(*) FROM (parts p JOIN (SELECT val, id AS vid FROM items) s ON p.item_id = s.vid) AS j');
+SELECT same('SELECT j.val, count(*) FROM (busy JOIN parts p ON p.item_id = busy.id) AS j GROUP BY j.val');
+SELECT same('SELECT j.* FROM (busy JOIN parts p ON p.item_id = busy.id) AS j WHERE j.id = 30');
+SELECT same('SELECT count(*), max(p.n) FROM parts p JOIN (SELECT val, id AS vid FROM items) s ON p.item_id = s.vid WHERE s.vid < 100');
+SELECT same('SELECT * FROM parts p JOIN busy b ON p.item_id = b.id WHERE b.id = 30');
+SELECT same('SELECT doubled, label, count(*) FROM renamed WHERE key = 3 GROUP BY GROUPING SETS ((doubled), (label))');
+SELECT same('SELECT label, label IS NULL, coalesce(label, ''x''), count(*) FROM renamed WHERE key = 3 GROUP BY ROLLUP (label)');
+SELECT same('SELECT row_to_json(r) FROM renamed r WHERE key = 4');
+SELECT same('SELECT key FROM renamed r WHERE key = 4 AND row_to_json(r)->>''label'' = ''note 4''');
+SELECT same('SELECT count(*) FROM renamed r WHERE to_jsonb(r) ? ''doubled''');
+-- the subquery's conditions filter before the query's
+SELECT same('SELECT count(*) FROM (SELECT id, val FROM items WHERE val + 0 <> 0) s WHERE 1000 / val > 1');
+SELECT same('SELECT count(*) FROM (SELECT id, val FROM items WHERE val + 0 <> 0) s WHERE id = 101 AND 1000 / val > 1');
+-- a volatile condition is evaluated once per row of the subquery
+SELECT count(*) IN (0, 6) AS once_per_row FROM (SELECT id FROM items WHERE id = 3 AND random() < 0.5) s, kinds;
+-- views in subqueries and WITH
+SELECT top_plan('SELECT * FROM items i WHERE i.id = 5 AND EXISTS (SELECT 1 FROM busy b WHERE b.id = i.id)');
+SELECT same('SELECT * FROM items i WHERE i.id = 5 AND EXISTS (SELECT 1 FROM busy b WHERE b.id = i.id)');
+SELECT same('SELECT * FROM items i WHERE i.id = 6 AND i.id IN (SELECT key FROM renamed WHERE doubled > 10)');
+SELECT top_plan('SELECT count(*) FROM items i WHERE EXISTS (SELECT 1 FROM busy b WHERE b.id = i.id)');
+SELECT same('SELECT count(*) FROM items i WHERE EXISTS (SELECT 1 FROM busy b WHERE b.id = i.id)');
+SELECT same('SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM busier b WHERE b.id = i.id)');
+SELECT top_plan('WITH c AS (SELECT * FROM busy WHERE id = 7) SELECT * FROM c');
+SELECT same('WITH c AS (SELECT * FROM busy WHERE id = 7) SELECT * FROM c');
+SELECT same('SELECT i.id, (SELECT count(*) FROM (SELECT * FROM busy b WHERE b.id = i.id) s) FROM items i WHERE i.id BETWEEN 3 AND 12');
+SELECT same('SELECT i.id, (SELECT max(doubled) FROM renamed r WHERE r.key = i.id) FROM items i WHERE i.id < 30');
 -- FOR UPDATE/SHARE of a view locks its table's rows on the node
 BEGIN;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM busy WHERE id = 42 FOR UPDATE;

@@ -15,7 +15,8 @@
  *   SELECT * FROM active WHERE id = 42;
  *
  * goes to one shard whole, and SELECT count(*) FROM active runs per shard
- * group.  Only what cannot change a result is flattened: subqueries
+ * group; so are those of subqueries in WHERE and WITH.  Only what cannot
+ * change a result is flattened: subqueries
  * without aggregates, grouping, DISTINCT, ORDER BY, LIMIT, window
  * functions, set-returning or volatile functions, sublinks, WITH, or
  * security barriers, read from the top-level FROM list or through inner
@@ -42,11 +43,13 @@
 static bool IsSimpleSubquery(Query *sub);
 static void CollectJoinTreeIndexes(Node *node, Bitmapset **indexes);
 static bool RemoveRangeTableEntries(Query *query, Bitmapset *remove);
+static bool ReferencesWholeRow(Query *query, Index rtindex);
 static bool FindReference(Node *node, Index rtindex, Node ***refptr,
 						  JoinExpr **parentJoin);
 static void CollectCandidates(Query *query, Node *node, List **candidates);
 static Query *PullUpOne(Query *query, Index rtindex);
 static Query *PullUpLevel(Query *query);
+static Node *PullUpMutator(Node *node, bool *changed);
 
 /*
  * PullUpSimpleSubqueries returns a copy of a SELECT with its views and
@@ -56,14 +59,42 @@ static Query *PullUpLevel(Query *query);
 Query *
 PullUpSimpleSubqueries(Query *parse)
 {
+	bool		changed = false;
 	Query	   *flat;
 
-	if (parse->commandType != CMD_SELECT || parse->setOperations != NULL ||
-		parse->utilityStmt != NULL || parse->hasModifyingCTE ||
-		parse->jointree == NULL)
+	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL ||
+		parse->hasModifyingCTE)
 		return parse;
-	flat = PullUpLevel(copyObject(parse));
-	return flat != NULL ? flat : parse;
+	flat = (Query *) PullUpMutator((Node *) copyObject(parse), &changed);
+	return changed ? flat : parse;
+}
+
+/*
+ * PullUpMutator flattens the subqueries of every SELECT in a query tree
+ * (subqueries in WHERE, in WITH, in FROM that stay subqueries), the inner
+ * ones first; *changed tells whether it flattened any.
+ */
+static Node *
+PullUpMutator(Node *node, bool *changed)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+	{
+		Query	   *query = query_tree_mutator((Query *) node, PullUpMutator,
+											   changed, QTW_DONT_COPY_QUERY);
+		Query	   *flat;
+
+		if (query->commandType != CMD_SELECT || query->setOperations != NULL ||
+			query->utilityStmt != NULL || query->jointree == NULL)
+			return (Node *) query;
+		flat = PullUpLevel(query);
+		if (flat == NULL)
+			return (Node *) query;
+		*changed = true;
+		return (Node *) flat;
+	}
+	return expression_tree_mutator(node, PullUpMutator, changed);
 }
 
 /*
@@ -113,7 +144,7 @@ IsSimpleSubquery(Query *sub)
 		sub->distinctClause != NIL || sub->limitOffset != NULL ||
 		sub->limitCount != NULL || sub->cteList != NIL || sub->setOperations != NULL ||
 		sub->jointree == NULL || sub->jointree->fromlist == NIL ||
-		contain_volatile_functions((Node *) sub->targetList))
+		contain_volatile_functions((Node *) sub))
 		return false;
 	foreach(lc, sub->targetList)
 		if (((TargetEntry *) lfirst(lc))->resjunk)
@@ -191,6 +222,44 @@ ReferencesEntryWalker(Node *node, ReferencesContext *context)
 	return expression_tree_walker(node, ReferencesEntryWalker, context);
 }
 
+/* context of WholeRowWalker */
+typedef struct WholeRowContext
+{
+	Index		rtindex;		/* entry of the top level looked for */
+	int			depth;			/* of the query walked */
+} WholeRowContext;
+
+/* WholeRowWalker finds a whole-row Var of an entry of the top level. */
+static bool
+WholeRowWalker(Node *node, WholeRowContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup == context->depth &&
+			((Var *) node)->varno == context->rtindex &&
+			((Var *) node)->varattno == InvalidAttrNumber;
+	if (IsA(node, Query))
+	{
+		bool		found;
+
+		context->depth++;
+		found = query_tree_walker((Query *) node, WholeRowWalker, context, 0);
+		context->depth--;
+		return found;
+	}
+	return expression_tree_walker(node, WholeRowWalker, context);
+}
+
+/* ReferencesWholeRow tells whether a query reads entry rtindex's whole row. */
+static bool
+ReferencesWholeRow(Query *query, Index rtindex)
+{
+	WholeRowContext context = {rtindex, 0};
+
+	return query_tree_walker(query, WholeRowWalker, &context, 0);
+}
+
 /*
  * RemoveRangeTableEntries removes entries nothing refers to from a query's
  * range table, renumbering the others.  False (nothing changed) when
@@ -265,9 +334,13 @@ FindReference(Node *node, Index rtindex, Node ***refptr, JoinExpr **parentJoin)
 		Node	  **sides[2] = {&join->larg, &join->rarg};
 		int			i;
 
-		/* USING and NATURAL name columns of the sides: they stay subqueries */
+		/*
+		 * USING and NATURAL name columns of the sides, and columns read
+		 * through a join's alias are printed by that name: such sides stay
+		 * subqueries.
+		 */
 		if (join->jointype != JOIN_INNER || join->usingClause != NIL ||
-			join->isNatural)
+			join->isNatural || join->alias != NULL || join->join_using_alias != NULL)
 			return false;
 		for (i = 0; i < 2; i++)
 		{
@@ -305,7 +378,7 @@ CollectCandidates(Query *query, Node *node, List **candidates)
 		JoinExpr   *join = (JoinExpr *) node;
 
 		if (join->jointype != JOIN_INNER || join->usingClause != NIL ||
-			join->isNatural)
+			join->isNatural || join->alias != NULL || join->join_using_alias != NULL)
 			return;
 		CollectCandidates(query, join->larg, candidates);
 		CollectCandidates(query, join->rarg, candidates);
@@ -354,6 +427,14 @@ PullUpOne(Query *query, Index rtindex)
 		return NULL;
 	if (!FindReference((Node *) query->jointree, rtindex, &refptr, &parentJoin))
 		return NULL;
+
+	/*
+	 * Grouping sets null the grouped expressions in some rows, which the
+	 * planner keeps apart with placeholders; a whole-row reference to the
+	 * subquery would become an anonymous ROW() without its column names.
+	 */
+	if (query->groupingSets != NIL || ReferencesWholeRow(query, rtindex))
+		return NULL;
 	/*
 	 * FOR UPDATE/SHARE of the subquery (of a view) marked its tables for
 	 * locking (pushed down); flattened, the marks are the query's own.
@@ -398,6 +479,8 @@ PullUpOne(Query *query, Index rtindex)
 	for (i = list_length(query->rtable); i > rtindex; i--)
 		ChangeVarNodes((Node *) query, i, i + count, 0);
 	OffsetVarNodes((Node *) sub, rtindex, 0);
+	/* (references to levels above are one level closer now) */
+	IncrementVarSublevelsUp((Node *) sub, -1, 1);
 	foreach(lc, query->rtable)
 	{
 		rtable = lappend(rtable, lfirst(lc));
@@ -430,16 +513,30 @@ PullUpOne(Query *query, Index rtindex)
 				fromlist = lappend(fromlist, lfirst(lc));
 		}
 		top->fromlist = fromlist;
+		/* the subquery's conditions first: they filter before the query's */
 		if (sub->jointree->quals != NULL)
 			top->quals = top->quals == NULL ? sub->jointree->quals :
-				(Node *) make_and_qual(top->quals, sub->jointree->quals);
+				(Node *) make_and_qual(sub->jointree->quals, top->quals);
 	}
 	else
 	{
+		RangeTblEntry *joinRte = rt_fetch(parentJoin->rtindex, query->rtable);
+		List	  **sideColumns = (refptr == &parentJoin->larg) ?
+			&joinRte->joinleftcols : &joinRte->joinrightcols;
+		List	   *columns = NIL;
+
+		/* the join's columns of that side are the table's (all plain Vars) */
+		foreach(lc, *sideColumns)
+		{
+			TargetEntry *tle = list_nth(sub->targetList, lfirst_int(lc) - 1);
+
+			columns = lappend_int(columns, ((Var *) tle->expr)->varattno);
+		}
+		*sideColumns = columns;
 		*refptr = linitial(sub->jointree->fromlist);
 		if (sub->jointree->quals != NULL)
 			parentJoin->quals = parentJoin->quals == NULL ? sub->jointree->quals :
-				(Node *) make_and_qual(parentJoin->quals, sub->jointree->quals);
+				(Node *) make_and_qual(sub->jointree->quals, parentJoin->quals);
 	}
 
 	flat = (Query *) ReplaceVarsFromTargetList((Node *) query, rtindex, 0, rte,
