@@ -79,6 +79,7 @@ static char *UnionColumns(Query *subquery, Oid relid);
 static bool UsedColumnsWalker(Node *node, void *context);
 
 static void EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table);
+static void ForgetSelectivity(Node *node);
 static void ReplaceWithCustomPath(RelOptInfo *rel, const CustomPathMethods *methods,
 								  Cost totalCost);
 
@@ -148,6 +149,32 @@ ShardextSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 }
 
 /*
+ * ForgetSelectivity clears the selectivities cached in a condition and in
+ * the arms of its ORs, to be computed again.
+ */
+static void
+ForgetSelectivity(Node *node)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return;
+	if (IsA(node, RestrictInfo))
+	{
+		RestrictInfo *rinfo = (RestrictInfo *) node;
+
+		rinfo->norm_selec = -1;
+		rinfo->outer_selec = -1;
+		ForgetSelectivity((Node *) rinfo->orclause);
+	}
+	else if (IsA(node, BoolExpr))
+	{
+		foreach(lc, ((BoolExpr *) node)->args)
+			ForgetSelectivity(lfirst(lc));
+	}
+}
+
+/*
  * EstimateShardRows gives a distributed table's relation the row estimate
  * the planner would otherwise take from the coordinator's own table, which
  * is empty (after VACUUM, one row): joins that stay on the coordinator were
@@ -166,8 +193,18 @@ EstimateShardRows(PlannerInfo *root, RelOptInfo *rel, ShardextTable *table)
 {
 	double		guess = SHARD_ROWS_GUESS * Max(table->shardCount, 1);
 	double		tuples = Max(table->rowEstimate, guess);
+	ListCell   *lc;
 
 	rel->tuples = tuples;
+
+	/*
+	 * The selectivities the planner cached in the conditions were computed
+	 * with the coordinator's empty table: a column's distinct count that
+	 * grows with the table (n_distinct < 0: keys, unique columns) read as
+	 * PostgreSQL's default of 200.
+	 */
+	foreach(lc, rel->baserestrictinfo)
+		ForgetSelectivity(lfirst(lc));
 	rel->rows = clamp_row_est(tuples *
 							  clauselist_selectivity(root, rel->baserestrictinfo,
 													 0, JOIN_INNER, NULL));
