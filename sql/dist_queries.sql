@@ -463,3 +463,14 @@ SELECT * FROM plan_of('SELECT c.id FROM customers c JOIN orders o ON o.customer_
  WHERE p ~ 'Distributed Plan|Shard';
 SELECT * FROM plan_of($$SELECT * FROM events WHERE day = '2024-02-10'$$) p
  WHERE p ~ 'Distributed Plan|Shard';
+
+-- a correlated subquery or LATERAL subquery pinned by the outer row reads
+-- only that value's rows from its shard (the value goes as a parameter)
+SELECT * FROM plan_of('SELECT g, (SELECT name FROM customers c WHERE c.id = g) FROM generate_series(1, 20) g', true) p
+ WHERE p ~ 'Remote SQL';
+SELECT compare('SELECT g, (SELECT name FROM customers c WHERE c.id = g) FROM generate_series(-2, 60) g');
+SELECT compare('SELECT g, (SELECT count(*) FROM orders o WHERE o.customer_id = g::bigint) FROM generate_series(1, 40) g');
+SELECT compare('SELECT g, x.id, x.amount FROM generate_series(1, 30) g, LATERAL (SELECT id, amount FROM orders o WHERE o.customer_id = g ORDER BY amount DESC, id LIMIT 2) x');
+SELECT compare('SELECT g FROM generate_series(1, 50) g WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = g AND c.city IS NOT NULL)');
+SELECT compare('SELECT g, (SELECT count(*) FROM customers c WHERE c.id = NULLIF(g, 3)) FROM generate_series(1, 5) g');
+SELECT compare('SELECT g, (SELECT count(*) FROM customers c WHERE c.id = g * 1000000000000) FROM generate_series(1, 3) g');

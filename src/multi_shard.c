@@ -590,6 +590,7 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	int			paramCount;
 	List	   *timeExprs = NIL;
 	Index		minSecurityLevel;
+	bool		pinRemote;
 	int			i;
 
 	/*
@@ -698,6 +699,22 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 														 rel->relid, SCAN_ALIAS));
 	}
 
+	/*
+	 * A pin that follows the outer row (of a correlated subquery, a LATERAL
+	 * one) reads one shard per row; its value goes along as the last
+	 * parameter, so that the node returns the rows of that value only, not
+	 * the shard's every row for the coordinator to filter.  (Under a
+	 * collation that is not deterministic, equal values may differ in
+	 * bytes: the shard is then read whole, as before.)
+	 */
+	pinRemote = pin != NULL && ContainsExecParamWalker((Node *) pin, NULL) &&
+		(!OidIsValid(table->distCollation) ||
+		 get_collation_isdeterministic(table->distCollation));
+	if (pinRemote)
+		appendStringInfo(&where, "%s%s.%s = $%d",
+						 remoteClauses != NIL ? " AND " : " WHERE ", SCAN_ALIAS,
+						 quote_identifier(table->distColumnName),
+						 paramCount + list_length(timeExprs) + 1);
 
 	cscan = makeNode(CustomScan);
 	cscan->scan.plan.targetlist = tlist;
@@ -722,6 +739,7 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_private = lappend(cscan->custom_private,
 									makeInteger(!ContainsExecParamWalker((Node *) pin, NULL) &&
 												!ContainsExecParamWalker((Node *) pinList, NULL)));
+	cscan->custom_private = lappend(cscan->custom_private, makeInteger(pinRemote));
 	cscan->methods = &ShardextTableScanMethods;
 	return (Plan *) cscan;
 }

@@ -176,6 +176,8 @@ typedef struct TableScanState
 	Oid			pinListType;	/* the array's element type */
 	int			paramCount;
 	List	   *timeExprs;		/* now() and its kin, sent after the params */
+	bool		pinRemote;		/* the pin's value is sent, after those */
+	char	   *pinText;		/* that value, as text */
 	RowDecoder *decoder;
 	List	   *batches;		/* Lists of shard indexes: one node's each */
 	bool		shardsReady;
@@ -970,7 +972,7 @@ GroupShardOnNode(ShardextTable *table, int index, int shardCount, int32 nodeId)
  */
 static ShardextShard *
 EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
-			ExprContext *econtext)
+			ExprContext *econtext, char **text)
 {
 	bool		isNull;
 	Datum		value;
@@ -979,6 +981,15 @@ EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
 	if (isNull || !PinValueFits(table, value, pinType))
 		return NULL;
 	value = CoerceToDistributionType(table, value, pinType);
+	if (text != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_query_memory);
+
+		if (*text != NULL)
+			pfree(*text);
+		*text = ParamValueText(table->distTypeId, value, false);
+		MemoryContextSwitchTo(old);
+	}
 	return LookupShardForValue(table, value, false);
 }
 
@@ -1552,7 +1563,8 @@ ComputeQueryTasks(QueryScanState *state)
 			else
 			{
 				shard = EvaluatePin(table, list_nth(state->pinStates, i),
-									list_nth_oid(state->pinTypes, i), econtext);
+									list_nth_oid(state->pinTypes, i), econtext,
+									NULL);
 
 				/*
 				 * A NULL pin (or a directory key not assigned) matches no
@@ -1987,6 +1999,7 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 	}
 	state->paramCount = intVal(list_nth(private, SCAN_PRIVATE_PARAMS));
 	state->timeExprs = list_nth(private, SCAN_PRIVATE_TIME);
+	state->pinRemote = intVal(list_nth(private, SCAN_PRIVATE_PIN_REMOTE)) != 0;
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
@@ -2023,7 +2036,8 @@ ComputeScanShards(TableScanState *state)
 	{
 		ShardextShard *shard = EvaluatePin(table, state->pinState,
 										   state->pinType,
-										   state->css.ss.ps.ps_ExprContext);
+										   state->css.ss.ps.ps_ExprContext,
+										   state->pinRemote ? &state->pinText : NULL);
 
 		return shard ? list_make1_int(shard->shardIndex) : NIL;
 	}
@@ -2103,7 +2117,7 @@ StartShardStream(TableScanState *state, RowStream *stream, int position)
 													   false,
 													   XactIsoLevel == XACT_READ_COMMITTED);
 	RemoteParams params = BuildRemoteParams(estate, state->paramCount,
-											list_length(state->timeExprs));
+											list_length(state->timeExprs) + 1);
 	StringInfoData sql;
 	ListCell   *lc;
 
@@ -2116,6 +2130,12 @@ StartShardStream(TableScanState *state, RowStream *stream, int position)
 							   ShardScanSql(state, table->shards[lfirst_int(lc)]));
 	}
 	AddConstantParams(&params, state->timeExprs, estate);
+	if (state->pinRemote)
+	{
+		params.types[params.count] = RemoteParamType(table->distTypeId);
+		params.values[params.count] = state->pinText;
+		params.count++;
+	}
 	StartRowStream(stream, nc, sql.data, &params);
 }
 
