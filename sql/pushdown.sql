@@ -141,6 +141,17 @@ SELECT plan('SELECT c.id, o.id FROM customers c LEFT JOIN orders o ON o.customer
 SELECT same('SELECT c.id, o.id FROM customers c LEFT JOIN orders o ON o.customer_id = c.id WHERE c.region = 3');
 SELECT same('SELECT count(*) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id WHERE o.id IS NULL');
 SELECT same('SELECT c.region, count(o.id) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id AND o.amount > 100 GROUP BY c.region');
+-- LATERAL subqueries tied to the row's distribution value run per shard
+-- group too (the top N of each customer's orders)
+SELECT plan('SELECT c.id, x.id, x.amount FROM customers c CROSS JOIN LATERAL (SELECT o.id, o.amount FROM orders o WHERE o.customer_id = c.id ORDER BY o.amount DESC, o.id LIMIT 2) x WHERE c.region = 3');
+SELECT same('SELECT c.id, x.id, x.amount FROM customers c CROSS JOIN LATERAL (SELECT o.id, o.amount FROM orders o WHERE o.customer_id = c.id ORDER BY o.amount DESC, o.id LIMIT 2) x WHERE c.region = 3');
+SELECT same('SELECT c.id, x.n, x.total FROM customers c LEFT JOIN LATERAL (SELECT count(*) AS n, sum(o.amount) AS total FROM orders o WHERE o.customer_id = c.id AND o.shipped) x ON true');
+SELECT same('SELECT c.id, x.id FROM customers c LEFT JOIN LATERAL (SELECT o.id FROM orders o WHERE o.customer_id = c.id AND o.amount > 140 ORDER BY o.id LIMIT 1) x ON true WHERE c.id < 60');
+SELECT same('SELECT c.region, count(x.id) FROM customers c, LATERAL (SELECT o.id FROM orders o WHERE o.customer_id = c.id ORDER BY o.amount LIMIT 3) x GROUP BY c.region');
+-- not tied to the row's value: through the coordinator, same rows
+SELECT plan('SELECT c.id, x.id FROM customers c CROSS JOIN LATERAL (SELECT o.id FROM orders o WHERE o.id = c.id ORDER BY o.id LIMIT 1) x WHERE c.id < 20');
+SELECT same('SELECT c.id, x.id FROM customers c CROSS JOIN LATERAL (SELECT o.id FROM orders o WHERE o.id = c.id ORDER BY o.id LIMIT 1) x WHERE c.id < 20');
+SELECT same('SELECT c.id, x.m FROM customers c CROSS JOIN LATERAL (SELECT max(o.amount) AS m FROM orders o WHERE o.customer_id = c.id + 1) x WHERE c.id < 30');
 -- parameters reach the shards
 PREPARE top(int) AS SELECT region, count(*) FROM customers WHERE id > $1 GROUP BY region ORDER BY region NULLS LAST;
 EXECUTE top(100);

@@ -36,8 +36,9 @@
  * down: count, sum, min, max, avg of numbers, bool_and, bool_or (with or
  * without FILTER); anything else (DISTINCT aggregates, ordered aggregates,
  * joins, window functions, grouping sets, ...) keeps the plain multi-shard
- * plan.  Subqueries in WHERE and JOIN ... ON go along when they read only the
- * shard group of the row they test (see DistributedTablesJoinedOnDistribution).
+ * plan.  Subqueries in WHERE and JOIN ... ON, and LATERAL subqueries in FROM,
+ * go along when they read only the shard group of the row they test (see
+ * DistributedTablesJoinedOnDistribution).
  *
  * IDENTIFICATION
  *	  src/pushdown.c

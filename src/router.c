@@ -89,6 +89,8 @@ static bool LevelHasUntiedSubLinks(Query *query, LevelState *state,
 								   int32 colocationId);
 static bool SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
 						 int tiedResno);
+static bool LateralSubqueriesTied(Query *query, LevelState *state,
+								  int32 colocationId);
 static bool CollectCoLocatedMembers(Query *query, LevelState *state,
 									LevelState *parent, int32 *colocationId,
 									bool otherRtes);
@@ -1157,7 +1159,9 @@ CollectCoLocatedMembers(Query *query, LevelState *state, LevelState *parent,
 		ShardextTable *table;
 
 		rtindex++;
+		/* (a LATERAL subquery is checked by LateralSubqueriesTied) */
 		if (rte->rtekind == RTE_JOIN ||
+			(rte->rtekind == RTE_SUBQUERY && rte->lateral) ||
 			(otherRtes && (rte->rtekind == RTE_VALUES ||
 						   rte->rtekind == RTE_FUNCTION ||
 						   rte->rtekind == RTE_RESULT)))
@@ -1209,8 +1213,31 @@ DistributedTablesJoinedOnDistribution(Query *query)
 			return false;
 		root = memberRoot;
 	}
-	return !LevelHasUntiedSubLinks(query, &state, colocationId) &&
+	return LateralSubqueriesTied(query, &state, colocationId) &&
+		!LevelHasUntiedSubLinks(query, &state, colocationId) &&
 		!HasVolatileSubLink((Node *) query);
+}
+
+/*
+ * LateralSubqueriesTied tells whether every LATERAL subquery in FROM of a
+ * level reads, for each row it is evaluated for, only that row's shard
+ * group (SubqueryTied): "the latest 3 orders of each customer" then runs
+ * per shard group as it is.
+ */
+static bool
+LateralSubqueriesTied(Query *query, LevelState *state, int32 colocationId)
+{
+	ListCell   *lc;
+
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_SUBQUERY && rte->lateral &&
+			!SubqueryTied(rte->subquery, state, colocationId, 0))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -1405,7 +1432,8 @@ SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
 	for (i = 0; i < state.count; i++)
 		if (!tied[FindRoot(&state, i)])
 			return false;
-	return !LevelHasUntiedSubLinks(query, &state, colocationId);
+	return LateralSubqueriesTied(query, &state, colocationId) &&
+		!LevelHasUntiedSubLinks(query, &state, colocationId);
 }
 
 /* context of CollectParamTypesWalker */
