@@ -65,6 +65,18 @@ PullUpSimpleSubqueries(Query *parse)
 	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL ||
 		parse->hasModifyingCTE)
 		return parse;
+	/* most queries have no subquery at all: no copy for them (router path) */
+	if (!parse->hasSubLinks && parse->cteList == NIL)
+	{
+		ListCell   *lc;
+		bool		subqueries = false;
+
+		foreach(lc, parse->rtable)
+			if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_SUBQUERY)
+				subqueries = true;
+		if (!subqueries)
+			return parse;
+	}
 	flat = (Query *) PullUpMutator((Node *) copyObject(parse), &changed);
 	return changed ? flat : parse;
 }
