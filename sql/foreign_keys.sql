@@ -434,5 +434,58 @@ DELETE FROM pairs WHERE a IN (SELECT 'p' || chr(31) UNION ALL SELECT 'p' FROM on
 SELECT count(*) AS left_over FROM pairs;
 DROP TABLE pairs, one;
 
+-- a superuser's data load without key checks, as on PostgreSQL:
+-- session_replication_role = replica and DISABLE TRIGGER ALL (pg_restore
+-- --disable-triggers) reach the shards' triggers; the local tables are the
+-- oracle
+CREATE TABLE rp (k int PRIMARY KEY, v int);
+CREATE TABLE rc (k int, id int, PRIMARY KEY (k, id));
+CREATE TABLE local_rp (k int PRIMARY KEY, v int);
+CREATE TABLE local_rc (k int, id int, PRIMARY KEY (k, id));
+SET client_min_messages = warning;
+SELECT create_distributed_table('rp', 'k', shard_count => 4);
+SELECT create_distributed_table('rc', 'k', colocate_with => 'rp');
+RESET client_min_messages;
+ALTER TABLE rc ADD FOREIGN KEY (k) REFERENCES rp (k);
+ALTER TABLE local_rc ADD FOREIGN KEY (k) REFERENCES local_rp (k);
+INSERT INTO rp VALUES (1, 1);
+INSERT INTO local_rp VALUES (1, 1);
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO rc VALUES (99, 1);
+INSERT INTO local_rc VALUES (99, 1);
+COPY rc FROM stdin;
+98	1
+\.
+COPY local_rc FROM stdin;
+98	1
+\.
+COMMIT;
+-- checked again once the setting is back
+INSERT INTO rc VALUES (97, 1);
+INSERT INTO local_rc VALUES (97, 1);
+BEGIN;
+ALTER TABLE rc DISABLE TRIGGER ALL;
+ALTER TABLE local_rc DISABLE TRIGGER ALL;
+INSERT INTO rc VALUES (96, 1);
+INSERT INTO local_rc VALUES (96, 1);
+ALTER TABLE rc ENABLE TRIGGER ALL;
+ALTER TABLE local_rc ENABLE TRIGGER ALL;
+COMMIT;
+INSERT INTO rc VALUES (95, 1);
+INSERT INTO local_rc VALUES (95, 1);
+ALTER TABLE rp DISABLE TRIGGER ALL;
+DELETE FROM rp;
+ALTER TABLE rp ENABLE TRIGGER ALL;
+DELETE FROM local_rp;
+SELECT (SELECT array_agg(k ORDER BY k) FROM rc) AS distributed,
+       (SELECT array_agg(k ORDER BY k) FROM local_rc) AS local,
+       (SELECT count(*) FROM rp) AS parents;
+-- only all of them at once
+SELECT tgname AS key_trigger FROM pg_trigger
+ WHERE tgrelid = 'rc'::regclass AND tgisinternal ORDER BY tgname LIMIT 1 \gset
+ALTER TABLE rc DISABLE TRIGGER :"key_trigger";
+DROP TABLE rc, rp, local_rc, local_rp;
+
 SET client_min_messages = warning;
 DROP SCHEMA fk CASCADE;

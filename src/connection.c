@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include "commands/trigger.h"
+
 #include <poll.h>
 
 #include "access/xact.h"
@@ -650,6 +652,8 @@ ResetNodeConnection(NodeConnection *nc)
 		FreeWaitEventSet(nc->waitSet);
 	nc->waitSet = NULL;
 	ForgetSessionSettings(nc);
+	/* a new session has the server's default, origin */
+	nc->replicationRole = SESSION_REPLICATION_ROLE_ORIGIN;
 	nc->statements = NULL;
 	nc->statementCount = 0;
 	nc->inTransaction = false;
@@ -682,6 +686,9 @@ ForgetSessionSettings(NodeConnection *nc)
 			pfree(nc->settings[i]);
 		nc->settings[i] = NULL;
 	}
+	/* one we set may have been undone (only a superuser could set it) */
+	if (nc->replicationRole != SESSION_REPLICATION_ROLE_ORIGIN)
+		nc->replicationRole = -1;
 }
 
 /*

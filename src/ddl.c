@@ -44,6 +44,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -124,6 +125,8 @@ struct TableShape
 	char		persistence;	/* relpersistence: logged or unlogged */
 	char		replicaIdentity;	/* relreplident */
 	char	   *replicaIndex;	/* its index's name, REPLICA_IDENTITY_INDEX */
+	char		keyTriggers;	/* its foreign keys' triggers: see
+								 * KeyTriggersState */
 	Oid			owner;			/* relowner */
 	List	   *storageOptions; /* TableStorageOptions */
 	int			natts;
@@ -148,6 +151,7 @@ typedef struct ColumnConversion
 	char	   *usingSql;		/* deparsed USING expression, or NULL */
 } ColumnConversion;
 
+static char KeyTriggersState(Relation rel);
 static void CheckImplicitConversion(TableShape *shape, const char *column,
 									TypeName *typeName);
 static ObjectShape *FindObject(List *objects, Oid oid);
@@ -329,6 +333,7 @@ CaptureTableShape(Oid relid)
 	if (shape->replicaIdentity == REPLICA_IDENTITY_INDEX &&
 		OidIsValid(RelationGetReplicaIndex(rel)))
 		shape->replicaIndex = get_rel_name(RelationGetReplicaIndex(rel));
+	shape->keyTriggers = KeyTriggersState(rel);
 	shape->owner = rel->rd_rel->relowner;
 	shape->storageOptions = TableStorageOptions(rel);
 	shape->natts = desc->natts;
@@ -1049,6 +1054,26 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 									name, new->definition));
 	}
 
+	/*
+	 * DISABLE/ENABLE TRIGGER ALL (pg_restore --disable-triggers): the
+	 * shards' foreign keys are checked by their own triggers on the nodes.
+	 */
+	if (before->keyTriggers != after->keyTriggers)
+	{
+		if (after->keyTriggers == TRIGGER_FIRES_ON_ORIGIN)
+			*later = lappend(*later, psprintf("ALTER TABLE %s ENABLE TRIGGER ALL", name));
+		else if (after->keyTriggers == TRIGGER_DISABLED)
+			*later = lappend(*later, psprintf("ALTER TABLE %s DISABLE TRIGGER ALL", name));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change some of the foreign key triggers of table \"%s\"",
+							after->tableName),
+					 errdetail("The foreign keys of a distributed table are checked on its "
+							   "shards, whose triggers can only be enabled or disabled all at once."),
+					 errhint("Use ALTER TABLE ... DISABLE TRIGGER ALL and ENABLE TRIGGER ALL.")));
+	}
+
 	/* a new replica identity: after the indexes, one of which it may name */
 	if (before->replicaIdentity != after->replicaIdentity ||
 		(before->replicaIndex == NULL) != (after->replicaIndex == NULL) ||
@@ -1059,6 +1084,37 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 												after->replicaIdentity,
 												after->replicaIndex));
 	return commands;
+}
+
+/*
+ * KeyTriggersState returns how a table's internal triggers (those of its
+ * foreign keys, on either side) fire: TRIGGER_FIRES_ON_ORIGIN when all do
+ * as usual (or there are none), TRIGGER_DISABLED when all are disabled,
+ * 'M' for any other mix.
+ */
+static char
+KeyTriggersState(Relation rel)
+{
+	TriggerDesc *triggers = rel->trigdesc;
+	char		state = 0;
+	int			i;
+
+	for (i = 0; triggers != NULL && i < triggers->numtriggers; i++)
+	{
+		Trigger    *trigger = &triggers->triggers[i];
+
+		if (!trigger->tgisinternal)
+			continue;
+		if (state == 0)
+			state = trigger->tgenabled;
+		else if (state != trigger->tgenabled)
+			return 'M';
+	}
+	if (state == 0)
+		return TRIGGER_FIRES_ON_ORIGIN;
+	if (state != TRIGGER_FIRES_ON_ORIGIN && state != TRIGGER_DISABLED)
+		return 'M';
+	return state;
 }
 
 /* UpdateShardRelation records a shard's new name. */

@@ -22,6 +22,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -99,6 +100,7 @@ static PGresult *ExecuteStatementTyped(NodeConnection *nc, const char *sql, int 
 									   const Oid *paramTypes,
 									   const char *const *paramValues);
 static bool UserReadsTable(const char *schema, const char *table);
+static void SyncReplicationRole(NodeConnection *nc);
 static void ReportRemoteErrorContext(NodeConnection *nc, PGresult *res,
 									 const char *context) pg_attribute_noreturn();
 static void ForgetCopyLines(NodeConnection *nc);
@@ -335,6 +337,40 @@ ExactSettingValue(int i)
 }
 
 /*
+ * SyncReplicationRole gives the node session_replication_role as the
+ * coordinator's session has it.
+ */
+static void
+SyncReplicationRole(NodeConnection *nc)
+{
+	const char *value;
+	char	   *sql;
+	PGresult   *res;
+
+	switch (SessionReplicationRole)
+	{
+		case SESSION_REPLICATION_ROLE_REPLICA:
+			value = "replica";
+			break;
+		case SESSION_REPLICATION_ROLE_LOCAL:
+			value = "local";
+			break;
+		default:
+			value = "origin";
+			break;
+	}
+	sql = psprintf("SET session_replication_role = %s", value);
+	LogRemoteCommand(nc, sql);
+	if (!PQsendQuery(nc->conn, sql))
+		ReportConnectionFailure(nc);
+	res = GetRemoteResult(nc);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		ReportRemoteError(nc, res);
+	PQclear(res);
+	nc->replicationRole = SessionReplicationRole;
+}
+
+/*
  * SyncSessionSettings sends the session's settings that change how values
  * are read, written and computed (TimeZone, DateStyle, IntervalStyle,
  * extra_float_digits, bytea_output, default_text_search_config, xmloption,
@@ -355,6 +391,15 @@ SyncSessionSettings(NodeConnection *nc)
 	bool		same = true;
 	SettingsFingerprint fingerprint;
 	int			i;
+
+	/*
+	 * session_replication_role = replica (a superuser's data load, a
+	 * replication tool) keeps the nodes' foreign key checks from firing, as
+	 * the coordinator's.  Sent only when it is not the default, or was not
+	 * before: setting it needs a superuser on the node as here.
+	 */
+	if (unlikely(SessionReplicationRole != nc->replicationRole))
+		SyncReplicationRole(nc);
 
 	/* nothing the settings depend on changed since they were sent */
 	memset(&fingerprint, 0, sizeof(fingerprint));

@@ -89,6 +89,8 @@ typedef struct NodeConnection
 												 * SyncSessionSettings */
 	SettingsFingerprint fingerprint;	/* of those settings, valid while
 										 * settings[0] is set */
+	int			replicationRole;	/* session_replication_role the node has,
+									 * or -1: unknown */
 	TimestampTz lastUsed;		/* start of the last statement that used it */
 	int			statementCount;
 	uint64		statementEpoch; /* ShardextShapeEpoch when statements were
