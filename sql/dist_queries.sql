@@ -474,3 +474,33 @@ SELECT compare('SELECT g, x.id, x.amount FROM generate_series(1, 30) g, LATERAL 
 SELECT compare('SELECT g FROM generate_series(1, 50) g WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = g AND c.city IS NOT NULL)');
 SELECT compare('SELECT g, (SELECT count(*) FROM customers c WHERE c.id = NULLIF(g, 3)) FROM generate_series(1, 5) g');
 SELECT compare('SELECT g, (SELECT count(*) FROM customers c WHERE c.id = g * 1000000000000) FROM generate_series(1, 3) g');
+-- the pin's value keeps its type on the node (an enum of ours), and plain
+-- EXPLAIN of such a scan shows no value it does not have yet
+CREATE TYPE dq_dist.mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE dq_dist.moods (k dq_dist.mood, v int);
+CREATE TABLE dq_local.moods (k dq_dist.mood, v int);
+INSERT INTO dq_dist.moods VALUES ('sad', 1), ('ok', 2), ('happy', 3);
+INSERT INTO dq_local.moods SELECT * FROM dq_dist.moods;
+SET client_min_messages = warning;
+SELECT create_distributed_table('dq_dist.moods', 'k', 'range', range_bounds => '{ok}');
+RESET client_min_messages;
+CREATE TABLE dist_queries.mood_list (k dq_dist.mood);
+INSERT INTO dist_queries.mood_list VALUES ('sad'), ('ok'), (NULL), ('happy');
+SELECT compare('SELECT o.k, (SELECT sum(v) FROM moods t WHERE t.k = o.k) FROM dist_queries.mood_list o');
+SELECT compare('SELECT o.k, x.n FROM dist_queries.mood_list o, LATERAL (SELECT count(*) AS n FROM moods t WHERE t.k = o.k) x');
+SELECT * FROM plan_of('SELECT o.k, (SELECT sum(v) FROM moods t WHERE t.k = o.k) FROM dist_queries.mood_list o', true) p
+ WHERE p ~ 'Shards|Remote SQL';
+-- an inet with host bits equals no cidr
+CREATE TABLE dq_dist.nets (k cidr, v int);
+CREATE TABLE dq_local.nets (k cidr, v int);
+INSERT INTO dq_dist.nets VALUES ('10.0.0.0/8', 1), ('192.168.0.0/16', 2);
+INSERT INTO dq_local.nets SELECT * FROM dq_dist.nets;
+SET client_min_messages = warning;
+SELECT create_distributed_table('dq_dist.nets', 'k', shard_count => 4);
+RESET client_min_messages;
+SELECT compare('SELECT * FROM nets WHERE k = ''10.0.0.1/8''::inet');
+SELECT compare('SELECT * FROM nets WHERE k = ''10.0.0.0/8''::inet');
+SELECT compare('SELECT * FROM nets WHERE k IN (''10.0.0.1/8''::inet, ''192.168.0.0/16''::inet)');
+SELECT compare('SELECT a, (SELECT v FROM nets n WHERE n.k = a) FROM (VALUES (''10.0.0.1/8''::inet), (''10.0.0.0/8''::inet)) x(a)');
+SELECT * FROM plan_of('SELECT a, (SELECT v FROM nets n WHERE n.k = a) FROM (VALUES (''10.0.0.0/8''::cidr)) x(a)') p
+ WHERE p ~ 'Shards';

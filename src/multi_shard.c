@@ -711,10 +711,12 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		(!OidIsValid(table->distCollation) ||
 		 get_collation_isdeterministic(table->distCollation));
 	if (pinRemote)
-		appendStringInfo(&where, "%s%s.%s = $%d",
+		appendStringInfo(&where, "%s%s.%s = $%d::%s",
 						 remoteClauses != NIL ? " AND " : " WHERE ", SCAN_ALIAS,
 						 quote_identifier(table->distColumnName),
-						 paramCount + list_length(timeExprs) + 1);
+						 paramCount + list_length(timeExprs) + 1,
+						 format_type_extended(table->distTypeId, -1,
+											  FORMAT_TYPE_FORCE_QUALIFY));
 
 	cscan = makeNode(CustomScan);
 	cscan->scan.plan.targetlist = tlist;

@@ -178,6 +178,7 @@ typedef struct TableScanState
 	List	   *timeExprs;		/* now() and its kin, sent after the params */
 	bool		pinRemote;		/* the pin's value is sent, after those */
 	char	   *pinText;		/* that value, as text */
+	bool		ran;			/* the shards were computed at least once */
 	RowDecoder *decoder;
 	List	   *batches;		/* Lists of shard indexes: one node's each */
 	bool		shardsReady;
@@ -2228,6 +2229,7 @@ PrepareTableScanBatches(TableScanState *state)
 									   ComputeScanShards(state));
 	MemoryContextSwitchTo(old);
 	state->shardsReady = true;
+	state->ran = true;
 	state->current = -1;
 	state->prefetchPosition = -1;
 }
@@ -2335,9 +2337,25 @@ ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
 {
 	TableScanState *state = (TableScanState *) node;
 	ShardextTable *table = GetTableOrError(state->relid);
-	List	   *indexes = ComputeScanShards(state);
+	List	   *indexes;
 	ShardextShard *first;
 
+	/*
+	 * Shards picked by an outer row's value (or an InitPlan's) are not
+	 * known before the scan ran: the parameter has no value yet.
+	 */
+	if (!state->stable && !state->ran)
+	{
+		ExplainPropertyText("Distributed Plan", "multi-shard scan", es);
+		ExplainPropertyText("Shards", state->pinState != NULL ?
+							psprintf("1 of %d, by the outer row's value", table->shardCount) :
+							psprintf("those of the listed values, of %d", table->shardCount),
+							es);
+		if (es->verbose)
+			ExplainPropertyText("Remote SQL", ShardScanSql(state, table->shards[0]), es);
+		return;
+	}
+	indexes = ComputeScanShards(state);
 	if (indexes == NIL)
 	{
 		ExplainPropertyText("Distributed Plan",

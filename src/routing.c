@@ -431,6 +431,10 @@ PinValueFits(ShardextTable *table, Datum value, Oid valueType)
 
 		return isnan(f) || (float8) (float4) f == f;
 	}
+	/* an inet with bits right of its mask equals no cidr */
+	if (valueType == INETOID && distType == CIDROID)
+		return DatumGetBool(DirectFunctionCall2(network_eq, value,
+												DirectFunctionCall1(inet_to_cidr, value)));
 	switch (valueType)
 	{
 		case INT2OID:
