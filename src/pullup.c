@@ -15,14 +15,16 @@
  *   SELECT * FROM active WHERE id = 42;
  *
  * goes to one shard whole, and SELECT count(*) FROM active runs per shard
- * group; so are those of subqueries in WHERE and WITH.  Only what cannot
- * change a result is flattened: subqueries
- * without aggregates, grouping, DISTINCT, ORDER BY, LIMIT, window
- * functions, set-returning or volatile functions, sublinks, WITH, or
- * security barriers, read from the top-level FROM list or through inner
- * joins.  The flattened query is only analysed and shipped: privileges are
- * checked on the original's entries (the view, and its tables as the
- * view's owner), which the caller keeps in the plan.
+ * group; views in subqueries (WHERE, WITH) are flattened into them alike.
+ * Only what cannot change a result is flattened: subqueries without
+ * aggregates, grouping, DISTINCT, ORDER BY, LIMIT, window functions,
+ * set-returning or volatile functions, sublinks, WITH, or security
+ * barriers (a FOR UPDATE of the subquery becomes one of its tables), read
+ * from the FROM list or as a side of inner joins with ON and no alias (one
+ * FROM item of plain columns there), by a query without grouping sets or
+ * whole-row references to them.  The flattened query is only analysed and
+ * shipped: privileges are checked on the original's entries (the view,
+ * and its tables as the view's owner), which the caller keeps in the plan.
  *
  * IDENTIFICATION
  *	  src/pullup.c
