@@ -485,7 +485,24 @@ SELECT (SELECT array_agg(k ORDER BY k) FROM rc) AS distributed,
 SELECT tgname AS key_trigger FROM pg_trigger
  WHERE tgrelid = 'rc'::regclass AND tgisinternal ORDER BY tgname LIMIT 1 \gset
 ALTER TABLE rc DISABLE TRIGGER :"key_trigger";
-DROP TABLE rc, rp, local_rc, local_rp;
+ALTER TABLE rc ENABLE ALWAYS TRIGGER :"key_trigger";
+-- a new key of a table whose keys' triggers are disabled
+CREATE TABLE rq (k int PRIMARY KEY);
+SET client_min_messages = warning;
+SELECT create_distributed_table('rq', 'k', colocate_with => 'rp');
+RESET client_min_messages;
+ALTER TABLE rc DISABLE TRIGGER ALL;
+ALTER TABLE rc ADD FOREIGN KEY (k) REFERENCES rq (k) NOT VALID;
+INSERT INTO rc VALUES (93, 1);
+ALTER TABLE rc ENABLE TRIGGER ALL;
+INSERT INTO rc VALUES (92, 1);
+-- the shard map's own cascades and triggers fire under replica too
+SET session_replication_role = replica;
+DROP TABLE rc;
+RESET session_replication_role;
+SELECT count(*) AS shards_left FROM shardext.shards s
+ WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.table_name);
+DROP TABLE rp, rq, local_rc, local_rp;
 
 SET client_min_messages = warning;
 DROP SCHEMA fk CASCADE;

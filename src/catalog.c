@@ -141,6 +141,11 @@ ExecuteCatalogSql(const char *sql, int nargs, Oid *argTypes, Datum *args,
 	(void) set_config_option("search_path", "pg_catalog",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	/* the catalog's cascades and triggers fire whatever the session's role */
+	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN)
+		(void) set_config_option("session_replication_role", "origin",
+								 PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -125,7 +125,10 @@ struct TableShape
 	char		persistence;	/* relpersistence: logged or unlogged */
 	char		replicaIdentity;	/* relreplident */
 	char	   *replicaIndex;	/* its index's name, REPLICA_IDENTITY_INDEX */
-	char		keyTriggers;	/* its foreign keys' triggers: see
+	int			keyTriggersDisabled;	/* its foreign keys' triggers that
+										 * are disabled */
+	int			keyTriggersOther;	/* and that fire ALWAYS or REPLICA */
+	char		keyTriggers;	/* and how they all fire: see
 								 * KeyTriggersState */
 	Oid			owner;			/* relowner */
 	List	   *storageOptions; /* TableStorageOptions */
@@ -151,7 +154,7 @@ typedef struct ColumnConversion
 	char	   *usingSql;		/* deparsed USING expression, or NULL */
 } ColumnConversion;
 
-static char KeyTriggersState(Relation rel);
+static char KeyTriggersState(Relation rel, int *disabled, int *other);
 static void CheckImplicitConversion(TableShape *shape, const char *column,
 									TypeName *typeName);
 static ObjectShape *FindObject(List *objects, Oid oid);
@@ -333,7 +336,8 @@ CaptureTableShape(Oid relid)
 	if (shape->replicaIdentity == REPLICA_IDENTITY_INDEX &&
 		OidIsValid(RelationGetReplicaIndex(rel)))
 		shape->replicaIndex = get_rel_name(RelationGetReplicaIndex(rel));
-	shape->keyTriggers = KeyTriggersState(rel);
+	shape->keyTriggers = KeyTriggersState(rel, &shape->keyTriggersDisabled,
+										  &shape->keyTriggersOther);
 	shape->owner = rel->rd_rel->relowner;
 	shape->storageOptions = TableStorageOptions(rel);
 	shape->natts = desc->natts;
@@ -1058,7 +1062,8 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 	 * DISABLE/ENABLE TRIGGER ALL (pg_restore --disable-triggers): the
 	 * shards' foreign keys are checked by their own triggers on the nodes.
 	 */
-	if (before->keyTriggers != after->keyTriggers)
+	if (before->keyTriggersDisabled != after->keyTriggersDisabled ||
+		before->keyTriggersOther != after->keyTriggersOther)
 	{
 		if (after->keyTriggers == TRIGGER_FIRES_ON_ORIGIN)
 			*later = lappend(*later, psprintf("ALTER TABLE %s ENABLE TRIGGER ALL", name));
@@ -1090,25 +1095,34 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
  * KeyTriggersState returns how a table's internal triggers (those of its
  * foreign keys, on either side) fire: TRIGGER_FIRES_ON_ORIGIN when all do
  * as usual (or there are none), TRIGGER_DISABLED when all are disabled,
- * 'M' for any other mix.
+ * 'M' for any other mix; and how many are disabled, and fire ALWAYS or
+ * REPLICA.  Only a change of those counts is a DISABLE/ENABLE TRIGGER (a
+ * new foreign key adds enabled triggers to a table whose others are
+ * disabled).
  */
 static char
-KeyTriggersState(Relation rel)
+KeyTriggersState(Relation rel, int *disabled, int *other)
 {
 	TriggerDesc *triggers = rel->trigdesc;
 	char		state = 0;
 	int			i;
 
+	*disabled = 0;
+	*other = 0;
 	for (i = 0; triggers != NULL && i < triggers->numtriggers; i++)
 	{
 		Trigger    *trigger = &triggers->triggers[i];
 
 		if (!trigger->tgisinternal)
 			continue;
+		if (trigger->tgenabled == TRIGGER_DISABLED)
+			(*disabled)++;
+		else if (trigger->tgenabled != TRIGGER_FIRES_ON_ORIGIN)
+			(*other)++;
 		if (state == 0)
 			state = trigger->tgenabled;
 		else if (state != trigger->tgenabled)
-			return 'M';
+			state = 'M';
 	}
 	if (state == 0)
 		return TRIGGER_FIRES_ON_ORIGIN;

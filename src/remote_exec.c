@@ -365,7 +365,10 @@ SyncReplicationRole(NodeConnection *nc)
 		ReportConnectionFailure(nc);
 	res = GetRemoteResult(nc);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		ReportRemoteError(nc, res);
+		ReportRemoteErrorContext(nc, res,
+								 psprintf("giving the node this session's session_replication_role "
+										  "(%s), which the role of the user mapping must be "
+										  "allowed to set there too", value));
 	PQclear(res);
 	nc->replicationRole = SessionReplicationRole;
 }
