@@ -493,3 +493,27 @@ SELECT t.shard_count AS shards, t.colocation_id = i.colocation_id AS colocated
   FROM shardext.tables t, shardext.tables i
  WHERE t.table_name = 'co_named'::regclass AND i.table_name = 'co_first'::regclass;
 DROP TABLE co_named, co_first;
+
+-- ids the shard map has are never drawn again, also when the sequences were
+-- set back (by hand, or by the setval of a refused data-only restore)
+CREATE TABLE seq_a (id int PRIMARY KEY);
+CREATE TABLE seq_b (id int PRIMARY KEY);
+CREATE TABLE seq_c (id int PRIMARY KEY);
+SET client_min_messages = warning;
+SELECT last_value AS coloc_before FROM shardext.colocation_id_seq \gset
+SELECT create_distributed_table('seq_a', 'id', shard_count => 2, colocate_with => 'none');
+SELECT setval('shardext.colocation_id_seq', :coloc_before) IS NOT NULL AS set_back;
+SELECT min(shard_id) - 1 AS before_a FROM shardext.shards WHERE table_name = 'seq_a'::regclass \gset
+SELECT setval('shardext.shard_id_seq', :before_a) IS NOT NULL AS set_back;
+SELECT create_distributed_table('seq_b', 'id', shard_count => 2, colocate_with => 'none');
+SELECT setval('shardext.shard_id_seq', :before_a) IS NOT NULL AS set_back;
+SELECT create_distributed_table('seq_c', 'id', shard_count => 2, colocate_with => 'seq_a');
+RESET client_min_messages;
+SELECT (SELECT colocation_id FROM shardext.tables WHERE table_name = 'seq_a'::regclass) <>
+       (SELECT colocation_id FROM shardext.tables WHERE table_name = 'seq_b'::regclass) AS separate_groups,
+       (SELECT colocation_id FROM shardext.tables WHERE table_name = 'seq_a'::regclass) =
+       (SELECT colocation_id FROM shardext.tables WHERE table_name = 'seq_c'::regclass) AS asked_group,
+       (SELECT count(*) = count(DISTINCT shard_id) FROM shardext.shards) AS distinct_shard_ids;
+INSERT INTO seq_b VALUES (1), (2), (3);
+SELECT count(*) FROM seq_b;
+DROP TABLE seq_a, seq_b, seq_c;

@@ -101,6 +101,7 @@ static void RunLocalUtility(const char *command, Oid relid);
 static void AnalyzeShards(ShardextTable *table);
 static void AddShardForeignKeys(ShardextTable *table);
 static void CheckNotDistributed(Oid relid);
+static int32 NewColocationId(void);
 static void DistributeTable(Oid relid, DistributionType type,
 							const char *column, ShardPlan *plan);
 static void DistributeSingleShardTable(Oid relid, DistributionType type,
@@ -749,7 +750,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
 		plan.minValues = palloc0(sizeof(char *) * shardCount);
 		plan.maxValues = palloc0(sizeof(char *) * shardCount);
 		plan.colocationId =
-			DatumGetInt64(NextCatalogSequenceValue("colocation_id_seq"));
+			NewColocationId();
 		ChooseNodes(&plan, NULL);
 		DirectoryAssignAll = true;
 		PG_TRY();
@@ -802,7 +803,7 @@ create_distributed_table(PG_FUNCTION_ARGS)
 									 PG_ARGISNULL(4) ? "default" :
 									 text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	plan.colocationId = colocated ? colocated->colocationId :
-		DatumGetInt64(NextCatalogSequenceValue("colocation_id_seq"));
+		NewColocationId();
 	ChooseNodes(&plan, colocated);
 
 	DistributeTable(relid, type, column, &plan);
@@ -837,6 +838,29 @@ CheckNotDistributed(Oid relid)
 }
 
 /*
+ * NewColocationId draws a co-location group id no table has: the sequence
+ * may have been set back (by hand, or by the setval of a refused data-only
+ * restore), and a table given a used id would be taken for co-located with
+ * that group's.
+ */
+static int32
+NewColocationId(void)
+{
+	for (;;)
+	{
+		int32		id = DatumGetInt64(NextCatalogSequenceValue("colocation_id_seq"));
+		ListCell   *lc;
+		bool		used = false;
+
+		foreach(lc, ShardextAllTables())
+			if (((ShardextTable *) lfirst(lc))->colocationId == id)
+				used = true;
+		if (!used)
+			return id;
+	}
+}
+
+/*
  * DistributeTable carries out a shard plan whose bounds, nodes and
  * co-location are chosen: it creates the shard tables, records the shard
  * map, moves the local rows into the shards and empties the local table.
@@ -856,16 +880,19 @@ DistributeTable(Oid relid, DistributionType type, const char *column,
 	{
 		/*
 		 * A placement on the coordinator is a table beside the original:
-		 * a shard id whose name a table there has already is skipped.
+		 * a shard id whose name a table there has already is skipped; so
+		 * is one the shard map has (the sequence set back by hand, or by
+		 * the setval of a refused data-only restore).
 		 */
 		do
 		{
 			plan->shardIds[i] = DatumGetInt64(NextCatalogSequenceValue("shard_id_seq"));
 			shardNames[i] = ShardTableName(relid, plan->shardIds[i]);
-		} while (list_member_int(plan->nodeIds[i], COORDINATOR_NODE_ID) &&
-				 OidIsValid(get_relname_relid(ShardObjectNameUnquoted(get_rel_name(relid),
-																	  plan->shardIds[i]),
-											  get_rel_namespace(relid))));
+		} while (ShardextGetShard(plan->shardIds[i], NULL) != NULL ||
+				 (list_member_int(plan->nodeIds[i], COORDINATOR_NODE_ID) &&
+				  OidIsValid(get_relname_relid(ShardObjectNameUnquoted(get_rel_name(relid),
+																	   plan->shardIds[i]),
+											   get_rel_namespace(relid)))));
 	}
 
 	CreateShardTables(relid, plan, shardNames);
@@ -919,7 +946,7 @@ DistributeSingleShardTable(Oid relid, DistributionType type, List *nodeIds)
 	plan.nodeIds = palloc(sizeof(List *));
 	plan.nodeIds[0] = nodeIds;
 	plan.colocationId =
-		DatumGetInt64(NextCatalogSequenceValue("colocation_id_seq"));
+		NewColocationId();
 	DistributeTable(relid, type, NULL, &plan);
 }
 

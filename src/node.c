@@ -418,7 +418,10 @@ shardext_add_node(PG_FUNCTION_ARGS)
 	CheckNodeDatabase(conn, host, port, dbname);
 	CheckNotRegisteredByAnotherName(identity, host, port, dbname);
 
-	nodeId = DatumGetInt64(NextCatalogSequenceValue("nodes_node_id_seq"));
+	/* (an id the sequence was set back to is skipped: see NewColocationId) */
+	do
+		nodeId = DatumGetInt64(NextCatalogSequenceValue("nodes_node_id_seq"));
+	while (ShardextGetNode(nodeId, true) != NULL);
 	InsertNode(nodeId, host, port, dbname, NODE_ROLE_WORKER, 0);
 	CommandCounterIncrement();
 
