@@ -537,3 +537,21 @@ SELECT count(*) AS rows_differing FROM
    (SELECT * FROM into_l EXCEPT SELECT * FROM into_d)) d;
 DROP FUNCTION into_outcome(text), into_plain(text);
 DROP TABLE into_d, into_r, into_l;
+
+-- rows of no values (no column has a default): NULLs, as on PostgreSQL
+CREATE TABLE nodef_r (x int, y text);
+CREATE TABLE nodef_l (x int, y text);
+SET client_min_messages = warning;
+SELECT create_reference_table('nodef_r');
+RESET client_min_messages;
+INSERT INTO nodef_r DEFAULT VALUES;
+INSERT INTO nodef_l DEFAULT VALUES;
+INSERT INTO nodef_r (x) VALUES (DEFAULT);
+INSERT INTO nodef_l (x) VALUES (DEFAULT);
+INSERT INTO nodef_r SELECT FROM generate_series(1, 3);
+INSERT INTO nodef_l SELECT FROM generate_series(1, 3);
+INSERT INTO nodef_r DEFAULT VALUES RETURNING *;
+INSERT INTO nodef_l DEFAULT VALUES RETURNING *;
+SELECT (SELECT count(*) FROM nodef_r) AS distributed, (SELECT count(*) FROM nodef_l) AS local,
+       (SELECT count(*) FROM nodef_r WHERE x IS NOT NULL OR y IS NOT NULL) AS with_values;
+DROP TABLE nodef_r, nodef_l;

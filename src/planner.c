@@ -1483,6 +1483,34 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	ListCell   *lc;
 
 	/*
+	 * A row of no values (DEFAULT VALUES, none of the columns having a
+	 * default): a NULL in the first column, as the row reads on PostgreSQL.
+	 */
+	if (parse->targetList == NIL)
+	{
+		Relation	rel = table_open(table->relid, NoLock);
+		TupleDesc	desc = RelationGetDescr(rel);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+			if (attr->attisdropped || attr->attgenerated)
+				continue;
+			source->targetList =
+				list_make1(makeTargetEntry((Expr *) makeNullConst(attr->atttypid,
+																  attr->atttypmod,
+																  attr->attcollation),
+										   i + 1, pstrdup(NameStr(attr->attname)),
+										   false));
+			statement->targetList = copyObject(source->targetList);
+			break;
+		}
+		table_close(rel, NoLock);
+	}
+
+	/*
 	 * The shard's statement is sent the parameters its ON CONFLICT and
 	 * RETURNING parts use (numbered as in the statement: the nodes see $1
 	 * up to the highest of them), then the rows' values; parameters used
