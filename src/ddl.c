@@ -154,6 +154,9 @@ typedef struct ColumnConversion
 	char	   *usingSql;		/* deparsed USING expression, or NULL */
 } ColumnConversion;
 
+/* KeyTriggersState's answer for triggers that do not all fire alike */
+#define KEY_TRIGGERS_MIXED 'M'
+
 static char KeyTriggersState(Relation rel, int *disabled, int *other);
 static void CheckImplicitConversion(TableShape *shape, const char *column,
 									TypeName *typeName);
@@ -1095,10 +1098,10 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
  * KeyTriggersState returns how a table's internal triggers (those of its
  * foreign keys, on either side) fire: TRIGGER_FIRES_ON_ORIGIN when all do
  * as usual (or there are none), TRIGGER_DISABLED when all are disabled,
- * 'M' for any other mix; and how many are disabled, and fire ALWAYS or
- * REPLICA.  Only a change of those counts is a DISABLE/ENABLE TRIGGER (a
- * new foreign key adds enabled triggers to a table whose others are
- * disabled).
+ * KEY_TRIGGERS_MIXED for any other mix; and how many are disabled, and
+ * fire ALWAYS or REPLICA.  Only a change of those counts is a
+ * DISABLE/ENABLE TRIGGER (a new foreign key adds enabled triggers to a
+ * table whose others are disabled).
  */
 static char
 KeyTriggersState(Relation rel, int *disabled, int *other)
@@ -1122,12 +1125,12 @@ KeyTriggersState(Relation rel, int *disabled, int *other)
 		if (state == 0)
 			state = trigger->tgenabled;
 		else if (state != trigger->tgenabled)
-			state = 'M';
+			state = KEY_TRIGGERS_MIXED;
 	}
 	if (state == 0)
 		return TRIGGER_FIRES_ON_ORIGIN;
 	if (state != TRIGGER_FIRES_ON_ORIGIN && state != TRIGGER_DISABLED)
-		return 'M';
+		return KEY_TRIGGERS_MIXED;
 	return state;
 }
 
