@@ -554,4 +554,49 @@ INSERT INTO nodef_r DEFAULT VALUES RETURNING *;
 INSERT INTO nodef_l DEFAULT VALUES RETURNING *;
 SELECT (SELECT count(*) FROM nodef_r) AS distributed, (SELECT count(*) FROM nodef_l) AS local,
        (SELECT count(*) FROM nodef_r WHERE x IS NOT NULL OR y IS NOT NULL) AS with_values;
+-- a role that may insert into one column only (here and on the nodes): its
+-- NULL goes there
+\c regression - 127.0.0.1 :worker1_port
+CREATE ROLE nodef_user LOGIN;
+\c regression - 127.0.0.1 :worker2_port
+CREATE ROLE nodef_user LOGIN;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_dml, public;
+CREATE ROLE nodef_user LOGIN;
+DO $$
+DECLARE
+	n text;
+BEGIN
+	FOR n IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('CREATE USER MAPPING FOR nodef_user SERVER %I OPTIONS (user %L, password_required %L)', n, 'nodef_user', 'false');
+	END LOOP;
+END $$;
+GRANT USAGE ON SCHEMA dist_dml TO nodef_user;
+GRANT SELECT, INSERT (y) ON nodef_r, nodef_l TO nodef_user;
+SET ROLE nodef_user;
+INSERT INTO nodef_r DEFAULT VALUES;
+INSERT INTO nodef_l DEFAULT VALUES;
+INSERT INTO nodef_r (y) VALUES (DEFAULT);
+INSERT INTO nodef_l (y) VALUES (DEFAULT);
+INSERT INTO nodef_r (x) VALUES (1);
+INSERT INTO nodef_l (x) VALUES (1);
+RESET ROLE;
+SELECT (SELECT count(*) FROM nodef_r) AS distributed, (SELECT count(*) FROM nodef_l) AS local;
+REVOKE ALL ON nodef_r, nodef_l FROM nodef_user;
+REVOKE USAGE ON SCHEMA dist_dml FROM nodef_user;
+DO $$
+DECLARE
+	n text;
+BEGIN
+	FOR n IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('DROP USER MAPPING FOR nodef_user SERVER %I', n);
+	END LOOP;
+END $$;
 DROP TABLE nodef_r, nodef_l;
+DROP ROLE nodef_user;
+\c regression - 127.0.0.1 :worker1_port
+DROP ROLE nodef_user;
+\c regression - 127.0.0.1 :worker2_port
+DROP ROLE nodef_user;
+\c regression - 127.0.0.1 :coord_port
+SET search_path = dist_dml, public;

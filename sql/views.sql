@@ -160,6 +160,30 @@ SELECT count(*) FROM local_items WHERE val > 90;
 CREATE OR REPLACE VIEW busy AS SELECT id, tenant, val FROM items WHERE val > 20;
 DEALLOCATE busy_one;
 
+-- REFRESH MATERIALIZED VIEW runs the view's query like any other (its own
+-- two entries of the view aside): aggregated on the shards, or on one shard
+CREATE MATERIALIZED VIEW kind_totals AS
+  SELECT k.label, count(*) AS n, sum(i.val) AS total FROM items i JOIN kinds k ON k.tenant = i.tenant GROUP BY k.label;
+CREATE MATERIALIZED VIEW local_kind_totals AS
+  SELECT k.label, count(*) AS n, sum(i.val) AS total FROM local_items i JOIN local_kinds k ON k.tenant = i.tenant GROUP BY k.label;
+CREATE MATERIALIZED VIEW one_item AS SELECT * FROM items WHERE id = 77;
+UPDATE items SET val = val + 1 WHERE id % 3 = 0;
+UPDATE local_items SET val = val + 1 WHERE id % 3 = 0;
+SET shardext.log_remote_commands = on;
+\set VERBOSITY terse
+REFRESH MATERIALIZED VIEW kind_totals;
+REFRESH MATERIALIZED VIEW one_item;
+\set VERBOSITY default
+RESET shardext.log_remote_commands;
+REFRESH MATERIALIZED VIEW local_kind_totals;
+SELECT count(*) AS differing FROM
+  ((SELECT * FROM kind_totals EXCEPT SELECT * FROM local_kind_totals) UNION ALL
+   (SELECT * FROM local_kind_totals EXCEPT SELECT * FROM kind_totals)) d;
+SELECT * FROM one_item;
+DROP MATERIALIZED VIEW kind_totals, local_kind_totals, one_item;
+UPDATE items SET val = val - 1 WHERE id % 3 = 0;
+UPDATE local_items SET val = val - 1 WHERE id % 3 = 0;
+
 -- privileges: a role reads the view as its owner reads the table, and not
 -- the table itself; without SELECT on the view, nothing
 CREATE ROLE vw_reader;

@@ -36,6 +36,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -45,6 +46,7 @@
 #include "rewrite/rewriteHandler.h"
 #include "rewrite/rewriteManip.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
@@ -1484,12 +1486,15 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 
 	/*
 	 * A row of no values (DEFAULT VALUES, none of the columns having a
-	 * default): a NULL in the first column, as the row reads on PostgreSQL.
+	 * default): a NULL in a column, as the row reads on PostgreSQL; one the
+	 * user may insert into (PostgreSQL asks for INSERT on any column), as
+	 * the node checks the column named.
 	 */
 	if (parse->targetList == NIL)
 	{
 		Relation	rel = table_open(table->relid, NoLock);
 		TupleDesc	desc = RelationGetDescr(rel);
+		int			first = -1;
 		int			i;
 
 		for (i = 0; i < desc->natts; i++)
@@ -1498,6 +1503,18 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 
 			if (attr->attisdropped || attr->attgenerated)
 				continue;
+			if (first < 0)
+				first = i;
+			if (pg_attribute_aclcheck(table->relid, i + 1, GetUserId(),
+									  ACL_INSERT) == ACLCHECK_OK)
+				break;
+		}
+		if (i == desc->natts)
+			i = first;
+		if (i >= 0)
+		{
+			Form_pg_attribute attr = TupleDescAttr(desc, i);
+
 			source->targetList =
 				list_make1(makeTargetEntry((Expr *) makeNullConst(attr->atttypid,
 																  attr->atttypmod,
@@ -1505,7 +1522,6 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 										   i + 1, pstrdup(NameStr(attr->attname)),
 										   false));
 			statement->targetList = copyObject(source->targetList);
-			break;
 		}
 		table_close(rel, NoLock);
 	}

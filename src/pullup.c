@@ -52,6 +52,7 @@ static void CollectCandidates(Query *query, Node *node, List **candidates);
 static Query *PullUpOne(Query *query, Index rtindex);
 static Query *PullUpLevel(Query *query);
 static Node *PullUpMutator(Node *node, bool *changed);
+static Query *RemoveOwnViewEntries(Query *query, bool *changed);
 
 /*
  * PullUpSimpleSubqueries returns a copy of a SELECT with its views and
@@ -74,13 +75,47 @@ PullUpSimpleSubqueries(Query *parse)
 		bool		subqueries = false;
 
 		foreach(lc, parse->rtable)
-			if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_SUBQUERY)
+			if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_SUBQUERY ||
+				((RangeTblEntry *) lfirst(lc))->relkind == RELKIND_MATVIEW ||
+				((RangeTblEntry *) lfirst(lc))->relkind == RELKIND_VIEW)
 				subqueries = true;
 		if (!subqueries)
 			return parse;
 	}
 	flat = (Query *) PullUpMutator((Node *) copyObject(parse), &changed);
+	flat = RemoveOwnViewEntries(flat, &changed);
 	return changed ? flat : parse;
+}
+
+/*
+ * RemoveOwnViewEntries removes from the top level of a query the entries of
+ * a view or materialized view that nothing reads: the query of REFRESH
+ * MATERIALIZED VIEW is the view's own, which keeps two entries of the view
+ * (as every view's query does), and is then analysed like any other.
+ * (Only at the top: under a subquery kept whole, such as a security
+ * barrier's, they keep it from being sent to a node as a plain subquery.)
+ */
+static Query *
+RemoveOwnViewEntries(Query *query, bool *changed)
+{
+	Bitmapset  *used = NULL;
+	Bitmapset  *unused = NULL;
+	ListCell   *lc;
+
+	CollectJoinTreeIndexes((Node *) query->jointree, &used);
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		int			rtindex = foreach_current_index(lc) + 1;
+
+		if (rte->rtekind == RTE_RELATION &&
+			(rte->relkind == RELKIND_VIEW || rte->relkind == RELKIND_MATVIEW) &&
+			!bms_is_member(rtindex, used))
+			unused = bms_add_member(unused, rtindex);
+	}
+	if (unused != NULL && RemoveRangeTableEntries(query, unused))
+		*changed = true;
+	return query;
 }
 
 /*

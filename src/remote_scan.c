@@ -2341,21 +2341,31 @@ ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	ShardextShard *first;
 
 	/*
-	 * Shards picked by an outer row's value (or an InitPlan's) are not
-	 * known before the scan ran: the parameter has no value yet.
+	 * Shards picked by a parameter's value (an outer row's, an InitPlan's)
+	 * are not known before the scan ran, and after it only those of its
+	 * last run are: the parameter's value may be gone with its row.
 	 */
 	if (!state->stable && !state->ran)
 	{
 		ExplainPropertyText("Distributed Plan", "multi-shard scan", es);
 		ExplainPropertyText("Shards", state->pinState != NULL ?
-							psprintf("1 of %d, by the outer row's value", table->shardCount) :
+							psprintf("1 of %d, by a parameter's value", table->shardCount) :
 							psprintf("those of the listed values, of %d", table->shardCount),
 							es);
 		if (es->verbose)
 			ExplainPropertyText("Remote SQL", ShardScanSql(state, table->shards[0]), es);
 		return;
 	}
-	indexes = ComputeScanShards(state);
+	if (!state->stable)
+	{
+		ListCell   *lc;
+
+		indexes = NIL;
+		foreach(lc, state->batches)
+			indexes = list_concat(indexes, lfirst(lc));
+	}
+	else
+		indexes = ComputeScanShards(state);
 	if (indexes == NIL)
 	{
 		ExplainPropertyText("Distributed Plan",
