@@ -554,6 +554,13 @@ INSERT INTO nodef_r DEFAULT VALUES RETURNING *;
 INSERT INTO nodef_l DEFAULT VALUES RETURNING *;
 SELECT (SELECT count(*) FROM nodef_r) AS distributed, (SELECT count(*) FROM nodef_l) AS local,
        (SELECT count(*) FROM nodef_r WHERE x IS NOT NULL OR y IS NOT NULL) AS with_values;
+-- a row of no value at all is not supported (PostgreSQL inserts one)
+CREATE TABLE nodef_zero ();
+SET client_min_messages = warning;
+SELECT create_reference_table('nodef_zero');
+RESET client_min_messages;
+INSERT INTO nodef_zero DEFAULT VALUES;
+DROP TABLE nodef_zero;
 -- a role that may insert into one column only (here and on the nodes): its
 -- NULL goes there
 \c regression - 127.0.0.1 :worker1_port

@@ -1689,12 +1689,24 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	}
 	appendStringInfoChar(&values, ')');
 	if (ncolumns == 0)
+	{
+		Relation	rel = table_open(table->relid, NoLock);
+		bool		hasColumns = false;
+		int			i;
+
+		for (i = 0; i < RelationGetDescr(rel)->natts; i++)
+			if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
+				hasColumns = true;
+		table_close(rel, NoLock);
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("INSERT of rows without a value for any column into table \"%s\" is not supported",
 						get_rel_name(table->relid)),
-				 errdetail("All of its columns are generated."),
-				 errhint("Add a column that is not generated.")));
+				 hasColumns ? errdetail("All of its columns are generated.") :
+				 errdetail("It has no columns."),
+				 hasColumns ? errhint("Add a column that is not generated.") :
+				 errhint("Add a column.")));
+	}
 	if (distColumn == 0 && !IsSingleShardTable(table))
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
