@@ -184,6 +184,29 @@ DROP MATERIALIZED VIEW kind_totals, local_kind_totals, one_item;
 UPDATE items SET val = val - 1 WHERE id % 3 = 0;
 UPDATE local_items SET val = val - 1 WHERE id % 3 = 0;
 
+-- writes through an updatable view go where writes to its table go (one
+-- shard, or each shard group with co-located tables), RETURNING included
+CREATE VIEW upd_items AS SELECT id, tenant, val FROM items;
+CREATE VIEW local_upd_items AS SELECT id, tenant, val FROM local_items;
+BEGIN;
+SELECT top_plan('UPDATE upd_items SET val = val + 1 WHERE id = 5');
+UPDATE upd_items SET val = val + 1 WHERE id = 5 RETURNING *;
+UPDATE local_upd_items SET val = val + 1 WHERE id = 5 RETURNING *;
+UPDATE upd_items SET val = p.w FROM parts p WHERE p.item_id = upd_items.id AND upd_items.id = 9 AND p.n = 8 RETURNING upd_items.id, p.n, p.w;
+UPDATE local_upd_items SET val = p.w FROM local_parts p WHERE p.item_id = local_upd_items.id AND local_upd_items.id = 9 AND p.n = 8 RETURNING local_upd_items.id, p.n, p.w;
+DELETE FROM upd_items USING parts p WHERE p.item_id = upd_items.id AND p.item_id = 7 AND p.n = 6 RETURNING upd_items.id, p.n;
+DELETE FROM local_upd_items USING local_parts p WHERE p.item_id = local_upd_items.id AND p.item_id = 7 AND p.n = 6 RETURNING local_upd_items.id, p.n;
+SELECT top_plan('UPDATE upd_items SET val = val + p.w FROM parts p WHERE p.item_id = upd_items.id AND p.w > 10');
+UPDATE upd_items SET val = val + p.w FROM parts p WHERE p.item_id = upd_items.id AND p.w > 10 AND p.n <= 350;
+UPDATE local_upd_items SET val = val + p.w FROM local_parts p WHERE p.item_id = local_upd_items.id AND p.w > 10 AND p.n <= 350;
+DELETE FROM upd_items WHERE id IN (11, 12);
+DELETE FROM local_upd_items WHERE id IN (11, 12);
+SELECT count(*) AS differing FROM
+  ((SELECT * FROM items EXCEPT SELECT * FROM local_items) UNION ALL
+   (SELECT * FROM local_items EXCEPT SELECT * FROM items)) d;
+ROLLBACK;
+DROP VIEW upd_items, local_upd_items;
+
 -- privileges: a role reads the view as its owner reads the table, and not
 -- the table itself; without SELECT on the view, nothing
 CREATE ROLE vw_reader;

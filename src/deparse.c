@@ -343,6 +343,14 @@ DeparseQueryForShards(Query *query, List *relids)
 
 	RteWalker((Node *) copy, &context);
 	QualifyColumns(copy);
+	/*
+	 * The target of an UPDATE or DELETE written against a view is the
+	 * rewriter's copy of the view's table entry, marked as in FROM: the
+	 * deparser would name it there a second time.
+	 */
+	if ((copy->commandType == CMD_UPDATE || copy->commandType == CMD_DELETE) &&
+		copy->resultRelation > 0)
+		rt_fetch(copy->resultRelation, copy->rtable)->inFromCl = false;
 	KeepUpdateTarget(copy);
 	NameExcludedOnce(copy);
 	CheckSingleAssignments(copy);

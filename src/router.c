@@ -30,6 +30,7 @@
 
 #include "access/stratnum.h"
 #include "access/transam.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_operator.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -91,6 +92,7 @@ static bool SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
 						 int tiedResno);
 static bool LateralSubqueriesTied(Query *query, LevelState *state,
 								  int32 colocationId);
+static bool IsUpdatedViewEntry(Query *query, RangeTblEntry *rte, Index rtindex);
 static bool CollectCoLocatedMembers(Query *query, LevelState *state,
 									LevelState *parent, int32 *colocationId,
 									bool otherRtes);
@@ -839,6 +841,8 @@ AnalyzeQueryLevel(Query *query, RouterAnalysis *analysis)
 		rtindex++;
 		if (rte->rtekind != RTE_RELATION)
 			continue;
+		if (IsUpdatedViewEntry(query, rte, rtindex))
+			continue;
 		table = ShardextGetTable(rte->relid);
 		if (table == NULL)
 		{
@@ -1168,6 +1172,8 @@ CollectCoLocatedMembers(Query *query, LevelState *state, LevelState *parent,
 			continue;
 		if (rte->rtekind != RTE_RELATION)
 			return false;
+		if (IsUpdatedViewEntry(query, rte, rtindex))
+			continue;
 		table = ShardextGetTable(rte->relid);
 		if (table == NULL || rte->securityQuals != NIL)
 			return false;
@@ -1180,6 +1186,20 @@ CollectCoLocatedMembers(Query *query, LevelState *state, LevelState *parent,
 		AddMember(state, rtindex, table);
 	}
 	return true;
+}
+
+/*
+ * IsUpdatedViewEntry tells whether a range table entry of an UPDATE or
+ * DELETE is the view it was written against: the rewriter made the view's
+ * table the target and kept the view's entry, unread, for the privilege
+ * check on the view (which the plan's range table still makes).
+ */
+static bool
+IsUpdatedViewEntry(Query *query, RangeTblEntry *rte, Index rtindex)
+{
+	return rte->relkind == RELKIND_VIEW && rtindex != (Index) query->resultRelation &&
+		(query->commandType == CMD_UPDATE || query->commandType == CMD_DELETE) &&
+		!rte->inFromCl;
 }
 
 /*
