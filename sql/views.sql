@@ -127,6 +127,17 @@ SELECT * FROM busier WHERE id = 42 FOR SHARE;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT b.id, p.n FROM busy b JOIN parts p ON p.item_id = b.id WHERE b.id = 30 FOR UPDATE OF b;
 SELECT b.id, p.n FROM busy b JOIN parts p ON p.item_id = b.id WHERE b.id = 30 ORDER BY p.n FOR UPDATE OF b;
 COMMIT;
+-- views on the nullable side of an outer join (their WHERE joins the ON)
+SELECT top_plan('SELECT i.id, b.val FROM items i LEFT JOIN busy b ON b.id = i.id WHERE i.id = 42');
+SELECT same('SELECT i.id, b.val FROM items i LEFT JOIN busy b ON b.id = i.id WHERE i.id = 42');
+SELECT same('SELECT i.id, b.val FROM items i LEFT JOIN busy b ON b.id = i.id WHERE i.id = 43');
+SELECT top_plan('SELECT count(*), count(b.id) FROM items i LEFT JOIN busier b ON b.id = i.id');
+SELECT same('SELECT count(*), count(b.id), sum(b.val) FROM items i LEFT JOIN busier b ON b.id = i.id');
+SELECT same('SELECT b.id, i.id FROM busy b RIGHT JOIN items i ON i.id = b.id AND b.val < 60 WHERE i.id < 40');
+SELECT same('SELECT i.id, r.doubled FROM items i LEFT JOIN renamed r ON r.key = i.id WHERE i.id < 20');
+SELECT same('SELECT i.id, w.n FROM items i LEFT JOIN weighed w ON w.id = i.id WHERE i.id < 30');
+SELECT same('SELECT b.id, i.id FROM busy b LEFT JOIN items i ON i.id = b.id AND i.val > 50 WHERE b.id < 40');
+SELECT same('SELECT i.id, b.id FROM items i FULL JOIN busy b ON b.id = i.id WHERE coalesce(i.id, b.id) < 40');
 -- aggregates and top-N per shard group
 SELECT top_plan('SELECT count(*) FROM busy');
 SELECT same('SELECT count(*), sum(val), max(id) FROM busy');

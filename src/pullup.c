@@ -20,8 +20,9 @@
  * aggregates, grouping, DISTINCT, ORDER BY, LIMIT, window functions,
  * set-returning or volatile functions, sublinks, WITH, or security
  * barriers (a FOR UPDATE of the subquery becomes one of its tables), read
- * from the FROM list or as a side of inner joins with ON and no alias (one
- * FROM item of plain columns there), by a query without grouping sets or
+ * from the FROM list or as a side of a join with ON and no alias that its
+ * ON filters (an inner join's, an outer join's nullable side; one FROM
+ * item of plain columns there), by a query without grouping sets or
  * whole-row references to them.  The flattened query is only analysed and
  * shipped: privileges are checked on the original's entries (the view,
  * and its tables as the view's owner), which the caller keeps in the plan.
@@ -46,6 +47,7 @@ static bool IsSimpleSubquery(Query *sub);
 static void CollectJoinTreeIndexes(Node *node, Bitmapset **indexes);
 static bool RemoveRangeTableEntries(Query *query, Bitmapset *remove);
 static bool ReferencesWholeRow(Query *query, Index rtindex);
+static bool FlattenableJoin(JoinExpr *join);
 static bool FindReference(Node *node, Index rtindex, Node ***refptr,
 						  JoinExpr **parentJoin);
 static void CollectCandidates(Query *query, Node *node, List **candidates);
@@ -351,8 +353,24 @@ RemoveRangeTableEntries(Query *query, Bitmapset *remove)
 }
 
 /*
+ * FlattenableJoin tells whether subqueries under a join may be flattened:
+ * not under a FULL join, and not when columns are named through the join
+ * (USING and NATURAL name columns of the sides, and columns read through
+ * a join's alias are printed by that name).
+ */
+static bool
+FlattenableJoin(JoinExpr *join)
+{
+	return (join->jointype == JOIN_INNER || join->jointype == JOIN_LEFT ||
+			join->jointype == JOIN_RIGHT) &&
+		join->usingClause == NIL && !join->isNatural && join->alias == NULL &&
+		join->join_using_alias == NULL;
+}
+
+/*
  * FindReference finds the RangeTblRef of rtindex in the FROM list of the
- * top level or under inner joins with ON: *refptr is where it is referenced from,
+ * top level, or as a side of a join the join's ON filters (see
+ * FlattenableJoin): *refptr is where it is referenced from,
  * *parentJoin its join (NULL in the FROM list).
  */
 static bool
@@ -383,20 +401,23 @@ FindReference(Node *node, Index rtindex, Node ***refptr, JoinExpr **parentJoin)
 		Node	  **sides[2] = {&join->larg, &join->rarg};
 		int			i;
 
-		/*
-		 * USING and NATURAL name columns of the sides, and columns read
-		 * through a join's alias are printed by that name: such sides stay
-		 * subqueries.
-		 */
-		if (join->jointype != JOIN_INNER || join->usingClause != NIL ||
-			join->isNatural || join->alias != NULL || join->join_using_alias != NULL)
+		if (!FlattenableJoin(join))
 			return false;
 		for (i = 0; i < 2; i++)
 		{
 			Node	   *side = *sides[i];
 
+			/*
+			 * A side the join filters with its ON: an inner join's, or the
+			 * nullable side of an outer join (the subquery's WHERE joins
+			 * the ON; on the preserved side it would filter no row).
+			 */
 			if (IsA(side, RangeTblRef) && ((RangeTblRef *) side)->rtindex == rtindex)
 			{
+				if (join->jointype != JOIN_INNER &&
+					!(join->jointype == JOIN_LEFT && i == 1) &&
+					!(join->jointype == JOIN_RIGHT && i == 0))
+					return false;
 				*refptr = sides[i];
 				*parentJoin = join;
 				return true;
@@ -410,7 +431,7 @@ FindReference(Node *node, Index rtindex, Node ***refptr, JoinExpr **parentJoin)
 
 /*
  * CollectCandidates lists the subqueries in FROM that the top-level FROM
- * list or inner joins with ON read.
+ * list or joins read (see FlattenableJoin).
  */
 static void
 CollectCandidates(Query *query, Node *node, List **candidates)
@@ -426,8 +447,7 @@ CollectCandidates(Query *query, Node *node, List **candidates)
 	{
 		JoinExpr   *join = (JoinExpr *) node;
 
-		if (join->jointype != JOIN_INNER || join->usingClause != NIL ||
-			join->isNatural || join->alias != NULL || join->join_using_alias != NULL)
+		if (!FlattenableJoin(join))
 			return;
 		CollectCandidates(query, join->larg, candidates);
 		CollectCandidates(query, join->rarg, candidates);
@@ -497,8 +517,8 @@ PullUpOne(Query *query, Index rtindex)
 	/*
 	 * As the side of a join, the subquery must have one FROM item, and
 	 * columns that are its tables' own: an expression would be computed
-	 * above the join (harmless for an inner join, but the join's merged
-	 * columns of USING would then be expressions the deparser cannot name).
+	 * above the join, and on an outer join's nullable side would not be
+	 * NULL in the rows the join adds (coalesce(x, 0) would read 0).
 	 */
 	if (parentJoin != NULL)
 	{
