@@ -212,6 +212,14 @@ UPDATE upd_items SET val = val + p.w FROM parts p WHERE p.item_id = upd_items.id
 UPDATE local_upd_items SET val = val + p.w FROM local_parts p WHERE p.item_id = local_upd_items.id AND p.w > 10 AND p.n <= 350;
 DELETE FROM upd_items WHERE id IN (11, 12);
 DELETE FROM local_upd_items WHERE id IN (11, 12);
+-- a view over the view
+CREATE VIEW upd_items2 AS SELECT id AS iid, val AS v, tenant FROM upd_items WHERE tenant > 1;
+CREATE VIEW local_upd_items2 AS SELECT id AS iid, val AS v, tenant FROM local_upd_items WHERE tenant > 1;
+UPDATE upd_items2 SET v = 0 FROM parts p WHERE p.item_id = upd_items2.iid AND p.n = 60 RETURNING *;
+UPDATE local_upd_items2 SET v = 0 FROM local_parts p WHERE p.item_id = local_upd_items2.iid AND p.n = 60 RETURNING *;
+DELETE FROM upd_items2 USING parts p WHERE p.item_id = upd_items2.iid AND p.n = 61 RETURNING upd_items2.iid, p.n;
+DELETE FROM local_upd_items2 USING local_parts p WHERE p.item_id = local_upd_items2.iid AND p.n = 61 RETURNING local_upd_items2.iid, p.n;
+DROP VIEW upd_items2, local_upd_items2;
 SELECT count(*) AS differing FROM
   ((SELECT * FROM items EXCEPT SELECT * FROM local_items) UNION ALL
    (SELECT * FROM local_items EXCEPT SELECT * FROM items)) d;

@@ -1190,16 +1190,17 @@ CollectCoLocatedMembers(Query *query, LevelState *state, LevelState *parent,
 
 /*
  * IsUpdatedViewEntry tells whether a range table entry of an UPDATE or
- * DELETE is the view it was written against: the rewriter made the view's
- * table the target and kept the view's entry, unread, for the privilege
- * check on the view (which the plan's range table still makes).
+ * DELETE is the view it was written against, or a view under it: the
+ * rewriter made the views' table the target and kept their entries, unread,
+ * for the privilege checks on the views (which the plan's range table still
+ * makes).  (A view read in FROM is a subquery by then, and a view that is
+ * the target itself, with INSTEAD OF triggers, is the result relation.)
  */
 static bool
 IsUpdatedViewEntry(Query *query, RangeTblEntry *rte, Index rtindex)
 {
 	return rte->relkind == RELKIND_VIEW && rtindex != (Index) query->resultRelation &&
-		(query->commandType == CMD_UPDATE || query->commandType == CMD_DELETE) &&
-		!rte->inFromCl;
+		(query->commandType == CMD_UPDATE || query->commandType == CMD_DELETE);
 }
 
 /*
