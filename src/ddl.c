@@ -125,11 +125,9 @@ struct TableShape
 	char		persistence;	/* relpersistence: logged or unlogged */
 	char		replicaIdentity;	/* relreplident */
 	char	   *replicaIndex;	/* its index's name, REPLICA_IDENTITY_INDEX */
-	int			keyTriggersDisabled;	/* its foreign keys' triggers that
-										 * are disabled */
-	int			keyTriggersOther;	/* and that fire ALWAYS or REPLICA */
-	char		keyTriggers;	/* and how they all fire: see
-								 * KeyTriggersState */
+	int			keyTriggers;	/* its foreign keys' triggers (internal ones) */
+	int			keyTriggersDisabled;	/* of those, the disabled */
+	int			keyTriggersOther;	/* and those that fire ALWAYS or REPLICA */
 	Oid			owner;			/* relowner */
 	List	   *storageOptions; /* TableStorageOptions */
 	int			natts;
@@ -154,10 +152,7 @@ typedef struct ColumnConversion
 	char	   *usingSql;		/* deparsed USING expression, or NULL */
 } ColumnConversion;
 
-/* KeyTriggersState's answer for triggers that do not all fire alike */
-#define KEY_TRIGGERS_MIXED 'M'
-
-static char KeyTriggersState(Relation rel, int *disabled, int *other);
+static void CountKeyTriggers(Relation rel, TableShape *shape);
 static void CheckImplicitConversion(TableShape *shape, const char *column,
 									TypeName *typeName);
 static ObjectShape *FindObject(List *objects, Oid oid);
@@ -339,8 +334,7 @@ CaptureTableShape(Oid relid)
 	if (shape->replicaIdentity == REPLICA_IDENTITY_INDEX &&
 		OidIsValid(RelationGetReplicaIndex(rel)))
 		shape->replicaIndex = get_rel_name(RelationGetReplicaIndex(rel));
-	shape->keyTriggers = KeyTriggersState(rel, &shape->keyTriggersDisabled,
-										  &shape->keyTriggersOther);
+	CountKeyTriggers(rel, shape);
 	shape->owner = rel->rd_rel->relowner;
 	shape->storageOptions = TableStorageOptions(rel);
 	shape->natts = desc->natts;
@@ -1068,9 +1062,9 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 	if (before->keyTriggersDisabled != after->keyTriggersDisabled ||
 		before->keyTriggersOther != after->keyTriggersOther)
 	{
-		if (after->keyTriggers == TRIGGER_FIRES_ON_ORIGIN)
+		if (after->keyTriggersDisabled == 0 && after->keyTriggersOther == 0)
 			*later = lappend(*later, psprintf("ALTER TABLE %s ENABLE TRIGGER ALL", name));
-		else if (after->keyTriggers == TRIGGER_DISABLED)
+		else if (after->keyTriggersDisabled == after->keyTriggers)
 			*later = lappend(*later, psprintf("ALTER TABLE %s DISABLE TRIGGER ALL", name));
 		else
 			ereport(ERROR,
@@ -1095,43 +1089,33 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 }
 
 /*
- * KeyTriggersState returns how a table's internal triggers (those of its
- * foreign keys, on either side) fire: TRIGGER_FIRES_ON_ORIGIN when all do
- * as usual (or there are none), TRIGGER_DISABLED when all are disabled,
- * KEY_TRIGGERS_MIXED for any other mix; and how many are disabled, and
- * fire ALWAYS or REPLICA.  Only a change of those counts is a
+ * CountKeyTriggers counts a table's internal triggers (those of its foreign
+ * keys, on either side) into its shape: all, the disabled, and those that
+ * fire ALWAYS or REPLICA.  Only a change of the last two counts is a
  * DISABLE/ENABLE TRIGGER (a new foreign key adds enabled triggers to a
  * table whose others are disabled).
  */
-static char
-KeyTriggersState(Relation rel, int *disabled, int *other)
+static void
+CountKeyTriggers(Relation rel, TableShape *shape)
 {
 	TriggerDesc *triggers = rel->trigdesc;
-	char		state = 0;
 	int			i;
 
-	*disabled = 0;
-	*other = 0;
+	shape->keyTriggers = 0;
+	shape->keyTriggersDisabled = 0;
+	shape->keyTriggersOther = 0;
 	for (i = 0; triggers != NULL && i < triggers->numtriggers; i++)
 	{
 		Trigger    *trigger = &triggers->triggers[i];
 
 		if (!trigger->tgisinternal)
 			continue;
+		shape->keyTriggers++;
 		if (trigger->tgenabled == TRIGGER_DISABLED)
-			(*disabled)++;
+			shape->keyTriggersDisabled++;
 		else if (trigger->tgenabled != TRIGGER_FIRES_ON_ORIGIN)
-			(*other)++;
-		if (state == 0)
-			state = trigger->tgenabled;
-		else if (state != trigger->tgenabled)
-			state = KEY_TRIGGERS_MIXED;
+			shape->keyTriggersOther++;
 	}
-	if (state == 0)
-		return TRIGGER_FIRES_ON_ORIGIN;
-	if (state != TRIGGER_FIRES_ON_ORIGIN && state != TRIGGER_DISABLED)
-		return KEY_TRIGGERS_MIXED;
-	return state;
 }
 
 /* UpdateShardRelation records a shard's new name. */

@@ -1494,13 +1494,16 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 	{
 		Relation	rel = table_open(table->relid, NoLock);
 		TupleDesc	desc = RelationGetDescr(rel);
+		Form_pg_attribute attr;
+		bool		hasColumns = false;
 		int			first = -1;
 		int			i;
 
 		for (i = 0; i < desc->natts; i++)
 		{
-			Form_pg_attribute attr = TupleDescAttr(desc, i);
-
+			attr = TupleDescAttr(desc, i);
+			if (!attr->attisdropped)
+				hasColumns = true;
 			if (attr->attisdropped || attr->attgenerated)
 				continue;
 			if (first < 0)
@@ -1511,18 +1514,23 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 		}
 		if (i == desc->natts)
 			i = first;
-		if (i >= 0)
-		{
-			Form_pg_attribute attr = TupleDescAttr(desc, i);
-
-			source->targetList =
-				list_make1(makeTargetEntry((Expr *) makeNullConst(attr->atttypid,
-																  attr->atttypmod,
-																  attr->attcollation),
-										   i + 1, pstrdup(NameStr(attr->attname)),
-										   false));
-			statement->targetList = copyObject(source->targetList);
-		}
+		if (i < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("INSERT of rows without a value for any column into table \"%s\" is not supported",
+							get_rel_name(table->relid)),
+					 hasColumns ? errdetail("All of its columns are generated.") :
+					 errdetail("It has no columns."),
+					 hasColumns ? errhint("Add a column that is not generated.") :
+					 errhint("Add a column.")));
+		attr = TupleDescAttr(desc, i);
+		source->targetList =
+			list_make1(makeTargetEntry((Expr *) makeNullConst(attr->atttypid,
+															  attr->atttypmod,
+															  attr->attcollation),
+									   i + 1, pstrdup(NameStr(attr->attname)),
+									   false));
+		statement->targetList = copyObject(source->targetList);
 		table_close(rel, NoLock);
 	}
 
@@ -1688,25 +1696,6 @@ PlanDistributedInsert(Query *parse, const char *queryString, int cursorOptions,
 						 paramBase + ncolumns);
 	}
 	appendStringInfoChar(&values, ')');
-	if (ncolumns == 0)
-	{
-		Relation	rel = table_open(table->relid, NoLock);
-		bool		hasColumns = false;
-		int			i;
-
-		for (i = 0; i < RelationGetDescr(rel)->natts; i++)
-			if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
-				hasColumns = true;
-		table_close(rel, NoLock);
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("INSERT of rows without a value for any column into table \"%s\" is not supported",
-						get_rel_name(table->relid)),
-				 hasColumns ? errdetail("All of its columns are generated.") :
-				 errdetail("It has no columns."),
-				 hasColumns ? errhint("Add a column that is not generated.") :
-				 errhint("Add a column.")));
-	}
 	if (distColumn == 0 && !IsSingleShardTable(table))
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),

@@ -38,13 +38,13 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/prep.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 
 #include "shardext/pullup.h"
 
 static bool IsSimpleSubquery(Query *sub);
-static void CollectJoinTreeIndexes(Node *node, Bitmapset **indexes);
 static bool RemoveRangeTableEntries(Query *query, Bitmapset *remove);
 static bool ReferencesWholeRow(Query *query, Index rtindex);
 static bool FlattenableJoin(JoinExpr *join);
@@ -100,11 +100,10 @@ PullUpSimpleSubqueries(Query *parse)
 static Query *
 RemoveOwnViewEntries(Query *query, bool *changed)
 {
-	Bitmapset  *used = NULL;
+	Relids		used = get_relids_in_jointree((Node *) query->jointree, true);
 	Bitmapset  *unused = NULL;
 	ListCell   *lc;
 
-	CollectJoinTreeIndexes((Node *) query->jointree, &used);
 	foreach(lc, query->rtable)
 	{
 		RangeTblEntry *rte = lfirst(lc);
@@ -216,63 +215,6 @@ IsSimpleSubquery(Query *sub)
 	return true;
 }
 
-/* CollectJoinTreeIndexes adds the range table indexes a join tree uses. */
-static void
-CollectJoinTreeIndexes(Node *node, Bitmapset **indexes)
-{
-	ListCell   *lc;
-
-	if (node == NULL)
-		return;
-	if (IsA(node, RangeTblRef))
-		*indexes = bms_add_member(*indexes, ((RangeTblRef *) node)->rtindex);
-	else if (IsA(node, FromExpr))
-	{
-		foreach(lc, ((FromExpr *) node)->fromlist)
-			CollectJoinTreeIndexes(lfirst(lc), indexes);
-	}
-	else if (IsA(node, JoinExpr))
-	{
-		JoinExpr   *join = (JoinExpr *) node;
-
-		*indexes = bms_add_member(*indexes, join->rtindex);
-		CollectJoinTreeIndexes(join->larg, indexes);
-		CollectJoinTreeIndexes(join->rarg, indexes);
-	}
-}
-
-/* context of ReferencesEntryWalker */
-typedef struct ReferencesContext
-{
-	Bitmapset  *entries;		/* range table indexes of the top level */
-	int			depth;			/* of the query walked */
-} ReferencesContext;
-
-/*
- * ReferencesEntryWalker finds a Var (or similar) of one of the entries of
- * the top level.
- */
-static bool
-ReferencesEntryWalker(Node *node, ReferencesContext *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var))
-		return ((Var *) node)->varlevelsup == context->depth &&
-			bms_is_member(((Var *) node)->varno, context->entries);
-	if (IsA(node, Query))
-	{
-		bool		found;
-
-		context->depth++;
-		found = query_tree_walker((Query *) node, ReferencesEntryWalker,
-								  context, 0);
-		context->depth--;
-		return found;
-	}
-	return expression_tree_walker(node, ReferencesEntryWalker, context);
-}
-
 /* context of WholeRowWalker */
 typedef struct WholeRowContext
 {
@@ -319,17 +261,16 @@ ReferencesWholeRow(Query *query, Index rtindex)
 static bool
 RemoveRangeTableEntries(Query *query, Bitmapset *remove)
 {
-	ReferencesContext context = {remove, 0};
-	Bitmapset  *used = NULL;
 	List	   *rtable = NIL;
 	Index		oldIndex = 0;
 	Index		newIndex = 0;
 	ListCell   *lc;
+	int			rtindex = -1;
 
-	CollectJoinTreeIndexes((Node *) query->jointree, &used);
-	if (bms_overlap(used, remove) ||
-		query_tree_walker(query, ReferencesEntryWalker, &context, 0))
-		return false;
+	/* nothing may refer to them: the join tree, Vars at any depth, locks */
+	while ((rtindex = bms_next_member(remove, rtindex)) >= 0)
+		if (rangeTableEntry_used((Node *) query, rtindex, 0))
+			return false;
 	foreach(lc, query->rowMarks)
 		if (bms_is_member(((RowMarkClause *) lfirst(lc))->rti, remove))
 			return false;
@@ -477,7 +418,7 @@ PullUpOne(Query *query, Index rtindex)
 	RangeTblEntry *rte = rt_fetch(rtindex, query->rtable);
 	Query	   *sub = copyObject(rte->subquery);
 	Query	   *flat;
-	Bitmapset  *used = NULL;
+	Relids		used;
 	Bitmapset  *unused = NULL;
 	Node	  **refptr;
 	JoinExpr   *parentJoin;
@@ -533,7 +474,7 @@ PullUpOne(Query *query, Index rtindex)
 	 * A view's own entries (kept for the privilege check on the view) are
 	 * not read: they go, and the caller keeps the original's for the check.
 	 */
-	CollectJoinTreeIndexes((Node *) sub->jointree, &used);
+	used = get_relids_in_jointree((Node *) sub->jointree, true);
 	for (i = 1; i <= list_length(sub->rtable); i++)
 		if (!bms_is_member(i, used))
 			unused = bms_add_member(unused, i);
