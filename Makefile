@@ -25,6 +25,7 @@ OBJS = \
 	src/index_commands.o \
 	src/pushdown.o \
 	src/pullup.o \
+	src/join_keys.o \
 	src/modify.o \
 	src/planner.o \
 	src/statistics.o \
@@ -36,7 +37,7 @@ EXTENSION = shardext
 DATA = shardext--0.1.sql shardext--0.1--0.2.sql shardext--0.2--0.3.sql \
 	shardext--0.3--0.4.sql
 
-REGRESS = create_extension gucs catalog_privileges nodes dist_create dist_queries dist_dml dist_transactions dist_prepared router_fast_path dist_ddl router_constants pushdown reference_tables directory_tables corpus unique_ids ddl_conversions node_types query_edges statistics foreign_keys security views
+REGRESS = create_extension gucs catalog_privileges nodes dist_create dist_queries dist_dml dist_transactions dist_prepared router_fast_path dist_ddl router_constants pushdown reference_tables directory_tables corpus unique_ids ddl_conversions node_types query_edges statistics foreign_keys security views join_keys
 REGRESS_OPTS = --inputdir=.
 ISOLATION = concurrent_multi_shard_updates directory_move_key ddl_other_sessions directory_auto_assign
 

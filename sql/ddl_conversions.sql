@@ -239,3 +239,32 @@ SELECT (SELECT string_agg(x::text, '|' ORDER BY x.k) FROM conv_float x) =
 	(SELECT string_agg(x::text, '|' ORDER BY x.k) FROM local_float x) AS same_rows;
 SELECT * FROM conv_float ORDER BY k;
 DROP TABLE conv_float, local_float;
+
+-- DROP COLUMN ... CASCADE of a column a generated column reads drops both,
+-- on the shards too (of a reference table as well)
+CREATE TABLE conv_gen (k int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED, b text);
+CREATE TABLE conv_gen_ref (k int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED, b text);
+SET client_min_messages = warning;
+SELECT create_distributed_table('conv_gen', 'k', shard_count => 2);
+SELECT create_reference_table('conv_gen_ref');
+RESET client_min_messages;
+INSERT INTO conv_gen (k, a, b) VALUES (1, 10, 'x'), (2, 20, 'y');
+INSERT INTO conv_gen_ref (k, a, b) VALUES (1, 10, 'x');
+ALTER TABLE conv_gen DROP COLUMN a CASCADE;
+ALTER TABLE conv_gen_ref DROP COLUMN a CASCADE;
+SELECT * FROM conv_gen ORDER BY k;
+SELECT * FROM conv_gen_ref ORDER BY k;
+INSERT INTO conv_gen VALUES (3, 'z');
+SELECT count(*) FROM conv_gen;
+DROP TABLE conv_gen, conv_gen_ref;
+
+-- errors name the table, also when its name has a double quote in it
+CREATE TABLE "conv""q" (k int PRIMARY KEY CHECK (k > 0), a int NOT NULL);
+SET client_min_messages = warning;
+SELECT create_distributed_table('"conv""q"', 'k', shard_count => 2);
+RESET client_min_messages;
+INSERT INTO "conv""q" VALUES (-1, 1);
+INSERT INTO "conv""q" VALUES (1, NULL);
+INSERT INTO "conv""q" VALUES (1, 1);
+INSERT INTO "conv""q" VALUES (1, 1);
+DROP TABLE "conv""q";

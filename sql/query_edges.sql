@@ -755,6 +755,40 @@ COMMIT;
 EXECUTE styled;
 RESET DateStyle;
 EXECUTE styled;
+-- ... and a change by set_config(), or one a rollback takes back
+SELECT set_config('DateStyle', 'German', false) IS NOT NULL AS set;
+EXECUTE styled;
+BEGIN;
+SET DateStyle = ISO;
+EXECUTE styled;
+ROLLBACK;
+EXECUTE styled;
+BEGIN;
+SAVEPOINT s;
+SELECT set_config('DateStyle', 'SQL, DMY', false) IS NOT NULL AS set;
+EXECUTE styled;
+ROLLBACK TO SAVEPOINT s;
+EXECUTE styled;
+COMMIT;
+RESET DateStyle;
+-- a function that changes the style between its statements
+CREATE FUNCTION styled_twice() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	first text;
+	second text;
+BEGIN
+	SELECT (date '2024-03-05' + k)::text INTO first FROM a WHERE k = 1 AND id = 11;
+	PERFORM set_config('DateStyle', 'German', true);
+	SELECT (date '2024-03-05' + k)::text INTO second FROM a WHERE k = 1 AND id = 11;
+	RETURN first || ' then ' || second;
+END $$;
+BEGIN;
+SELECT styled_twice();
+SELECT styled_twice();
+COMMIT;
+SELECT styled_twice();
+DROP FUNCTION styled_twice();
+RESET DateStyle;
 DEALLOCATE styled;
 
 -- correlated subqueries: a scan whose statement does not depend on the

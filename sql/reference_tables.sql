@@ -468,6 +468,13 @@ DELETE FROM :rt_copy;
 TRUNCATE :rt_copy;
 DROP TABLE :rt_copy;
 ALTER TABLE :rt_copy ENABLE ROW LEVEL SECURITY;
+-- ... or changing its columns, renaming or moving it (queries read it as the table)
+ALTER TABLE :rt_copy DROP COLUMN v;
+ALTER TABLE :rt_copy ALTER COLUMN v TYPE varchar(10);
+ALTER TABLE :rt_copy ADD COLUMN extra int;
+ALTER TABLE :rt_copy RENAME COLUMN v TO w;
+ALTER TABLE :rt_copy RENAME TO auto_elsewhere;
+ALTER TABLE :rt_copy SET SCHEMA public;
 CREATE POLICY rt_copy_policy ON :rt_copy USING (false);
 SELECT * FROM rt_evt.auto;
 SET client_min_messages = warning;

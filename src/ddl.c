@@ -840,7 +840,11 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 				continue;
 			if (new->dropped)
 			{
-				appendStringInfo(&rewrite, "%sDROP COLUMN IF EXISTS %s",
+				/*
+				 * CASCADE: what depends on the column went with it here (a
+				 * generated column that reads it, listed after it)
+				 */
+				appendStringInfo(&rewrite, "%sDROP COLUMN IF EXISTS %s CASCADE",
 								 rewrite.len > 0 ? ", " : "",
 								 quote_identifier(old->name));
 				continue;

@@ -30,6 +30,7 @@ int			ShardextNodeParallelWorkers = -1;
 bool		ShardextDirectoryAutoAssign = false;
 bool		ShardextLogRemoteCommands = false;
 bool		ShardextEnablePushdown = true;
+int			ShardextJoinKeyFilterLimit = 10000;
 bool		ShardextParameterizeConstants = true;
 int			ShardextRecoveryInterval = 60000;
 int			ShardextDebugCommitDelay = 0;
@@ -145,6 +146,16 @@ ShardextDefineGucs(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("shardext.join_key_filter_limit",
+							gettext_noop("Largest local table (rows) whose join keys filter "
+										 "the distributed table it joins on the distribution column."),
+							gettext_noop("The shards are then asked only for the rows of those "
+										 "keys. 0 turns this off."),
+							&ShardextJoinKeyFilterLimit,
+							10000, 0, 10000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("shardext.parameterize_router_queries",
 							 gettext_noop("Sends the constants of router queries to nodes as "

@@ -585,6 +585,8 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	ListCell   *lc;
 	Expr	   *pin;
 	Expr	   *pinList;
+	Expr	   *pinListClause;
+	List	   *pinListSql;
 	CustomScan *cscan;
 	bool		wholeRow;
 	int			paramCount;
@@ -705,7 +707,9 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	 * parameter, so that the node returns the rows of that value only, not
 	 * the shard's every row for the coordinator to filter.  (Under a
 	 * collation that is not deterministic, equal values may differ in
-	 * bytes: the shard is then read whole, as before.)
+	 * bytes: the shard is then read whole, as before.)  The type is named
+	 * without a length: bpchar, not character, which is char(1); a domain's
+	 * base type, whose check no value is held to.
 	 */
 	pinRemote = pin != NULL && ContainsExecParamWalker((Node *) pin, NULL) &&
 		(!OidIsValid(table->distCollation) ||
@@ -715,8 +719,51 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 						 remoteClauses != NIL ? " AND " : " WHERE ", SCAN_ALIAS,
 						 quote_identifier(table->distColumnName),
 						 paramCount + list_length(timeExprs) + 1,
-						 format_type_extended(table->distTypeId, -1,
+						 format_type_extended(getBaseType(table->distTypeId), -1,
+											  FORMAT_TYPE_TYPEMOD_GIVEN |
 											  FORMAT_TYPE_FORCE_QUALIFY));
+
+	/*
+	 * So does an array of values computed during execution (an InitPlan's:
+	 * column = ANY (ARRAY(SELECT ...)), as join_keys.c adds): each shard
+	 * gets its own values, "r.col = ANY ($n::type[])" with n chosen per
+	 * shard when the statement is sent; these are the parts around n.
+	 */
+	pinListSql = NIL;
+	pinListClause = NULL;
+	if (pinList != NULL && ContainsExecParamWalker((Node *) pinList, NULL))
+		foreach(lc, clauses)
+		{
+			RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+			if (IsA(rinfo->clause, ScalarArrayOpExpr) &&
+				equal(lsecond(((ScalarArrayOpExpr *) rinfo->clause)->args), pinList) &&
+				(rinfo->security_level == minSecurityLevel || rinfo->leakproof))
+			{
+				pinListClause = rinfo->clause;
+				break;
+			}
+		}
+	if (pinListClause != NULL &&
+		OidIsValid(get_array_type(getBaseType(table->distTypeId))) &&
+		(!OidIsValid(table->distCollation) ||
+		 get_collation_isdeterministic(table->distCollation)))
+	{
+		/*
+		 * The values are those of the base type (a domain's check would
+		 * fail on values no row has), each shard's those it can hold; the
+		 * clause stays a filter here too (the values sent may be rounded:
+		 * float8 to float4), hashed when join_keys.c made it.
+		 */
+		pinListSql = list_make2(makeString(psprintf("%s%s.%s = ANY ($",
+													remoteClauses != NIL ? " AND " : " WHERE ",
+													SCAN_ALIAS,
+													quote_identifier(table->distColumnName))),
+								makeString(psprintf("::%s)",
+													format_type_extended(get_array_type(getBaseType(table->distTypeId)), -1,
+																		 FORMAT_TYPE_TYPEMOD_GIVEN |
+																		 FORMAT_TYPE_FORCE_QUALIFY))));
+	}
 
 	cscan = makeNode(CustomScan);
 	cscan->scan.plan.targetlist = tlist;
@@ -742,6 +789,8 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 									makeInteger(!ContainsExecParamWalker((Node *) pin, NULL) &&
 												!ContainsExecParamWalker((Node *) pinList, NULL)));
 	cscan->custom_private = lappend(cscan->custom_private, makeInteger(pinRemote));
+	cscan->custom_private = lappend(cscan->custom_private, pinListSql);
 	cscan->methods = &ShardextTableScanMethods;
 	return (Plan *) cscan;
 }
+

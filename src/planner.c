@@ -56,6 +56,7 @@
 #include "shardext/deparse.h"
 #include "shardext/hooks.h"
 #include "shardext/guc.h"
+#include "shardext/join_keys.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/modify.h"
 #include "shardext/pullup.h"
@@ -63,6 +64,7 @@
 #include "shardext/remote_scan.h"
 #include "shardext/router.h"
 #include "shardext/shard_ddl.h"
+#include "shardext/transaction.h"
 
 static planner_hook_type PrevPlannerHook = NULL;
 
@@ -377,6 +379,9 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	Query	   *flat;
 	ListCell   *lc;
 
+	/* plans are made under the styles of now */
+	ForgetPlansOfOtherStyles();
+
 	if (ShardextPlanCoordinatorTables && ReadsOnlyWithoutChildren(parse))
 		return PlanOnCoordinatorTables(parse, queryString, cursorOptions,
 									   boundParams);
@@ -603,7 +608,9 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		}
 	}
 
-	return CallNextPlanner(parse, queryString, cursorOptions, boundParams);
+	/* a small local table's join keys filter the distributed tables */
+	return CallNextPlanner(AddJoinKeyFilters(parse), queryString, cursorOptions,
+						   boundParams);
 }
 
 /*

@@ -114,6 +114,8 @@ static const char *ExactSettingValue(int i);
 static void ForgetStaleStatements(NodeConnection *nc);
 static const char *NodeParallelWorkers(int32 nodeId);
 static char *LogicalNames(const char *message);
+static bool AppendLogicalName(StringInfo buf, const char *start,
+							  const char *end);
 static char *LogicalName(const char *name);
 static int	ScanIdentifier(const char *p, char **name);
 static char *CoordinatorTypeNames(const char *message);
@@ -503,50 +505,69 @@ LogicalNames(const char *message)
 	while (*p != '\0')
 	{
 		const char *end;
-		const char *underscore;
 
-		if (*p != '"' || (end = strchr(p + 1, '"')) == NULL)
+		if (*p != '"' || strchr(p + 1, '"') == NULL)
 		{
 			appendStringInfoChar(&buf, *p++);
 			continue;
 		}
-		underscore = end - 1;
-		while (underscore > p && isdigit((unsigned char) *underscore))
-			underscore--;
-		if (*underscore == '_' && end - underscore > 1 && end - underscore < 20)
+
+		/*
+		 * A quoted name ends at a later quote; names are quoted as they are,
+		 * so one with a quote in it ends at one of the quotes after it: the
+		 * first that closes a shard's name.
+		 */
+		for (end = strchr(p + 1, '"'); end != NULL; end = strchr(end + 1, '"'))
+			if (AppendLogicalName(&buf, p, end))
+				break;
+		if (end != NULL)
 		{
-			int64		shardId = strtoi64(underscore + 1, NULL, 10);
-			ShardextTable *table;
-
-			/*
-			 * The coordinator's name of the shard's table, index or
-			 * constraint; a quoted word that only looks like one (a value in
-			 * a failing row, a name of the user's ending in digits) stays.
-			 */
-			if (ShardextGetShard(shardId, &table) != NULL)
-			{
-				char	   *quoted = pnstrdup(p + 1, end - p - 1);
-				char	   *dot = NULL;
-				char	   *logical;
-
-				/* the name, or one qualified by its schema: schema.shard */
-				logical = LogicalObjectName(table->relid, shardId, quoted);
-				if (logical == NULL && (dot = strrchr(quoted, '.')) != NULL)
-					logical = LogicalObjectName(table->relid, shardId, dot + 1);
-				if (logical != NULL)
-				{
-					appendStringInfo(&buf, "\"%.*s%s\"",
-									 dot != NULL ? (int) (dot - quoted + 1) : 0,
-									 quoted, logical);
-					p = end + 1;
-					continue;
-				}
-			}
+			p = end + 1;
+			continue;
 		}
+		end = strchr(p + 1, '"');
 		appendBinaryStringInfo(&buf, p, end - p + 1);
 		p = end + 1;
 	}
 	return buf.data;
+}
+
+/*
+ * AppendLogicalName appends, when the text from the quote at start to the
+ * quote at end names a shard's table, index or constraint ("schema.name" or
+ * "name", ending in _shardid), the coordinator's name of it, quoted, and
+ * returns true; else false.  A quoted word that only looks like one (a
+ * value in a failing row, a name of the user's ending in digits) is not.
+ */
+static bool
+AppendLogicalName(StringInfo buf, const char *start, const char *end)
+{
+	const char *underscore = end - 1;
+	int64		shardId;
+	ShardextTable *table;
+	char	   *quoted;
+	char	   *dot = NULL;
+	char	   *logical;
+
+	while (underscore > start && isdigit((unsigned char) *underscore))
+		underscore--;
+	if (*underscore != '_' || end - underscore <= 1 || end - underscore >= 20)
+		return false;
+	shardId = strtoi64(underscore + 1, NULL, 10);
+	if (ShardextGetShard(shardId, &table) == NULL)
+		return false;
+
+	/* the name, or one qualified by its schema: schema.shard */
+	quoted = pnstrdup(start + 1, end - start - 1);
+	logical = LogicalObjectName(table->relid, shardId, quoted);
+	if (logical == NULL && (dot = strrchr(quoted, '.')) != NULL)
+		logical = LogicalObjectName(table->relid, shardId, dot + 1);
+	if (logical == NULL)
+		return false;
+	appendStringInfo(buf, "\"%.*s%s\"",
+					 dot != NULL ? (int) (dot - quoted + 1) : 0,
+					 quoted, logical);
+	return true;
 }
 
 /*

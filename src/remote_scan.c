@@ -178,6 +178,10 @@ typedef struct TableScanState
 	List	   *timeExprs;		/* now() and its kin, sent after the params */
 	bool		pinRemote;		/* the pin's value is sent, after those */
 	char	   *pinText;		/* that value, as text */
+	/* a computed IN list is sent too, to each shard its values: */
+	char	   *pinListPrefix;	/* " AND r.col = ANY ($" */
+	char	   *pinListSuffix;	/* "::type[])" */
+	char	  **pinListTexts;	/* per shard index: its values as an array */
 	bool		ran;			/* the shards were computed at least once */
 	RowDecoder *decoder;
 	List	   *batches;		/* Lists of shard indexes: one node's each */
@@ -276,6 +280,8 @@ static bool StartScanAtBegin(CustomScanState *node, int eflags);
 static TupleTableSlot *NextAsOpener(ScanState *node, Oid opener,
 									TupleTableSlot *(*next) (ScanState *));
 static Oid	RemoteParamType(Oid typid);
+static char *ShardValuesText(ShardextTable *table, Datum *values,
+							 List *positions, MemoryContext context);
 static List *OpenCursorTables(List *relids);
 static void CloseCursorTables(List *relations);
 static void StartPartialScan(PartialScanState *state);
@@ -1001,7 +1007,7 @@ EvaluatePin(ShardextTable *table, ExprState *pinState, Oid pinType,
  */
 static List *
 PinListShards(ShardextTable *table, ExprState *arrayState, Oid elementType,
-			  ExprContext *econtext)
+			  ExprContext *econtext, char **texts)
 {
 	bool		isNull;
 	Datum		arrayDatum;
@@ -1013,6 +1019,7 @@ PinListShards(ShardextTable *table, ExprState *arrayState, Oid elementType,
 	bool	   *nulls;
 	int			count;
 	bool	   *wanted;
+	List	  **shardValues = NULL;
 	List	   *indexes = NIL;
 	int			i;
 
@@ -1024,23 +1031,80 @@ PinListShards(ShardextTable *table, ExprState *arrayState, Oid elementType,
 	deconstruct_array(array, elementType, typlen, typbyval, typalign,
 					  &values, &nulls, &count);
 	wanted = palloc0(sizeof(bool) * table->shardCount);
+	if (texts != NULL)
+		shardValues = palloc0(sizeof(List *) * table->shardCount);
 	for (i = 0; i < count; i++)
 	{
 		ShardextShard *shard;
+		Datum		value;
 
 		if (nulls[i] || !PinValueFits(table, values[i], elementType))
 			continue;
-		shard = LookupShardForValue(table,
-									CoerceToDistributionType(table, values[i],
-															 elementType),
-									false);
-		if (shard != NULL)
-			wanted[shard->shardIndex] = true;
+		value = CoerceToDistributionType(table, values[i], elementType);
+		shard = LookupShardForValue(table, value, false);
+		if (shard == NULL)
+			continue;
+		wanted[shard->shardIndex] = true;
+		if (texts != NULL)
+		{
+			values[i] = value;
+			shardValues[shard->shardIndex] =
+				lappend_int(shardValues[shard->shardIndex], i);
+		}
 	}
 	for (i = 0; i < table->shardCount; i++)
-		if (wanted[i])
-			indexes = lappend_int(indexes, i);
+	{
+		if (!wanted[i])
+			continue;
+		indexes = lappend_int(indexes, i);
+		if (texts != NULL)
+			texts[i] = ShardValuesText(table, values, shardValues[i],
+									   econtext->ecxt_per_query_memory);
+	}
 	return indexes;
+}
+
+/*
+ * ShardValuesText returns the values at positions (an integer List) of
+ * values, of the distribution column's type, as the text of an array of
+ * its base type (a domain's check is not for values no row may have),
+ * allocated in context.
+ */
+static char *
+ShardValuesText(ShardextTable *table, Datum *values, List *positions,
+				MemoryContext context)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *datums = palloc(sizeof(Datum) * list_length(positions));
+	Oid			baseType = getBaseType(table->distTypeId);
+	ArrayType  *array;
+	MemoryContext old;
+	char	   *text;
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, positions)
+		datums[n++] = values[lfirst_int(lc)];
+	get_typlenbyvalalign(baseType, &typlen, &typbyval, &typalign);
+	array = construct_array(datums, n, baseType, typlen, typbyval, typalign);
+	old = MemoryContextSwitchTo(context);
+	text = ParamValueText(get_array_type(baseType), PointerGetDatum(array),
+						  false);
+	MemoryContextSwitchTo(old);
+	return text;
+}
+
+/*
+ * FirstListParam returns the number of the parameter that carries the values
+ * of a computed IN list to the first shard of a statement.
+ */
+static int
+FirstListParam(TableScanState *state)
+{
+	return state->paramCount + list_length(state->timeExprs) +
+		(state->pinRemote ? 1 : 0) + 1;
 }
 
 /* GetTableOrError returns a table's cache entry, which must exist. */
@@ -1646,7 +1710,7 @@ ComputeQueryTasks(QueryScanState *state)
 
 		if (state->pinListState != NULL && OidIsValid(state->pinListType))
 			wanted = PinListShards(table, state->pinListState,
-								   state->pinListType, econtext);
+								   state->pinListType, econtext, NULL);
 		for (i = 0; i < table->shardCount; i++)
 		{
 			RemoteTask *task;
@@ -2001,6 +2065,13 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 	state->paramCount = intVal(list_nth(private, SCAN_PRIVATE_PARAMS));
 	state->timeExprs = list_nth(private, SCAN_PRIVATE_TIME);
 	state->pinRemote = intVal(list_nth(private, SCAN_PRIVATE_PIN_REMOTE)) != 0;
+	if (list_nth(private, SCAN_PRIVATE_PIN_LIST_SQL) != NIL)
+	{
+		List	   *parts = list_nth(private, SCAN_PRIVATE_PIN_LIST_SQL);
+
+		state->pinListPrefix = strVal(linitial(parts));
+		state->pinListSuffix = strVal(lsecond(parts));
+	}
 	state->decoder =
 		MakeRowDecoder(node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 	state->rowContext = AllocSetContextCreate(estate->es_query_cxt,
@@ -2043,17 +2114,37 @@ ComputeScanShards(TableScanState *state)
 		return shard ? list_make1_int(shard->shardIndex) : NIL;
 	}
 	if (state->pinListState != NULL && OidIsValid(state->pinListType))
+	{
+		if (state->pinListPrefix != NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(state->css.ss.ps.state->es_query_cxt);
+
+			if (state->pinListTexts != NULL)
+				pfree(state->pinListTexts);
+			state->pinListTexts = palloc0(sizeof(char *) * table->shardCount);
+			MemoryContextSwitchTo(old);
+		}
 		return PinListShards(table, state->pinListState, state->pinListType,
-							 state->css.ss.ps.ps_ExprContext);
+							 state->css.ss.ps.ps_ExprContext,
+							 state->pinListTexts);
+	}
 	for (i = 0; i < table->shardCount; i++)
 		indexes = lappend_int(indexes, i);
 	return indexes;
 }
 
-/* ShardScanSql returns the statement that reads one shard. */
+/*
+ * ShardScanSql returns the statement that reads one shard; listParam is the
+ * number of the parameter that carries the shard's values of a computed IN
+ * list, when the scan sends one.
+ */
 static char *
-ShardScanSql(TableScanState *state, ShardextShard *shard)
+ShardScanSql(TableScanState *state, ShardextShard *shard, int listParam)
 {
+	if (state->pinListPrefix != NULL)
+		return psprintf("%s%s%s%s%d%s", state->selectSql, shard->relationName,
+						state->whereSql, state->pinListPrefix, listParam,
+						state->pinListSuffix);
 	return psprintf("%s%s%s", state->selectSql, shard->relationName,
 					state->whereSql);
 }
@@ -2118,24 +2209,35 @@ StartShardStream(TableScanState *state, RowStream *stream, int position)
 													   false,
 													   XactIsoLevel == XACT_READ_COMMITTED);
 	RemoteParams params = BuildRemoteParams(estate, state->paramCount,
-											list_length(state->timeExprs) + 1);
+											list_length(state->timeExprs) + 1 +
+											list_length(batch));
 	StringInfoData sql;
 	ListCell   *lc;
 
-	initStringInfo(&sql);
-	foreach(lc, batch)
-	{
-		if (lc != list_head(batch))
-			appendStringInfoString(&sql, " UNION ALL ");
-		appendStringInfoString(&sql,
-							   ShardScanSql(state, table->shards[lfirst_int(lc)]));
-	}
 	AddConstantParams(&params, state->timeExprs, estate);
 	if (state->pinRemote)
 	{
 		params.types[params.count] = RemoteParamType(table->distTypeId);
 		params.values[params.count] = state->pinText;
 		params.count++;
+	}
+	initStringInfo(&sql);
+	foreach(lc, batch)
+	{
+		int			index = lfirst_int(lc);
+
+		if (lc != list_head(batch))
+			appendStringInfoString(&sql, " UNION ALL ");
+		appendStringInfoString(&sql,
+							   ShardScanSql(state, table->shards[index],
+											params.count + 1));
+		if (state->pinListPrefix != NULL)
+		{
+			params.types[params.count] =
+				RemoteParamType(get_array_type(getBaseType(table->distTypeId)));
+			params.values[params.count] = state->pinListTexts[index];
+			params.count++;
+		}
 	}
 	StartRowStream(stream, nc, sql.data, &params);
 }
@@ -2353,7 +2455,9 @@ ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
 							psprintf("those of the listed values, of %d", table->shardCount),
 							es);
 		if (es->verbose)
-			ExplainPropertyText("Remote SQL", ShardScanSql(state, table->shards[0]), es);
+			ExplainPropertyText("Remote SQL",
+								ShardScanSql(state, table->shards[0], FirstListParam(state)),
+								es);
 		return;
 	}
 	if (!state->stable)
@@ -2382,7 +2486,8 @@ ExplainTableScan(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (list_length(indexes) == 1)
 		ExplainNode("Node", first->nodeId, es);
 	if (es->verbose)
-		ExplainPropertyText("Remote SQL", ShardScanSql(state, first), es);
+		ExplainPropertyText("Remote SQL",
+							ShardScanSql(state, first, FirstListParam(state)), es);
 	if (es->analyze && state->cacheFilled)
 		ExplainPropertyInteger("Rescans From Memory", NULL, state->cacheReplays, es);
 }

@@ -80,7 +80,6 @@ static bool EquatesCoLocatedMembers(OpExpr *op, LevelState *state, int left,
 static void UniteMembers(LevelState *state, int left, int right);
 static void CollectOuterJoinEqualities(JoinExpr *join, LevelState *state);
 static void WalkJoinTree(Node *node, LevelState *state, bool innerPath);
-static bool IsDistributionEquality(OpExpr *op, ShardextTable *table);
 static int	DistributionColumnMember(Node *node, LevelState *state);
 static bool IsPinValue(Node *node);
 static Expr *InsertedRowPin(Query *query, ShardextTable *table);
@@ -529,7 +528,7 @@ OuterDistributionColumn(Node *node, LevelState *state, ShardextTable *table,
  * distribution by table's column relies on: an equality of the column
  * type's default hash or btree operator family.
  */
-static bool
+bool
 IsDistributionEquality(OpExpr *op, ShardextTable *table)
 {
 	TypeCacheEntry *typentry = lookup_type_cache(table->distTypeId,

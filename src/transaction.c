@@ -50,6 +50,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -68,7 +69,17 @@
 #include "shardext/remote_exec.h"
 #include "shardext/transaction.h"
 
-bool		StyleSetLocally = false;
+/*
+ * The value styles (DateStyle and its order, IntervalStyle,
+ * extra_float_digits) this backend's cached plans were made under, -1 for
+ * none yet, and whether they changed in this transaction (which may yet
+ * take the change back).
+ */
+static int	PlannedDateStyle = -1;
+static int	PlannedDateOrder = -1;
+static int	PlannedIntervalStyle = -1;
+static int	PlannedFloatDigits = 0;
+static bool StyleChangedInTransaction = false;
 
 /* the client's portal running a top-level SQL EXECUTE (utility.c), or NULL */
 Portal		ExecuteStmtClientPortal = NULL;
@@ -175,6 +186,7 @@ ShardextExecutorFinish(QueryDesc *queryDesc)
 			PrevExecutorFinish(queryDesc);
 		else
 			standard_ExecutorFinish(queryDesc);
+		ForgetPlansOfOtherStyles();
 	}
 	PG_FINALLY();
 	{
@@ -890,17 +902,47 @@ ForgetTransactionState(void)
 }
 
 /*
- * ForgetPlansOfLocalStyles drops the cached plans made while a SET LOCAL
- * of a value style was in force (see ForgetPlansOfOtherStyles, utility.c):
- * the style ends with the transaction.
+ * ForgetPlansOfOtherStyles drops this backend's cached plans (prepared
+ * statements, PL/pgSQL) when how values are written as text (DateStyle,
+ * IntervalStyle, extra_float_digits) is no longer what it was when they
+ * were made: which expressions a node may compute depends on it
+ * (WritesInSessionStyle), and a plan made under the old style would have a
+ * node write text in the wrong form.  It is called after every SET or
+ * RESET and at the end of every executor run (set_config() changes the
+ * styles too, in a query).
+ */
+void
+ForgetPlansOfOtherStyles(void)
+{
+	if (DateStyle == PlannedDateStyle && DateOrder == PlannedDateOrder &&
+		IntervalStyle == PlannedIntervalStyle &&
+		extra_float_digits == PlannedFloatDigits)
+		return;
+	if (PlannedDateStyle != -1)
+	{
+		ResetPlanCache();
+		StyleChangedInTransaction = true;
+	}
+	PlannedDateStyle = DateStyle;
+	PlannedDateOrder = DateOrder;
+	PlannedIntervalStyle = IntervalStyle;
+	PlannedFloatDigits = extra_float_digits;
+}
+
+/*
+ * ForgetPlansOfLocalStyles drops the cached plans when a value style
+ * changed in a transaction (or subtransaction) that ends: a rollback, or
+ * the end of a SET LOCAL, gives the old style back after this callback,
+ * before any plan is made again.
  */
 static void
 ForgetPlansOfLocalStyles(void)
 {
-	if (StyleSetLocally)
+	if (StyleChangedInTransaction)
 	{
 		ResetPlanCache();
-		StyleSetLocally = false;
+		PlannedDateStyle = -1;
+		StyleChangedInTransaction = false;
 	}
 }
 
@@ -1258,6 +1300,8 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 	if (event != SUBXACT_EVENT_PRE_COMMIT_SUB &&
 		event != SUBXACT_EVENT_ABORT_SUB)
 		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		ForgetPlansOfLocalStyles();
 	if (endContext == NULL)
 		endContext = AllocSetContextCreate(TopMemoryContext,
 										   "shardext subtransaction end",

@@ -181,7 +181,6 @@ static List *SchemasOwnedBy(List *roles);
 static void GrantRoleOnNodes(GrantRoleStmt *stmt);
 static void SchemaOwnerOnNodes(const char *schemaName);
 static void StopWorkerOfDatabaseUsed(Node *parsetree);
-static void ForgetPlansOfOtherStyles(VariableSetStmt *stmt);
 static List *DistributedTablesInSchemas(List *schemaNames);
 static char *GrantSql(GrantStmt *stmt, const char *privileges, const char *object,
 					  const char *to);
@@ -327,7 +326,37 @@ CheckStatementSparesCopies(Node *parsetree)
 					CheckNotCoordinatorCopy(RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation,
 															 NoLock, true),
 											"enable row security on");
+
+				/*
+				 * Queries read the copy as the table: its columns must stay
+				 * the table's (a restore adds constraints and indexes to it,
+				 * never changes a column).
+				 */
+				if (subtype == AT_DropColumn || subtype == AT_AlterColumnType ||
+					subtype == AT_AddColumn ||
+					subtype == AT_DropExpression)
+					CheckNotCoordinatorCopy(RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation,
+															 NoLock, true),
+											"change the columns of");
 			}
+			break;
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if ((stmt->renameType == OBJECT_TABLE ||
+					 stmt->renameType == OBJECT_COLUMN) && stmt->relation != NULL)
+					CheckNotCoordinatorCopy(RangeVarGetRelid(stmt->relation, NoLock, true),
+											stmt->renameType == OBJECT_COLUMN ?
+											"rename the columns of" : "rename");
+			}
+			break;
+		case T_AlterObjectSchemaStmt:
+			if (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE &&
+				((AlterObjectSchemaStmt *) parsetree)->relation != NULL)
+				CheckNotCoordinatorCopy(RangeVarGetRelid(((AlterObjectSchemaStmt *) parsetree)->relation,
+														 NoLock, true),
+										"move");
 			break;
 		default:
 			break;
@@ -519,7 +548,7 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		CallNextProcessUtility(pstmt, queryString, readOnlyTree, context,
 							   params, queryEnv, dest, qc);
 		if (IsA(parsetree, VariableSetStmt))
-			ForgetPlansOfOtherStyles((VariableSetStmt *) parsetree);
+			ForgetPlansOfOtherStyles();
 		/* deferred constraints are checked by the nodes */
 		if (IsA(parsetree, ConstraintsSetStmt) && !ShardextLocalUtilityOnly &&
 			(IsTransactionBlock() || context != PROCESS_UTILITY_TOPLEVEL) &&
@@ -666,30 +695,6 @@ ShardextProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	if (RenamesForCopies(parsetree) && !IsA(parsetree, AlterDomainStmt))
 		CacheInvalidateRelcacheAll();
 	ProcessPendingDrops();
-}
-
-/*
- * ForgetPlansOfOtherStyles drops this backend's cached plans (prepared
- * statements, PL/pgSQL) when a SET or RESET changes how values are written
- * as text (DateStyle, IntervalStyle, extra_float_digits): which expressions
- * a node may compute depends on them (WritesInSessionStyle), and a plan made
- * under the old style would have a node write text in the wrong form.  A
- * SET LOCAL's value ends with the transaction: its plans are dropped then
- * too (ShardextXactCallback).
- */
-static void
-ForgetPlansOfOtherStyles(VariableSetStmt *stmt)
-{
-	if (stmt->kind == VAR_RESET_ALL ||
-		(stmt->name != NULL &&
-		 (pg_strcasecmp(stmt->name, "datestyle") == 0 ||
-		  pg_strcasecmp(stmt->name, "intervalstyle") == 0 ||
-		  pg_strcasecmp(stmt->name, "extra_float_digits") == 0)))
-	{
-		ResetPlanCache();
-		if (stmt->is_local)
-			StyleSetLocally = true;
-	}
 }
 
 /*

@@ -29,6 +29,7 @@ extern int	ShardextNodeParallelWorkers;
 extern bool ShardextDirectoryAutoAssign;
 extern bool ShardextLogRemoteCommands;
 extern bool ShardextEnablePushdown;
+extern int	ShardextJoinKeyFilterLimit;
 extern bool ShardextParameterizeConstants;
 extern int	ShardextRecoveryInterval;
 extern int	ShardextDebugCommitDelay;

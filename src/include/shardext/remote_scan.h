@@ -44,6 +44,7 @@ typedef enum QueryScanMode
 #define SCAN_PRIVATE_TIME 8
 #define SCAN_PRIVATE_STABLE 9
 #define SCAN_PRIVATE_PIN_REMOTE 10
+#define SCAN_PRIVATE_PIN_LIST_SQL 11
 
 /* positions in custom_private of a ShardextInsert */
 #define INSERT_PRIVATE_RELID 0

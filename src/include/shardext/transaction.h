@@ -15,10 +15,10 @@
 
 /* nesting of utility statements being processed (utility.c counts) */
 extern int	ShardextUtilityDepth;
-extern bool StyleSetLocally;
 extern Portal ExecuteStmtClientPortal;
 
 extern void ShardextInitTransactions(void);
+extern void ForgetPlansOfOtherStyles(void);
 extern bool RemoteTransactionsOpen(void);
 extern bool StatementMayRunWithoutTransaction(void);
 extern int	ParallelConnectionsForNode(int32 nodeId, bool explainOnly);
