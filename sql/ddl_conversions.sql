@@ -256,7 +256,21 @@ SELECT * FROM conv_gen ORDER BY k;
 SELECT * FROM conv_gen_ref ORDER BY k;
 INSERT INTO conv_gen VALUES (3, 'z');
 SELECT count(*) FROM conv_gen;
-DROP TABLE conv_gen, conv_gen_ref;
+-- ... but a view of the coordinator's copy of a reference table still
+-- keeps its column, as a view of a table does without CASCADE
+CREATE TABLE conv_viewed (k int PRIMARY KEY, a int, b int);
+SET client_min_messages = warning;
+SELECT create_reference_table('conv_viewed');
+RESET client_min_messages;
+SELECT shard_relation AS viewed_copy FROM shardext.shards WHERE table_name = 'conv_viewed'::regclass \gset
+CREATE VIEW conv_copy_view AS SELECT k, a FROM :viewed_copy;
+\set VERBOSITY terse
+ALTER TABLE conv_viewed DROP COLUMN a;
+\set VERBOSITY default
+ALTER TABLE conv_viewed DROP COLUMN b;
+SELECT * FROM conv_viewed;
+DROP VIEW conv_copy_view;
+DROP TABLE conv_gen, conv_gen_ref, conv_viewed;
 
 -- errors name the table, also when its name has a double quote in it
 CREATE TABLE "conv""q" (k int PRIMARY KEY CHECK (k > 0), a int NOT NULL);

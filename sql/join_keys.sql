@@ -171,6 +171,15 @@ CREATE TABLE probes (p float8);
 INSERT INTO probes VALUES (0.1), (0.5), (2), (0.1::float4);
 SELECT same('SELECT p.p, m.label FROM probes p JOIN measures m ON m.m = p.p');
 
+-- UPDATE ... FROM and DELETE ... USING a local table find their rows by its keys
+EXPLAIN (COSTS OFF) UPDATE orders o SET amount = amount + 1 FROM wanted w WHERE o.id = w.order_id AND w.tag <> 'skip';
+UPDATE orders o SET amount = amount + 1 FROM wanted w WHERE o.id = w.order_id AND w.tag <> 'skip';
+UPDATE local_orders o SET amount = amount + 1 FROM wanted w WHERE o.id = w.order_id AND w.tag <> 'skip';
+SELECT same('SELECT * FROM orders');
+DELETE FROM lines l USING wanted w WHERE l.order_id = w.order_id AND w.tag <> 'b';
+DELETE FROM local_lines l USING wanted w WHERE l.order_id = w.order_id AND w.tag <> 'b';
+SELECT same('SELECT count(*), sum(qty), sum(order_id * n) FROM lines');
+
 -- a prepared statement computes the keys at each execution
 PREPARE by_wanted AS SELECT w.tag, o.id, o.amount FROM wanted w JOIN orders o ON o.id = w.order_id ORDER BY 1, 2;
 EXECUTE by_wanted;

@@ -770,6 +770,18 @@ EXECUTE styled;
 ROLLBACK TO SAVEPOINT s;
 EXECUTE styled;
 COMMIT;
+-- a savepoint rolled back in between does not make the end of the
+-- transaction forget the change
+SET DateStyle = German;
+BEGIN;
+SET DateStyle = ISO;
+SAVEPOINT s;
+ROLLBACK TO SAVEPOINT s;
+PREPARE styled_iso AS SELECT (date '2024-03-05' + k)::text AS d FROM a WHERE k = 1 AND id = 11;
+EXECUTE styled_iso;
+ROLLBACK;
+EXECUTE styled_iso;
+DEALLOCATE styled_iso;
 RESET DateStyle;
 -- a function that changes the style between its statements
 CREATE FUNCTION styled_twice() RETURNS text LANGUAGE plpgsql AS $$

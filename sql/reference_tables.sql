@@ -475,6 +475,8 @@ ALTER TABLE :rt_copy ADD COLUMN extra int;
 ALTER TABLE :rt_copy RENAME COLUMN v TO w;
 ALTER TABLE :rt_copy RENAME TO auto_elsewhere;
 ALTER TABLE :rt_copy SET SCHEMA public;
+ALTER INDEX :rt_copy RENAME TO auto_elsewhere;
+ALTER VIEW :rt_copy RENAME COLUMN v TO w;
 CREATE POLICY rt_copy_policy ON :rt_copy USING (false);
 SELECT * FROM rt_evt.auto;
 SET client_min_messages = warning;

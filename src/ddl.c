@@ -829,26 +829,25 @@ ShardCommands(TableShape *before, TableShape *after, List **later,
 		StringInfoData rewrite;
 		List	   *typeCommands = NIL;
 
+		/*
+		 * Drops from the last column back: a generated column comes after
+		 * the columns it reads, and goes before them (a node refuses to
+		 * drop a column something else needs, as PostgreSQL would have).
+		 */
 		initStringInfo(&rewrite);
+		for (i = Min(after->natts, before->natts) - 1; i >= 0; i--)
+			if (after->columns[i].dropped && !before->columns[i].dropped)
+				appendStringInfo(&rewrite, "%sDROP COLUMN IF EXISTS %s",
+								 rewrite.len > 0 ? ", " : "",
+								 quote_identifier(before->columns[i].name));
 		for (i = 0; i < after->natts; i++)
 		{
 			ColumnShape *new = &after->columns[i];
 			ColumnShape *old = (i < before->natts) ? &before->columns[i] : NULL;
 			ColumnConversion *conversion;
 
-			if (old == NULL || old->dropped)
+			if (old == NULL || old->dropped || new->dropped)
 				continue;
-			if (new->dropped)
-			{
-				/*
-				 * CASCADE: what depends on the column went with it here (a
-				 * generated column that reads it, listed after it)
-				 */
-				appendStringInfo(&rewrite, "%sDROP COLUMN IF EXISTS %s CASCADE",
-								 rewrite.len > 0 ? ", " : "",
-								 quote_identifier(old->name));
-				continue;
-			}
 			conversion = FindConversion(before, old->name);
 
 			/*

@@ -118,7 +118,6 @@ static Query *LocalKeysQuery(KeyFilter *filter);
 static bool SafeToCopy(Node *qual);
 static bool UnsafeNodeWalker(Node *node, void *context);
 static bool NotLeakproof(Oid funcid, void *context);
-static bool ContainsAnyVar(Node *node, void *context);
 static bool OnlyLocalVars(Node *node, Index rtindex);
 static bool OnlyLocalVarsWalker(Node *node, Index *rtindex);
 
@@ -413,6 +412,10 @@ SmallLocalSource(Query *query, Index rtindex)
 		rte->subquery->jointree->quals == NULL &&
 		list_length(rte->subquery->jointree->fromlist) == 1 &&
 		!rte->subquery->hasSubLinks && rte->subquery->cteList == NIL &&
+		!rte->subquery->hasAggs && !rte->subquery->hasWindowFuncs &&
+		!rte->subquery->hasTargetSRFs && rte->subquery->groupClause == NIL &&
+		rte->subquery->groupingSets == NIL && rte->subquery->havingQual == NULL &&
+		rte->subquery->setOperations == NULL &&
 		rte->subquery->limitCount == NULL && rte->subquery->limitOffset == NULL)
 	{
 		RangeTblEntry *values = linitial(rte->subquery->rtable);
@@ -741,19 +744,6 @@ static bool
 NotLeakproof(Oid funcid, void *context)
 {
 	return !get_func_leakproof(funcid);
-}
-
-/* ContainsAnyVar tells whether node has a Var of any query level. */
-static bool
-ContainsAnyVar(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var) || IsA(node, PlaceHolderVar))
-		return true;
-	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, ContainsAnyVar, context, 0);
-	return expression_tree_walker(node, ContainsAnyVar, context);
 }
 
 /*

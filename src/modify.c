@@ -57,6 +57,7 @@
 
 #include "shardext/deparse.h"
 #include "shardext/foreign_keys.h"
+#include "shardext/join_keys.h"
 #include "shardext/modify.h"
 #include "shardext/shard_ddl.h"
 #include "shardext/remote_exec.h"
@@ -459,7 +460,9 @@ PlanModifyThroughCoordinator(Query *parse, const char *queryString,
 	select->resultRelation = 0;
 	select->returningList = NIL;
 	select->targetList = targetList;
-	result = standard_planner(select, queryString, cursorOptions, boundParams);
+	/* a small local table's join keys filter the rows to find (join_keys.c) */
+	result = standard_planner(AddJoinKeyFilters(select), queryString,
+							  cursorOptions, boundParams);
 
 	cscan->scan.scanrelid = 0;
 	cscan->scan.plan.startup_cost = result->planTree->startup_cost;

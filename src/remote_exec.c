@@ -557,11 +557,17 @@ AppendLogicalName(StringInfo buf, const char *start, const char *end)
 	if (ShardextGetShard(shardId, &table) == NULL)
 		return false;
 
-	/* the name, or one qualified by its schema: schema.shard */
+	/* the name, or one qualified by its table's schema: schema.shard */
 	quoted = pnstrdup(start + 1, end - start - 1);
 	logical = LogicalObjectName(table->relid, shardId, quoted);
 	if (logical == NULL && (dot = strrchr(quoted, '.')) != NULL)
-		logical = LogicalObjectName(table->relid, shardId, dot + 1);
+	{
+		char	   *schema = get_namespace_name(get_rel_namespace(table->relid));
+
+		if (schema != NULL && strlen(schema) == (size_t) (dot - quoted) &&
+			strncmp(quoted, schema, dot - quoted) == 0)
+			logical = LogicalObjectName(table->relid, shardId, dot + 1);
+	}
 	if (logical == NULL)
 		return false;
 	appendStringInfo(buf, "\"%.*s%s\"",

@@ -97,7 +97,6 @@ static bool CollectCoLocatedMembers(Query *query, LevelState *state,
 									bool otherRtes);
 static bool ReadsTransactionTime(Node *node);
 static bool TransactionTimeWalker(Node *node, void *context);
-static bool ContainsAnyVar(Node *node, void *context);
 static void AddTablePin(RouterAnalysis *analysis, Oid relid, Expr *pin);
 static void AddSingleShardTable(RouterAnalysis *analysis, Oid relid);
 static bool PreservedReferenceTable(Node *node, Query *query, bool preserved);
@@ -462,7 +461,7 @@ DistributionColumnMember(Node *node, LevelState *state)
  * ContainsAnyVar tells whether an expression holds a Var of any query level
  * (an outer query's column, in a correlated subquery, too).
  */
-static bool
+bool
 ContainsAnyVar(Node *node, void *context)
 {
 	if (node == NULL)

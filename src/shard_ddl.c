@@ -87,7 +87,15 @@ static void CheckDistributionColumn(Relation rel, const char *tableName,
 static void CheckConstraints(Relation rel, const char *tableName);
 static void CheckStyleOfNodeExpression(Node *expr, const char *tableName,
 									   const char *what);
+/*
+ * Whether a plan made since the styles last changed sends an expression
+ * that writes values as text in the nodes' styles (WritesInSessionStyle).
+ */
+bool		PlansSendStyledValues = false;
+
 static bool SessionStyleWalker(Node *node, void *context);
+static bool WritesInStyles(Node *node, bool dates, bool floats,
+						   bool readsIntervals);
 static bool IsTableRowType(Oid typid);
 static void CheckReferencingForeignKeys(Relation rel, const char *tableName);
 static void CheckIndex(Relation rel, Oid indexOid, const char *tableName,
@@ -2053,11 +2061,31 @@ WritesInSessionStyle(Node *node)
 	bool		dates = (DateStyle != USE_ISO_DATES ||
 						 IntervalStyle != INTSTYLE_POSTGRES);
 	bool		floats = (extra_float_digits < 1);
-	bool		readsIntervals = (IntervalStyle == INTSTYLE_SQL_STANDARD);
+
+	/*
+	 * In the nodes' styles the expression may be sent; the plans that send
+	 * one are dropped when the styles change (ForgetPlansOfOtherStyles).
+	 */
+	if (!dates && !floats)
+	{
+		if (!PlansSendStyledValues && WritesInStyles(node, true, true, true))
+			PlansSendStyledValues = true;
+		return false;
+	}
+	return WritesInStyles(node, dates, floats,
+						  IntervalStyle == INTSTYLE_SQL_STANDARD);
+}
+
+/*
+ * WritesInStyles tells whether node writes dates (and times, intervals) or
+ * floats as text, or reads intervals from text, as WritesInSessionStyle
+ * asks for the styles that differ.
+ */
+static bool
+WritesInStyles(Node *node, bool dates, bool floats, bool readsIntervals)
+{
 	ListCell   *lc;
 
-	if (!dates && !floats)
-		return false;
 	switch (nodeTag(node))
 	{
 		case T_CoerceViaIO:

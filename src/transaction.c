@@ -67,6 +67,7 @@
 #include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/remote_exec.h"
+#include "shardext/shard_ddl.h"
 #include "shardext/transaction.h"
 
 /*
@@ -122,7 +123,8 @@ static void CommitWrittenNode(NodeConnection *nc);
 /* gids committed on every node, whose decision rows can go (TopMemoryContext) */
 static List *FinishedGids = NIL;
 static void FinishPreparedTransactions(bool commit);
-static void ForgetPlansOfLocalStyles(void);
+static void ForgetStyledPlans(void);
+static void ForgetPlansOfLocalStyles(bool transactionEnds);
 static void ForgetTransactionState(void);
 static void CheckCopiesNotChangedHere(void);
 
@@ -897,7 +899,7 @@ ForgetTransactionState(void)
 	RemoteTransactionOpened = false;
 	CopiesChangedHere = NULL;
 	ConstraintModes = NIL;
-	ForgetPlansOfLocalStyles();
+	ForgetPlansOfLocalStyles(true);
 	EndDeadlockWatch();
 }
 
@@ -920,7 +922,7 @@ ForgetPlansOfOtherStyles(void)
 		return;
 	if (PlannedDateStyle != -1)
 	{
-		ResetPlanCache();
+		ForgetStyledPlans();
 		StyleChangedInTransaction = true;
 	}
 	PlannedDateStyle = DateStyle;
@@ -930,19 +932,36 @@ ForgetPlansOfOtherStyles(void)
 }
 
 /*
- * ForgetPlansOfLocalStyles drops the cached plans when a value style
- * changed in a transaction (or subtransaction) that ends: a rollback, or
- * the end of a SET LOCAL, gives the old style back after this callback,
- * before any plan is made again.
+ * ForgetStyledPlans drops the cached plans (all of them: PostgreSQL has no
+ * finer way) when one that sends values written as text in the nodes'
+ * styles may be among them.
  */
 static void
-ForgetPlansOfLocalStyles(void)
+ForgetStyledPlans(void)
+{
+	if (PlansSendStyledValues)
+	{
+		ResetPlanCache();
+		PlansSendStyledValues = false;
+	}
+}
+
+/*
+ * ForgetPlansOfLocalStyles drops the cached plans when a value style
+ * changed in a transaction that ends (subtransaction: that aborts): a
+ * rollback, or the end of a SET LOCAL, gives the old style back after this
+ * callback, before any plan is made again.  The transaction's change stays
+ * noted until the transaction ends.
+ */
+static void
+ForgetPlansOfLocalStyles(bool transactionEnds)
 {
 	if (StyleChangedInTransaction)
 	{
-		ResetPlanCache();
+		ForgetStyledPlans();
 		PlannedDateStyle = -1;
-		StyleChangedInTransaction = false;
+		if (transactionEnds)
+			StyleChangedInTransaction = false;
 	}
 }
 
@@ -1301,7 +1320,7 @@ ShardextSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		event != SUBXACT_EVENT_ABORT_SUB)
 		return;
 	if (event == SUBXACT_EVENT_ABORT_SUB)
-		ForgetPlansOfLocalStyles();
+		ForgetPlansOfLocalStyles(false);
 	if (endContext == NULL)
 		endContext = AllocSetContextCreate(TopMemoryContext,
 										   "shardext subtransaction end",

@@ -340,20 +340,19 @@ CheckStatementSparesCopies(Node *parsetree)
 											"change the columns of");
 			}
 			break;
+			/* (ALTER INDEX, VIEW, ... RENAME of a table rename it too) */
 		case T_RenameStmt:
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
-				if ((stmt->renameType == OBJECT_TABLE ||
-					 stmt->renameType == OBJECT_COLUMN) && stmt->relation != NULL)
+				if (stmt->relation != NULL)
 					CheckNotCoordinatorCopy(RangeVarGetRelid(stmt->relation, NoLock, true),
 											stmt->renameType == OBJECT_COLUMN ?
 											"rename the columns of" : "rename");
 			}
 			break;
 		case T_AlterObjectSchemaStmt:
-			if (((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TABLE &&
-				((AlterObjectSchemaStmt *) parsetree)->relation != NULL)
+			if (((AlterObjectSchemaStmt *) parsetree)->relation != NULL)
 				CheckNotCoordinatorCopy(RangeVarGetRelid(((AlterObjectSchemaStmt *) parsetree)->relation,
 														 NoLock, true),
 										"move");

@@ -35,6 +35,7 @@ extern bool RouterPinsAgree(RouterAnalysis *analysis);
 extern Expr *SharedPin(RouterAnalysis *analysis);
 extern Expr *FindPinInClauses(List *clauses, Index rtindex,
 							  struct ShardextTable *table);
+extern bool ContainsAnyVar(Node *node, void *context);
 extern bool IsDistributionEquality(OpExpr *op, struct ShardextTable *table);
 extern Expr *FindPinListInClauses(List *clauses, Index rtindex,
 								  ShardextTable *table);

@@ -52,6 +52,7 @@ extern void CheckNewIndex(Oid relid, Oid indexOid, AttrNumber distAttno,
 extern char *ShardIndexCommand(Oid indexOid, const char *shardName,
 							   int64 shardId, bool concurrently);
 extern bool ReadsSessionState(Oid funcid);
+extern bool PlansSendStyledValues;
 extern bool WritesInSessionStyle(Node *node);
 extern bool ExpressionWritesInSessionStyle(Node *expr);
 extern void CheckSessionStyleOfWrites(Oid relid);
