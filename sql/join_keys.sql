@@ -108,6 +108,21 @@ SELECT shards('SELECT id, amount FROM orders WHERE id IN (SELECT order_id FROM w
 SELECT same('SELECT id, note FROM orders WHERE id IN (VALUES (7), (8), (8))');
 SELECT shards('SELECT id, note FROM orders WHERE id IN (VALUES (7), (8), (8))');
 SELECT same('SELECT id FROM orders WHERE id NOT IN (SELECT order_id FROM wanted WHERE order_id IS NOT NULL) AND id < 15');
+-- a view of a local table (or a subquery in FROM that only filters one) is a source too
+CREATE VIEW wanted_tagged AS SELECT order_id AS oid, tag FROM wanted WHERE tag IS NOT NULL AND tag <> 'c';
+SELECT same('SELECT v.tag, o.id, o.amount FROM wanted_tagged v JOIN orders o ON o.id = v.oid');
+SELECT shards('SELECT v.tag, o.id, o.amount FROM wanted_tagged v JOIN orders o ON o.id = v.oid');
+SELECT same('SELECT o.id FROM orders o WHERE o.id IN (SELECT oid FROM wanted_tagged WHERE tag <> ''a'')');
+SELECT filtered('SELECT o.id FROM orders o WHERE o.id IN (SELECT oid FROM wanted_tagged WHERE tag <> ''a'')');
+SELECT same('SELECT s.k, o.note FROM (SELECT small AS k FROM wanted WHERE small < 100) s LEFT JOIN orders o ON o.id = s.k');
+SELECT filtered('SELECT s.k, o.note FROM (SELECT small AS k FROM wanted WHERE small < 100) s LEFT JOIN orders o ON o.id = s.k');
+SELECT same('WITH w AS (SELECT order_id, tag FROM wanted WHERE tag <> ''b'') SELECT w.tag, o.id FROM w JOIN orders o ON o.id = w.order_id');
+SELECT filtered('WITH w AS (SELECT order_id, tag FROM wanted WHERE tag <> ''b'') SELECT w.tag, o.id FROM w JOIN orders o ON o.id = w.order_id');
+SELECT same('WITH w AS MATERIALIZED (SELECT order_id FROM wanted) SELECT o.id FROM orders o WHERE o.id IN (SELECT order_id FROM w)');
+-- ... not one that groups
+SELECT same('SELECT s.k, s.n, o.note FROM (SELECT small AS k, count(*) AS n FROM wanted GROUP BY small) s JOIN orders o ON o.id = s.k');
+SELECT filtered('SELECT s.k, s.n, o.note FROM (SELECT small AS k, count(*) AS n FROM wanted GROUP BY small) s JOIN orders o ON o.id = s.k');
+
 -- inside a subquery and a WITH
 SELECT same('SELECT * FROM (SELECT w.tag, sum(o.amount) FROM wanted w JOIN orders o ON o.id = w.order_id GROUP BY w.tag) s');
 SELECT same('WITH picked AS (SELECT o.id, o.cust FROM wanted w JOIN orders o ON o.id = w.order_id) SELECT cust, count(*) FROM picked GROUP BY cust');

@@ -105,7 +105,10 @@ static void AddFiltersAtLevel(Query *query, KeyFilterContext *context);
 static void CollectRegion(Node *node, LevelInfo *info, bool inRegion);
 static void AddLevelQuals(Node **location, List **target, int nullableRtindex);
 static ShardextTable *FilterableTable(Query *query, Index rtindex);
-static bool SmallLocalSource(Query *query, Index rtindex);
+static bool ResolveLocalSource(Query *query, Index rtindex, Expr *column,
+							   List *quals, KeyFilter *filter);
+static bool SmallLocalEntry(RangeTblEntry *rte);
+static bool OuterVarWalker(Node *node, void *context);
 static Expr *StripRelabel(Expr *expr);
 static bool IsColumnOf(Expr *expr, Index rtindex, AttrNumber attno);
 static bool IsLocalColumn(Expr *expr, Index *rtindex);
@@ -392,40 +395,103 @@ FilterableTable(Query *query, Index rtindex)
 }
 
 /*
- * SmallLocalSource tells whether an entry is a table of the coordinator, a
- * materialized view or a VALUES list in FROM, with at most
+ * ResolveLocalSource fills the source part of filter (localRte,
+ * localRtindex, localExpr, localQuals) for keys read from column (a Var of
+ * entry rtindex of query) and returns true, when the entry is a small local
+ * source (SmallLocalEntry), or a subquery in FROM or a WITH query over
+ * one (a view of a local table, a VALUES list) that only filters it and
+ * reads no outer query; quals are the conditions on the entry to copy when safe.  For a
+ * subquery, the source is the table or list it reads, with its conditions.
+ */
+static bool
+ResolveLocalSource(Query *query, Index rtindex, Expr *column, List *quals,
+				   KeyFilter *filter)
+{
+	RangeTblEntry *rte = rt_fetch(rtindex, query->rtable);
+	Query	   *sub = rte->subquery;
+	Var		   *var = (Var *) StripRelabel(column);
+	TargetEntry *tle;
+	Index		innerRtindex;
+	Index		columnRtindex;
+
+	/* a WITH query of this level is read like a subquery */
+	if (rte->rtekind == RTE_CTE && rte->ctelevelsup == 0 && !rte->self_reference)
+	{
+		ListCell   *lc;
+
+		foreach(lc, query->cteList)
+		{
+			CommonTableExpr *cte = lfirst(lc);
+
+			if (strcmp(cte->ctename, rte->ctename) == 0 && !cte->cterecursive &&
+				IsA(cte->ctequery, Query))
+				sub = (Query *) cte->ctequery;
+		}
+		if (sub == NULL)
+			return false;
+	}
+	else if (rte->rtekind != RTE_SUBQUERY)
+	{
+		if (!SmallLocalEntry(rte))
+			return false;
+		filter->localRte = rte;
+		filter->localRtindex = rtindex;
+		filter->localExpr = column;
+		filter->localQuals = quals;
+		return true;
+	}
+	if (rte->lateral || sub->commandType != CMD_SELECT ||
+		sub->hasSubLinks || sub->hasAggs || sub->hasWindowFuncs ||
+		sub->hasTargetSRFs || sub->hasRecursive || sub->hasModifyingCTE ||
+		sub->hasForUpdate || sub->cteList != NIL || sub->setOperations != NULL ||
+		sub->groupClause != NIL || sub->groupingSets != NIL ||
+		sub->havingQual != NULL || sub->hasDistinctOn ||
+		sub->limitCount != NULL || sub->limitOffset != NULL ||
+		sub->jointree == NULL || list_length(sub->jointree->fromlist) != 1 ||
+		!IsA(linitial(sub->jointree->fromlist), RangeTblRef))
+		return false;
+
+	/* (a view's query lists its OLD and NEW entries too, unread) */
+	innerRtindex = ((RangeTblRef *) linitial(sub->jointree->fromlist))->rtindex;
+	if (!SmallLocalEntry(rt_fetch(innerRtindex, sub->rtable)) ||
+		query_tree_walker(sub, OuterVarWalker, NULL, 0) ||
+		contain_volatile_functions((Node *) sub))
+		return false;
+	tle = get_tle_by_resno(sub->targetList, var->varattno);
+	if (tle == NULL || tle->resjunk ||
+		!IsLocalColumn(tle->expr, &columnRtindex) ||
+		columnRtindex != innerRtindex ||
+		exprType((Node *) tle->expr) != var->vartype)
+		return false;
+	filter->localRte = rt_fetch(innerRtindex, sub->rtable);
+	filter->localRtindex = innerRtindex;
+	filter->localExpr = (column == (Expr *) var) ? tle->expr :
+		(Expr *) makeRelabelType(tle->expr, exprType((Node *) column),
+								 exprTypmod((Node *) column),
+								 exprCollation((Node *) column),
+								 COERCE_IMPLICIT_CAST);
+	filter->localQuals = make_ands_implicit((Expr *) sub->jointree->quals);
+	return true;
+}
+
+/*
+ * SmallLocalEntry tells whether an entry is a table of the coordinator or a
+ * materialized view, or a VALUES list, with at most
  * shardext.join_key_filter_limit rows, that can be read a second time
  * alike.
  */
 static bool
-SmallLocalSource(Query *query, Index rtindex)
+SmallLocalEntry(RangeTblEntry *rte)
 {
-	RangeTblEntry *rte = rt_fetch(rtindex, query->rtable);
 	Relation	relation;
 	double		rows;
 
-	/* VALUES in FROM is a subquery that reads the list */
-	if (rte->rtekind == RTE_SUBQUERY && !rte->lateral &&
-		rte->subquery->commandType == CMD_SELECT &&
-		list_length(rte->subquery->rtable) == 1 &&
-		rte->subquery->jointree != NULL &&
-		rte->subquery->jointree->quals == NULL &&
-		list_length(rte->subquery->jointree->fromlist) == 1 &&
-		!rte->subquery->hasSubLinks && rte->subquery->cteList == NIL &&
-		!rte->subquery->hasAggs && !rte->subquery->hasWindowFuncs &&
-		!rte->subquery->hasTargetSRFs && rte->subquery->groupClause == NIL &&
-		rte->subquery->groupingSets == NIL && rte->subquery->havingQual == NULL &&
-		rte->subquery->setOperations == NULL &&
-		rte->subquery->limitCount == NULL && rte->subquery->limitOffset == NULL)
-	{
-		RangeTblEntry *values = linitial(rte->subquery->rtable);
-
-		return values->rtekind == RTE_VALUES && !values->lateral &&
-			list_length(values->values_lists) <= ShardextJoinKeyFilterLimit &&
-			!ContainsAnyVar((Node *) values->values_lists, NULL) &&
-			!contain_volatile_functions((Node *) values->values_lists) &&
-			!checkExprHasSubLink((Node *) values->values_lists);
-	}
+	if (rte->rtekind == RTE_VALUES)
+		return !rte->lateral &&
+			list_length(rte->values_lists) <= ShardextJoinKeyFilterLimit &&
+			!ContainsAnyVar((Node *) rte->values_lists, NULL) &&
+			!contain_volatile_functions((Node *) rte->values_lists) &&
+			!checkExprHasSubLink((Node *) rte->values_lists);
 	if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
 		(rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_MATVIEW) ||
 		ShardextGetTable(rte->relid) != NULL ||
@@ -441,6 +507,22 @@ SmallLocalSource(Query *query, Index rtindex)
 		rows = (double) RelationGetNumberOfBlocks(relation) * (BLCKSZ / 32);
 	table_close(relation, NoLock);
 	return rows <= ShardextJoinKeyFilterLimit;
+}
+
+/*
+ * OuterVarWalker returns true at a Var of an outer query level (in a query
+ * without sublinks, whose Vars are all of its own level or outer ones).
+ */
+static bool
+OuterVarWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup > 0;
+	if (IsA(node, PlaceHolderVar))
+		return true;
+	return expression_tree_walker(node, OuterVarWalker, context);
 }
 
 /* StripRelabel returns an expression without its binary relabelings. */
@@ -492,6 +574,7 @@ FindDirectFilter(LevelInfo *info, Index rtindex, ShardextTable *table,
 	Index		localRtindex;
 	OpExpr		equality;
 	KeyFilter  *filter;
+	List	   *quals = NIL;
 	ListCell   *lc;
 
 	if (!IsA(op, OpExpr) || list_length(op->args) != 2)
@@ -512,20 +595,17 @@ FindDirectFilter(LevelInfo *info, Index rtindex, ShardextTable *table,
 	if (!IsLocalColumn(localExpr, &localRtindex) || localRtindex == rtindex ||
 		!bms_is_member(localRtindex, info->region) ||
 		!IsDistributionEquality(&equality, table) ||
-		!OidIsValid(get_array_type(exprType((Node *) localExpr))) ||
-		!SmallLocalSource(info->query, localRtindex))
+		!OidIsValid(get_array_type(exprType((Node *) localExpr))))
 		return NULL;
 
 	filter = palloc(sizeof(KeyFilter));
+	foreach(lc, info->quals)
+		quals = lappend(quals, ((LevelQual *) lfirst(lc))->qual);
+	if (!ResolveLocalSource(info->query, localRtindex, localExpr, quals,
+							filter))
+		return NULL;
 	filter->rtindex = rtindex;
 	filter->location = lq->location;
-	filter->localRte = rt_fetch(localRtindex, info->query->rtable);
-	filter->localRtindex = localRtindex;
-	filter->localExpr = localExpr;
-	filter->localQuals = NIL;
-	foreach(lc, info->quals)
-		filter->localQuals = lappend(filter->localQuals,
-									 ((LevelQual *) lfirst(lc))->qual);
 	filter->opno = equality.opno;
 	filter->inputcollid = op->inputcollid;
 	return filter;
@@ -573,8 +653,7 @@ FindSubLinkFilter(Index rtindex, ShardextTable *table, LevelQual *lq)
 		list_length(sub->rtable) != 1 || sub->jointree == NULL ||
 		list_length(sub->jointree->fromlist) != 1 ||
 		!IsA(linitial(sub->jointree->fromlist), RangeTblRef) ||
-		!SmallLocalSource(sub, 1) ||
-		contain_vars_of_level((Node *) sub, 1) ||
+		query_tree_walker(sub, OuterVarWalker, NULL, 0) ||
 		contain_volatile_functions((Node *) sub))
 		return NULL;
 	tle = linitial(sub->targetList);
@@ -584,12 +663,12 @@ FindSubLinkFilter(Index rtindex, ShardextTable *table, LevelQual *lq)
 		return NULL;
 
 	filter = palloc(sizeof(KeyFilter));
+	if (!ResolveLocalSource(sub, 1, tle->expr,
+							make_ands_implicit((Expr *) sub->jointree->quals),
+							filter))
+		return NULL;
 	filter->rtindex = rtindex;
 	filter->location = lq->location;
-	filter->localRte = linitial(sub->rtable);
-	filter->localRtindex = 1;
-	filter->localExpr = tle->expr;
-	filter->localQuals = make_ands_implicit((Expr *) sub->jointree->quals);
 	filter->opno = op->opno;
 	filter->inputcollid = op->inputcollid;
 	return filter;
