@@ -533,6 +533,8 @@ IsDistributionEquality(OpExpr *op, ShardextTable *table)
 	TypeCacheEntry *typentry = lookup_type_cache(table->distTypeId,
 												 TYPECACHE_HASH_OPFAMILY |
 												 TYPECACHE_BTREE_OPFAMILY);
+	Oid			left;
+	Oid			right;
 
 	/*
 	 * Under another collation than the column's, equal values may differ
@@ -544,6 +546,17 @@ IsDistributionEquality(OpExpr *op, ShardextTable *table)
 		  !get_collation_isdeterministic(op->inputcollid)) ||
 		 (OidIsValid(table->distCollation) &&
 		  !get_collation_isdeterministic(table->distCollation))))
+		return false;
+
+	/*
+	 * A timestamp equals a timestamptz when it is that moment in the
+	 * session's time zone: in a gap of a change to daylight saving time, two
+	 * timestamps are one moment, and the value converted to the column's
+	 * type names only one of their shards.
+	 */
+	op_input_types(op->opno, &left, &right);
+	if (getBaseType(table->distTypeId) == TIMESTAMPOID &&
+		(left == TIMESTAMPTZOID || right == TIMESTAMPTZOID))
 		return false;
 
 	if (OidIsValid(typentry->hash_opf) &&
