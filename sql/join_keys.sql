@@ -199,6 +199,18 @@ INSERT INTO moments VALUES ('2026-03-08 03:30-04'), ('2026-03-08 01:00-05');
 SELECT id FROM stamps WHERE ts = '2026-03-08 03:30-04'::timestamptz ORDER BY id;
 SELECT filtered('SELECT s.* FROM stamps s JOIN moments m ON s.ts = m.k');
 SELECT filtered('SELECT * FROM stamps WHERE ts IN (SELECT k FROM moments)');
+-- ... nor a date column: Pacific/Apia skipped 2011-12-30, whose midnight is
+-- that of 2011-12-31
+SET TimeZone = 'Pacific/Apia';
+CREATE TABLE days (k date, v int);
+INSERT INTO days SELECT '2011-12-25'::date + g, g FROM generate_series(0, 10) g;
+SELECT create_distributed_table('days', 'k', shard_count => 8);
+SELECT k FROM days WHERE k = '2011-12-30 10:00+00'::timestamptz ORDER BY k;
+SELECT k FROM days WHERE k IN ('2011-12-30 10:00+00'::timestamptz, '2011-12-25 10:00+00'::timestamptz) ORDER BY k;
+SET TimeZone = 'America/New_York';
+-- a VALUES list whose values could fail is no source of keys (PostgreSQL
+-- may never read it)
+SELECT filtered('SELECT * FROM orders o JOIN (VALUES (1), (current_setting(''jk.missing'', true)::int)) v(k) ON o.id = v.k');
 -- (timestamp keys still do)
 SELECT filtered('SELECT * FROM stamps s JOIN (VALUES (''2026-03-08 03:30''::timestamp), (''2026-03-08 05:00'')) v(t) ON s.ts = v.t');
 RESET TimeZone;

@@ -486,12 +486,12 @@ SmallLocalEntry(RangeTblEntry *rte)
 	Relation	relation;
 	double		rows;
 
+	/* (the keys query reads every row: none may fail) */
 	if (rte->rtekind == RTE_VALUES)
 		return !rte->lateral &&
 			list_length(rte->values_lists) <= ShardextJoinKeyFilterLimit &&
 			!ContainsAnyVar((Node *) rte->values_lists, NULL) &&
-			!contain_volatile_functions((Node *) rte->values_lists) &&
-			!checkExprHasSubLink((Node *) rte->values_lists);
+			SafeToCopy((Node *) rte->values_lists);
 	if (rte->rtekind != RTE_RELATION || rte->tablesample != NULL ||
 		(rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_MATVIEW) ||
 		ShardextGetTable(rte->relid) != NULL ||

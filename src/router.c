@@ -549,13 +549,15 @@ IsDistributionEquality(OpExpr *op, ShardextTable *table)
 		return false;
 
 	/*
-	 * A timestamp equals a timestamptz when it is that moment in the
-	 * session's time zone: in a gap of a change to daylight saving time, two
-	 * timestamps are one moment, and the value converted to the column's
-	 * type names only one of their shards.
+	 * A timestamp (or date: its midnight) equals a timestamptz when it is
+	 * that moment in the session's time zone: in a gap of a change to
+	 * daylight saving time (or a day a zone skipped), two of them are one
+	 * moment, and the value converted to the column's type names only one
+	 * of their shards.
 	 */
 	op_input_types(op->opno, &left, &right);
-	if (getBaseType(table->distTypeId) == TIMESTAMPOID &&
+	if ((getBaseType(table->distTypeId) == TIMESTAMPOID ||
+		 getBaseType(table->distTypeId) == DATEOID) &&
 		(left == TIMESTAMPTZOID || right == TIMESTAMPTZOID))
 		return false;
 
