@@ -224,6 +224,18 @@ DELETE FROM lines l USING wanted w WHERE l.order_id = w.order_id AND w.tag <> 'b
 DELETE FROM local_lines l USING wanted w WHERE l.order_id = w.order_id AND w.tag <> 'b';
 SELECT same('SELECT count(*), sum(qty), sum(order_id * n) FROM lines');
 
+-- the inner side of a nested loop reads the keys' rows once: its rescans
+-- replay them (the keys are the same for every outer row)
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_material = off;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT w.tag, o.amount FROM wanted w LEFT JOIN orders o ON o.id = w.order_id;
+SELECT same('SELECT w.tag, o.amount FROM wanted w LEFT JOIN orders o ON o.id = w.order_id');
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
+
 -- a prepared statement computes the keys at each execution
 PREPARE by_wanted AS SELECT w.tag, o.id, o.amount FROM wanted w JOIN orders o ON o.id = w.order_id ORDER BY 1, 2;
 EXECUTE by_wanted;

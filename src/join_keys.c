@@ -28,10 +28,15 @@
  *
  * The local side is read twice, so it must be small: an ordinary table,
  * materialized view or VALUES list of at most shardext.join_key_filter_limit
- * rows (from its statistics, or its size), read through an inner join or
- * as the preserved side of an outer join whose nullable side is the
- * distributed table; the equality compares the distribution column with a
- * plain column of the local table.
+ * rows (from its statistics, or its size), also through a view, subquery or
+ * WITH query that only filters it, read through an inner join or as the
+ * preserved side of an outer join whose nullable side is the distributed
+ * table; the equality compares the distribution column with a plain column
+ * of the local side.  "dist IN (SELECT column FROM such a source ...)" gets
+ * the filter too, and so does the row-finding SELECT of an UPDATE ... FROM
+ * or DELETE ... USING that reads such a source (modify.c).  Conditions
+ * copied into the keys query must not be able to fail (SafeToCopy): that
+ * query may read rows the join never gets to.
  *
  * IDENTIFICATION
  *	  src/join_keys.c

@@ -199,6 +199,7 @@ typedef struct TableScanState
 	 * into a tuplestore and replayed from there.
 	 */
 	bool		stable;
+	Bitmapset  *pinParams;		/* else: the executor parameters of the pins */
 	bool		fromCache;		/* rows come from the cache */
 	bool		cacheFilled;
 	int64		cacheReplays;	/* rescans served by the cache */
@@ -280,6 +281,7 @@ static bool StartScanAtBegin(CustomScanState *node, int eflags);
 static TupleTableSlot *NextAsOpener(ScanState *node, Oid opener,
 									TupleTableSlot *(*next) (ScanState *));
 static Oid	RemoteParamType(Oid typid);
+static bool CollectExecParams(Node *node, Bitmapset **params);
 static char *ShardValuesText(ShardextTable *table, Datum *values,
 							 List *positions, MemoryContext context);
 static List *OpenCursorTables(List *relids);
@@ -2084,6 +2086,13 @@ BeginTableScan(CustomScanState *node, EState *estate, int eflags)
 	state->current = -1;
 	state->prefetchPosition = -1;
 	state->stable = intVal(list_nth(private, SCAN_PRIVATE_STABLE)) != 0;
+	if (!state->stable)
+	{
+		(void) CollectExecParams((Node *) list_nth(private, SCAN_PRIVATE_PIN),
+								 &state->pinParams);
+		(void) CollectExecParams((Node *) list_nth(private, SCAN_PRIVATE_PIN_LIST),
+								 &state->pinParams);
+	}
 
 	/* a cursor's rows are those of when it was declared */
 	if (StartScanAtBegin(node, eflags))
@@ -2418,7 +2427,15 @@ ReScanTableScan(CustomScanState *node)
 {
 	TableScanState *state = (TableScanState *) node;
 
-	if (state->stable && state->cacheFilled)
+	/*
+	 * The pins' parameters may not have changed: an InitPlan's values (join
+	 * keys, join_keys.c) stay the same for every rescan of the inner side of
+	 * a nested loop; the rows are then those of the last run.
+	 */
+	bool		same = state->stable ||
+		!bms_overlap(node->ss.ps.chgParam, state->pinParams);
+
+	if (same && state->cacheFilled)
 	{
 		tuplestore_rescan(state->cache);
 		state->cacheReplays++;
@@ -2427,7 +2444,27 @@ ReScanTableScan(CustomScanState *node)
 	StopTableScan(state);
 	state->shardsReady = false;
 	state->nextBatch = 0;
-	state->fromCache = state->stable;
+	if (!same && state->cacheFilled)
+	{
+		tuplestore_end(state->cache);
+		state->cache = NULL;
+		state->cacheFilled = false;
+	}
+	state->fromCache = same;
+}
+
+/*
+ * CollectExecParams adds the ids of the executor parameters in node to
+ * *params.
+ */
+static bool
+CollectExecParams(Node *node, Bitmapset **params)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		*params = bms_add_member(*params, ((Param *) node)->paramid);
+	return expression_tree_walker(node, CollectExecParams, params);
 }
 
 /*
