@@ -236,6 +236,27 @@ RESET enable_hashjoin;
 RESET enable_mergejoin;
 RESET enable_material;
 
+-- writes whose rows come from a parallel scan of a local table (the
+-- workers check the statement's tables too)
+CREATE TABLE par_src AS SELECT g AS k FROM generate_series(1, 1000) g;
+ANALYZE par_src;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+INSERT INTO orders (id, cust, amount) SELECT k + 100000, 1, 0 FROM par_src;
+UPDATE orders SET amount = 1 FROM par_src WHERE par_src.k = orders.amount + 5 AND orders.id > 100000;
+DELETE FROM orders WHERE amount IN (SELECT k FROM par_src) AND id > 100000;
+SET force_parallel_mode = on;
+INSERT INTO orders VALUES (200001, 1, 1, 'one');
+RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SELECT count(*), sum(amount) FROM orders WHERE id > 100000;
+DELETE FROM orders WHERE id > 100000;
+
 -- a prepared statement computes the keys at each execution
 PREPARE by_wanted AS SELECT w.tag, o.id, o.amount FROM wanted w JOIN orders o ON o.id = w.order_id ORDER BY 1, 2;
 EXECUTE by_wanted;

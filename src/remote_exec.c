@@ -113,6 +113,7 @@ static void SyncSessionSettings(NodeConnection *nc);
 static const char *ExactSettingValue(int i);
 static void ForgetStaleStatements(NodeConnection *nc);
 static const char *NodeParallelWorkers(int32 nodeId);
+static void ServeInterruptsKeepingConnection(NodeConnection *nc);
 static char *LogicalNames(const char *message);
 static bool AppendLogicalName(StringInfo buf, const char *start,
 							  const char *end);
@@ -1583,6 +1584,30 @@ ForgetStaleStatements(NodeConnection *nc)
 }
 
 /*
+ * ServeInterruptsKeepingConnection serves pending interrupts while a
+ * statement is under way on nc: one that raises an error (a cancel, a
+ * timeout, an error of a parallel worker) leaves the statement's state
+ * unknown, so the connection is closed at the end of the transaction; the
+ * others (a parallel worker's message, a catchup) leave it as it is.
+ */
+static void
+ServeInterruptsKeepingConnection(NodeConnection *nc)
+{
+	if (!InterruptPending)
+		return;
+	PG_TRY();
+	{
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		CloseConnectionAtEndOfTransaction(nc);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
  * RemoteCommandSucceeds runs a simple statement and tells whether it
  * succeeded; a failure (of the statement or of the connection) is not
  * raised, so that the caller can retry on a new connection.  Interrupts
@@ -1611,11 +1636,7 @@ RemoteCommandSucceeds(NodeConnection *nc, const char *sql)
 			if (rc & WL_LATCH_SET)
 			{
 				ResetLatch(MyLatch);
-				if (InterruptPending)
-				{
-					CloseConnectionAtEndOfTransaction(nc);
-					CHECK_FOR_INTERRUPTS();
-				}
+				ServeInterruptsKeepingConnection(nc);
 			}
 			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(nc->conn))
 				return false;
@@ -1734,11 +1755,7 @@ RemoteCopyIn(NodeConnection *nc, const char *copyCommand, const char *data,
 		if (rc & WL_LATCH_SET)
 		{
 			ResetLatch(MyLatch);
-			if (InterruptPending)
-			{
-				CloseConnectionAtEndOfTransaction(nc);
-				CHECK_FOR_INTERRUPTS();
-			}
+			ServeInterruptsKeepingConnection(nc);
 		}
 	}
 	nc->copyPending = true;

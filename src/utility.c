@@ -28,6 +28,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/parallel.h"
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -376,7 +377,13 @@ ShardextCheckPerms(List *rangeTable, bool ereportOnViolation)
 
 	if (PrevCheckPerms != NULL && !PrevCheckPerms(rangeTable, ereportOnViolation))
 		return false;
-	if (CopyingLocally)
+
+	/*
+	 * A parallel worker of a statement checks its tables too; the leader
+	 * has refused what this refuses, and the shard map cannot be read in
+	 * parallel mode.
+	 */
+	if (CopyingLocally || IsParallelWorker())
 		return true;
 	foreach(lc, rangeTable)
 	{
