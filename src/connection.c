@@ -27,13 +27,12 @@
  */
 #include "postgres.h"
 
-#include "commands/trigger.h"
-
 #include <poll.h>
 
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "commands/defrem.h"
+#include "commands/trigger.h"
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"

@@ -112,6 +112,7 @@ static void AddLevelQuals(Node **location, List **target, int nullableRtindex);
 static ShardextTable *FilterableTable(Query *query, Index rtindex);
 static bool ResolveLocalSource(Query *query, Index rtindex, Expr *column,
 							   List *quals, KeyFilter *filter);
+static bool FiltersOneEntry(Query *sub, Index *rtindex);
 static bool SmallLocalEntry(RangeTblEntry *rte);
 static bool OuterVarWalker(Node *node, void *context);
 static Expr *StripRelabel(Expr *expr);
@@ -404,9 +405,10 @@ FilterableTable(Query *query, Index rtindex)
  * localRtindex, localExpr, localQuals) for keys read from column (a Var of
  * entry rtindex of query) and returns true, when the entry is a small local
  * source (SmallLocalEntry), or a subquery in FROM or a WITH query over
- * one (a view of a local table, a VALUES list) that only filters it and
- * reads no outer query; quals are the conditions on the entry to copy when safe.  For a
- * subquery, the source is the table or list it reads, with its conditions.
+ * one (a view of a local table, a VALUES list) that only filters it
+ * (FiltersOneEntry); quals are the conditions on the entry to copy when
+ * safe.  For a subquery, the source is the table or list it reads, with its
+ * conditions.
  */
 static bool
 ResolveLocalSource(Query *query, Index rtindex, Expr *column, List *quals,
@@ -445,22 +447,9 @@ ResolveLocalSource(Query *query, Index rtindex, Expr *column, List *quals,
 		filter->localQuals = quals;
 		return true;
 	}
-	if (rte->lateral || sub->commandType != CMD_SELECT ||
-		sub->hasSubLinks || sub->hasAggs || sub->hasWindowFuncs ||
-		sub->hasTargetSRFs || sub->hasRecursive || sub->hasModifyingCTE ||
-		sub->hasForUpdate || sub->cteList != NIL || sub->setOperations != NULL ||
-		sub->groupClause != NIL || sub->groupingSets != NIL ||
-		sub->havingQual != NULL || sub->hasDistinctOn ||
-		sub->limitCount != NULL || sub->limitOffset != NULL ||
-		sub->jointree == NULL || list_length(sub->jointree->fromlist) != 1 ||
-		!IsA(linitial(sub->jointree->fromlist), RangeTblRef))
-		return false;
-
 	/* (a view's query lists its OLD and NEW entries too, unread) */
-	innerRtindex = ((RangeTblRef *) linitial(sub->jointree->fromlist))->rtindex;
-	if (!SmallLocalEntry(rt_fetch(innerRtindex, sub->rtable)) ||
-		query_tree_walker(sub, OuterVarWalker, NULL, 0) ||
-		contain_volatile_functions((Node *) sub))
+	if (rte->lateral || !FiltersOneEntry(sub, &innerRtindex) ||
+		!SmallLocalEntry(rt_fetch(innerRtindex, sub->rtable)))
 		return false;
 	tle = get_tle_by_resno(sub->targetList, var->varattno);
 	if (tle == NULL || tle->resjunk ||
@@ -476,6 +465,31 @@ ResolveLocalSource(Query *query, Index rtindex, Expr *column, List *quals,
 								 exprCollation((Node *) column),
 								 COERCE_IMPLICIT_CAST);
 	filter->localQuals = make_ands_implicit((Expr *) sub->jointree->quals);
+	return true;
+}
+
+/*
+ * FiltersOneEntry tells whether a query only filters the rows of one entry
+ * of its range table, and which: no grouping, aggregates, window or
+ * set-returning functions, set operations, DISTINCT ON, LIMIT, locking,
+ * sublinks or WITH, no volatile function and nothing of an outer query.
+ */
+static bool
+FiltersOneEntry(Query *sub, Index *rtindex)
+{
+	if (sub->commandType != CMD_SELECT || sub->hasSubLinks || sub->hasAggs ||
+		sub->hasWindowFuncs || sub->hasTargetSRFs || sub->hasRecursive ||
+		sub->hasModifyingCTE || sub->hasForUpdate || sub->cteList != NIL ||
+		sub->setOperations != NULL || sub->groupClause != NIL ||
+		sub->groupingSets != NIL || sub->havingQual != NULL ||
+		sub->hasDistinctOn || sub->limitCount != NULL ||
+		sub->limitOffset != NULL || sub->jointree == NULL ||
+		list_length(sub->jointree->fromlist) != 1 ||
+		!IsA(linitial(sub->jointree->fromlist), RangeTblRef) ||
+		query_tree_walker(sub, OuterVarWalker, NULL, 0) ||
+		contain_volatile_functions((Node *) sub))
+		return false;
+	*rtindex = ((RangeTblRef *) linitial(sub->jointree->fromlist))->rtindex;
 	return true;
 }
 
@@ -648,18 +662,8 @@ FindSubLinkFilter(Index rtindex, ShardextTable *table, LevelQual *lq)
 		return NULL;
 
 	sub = (Query *) sublink->subselect;
-	if (sub->commandType != CMD_SELECT || sub->hasSubLinks || sub->hasAggs ||
-		sub->hasWindowFuncs || sub->hasTargetSRFs || sub->hasRecursive ||
-		sub->hasModifyingCTE || sub->hasForUpdate || sub->hasRowSecurity ||
-		sub->cteList != NIL || sub->setOperations != NULL ||
-		sub->groupClause != NIL || sub->groupingSets != NIL ||
-		sub->havingQual != NULL || sub->hasDistinctOn ||
-		sub->limitCount != NULL || sub->limitOffset != NULL ||
-		list_length(sub->rtable) != 1 || sub->jointree == NULL ||
-		list_length(sub->jointree->fromlist) != 1 ||
-		!IsA(linitial(sub->jointree->fromlist), RangeTblRef) ||
-		query_tree_walker(sub, OuterVarWalker, NULL, 0) ||
-		contain_volatile_functions((Node *) sub))
+	if (sub->hasRowSecurity || list_length(sub->rtable) != 1 ||
+		!FiltersOneEntry(sub, &localRtindex))
 		return NULL;
 	tle = linitial(sub->targetList);
 	if (list_length(sub->targetList) != 1 || tle->resjunk ||

@@ -592,6 +592,8 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	int			paramCount;
 	List	   *timeExprs = NIL;
 	Index		minSecurityLevel;
+	bool		deterministic;
+	Oid			baseType;
 	bool		pinRemote;
 	int			i;
 
@@ -711,15 +713,18 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	 * without a length: bpchar, not character, which is char(1); a domain's
 	 * base type, whose check no value is held to.
 	 */
+	deterministic = !OidIsValid(table->distCollation) ||
+		get_collation_isdeterministic(table->distCollation);
+	baseType = OidIsValid(table->distTypeId) ?
+		getBaseType(table->distTypeId) : InvalidOid;
 	pinRemote = pin != NULL && ContainsExecParamWalker((Node *) pin, NULL) &&
-		(!OidIsValid(table->distCollation) ||
-		 get_collation_isdeterministic(table->distCollation));
+		deterministic;
 	if (pinRemote)
 		appendStringInfo(&where, "%s%s.%s = $%d::%s",
 						 remoteClauses != NIL ? " AND " : " WHERE ", SCAN_ALIAS,
 						 quote_identifier(table->distColumnName),
 						 paramCount + list_length(timeExprs) + 1,
-						 format_type_extended(getBaseType(table->distTypeId), -1,
+						 format_type_extended(baseType, -1,
 											  FORMAT_TYPE_TYPEMOD_GIVEN |
 											  FORMAT_TYPE_FORCE_QUALIFY));
 
@@ -744,10 +749,8 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 				break;
 			}
 		}
-	if (pinListClause != NULL &&
-		OidIsValid(get_array_type(getBaseType(table->distTypeId))) &&
-		(!OidIsValid(table->distCollation) ||
-		 get_collation_isdeterministic(table->distCollation)))
+	if (pinListClause != NULL && OidIsValid(get_array_type(baseType)) &&
+		deterministic)
 	{
 		/*
 		 * The values are those of the base type (a domain's check would
@@ -760,7 +763,7 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 													SCAN_ALIAS,
 													quote_identifier(table->distColumnName))),
 								makeString(psprintf("::%s)",
-													format_type_extended(get_array_type(getBaseType(table->distTypeId)), -1,
+													format_type_extended(get_array_type(baseType), -1,
 																		 FORMAT_TYPE_TYPEMOD_GIVEN |
 																		 FORMAT_TYPE_FORCE_QUALIFY))));
 	}
@@ -793,4 +796,3 @@ PlanShardextScan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->methods = &ShardextTableScanMethods;
 	return (Plan *) cscan;
 }
-

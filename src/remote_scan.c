@@ -2220,9 +2220,12 @@ StartShardStream(TableScanState *state, RowStream *stream, int position)
 	RemoteParams params = BuildRemoteParams(estate, state->paramCount,
 											list_length(state->timeExprs) + 1 +
 											list_length(batch));
+	Oid			listType = InvalidOid;
 	StringInfoData sql;
 	ListCell   *lc;
 
+	if (state->pinListPrefix != NULL)
+		listType = RemoteParamType(get_array_type(getBaseType(table->distTypeId)));
 	AddConstantParams(&params, state->timeExprs, estate);
 	if (state->pinRemote)
 	{
@@ -2242,8 +2245,7 @@ StartShardStream(TableScanState *state, RowStream *stream, int position)
 											params.count + 1));
 		if (state->pinListPrefix != NULL)
 		{
-			params.types[params.count] =
-				RemoteParamType(get_array_type(getBaseType(table->distTypeId)));
+			params.types[params.count] = listType;
 			params.values[params.count] = state->pinListTexts[index];
 			params.count++;
 		}

@@ -533,6 +533,7 @@ IsDistributionEquality(OpExpr *op, ShardextTable *table)
 	TypeCacheEntry *typentry = lookup_type_cache(table->distTypeId,
 												 TYPECACHE_HASH_OPFAMILY |
 												 TYPECACHE_BTREE_OPFAMILY);
+	Oid			baseType = getBaseType(table->distTypeId);
 	Oid			left;
 	Oid			right;
 
@@ -556,8 +557,7 @@ IsDistributionEquality(OpExpr *op, ShardextTable *table)
 	 * of their shards.
 	 */
 	op_input_types(op->opno, &left, &right);
-	if ((getBaseType(table->distTypeId) == TIMESTAMPOID ||
-		 getBaseType(table->distTypeId) == DATEOID) &&
+	if ((baseType == TIMESTAMPOID || baseType == DATEOID) &&
 		(left == TIMESTAMPTZOID || right == TIMESTAMPTZOID))
 		return false;
 

@@ -87,12 +87,6 @@ static void CheckDistributionColumn(Relation rel, const char *tableName,
 static void CheckConstraints(Relation rel, const char *tableName);
 static void CheckStyleOfNodeExpression(Node *expr, const char *tableName,
 									   const char *what);
-/*
- * Whether a plan made since the styles last changed sends an expression
- * that writes values as text in the nodes' styles (WritesInSessionStyle).
- */
-bool		PlansSendStyledValues = false;
-
 static bool SessionStyleWalker(Node *node, void *context);
 static bool WritesInStyles(Node *node, bool dates, bool floats,
 						   bool readsIntervals);
@@ -120,6 +114,12 @@ static List *IndexCommands(Relation rel, const char *shardName,
 						   int64 shardId);
 static bool NotShippableWalker(Node *node, void *context);
 static bool IsShippableOperator(Oid operatorId);
+
+/*
+ * Whether a plan made since the styles last changed sends an expression
+ * that writes values as text in the nodes' styles (WritesInSessionStyle).
+ */
+bool		PlansSendStyledValues = false;
 
 /*
  * ShardNameUnquoted returns "<name>_<shardId>" when that fits in

@@ -909,9 +909,9 @@ ForgetTransactionState(void)
  * IntervalStyle, extra_float_digits) is no longer what it was when they
  * were made: which expressions a node may compute depends on it
  * (WritesInSessionStyle), and a plan made under the old style would have a
- * node write text in the wrong form.  It is called after every SET or
- * RESET and at the end of every executor run (set_config() changes the
- * styles too, in a query).
+ * node write text in the wrong form.  It is called at every planning,
+ * after every SET or RESET and at the end of every executor run
+ * (set_config() changes the styles too, in a query).
  */
 void
 ForgetPlansOfOtherStyles(void)
