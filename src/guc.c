@@ -24,6 +24,7 @@ int			ShardextShardCount = 32;
 int			ShardextReadFromSetting = READ_FROM_PRIMARY;
 int			ShardextMaxReplicaLag = 10000;
 bool		ShardextTwoPhaseCommit = true;
+bool		ShardextSerializeMultiNodeWrites = true;
 int			ShardextConnectTimeout = 10;
 int			ShardextMaxConnectionsPerNode = 1;
 int			ShardextNodeParallelWorkers = -1;
@@ -84,6 +85,17 @@ ShardextDefineGucs(void)
 							 gettext_noop("When off, such commits are best effort: a failure "
 										  "between nodes can leave them partly committed."),
 							 &ShardextTwoPhaseCommit,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("shardext.serialize_multi_node_writes",
+							 gettext_noop("Makes UPDATEs and DELETEs that change rows of a table on "
+										  "several nodes wait for each other."),
+							 gettext_noop("When off, two of them that change the same rows "
+										  "at the same time may deadlock across nodes (one "
+										  "then fails with \"deadlock detected\")."),
+							 &ShardextSerializeMultiNodeWrites,
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);

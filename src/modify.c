@@ -694,6 +694,44 @@ FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
 }
 
 /*
+ * LockNodesOfFoundRows takes the coordinator's locks of a write on several
+ * nodes (transaction.c LockNodesForWrite) for the nodes of the rows found,
+ * before any is changed; the rows are then read again from the start.
+ */
+static void
+LockNodesOfFoundRows(ModifyScanState *state, ShardextTable *table,
+					 Tuplestorestate *foundRows, TupleTableSlot *slot)
+{
+	List	   *nodeIds = NIL;
+	bool	   *seen = palloc0(sizeof(bool) * table->shardCount);
+
+	while (tuplestore_gettupleslot(foundRows, true, false, slot))
+	{
+		ShardextShard *shard;
+		Datum		value;
+		bool		isnull;
+
+		if (IsSingleShardTable(table))
+			shard = table->shards[0];
+		else
+		{
+			value = slot_getattr(slot, state->distKey, &isnull);
+			shard = FindShardForValue(table, value, isnull);
+		}
+		if (!seen[shard->shardIndex])
+		{
+			seen[shard->shardIndex] = true;
+			nodeIds = list_concat(nodeIds, shard->placementNodeIds);
+		}
+	}
+	LockNodesForWrite(state->relid, nodeIds);
+	tuplestore_rescan(foundRows);
+	ExecClearTuple(slot);
+	list_free(nodeIds);
+	pfree(seen);
+}
+
+/*
  * RunModify changes every row the first step found, once, on its shard: the
  * rows are gathered per shard and each shard changes its rows with one
  * statement (MODIFY_BATCH_ROWS at most), so the node checks its foreign
@@ -748,6 +786,7 @@ RunModify(ModifyScanState *state)
 	}
 	foundSlot = MakeSingleTupleTableSlot(ExecGetResultType(source),
 										 &TTSOpsMinimalTuple);
+	LockNodesOfFoundRows(state, table, foundRows, foundSlot);
 
 	batches = palloc0(sizeof(ModifyBatch) * table->shardCount);
 	for (i = 0; i < table->shardCount; i++)

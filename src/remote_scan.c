@@ -1883,6 +1883,15 @@ PrepareQueryTasks(QueryScanState *state)
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 
 	state->tasks = ComputeQueryTasks(state);
+	if (state->mode == QUERY_SCAN_ALL_SHARDS && QueryScanWrites(state))
+	{
+		List	   *nodeIds = NIL;
+		ListCell   *lc;
+
+		foreach(lc, state->tasks)
+			nodeIds = lappend_int(nodeIds, ((RemoteTask *) lfirst(lc))->nodeId);
+		LockNodesForWrite(linitial_oid(state->relids), nodeIds);
+	}
 	if (state->mode == QUERY_SCAN_ALL_SHARDS && state->paramCount == 0 &&
 		state->constants == NIL && list_length(state->tasks) > 1)
 		RunBatchedTasks(state);

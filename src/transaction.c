@@ -593,6 +593,46 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
 }
 
 /*
+ * LockNodesForWrite serializes the statements that change rows of one
+ * table on several nodes at the same time.  Each node orders the writers
+ * of a row by itself, so two such statements changing the same rows can
+ * each get one node first and wait for the other on the second: a cycle
+ * no node sees (PostgreSQL, with one table in one place, would make the
+ * second wait for the first instead).  Before sending anything, such a
+ * statement takes a lock of the coordinator per node it writes on, in node
+ * order, held until the transaction ends: the second then waits for the
+ * first on the coordinator, where PostgreSQL's own detector (and deadlock.c
+ * for cycles through nodes) sees the wait.  A write on one node needs no
+ * lock: that node orders it.  The locks are advisory locks of class
+ * SHARDEXT_WRITE_LOCK_CLASS (pg_locks: classid = table, objid = node).
+ * shardext.serialize_multi_node_writes = off takes none: such writes then
+ * run at the same time, and a cycle fails after deadlock_timeout.
+ */
+void
+LockNodesForWrite(Oid relid, List *nodeIds)
+{
+	List	   *nodes = NIL;
+	ListCell   *lc;
+
+	foreach(lc, nodeIds)
+		nodes = list_append_unique_int(nodes, lfirst_int(lc));
+	if (list_length(nodes) > 1 && ShardextSerializeMultiNodeWrites)
+	{
+		list_sort(nodes, list_int_cmp);
+		foreach(lc, nodes)
+		{
+			LOCKTAG		tag;
+
+			SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid,
+								 (uint32) lfirst_int(lc),
+								 SHARDEXT_WRITE_LOCK_CLASS);
+			(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		}
+	}
+	list_free(nodes);
+}
+
+/*
  * ForgetLocalCopyPlans makes cached plans that read the coordinator's
  * copies of reference tables directly (planner.c) be planned again: this
  * transaction now writes on the coordinator through its connection to

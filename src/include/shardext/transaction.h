@@ -13,6 +13,9 @@
 
 #include "utils/portal.h"
 
+/* field4 of the advisory locks of LockNodesForWrite (pg_locks.objsubid) */
+#define SHARDEXT_WRITE_LOCK_CLASS 83
+
 /* nesting of utility statements being processed (utility.c counts) */
 extern int	ShardextUtilityDepth;
 extern Portal ExecuteStmtClientPortal;
@@ -20,6 +23,7 @@ extern Portal ExecuteStmtClientPortal;
 extern void ShardextInitTransactions(void);
 extern void ForgetPlansOfOtherStyles(void);
 extern bool RemoteTransactionsOpen(void);
+extern void LockNodesForWrite(Oid relid, List *nodeIds);
 extern bool StatementMayRunWithoutTransaction(void);
 extern int	ParallelConnectionsForNode(int32 nodeId, bool explainOnly);
 extern void CheckCopyNotInLocalUse(Oid table, const char *copyName);
