@@ -446,3 +446,42 @@ SELECT * FROM (SELECT g, count(*) FROM alias_t GROUP BY g) shardext_partial ORDE
 SELECT * FROM (SELECT count(*) FROM alias_l) shardext_partial;
 SELECT * FROM (SELECT 1 AS x OFFSET 0) shardext_partial;
 DROP TABLE alias_t, alias_l;
+
+-- window functions partitioned by the distribution column, and DISTINCT ON
+-- that lists it, run whole on each shard group (partitions and rows alike
+-- lie in one group); other windows and DISTINCT ON run on the coordinator
+SELECT plan('SELECT customer_id, id, row_number() OVER (PARTITION BY customer_id ORDER BY amount DESC, id) FROM orders');
+SELECT same('SELECT customer_id, id, row_number() OVER (PARTITION BY customer_id ORDER BY amount DESC, id) FROM orders');
+SELECT same('SELECT customer_id, id, sum(amount) OVER (PARTITION BY customer_id ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), rank() OVER (PARTITION BY customer_id, shipped ORDER BY amount) FROM orders WHERE id % 3 <> 1');
+SELECT same('SELECT customer_id, id, lag(amount) OVER w, first_value(id) OVER w, percent_rank() OVER w FROM orders WINDOW w AS (PARTITION BY customer_id ORDER BY id)');
+SELECT same('SELECT customer_id, id, amount, count(*) OVER (PARTITION BY customer_id) FROM orders ORDER BY customer_id, id LIMIT 7 OFFSET 3', true);
+SELECT plan('SELECT c.id, o.id, c.name, count(*) OVER (PARTITION BY c.id), avg(o.amount) OVER (PARTITION BY o.customer_id) FROM customers c JOIN orders o ON o.customer_id = c.id');
+SELECT same('SELECT c.id, o.id, c.name, count(*) OVER (PARTITION BY c.id), avg(o.amount) OVER (PARTITION BY o.customer_id) FROM customers c JOIN orders o ON o.customer_id = c.id');
+SELECT same('SELECT * FROM (SELECT customer_id, id, row_number() OVER (PARTITION BY customer_id ORDER BY amount DESC, id) AS rn FROM orders) s WHERE rn <= 2');
+SELECT same('SELECT customer_id, sum(amount), rank() OVER (PARTITION BY customer_id ORDER BY sum(amount)) FROM orders GROUP BY customer_id HAVING count(*) > 7');
+SELECT same('SELECT DISTINCT customer_id, count(*) OVER (PARTITION BY customer_id) FROM orders');
+-- not within shard groups: on the coordinator
+SELECT plan('SELECT customer_id, id, count(*) OVER (PARTITION BY shipped) FROM orders');
+SELECT same('SELECT customer_id, id, count(*) OVER (PARTITION BY shipped) FROM orders');
+SELECT same('SELECT customer_id, id, count(*) OVER (PARTITION BY customer_id), count(*) OVER () FROM orders');
+SELECT same('SELECT c.id, o.customer_id, count(*) OVER (PARTITION BY o.customer_id) FROM customers c LEFT JOIN orders o ON o.customer_id = c.id');
+SELECT same('SELECT customer_id % 3, count(*), sum(count(*)) OVER (PARTITION BY customer_id % 3) FROM orders GROUP BY 1');
+SELECT same('SELECT DISTINCT shipped, count(*) OVER (PARTITION BY customer_id) FROM orders');
+SELECT plan('SELECT DISTINCT ON (customer_id) customer_id, id, amount FROM orders ORDER BY customer_id, amount DESC, id');
+SELECT same('SELECT DISTINCT ON (customer_id) customer_id, id, amount FROM orders ORDER BY customer_id, amount DESC, id', true);
+SELECT same('SELECT DISTINCT ON (shipped, customer_id) customer_id, shipped, id FROM orders ORDER BY shipped, customer_id, id DESC LIMIT 20', true);
+SELECT plan('SELECT DISTINCT ON (shipped) shipped, id FROM orders ORDER BY shipped, id');
+SELECT same('SELECT DISTINCT ON (shipped) shipped, id FROM orders ORDER BY shipped, id', true);
+-- with a parameter, in a function's cached (generic) plan
+CREATE FUNCTION top_orders(n int) RETURNS TABLE (c bigint, i int, r bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY SELECT customer_id, id, rank() OVER (PARTITION BY customer_id ORDER BY amount DESC)
+		FROM orders WHERE customer_id <= n;
+END $$;
+SELECT i, (SELECT string_agg(t::text, '|' ORDER BY t::text) FROM top_orders(i % 4 + 1) t) =
+		  (SELECT string_agg(t::text, '|' ORDER BY t::text) FROM (
+			SELECT customer_id, id, rank() OVER (PARTITION BY customer_id ORDER BY amount DESC)
+			FROM local_orders WHERE customer_id <= i % 4 + 1) t) AS same
+  FROM generate_series(1, 8) i;
+DROP FUNCTION top_orders(int);

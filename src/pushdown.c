@@ -35,8 +35,9 @@
  * parsed and analyzed again: PostgreSQL's parser types and checks it.  Only what can be combined exactly is pushed
  * down: count, sum, min, max, avg of numbers, bool_and, bool_or (with or
  * without FILTER); anything else (DISTINCT aggregates, ordered aggregates,
- * joins, window functions, grouping sets, ...) keeps the plain multi-shard
- * plan.  Subqueries in WHERE and JOIN ... ON, and LATERAL subqueries in FROM,
+ * grouping sets, ...) keeps the plain multi-shard plan.  A query grouped by
+ * a distribution column, or whose window functions are all partitioned by
+ * one (and whose DISTINCT ON lists one), runs whole on each shard group.  Subqueries in WHERE and JOIN ... ON, and LATERAL subqueries in FROM,
  * go along when they read only the shard group of the row they test (see
  * DistributedTablesJoinedOnDistribution).
  *
@@ -116,7 +117,9 @@ static Query *RewriteAggregates(Query *parse);
 static Query *RewriteTopN(Query *parse);
 static Query *RewriteJoin(Query *parse);
 static Query *MoveHavingToWhere(Query *parse);
+static bool ListsDistributionColumn(Query *parse, List *clauses);
 static bool GroupsByDistributionColumn(Query *parse);
+static bool WholeWithinShardGroups(Query *parse);
 static bool TargetListShippable(List *targetList);
 static bool QualsShippable(Node *quals);
 static Query *FinishOuterQuery(StringInfo outer, Query *parse, List *targetTexts,
@@ -136,6 +139,9 @@ RewriteForShardPushdown(Query *parse)
 	if (!IsPushableQueryShape(parse))
 		return NULL;
 	parse = MoveHavingToWhere(parse);
+	/* windows and DISTINCT ON: whole per shard group, or not at all */
+	if (parse->hasWindowFuncs || parse->hasDistinctOn)
+		return WholeWithinShardGroups(parse) ? RewriteWholeGroups(parse) : NULL;
 	if (parse->groupClause != NIL && GroupsByDistributionColumn(parse))
 	{
 		Query	   *rewritten = RewriteWholeGroups(parse);
@@ -267,11 +273,11 @@ static bool
 IsPushableQueryShape(Query *parse)
 {
 	if (parse->commandType != CMD_SELECT || parse->utilityStmt != NULL ||
-		parse->hasWindowFuncs || parse->hasTargetSRFs ||
+		parse->hasTargetSRFs ||
 		parse->hasRecursive || parse->hasModifyingCTE ||
 		parse->hasForUpdate || parse->hasRowSecurity ||
 		parse->cteList != NIL || parse->setOperations != NULL ||
-		parse->groupingSets != NIL || parse->hasDistinctOn ||
+		parse->groupingSets != NIL ||
 		(parse->distinctClause != NIL &&
 		 (parse->hasAggs || parse->groupClause != NIL)) ||
 		parse->rowMarks != NIL || parse->limitOption != LIMIT_OPTION_COUNT ||
@@ -1065,19 +1071,18 @@ RteNullable(Node *node, Index rtindex, bool nullable)
 }
 
 /*
- * GroupsByDistributionColumn tells whether one of a query's grouping
- * expressions is the distribution column of a distributed table that no
- * outer join null-extends: then every group's rows lie in one shard group
+ * ListsDistributionColumn tells whether one of the expressions of a list of
+ * SortGroupClauses (GROUP BY, DISTINCT ON, a window's PARTITION BY) is the
+ * distribution column of a distributed table that no outer join
+ * null-extends: then the rows alike in all of them lie in one shard group
  * (the tables are co-located and joined on their distribution columns).
  */
 static bool
-GroupsByDistributionColumn(Query *parse)
+ListsDistributionColumn(Query *parse, List *clauses)
 {
 	ListCell   *lc;
 
-	if (parse->groupingSets != NIL)
-		return false;
-	foreach(lc, parse->groupClause)
+	foreach(lc, clauses)
 	{
 		SortGroupClause *sgc = lfirst(lc);
 		Node	   *expr = (Node *) get_sortgroupclause_tle(sgc, parse->targetList)->expr;
@@ -1103,11 +1108,54 @@ GroupsByDistributionColumn(Query *parse)
 }
 
 /*
+ * GroupsByDistributionColumn tells whether one of a query's grouping
+ * expressions is a distribution column (ListsDistributionColumn): then
+ * every group's rows lie in one shard group.
+ */
+static bool
+GroupsByDistributionColumn(Query *parse)
+{
+	return parse->groupingSets == NIL &&
+		ListsDistributionColumn(parse, parse->groupClause);
+}
+
+/*
+ * WholeWithinShardGroups tells whether a query with window functions or
+ * DISTINCT ON gives the same rows when each shard group runs it for its
+ * own rows: every window is partitioned by a distribution column, DISTINCT
+ * (ON) lists one, and the query is not aggregated or grouped by one.  Each
+ * window's partitions, each set of rows alike, each group then lie in one
+ * shard group.
+ */
+static bool
+WholeWithinShardGroups(Query *parse)
+{
+	ListCell   *lc;
+
+	if ((parse->hasAggs || parse->groupClause != NIL) &&
+		!GroupsByDistributionColumn(parse))
+		return false;
+	if (parse->distinctClause != NIL &&
+		!ListsDistributionColumn(parse, parse->distinctClause))
+		return false;
+	foreach(lc, parse->windowClause)
+	{
+		WindowClause *window = lfirst(lc);
+
+		if (!ListsDistributionColumn(parse, window->partitionClause))
+			return false;
+	}
+	return true;
+}
+
+/*
  * RewriteWholeGroups builds the two-level form of a query grouped by a
- * distribution column: each shard group runs the whole query (any
- * aggregate, count(DISTINCT ...) and ordered aggregates included, with
- * HAVING, and a top LIMIT + OFFSET rows when there is a LIMIT); the
- * coordinator only concatenates, sorts and limits.
+ * distribution column, or whose windows and DISTINCT ON lie within shard
+ * groups (WholeWithinShardGroups): each shard group runs the whole query
+ * (any aggregate, count(DISTINCT ...) and ordered aggregates included, with
+ * HAVING, window functions, DISTINCT ON with its ORDER BY, and a top LIMIT +
+ * OFFSET rows when there is a LIMIT); the coordinator only concatenates,
+ * sorts and limits.
  */
 static Query *
 RewriteWholeGroups(Query *parse)
@@ -1143,7 +1191,9 @@ RewriteWholeGroups(Query *parse)
 	}
 	else
 	{
-		inner->sortClause = NIL;
+		/* (DISTINCT ON keeps the first row in that order) */
+		if (!parse->hasDistinctOn)
+			inner->sortClause = NIL;
 		limitOffset = parse->limitOffset;
 	}
 
