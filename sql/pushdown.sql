@@ -460,6 +460,8 @@ SELECT same('SELECT c.id, o.id, c.name, count(*) OVER (PARTITION BY c.id), avg(o
 SELECT same('SELECT * FROM (SELECT customer_id, id, row_number() OVER (PARTITION BY customer_id ORDER BY amount DESC, id) AS rn FROM orders) s WHERE rn <= 2');
 SELECT same('SELECT customer_id, sum(amount), rank() OVER (PARTITION BY customer_id ORDER BY sum(amount)) FROM orders GROUP BY customer_id HAVING count(*) > 7');
 SELECT same('SELECT DISTINCT customer_id, count(*) OVER (PARTITION BY customer_id) FROM orders');
+-- (a window's ORDER BY column the select list lacks stays out of DISTINCT)
+SELECT same('SELECT DISTINCT customer_id, first_value(id) OVER w FROM orders WINDOW w AS (PARTITION BY customer_id ORDER BY amount, id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)');
 -- not within shard groups: on the coordinator
 SELECT plan('SELECT customer_id, id, count(*) OVER (PARTITION BY shipped) FROM orders');
 SELECT same('SELECT customer_id, id, count(*) OVER (PARTITION BY shipped) FROM orders');
@@ -485,3 +487,73 @@ SELECT i, (SELECT string_agg(t::text, '|' ORDER BY t::text) FROM top_orders(i % 
 			FROM local_orders WHERE customer_id <= i % 4 + 1) t) AS same
   FROM generate_series(1, 8) i;
 DROP FUNCTION top_orders(int);
+
+-- subqueries in FROM, WITH queries and UNION branches that can run per
+-- shard group do, each by itself (the rest of the query on the coordinator)
+SELECT plan('SELECT * FROM (SELECT region, count(*) AS n FROM customers GROUP BY region) s WHERE n > 50');
+SELECT same('SELECT * FROM (SELECT region, count(*) AS n FROM customers GROUP BY region) s WHERE n > 50');
+SELECT plan('SELECT * FROM (SELECT customer_id, id, row_number() OVER (PARTITION BY customer_id ORDER BY amount DESC, id) AS rn FROM orders) s WHERE rn <= 2');
+SELECT same('SELECT * FROM (SELECT customer_id, id, row_number() OVER (PARTITION BY customer_id ORDER BY amount DESC, id) AS rn FROM orders) s WHERE rn <= 2');
+SELECT same('WITH per_customer AS (SELECT customer_id, sum(amount) AS total, count(*) AS n FROM orders GROUP BY customer_id) SELECT c.region, count(*), max(p.total), sum(p.n) FROM per_customer p JOIN local_customers c ON c.id = p.customer_id GROUP BY c.region');
+SELECT same('WITH s AS MATERIALIZED (SELECT region, count(*) AS n, avg(id) AS a FROM customers GROUP BY region) SELECT a.region, b.n FROM s a JOIN s b ON b.region IS NOT DISTINCT FROM a.region');
+SELECT same('SELECT s.region, s.n, t.m FROM (SELECT region, count(*) AS n FROM customers GROUP BY region) s JOIN (SELECT (customer_id % 5)::int AS region, max(amount) AS m FROM orders GROUP BY 1) t ON t.region = s.region');
+SELECT same('SELECT * FROM (SELECT x.c, x.n FROM (SELECT customer_id AS c, count(*) AS n FROM orders GROUP BY customer_id ORDER BY n DESC, c LIMIT 5) x) y');
+SELECT plan('SELECT region, count(*) FROM customers GROUP BY region UNION ALL SELECT NULL, count(*) FROM orders');
+SELECT same('SELECT region, count(*) FROM customers GROUP BY region UNION ALL SELECT NULL, count(*) FROM orders');
+SELECT same('SELECT * FROM (SELECT shipped, sum(amount) FROM orders GROUP BY 1 UNION SELECT NULL, sum(id) FROM customers) u');
+-- one pinned to a shard reads that shard alone, as before
+SELECT plan('SELECT * FROM (SELECT id, count(*) FROM orders WHERE customer_id = 5 GROUP BY id) s, (SELECT count(*) FROM customers) c');
+SELECT same('SELECT * FROM (SELECT id, count(*) FROM orders WHERE customer_id = 5 GROUP BY id) s, (SELECT count(*) FROM customers) c');
+-- a condition on a distribution column of its output pins it instead
+SELECT plan('SELECT * FROM (SELECT customer_id, count(*) FROM orders GROUP BY customer_id) s WHERE customer_id = 5');
+SELECT same('SELECT * FROM (SELECT customer_id, count(*) FROM orders GROUP BY customer_id) s WHERE customer_id = 5');
+SELECT plan('WITH t AS (SELECT customer_id, sum(amount) AS s FROM orders GROUP BY 1) SELECT * FROM t JOIN local_customers c ON c.id = t.customer_id WHERE c.id = 7');
+SELECT same('WITH t AS (SELECT customer_id, sum(amount) AS s FROM orders GROUP BY 1) SELECT * FROM t JOIN local_customers c ON c.id = t.customer_id WHERE c.id = 7');
+SELECT plan('SELECT * FROM (SELECT customer_id, count(*) FROM orders GROUP BY 1 UNION ALL SELECT id, 0 FROM customers) u WHERE customer_id = 5');
+SELECT same('SELECT * FROM (SELECT customer_id, count(*) FROM orders GROUP BY 1 UNION ALL SELECT id, 0 FROM customers) u WHERE customer_id = 5');
+-- a view's tables are read with its owner's privileges, as before
+CREATE VIEW region_counts AS SELECT region, count(*) AS n FROM customers GROUP BY region;
+SELECT plan('SELECT * FROM region_counts WHERE n > 50');
+CREATE ROLE pd_reader;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('CREATE USER MAPPING FOR pd_reader SERVER %I OPTIONS (user %L, password_required %L)', s, current_user, 'false');
+	END LOOP;
+END $$;
+GRANT USAGE ON SCHEMA pd TO pd_reader;
+GRANT SELECT ON region_counts TO pd_reader;
+SET ROLE pd_reader;
+SELECT * FROM region_counts WHERE n > 50 ORDER BY region;
+SELECT * FROM (SELECT region, count(*) FROM customers GROUP BY region) s;
+RESET ROLE;
+REVOKE SELECT ON region_counts FROM pd_reader;
+SET ROLE pd_reader;
+SELECT * FROM region_counts WHERE n > 50 ORDER BY region;
+RESET ROLE;
+DROP VIEW region_counts;
+REVOKE USAGE ON SCHEMA pd FROM pd_reader;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('DROP USER MAPPING FOR pd_reader SERVER %I', s);
+	END LOOP;
+END $$;
+DROP ROLE pd_reader;
+-- with a parameter, in a function's cached (generic) plan
+CREATE FUNCTION big_regions(m int) RETURNS TABLE (r int, n bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY SELECT * FROM (SELECT region, count(*) AS n FROM customers WHERE id > m GROUP BY region) s
+		WHERE s.n > m / 10;
+END $$;
+SELECT i, (SELECT string_agg(t::text, '|' ORDER BY t::text) FROM big_regions(i * 20) t) =
+		  (SELECT string_agg(t::text, '|' ORDER BY t::text) FROM (
+			SELECT * FROM (SELECT region, count(*) AS n FROM local_customers WHERE id > i * 20 GROUP BY region) s
+			WHERE s.n > i * 20 / 10) t) AS same
+  FROM generate_series(1, 8) i;
+DROP FUNCTION big_regions(int);

@@ -588,7 +588,11 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 				 errhint("Filter every distributed table on its distribution "
 						 "column with the same value.")));
 
-	/* aggregation and top-N go to the shards when they can */
+	/*
+	 * Aggregation, top-N, windows of one distribution value, and co-located
+	 * joins go to the shards when they can: the whole query, or else its
+	 * subqueries (pushdown.c).
+	 */
 	if (ShardextEnablePushdown)
 	{
 		Query	   *rewritten = RewriteForShardPushdown(flat);
@@ -606,6 +610,13 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 														cursorOptions, boundParams),
 										parse);
 		}
+
+		/* else its subqueries in FROM and WITH queries, each by itself */
+		rewritten = RewriteSubqueriesForShardPushdown(flat);
+		if (rewritten != NULL)
+			return KeepPermissionChecks(CallNextPlanner(rewritten, queryString,
+														cursorOptions, boundParams),
+										parse);
 	}
 
 	/* a small local table's join keys filter the distributed tables */

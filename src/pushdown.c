@@ -48,6 +48,7 @@
  */
 #include "postgres.h"
 
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "common/int.h"
 #include "access/transam.h"
@@ -119,6 +120,11 @@ static Query *RewriteJoin(Query *parse);
 static Query *MoveHavingToWhere(Query *parse);
 static bool ListsDistributionColumn(Query *parse, List *clauses);
 static bool GroupsByDistributionColumn(Query *parse);
+static Query *PushDownNestedQuery(Query *query);
+static bool RewriteNestedQueries(Query *query);
+static Bitmapset *DistributionOutputs(Query *sub);
+static Bitmapset *AllOutputs(Query *sub);
+static bool QualsReadColumns(Node *node, Index rtindex, Bitmapset *columns);
 static bool WholeWithinShardGroups(Query *parse);
 static bool TargetListShippable(List *targetList);
 static bool QualsShippable(Node *quals);
@@ -158,6 +164,220 @@ RewriteForShardPushdown(Query *parse)
 	if (list_length(parse->rtable) > 1 || parse->hasSubLinks)
 		return RewriteJoin(parse);
 	return NULL;
+}
+
+/*
+ * RewriteSubqueriesForShardPushdown returns a copy of a query whose
+ * subqueries in FROM (not LATERAL) and WITH queries that can run per shard
+ * group are replaced by their two-level forms, at any depth of such
+ * subqueries; NULL when none can.  The table entries of a replaced
+ * subquery check no privileges: the caller keeps the original's checks
+ * (a view's tables are checked as its owner, the new entries would be
+ * checked as the current user).
+ */
+Query *
+RewriteSubqueriesForShardPushdown(Query *parse)
+{
+	Query	   *copy = copyObject(parse);
+
+	return RewriteNestedQueries(copy) ? copy : NULL;
+}
+
+/*
+ * PushDownNestedQuery returns the two-level form of a subquery or WITH
+ * query, or NULL when it cannot run per shard group, or should not: one
+ * whose tables are pinned to a shard is better read from that shard alone
+ * (the plain scan prunes, the per-group form reads every shard).
+ */
+static Query *
+PushDownNestedQuery(Query *query)
+{
+	RouterAnalysis *analysis;
+	Query	   *rewritten;
+	ListCell   *lc;
+
+	if (query->commandType != CMD_SELECT || query->utilityStmt != NULL)
+		return NULL;
+	analysis = AnalyzeRouterQuery(query);
+	foreach(lc, analysis->pins)
+		if (lfirst(lc) != NULL)
+			return NULL;
+	rewritten = RewriteForShardPushdown(query);
+	if (rewritten == NULL)
+		return NULL;
+	foreach(lc, CollectRelationRtes(rewritten))
+	{
+		((RangeTblEntry *) lfirst(lc))->requiredPerms = 0;
+		((RangeTblEntry *) lfirst(lc))->selectedCols = NULL;
+	}
+	return rewritten;
+}
+
+/*
+ * DistributionOutputs returns the output columns (resnos) of a subquery
+ * that may carry a distribution column: a plain column of a distributed
+ * table that is its distribution column, and, not knowing better, any
+ * column of a join, subquery or set operation.  Computed columns carry
+ * none.
+ */
+static Bitmapset *
+DistributionOutputs(Query *sub)
+{
+	Bitmapset  *result = NULL;
+	ListCell   *lc;
+
+	foreach(lc, sub->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+		RangeTblEntry *rte;
+		ShardextTable *table;
+
+		if (tle->resjunk)
+			continue;
+		while (IsA(expr, RelabelType))
+			expr = (Node *) ((RelabelType *) expr)->arg;
+		if (sub->setOperations != NULL)
+		{
+			result = bms_add_member(result, tle->resno);
+			continue;
+		}
+		if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
+			continue;
+		rte = rt_fetch(((Var *) expr)->varno, sub->rtable);
+		if (rte->rtekind != RTE_RELATION)
+			result = bms_add_member(result, tle->resno);
+		else if ((table = ShardextGetTable(rte->relid)) != NULL &&
+				 table->distAttno == ((Var *) expr)->varattno)
+			result = bms_add_member(result, tle->resno);
+	}
+	return result;
+}
+
+/*
+ * QualsReadColumns tells whether a condition of a query level (WHERE, JOIN
+ * ... ON) reads one of the given columns of range table entry rtindex.
+ */
+static bool
+QualsReadColumns(Node *node, Index rtindex, Bitmapset *columns)
+{
+	Bitmapset  *read = NULL;
+	int			attno = -1;
+
+	if (node == NULL || columns == NULL)
+		return false;
+	if (IsA(node, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) node)->fromlist)
+			if (QualsReadColumns(lfirst(lc), rtindex, columns))
+				return true;
+		pull_varattnos(((FromExpr *) node)->quals, rtindex, &read);
+	}
+	else if (IsA(node, JoinExpr))
+	{
+		if (QualsReadColumns(((JoinExpr *) node)->larg, rtindex, columns) ||
+			QualsReadColumns(((JoinExpr *) node)->rarg, rtindex, columns))
+			return true;
+		pull_varattnos(((JoinExpr *) node)->quals, rtindex, &read);
+	}
+	while ((attno = bms_next_member(read, attno)) >= 0)
+		if (bms_is_member(attno + FirstLowInvalidHeapAttributeNumber, columns))
+			return true;
+	return false;
+}
+
+/*
+ * AllOutputs returns every output column (resno) of a query.
+ */
+static Bitmapset *
+AllOutputs(Query *sub)
+{
+	Bitmapset  *result = NULL;
+	ListCell   *lc;
+
+	foreach(lc, sub->targetList)
+		result = bms_add_member(result, ((TargetEntry *) lfirst(lc))->resno);
+	return result;
+}
+
+/*
+ * RewriteNestedQueries is RewriteSubqueriesForShardPushdown on a query it
+ * may change; tells whether it did.
+ *
+ * PostgreSQL's planner moves a level's conditions on a subquery's columns
+ * into the subquery (into each branch of a UNION, into a WITH query it
+ * inlines): one on a distribution column then pins the subquery's tables
+ * to a shard, which is better than running the subquery on every shard
+ * group (its conditions cannot go into the per-group query).  So a
+ * subquery or WITH query with such a condition keeps its plain plan, and
+ * one with any condition on it is not looked into.
+ */
+static bool
+RewriteNestedQueries(Query *query)
+{
+	bool		changed = false;
+	ListCell   *lc;
+	Index		rtindex = 0;
+
+	foreach(lc, query->cteList)
+	{
+		CommonTableExpr *cte = lfirst(lc);
+		Query	   *sub = (Query *) cte->ctequery;
+		Query	   *rewritten = NULL;
+		bool		pinnable = false;
+		bool		conditioned = false;
+		int			references = 0;
+		ListCell   *rteCell;
+		Index		cteIndex = 0;
+
+		/* (a recursive one reads itself) */
+		if (query->hasRecursive || !IsA(sub, Query))
+			continue;
+		foreach(rteCell, query->rtable)
+		{
+			RangeTblEntry *rte = lfirst(rteCell);
+
+			cteIndex++;
+			if (rte->rtekind != RTE_CTE || rte->ctelevelsup != 0 ||
+				strcmp(rte->ctename, cte->ctename) != 0)
+				continue;
+			references++;
+			pinnable |= QualsReadColumns((Node *) query->jointree, cteIndex,
+										 DistributionOutputs(sub));
+			conditioned |= QualsReadColumns((Node *) query->jointree, cteIndex,
+											AllOutputs(sub));
+		}
+		/* read in other levels too: their conditions are not looked at */
+		if (references != cte->cterefcount || pinnable)
+			continue;
+		rewritten = PushDownNestedQuery(sub);
+		if (rewritten != NULL)
+			cte->ctequery = (Node *) rewritten;
+		changed |= (rewritten != NULL ||
+					(!conditioned && RewriteNestedQueries(sub)));
+	}
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		Query	   *rewritten;
+
+		rtindex++;
+		if (rte->rtekind != RTE_SUBQUERY || rte->subquery == NULL ||
+			rte->lateral || rte->subquery->queryId == PER_SHARD_QUERY_ID ||
+			QualsReadColumns((Node *) query->jointree, rtindex,
+							 DistributionOutputs(rte->subquery)))
+			continue;
+		rewritten = PushDownNestedQuery(rte->subquery);
+		if (rewritten != NULL)
+			rte->subquery = rewritten;
+		changed |= (rewritten != NULL ||
+					(!QualsReadColumns((Node *) query->jointree, rtindex,
+									   AllOutputs(rte->subquery)) &&
+					 RewriteNestedQueries(rte->subquery)));
+	}
+	return changed;
 }
 
 /*
@@ -1138,6 +1358,11 @@ WholeWithinShardGroups(Query *parse)
 	if (parse->distinctClause != NIL &&
 		!ListsDistributionColumn(parse, parse->distinctClause))
 		return false;
+	/* the per-group query outputs every entry: DISTINCT would compare them */
+	if (parse->distinctClause != NIL && !parse->hasDistinctOn)
+		foreach(lc, parse->targetList)
+			if (((TargetEntry *) lfirst(lc))->resjunk)
+				return false;
 	foreach(lc, parse->windowClause)
 	{
 		WindowClause *window = lfirst(lc);

@@ -92,6 +92,7 @@ static bool SubqueryTied(Query *query, LevelState *parent, int32 colocationId,
 static bool LateralSubqueriesTied(Query *query, LevelState *state,
 								  int32 colocationId);
 static bool IsUpdatedViewEntry(Query *query, RangeTblEntry *rte, Index rtindex);
+static bool IsUnreadViewEntry(Query *query, RangeTblEntry *rte, Index rtindex);
 static bool CollectCoLocatedMembers(Query *query, LevelState *state,
 									LevelState *parent, int32 *colocationId,
 									bool otherRtes);
@@ -1185,7 +1186,7 @@ CollectCoLocatedMembers(Query *query, LevelState *state, LevelState *parent,
 			continue;
 		if (rte->rtekind != RTE_RELATION)
 			return false;
-		if (IsUpdatedViewEntry(query, rte, rtindex))
+		if (IsUnreadViewEntry(query, rte, rtindex))
 			continue;
 		table = ShardextGetTable(rte->relid);
 		if (table == NULL || rte->securityQuals != NIL)
@@ -1214,6 +1215,21 @@ IsUpdatedViewEntry(Query *query, RangeTblEntry *rte, Index rtindex)
 {
 	return rte->relkind == RELKIND_VIEW && rtindex != (Index) query->resultRelation &&
 		(query->commandType == CMD_UPDATE || query->commandType == CMD_DELETE);
+}
+
+/*
+ * IsUnreadViewEntry is IsUpdatedViewEntry, or tells whether an entry of a
+ * SELECT is a view's OLD or NEW entry, kept (not in FROM) in the query of a
+ * view read in FROM (a subquery by then): the query of a view over
+ * co-located tables can run per shard group (pushdown.c), while the router
+ * still sends no view's query to a node.
+ */
+static bool
+IsUnreadViewEntry(Query *query, RangeTblEntry *rte, Index rtindex)
+{
+	return IsUpdatedViewEntry(query, rte, rtindex) ||
+		(rte->relkind == RELKIND_VIEW && query->commandType == CMD_SELECT &&
+		 !rte->inFromCl);
 }
 
 /*

@@ -23,6 +23,7 @@
 #define PER_SHARD_QUERY_ID UINT64CONST(0x7368617264706172)
 
 extern Query *RewriteForShardPushdown(Query *parse);
+extern Query *RewriteSubqueriesForShardPushdown(Query *parse);
 extern bool RteNullable(Node *node, Index rtindex, bool nullable);
 
 #endif							/* SHARDEXT_PUSHDOWN_H */
