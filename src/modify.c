@@ -696,13 +696,15 @@ FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
 /*
  * LockNodesOfFoundRows takes the coordinator's locks of a write on several
  * nodes (transaction.c LockNodesForWrite) for the nodes of the rows found,
- * before any is changed; the rows are then read again from the start.
+ * before any is changed, and returns the nodes locked; the rows are then
+ * read again from the start.
  */
-static void
+static List *
 LockNodesOfFoundRows(ModifyScanState *state, ShardextTable *table,
 					 Tuplestorestate *foundRows, TupleTableSlot *slot)
 {
 	List	   *nodeIds = NIL;
+	List	   *locked;
 	bool	   *seen = palloc0(sizeof(bool) * table->shardCount);
 
 	while (tuplestore_gettupleslot(foundRows, true, false, slot))
@@ -724,11 +726,12 @@ LockNodesOfFoundRows(ModifyScanState *state, ShardextTable *table,
 			nodeIds = list_concat(nodeIds, shard->placementNodeIds);
 		}
 	}
-	LockNodesForWrite(state->relid, nodeIds);
+	locked = LockNodesForWrite(state->relid, nodeIds);
 	tuplestore_rescan(foundRows);
 	ExecClearTuple(slot);
 	list_free(nodeIds);
 	pfree(seen);
+	return locked;
 }
 
 /*
@@ -751,6 +754,7 @@ RunModify(ModifyScanState *state)
 	Tuplestorestate *foundRows;
 	TupleTableSlot *foundSlot;
 	ModifyBatch *batches;
+	List	   *lockedNodes;
 	int			i;
 
 	if (table == NULL)
@@ -786,7 +790,7 @@ RunModify(ModifyScanState *state)
 	}
 	foundSlot = MakeSingleTupleTableSlot(ExecGetResultType(source),
 										 &TTSOpsMinimalTuple);
-	LockNodesOfFoundRows(state, table, foundRows, foundSlot);
+	lockedNodes = LockNodesOfFoundRows(state, table, foundRows, foundSlot);
 
 	batches = palloc0(sizeof(ModifyBatch) * table->shardCount);
 	for (i = 0; i < table->shardCount; i++)
@@ -881,6 +885,7 @@ RunModify(ModifyScanState *state)
 		MemoryContextDelete(batches[i].context);
 	}
 	EndKeyDeferral(state->deferral);
+	UnlockNodesForWrite(state->relid, lockedNodes);
 	ExecDropSingleTupleTableSlot(foundSlot);
 	tuplestore_end(foundRows);
 	MemoryContextDelete(rowContext);

@@ -148,6 +148,7 @@ typedef struct QueryScanState
 	CmdType		commandType;
 	RowDecoder *decoder;
 	List	   *tasks;
+	List	   *lockedNodes;	/* LockNodesForWrite's, while they run */
 	bool		tasksReady;
 	int			nextTask;
 	ResultHolder **batchHolders;	/* results of the batched statements */
@@ -289,6 +290,7 @@ static void CloseCursorTables(List *relations);
 static void StartPartialScan(PartialScanState *state);
 static void PrepareQueryTasks(QueryScanState *state);
 static void RunNextQueryTask(QueryScanState *state);
+static void ReleaseWriteLocks(QueryScanState *state);
 static void PrepareTableScanBatches(TableScanState *state);
 static bool StartNextTableBatch(TableScanState *state);
 static void DecodeColumns(RowDecoder *decoder, PGresult *res, int row,
@@ -1883,20 +1885,40 @@ PrepareQueryTasks(QueryScanState *state)
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
 
 	state->tasks = ComputeQueryTasks(state);
-	if (state->mode == QUERY_SCAN_ALL_SHARDS && QueryScanWrites(state))
+
+	/* UPDATE or DELETE (maybe in WITH) of several nodes: see transaction.c */
+	if (state->mode == QUERY_SCAN_ALL_SHARDS &&
+		(state->commandType == CMD_UPDATE || state->commandType == CMD_DELETE ||
+		 (state->commandType == CMD_SELECT && QueryScanWrites(state))))
 	{
 		List	   *nodeIds = NIL;
 		ListCell   *lc;
 
 		foreach(lc, state->tasks)
 			nodeIds = lappend_int(nodeIds, ((RemoteTask *) lfirst(lc))->nodeId);
-		LockNodesForWrite(linitial_oid(state->relids), nodeIds);
+		state->lockedNodes = LockNodesForWrite(linitial_oid(state->relids),
+											   nodeIds);
 	}
 	if (state->mode == QUERY_SCAN_ALL_SHARDS && state->paramCount == 0 &&
 		state->constants == NIL && list_length(state->tasks) > 1)
+	{
 		RunBatchedTasks(state);
+		ReleaseWriteLocks(state);
+	}
 	MemoryContextSwitchTo(old);
 	state->tasksReady = true;
+}
+
+/*
+ * ReleaseWriteLocks releases the coordinator's locks of a write on several
+ * nodes once its statements all ran.
+ */
+static void
+ReleaseWriteLocks(QueryScanState *state)
+{
+	if (state->lockedNodes != NIL)
+		UnlockNodesForWrite(linitial_oid(state->relids), state->lockedNodes);
+	state->lockedNodes = NIL;
 }
 
 /* RunNextQueryTask runs the next statement of the scan and holds its result. */
@@ -1956,6 +1978,7 @@ EndQueryScan(CustomScanState *node)
 	HoldResult(state->holder, NULL);
 	for (i = 0; i < state->batchCount; i++)
 		HoldResult(state->batchHolders[i], NULL);
+	ReleaseWriteLocks(state);
 	CloseCursorTables(state->openRelations);
 	state->openRelations = NIL;
 }

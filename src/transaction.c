@@ -600,36 +600,75 @@ GetNodeConnectionInTransaction(int32 nodeId, bool forWrite)
  * no node sees (PostgreSQL, with one table in one place, would make the
  * second wait for the first instead).  Before sending anything, such a
  * statement takes a lock of the coordinator per node it writes on, in node
- * order, held until the transaction ends: the second then waits for the
- * first on the coordinator, where PostgreSQL's own detector (and deadlock.c
- * for cycles through nodes) sees the wait.  A write on one node needs no
- * lock: that node orders it.  The locks are advisory locks of class
- * SHARDEXT_WRITE_LOCK_CLASS (pg_locks: classid = table, objid = node).
- * shardext.serialize_multi_node_writes = off takes none: such writes then
- * run at the same time, and a cycle fails after deadlock_timeout.
+ * order, and keeps it until it ends (UnlockNodesForWrite): the second then
+ * waits on the coordinator, where PostgreSQL's own detector (and deadlock.c
+ * for cycles through nodes) sees the wait; once the first ended, the
+ * second waits on the nodes for the rows the first changed, if any, as on
+ * PostgreSQL.
+ *
+ * Only a transaction that holds no row of a node yet (it wrote on none)
+ * waits for these locks.  One that does would make others wait for it on
+ * the coordinator while it holds rows they may wait for on a node (with
+ * the locks kept to the end of the transaction, two transactions that each
+ * change one table, then the other, would wait for each other even with no
+ * row in common), which PostgreSQL, with row locks only, would not.  A
+ * write on one node needs no lock either: that node orders it.  The locks
+ * are advisory locks of class SHARDEXT_WRITE_LOCK_CLASS (pg_locks: classid
+ * = table, objid = node).  shardext.serialize_multi_node_writes = off takes
+ * none.  Returns the nodes locked, for UnlockNodesForWrite.
  */
-void
+List *
 LockNodesForWrite(Oid relid, List *nodeIds)
 {
 	List	   *nodes = NIL;
 	ListCell   *lc;
 
+	if (!ShardextSerializeMultiNodeWrites)
+		return NIL;
+	foreach(lc, OpenNodeConnections())
+	{
+		NodeConnection *nc = lfirst(lc);
+
+		if (nc->inTransaction && nc->wroteInTransaction)
+			return NIL;
+	}
 	foreach(lc, nodeIds)
 		nodes = list_append_unique_int(nodes, lfirst_int(lc));
-	if (list_length(nodes) > 1 && ShardextSerializeMultiNodeWrites)
+	if (list_length(nodes) < 2)
 	{
-		list_sort(nodes, list_int_cmp);
-		foreach(lc, nodes)
-		{
-			LOCKTAG		tag;
-
-			SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid,
-								 (uint32) lfirst_int(lc),
-								 SHARDEXT_WRITE_LOCK_CLASS);
-			(void) LockAcquire(&tag, ExclusiveLock, false, false);
-		}
+		list_free(nodes);
+		return NIL;
 	}
-	list_free(nodes);
+	list_sort(nodes, list_int_cmp);
+	foreach(lc, nodes)
+	{
+		LOCKTAG		tag;
+
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, (uint32) lfirst_int(lc),
+							 SHARDEXT_WRITE_LOCK_CLASS);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	}
+	return nodes;
+}
+
+/*
+ * UnlockNodesForWrite releases the locks LockNodesForWrite took for a
+ * statement that has ended (an error releases them with its
+ * (sub)transaction).
+ */
+void
+UnlockNodesForWrite(Oid relid, List *nodes)
+{
+	ListCell   *lc;
+
+	foreach(lc, nodes)
+	{
+		LOCKTAG		tag;
+
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, (uint32) lfirst_int(lc),
+							 SHARDEXT_WRITE_LOCK_CLASS);
+		(void) LockRelease(&tag, ExclusiveLock, false);
+	}
 }
 
 /*

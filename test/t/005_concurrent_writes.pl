@@ -79,6 +79,40 @@ like($stdout, qr/number of failed transactions: 0 /,
 	'no transaction failed (no deadlock across nodes)');
 is($coordinator->safe_psql('postgres', 'SELECT sum(v) FROM t'),
 	$sum + 4 * 40 * (40 + 13 + 20), 'every change applied');
+
+# transactions that change two tables on every node, some in one order and
+# some in the other, with other rows than the other order's: they wait for
+# each other only for rows, as on PostgreSQL (a transaction that already
+# changed rows on a node does not wait for the coordinator's lock)
+$coordinator->safe_psql(
+	'postgres', q{
+	CREATE TABLE t2 (id int PRIMARY KEY, v int);
+	INSERT INTO t2 SELECT g, 0 FROM generate_series(1, 40) g;
+	SELECT create_distributed_table('t2', 'id', shard_count => 4);
+});
+my @scripts;
+for my $order (['t', 't2', 0], ['t2', 't', 1])
+{
+	my $file = $PostgreSQL::Test::Utils::tmp_check . "/order_$order->[2].pgb";
+	open(my $out, '>', $file) or die "cannot write $file: $!";
+	print $out "BEGIN;\n"
+	  . "UPDATE $order->[0] SET v = v + 1 WHERE id % 2 = $order->[2];\n"
+	  . "UPDATE $order->[1] SET v = v + 1 WHERE id % 2 = $order->[2];\n"
+	  . "COMMIT;\n";
+	close($out);
+	push @scripts, '-f', $file;
+}
+$ok = IPC::Run::run(
+	[
+		'pgbench', '-n', '-c', '4', '-t', '25', @scripts,
+		'-h', $coordinator->host, '-p', $coordinator->port, 'postgres'
+	],
+	'>', \$stdout, '2>', \$stderr);
+ok($ok, 'clients changing two tables in either order run') or diag($stderr);
+like($stdout, qr/number of failed transactions: 0 /,
+	'no transaction failed (no deadlock through the coordinator)');
+is($coordinator->safe_psql('postgres', 'SELECT sum(v) FROM t2'), 4 * 25 * 20,
+	'every change applied');
 $coordinator->safe_psql('postgres', 'UPDATE t SET v = 0');
 
 my ($start, $elapsed);
