@@ -511,6 +511,19 @@ SELECT plan('WITH t AS (SELECT customer_id, sum(amount) AS s FROM orders GROUP B
 SELECT same('WITH t AS (SELECT customer_id, sum(amount) AS s FROM orders GROUP BY 1) SELECT * FROM t JOIN local_customers c ON c.id = t.customer_id WHERE c.id = 7');
 SELECT plan('SELECT * FROM (SELECT customer_id, count(*) FROM orders GROUP BY 1 UNION ALL SELECT id, 0 FROM customers) u WHERE customer_id = 5');
 SELECT same('SELECT * FROM (SELECT customer_id, count(*) FROM orders GROUP BY 1 UNION ALL SELECT id, 0 FROM customers) u WHERE customer_id = 5');
+SELECT plan('SELECT s.customer_id, sum(s.n) FROM (SELECT customer_id, count(*) n FROM orders GROUP BY customer_id) s GROUP BY s.customer_id HAVING s.customer_id = 5');
+SELECT plan('SELECT * FROM (SELECT customer_id, count(*) FROM orders WHERE customer_id IN (1, 2) GROUP BY 1) s, (SELECT 1) o');
+-- and one on another plain column is moved in by PostgreSQL: the nodes filter
+SELECT plan('SELECT * FROM (SELECT customer_id, shipped, count(*) FROM orders GROUP BY customer_id, shipped) s WHERE shipped');
+SELECT same('SELECT * FROM (SELECT customer_id, shipped, count(*) FROM orders GROUP BY customer_id, shipped) s WHERE shipped');
+-- a small local table's join keys still filter the distributed tables
+CREATE TABLE few_keys (x bigint);
+INSERT INTO few_keys VALUES (3), (4);
+ANALYZE few_keys;
+SELECT plan('SELECT o.* FROM orders o JOIN few_keys k ON k.x = o.customer_id CROSS JOIN (SELECT count(*) FROM customers) c');
+SELECT same('SELECT o.*, c.count FROM orders o JOIN few_keys k ON k.x = o.customer_id CROSS JOIN (SELECT count(*) FROM customers) c');
+SELECT plan('WITH unused AS (SELECT customer_id, count(*) FROM orders GROUP BY 1) SELECT o.* FROM orders o JOIN few_keys k ON k.x = o.customer_id');
+DROP TABLE few_keys;
 -- a view's tables are read with its owner's privileges, as before
 CREATE VIEW region_counts AS SELECT region, count(*) AS n FROM customers GROUP BY region;
 SELECT plan('SELECT * FROM region_counts WHERE n > 50');
@@ -544,6 +557,47 @@ BEGIN
 	END LOOP;
 END $$;
 DROP ROLE pd_reader;
+-- a view whose tables are in a schema its reader may not use
+CREATE SCHEMA pd_private;
+CREATE TABLE pd_private.po (customer_id bigint, amount int);
+INSERT INTO pd_private.po SELECT g % 50, g FROM generate_series(1, 500) g;
+SET client_min_messages = warning;
+SELECT create_distributed_table('pd_private.po', 'customer_id', shard_count => 4);
+RESET client_min_messages;
+CREATE VIEW po_counts AS SELECT customer_id, count(*) AS n FROM pd_private.po GROUP BY customer_id;
+CREATE ROLE pd_reader2;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('CREATE USER MAPPING FOR pd_reader2 SERVER %I OPTIONS (user %L, password_required %L)', s, current_user, 'false');
+	END LOOP;
+END $$;
+GRANT USAGE ON SCHEMA pd TO pd_reader2;
+GRANT SELECT ON po_counts TO pd_reader2;
+SELECT plan('SELECT count(*) FROM po_counts WHERE n > 5');
+SET ROLE pd_reader2;
+SELECT count(*) FROM po_counts WHERE n > 5;
+SELECT count(*) FROM pd_private.po;
+RESET ROLE;
+REVOKE SELECT ON po_counts FROM pd_reader2;
+SET ROLE pd_reader2;
+SELECT count(*) FROM po_counts WHERE n > 5;
+RESET ROLE;
+DROP VIEW po_counts;
+DROP TABLE pd_private.po;
+DROP SCHEMA pd_private;
+REVOKE USAGE ON SCHEMA pd FROM pd_reader2;
+DO $$
+DECLARE
+	s text;
+BEGIN
+	FOR s IN SELECT server_name FROM shardext.nodes LOOP
+		EXECUTE format('DROP USER MAPPING FOR pd_reader2 SERVER %I', s);
+	END LOOP;
+END $$;
+DROP ROLE pd_reader2;
 -- with a parameter, in a function's cached (generic) plan
 CREATE FUNCTION big_regions(m int) RETURNS TABLE (r int, n bigint)
 LANGUAGE plpgsql AS $$

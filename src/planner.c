@@ -614,8 +614,9 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		/* else its subqueries in FROM and WITH queries, each by itself */
 		rewritten = RewriteSubqueriesForShardPushdown(flat);
 		if (rewritten != NULL)
-			return KeepPermissionChecks(CallNextPlanner(rewritten, queryString,
-														cursorOptions, boundParams),
+			return KeepPermissionChecks(CallNextPlanner(AddJoinKeyFilters(rewritten),
+														queryString, cursorOptions,
+														boundParams),
 										parse);
 	}
 

@@ -53,9 +53,11 @@
 #include "common/int.h"
 #include "access/transam.h"
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
@@ -121,10 +123,12 @@ static Query *MoveHavingToWhere(Query *parse);
 static bool ListsDistributionColumn(Query *parse, List *clauses);
 static bool GroupsByDistributionColumn(Query *parse);
 static Query *PushDownNestedQuery(Query *query);
+static bool PinnedToShardList(Query *query);
 static bool RewriteNestedQueries(Query *query);
-static Bitmapset *DistributionOutputs(Query *sub);
+static Bitmapset *PassThroughOutputs(Query *sub);
 static Bitmapset *AllOutputs(Query *sub);
 static bool QualsReadColumns(Node *node, Index rtindex, Bitmapset *columns);
+static bool LevelReadsColumns(Query *query, Index rtindex, Bitmapset *columns);
 static bool WholeWithinShardGroups(Query *parse);
 static bool TargetListShippable(List *targetList);
 static bool QualsShippable(Node *quals);
@@ -184,6 +188,37 @@ RewriteSubqueriesForShardPushdown(Query *parse)
 }
 
 /*
+ * PinnedToShardList tells whether a condition of a query's WHERE lists the
+ * values of a distributed table's distribution column (IN, = ANY): the
+ * plain scan reads those values' shards only.
+ */
+static bool
+PinnedToShardList(Query *query)
+{
+	List	   *clauses;
+	ListCell   *lc;
+	Index		rtindex = 0;
+
+	if (query->jointree == NULL || query->jointree->quals == NULL)
+		return false;
+	clauses = make_ands_implicit((Expr *) eval_const_expressions(NULL,
+																 copyObject(query->jointree->quals)));
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		ShardextTable *table;
+
+		rtindex++;
+		if (rte->rtekind == RTE_RELATION &&
+			(table = ShardextGetTable(rte->relid)) != NULL &&
+			!IsSingleShardTable(table) &&
+			FindPinListInClauses(clauses, rtindex, table) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
  * PushDownNestedQuery returns the two-level form of a subquery or WITH
  * query, or NULL when it cannot run per shard group, or should not: one
  * whose tables are pinned to a shard is better read from that shard alone
@@ -202,6 +237,8 @@ PushDownNestedQuery(Query *query)
 	foreach(lc, analysis->pins)
 		if (lfirst(lc) != NULL)
 			return NULL;
+	if (PinnedToShardList(query))
+		return NULL;
 	rewritten = RewriteForShardPushdown(query);
 	if (rewritten == NULL)
 		return NULL;
@@ -214,14 +251,15 @@ PushDownNestedQuery(Query *query)
 }
 
 /*
- * DistributionOutputs returns the output columns (resnos) of a subquery
- * that may carry a distribution column: a plain column of a distributed
- * table that is its distribution column, and, not knowing better, any
- * column of a join, subquery or set operation.  Computed columns carry
- * none.
+ * PassThroughOutputs returns the output columns (resnos) of a subquery into
+ * which PostgreSQL's planner may move a condition of the level above: those
+ * computed without aggregates, window functions, set-returning or volatile
+ * functions (in a DISTINCT ON query, any; of a set operation, every one).
+ * Such a condition then filters rows on the nodes, or pins the subquery's
+ * tables to a shard.
  */
 static Bitmapset *
-DistributionOutputs(Query *sub)
+PassThroughOutputs(Query *sub)
 {
 	Bitmapset  *result = NULL;
 	ListCell   *lc;
@@ -230,25 +268,12 @@ DistributionOutputs(Query *sub)
 	{
 		TargetEntry *tle = lfirst(lc);
 		Node	   *expr = (Node *) tle->expr;
-		RangeTblEntry *rte;
-		ShardextTable *table;
 
 		if (tle->resjunk)
 			continue;
-		while (IsA(expr, RelabelType))
-			expr = (Node *) ((RelabelType *) expr)->arg;
-		if (sub->setOperations != NULL)
-		{
-			result = bms_add_member(result, tle->resno);
-			continue;
-		}
-		if (!IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
-			continue;
-		rte = rt_fetch(((Var *) expr)->varno, sub->rtable);
-		if (rte->rtekind != RTE_RELATION)
-			result = bms_add_member(result, tle->resno);
-		else if ((table = ShardextGetTable(rte->relid)) != NULL &&
-				 table->distAttno == ((Var *) expr)->varattno)
+		if (sub->setOperations != NULL || sub->hasDistinctOn ||
+			!(contain_agg_clause(expr) || contain_window_function(expr) ||
+			  expression_returns_set(expr) || contain_volatile_functions(expr)))
 			result = bms_add_member(result, tle->resno);
 	}
 	return result;
@@ -303,16 +328,35 @@ AllOutputs(Query *sub)
 }
 
 /*
+ * LevelReadsColumns tells whether a condition of a query level (WHERE, JOIN
+ * ... ON, HAVING) reads one of the given columns of entry rtindex.
+ */
+static bool
+LevelReadsColumns(Query *query, Index rtindex, Bitmapset *columns)
+{
+	Bitmapset  *read = NULL;
+	int			attno = -1;
+
+	if (QualsReadColumns((Node *) query->jointree, rtindex, columns))
+		return true;
+	pull_varattnos(query->havingQual, rtindex, &read);
+	while ((attno = bms_next_member(read, attno)) >= 0)
+		if (bms_is_member(attno + FirstLowInvalidHeapAttributeNumber, columns))
+			return true;
+	return false;
+}
+
+/*
  * RewriteNestedQueries is RewriteSubqueriesForShardPushdown on a query it
  * may change; tells whether it did.
  *
- * PostgreSQL's planner moves a level's conditions on a subquery's columns
- * into the subquery (into each branch of a UNION, into a WITH query it
- * inlines): one on a distribution column then pins the subquery's tables
- * to a shard, which is better than running the subquery on every shard
- * group (its conditions cannot go into the per-group query).  So a
- * subquery or WITH query with such a condition keeps its plain plan, and
- * one with any condition on it is not looked into.
+ * PostgreSQL's planner moves a level's conditions on a subquery's plain
+ * columns into the subquery (into each branch of a UNION, into a WITH query
+ * it inlines), where they filter rows on the nodes, or pin the subquery's
+ * tables to a shard: better than running the whole subquery on every shard
+ * group, whose per-group query cannot get them.  So a subquery or WITH
+ * query with such a condition keeps its plain plan, and one with any
+ * condition on it is not looked into.
  */
 static bool
 RewriteNestedQueries(Query *query)
@@ -326,14 +370,14 @@ RewriteNestedQueries(Query *query)
 		CommonTableExpr *cte = lfirst(lc);
 		Query	   *sub = (Query *) cte->ctequery;
 		Query	   *rewritten = NULL;
-		bool		pinnable = false;
+		bool		filtered = false;
 		bool		conditioned = false;
 		int			references = 0;
 		ListCell   *rteCell;
 		Index		cteIndex = 0;
 
-		/* (a recursive one reads itself) */
-		if (query->hasRecursive || !IsA(sub, Query))
+		/* (a recursive one reads itself; one nobody reads is not run) */
+		if (query->hasRecursive || !IsA(sub, Query) || cte->cterefcount == 0)
 			continue;
 		foreach(rteCell, query->rtable)
 		{
@@ -344,13 +388,11 @@ RewriteNestedQueries(Query *query)
 				strcmp(rte->ctename, cte->ctename) != 0)
 				continue;
 			references++;
-			pinnable |= QualsReadColumns((Node *) query->jointree, cteIndex,
-										 DistributionOutputs(sub));
-			conditioned |= QualsReadColumns((Node *) query->jointree, cteIndex,
-											AllOutputs(sub));
+			filtered |= LevelReadsColumns(query, cteIndex, PassThroughOutputs(sub));
+			conditioned |= LevelReadsColumns(query, cteIndex, AllOutputs(sub));
 		}
 		/* read in other levels too: their conditions are not looked at */
-		if (references != cte->cterefcount || pinnable)
+		if (references != cte->cterefcount || filtered)
 			continue;
 		rewritten = PushDownNestedQuery(sub);
 		if (rewritten != NULL)
@@ -366,15 +408,13 @@ RewriteNestedQueries(Query *query)
 		rtindex++;
 		if (rte->rtekind != RTE_SUBQUERY || rte->subquery == NULL ||
 			rte->lateral || rte->subquery->queryId == PER_SHARD_QUERY_ID ||
-			QualsReadColumns((Node *) query->jointree, rtindex,
-							 DistributionOutputs(rte->subquery)))
+			LevelReadsColumns(query, rtindex, PassThroughOutputs(rte->subquery)))
 			continue;
 		rewritten = PushDownNestedQuery(rte->subquery);
 		if (rewritten != NULL)
 			rte->subquery = rewritten;
 		changed |= (rewritten != NULL ||
-					(!QualsReadColumns((Node *) query->jointree, rtindex,
-									   AllOutputs(rte->subquery)) &&
+					(!LevelReadsColumns(query, rtindex, AllOutputs(rte->subquery)) &&
 					 RewriteNestedQueries(rte->subquery)));
 	}
 	return changed;
@@ -941,22 +981,40 @@ AnalyzeRewritten(const char *sql, Query *original)
 {
 	int			maxParam = MaxExternParamId((Node *) original);
 	Oid		   *paramTypes = palloc0(sizeof(Oid) * Max(maxParam, 1));
-	List	   *rawStmts;
-	List	   *queries;
+	List	   *volatile rawStmts = NIL;
+	List	   *volatile queries = NIL;
 	Query	   *query;
 	ListCell   *lc;
 	int			nestLevel;
+	Oid			savedUserId;
+	int			savedSecContext;
 	int			i;
 
 	for (i = 0; i < maxParam; i++)
 		paramTypes[i] = TEXTOID;
 	CollectParamTypes((Node *) original, paramTypes, maxParam);
 
-	/* read under the settings the text was written in (string literals!) */
+	/*
+	 * Read under the settings the text was written in (string literals!),
+	 * and as a superuser: the text names every schema, and a view's reader
+	 * need not have USAGE on those of its tables (privileges on the tables
+	 * are checked on the original query's entries, as they were).
+	 */
 	nestLevel = SetDeparseGucs();
-	rawStmts = raw_parser(sql, RAW_PARSE_DEFAULT);
-	queries = pg_analyze_and_rewrite_fixedparams(linitial(rawStmts), sql,
-												 paramTypes, maxParam, NULL);
+	GetUserIdAndSecContext(&savedUserId, &savedSecContext);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   savedSecContext | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		rawStmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+		queries = pg_analyze_and_rewrite_fixedparams(linitial(rawStmts), sql,
+													 paramTypes, maxParam, NULL);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(savedUserId, savedSecContext);
+	}
+	PG_END_TRY();
 	PopDeparseGucs(nestLevel);
 	if (list_length(queries) != 1)
 		return NULL;
