@@ -557,7 +557,10 @@ BEGIN
 	END LOOP;
 END $$;
 DROP ROLE pd_reader;
--- a view whose tables are in a schema its reader may not use
+-- a view whose tables are in a schema its reader may not use (its shard
+-- ids are given back: later files show theirs)
+SELECT last_value AS shard_id_before, is_called AS shard_id_called
+  FROM shardext.shard_id_seq \gset
 CREATE SCHEMA pd_private;
 CREATE TABLE pd_private.po (customer_id bigint, amount int);
 INSERT INTO pd_private.po SELECT g % 50, g FROM generate_series(1, 500) g;
@@ -588,6 +591,7 @@ RESET ROLE;
 DROP VIEW po_counts;
 DROP TABLE pd_private.po;
 DROP SCHEMA pd_private;
+SELECT setval('shardext.shard_id_seq', :shard_id_before, :'shard_id_called') IS NOT NULL AS shard_ids_given_back;
 REVOKE USAGE ON SCHEMA pd FROM pd_reader2;
 DO $$
 DECLARE

@@ -24,7 +24,7 @@ int			ShardextShardCount = 32;
 int			ShardextReadFromSetting = READ_FROM_PRIMARY;
 int			ShardextMaxReplicaLag = 10000;
 bool		ShardextTwoPhaseCommit = true;
-bool		ShardextSerializeMultiNodeWrites = true;
+bool		ShardextOrderedMultiNodeWrites = true;
 int			ShardextConnectTimeout = 10;
 int			ShardextMaxConnectionsPerNode = 1;
 int			ShardextNodeParallelWorkers = -1;
@@ -89,13 +89,15 @@ ShardextDefineGucs(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("shardext.serialize_multi_node_writes",
-							 gettext_noop("Makes UPDATEs and DELETEs that change rows of a table on "
-										  "several nodes wait for each other."),
-							 gettext_noop("When off, two of them that change the same rows "
-										  "at the same time may deadlock across nodes (one "
-										  "then fails with \"deadlock detected\")."),
-							 &ShardextSerializeMultiNodeWrites,
+	DefineCustomBoolVariable("shardext.ordered_multi_node_writes",
+							 gettext_noop("Sends UPDATEs and DELETEs that change rows on several "
+										  "nodes to one node after the other, in node order."),
+							 gettext_noop("Concurrent ones changing the same rows then wait for "
+										  "each other, as on PostgreSQL. When off, they go to "
+										  "every node at once (faster for large changes), and "
+										  "two of them changing the same rows may deadlock "
+										  "across nodes."),
+							 &ShardextOrderedMultiNodeWrites,
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);

@@ -57,6 +57,7 @@
 
 #include "shardext/deparse.h"
 #include "shardext/foreign_keys.h"
+#include "shardext/guc.h"
 #include "shardext/join_keys.h"
 #include "shardext/modify.h"
 #include "shardext/shard_ddl.h"
@@ -694,44 +695,19 @@ FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
 }
 
 /*
- * LockNodesOfFoundRows takes the coordinator's locks of a write on several
- * nodes (transaction.c LockNodesForWrite) for the nodes of the rows found,
- * before any is changed, and returns the nodes locked; the rows are then
- * read again from the start.
+ * CompareBatchNodes orders the batches of a statement by the node of their
+ * shard, then by shard.
  */
-static List *
-LockNodesOfFoundRows(ModifyScanState *state, ShardextTable *table,
-					 Tuplestorestate *foundRows, TupleTableSlot *slot)
+static int
+CompareBatchNodes(const void *a, const void *b)
 {
-	List	   *nodeIds = NIL;
-	List	   *locked;
-	bool	   *seen = palloc0(sizeof(bool) * table->shardCount);
+	const ShardextShard *shardA = (*(ModifyBatch *const *) a)->shard;
+	const ShardextShard *shardB = (*(ModifyBatch *const *) b)->shard;
 
-	while (tuplestore_gettupleslot(foundRows, true, false, slot))
-	{
-		ShardextShard *shard;
-		Datum		value;
-		bool		isnull;
-
-		if (IsSingleShardTable(table))
-			shard = table->shards[0];
-		else
-		{
-			value = slot_getattr(slot, state->distKey, &isnull);
-			shard = FindShardForValue(table, value, isnull);
-		}
-		if (!seen[shard->shardIndex])
-		{
-			seen[shard->shardIndex] = true;
-			nodeIds = list_concat(nodeIds, shard->placementNodeIds);
-		}
-	}
-	locked = LockNodesForWrite(state->relid, nodeIds);
-	tuplestore_rescan(foundRows);
-	ExecClearTuple(slot);
-	list_free(nodeIds);
-	pfree(seen);
-	return locked;
+	if (shardA->nodeId != shardB->nodeId)
+		return (shardA->nodeId > shardB->nodeId) - (shardA->nodeId < shardB->nodeId);
+	return (shardA->shardIndex > shardB->shardIndex) -
+		(shardA->shardIndex < shardB->shardIndex);
 }
 
 /*
@@ -754,7 +730,7 @@ RunModify(ModifyScanState *state)
 	Tuplestorestate *foundRows;
 	TupleTableSlot *foundSlot;
 	ModifyBatch *batches;
-	List	   *lockedNodes;
+	ModifyBatch **order;
 	int			i;
 
 	if (table == NULL)
@@ -790,7 +766,6 @@ RunModify(ModifyScanState *state)
 	}
 	foundSlot = MakeSingleTupleTableSlot(ExecGetResultType(source),
 										 &TTSOpsMinimalTuple);
-	lockedNodes = LockNodesOfFoundRows(state, table, foundRows, foundSlot);
 
 	batches = palloc0(sizeof(ModifyBatch) * table->shardCount);
 	for (i = 0; i < table->shardCount; i++)
@@ -879,13 +854,22 @@ RunModify(ModifyScanState *state)
 			FlushModifyBatch(state, batch);
 		}
 	}
+	/*
+	 * Shard after shard, one node's shards after the other's (in node
+	 * order, as remote_scan.c sends an UPDATE or DELETE of several nodes):
+	 * two statements changing the same rows meet on the first node.
+	 */
+	order = palloc(sizeof(ModifyBatch *) * Max(table->shardCount, 1));
+	for (i = 0; i < table->shardCount; i++)
+		order[i] = &batches[i];
+	if (ShardextOrderedMultiNodeWrites)
+		qsort(order, table->shardCount, sizeof(ModifyBatch *), CompareBatchNodes);
 	for (i = 0; i < table->shardCount; i++)
 	{
-		FlushModifyBatch(state, &batches[i]);
-		MemoryContextDelete(batches[i].context);
+		FlushModifyBatch(state, order[i]);
+		MemoryContextDelete(order[i]->context);
 	}
 	EndKeyDeferral(state->deferral);
-	UnlockNodesForWrite(state->relid, lockedNodes);
 	ExecDropSingleTupleTableSlot(foundSlot);
 	tuplestore_end(foundRows);
 	MemoryContextDelete(rowContext);

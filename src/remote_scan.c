@@ -60,6 +60,7 @@
 
 #include "shardext/deparse.h"
 #include "shardext/foreign_keys.h"
+#include "shardext/guc.h"
 #include "shardext/metadata_cache.h"
 #include "shardext/modify.h"
 #include "shardext/node_types.h"
@@ -148,7 +149,6 @@ typedef struct QueryScanState
 	CmdType		commandType;
 	RowDecoder *decoder;
 	List	   *tasks;
-	List	   *lockedNodes;	/* LockNodesForWrite's, while they run */
 	bool		tasksReady;
 	int			nextTask;
 	ResultHolder **batchHolders;	/* results of the batched statements */
@@ -290,7 +290,6 @@ static void CloseCursorTables(List *relations);
 static void StartPartialScan(PartialScanState *state);
 static void PrepareQueryTasks(QueryScanState *state);
 static void RunNextQueryTask(QueryScanState *state);
-static void ReleaseWriteLocks(QueryScanState *state);
 static void PrepareTableScanBatches(TableScanState *state);
 static bool StartNextTableBatch(TableScanState *state);
 static void DecodeColumns(RowDecoder *decoder, PGresult *res, int row,
@@ -1750,12 +1749,26 @@ QueryScanWrites(QueryScanState *state)
 }
 
 /*
+ * CompareTaskNodes orders the tasks of a write by node (list_sort is
+ * stable: each node's shards stay in shard order).
+ */
+static int
+CompareTaskNodes(const ListCell *a, const ListCell *b)
+{
+	int32		nodeA = ((RemoteTask *) lfirst(a))->nodeId;
+	int32		nodeB = ((RemoteTask *) lfirst(b))->nodeId;
+
+	return (nodeA > nodeB) - (nodeA < nodeB);
+}
+
+/*
  * RunBatchedTasks runs the statements of an all-shards statement without
  * parameters node by node in one message each, every node at the same
- * time, and keeps their results; the tasks are then done.
+ * time (with nodeOrder, one node after the other, in the tasks' order),
+ * and keeps their results; the tasks are then done.
  */
 static void
-RunBatchedTasks(QueryScanState *state)
+RunBatchedTasks(QueryScanState *state, bool nodeOrder)
 {
 	EState	   *estate = state->css.ss.ps.state;
 	List	   *nodeIds = NIL;
@@ -1788,7 +1801,10 @@ RunBatchedTasks(QueryScanState *state)
 		}
 		nc = GetNodeConnectionForStatement(nodeId, QueryScanWrites(state), false);
 		SendRemoteStatements(nc, sql.data);
-		connections = lappend(connections, nc);
+		if (nodeOrder)
+			results = list_concat(results, GetRemoteResults(nc));
+		else
+			connections = lappend(connections, nc);
 	}
 	foreach(lc, connections)
 		results = list_concat(results, GetRemoteResults(lfirst(lc)));
@@ -1883,42 +1899,30 @@ PrepareQueryTasks(QueryScanState *state)
 {
 	EState	   *estate = state->css.ss.ps.state;
 	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	bool		nodeOrder = false;
 
 	state->tasks = ComputeQueryTasks(state);
 
-	/* UPDATE or DELETE (maybe in WITH) of several nodes: see transaction.c */
-	if (state->mode == QUERY_SCAN_ALL_SHARDS &&
+	/*
+	 * An UPDATE or DELETE (maybe in WITH) of several nodes changes one
+	 * node's rows after the other's, in node order: two of them changing
+	 * the same rows then meet on the first node, as PostgreSQL's scans of a
+	 * table meet on the first row, instead of each locking one node's rows
+	 * and waiting for the other on the other node (a deadlock no node sees).
+	 * Shard by shard, the statements go in node order too.
+	 */
+	if (state->mode == QUERY_SCAN_ALL_SHARDS && ShardextOrderedMultiNodeWrites &&
 		(state->commandType == CMD_UPDATE || state->commandType == CMD_DELETE ||
 		 (state->commandType == CMD_SELECT && QueryScanWrites(state))))
 	{
-		List	   *nodeIds = NIL;
-		ListCell   *lc;
-
-		foreach(lc, state->tasks)
-			nodeIds = lappend_int(nodeIds, ((RemoteTask *) lfirst(lc))->nodeId);
-		state->lockedNodes = LockNodesForWrite(linitial_oid(state->relids),
-											   nodeIds);
+		list_sort(state->tasks, CompareTaskNodes);
+		nodeOrder = true;
 	}
 	if (state->mode == QUERY_SCAN_ALL_SHARDS && state->paramCount == 0 &&
 		state->constants == NIL && list_length(state->tasks) > 1)
-	{
-		RunBatchedTasks(state);
-		ReleaseWriteLocks(state);
-	}
+		RunBatchedTasks(state, nodeOrder);
 	MemoryContextSwitchTo(old);
 	state->tasksReady = true;
-}
-
-/*
- * ReleaseWriteLocks releases the coordinator's locks of a write on several
- * nodes once its statements all ran.
- */
-static void
-ReleaseWriteLocks(QueryScanState *state)
-{
-	if (state->lockedNodes != NIL)
-		UnlockNodesForWrite(linitial_oid(state->relids), state->lockedNodes);
-	state->lockedNodes = NIL;
 }
 
 /* RunNextQueryTask runs the next statement of the scan and holds its result. */
@@ -1978,7 +1982,6 @@ EndQueryScan(CustomScanState *node)
 	HoldResult(state->holder, NULL);
 	for (i = 0; i < state->batchCount; i++)
 		HoldResult(state->batchHolders[i], NULL);
-	ReleaseWriteLocks(state);
 	CloseCursorTables(state->openRelations);
 	state->openRelations = NIL;
 }

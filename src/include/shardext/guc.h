@@ -23,7 +23,7 @@ extern int	ShardextShardCount;
 extern int	ShardextReadFromSetting;
 extern int	ShardextMaxReplicaLag;
 extern bool ShardextTwoPhaseCommit;
-extern bool ShardextSerializeMultiNodeWrites;
+extern bool ShardextOrderedMultiNodeWrites;
 extern int	ShardextConnectTimeout;
 extern int	ShardextMaxConnectionsPerNode;
 extern int	ShardextNodeParallelWorkers;
