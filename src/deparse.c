@@ -252,6 +252,23 @@ CollectRelationRtes(Query *query)
 }
 
 /*
+ * ClearPermissionChecks makes the table entries of a query, at every level,
+ * check no privileges: for a rewritten query whose original's entries the
+ * plan's range table gets instead (planner.c KeepPermissionChecks).
+ */
+void
+ClearPermissionChecks(Query *query)
+{
+	ListCell   *lc;
+
+	foreach(lc, CollectRelationRtes(query))
+	{
+		((RangeTblEntry *) lfirst(lc))->requiredPerms = 0;
+		((RangeTblEntry *) lfirst(lc))->selectedCols = NULL;
+	}
+}
+
+/*
  * RelationQualifiedName returns the schema-qualified, quoted name of a
  * relation, the form used in our messages and in generated SQL.
  */

@@ -377,7 +377,6 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 	RouterAnalysis *analysis;
 	ShardextTable *target = NULL;
 	Query	   *flat;
-	ListCell   *lc;
 
 	/* plans are made under the styles of now */
 	ForgetPlansOfOtherStyles();
@@ -601,11 +600,7 @@ ShardextPlanner(Query *parse, const char *queryString, int cursorOptions,
 		{
 			/* a view's tables are checked as its owner: the original's entries */
 			if (flat != parse)
-				foreach(lc, CollectRelationRtes(rewritten))
-				{
-					((RangeTblEntry *) lfirst(lc))->requiredPerms = 0;
-					((RangeTblEntry *) lfirst(lc))->selectedCols = NULL;
-				}
+				ClearPermissionChecks(rewritten);
 			return KeepPermissionChecks(CallNextPlanner(rewritten, queryString,
 														cursorOptions, boundParams),
 										parse);

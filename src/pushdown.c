@@ -129,6 +129,7 @@ static Bitmapset *PassThroughOutputs(Query *sub);
 static Bitmapset *AllOutputs(Query *sub);
 static bool QualsReadColumns(Node *node, Index rtindex, Bitmapset *columns);
 static bool LevelReadsColumns(Query *query, Index rtindex, Bitmapset *columns);
+static bool ReadsAnyOf(Bitmapset *read, Bitmapset *columns);
 static bool WholeWithinShardGroups(Query *parse);
 static bool TargetListShippable(List *targetList);
 static bool QualsShippable(Node *quals);
@@ -242,11 +243,7 @@ PushDownNestedQuery(Query *query)
 	rewritten = RewriteForShardPushdown(query);
 	if (rewritten == NULL)
 		return NULL;
-	foreach(lc, CollectRelationRtes(rewritten))
-	{
-		((RangeTblEntry *) lfirst(lc))->requiredPerms = 0;
-		((RangeTblEntry *) lfirst(lc))->selectedCols = NULL;
-	}
+	ClearPermissionChecks(rewritten);
 	return rewritten;
 }
 
@@ -287,7 +284,6 @@ static bool
 QualsReadColumns(Node *node, Index rtindex, Bitmapset *columns)
 {
 	Bitmapset  *read = NULL;
-	int			attno = -1;
 
 	if (node == NULL || columns == NULL)
 		return false;
@@ -307,6 +303,19 @@ QualsReadColumns(Node *node, Index rtindex, Bitmapset *columns)
 			return true;
 		pull_varattnos(((JoinExpr *) node)->quals, rtindex, &read);
 	}
+	return ReadsAnyOf(read, columns);
+}
+
+/*
+ * ReadsAnyOf tells whether columns read (attribute numbers offset by
+ * FirstLowInvalidHeapAttributeNumber, as pull_varattnos gives them) and
+ * columns (resnos) share one.
+ */
+static bool
+ReadsAnyOf(Bitmapset *read, Bitmapset *columns)
+{
+	int			attno = -1;
+
 	while ((attno = bms_next_member(read, attno)) >= 0)
 		if (bms_is_member(attno + FirstLowInvalidHeapAttributeNumber, columns))
 			return true;
@@ -335,15 +344,11 @@ static bool
 LevelReadsColumns(Query *query, Index rtindex, Bitmapset *columns)
 {
 	Bitmapset  *read = NULL;
-	int			attno = -1;
 
 	if (QualsReadColumns((Node *) query->jointree, rtindex, columns))
 		return true;
 	pull_varattnos(query->havingQual, rtindex, &read);
-	while ((attno = bms_next_member(read, attno)) >= 0)
-		if (bms_is_member(attno + FirstLowInvalidHeapAttributeNumber, columns))
-			return true;
-	return false;
+	return ReadsAnyOf(read, columns);
 }
 
 /*

@@ -24,6 +24,7 @@ typedef struct QueryTemplate
 } QueryTemplate;
 
 extern List *CollectRelationRtes(Query *query);
+extern void ClearPermissionChecks(Query *query);
 extern char *DeparseQueryForShards(Query *query, List *relids);
 extern QueryTemplate *SplitQueryTemplate(const char *sql, List *relids);
 extern char *RenderQueryTemplate(QueryTemplate *template, char **tableNames);
