@@ -696,7 +696,8 @@ FlushModifyBatch(ModifyScanState *state, ModifyBatch *batch)
 
 /*
  * CompareBatchNodes orders the batches of a statement by the node of their
- * shard, then by shard.
+ * shard, then by shard id (as remote_scan.c's CompareTaskNodes orders the
+ * tasks of a write).
  */
 static int
 CompareBatchNodes(const void *a, const void *b)
@@ -706,8 +707,7 @@ CompareBatchNodes(const void *a, const void *b)
 
 	if (shardA->nodeId != shardB->nodeId)
 		return (shardA->nodeId > shardB->nodeId) - (shardA->nodeId < shardB->nodeId);
-	return (shardA->shardIndex > shardB->shardIndex) -
-		(shardA->shardIndex < shardB->shardIndex);
+	return (shardA->shardId > shardB->shardId) - (shardA->shardId < shardB->shardId);
 }
 
 /*

@@ -1749,16 +1749,19 @@ QueryScanWrites(QueryScanState *state)
 }
 
 /*
- * CompareTaskNodes orders the tasks of a write by node (list_sort is
- * stable: each node's shards stay in shard order).
+ * CompareTaskNodes orders the tasks of a write by node, then by shard (the
+ * order modify.c's CompareBatchNodes gives its batches too: every write of
+ * several nodes takes shards in one order).
  */
 static int
 CompareTaskNodes(const ListCell *a, const ListCell *b)
 {
-	int32		nodeA = ((RemoteTask *) lfirst(a))->nodeId;
-	int32		nodeB = ((RemoteTask *) lfirst(b))->nodeId;
+	RemoteTask *taskA = lfirst(a);
+	RemoteTask *taskB = lfirst(b);
 
-	return (nodeA > nodeB) - (nodeA < nodeB);
+	if (taskA->nodeId != taskB->nodeId)
+		return (taskA->nodeId > taskB->nodeId) - (taskA->nodeId < taskB->nodeId);
+	return (taskA->shardId > taskB->shardId) - (taskA->shardId < taskB->shardId);
 }
 
 /*

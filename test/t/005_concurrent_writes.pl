@@ -87,7 +87,11 @@ sub run_clients
 	return ($done // 0, $failed // 100);
 }
 
+my $node2Ids = $coordinator->safe_psql('postgres',
+	"SELECT string_agg(g::text, ',') FROM generate_series(1, 40) g WHERE shardext_node_for_value('t', g) = 2");
 my %workloads = (
+	'one node\'s rows by a list, and every row' =>
+	  ["UPDATE t SET v = v + 1 WHERE id IN ($node2Ids);\n", "UPDATE t SET v = v + 1;\n"],
 	'every row, in autocommit' =>
 	  ["\\set z 0\nUPDATE t SET v = v + 1 WHERE id % 3 >= :z;\n", "UPDATE t SET v = v + 1;\n"],
 	'two tables, in either order' => [
