@@ -504,6 +504,14 @@ SELECT same('SELECT * FROM (SELECT shipped, sum(amount) FROM orders GROUP BY 1 U
 -- one pinned to a shard reads that shard alone, as before
 SELECT plan('SELECT * FROM (SELECT id, count(*) FROM orders WHERE customer_id = 5 GROUP BY id) s, (SELECT count(*) FROM customers) c');
 SELECT same('SELECT * FROM (SELECT id, count(*) FROM orders WHERE customer_id = 5 GROUP BY id) s, (SELECT count(*) FROM customers) c');
+-- an output column the query does not read is not computed (PostgreSQL
+-- drops it too: one that would fail does not fail the query)
+SELECT same('SELECT count(*) FROM (SELECT customer_id, 1/(count(*)-8) AS bad FROM orders GROUP BY customer_id) s');
+SELECT same('SELECT count(*) FROM (SELECT customer_id, id, 1/(row_number() OVER (PARTITION BY customer_id ORDER BY id) - 2) AS bad FROM orders) s');
+SELECT same('SELECT count(*) FROM (SELECT DISTINCT ON (customer_id) customer_id, 1/(id-id) AS bad FROM orders ORDER BY customer_id, id) s');
+SELECT same('WITH w AS (SELECT customer_id, count(*) n, 1/(count(*)-8) AS bad FROM orders GROUP BY customer_id) SELECT customer_id, n FROM w WHERE n > 3');
+-- (but a WITH query read twice is computed whole, as by PostgreSQL)
+SELECT count(*) FROM (WITH w AS (SELECT customer_id, 1/(count(*)-8) AS bad FROM orders GROUP BY customer_id) SELECT a.customer_id FROM w a JOIN w b USING (customer_id)) x;
 -- a condition on a distribution column of its output pins it instead
 SELECT plan('SELECT * FROM (SELECT customer_id, count(*) FROM orders GROUP BY customer_id) s WHERE customer_id = 5');
 SELECT same('SELECT * FROM (SELECT customer_id, count(*) FROM orders GROUP BY customer_id) s WHERE customer_id = 5');

@@ -130,6 +130,7 @@ static Bitmapset *AllOutputs(Query *sub);
 static bool QualsReadColumns(Node *node, Index rtindex, Bitmapset *columns);
 static bool LevelReadsColumns(Query *query, Index rtindex, Bitmapset *columns);
 static bool ReadsAnyOf(Bitmapset *read, Bitmapset *columns);
+static void DropUnreadOutputs(Query *query, List *rtindexes, Query *sub);
 static bool WholeWithinShardGroups(Query *parse);
 static bool TargetListShippable(List *targetList);
 static bool QualsShippable(Node *quals);
@@ -336,6 +337,99 @@ AllOutputs(Query *sub)
 	return result;
 }
 
+/* what UsedColumnsWalker collects */
+typedef struct UsedColumnsContext
+{
+	Query	   *query;			/* the level whose entry is looked at */
+	List	   *rtindexes;		/* the entry, or every reference of a WITH query */
+	int			sublevelsUp;	/* of the node walked, below query */
+	Bitmapset  *used;			/* resnos read */
+	bool		all;			/* read whole, or through a join's alias */
+} UsedColumnsContext;
+
+/*
+ * UsedColumnsWalker collects the columns of the entries context->rtindexes
+ * of context->query that the query reads anywhere (also in its subqueries
+ * and sublinks).  A whole-row reference, or any reference to a join of the
+ * level (whose alias columns may hide the entry's), counts as reading all.
+ */
+static bool
+UsedColumnsWalker(Node *node, UsedColumnsContext *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if ((int) var->varlevelsup != context->sublevelsUp)
+			return false;
+		if (list_member_int(context->rtindexes, var->varno))
+		{
+			if (var->varattno <= 0)
+				context->all = true;
+			else
+				context->used = bms_add_member(context->used, var->varattno);
+		}
+		else if (rt_fetch(var->varno, context->query->rtable)->rtekind == RTE_JOIN)
+			context->all = true;
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		result;
+
+		context->sublevelsUp++;
+		result = query_tree_walker((Query *) node, UsedColumnsWalker, context,
+								   QTW_IGNORE_JOINALIASES);
+		context->sublevelsUp--;
+		return result;
+	}
+	return expression_tree_walker(node, UsedColumnsWalker, context);
+}
+
+/*
+ * DropUnreadOutputs makes the output columns of a subquery (or of a WITH
+ * query the planner will put in place of its one reference) that the level
+ * above does not read typed NULLs, as PostgreSQL's planner does
+ * (remove_unused_subquery_outputs) before it runs the subquery: computed
+ * per shard group, they would be computed for nothing, and one that fails
+ * (a division by zero) would fail the query where PostgreSQL does not.
+ * Kept as PostgreSQL keeps them: columns of a set operation or of plain
+ * DISTINCT, sort and group keys, and set-returning or volatile ones.
+ */
+static void
+DropUnreadOutputs(Query *query, List *rtindexes, Query *sub)
+{
+	UsedColumnsContext context = {query, rtindexes, 0, NULL, false};
+	ListCell   *lc;
+
+	/* (a set operation reads its branches' columns without naming them) */
+	if (query->setOperations != NULL || sub->setOperations != NULL ||
+		(sub->distinctClause != NIL && !sub->hasDistinctOn))
+		return;
+	(void) query_tree_walker(query, UsedColumnsWalker, &context,
+							 QTW_IGNORE_JOINALIASES);
+	if (context.all)
+		return;
+	foreach(lc, sub->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+		Node	   *expr = (Node *) tle->expr;
+
+		/* (an aggregate without GROUP BY stays: it makes the one row) */
+		if (tle->resjunk || tle->ressortgroupref != 0 ||
+			bms_is_member(tle->resno, context.used) ||
+			IsA(expr, Var) || IsA(expr, Const) ||
+			expression_returns_set(expr) || contain_volatile_functions(expr) ||
+			(sub->groupClause == NIL && sub->groupingSets == NIL &&
+			 contain_agg_clause(expr)))
+			continue;
+		tle->expr = (Expr *) makeNullConst(exprType(expr), exprTypmod(expr),
+										   exprCollation(expr));
+	}
+}
+
 /*
  * LevelReadsColumns tells whether a condition of a query level (WHERE, JOIN
  * ... ON, HAVING) reads one of the given columns of entry rtindex.
@@ -377,7 +471,7 @@ RewriteNestedQueries(Query *query)
 		Query	   *rewritten = NULL;
 		bool		filtered = false;
 		bool		conditioned = false;
-		int			references = 0;
+		List	   *references = NIL;
 		ListCell   *rteCell;
 		Index		cteIndex = 0;
 
@@ -392,13 +486,18 @@ RewriteNestedQueries(Query *query)
 			if (rte->rtekind != RTE_CTE || rte->ctelevelsup != 0 ||
 				strcmp(rte->ctename, cte->ctename) != 0)
 				continue;
-			references++;
+			references = lappend_int(references, cteIndex);
 			filtered |= LevelReadsColumns(query, cteIndex, PassThroughOutputs(sub));
 			conditioned |= LevelReadsColumns(query, cteIndex, AllOutputs(sub));
 		}
 		/* read in other levels too: their conditions are not looked at */
-		if (references != cte->cterefcount || filtered)
+		if (list_length(references) != cte->cterefcount || filtered)
 			continue;
+		/* (one the planner puts in place of its reference: see there) */
+		if (cte->ctematerialized == CTEMaterializeNever ||
+			(cte->ctematerialized == CTEMaterializeDefault &&
+			 cte->cterefcount == 1 && !contain_volatile_functions((Node *) sub)))
+			DropUnreadOutputs(query, references, sub);
 		rewritten = PushDownNestedQuery(sub);
 		if (rewritten != NULL)
 			cte->ctequery = (Node *) rewritten;
@@ -415,6 +514,7 @@ RewriteNestedQueries(Query *query)
 			rte->lateral || rte->subquery->queryId == PER_SHARD_QUERY_ID ||
 			LevelReadsColumns(query, rtindex, PassThroughOutputs(rte->subquery)))
 			continue;
+		DropUnreadOutputs(query, list_make1_int(rtindex), rte->subquery);
 		rewritten = PushDownNestedQuery(rte->subquery);
 		if (rewritten != NULL)
 			rte->subquery = rewritten;
