@@ -396,7 +396,9 @@ UsedColumnsWalker(Node *node, UsedColumnsContext *context)
  * per shard group, they would be computed for nothing, and one that fails
  * (a division by zero) would fail the query where PostgreSQL does not.
  * Kept as PostgreSQL keeps them: columns of a set operation or of plain
- * DISTINCT, sort and group keys, and set-returning or volatile ones.
+ * DISTINCT, sort and group keys, and set-returning or volatile ones; and
+ * those of a domain type (a NULL sent as text is cast to the domain on the
+ * node, which checks its NOT NULL).
  */
 static void
 DropUnreadOutputs(Query *query, List *rtindexes, Query *sub)
@@ -419,9 +421,9 @@ DropUnreadOutputs(Query *query, List *rtindexes, Query *sub)
 
 		/* (an aggregate without GROUP BY stays: it makes the one row) */
 		if (tle->resjunk || tle->ressortgroupref != 0 ||
-			bms_is_member(tle->resno, context.used) ||
-			IsA(expr, Var) || IsA(expr, Const) ||
+			bms_is_member(tle->resno, context.used) || IsA(expr, Const) ||
 			expression_returns_set(expr) || contain_volatile_functions(expr) ||
+			getBaseType(exprType(expr)) != exprType(expr) ||
 			(sub->groupClause == NIL && sub->groupingSets == NIL &&
 			 contain_agg_clause(expr)))
 			continue;
@@ -494,9 +496,10 @@ RewriteNestedQueries(Query *query)
 		if (list_length(references) != cte->cterefcount || filtered)
 			continue;
 		/* (one the planner puts in place of its reference: see there) */
-		if (cte->ctematerialized == CTEMaterializeNever ||
-			(cte->ctematerialized == CTEMaterializeDefault &&
-			 cte->cterefcount == 1 && !contain_volatile_functions((Node *) sub)))
+		if ((cte->ctematerialized == CTEMaterializeNever ||
+			 (cte->ctematerialized == CTEMaterializeDefault &&
+			  cte->cterefcount == 1)) &&
+			!contain_volatile_functions((Node *) sub))
 			DropUnreadOutputs(query, references, sub);
 		rewritten = PushDownNestedQuery(sub);
 		if (rewritten != NULL)
