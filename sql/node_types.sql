@@ -460,6 +460,17 @@ ALTER TYPE nt5.mood RENAME TO feeling;
 EXECUTE over_hm(0);
 RESET plan_cache_mode;
 
+-- a type no distributed table uses is not on the nodes: expressions of it
+-- are computed on the coordinator (they failed with "type does not exist")
+CREATE DOMAIN coord_only_dom AS int NOT NULL;
+CREATE TYPE coord_only_enum AS ENUM ('x', 'y');
+SELECT id, p::int::coord_only_dom FROM t WHERE id = 1;
+SELECT count(*) FROM t WHERE id::coord_only_dom > 0;
+SELECT id, 'y'::coord_only_enum FROM t WHERE id = 1;
+SELECT max(id::coord_only_dom) FROM t;
+DROP DOMAIN coord_only_dom;
+DROP TYPE coord_only_enum;
+
 SET client_min_messages = warning;
 DROP SCHEMA nt2 CASCADE;
 DROP SCHEMA nt5 CASCADE;

@@ -58,6 +58,7 @@
 #include "utils/catcache.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -186,6 +187,16 @@ AnyTypePart(Oid typid, TypeTest test, void *arg)
 		if (AnyTypePart(lfirst_oid(lc), test, arg))
 			return true;
 	return found;
+}
+
+/*
+ * CheckingNodeTypes tells whether IsNodeType is checking a type's parts
+ * (a domain's constraints, a composite's columns) now.
+ */
+bool
+CheckingNodeTypes(void)
+{
+	return TypesBeingChecked != NIL;
 }
 
 /*
@@ -1221,6 +1232,30 @@ NodesHaveUserType(Oid typid)
 }
 
 /*
+ * NodesHaveType tells whether a statement sent to the nodes may name type
+ * typid: a built-in one, or one of the user types shardext creates on the
+ * nodes (IsNodeType) that they have already, because a distributed table
+ * uses it (TypeUsedByTables).  A cast to a domain no table uses yet would
+ * fail there ("type does not exist"), so such an expression is computed
+ * here.  While a type's own constraints are checked (a DDL statement), the
+ * type is taken as the nodes will have it.
+ */
+bool
+NodesHaveType(Oid typid)
+{
+	Oid			element;
+
+	if (!IsNodeType(typid))
+		return false;
+	if (typid < FirstNormalObjectId || CheckingNodeTypes())
+		return true;
+	element = get_element_type(typid);
+	if (OidIsValid(element) && element < FirstNormalObjectId)
+		return true;
+	return TypeUsedByTables(OidIsValid(element) ? element : typid);
+}
+
+/*
  * TypeUsedByTables tells whether a column of a distributed table has type
  * typid or a type built on it: then every node has it (the nodes holding
  * the table's shards, and the others: CreateColumnTypesOnOtherNodes).
@@ -1228,8 +1263,12 @@ NodesHaveUserType(Oid typid)
 bool
 TypeUsedByTables(Oid typid)
 {
+	/* the types found so far (they stay on the nodes: no need to look again) */
+	static List *typesFound = NIL;
 	ListCell   *lc;
 
+	if (list_member_oid(typesFound, typid))
+		return true;
 	foreach(lc, ShardextAllTables())
 	{
 		ShardextTable *table = lfirst(lc);
@@ -1243,7 +1282,13 @@ TypeUsedByTables(Oid typid)
 				TypeUses(TupleDescAttr(desc, i)->atttypid, typid);
 		relation_close(rel, AccessShareLock);
 		if (used)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			typesFound = lappend_oid(typesFound, typid);
+			MemoryContextSwitchTo(old);
 			return true;
+		}
 	}
 	return false;
 }

@@ -353,7 +353,7 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		analysis->reason = "the query writes dates, times or floats as text, which the nodes write in other styles";
 		return true;
 	}
-	if (IsA(node, Const) && !IsNodeType(((Const *) node)->consttype))
+	if (IsA(node, Const) && !NodesHaveType(((Const *) node)->consttype))
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a type that the nodes do not have";
@@ -379,7 +379,7 @@ ShippabilityWalker(Node *node, RouterAnalysis *analysis)
 		return true;
 	}
 	if (IsA(node, CoerceToDomain) &&
-		!IsNodeType(((CoerceToDomain *) node)->resulttype))
+		!NodesHaveType(((CoerceToDomain *) node)->resulttype))
 	{
 		analysis->shippable = false;
 		analysis->reason = "the query uses a domain that the nodes do not have";

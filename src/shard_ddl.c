@@ -1791,7 +1791,7 @@ IsShippableExpression(Node *expr)
 bool
 IsShippableConst(Const *constant)
 {
-	if (!IsNodeType(constant->consttype) ||
+	if (!NodesHaveType(constant->consttype) ||
 		IsUserObject(constant->constcollid))
 		return false;
 	if (constant->constisnull)
@@ -2225,7 +2225,7 @@ NotShippableWalker(Node *node, void *context)
 				if (var->varattno < 0)
 					return true;
 				if (var->varattno != InvalidAttrNumber &&
-					(!IsNodeType(var->vartype) ||
+					(!NodesHaveType(var->vartype) ||
 					 IsUserObject(var->varcollid)))
 					return true;
 			}
@@ -2265,7 +2265,7 @@ NotShippableWalker(Node *node, void *context)
 				if (ReadsSessionState(func->funcid))
 					return true;
 				if (IsUserObject(func->funcid) ||
-					!IsNodeType(func->funcresulttype) ||
+					!NodesHaveType(func->funcresulttype) ||
 					IsUserObject(func->funccollid) ||
 					IsUserObject(func->inputcollid))
 					return true;
@@ -2281,7 +2281,7 @@ NotShippableWalker(Node *node, void *context)
 				set_opfuncid(op);
 				if (IsUserObject(op->opno) ||
 					IsUserObject(op->opfuncid) ||
-					!IsNodeType(op->opresulttype) ||
+					!NodesHaveType(op->opresulttype) ||
 					IsUserObject(op->opcollid) ||
 					IsUserObject(op->inputcollid))
 					return true;
@@ -2307,7 +2307,7 @@ NotShippableWalker(Node *node, void *context)
 				Aggref	   *aggref = (Aggref *) node;
 
 				if (IsUserObject(aggref->aggfnoid) ||
-					!IsNodeType(aggref->aggtype) ||
+					!NodesHaveType(aggref->aggtype) ||
 					IsUserObject(aggref->aggcollid) ||
 					IsUserObject(aggref->inputcollid))
 					return true;
@@ -2319,7 +2319,7 @@ NotShippableWalker(Node *node, void *context)
 				WindowFunc *window = (WindowFunc *) node;
 
 				if (IsUserObject(window->winfnoid) ||
-					!IsNodeType(window->wintype) ||
+					!NodesHaveType(window->wintype) ||
 					IsUserObject(window->wincollid) ||
 					IsUserObject(window->inputcollid))
 					return true;
@@ -2342,8 +2342,8 @@ NotShippableWalker(Node *node, void *context)
 			{
 				SubscriptingRef *subscript = (SubscriptingRef *) node;
 
-				if (!IsNodeType(subscript->refcontainertype) ||
-					!IsNodeType(subscript->refrestype) ||
+				if (!NodesHaveType(subscript->refcontainertype) ||
+					!NodesHaveType(subscript->refrestype) ||
 					IsUserObject(subscript->refcollid))
 					return true;
 			}
@@ -2353,14 +2353,14 @@ NotShippableWalker(Node *node, void *context)
 			{
 				FieldSelect *select = (FieldSelect *) node;
 
-				if (!IsNodeType(select->resulttype) ||
+				if (!NodesHaveType(select->resulttype) ||
 					IsUserObject(select->resultcollid))
 					return true;
 			}
 			break;
 
 		case T_FieldStore:
-			if (!IsNodeType(((FieldStore *) node)->resulttype))
+			if (!NodesHaveType(((FieldStore *) node)->resulttype))
 				return true;
 			break;
 
@@ -2368,7 +2368,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				RelabelType *relabel = (RelabelType *) node;
 
-				if (!IsNodeType(relabel->resulttype) ||
+				if (!NodesHaveType(relabel->resulttype) ||
 					IsUserObject(relabel->resultcollid) ||
 					IsUserCoercion(node))
 					return true;
@@ -2384,7 +2384,7 @@ NotShippableWalker(Node *node, void *context)
 				Oid			ioParam;
 				bool		isVarlena;
 
-				if (!IsNodeType(coerce->resulttype) ||
+				if (!NodesHaveType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid) ||
 					IsUserCoercion(node))
 					return true;
@@ -2412,7 +2412,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				ArrayCoerceExpr *coerce = (ArrayCoerceExpr *) node;
 
-				if (!IsNodeType(coerce->resulttype) ||
+				if (!NodesHaveType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid) ||
 					IsUserCoercion(node))
 					return true;
@@ -2420,7 +2420,7 @@ NotShippableWalker(Node *node, void *context)
 			break;
 
 		case T_ConvertRowtypeExpr:
-			if (!IsNodeType(((ConvertRowtypeExpr *) node)->resulttype))
+			if (!NodesHaveType(((ConvertRowtypeExpr *) node)->resulttype))
 				return true;
 			break;
 
@@ -2433,7 +2433,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CaseExpr   *caseExpr = (CaseExpr *) node;
 
-				if (!IsNodeType(caseExpr->casetype) ||
+				if (!NodesHaveType(caseExpr->casetype) ||
 					IsUserObject(caseExpr->casecollid))
 					return true;
 			}
@@ -2443,7 +2443,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CaseTestExpr *caseTest = (CaseTestExpr *) node;
 
-				if (!IsNodeType(caseTest->typeId) ||
+				if (!NodesHaveType(caseTest->typeId) ||
 					IsUserObject(caseTest->collation))
 					return true;
 			}
@@ -2453,14 +2453,14 @@ NotShippableWalker(Node *node, void *context)
 			{
 				ArrayExpr  *array = (ArrayExpr *) node;
 
-				if (!IsNodeType(array->array_typeid) ||
+				if (!NodesHaveType(array->array_typeid) ||
 					IsUserObject(array->array_collid))
 					return true;
 			}
 			break;
 
 		case T_RowExpr:
-			if (!IsNodeType(((RowExpr *) node)->row_typeid))
+			if (!NodesHaveType(((RowExpr *) node)->row_typeid))
 				return true;
 			break;
 
@@ -2486,7 +2486,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CoalesceExpr *coalesce = (CoalesceExpr *) node;
 
-				if (!IsNodeType(coalesce->coalescetype) ||
+				if (!NodesHaveType(coalesce->coalescetype) ||
 					IsUserObject(coalesce->coalescecollid))
 					return true;
 			}
@@ -2496,7 +2496,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				MinMaxExpr *minMax = (MinMaxExpr *) node;
 
-				if (!IsNodeType(minMax->minmaxtype) ||
+				if (!NodesHaveType(minMax->minmaxtype) ||
 					IsUserObject(minMax->minmaxcollid) ||
 					IsUserObject(minMax->inputcollid))
 					return true;
@@ -2504,14 +2504,14 @@ NotShippableWalker(Node *node, void *context)
 			break;
 
 		case T_SQLValueFunction:
-			if (!IsNodeType(((SQLValueFunction *) node)->type))
+			if (!NodesHaveType(((SQLValueFunction *) node)->type))
 				return true;
 			if (SQLValueReadsSessionState((SQLValueFunction *) node))
 				return true;
 			break;
 
 		case T_XmlExpr:
-			if (!IsNodeType(((XmlExpr *) node)->type))
+			if (!NodesHaveType(((XmlExpr *) node)->type))
 				return true;
 			break;
 
@@ -2519,7 +2519,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CoerceToDomain *coerce = (CoerceToDomain *) node;
 
-				if (!IsNodeType(coerce->resulttype) ||
+				if (!NodesHaveType(coerce->resulttype) ||
 					IsUserObject(coerce->resultcollid))
 					return true;
 			}
@@ -2529,7 +2529,7 @@ NotShippableWalker(Node *node, void *context)
 			{
 				CoerceToDomainValue *value = (CoerceToDomainValue *) node;
 
-				if (!IsNodeType(value->typeId) ||
+				if (!NodesHaveType(value->typeId) ||
 					IsUserObject(value->collation))
 					return true;
 			}

@@ -19,6 +19,8 @@ typedef struct TypeStatement TypeStatement;
 extern void CreateColumnTypesOnOtherNodes(Oid relid, List *nodeIds);
 extern void CreateColumnTypesOnNode(Oid relid, int32 nodeId);
 extern bool IsNodeType(Oid typid);
+extern bool CheckingNodeTypes(void);
+extern bool NodesHaveType(Oid typid);
 extern bool TypeHashesByOid(Oid typid);
 extern bool TypeUses(Oid typid, Oid usedTypid);
 extern Oid	NodeBaseType(Oid typid);
