@@ -468,6 +468,17 @@ SELECT id, p::int::coord_only_dom FROM t WHERE id = 1;
 SELECT count(*) FROM t WHERE id::coord_only_dom > 0;
 SELECT id, 'y'::coord_only_enum FROM t WHERE id = 1;
 SELECT max(id::coord_only_dom) FROM t;
+-- a table that used it in a rolled-back transaction leaves it off the nodes
+-- (its shard ids are given back: later files show theirs)
+SELECT last_value AS ids_before, is_called AS ids_called FROM shardext.shard_id_seq \gset
+BEGIN;
+CREATE TABLE uses_dom (id int PRIMARY KEY, d coord_only_dom);
+SET LOCAL client_min_messages = warning;
+SELECT create_distributed_table('uses_dom', 'id', shard_count => 2);
+SELECT id, p::int::coord_only_dom FROM t WHERE id = 1;
+ROLLBACK;
+SELECT setval('shardext.shard_id_seq', :ids_before, :'ids_called') IS NOT NULL AS shard_ids_given_back;
+SELECT id, p::int::coord_only_dom FROM t WHERE id = 1;
 DROP DOMAIN coord_only_dom;
 DROP TYPE coord_only_enum;
 

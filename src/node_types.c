@@ -36,6 +36,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/transam.h"
 #include "access/xact.h"
@@ -44,6 +45,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
@@ -58,7 +60,6 @@
 #include "utils/catcache.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -1263,34 +1264,48 @@ NodesHaveType(Oid typid)
 bool
 TypeUsedByTables(Oid typid)
 {
-	/* the types found so far (they stay on the nodes: no need to look again) */
-	static List *typesFound = NIL;
-	ListCell   *lc;
+	List	   *types = list_make1_oid(typid);
+	bool		used = false;
+	int			i;
 
-	if (list_member_oid(typesFound, typid))
-		return true;
-	foreach(lc, ShardextAllTables())
+	/*
+	 * Through pg_depend, what depends on the type: a column of a table
+	 * (distributed: found), of a composite type (whose type is then built
+	 * on it), or a type (a domain over it, an array of it).  No table is
+	 * opened, so no lock waits behind another statement's.
+	 */
+	for (i = 0; i < list_length(types) && !used; i++)
 	{
-		ShardextTable *table = lfirst(lc);
-		Relation	rel = relation_open(table->relid, AccessShareLock);
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		used = false;
-		int			i;
+		Relation	depend = table_open(DependRelationId, AccessShareLock);
+		ScanKeyData keys[2];
+		SysScanDesc scan;
+		HeapTuple	tuple;
 
-		for (i = 0; i < desc->natts && !used; i++)
-			used = !TupleDescAttr(desc, i)->attisdropped &&
-				TypeUses(TupleDescAttr(desc, i)->atttypid, typid);
-		relation_close(rel, AccessShareLock);
-		if (used)
+		ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+		ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(list_nth_oid(types, i)));
+		scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL,
+								  2, keys);
+		while (!used && HeapTupleIsValid(tuple = systable_getnext(scan)))
 		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
 
-			typesFound = lappend_oid(typesFound, typid);
-			MemoryContextSwitchTo(old);
-			return true;
+			if (dep->classid == TypeRelationId)
+				types = list_append_unique_oid(types, dep->objid);
+			else if (dep->classid == RelationRelationId && dep->objsubid > 0)
+			{
+				if (ShardextGetTable(dep->objid) != NULL)
+					used = true;
+				else if (get_rel_relkind(dep->objid) == RELKIND_COMPOSITE_TYPE)
+					types = list_append_unique_oid(types, get_rel_type_id(dep->objid));
+			}
 		}
+		systable_endscan(scan);
+		table_close(depend, AccessShareLock);
 	}
-	return false;
+	list_free(types);
+	return used;
 }
 
 /*
