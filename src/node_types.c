@@ -1221,8 +1221,9 @@ NodesHaveParamType(Oid typid)
 }
 
 /*
- * NodesHaveUserType tells whether the nodes have an enum or composite type,
- * or an array of one (typid, not built in): a distributed table uses it.
+ * NodesHaveUserType tells whether the nodes have an enum, domain or
+ * composite type, or an array of one (typid, not built in): a distributed
+ * table uses it.
  */
 bool
 NodesHaveUserType(Oid typid)
@@ -1244,16 +1245,10 @@ NodesHaveUserType(Oid typid)
 bool
 NodesHaveType(Oid typid)
 {
-	Oid			element;
-
 	if (!IsNodeType(typid))
 		return false;
-	if (typid < FirstNormalObjectId || CheckingNodeTypes())
-		return true;
-	element = get_element_type(typid);
-	if (OidIsValid(element) && element < FirstNormalObjectId)
-		return true;
-	return TypeUsedByTables(OidIsValid(element) ? element : typid);
+	return typid < FirstNormalObjectId || CheckingNodeTypes() ||
+		NodesHaveUserType(typid);
 }
 
 /*

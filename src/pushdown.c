@@ -474,12 +474,16 @@ RewriteNestedQueries(Query *query)
 		bool		filtered = false;
 		bool		conditioned = false;
 		List	   *references = NIL;
+		Bitmapset  *passThrough;
+		Bitmapset  *outputs;
 		ListCell   *rteCell;
 		Index		cteIndex = 0;
 
 		/* (a recursive one reads itself; one nobody reads is not run) */
 		if (query->hasRecursive || !IsA(sub, Query) || cte->cterefcount == 0)
 			continue;
+		passThrough = PassThroughOutputs(sub);
+		outputs = AllOutputs(sub);
 		foreach(rteCell, query->rtable)
 		{
 			RangeTblEntry *rte = lfirst(rteCell);
@@ -489,8 +493,8 @@ RewriteNestedQueries(Query *query)
 				strcmp(rte->ctename, cte->ctename) != 0)
 				continue;
 			references = lappend_int(references, cteIndex);
-			filtered |= LevelReadsColumns(query, cteIndex, PassThroughOutputs(sub));
-			conditioned |= LevelReadsColumns(query, cteIndex, AllOutputs(sub));
+			filtered |= LevelReadsColumns(query, cteIndex, passThrough);
+			conditioned |= LevelReadsColumns(query, cteIndex, outputs);
 		}
 		/* read in other levels too: their conditions are not looked at */
 		if (list_length(references) != cte->cterefcount || filtered)
